@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sink.h - where log records go. A protocol formats a record (JSON line, or protobuf bytes with
+ * --format protobuf) and calls sinks_emit(); every configured sink gets it: the file/stdout
+ * sink, the Kafka sink, later others. Each sink counts what it wrote and what it dropped.
+ */
+#ifndef PANO_SINK_H
+#define PANO_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sink {
+	const char *name;	/* "file", "kafka" */
+	/* Takes a copy of rec; key groups related records (e.g. client address). 0 or -errno. */
+	int (*emit)(struct sink *s, const char *topic_proto, const void *key, size_t keylen,
+		    const void *rec, size_t len);
+	void (*poll)(struct sink *s);			/* service callbacks; cheap, called often */
+	int (*close)(struct sink *s, int timeout_ms);	/* flush within timeout, free */
+	void (*stats)(struct sink *s, void (*out)(void *arg, const char *name, uint64_t v),
+		      void *arg);			/* name e.g. "delivered", "dropped_queue_full" */
+	uint64_t emitted, dropped;
+	struct sink *next;
+};
+
+void sinks_add(struct sink *s);
+struct sink *sinks_first(void);
+/* Hands the record to every sink. */
+void sinks_emit(const char *topic_proto, const void *key, size_t keylen, const void *rec,
+		size_t len);
+void sinks_poll(void);
+int sinks_close(int timeout_ms);
+
+#endif

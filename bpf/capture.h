@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * capture.h - what the capture BPF programs and pano-agent share: the ring-buffer record,
+ * the indices of the per-CPU counters, and the filter configuration. Only __u8..__u64, padding
+ * written out, nothing from libc, so the kernel and user sides see the same layout.
+ */
+#ifndef PANO_CAPTURE_H
+#define PANO_CAPTURE_H
+
+#define PANO_SNAPLEN_DEFAULT 1518
+#define PANO_SNAPLEN_MAX     9216
+#define PANO_MAX_PORTS       64	/* entries in the port filter map */
+
+enum pano_dir {
+	PANO_DIR_IN = 0,	/* ingress (TC ingress, XDP) */
+	PANO_DIR_OUT = 1,	/* egress (TC egress) */
+};
+
+/*
+ * One record in the ring buffer: this header, then caplen bytes of the frame, starting at the
+ * Ethernet header. The reservation is rounded up to a size class, so user space must trust
+ * caplen (checked against the sample size), never the reservation.
+ */
+struct pano_rec {
+	__u64 ts_ns;		/* capture time, ns since the Unix epoch (wall clock) */
+	__u32 ifindex;		/* interface the frame was seen on */
+	__u32 len;		/* original frame length */
+	__u32 caplen;		/* bytes that follow this header */
+	__u8 dir;		/* enum pano_dir */
+	__u8 pad[3];
+};
+
+/* Per-CPU counters, one array slot each; user space sums over CPUs. */
+enum pano_stat {
+	PANO_STAT_SEEN = 0,	/* frames the program ran on */
+	PANO_STAT_MATCHED,	/* frames that passed the filter */
+	PANO_STAT_CAPTURED,	/* records committed to the ring */
+	PANO_STAT_TRUNCATED,	/* captured with caplen < len */
+	PANO_STAT_RING_FULL,	/* matched but the ring had no room: dropped */
+	PANO_STAT_FRAG_TRACKED,	/* first fragments remembered for their followers */
+	PANO_STAT_FRAG_FOLLOWED,/* later fragments captured because their first matched */
+	PANO_STAT_PARSE_SHORT,	/* headers cut short (runt or truncated): not matched */
+	PANO_STAT_MAX,
+};
+
+/* Transport bits in struct pano_cfg.transports. */
+#define PANO_TR_UDP 1
+#define PANO_TR_TCP 2
+
+/* Filter configuration, slot 0 of the cfg array map; changes apply on the next packet. */
+struct pano_cfg {
+	__u32 snaplen;		/* bytes to keep per frame, 1..PANO_SNAPLEN_MAX */
+	__u32 transports;	/* PANO_TR_* bits */
+	__u32 match_all_ports;	/* 1: ignore the port map, capture every UDP/TCP packet */
+	__u32 pad;
+};
+
+/* Key of the fragment LRU map: a datagram whose first fragment matched. */
+struct pano_frag_key {
+	__u8 saddr[16];		/* IPv4 addresses use the first 4 bytes, rest zero */
+	__u8 daddr[16];
+	__u32 id;		/* IPv4 id (16 bits) or IPv6 fragment identification */
+	__u8 family;		/* 4 or 6 */
+	__u8 proto;		/* L4 protocol of the datagram */
+	__u8 pad[2];
+};
+
+#endif

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# install-deps.sh: installs every package PANO needs to build, test, benchmark and run its demo,
+# from Debian/Ubuntu. Idempotent; prints nothing when everything is already there.
+set -eu
+PKGS=(
+	# build
+	make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config
+	libpcap-dev librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libcjson-dev
+	libmicrohttpd-dev libssl-dev libncurses-dev
+	# tests and demo: namespaces, DNS server and clients, oracles, Kafka consumer, metrics
+	iproute2 iputils-ping procps knot knot-dnsutils dnsutils dnsperf tcpdump tshark
+	wireshark-common kcat jq prometheus tmux openssl python3 psmisc
+	# deploy checks
+	docker-compose
+)
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages: ${missing[*]}; run as root" >&2
+	exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer no.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
