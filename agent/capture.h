@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * capture.h - loading the capture BPF programs, attaching them to interfaces, changing the
+ * filter at run time, and reading the ring buffer. The only agent file that talks to libbpf.
+ */
+#ifndef PANO_AGENT_CAPTURE_H
+#define PANO_AGENT_CAPTURE_H
+
+#include <stdint.h>
+#include <linux/types.h>
+
+#include "capture.h"	/* bpf/capture.h: struct pano_rec, enum pano_stat */
+
+enum capture_mode { CAPTURE_TC = 0, CAPTURE_XDP = 1 };
+
+struct capture_opts {
+	enum capture_mode mode;
+	uint32_t snaplen;		/* 1..PANO_SNAPLEN_MAX */
+	const uint16_t *ports;		/* ports to match on either side */
+	int nports;
+	uint32_t transports;		/* PANO_TR_* bits */
+	uint32_t ring_bytes;		/* ring buffer size, power of two (default 8 MiB) */
+	int verbose;			/* libbpf debug output */
+};
+
+struct capture;
+
+/* Called for each valid record; frame points at rec->caplen bytes. */
+typedef void (*capture_cb)(void *ctx, const struct pano_rec *rec, const uint8_t *frame);
+
+/* Opens and loads the programs and maps; no interface is attached yet. 0 or -errno. */
+int capture_open(struct capture **out, const struct capture_opts *opts);
+/* Attaches to an interface (TC ingress+egress, or XDP). Replaces a stale attachment of ours
+ * left by a crashed agent. 0, or -errno (e.g. -EPROTONOSUPPORT for a non-Ethernet link). */
+int capture_attach(struct capture *c, int ifindex);
+int capture_detach(struct capture *c, int ifindex);
+/* Run-time filter changes: no reload. */
+int capture_set_ports(struct capture *c, const uint16_t *ports, int nports);
+int capture_set_transports(struct capture *c, uint32_t transports);
+/* Waits up to timeout_ms for records and calls cb for each; returns records handled or -errno. */
+int capture_poll(struct capture *c, int timeout_ms, capture_cb cb, void *ctx);
+/* Sums the per-CPU counters into out[PANO_STAT_MAX]. */
+int capture_read_stats(struct capture *c, uint64_t *out);
+/* Counts records user space rejected (bad sizes). */
+uint64_t capture_bad_records(const struct capture *c);
+/* Detaches everything and frees. */
+void capture_close(struct capture *c);
+
+#endif

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * dns.h - the DNS protocol module: wire parser, transaction tracking (query/reply pairing as
+ * Zeek does), and Zeek dns.log-shaped records handed to the sinks. main.c fills dns_config
+ * from the command line and calls dns_init(), which registers the module with l7.
+ */
+#ifndef PANO_DNS_H
+#define PANO_DNS_H
+
+#include <stdint.h>
+
+#define DNS_MAX_PORTS 32
+
+enum dns_format { DNS_FORMAT_JSON = 0, DNS_FORMAT_PROTOBUF = 1 };
+
+struct dns_config {
+	uint16_t ports[DNS_MAX_PORTS];	/* --ports, default 53, 5353, 5355 */
+	int nports;
+	uint64_t timeout_ns;		/* --dns-timeout, default 5 s */
+	unsigned max_open;		/* cap on open transactions (default 100000) */
+	int zeek_dotted;		/* 1: "id.orig_h" names instead of "id_orig_h" */
+	enum dns_format format;		/* record encoding handed to the sinks */
+};
+
+void dns_config_default(struct dns_config *cfg);
+/* Registers the DNS module with l7; call once before input starts. 0 or -errno. */
+int dns_init(const struct dns_config *cfg);
+
+#endif
