@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * capture.h - loading the capture BPF programs, attaching them to interfaces, changing the
+ * capture_api.h - loading the capture BPF programs, attaching them to interfaces, changing the
  * filter at run time, and reading the ring buffer. The only agent file that talks to libbpf.
  */
 #ifndef PANO_AGENT_CAPTURE_H
@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 
-#include "capture.h"	/* bpf/capture.h: struct pano_rec, enum pano_stat */
+#include "capture.h"	/* bpf/capture.h (found through -Ibpf): struct pano_rec, enum pano_stat */
 
 enum capture_mode { CAPTURE_TC = 0, CAPTURE_XDP = 1 };
 
