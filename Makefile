@@ -21,7 +21,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-BUILD   := build
+BUILD   ?= build
 ifeq ($(SAN),1)
 OBJ     := $(BUILD)/obj-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -151,8 +151,8 @@ tests-build: $(BINS) $(UNIT_BINS) $(BPFTEST_BINS) $(TOOL_BINS) $(REPLAY_BINS) bp
 # `make test` is the one test command: installs missing packages, builds, runs everything.
 test:
 	$(Q)scripts/install-deps.sh
-	$(Q)$(MAKE) --no-print-directory tests-build
-	$(Q)FUZZ_SECONDS=$(or $(FUZZ_SECONDS),15) SAN=$(SAN) tests/run.sh $(TESTS)
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD) tests-build
+	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=$(or $(FUZZ_SECONDS),15) SAN=$(SAN) tests/run.sh $(TESTS)
 
 # ---- fuzzing (clang, libFuzzer, ASan+UBSan; own object directory) ---------------------
 FUZZ_OBJ := $(BUILD)/obj-fuzz

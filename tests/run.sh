@@ -61,7 +61,7 @@ for r in "$BUILD"/tests/replay_*; do
 	run_one "replay_$n" "$r" tests/fuzz/corpus/"$n"
 done
 if [ "$FUZZ_SECONDS" -gt 0 ] && ls tests/fuzz/fuzz_*.c >/dev/null 2>&1 && want fuzz_; then
-	if make -s fuzz-build >"$LOGDIR/fuzz-build.log" 2>&1; then
+	if make -s BUILD="$BUILD" fuzz-build >"$LOGDIR/fuzz-build.log" 2>&1; then
 		for f in "$BUILD"/fuzz/fuzz_*; do
 			n=${f##*/fuzz_}
 			mkdir -p "$BUILD/fuzz/corpus-$n"
