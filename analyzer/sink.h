@@ -31,4 +31,17 @@ void sinks_emit(const char *topic_proto, const void *key, size_t keylen, const v
 void sinks_poll(void);
 int sinks_close(int timeout_ms);
 
+/* The file sink: JSON lines (or length-prefixed protobuf) to a path, "-" for stdout. */
+int sink_file_open(const char *path, struct sink **out);
+
+/* The Kafka sink (librdkafka). props are "key=value" strings from -X, applied after our
+ * defaults (batching, compression, bounded queue) so the user can override any of them. */
+struct kafka_opts {
+	const char *brokers;		/* --kafka-brokers */
+	const char *topic;		/* --kafka-topic, default "pano-dns" */
+	const char *const *props;	/* -X key=value */
+	int nprops;
+};
+int sink_kafka_open(const struct kafka_opts *opts, struct sink **out);
+
 #endif
