@@ -6,6 +6,7 @@
 #ifndef PANO_AGENT_CAPTURE_H
 #define PANO_AGENT_CAPTURE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
 
@@ -21,7 +22,14 @@ struct capture_opts {
 	uint32_t transports;		/* PANO_TR_* bits */
 	uint32_t ring_bytes;		/* ring buffer size, power of two (default 8 MiB) */
 	int verbose;			/* libbpf debug output */
+	uint32_t emit_mode;		/* enum pano_emit_mode; 0 (the default) unless benchmarking */
 };
+
+/* TC filters PANO installs carry this handle and priority, so a new agent can find (and replace
+ * or remove) the ones a crashed agent left behind. */
+#define CAPTURE_TC_HANDLE 0x50414e4fu	/* "PANO" */
+#define CAPTURE_TC_PRIO	  0x7a0e
+
 
 struct capture;
 
@@ -45,5 +53,19 @@ int capture_read_stats(struct capture *c, uint64_t *out);
 uint64_t capture_bad_records(const struct capture *c);
 /* Detaches everything and frees. */
 void capture_close(struct capture *c);
+
+/* Removes PANO TC filters / XDP programs left on an interface (by a crashed agent) without
+ * attaching anything; a clsact qdisc left empty by that removal is deleted too. Refuses to touch
+ * programs that are not PANO's. 0 (also when nothing was there) or -errno. */
+int capture_cleanup_stale(int ifindex);
+
+/* Checks one ring sample (size bytes at data) the way capture_poll does: 0 when it is a complete
+ * record, -EBADMSG otherwise. Exposed for tests. */
+int capture_rec_check(const void *data, size_t size);
+
+/* The loaded skeleton (bpf/capture.skel.h), for tests and benchmarks that run the programs
+ * directly with bpf_prog_test_run_opts. */
+struct capture_bpf;
+struct capture_bpf *capture_skeleton(struct capture *c);
 
 #endif

@@ -10,6 +10,25 @@
 #define PANO_SNAPLEN_DEFAULT 1518
 #define PANO_SNAPLEN_MAX     9216
 #define PANO_MAX_PORTS       64	/* entries in the port filter map */
+#define PANO_FRAG_ENTRIES    4096	/* datagrams remembered in the fragment LRU map */
+
+/*
+ * Port filter map (BPF_MAP_TYPE_HASH, PANO_MAX_PORTS entries): key __u16 port in host byte
+ * order, value __u8 (any value; presence is what matters). A frame matches when its source or
+ * destination port is a key.
+ */
+
+/*
+ * How the programs copy a frame into the ring (a load-time constant, rodata pano_emit_mode).
+ * SIZE_CLASSES reserves the smallest of a few fixed sizes that holds the frame and copies straight
+ * into the reservation; SCRATCH copies into a per-CPU buffer first and outputs exactly
+ * header + caplen bytes; RESERVE_MAX always reserves PANO_SNAPLEN_MAX (only for benchmarks).
+ */
+enum pano_emit_mode {
+	PANO_EMIT_SIZE_CLASSES = 0,
+	PANO_EMIT_SCRATCH = 1,
+	PANO_EMIT_RESERVE_MAX = 2,
+};
 
 enum pano_dir {
 	PANO_DIR_IN = 0,	/* ingress (TC ingress, XDP) */
