@@ -59,6 +59,7 @@ enum pano_stat {
 	PANO_STAT_FRAG_TRACKED,	/* first fragments remembered for their followers */
 	PANO_STAT_FRAG_FOLLOWED,/* later fragments captured because their first matched */
 	PANO_STAT_PARSE_SHORT,	/* headers cut short (runt or truncated): not matched */
+	PANO_STAT_COPY_ERR,	/* matched but copying the frame into the ring failed: dropped */
 	PANO_STAT_MAX,
 };
 

@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * capture.bpf.c - the capture filter: TC (clsact ingress and egress) and XDP programs that find
+ * UDP/TCP packets whose source or destination port is in the port map (default 53), follow
+ * their IP fragments, and copy the frame with a small header into a ring buffer for pano-agent.
+ * They only observe: every program returns "pass" whatever happens. Every frame is counted in
+ * the per-CPU stats map, and every matched frame that does not reach the ring is counted too.
+ */
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/pkt_cls.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "capture.h"
+
+#define PANO_VLAN_MAX	2   /* 802.1Q / 802.1ad tags walked (QinQ) */
+#define PANO_V6_EXT_MAX 6   /* IPv6 extension headers walked before giving up */
+#define PANO_PULL_LEN	256 /* bytes of a non-linear skb pulled in so headers can be read */
+#define PANO_IP_MF	0x2000
+#define PANO_IP_OFFMASK 0x1fff
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by the loader before load: how frames are copied into the ring (enum pano_emit_mode). */
+const volatile __u32 pano_emit_mode = PANO_EMIT_SIZE_CLASSES;
+/* CLOCK_REALTIME - CLOCK_MONOTONIC in ns, kept fresh by the loader (BPF only has monotonic). */
+volatile __u64 pano_wall_offset_ns;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* the loader sets the real size */
+} pano_ring SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PANO_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} pano_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pano_cfg);
+} pano_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PANO_MAX_PORTS);
+	__type(key, __u16);
+	__type(value, __u8);
+} pano_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PANO_FRAG_ENTRIES);
+	__type(key, struct pano_frag_key);
+	__type(value, __u8);
+} pano_frags SEC(".maps");
+
+/* Staging buffer of the SCRATCH emit mode: header + the largest frame we keep. */
+struct pano_scratch {
+	struct pano_rec hdr;
+	__u8 data[PANO_SNAPLEN_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pano_scratch);
+} pano_scratch SEC(".maps");
+
+struct pano_vlan_hdr {
+	__be16 tci;
+	__be16 proto;
+};
+
+struct pano_v6_frag {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off; /* offset << 3 | M flag in bit 0 */
+	__be32 id;
+};
+
+/* What the parser found. */
+enum pano_parse {
+	PANO_P_OTHER, /* not UDP/TCP over IP (or not walkable): not ours, not an error */
+	PANO_P_SHORT, /* a header was cut short or malformed */
+	PANO_P_L4,    /* ports found (pkt.sport/dport/proto valid) */
+	PANO_P_LATER, /* a non-first IP fragment: key in pkt.frag */
+};
+
+struct pano_pkt {
+	struct pano_frag_key frag; /* addresses, id and protocol, filled for IP packets */
+	__u16 sport;
+	__u16 dport;
+	__u8 proto;
+	__u8 first_frag; /* offset 0 with more fragments to come */
+};
+
+static __always_inline void pano_count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&pano_stats, &idx);
+
+	if (v)
+		(*v)++;
+}
+
+/* Reads the UDP or TCP ports at off; SHORT when the (minimal) header is not all there. */
+static __always_inline int pano_parse_l4(void *data, void *data_end, __u32 off, __u8 proto,
+					 struct pano_pkt *pkt)
+{
+	off &= 0x3fff;
+	pkt->proto = proto;
+	if (proto == IPPROTO_UDP) {
+		struct udphdr *uh = data + off;
+
+		if ((void *)(uh + 1) > data_end)
+			return PANO_P_SHORT;
+		pkt->sport = bpf_ntohs(uh->source);
+		pkt->dport = bpf_ntohs(uh->dest);
+		return PANO_P_L4;
+	}
+	if (proto == IPPROTO_TCP) {
+		struct tcphdr *th = data + off;
+
+		if ((void *)(th + 1) > data_end)
+			return PANO_P_SHORT;
+		pkt->sport = bpf_ntohs(th->source);
+		pkt->dport = bpf_ntohs(th->dest);
+		return PANO_P_L4;
+	}
+	return PANO_P_OTHER;
+}
+
+/* IPv4 at off: honours IHL, records the fragment key, stops at non-first fragments. */
+static __always_inline int pano_parse_ipv4(void *data, void *data_end, __u32 off,
+					   struct pano_pkt *pkt)
+{
+	struct iphdr *ip = data + off;
+	__u32 ihl;
+	__u16 fo;
+
+	if ((void *)(ip + 1) > data_end)
+		return PANO_P_SHORT;
+	ihl = ip->ihl * 4;
+	if (ip->version != 4 || ihl < sizeof(*ip))
+		return PANO_P_SHORT;
+	if (data + off + ihl > data_end)
+		return PANO_P_SHORT;
+	__builtin_memcpy(pkt->frag.saddr, &ip->saddr, 4);
+	__builtin_memcpy(pkt->frag.daddr, &ip->daddr, 4);
+	pkt->frag.id = bpf_ntohs(ip->id);
+	pkt->frag.family = 4;
+	pkt->frag.proto = ip->protocol;
+	fo = bpf_ntohs(ip->frag_off);
+	if (fo & PANO_IP_OFFMASK)
+		return PANO_P_LATER;
+	pkt->first_frag = !!(fo & PANO_IP_MF);
+	return pano_parse_l4(data, data_end, off + ihl, ip->protocol, pkt);
+}
+
+/* IPv6 at off: walks hop-by-hop, routing, destination options, AH and fragment headers. */
+static __always_inline int pano_parse_ipv6(void *data, void *data_end, __u32 off,
+					   struct pano_pkt *pkt)
+{
+	struct ipv6hdr *ip6 = data + off;
+	__u8 nh;
+	int i;
+
+	if ((void *)(ip6 + 1) > data_end)
+		return PANO_P_SHORT;
+	if (ip6->version != 6)
+		return PANO_P_SHORT;
+	__builtin_memcpy(pkt->frag.saddr, &ip6->saddr, 16);
+	__builtin_memcpy(pkt->frag.daddr, &ip6->daddr, 16);
+	pkt->frag.family = 6;
+	nh = ip6->nexthdr;
+	off += sizeof(*ip6);
+
+	for (i = 0; i < PANO_V6_EXT_MAX; i++) {
+		__u8 *eh;
+
+		off &= 0x3fff;
+		eh = data + off;
+		if (nh == IPPROTO_FRAGMENT) {
+			struct pano_v6_frag *fh = (void *)eh;
+			__u16 fo;
+
+			if ((void *)(fh + 1) > data_end)
+				return PANO_P_SHORT;
+			pkt->frag.id = bpf_ntohl(fh->id);
+			pkt->frag.proto = fh->nexthdr;
+			fo = bpf_ntohs(fh->frag_off);
+			if (fo & 0xfff8)
+				return PANO_P_LATER;
+			pkt->first_frag = fo & 1;
+			nh = fh->nexthdr;
+			off += sizeof(*fh);
+			continue;
+		}
+		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING && nh != IPPROTO_DSTOPTS &&
+		    nh != IPPROTO_AH)
+			return pano_parse_l4(data, data_end, off, nh, pkt);
+		if ((void *)(eh + 8) > data_end) /* every extension header is >= 8 bytes */
+			return PANO_P_SHORT;
+		if (nh == IPPROTO_AH)
+			off += (eh[1] + 2) * 4;
+		else
+			off += (eh[1] + 1) * 8;
+		nh = eh[0];
+	}
+	return PANO_P_OTHER; /* more extension headers than we walk */
+}
+
+/* Ethernet, then up to PANO_VLAN_MAX 802.1Q/802.1ad tags, then IPv4 or IPv6. */
+static __always_inline int pano_parse(void *data, void *data_end, struct pano_pkt *pkt)
+{
+	struct ethhdr *eth = data;
+	__u32 off = sizeof(*eth);
+	__be16 proto;
+	int i;
+
+	if ((void *)(eth + 1) > data_end)
+		return PANO_P_SHORT;
+	proto = eth->h_proto;
+#pragma unroll
+	for (i = 0; i < PANO_VLAN_MAX; i++) {
+		struct pano_vlan_hdr *vh = data + off;
+
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD) &&
+		    proto != bpf_htons(ETH_P_QINQ1))
+			break;
+		if ((void *)(vh + 1) > data_end)
+			return PANO_P_SHORT;
+		proto = vh->proto;
+		off += sizeof(*vh);
+	}
+	if (proto == bpf_htons(ETH_P_IP))
+		return pano_parse_ipv4(data, data_end, off, pkt);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return pano_parse_ipv6(data, data_end, off, pkt);
+	return PANO_P_OTHER;
+}
+
+/* Copies the first len bytes of the frame to dst (helpers cope with non-linear data). */
+static __always_inline long pano_load(void *ctx, bool xdp, void *dst, __u32 len)
+{
+	if (xdp)
+		return bpf_xdp_load_bytes(ctx, 0, dst, len);
+	return bpf_skb_load_bytes(ctx, 0, dst, len);
+}
+
+/*
+ * Reserves header + cls bytes (cls a compile-time constant: bpf_ringbuf_reserve wants one),
+ * copies caplen <= cls frame bytes and submits. Counts ring-full and copy failures.
+ */
+static __always_inline void pano_emit_class(void *ctx, bool xdp, const struct pano_rec *h,
+					    const __u32 cls)
+{
+	struct pano_rec *r = bpf_ringbuf_reserve(&pano_ring, sizeof(*r) + cls, 0);
+	__u64 caplen = h->caplen; /* 64-bit: no zero-extension copy that would hide the bounds */
+
+	if (!r) {
+		pano_count(PANO_STAT_RING_FULL);
+		return;
+	}
+	/* Separate checks with barriers so the compiler keeps the bounds the verifier needs on
+	 * the very register passed to the copy helper. */
+	barrier_var(caplen);
+	if (caplen > cls)
+		goto drop;
+	barrier_var(caplen);
+	if (caplen < 1)
+		goto drop;
+	if (pano_load(ctx, xdp, r + 1, caplen))
+		goto drop;
+	__builtin_memcpy(r, h, sizeof(*r));
+	bpf_ringbuf_submit(r, 0);
+	pano_count(PANO_STAT_CAPTURED);
+	if (h->caplen < h->len)
+		pano_count(PANO_STAT_TRUNCATED);
+	return;
+drop:
+	bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+	pano_count(PANO_STAT_COPY_ERR);
+}
+
+/* Copies into the per-CPU scratch buffer, then outputs exactly header + caplen bytes. */
+static __always_inline void pano_emit_scratch(void *ctx, bool xdp, const struct pano_rec *h)
+{
+	__u64 caplen = h->caplen;
+	__u32 zero = 0;
+	struct pano_scratch *s = bpf_map_lookup_elem(&pano_scratch, &zero);
+
+	barrier_var(caplen);
+	if (!s || caplen > PANO_SNAPLEN_MAX)
+		goto drop;
+	barrier_var(caplen);
+	if (caplen < 1 || pano_load(ctx, xdp, s->data, caplen)) {
+	drop:
+		pano_count(PANO_STAT_COPY_ERR);
+		return;
+	}
+	__builtin_memcpy(&s->hdr, h, sizeof(*h));
+	if (bpf_ringbuf_output(&pano_ring, s, sizeof(*h) + caplen, 0)) {
+		pano_count(PANO_STAT_RING_FULL);
+		return;
+	}
+	pano_count(PANO_STAT_CAPTURED);
+	if (h->caplen < h->len)
+		pano_count(PANO_STAT_TRUNCATED);
+}
+
+/*
+ * Sends one matched frame to the ring. Size classes (default): measured by tests/tools/bpf_bench
+ * against the scratch copy; see that tool and the agent docs for the numbers. Records are small
+ * (DNS), so the 128 and 256 classes carry almost everything.
+ */
+static __always_inline void pano_emit(void *ctx, bool xdp, const struct pano_rec *h)
+{
+	__u32 caplen = h->caplen;
+
+	if (pano_emit_mode == PANO_EMIT_SCRATCH) {
+		pano_emit_scratch(ctx, xdp, h);
+		return;
+	}
+	if (pano_emit_mode == PANO_EMIT_RESERVE_MAX) {
+		pano_emit_class(ctx, xdp, h, PANO_SNAPLEN_MAX);
+		return;
+	}
+	if (caplen <= 128)
+		pano_emit_class(ctx, xdp, h, 128);
+	else if (caplen <= 256)
+		pano_emit_class(ctx, xdp, h, 256);
+	else if (caplen <= 512)
+		pano_emit_class(ctx, xdp, h, 512);
+	else if (caplen <= 1024)
+		pano_emit_class(ctx, xdp, h, 1024);
+	else if (caplen <= 1536)
+		pano_emit_class(ctx, xdp, h, 1536);
+	else if (caplen <= 4096)
+		pano_emit_class(ctx, xdp, h, 4096);
+	else
+		pano_emit_class(ctx, xdp, h, PANO_SNAPLEN_MAX);
+}
+
+/* True when the L4 packet passes the transport and port filters. */
+static __always_inline bool pano_wanted(const struct pano_cfg *cfg, const struct pano_pkt *pkt)
+{
+	__u32 bit = pkt->proto == IPPROTO_UDP ? PANO_TR_UDP : PANO_TR_TCP;
+
+	if (!(cfg->transports & bit))
+		return false;
+	if (cfg->match_all_ports)
+		return true;
+	return bpf_map_lookup_elem(&pano_ports, &pkt->sport) ||
+	       bpf_map_lookup_elem(&pano_ports, &pkt->dport);
+}
+
+/* The whole decision for one frame; data..data_end are its readable (linear) bytes. */
+static __always_inline void pano_handle(void *ctx, bool xdp, void *data, void *data_end, __u32 len,
+					__u32 ifindex, __u8 dir)
+{
+	struct pano_pkt pkt = {};
+	struct pano_rec h = {};
+	struct pano_cfg *cfg;
+	__u32 zero = 0, snaplen;
+	__u8 one = 1;
+
+	pano_count(PANO_STAT_SEEN);
+	cfg = bpf_map_lookup_elem(&pano_cfg, &zero);
+	if (!cfg)
+		return;
+	switch (pano_parse(data, data_end, &pkt)) {
+	case PANO_P_SHORT:
+		pano_count(PANO_STAT_PARSE_SHORT);
+		return;
+	case PANO_P_LATER:
+		if (!bpf_map_lookup_elem(&pano_frags, &pkt.frag))
+			return;
+		pano_count(PANO_STAT_FRAG_FOLLOWED);
+		break;
+	case PANO_P_L4:
+		if (!pano_wanted(cfg, &pkt))
+			return;
+		if (pkt.first_frag) {
+			bpf_map_update_elem(&pano_frags, &pkt.frag, &one, BPF_ANY);
+			pano_count(PANO_STAT_FRAG_TRACKED);
+		}
+		break;
+	default:
+		return;
+	}
+	pano_count(PANO_STAT_MATCHED);
+
+	snaplen = cfg->snaplen;
+	if (snaplen < 1 || snaplen > PANO_SNAPLEN_MAX)
+		snaplen = PANO_SNAPLEN_DEFAULT;
+	h.ts_ns = bpf_ktime_get_ns() + pano_wall_offset_ns;
+	h.ifindex = ifindex;
+	h.len = len;
+	h.caplen = len < snaplen ? len : snaplen;
+	h.dir = dir;
+	pano_emit(ctx, xdp, &h);
+}
+
+/* TC entry: makes sure the headers are in the linear part, then decides. */
+static __always_inline int pano_tc(struct __sk_buff *skb, __u8 dir)
+{
+	__u32 linear = skb->data_end - skb->data;
+
+	if (linear < PANO_PULL_LEN && linear < skb->len)
+		bpf_skb_pull_data(skb, skb->len < PANO_PULL_LEN ? skb->len : PANO_PULL_LEN);
+	pano_handle(skb, false, (void *)(long)skb->data, (void *)(long)skb->data_end, skb->len,
+		    skb->ifindex, dir);
+	return TC_ACT_OK;
+}
+
+SEC("tc")
+int pano_tc_in(struct __sk_buff *skb)
+{
+	return pano_tc(skb, PANO_DIR_IN);
+}
+
+SEC("tc")
+int pano_tc_out(struct __sk_buff *skb)
+{
+	return pano_tc(skb, PANO_DIR_OUT);
+}
+
+SEC("xdp")
+int pano_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+
+	pano_handle(ctx, true, data, data_end, data_end - data, ctx->ingress_ifindex, PANO_DIR_IN);
+	return XDP_PASS;
+}
