@@ -125,7 +125,9 @@ dns_up() {
 	mkdir -p "$d/run" "$d/db" "$d/zones"
 	dns_zone_files "$d/zones"
 	dns_conf "$d"
-	nsx "$NS_SRV" knotd -c "$d/knot.conf" >"$d/knotd.log" 2>&1 &
+	# Not through nsx: a backgrounded function would be a subshell and $! its pid, not knotd's
+	# (ip netns exec execs the command in its own process).
+	ip netns exec "$NS_SRV" knotd -c "$d/knot.conf" >"$d/knotd.log" 2>&1 &
 	DNS_PID=$!
 	on_exit "kill $DNS_PID; wait $DNS_PID"
 	if ! wait_for 20 dns_answers; then
