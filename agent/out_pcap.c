@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * out_pcap.c - the classic pcap encoding every agent output shares (files, stdout,
+ * PCAP-over-TCP): the global header and the per-record header, in host byte order as libpcap
+ * writes them, plus the sent/dropped accounting of the outputs.
+ */
+#include <string.h>
+
+#include "output.h"
+
+void pcap_encode_global(uint8_t out[PCAP_GHDR_LEN], uint32_t snaplen, int nsec)
+{
+	struct pcap_file_header_s h = {
+	    .magic = nsec ? PCAP_MAGIC_NSEC : PCAP_MAGIC_USEC,
+	    .version_major = PCAP_VERSION_MAJOR,
+	    .version_minor = PCAP_VERSION_MINOR,
+	    .thiszone = 0,
+	    .sigfigs = 0,
+	    .snaplen = snaplen,
+	    .linktype = PCAP_LINKTYPE_ETHERNET,
+	};
+	memcpy(out, &h, sizeof(h));
+}
+
+/*
+ * The timestamp splits into seconds and micro- or nanoseconds (truncated, as the kernel's
+ * own pcap writers do); seconds wrap in 2106 as the format does.
+ */
+void pcap_encode_record(uint8_t out[PCAP_RHDR_LEN], uint64_t ts_ns, uint32_t caplen, uint32_t len,
+			int nsec)
+{
+	uint64_t frac = ts_ns % 1000000000ull;
+	struct pcap_rec_header_s h = {
+	    .ts_sec = (uint32_t)(ts_ns / 1000000000ull),
+	    .ts_frac = (uint32_t)(nsec ? frac : frac / 1000),
+	    .caplen = caplen,
+	    .len = len < caplen ? caplen : len,
+	};
+	memcpy(out, &h, sizeof(h));
+}
+
+void out_stats_sent(struct out_stats *s, uint64_t bytes)
+{
+	__atomic_fetch_add(&s->sent_records, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&s->sent_bytes, bytes, __ATOMIC_RELAXED);
+}
+
+void out_stats_drop(struct out_stats *s, uint64_t bytes)
+{
+	__atomic_fetch_add(&s->drop_records, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&s->drop_bytes, bytes, __ATOMIC_RELAXED);
+}
+
+void out_stats_read(const struct out_stats *src, struct out_stats *dst)
+{
+	dst->sent_records = __atomic_load_n(&src->sent_records, __ATOMIC_RELAXED);
+	dst->sent_bytes = __atomic_load_n(&src->sent_bytes, __ATOMIC_RELAXED);
+	dst->drop_records = __atomic_load_n(&src->drop_records, __ATOMIC_RELAXED);
+	dst->drop_bytes = __atomic_load_n(&src->drop_bytes, __ATOMIC_RELAXED);
+}

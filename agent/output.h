@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * output.h - where pano-agent's captured frames go: pcap encoding (out_pcap.c), pcap files and
+ * standard output with rotation (out_file.c), and the PCAP-over-TCP server (pcap_server.c).
+ * Every output counts what it sent and what it dropped, in records and bytes.
+ */
+#ifndef PANO_AGENT_OUTPUT_H
+#define PANO_AGENT_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pano/pcap.h"
+
+struct pano_rec;
+struct hbuf;
+
+/* ---- pcap encoding (out_pcap.c) ---------------------------------------------------------- */
+
+#define PCAP_GHDR_LEN 24
+#define PCAP_RHDR_LEN 16
+
+/* Writes the 24-byte global header (host byte order, linktype Ethernet). */
+void pcap_encode_global(uint8_t out[PCAP_GHDR_LEN], uint32_t snaplen, int nsec);
+/* Writes the 16-byte record header for a frame captured at ts_ns (ns since the epoch). */
+void pcap_encode_record(uint8_t out[PCAP_RHDR_LEN], uint64_t ts_ns, uint32_t caplen, uint32_t len,
+			int nsec);
+
+/* Sent/dropped accounting shared by all outputs; updated atomically, read by /metrics. */
+struct out_stats {
+	uint64_t sent_records, sent_bytes;
+	uint64_t drop_records, drop_bytes;
+};
+
+void out_stats_sent(struct out_stats *s, uint64_t bytes);
+void out_stats_drop(struct out_stats *s, uint64_t bytes);
+/* An atomic snapshot of src into dst. */
+void out_stats_read(const struct out_stats *src, struct out_stats *dst);
+
+/* ---- pcap files and stdout (out_file.c) --------------------------------------------------- */
+
+struct out_file_opts {
+	uint32_t snaplen;
+	int nsec;		 /* nanosecond magic */
+	uint64_t rotate_bytes;	 /* 0: never rotate by size */
+	uint64_t rotate_seconds; /* 0: never rotate by age */
+	uint64_t (*now)(void);	 /* monotonic seconds; NULL: CLOCK_MONOTONIC (tests fake it) */
+};
+
+struct out_file;
+
+/*
+ * Opens FILE for writing (truncating it) and writes the global header. With rotation, the
+ * file being written is always FILE; when it is full (rotate_bytes: a record that would take
+ * it past the limit starts a new file, a file always holds at least one record) or old
+ * (rotate_seconds since it was opened), it is closed and renamed FILE.1, then FILE.2 and so on
+ * (numbers only grow, the highest is the newest), and a new FILE is started. NULL on error.
+ */
+struct out_file *out_file_open(const char *path, const struct out_file_opts *o);
+/* pcap on an already open descriptor (standard output): no rotation. */
+struct out_file *out_file_fdopen(int fd, const char *name, const struct out_file_opts *o);
+/* Appends one record (buffered). 0, or -errno when the output failed (the record is counted
+ * as dropped; the output stays usable where possible, EPIPE is permanent). */
+int out_file_write(struct out_file *f, const struct pano_rec *rec, const uint8_t *frame);
+/* Writes buffered bytes out, and rotates by age when due. 0 or -errno. */
+int out_file_flush(struct out_file *f);
+/* Files rotated so far. */
+uint64_t out_file_rotations(const struct out_file *f);
+const struct out_stats *out_file_stats(const struct out_file *f);
+const char *out_file_name(const struct out_file *f);
+/* Flushes and closes (the descriptor too, for out_file_fdopen). */
+void out_file_close(struct out_file *f);
+
+/* ---- PCAP-over-TCP server (pcap_server.c) ------------------------------------------------- */
+
+#define PCAP_SERVER_PORT 57012
+
+struct pcap_server_opts {
+	uint32_t snaplen;
+	int nsec;
+	size_t queue_bytes; /* per-client queue; default 4 MiB */
+	int max_clients;    /* default 64; more are refused (counted) */
+	unsigned stall_ms;  /* a client whose queue stays full this long is dropped
+			     * (default 5000) */
+};
+
+struct pcap_server;
+
+/* Binds spec (ADDR:PORT, [V6]:PORT or PORT, default address 127.0.0.1) and starts the writer
+ * thread. NULL on failure (logged). */
+struct pcap_server *pcap_server_start(const char *spec, const struct pcap_server_opts *o);
+/* Queues one record for every connected client; never blocks on a socket. */
+void pcap_server_write(struct pcap_server *s, const struct pano_rec *rec, const uint8_t *frame);
+/* Wakes the writer thread after a batch of writes. */
+void pcap_server_kick(struct pcap_server *s);
+int pcap_server_port(const struct pcap_server *s);
+int pcap_server_clients(struct pcap_server *s);
+const struct out_stats *pcap_server_stats(const struct pcap_server *s);
+/* Writes per-client metrics (sent/dropped records and bytes, queued bytes) into b. */
+void pcap_server_metrics(struct pcap_server *s, struct hbuf *b);
+void pcap_server_stop(struct pcap_server *s);
+
+#endif

@@ -1,0 +1,529 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * pcap_server.c - the PCAP-over-TCP server (--pcap-listen): every client gets the 24-byte
+ * global header, then every record captured while it is connected, with no other framing.
+ *
+ * Threads: the ring reader (main thread) only copies records into per-client byte queues under
+ * one short mutex and never touches a socket. A writer thread owns the sockets: it accepts,
+ * sends from the queues with non-blocking send() driven by epoll, and closes clients. The
+ * queues are single-producer single-consumer rings: the producer appends at tail, the writer
+ * sends from head without holding the lock (the producer never overwrites [head, tail)).
+ *
+ * A slow client: when its queue (default 4 MiB) has no room for a whole record, the record is
+ * dropped for that client only and counted; when it keeps dropping for stall_ms (default 5 s)
+ * without one record getting in, the client is disconnected. Neither the ring reader nor the
+ * other clients ever wait for it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture_api.h"
+#include "counter.h"
+#include "httpd.h"
+#include "log.h"
+#include "output.h"
+#include "prom.h"
+
+#define PS_MAX_CLIENTS_LIMIT 1024
+
+PANO_COUNTER(c_ps_client_drops, "agent_pcap_client_dropped_records", "drop",
+	     "records not queued for a PCAP-over-TCP client whose queue was full");
+PANO_COUNTER(c_ps_refused, "agent_pcap_clients_refused", "drop",
+	     "PCAP-over-TCP connections refused because the client limit was reached");
+PANO_COUNTER(c_ps_stalled, "agent_pcap_clients_stalled", "drop",
+	     "PCAP-over-TCP clients disconnected after their queue stayed full");
+PANO_COUNTER(c_ps_accepted, "agent_pcap_clients_accepted", "event",
+	     "PCAP-over-TCP connections accepted");
+
+struct ps_client {
+	int fd;
+	char name[64]; /* peer ADDR:PORT, the metrics label */
+	uint8_t *q;
+	size_t cap;
+	uint64_t head, tail;	/* byte offsets, only grow; used = tail - head */
+	uint64_t full_since_ms; /* first drop of the current overflow, 0 when none */
+	int kill;		/* set by the producer: the writer closes it */
+	int want_out;		/* EPOLLOUT registered */
+	struct out_stats stats;
+};
+
+struct pcap_server {
+	int lfd, efd, epfd;
+	int port;
+	pthread_t thr;
+	int thr_started;
+	int stop;
+	int kicked;	      /* an eventfd wakeup is pending */
+	pthread_mutex_t lock; /* guards cl[], ncl and every queue's head/tail */
+	struct ps_client **cl;
+	int ncl;
+	struct pcap_server_opts o;
+	uint8_t ghdr[PCAP_GHDR_LEN];
+	struct out_stats stats; /* all clients together */
+};
+
+static uint64_t ps_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Copies n bytes into the client's ring at tail (caller checked the room, holds the lock). */
+static void ps_put(struct ps_client *c, const void *p, size_t n)
+{
+	size_t off = c->tail % c->cap, first = c->cap - off;
+
+	if (first > n)
+		first = n;
+	memcpy(c->q + off, p, first);
+	memcpy(c->q, (const uint8_t *)p + first, n - first);
+	c->tail += n;
+}
+
+static void ps_wake(struct pcap_server *s)
+{
+	uint64_t one = 1;
+
+	if (__atomic_exchange_n(&s->kicked, 1, __ATOMIC_ACQ_REL))
+		return;
+	if (write(s->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		pr_warn("pcap server: write eventfd: %s", strerror(errno));
+}
+
+void pcap_server_write(struct pcap_server *s, const struct pano_rec *rec, const uint8_t *frame)
+{
+	uint8_t rh[PCAP_RHDR_LEN];
+	size_t n = PCAP_RHDR_LEN + (size_t)rec->caplen;
+	int wake = 0;
+	uint64_t now = 0;
+
+	pcap_encode_record(rh, rec->ts_ns, rec->caplen, rec->len, s->o.nsec);
+	pthread_mutex_lock(&s->lock);
+	for (int i = 0; i < s->ncl; i++) {
+		struct ps_client *c = s->cl[i];
+		if (c->kill)
+			continue;
+		if (c->cap - (c->tail - c->head) < n) {
+			out_stats_drop(&c->stats, n);
+			out_stats_drop(&s->stats, n);
+			counter_inc(&c_ps_client_drops);
+			if (!now)
+				now = ps_now_ms();
+			if (!c->full_since_ms) {
+				c->full_since_ms = now;
+				pr_warn("pcap client %s: queue full, dropping records", c->name);
+			} else if (now - c->full_since_ms >= s->o.stall_ms) {
+				c->kill = 1;
+				wake = 1;
+			}
+			continue;
+		}
+		c->full_since_ms = 0;
+		ps_put(c, rh, PCAP_RHDR_LEN);
+		ps_put(c, frame, rec->caplen);
+		out_stats_sent(&c->stats, n);
+		out_stats_sent(&s->stats, n);
+		if (c->tail - c->head > c->cap / 4)
+			wake = 1; /* do not wait for the end of the batch */
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (wake)
+		ps_wake(s);
+}
+
+void pcap_server_kick(struct pcap_server *s)
+{
+	ps_wake(s);
+}
+
+/* Writer thread: closes c and removes it from the table. */
+static void ps_close(struct pcap_server *s, struct ps_client *c, const char *why)
+{
+	pthread_mutex_lock(&s->lock);
+	for (int i = 0; i < s->ncl; i++) {
+		if (s->cl[i] == c) {
+			s->cl[i] = s->cl[--s->ncl];
+			break;
+		}
+	}
+	uint64_t left = c->tail - c->head;
+	pthread_mutex_unlock(&s->lock);
+	if (left)
+		__atomic_fetch_add(&s->stats.drop_bytes, left, __ATOMIC_RELAXED);
+	struct out_stats st;
+	out_stats_read(&c->stats, &st);
+	pr_info("pcap client %s disconnected (%s): %llu records sent, %llu dropped", c->name, why,
+		(unsigned long long)st.sent_records, (unsigned long long)st.drop_records);
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	free(c->q);
+	free(c);
+}
+
+/* Writer thread: sends what the client's queue holds until empty or the socket is full.
+ * Returns 0, or -1 when the client is gone (closed here). */
+static int ps_flush(struct pcap_server *s, struct ps_client *c)
+{
+	for (;;) {
+		pthread_mutex_lock(&s->lock);
+		uint64_t head = c->head, tail = c->tail;
+		int kill = c->kill;
+		pthread_mutex_unlock(&s->lock);
+		if (kill) {
+			counter_inc(&c_ps_stalled);
+			pr_warn("pcap client %s: queue full for %u ms, disconnecting", c->name,
+				s->o.stall_ms);
+			ps_close(s, c, "too slow");
+			return -1;
+		}
+		if (head == tail)
+			break;
+		size_t off = head % c->cap, n = tail - head;
+		if (n > c->cap - off)
+			n = c->cap - off;
+		ssize_t w = send(c->fd, c->q + off, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN) {
+			if (!c->want_out) {
+				struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLOUT,
+							 .data.ptr = c};
+				epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+				c->want_out = 1;
+			}
+			return 0;
+		}
+		if (w <= 0) {
+			ps_close(s, c, w < 0 ? strerror(errno) : "send returned 0");
+			return -1;
+		}
+		pthread_mutex_lock(&s->lock);
+		c->head += w;
+		pthread_mutex_unlock(&s->lock);
+	}
+	if (c->want_out) {
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
+		epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+		c->want_out = 0;
+	}
+	return 0;
+}
+
+/* Writer thread: accepts one pending connection and queues the global header for it. */
+static void ps_accept(struct pcap_server *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+
+	int fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			pr_warn("pcap server: accept4: %s", strerror(errno));
+		return;
+	}
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+		port = ntohs(a->sin_port);
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+		port = ntohs(a->sin6_port);
+	}
+	struct ps_client *c = calloc(1, sizeof(*c));
+	if (c)
+		c->q = malloc(s->o.queue_bytes);
+	if (!c || !c->q) {
+		pr_warn("pcap server: no memory for client %s: refused", host);
+		counter_inc(&c_ps_refused);
+		if (c)
+			free(c);
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->cap = s->o.queue_bytes;
+	snprintf(c->name, sizeof(c->name), ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host,
+		 port);
+	ps_put(c, s->ghdr, PCAP_GHDR_LEN);
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		pr_warn("pcap server: epoll_ctl: %s", strerror(errno));
+		close(fd);
+		free(c->q);
+		free(c);
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	int full = s->ncl >= s->o.max_clients;
+	if (!full)
+		s->cl[s->ncl++] = c;
+	pthread_mutex_unlock(&s->lock);
+	if (full) {
+		pr_warn("pcap server: %d clients already, refusing %s", s->o.max_clients, c->name);
+		counter_inc(&c_ps_refused);
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+		close(fd);
+		free(c->q);
+		free(c);
+		return;
+	}
+	counter_inc(&c_ps_accepted);
+	pr_info("pcap client %s connected", c->name);
+	ps_flush(s, c);
+}
+
+/* Writer thread: a readable client socket; clients have nothing to say, so data is discarded
+ * and EOF or an error means it left. */
+static void ps_readable(struct pcap_server *s, struct ps_client *c)
+{
+	char junk[512];
+
+	for (;;) {
+		ssize_t r = recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT);
+		if (r > 0)
+			continue;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			return;
+		ps_close(s, c, r == 0 ? "closed by peer" : strerror(errno));
+		return;
+	}
+}
+
+static void *ps_thread(void *arg)
+{
+	struct pcap_server *s = arg;
+	struct epoll_event evs[64];
+
+	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+		int n = epoll_wait(s->epfd, evs, 64, 1000);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			pr_err("pcap server: epoll_wait: %s", strerror(errno));
+			break;
+		}
+		int flush_all = 0;
+		for (int i = 0; i < n; i++) {
+			void *p = evs[i].data.ptr;
+			if (p == &s->lfd) {
+				ps_accept(s);
+			} else if (p == &s->efd) {
+				uint64_t v;
+				if (read(s->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+					pr_warn("pcap server: read eventfd: %s", strerror(errno));
+				__atomic_store_n(&s->kicked, 0, __ATOMIC_RELEASE);
+				flush_all = 1;
+			}
+		}
+		/* Client events after the accepts, on pointers still in the table. Events for a
+		 * client closed earlier in this round cannot occur: a client is only closed
+		 * below or by flush_all, both after this loop's table lookup. */
+		for (int i = 0; i < n; i++) {
+			void *p = evs[i].data.ptr;
+			if (p == &s->lfd || p == &s->efd)
+				continue;
+			struct ps_client *c = p;
+			int alive = 0;
+			pthread_mutex_lock(&s->lock);
+			for (int j = 0; j < s->ncl; j++)
+				alive |= s->cl[j] == c;
+			pthread_mutex_unlock(&s->lock);
+			if (!alive)
+				continue;
+			if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+				ps_readable(s, c);
+				continue; /* flushed below if it stayed */
+			}
+			if (evs[i].events & EPOLLOUT)
+				ps_flush(s, c);
+		}
+		if (flush_all || n == 0) {
+			/* Only this thread removes clients, so the table can be walked from the
+			 * end while ps_flush may remove the entry at j (it swaps the last in). */
+			for (int j = s->ncl - 1; j >= 0; j--) {
+				pthread_mutex_lock(&s->lock);
+				struct ps_client *c = j < s->ncl ? s->cl[j] : NULL;
+				pthread_mutex_unlock(&s->lock);
+				if (c)
+					ps_flush(s, c);
+			}
+		}
+	}
+	return NULL;
+}
+
+struct pcap_server *pcap_server_start(const char *spec, const struct pcap_server_opts *o)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int one = 1;
+
+	if (httpd_parse_addr(spec, "127.0.0.1", &ss, &sl))
+		return NULL;
+	struct pcap_server *s = calloc(1, sizeof(*s));
+	if (!s) {
+		pr_err("pcap server: calloc: %s", strerror(errno));
+		return NULL;
+	}
+	s->lfd = s->efd = s->epfd = -1;
+	s->o = *o;
+	if (!s->o.queue_bytes)
+		s->o.queue_bytes = 4u << 20;
+	if (s->o.queue_bytes < PCAP_GHDR_LEN + PCAP_RHDR_LEN + PANO_SNAPLEN_MAX)
+		s->o.queue_bytes = PCAP_GHDR_LEN + PCAP_RHDR_LEN + PANO_SNAPLEN_MAX;
+	if (s->o.max_clients <= 0 || s->o.max_clients > PS_MAX_CLIENTS_LIMIT)
+		s->o.max_clients = s->o.max_clients <= 0 ? 64 : PS_MAX_CLIENTS_LIMIT;
+	if (!s->o.stall_ms)
+		s->o.stall_ms = 5000;
+	pcap_encode_global(s->ghdr, s->o.snaplen, s->o.nsec);
+	pthread_mutex_init(&s->lock, NULL);
+	s->cl = calloc(s->o.max_clients, sizeof(*s->cl));
+	if (!s->cl) {
+		pr_err("pcap server: calloc: %s", strerror(errno));
+		goto fail;
+	}
+	s->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->lfd < 0) {
+		pr_err("pcap server: socket: %s", strerror(errno));
+		goto fail;
+	}
+	setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(s->lfd, (struct sockaddr *)&ss, sl) || listen(s->lfd, 64)) {
+		pr_err("pcap server: bind/listen %s: %s", spec, strerror(errno));
+		goto fail;
+	}
+	sl = sizeof(ss);
+	getsockname(s->lfd, (struct sockaddr *)&ss, &sl);
+	s->port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+						: ((struct sockaddr_in6 *)&ss)->sin6_port);
+	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->efd < 0 || s->epfd < 0) {
+		pr_err("pcap server: eventfd/epoll_create1: %s", strerror(errno));
+		goto fail;
+	}
+	struct epoll_event el = {.events = EPOLLIN, .data.ptr = &s->lfd};
+	struct epoll_event ee = {.events = EPOLLIN, .data.ptr = &s->efd};
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->lfd, &el) ||
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->efd, &ee)) {
+		pr_err("pcap server: epoll_ctl: %s", strerror(errno));
+		goto fail;
+	}
+	int err = pthread_create(&s->thr, NULL, ps_thread, s);
+	if (err) {
+		pr_err("pcap server: pthread_create: %s", strerror(err));
+		goto fail;
+	}
+	s->thr_started = 1;
+	pr_info("PCAP-over-TCP server listening on %s (port %d)", spec, s->port);
+	return s;
+fail:
+	pcap_server_stop(s);
+	return NULL;
+}
+
+int pcap_server_port(const struct pcap_server *s)
+{
+	return s->port;
+}
+
+int pcap_server_clients(struct pcap_server *s)
+{
+	pthread_mutex_lock(&s->lock);
+	int n = s->ncl;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+const struct out_stats *pcap_server_stats(const struct pcap_server *s)
+{
+	return &s->stats;
+}
+
+void pcap_server_metrics(struct pcap_server *s, struct hbuf *b)
+{
+	static const struct {
+		const char *name, *help;
+	} fam[] = {
+	    {"pano_agent_pcap_client_sent_records", "records queued for this client"},
+	    {"pano_agent_pcap_client_sent_bytes", "pcap bytes queued for this client"},
+	    {"pano_agent_pcap_client_dropped_records",
+	     "records dropped for this client because its queue was full"},
+	    {"pano_agent_pcap_client_dropped_bytes", "pcap bytes dropped for this client"},
+	    {"pano_agent_pcap_client_queued_bytes", "bytes waiting in this client's queue"},
+	};
+	char lb[128];
+
+	pthread_mutex_lock(&s->lock);
+	for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		enum prom_type t = f == 4 ? PROM_GAUGE : PROM_COUNTER;
+		prom_family(b, fam[f].name, t, fam[f].help);
+		for (int i = 0; i < s->ncl; i++) {
+			struct ps_client *c = s->cl[i];
+			struct out_stats st;
+			out_stats_read(&c->stats, &st);
+			uint64_t v[] = {st.sent_records, st.sent_bytes, st.drop_records,
+					st.drop_bytes, c->tail - c->head};
+			prom_labels(lb, sizeof(lb), "client", c->name, NULL);
+			prom_sample(b, fam[f].name, t, lb, v[f]);
+		}
+	}
+	int n = s->ncl;
+	pthread_mutex_unlock(&s->lock);
+	prom_one(b, "pano_agent_pcap_clients", PROM_GAUGE, "PCAP-over-TCP clients connected", NULL,
+		 n);
+}
+
+void pcap_server_stop(struct pcap_server *s)
+{
+	if (!s)
+		return;
+	if (s->thr_started) {
+		__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&s->kicked, 0, __ATOMIC_RELEASE);
+		ps_wake(s);
+		pthread_join(s->thr, NULL);
+	}
+	/* Give each client what is still queued, briefly, then close. */
+	for (int i = 0; i < s->ncl; i++) {
+		struct ps_client *c = s->cl[i];
+		while (c->head != c->tail) {
+			size_t off = c->head % c->cap, n = c->tail - c->head;
+			if (n > c->cap - off)
+				n = c->cap - off;
+			ssize_t w = send(c->fd, c->q + off, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (w <= 0)
+				break;
+			c->head += w;
+		}
+		close(c->fd);
+		free(c->q);
+		free(c);
+	}
+	free(s->cl);
+	if (s->lfd >= 0)
+		close(s->lfd);
+	if (s->efd >= 0)
+		close(s->efd);
+	if (s->epfd >= 0)
+		close(s->epfd);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
