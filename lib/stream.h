@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * stream.h - framing of the agent-to-analyzer protobuf stream (proto/pano_stream.proto), shared
+ * by pano-agent (encoder: --connect) and pano-analyzer (decoder: --listen).
+ *
+ * Wire format:
+ *   preamble  "PANS" | major u16 | minor u16                 (8 bytes, big-endian)
+ *   envelope  length u32 | pano.v1.Envelope (length bytes)   (repeated; length <= max_msg)
+ * The first envelope is a Hello. A reader refuses a major version other than its own and any
+ * length over its cap (without allocating it), and stops at the first error: the connection is
+ * then closed by the caller. A newer minor version may add Envelope members; an older reader
+ * skips those (counted).
+ */
+#ifndef PANO_STREAM_H
+#define PANO_STREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "pano_stream.pb-c.h"
+
+#define STREAM_MAGIC	     "PANS"
+#define STREAM_VERSION_MAJOR 1
+#define STREAM_VERSION_MINOR 0
+#define STREAM_PREAMBLE_LEN  8
+#define STREAM_LEN_PREFIX    4
+#define STREAM_MAX_MSG	     (4u << 20) /* default cap on one envelope */
+
+/* Writes the preamble for major/minor (STREAM_VERSION_* in normal use; tests pass others). */
+void stream_preamble(uint8_t out[STREAM_PREAMBLE_LEN], uint16_t major, uint16_t minor);
+
+/* Bytes stream_envelope_pack() will write for env: the length prefix plus the message. */
+size_t stream_envelope_size(const Pano__V1__Envelope *env);
+/* Writes the length prefix and the packed env at out (stream_envelope_size() bytes, which the
+ * caller has room for). Returns the bytes written. */
+size_t stream_envelope_pack(const Pano__V1__Envelope *env, uint8_t *out);
+
+/* ---- decoder ------------------------------------------------------------------------------ */
+
+/*
+ * Called once per complete envelope, in order; env (and everything it points to) is valid only
+ * during the call. Return 0 to go on, or a negative errno to stop the stream (the decoder then
+ * fails with that error and the message set with stream_dec_fail(), if any).
+ */
+struct stream_dec;
+typedef int (*stream_msg_cb)(void *ctx, struct stream_dec *d, const Pano__V1__Envelope *env);
+
+struct stream_dec {
+	uint32_t max_msg; /* cap on one envelope's length */
+	int state;	  /* internal: preamble, length, body, failed */
+	uint8_t hdr[STREAM_PREAMBLE_LEN];
+	size_t hdr_have;
+	uint8_t *buf; /* partial envelope; grows with bytes received, never past max_msg */
+	size_t buf_cap, buf_have;
+	uint32_t need; /* length of the envelope being received */
+	uint16_t peer_major, peer_minor;
+	bool got_hello;
+	uint64_t messages;		/* envelopes delivered */
+	uint64_t skipped;		/* envelopes of a newer minor version we do not know */
+	uint64_t bytes;			/* bytes fed */
+	size_t alloc_used, alloc_limit; /* protobuf-c unpack memory budget */
+	int err;			/* 0, or the negative errno the stream failed with */
+	char errmsg[200];
+};
+
+/* Prepares d; max_msg 0 means STREAM_MAX_MSG. */
+void stream_dec_init(struct stream_dec *d, uint32_t max_msg);
+/* Releases the partial-message buffer; d may be initialised again. */
+void stream_dec_free(struct stream_dec *d);
+
+/*
+ * Feeds len bytes (any split of the stream: a byte at a time or many envelopes at once) and
+ * calls cb for each envelope they complete. Returns 0 while the stream is well formed, or a
+ * negative errno once it is not (sticky: later calls return it again without reading):
+ *   -EPROTO           bad magic, first envelope not a Hello, a second Hello, empty envelope
+ *   -EPROTONOSUPPORT  major version other than ours (newer or older)
+ *   -EMSGSIZE         length prefix over max_msg
+ *   -EBADMSG          envelope that protobuf-c cannot unpack (or over the memory budget)
+ * stream_dec_error() then says what happened in one line. Each refusal is counted.
+ */
+int stream_dec_feed(struct stream_dec *d, const void *data, size_t len, stream_msg_cb cb,
+		    void *ctx);
+/* Marks the stream failed with err and a message (printf format); for callbacks that refuse a
+ * message on its content. Returns err. */
+int stream_dec_fail(struct stream_dec *d, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The failure in one line, or "" while the stream is fine. */
+const char *stream_dec_error(const struct stream_dec *d);
+/* True once a whole envelope boundary was reached (no partial envelope pending). */
+bool stream_dec_idle(const struct stream_dec *d);
+
+/* ---- encoder: batches of packets ---------------------------------------------------------- */
+
+struct stream_batch {
+	Pano__V1__Packet *pkts;
+	Pano__V1__Packet **ptrs;
+	uint8_t *arena; /* frame bytes of the packets in the batch */
+	size_t arena_used, max_bytes;
+	unsigned n, max_pkts;
+	uint64_t first_ns; /* caller's clock when the first packet was added */
+	uint64_t seq;	   /* number of the last batch encoded */
+};
+
+/* Allocates room for max_pkts packets and max_bytes frame bytes. 0 or -ENOMEM. */
+int stream_batch_init(struct stream_batch *b, unsigned max_pkts, size_t max_bytes);
+void stream_batch_free(struct stream_batch *b);
+/*
+ * Adds one frame (copied). dir: 0 in, 1 out, other unknown. now_ns is the caller's clock (for
+ * stream_batch_due). 0, -ENOSPC when the batch is full (encode it first), -EMSGSIZE when the
+ * frame alone is larger than max_bytes.
+ */
+int stream_batch_add(struct stream_batch *b, uint64_t ts_ns, uint32_t ifindex, int dir,
+		     uint32_t orig_len, const uint8_t *frame, uint32_t caplen, uint64_t now_ns);
+/* True when the batch holds packets and is full or its first packet is max_age_ns old. */
+bool stream_batch_due(const struct stream_batch *b, uint64_t now_ns, uint64_t max_age_ns);
+/* Fills env (and batch_msg, which env points to) from the batch, numbering it seq+1; the batch
+ * must stay untouched until env is packed, then stream_batch_reset() empties it. */
+void stream_batch_envelope(struct stream_batch *b, Pano__V1__Envelope *env,
+			   Pano__V1__PacketBatch *batch_msg, uint64_t dropped_before);
+void stream_batch_reset(struct stream_batch *b);
+
+#endif
