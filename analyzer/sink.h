@@ -16,9 +16,12 @@ struct sink {
 	int (*emit)(struct sink *s, const char *topic_proto, const void *key, size_t keylen,
 		    const void *rec, size_t len);
 	void (*poll)(struct sink *s);			/* service callbacks; cheap, called often */
-	int (*close)(struct sink *s, int timeout_ms);	/* flush within timeout, free */
+	/* Flush within timeout and release the sink's resources; the struct itself stays valid
+	 * (stats still answer) until free. 0 or -errno (e.g. records left undelivered). */
+	int (*close)(struct sink *s, int timeout_ms);
 	void (*stats)(struct sink *s, void (*out)(void *arg, const char *name, uint64_t v),
 		      void *arg);			/* name e.g. "delivered", "dropped_queue_full" */
+	void (*free)(struct sink *s);			/* after close: free the struct */
 	uint64_t emitted, dropped;
 	struct sink *next;
 };
@@ -29,7 +32,10 @@ struct sink *sinks_first(void);
 void sinks_emit(const char *topic_proto, const void *key, size_t keylen, const void *rec,
 		size_t len);
 void sinks_poll(void);
+/* Closes every sink (timeout per sink); their stats remain readable afterwards. */
 int sinks_close(int timeout_ms);
+/* Closes what is still open and frees every sink; the list is empty afterwards. */
+void sinks_free(void);
 
 /* The file sink: JSON lines (or length-prefixed protobuf) to a path, "-" for stdout. */
 int sink_file_open(const char *path, struct sink **out);
