@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * sink_file.c - the file sink: one record per line (the record plus '\n') to a file, or to
+ * standard output for "-". Records are collected in a 256 KiB buffer and written with write(2)
+ * when it fills, on sinks_poll() once the oldest buffered record is 100 ms old (so output to
+ * a terminal or a pipe keeps streaming), and on close.
+ *
+ * A write error (EPIPE when the reader went away, ENOSPC, EIO...) is reported once; the sink
+ * then drops every record, counting them, and the analyzer goes on (the other sinks still
+ * work). SIGPIPE is ignored when it has its default action, so a closed pipe is an EPIPE error
+ * and not the end of the process.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "counter.h"
+#include "log.h"
+#include "sink.h"
+
+#define FILE_SINK_BUF	   (256 * 1024)
+#define FILE_SINK_FLUSH_NS (100 * 1000000ull)
+
+PANO_COUNTER(c_file_dropped, "sink_file_dropped", "drop",
+	     "records the file/stdout sink lost to a write error");
+
+struct file_sink {
+	struct sink s;
+	char *path;
+	int fd;
+	int own_fd; /* 0 for stdout: not closed by us */
+	int broken; /* a write failed; drop everything from now on */
+	char *buf;
+	size_t used;
+	uint64_t buf_recs; /* records (complete or partial) in buf */
+	uint64_t first_ns; /* when the oldest buffered record came in */
+	uint64_t written;  /* records handed to the kernel */
+	uint64_t bytes;
+	uint64_t lost; /* records dropped because of a write error */
+};
+
+static uint64_t file_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void file_lose(struct file_sink *f, uint64_t n)
+{
+	f->lost += n;
+	counter_add(&c_file_dropped, n);
+}
+
+/* Writes all of p[0..len) to the sink's descriptor, waiting (at most a second at a time) when
+ * the descriptor is non-blocking and full. 0, or -errno after reporting the error once. */
+static int file_write_all(struct file_sink *f, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(f->fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				struct pollfd pfd = {.fd = f->fd, .events = POLLOUT};
+
+				if (poll(&pfd, 1, 1000) > 0)
+					continue;
+				errno = EAGAIN;
+			}
+			int err = errno;
+
+			pr_warn("write %s: %s; dropping further records for this output", f->path,
+				strerror(err));
+			f->broken = 1;
+			return -err;
+		}
+		p += n;
+		len -= (size_t)n;
+		f->bytes += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Writes out the buffer. On error the buffered records count as lost. */
+static int file_flush(struct file_sink *f)
+{
+	int err = 0;
+
+	if (!f->used)
+		return 0;
+	if (!f->broken)
+		err = file_write_all(f, f->buf, f->used);
+	if (f->broken) {
+		file_lose(f, f->buf_recs);
+		err = err ? err : -EIO;
+	} else {
+		f->written += f->buf_recs;
+	}
+	f->used = 0;
+	f->buf_recs = 0;
+	return err;
+}
+
+static int file_emit(struct sink *s, const char *topic_proto, const void *key, size_t keylen,
+		     const void *rec, size_t len)
+{
+	struct file_sink *f = (struct file_sink *)s;
+
+	if (f->broken) {
+		file_lose(f, 1);
+		return -EIO;
+	}
+	if (len + 1 > FILE_SINK_BUF - f->used && file_flush(f) < 0) {
+		file_lose(f, 1);
+		return -EIO;
+	}
+	if (len + 1 > FILE_SINK_BUF) {
+		/* Bigger than the buffer (which is empty now): straight out. */
+		if (file_write_all(f, rec, len) < 0 || file_write_all(f, "\n", 1) < 0) {
+			file_lose(f, 1);
+			return -EIO;
+		}
+		f->written++;
+		return 0;
+	}
+	if (!f->used)
+		f->first_ns = file_now_ns();
+	memcpy(f->buf + f->used, rec, len);
+	f->buf[f->used + len] = '\n';
+	f->used += len + 1;
+	f->buf_recs++;
+	return 0;
+}
+
+static void file_poll(struct sink *s)
+{
+	struct file_sink *f = (struct file_sink *)s;
+
+	if (f->used && file_now_ns() - f->first_ns >= FILE_SINK_FLUSH_NS)
+		file_flush(f);
+}
+
+/* Flushes what is buffered and closes the file (standard output stays open). -EIO when any
+ * record was lost to a write error during the sink's life. */
+static int file_close(struct sink *s, int timeout_ms)
+{
+	struct file_sink *f = (struct file_sink *)s;
+	int err = file_flush(f);
+
+	if (f->own_fd && close(f->fd) < 0 && !err) {
+		pr_warn("close %s: %s", f->path, strerror(errno));
+		err = -errno;
+	}
+	f->fd = -1;
+	free(f->buf);
+	f->buf = NULL;
+	if (!err && f->lost)
+		err = -EIO;
+	return err;
+}
+
+static void file_stats(struct sink *s, void (*out)(void *arg, const char *name, uint64_t v),
+		       void *arg)
+{
+	struct file_sink *f = (struct file_sink *)s;
+
+	out(arg, "written", f->written);
+	out(arg, "bytes", f->bytes);
+	out(arg, "dropped_write_error", f->lost);
+}
+
+static void file_free(struct sink *s)
+{
+	struct file_sink *f = (struct file_sink *)s;
+
+	free(f->buf);
+	free(f->path);
+	free(f);
+}
+
+/* Opens the file sink on path ("-" = standard output; a file is created or truncated). On
+ * success *out is a sink ready for sinks_add(); 0 or -errno (the error is logged). */
+int sink_file_open(const char *path, struct sink **out)
+{
+	struct file_sink *f;
+	struct sigaction sa;
+	int err;
+
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->buf = malloc(FILE_SINK_BUF);
+	f->path = strdup(strcmp(path, "-") ? path : "<stdout>");
+	if (!f->buf || !f->path) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	if (!strcmp(path, "-")) {
+		f->fd = STDOUT_FILENO;
+	} else {
+		f->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (f->fd < 0) {
+			err = -errno;
+			pr_err("open %s: %s", path, strerror(errno));
+			goto fail;
+		}
+		f->own_fd = 1;
+	}
+	/* A reader that goes away must become EPIPE, not kill us. */
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+		signal(SIGPIPE, SIG_IGN);
+
+	f->s.name = "file";
+	f->s.emit = file_emit;
+	f->s.poll = file_poll;
+	f->s.close = file_close;
+	f->s.stats = file_stats;
+	f->s.free = file_free;
+	*out = &f->s;
+	return 0;
+fail:
+	file_free(&f->s);
+	return err;
+}

@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * sink_kafka.c - the Kafka sink: every record becomes one Kafka message, produced with
+ * librdkafka to one topic per protocol ("dns" -> --kafka-topic, default "pano-dns"; any other
+ * protocol -> "pano-<proto>"), keyed by what the protocol passes as key (the client address) so
+ * that the default consistent partitioner keeps one client's records on one partition.
+ *
+ * Defaults batch and compress (linger, big batches, lz4) and bound librdkafka's local queue;
+ * every -X key=value is applied afterwards, so a user can override any of them.
+ *
+ * The packet path never blocks here: when the local queue is full we serve callbacks once and
+ * retry once, then drop the record and count it (dropped_queue_full). While the brokers are
+ * down the queue holds what it can (messages expire after message.timeout.ms and are counted
+ * as failed) and librdkafka delivers the rest when a broker is back. Close flushes within its
+ * timeout, purges what is left and counts it as dropped_at_exit.
+ *
+ * All callbacks run from rd_kafka_poll()/rd_kafka_flush() on the caller's thread (the analyzer's
+ * main loop via sinks_poll()), so the tallies below need no locking.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "counter.h"
+#include "log.h"
+#include "sink.h"
+
+PANO_COUNTER(c_kafka_queue_full, "kafka_dropped_queue_full", "drop",
+	     "records dropped because librdkafka's local queue was full");
+PANO_COUNTER(c_kafka_failed, "kafka_delivery_failed", "drop",
+	     "records librdkafka reported as not delivered");
+PANO_COUNTER(c_kafka_produce_err, "kafka_produce_error", "drop",
+	     "records rejected by rd_kafka_produce for a reason other than a full queue");
+PANO_COUNTER(c_kafka_at_exit, "kafka_dropped_at_exit", "drop",
+	     "records still undelivered when the Kafka sink closed");
+
+#define KAFKA_MAX_TOPICS   8
+#define KAFKA_LOG_EVERY_NS (10 * 1000000000ull) /* rate limit for repeated warnings */
+
+struct kafka_topic {
+	char proto[16];
+	rd_kafka_topic_t *rkt;
+};
+
+struct kafka_sink {
+	struct sink s;
+	rd_kafka_t *rk;
+	char *dns_topic;
+	struct kafka_topic topics[KAFKA_MAX_TOPICS];
+	int ntopics;
+	int closing;	   /* delivery reports now are purges at exit */
+	uint64_t produced; /* accepted by rd_kafka_produce */
+	uint64_t delivered, failed, queue_full, produce_err, at_exit;
+	/* Errors logged since the last successful delivery: each is logged once per outage. */
+	int seen_err[8];
+	int nseen_err;
+	uint64_t warn_ns_full, warn_ns_failed, warn_ns_err;
+};
+
+static uint64_t kafka_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* True at most once per KAFKA_LOG_EVERY_NS for the given slot. */
+static int kafka_ratelimit(uint64_t *last_ns)
+{
+	uint64_t now = kafka_now_ns();
+
+	if (*last_ns && now - *last_ns < KAFKA_LOG_EVERY_NS)
+		return 0;
+	*last_ns = now;
+	return 1;
+}
+
+/* Delivery report: one per message, success or final failure (retries exhausted, timed out
+ * in the queue, or purged at close). */
+static void kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	struct kafka_sink *k = opaque;
+
+	if (!m->err) {
+		k->delivered++;
+		if (k->nseen_err) {
+			pr_warn("kafka: delivering again");
+			k->nseen_err = 0;
+		}
+		return;
+	}
+	if (k->closing) {
+		k->at_exit++;
+		counter_inc(&c_kafka_at_exit);
+		return;
+	}
+	k->failed++;
+	counter_inc(&c_kafka_failed);
+	if (kafka_ratelimit(&k->warn_ns_failed))
+		pr_warn("kafka: delivery to %s failed: %s (%llu failed so far)",
+			rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err),
+			(unsigned long long)k->failed);
+}
+
+/* Error callback: broker and client-level errors (connection refused, all brokers down...).
+ * Each distinct error is logged once until a delivery succeeds again, so a dead broker does not
+ * flood the log with reconnect attempts; the recovery is logged by the delivery report. */
+static void kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	struct kafka_sink *k = opaque;
+	int i;
+
+	if (err == RD_KAFKA_RESP_ERR__FATAL) {
+		char buf[256];
+		rd_kafka_resp_err_t ferr = rd_kafka_fatal_error(rk, buf, sizeof(buf));
+
+		pr_err("kafka: fatal error %s: %s", rd_kafka_err2name(ferr), buf);
+		return;
+	}
+	for (i = 0; i < k->nseen_err; i++)
+		if (k->seen_err[i] == err)
+			return;
+	if (k->nseen_err < (int)(sizeof(k->seen_err) / sizeof(k->seen_err[0])))
+		k->seen_err[k->nseen_err++] = err;
+	pr_warn("kafka: %s: %s", rd_kafka_err2name(err), reason);
+}
+
+/* librdkafka's own log lines go through our logger as debug output. */
+static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	pr_debug("rdkafka %s: %s", fac, buf);
+}
+
+/* Sets one property; logs the name and librdkafka's reason on failure. */
+static int kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value)
+{
+	char errstr[512];
+
+	if (rd_kafka_conf_set(conf, name, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+		pr_err("rd_kafka_conf_set %s=%s: %s", name, value, errstr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The topic handle for a protocol, created on first use; NULL when the table is full or
+ * librdkafka refuses the name. */
+static rd_kafka_topic_t *kafka_topic_for(struct kafka_sink *k, const char *proto)
+{
+	char name[64];
+	int i;
+
+	if (!proto)
+		proto = "dns";
+	for (i = 0; i < k->ntopics; i++)
+		if (!strcmp(k->topics[i].proto, proto))
+			return k->topics[i].rkt;
+	if (k->ntopics == KAFKA_MAX_TOPICS || strlen(proto) >= sizeof(k->topics[0].proto))
+		return NULL;
+	if (!strcmp(proto, "dns"))
+		snprintf(name, sizeof(name), "%s", k->dns_topic);
+	else
+		snprintf(name, sizeof(name), "pano-%s", proto);
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(k->rk, name, NULL);
+
+	if (!rkt) {
+		pr_err("rd_kafka_topic_new %s: %s", name, rd_kafka_err2str(rd_kafka_last_error()));
+		return NULL;
+	}
+	snprintf(k->topics[i].proto, sizeof(k->topics[i].proto), "%s", proto);
+	k->topics[i].rkt = rkt;
+	k->ntopics++;
+	return rkt;
+}
+
+/* Queues one record (librdkafka copies it). Never blocks: a full queue gets one poll(0) and
+ * one retry, then the record is dropped and counted. 0, -ENOBUFS (queue full) or -EIO. */
+static int kafka_emit(struct sink *s, const char *topic_proto, const void *key, size_t keylen,
+		      const void *rec, size_t len)
+{
+	struct kafka_sink *k = (struct kafka_sink *)s;
+	rd_kafka_topic_t *rkt = kafka_topic_for(k, topic_proto);
+	rd_kafka_resp_err_t err;
+	int tries;
+
+	if (!rkt) {
+		k->produce_err++;
+		counter_inc(&c_kafka_produce_err);
+		return -EIO;
+	}
+	for (tries = 0; tries < 2; tries++) {
+		if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)rec,
+				     len, key, keylen, NULL) == 0) {
+			k->produced++;
+			return 0;
+		}
+		err = rd_kafka_last_error();
+		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			break;
+		if (!tries)
+			rd_kafka_poll(k->rk, 0); /* serve delivery reports, frees room */
+	}
+	if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+		k->queue_full++;
+		counter_inc(&c_kafka_queue_full);
+		if (kafka_ratelimit(&k->warn_ns_full))
+			pr_warn("kafka: local queue full, dropping records (%llu so far)",
+				(unsigned long long)k->queue_full);
+		return -ENOBUFS;
+	}
+	k->produce_err++;
+	counter_inc(&c_kafka_produce_err);
+	if (kafka_ratelimit(&k->warn_ns_err))
+		pr_warn("rd_kafka_produce %s: %s", rd_kafka_topic_name(rkt), rd_kafka_err2str(err));
+	return -EIO;
+}
+
+static void kafka_poll(struct sink *s)
+{
+	struct kafka_sink *k = (struct kafka_sink *)s;
+
+	rd_kafka_poll(k->rk, 0);
+}
+
+/* Records handed to librdkafka and not yet reported delivered or failed. */
+static uint64_t kafka_pending(const struct kafka_sink *k)
+{
+	return k->produced - k->delivered - k->failed - k->at_exit;
+}
+
+/* Flushes for at most timeout_ms, then purges what is left (counted as dropped_at_exit) and
+ * destroys the producer. -ETIMEDOUT when records were left behind. */
+static int kafka_close(struct sink *s, int timeout_ms)
+{
+	struct kafka_sink *k = (struct kafka_sink *)s;
+	rd_kafka_resp_err_t err;
+	uint64_t left;
+	int i;
+
+	err = rd_kafka_flush(k->rk, timeout_ms > 0 ? timeout_ms : 0);
+	if (err && err != RD_KAFKA_RESP_ERR__TIMED_OUT)
+		pr_warn("rd_kafka_flush: %s", rd_kafka_err2str(err));
+	k->closing = 1;
+	if (kafka_pending(k)) {
+		rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT |
+					  RD_KAFKA_PURGE_F_NON_BLOCKING);
+		rd_kafka_poll(k->rk, 0); /* purged messages' delivery reports */
+	}
+	/* Whatever has no report yet is as good as lost. */
+	left = kafka_pending(k);
+	k->at_exit += left;
+	counter_add(&c_kafka_at_exit, left);
+	if (k->at_exit)
+		pr_warn("kafka: %llu records undelivered at exit (flush bound %d ms)",
+			(unsigned long long)k->at_exit, timeout_ms);
+	for (i = 0; i < k->ntopics; i++)
+		rd_kafka_topic_destroy(k->topics[i].rkt);
+	k->ntopics = 0;
+	rd_kafka_destroy(k->rk);
+	k->rk = NULL;
+	return k->at_exit ? -ETIMEDOUT : 0;
+}
+
+static void kafka_stats(struct sink *s, void (*out)(void *arg, const char *name, uint64_t v),
+			void *arg)
+{
+	struct kafka_sink *k = (struct kafka_sink *)s;
+
+	out(arg, "delivered", k->delivered);
+	out(arg, "failed", k->failed);
+	out(arg, "dropped_queue_full", k->queue_full);
+	out(arg, "produce_errors", k->produce_err);
+	out(arg, "queued", k->rk ? kafka_pending(k) : 0);
+	out(arg, "dropped_at_exit", k->at_exit);
+}
+
+static void kafka_free(struct sink *s)
+{
+	struct kafka_sink *k = (struct kafka_sink *)s;
+
+	free(k->dns_topic);
+	free(k);
+}
+
+/* The defaults: batch (linger 50 ms, up to 10000 messages or 1 MB per batch), compress with
+ * lz4, and bound the local queue (100000 messages, 32 MiB) so a dead broker costs bounded
+ * memory. Users override any of them with -X. */
+static const char *const kafka_defaults[][2] = {
+    {"client.id", "pano-analyzer"},
+    {"linger.ms", "50"},
+    {"batch.num.messages", "10000"},
+    {"batch.size", "1000000"},
+    {"compression.codec", "lz4"},
+    {"queue.buffering.max.messages", "100000"},
+    {"queue.buffering.max.kbytes", "32768"},
+    {"message.timeout.ms", "300000"},
+    {"reconnect.backoff.max.ms", "2000"},
+};
+
+/* Creates the producer: our defaults, then bootstrap.servers from opts->brokers, then every
+ * -X key=value in order. 0 and *out set, or -errno (logged). */
+int sink_kafka_open(const struct kafka_opts *opts, struct sink **out)
+{
+	struct kafka_sink *k;
+	rd_kafka_conf_t *conf;
+	char errstr[512];
+	size_t i;
+	int err;
+
+	if (!opts || !opts->brokers || !*opts->brokers) {
+		pr_err("kafka: no brokers given");
+		return -EINVAL;
+	}
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	k->dns_topic = strdup(opts->topic && *opts->topic ? opts->topic : "pano-dns");
+	conf = rd_kafka_conf_new();
+	if (!k->dns_topic || !conf) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < sizeof(kafka_defaults) / sizeof(kafka_defaults[0]); i++)
+		if ((err = kafka_conf_set(conf, kafka_defaults[i][0], kafka_defaults[i][1])))
+			goto fail;
+	if ((err = kafka_conf_set(conf, "bootstrap.servers", opts->brokers)))
+		goto fail;
+	for (i = 0; i < (size_t)opts->nprops; i++) {
+		const char *kv = opts->props[i], *eq = strchr(kv, '=');
+		char name[256];
+
+		if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof(name)) {
+			pr_err("kafka: -X %s: expected key=value", kv);
+			err = -EINVAL;
+			goto fail;
+		}
+		memcpy(name, kv, (size_t)(eq - kv));
+		name[eq - kv] = '\0';
+		if ((err = kafka_conf_set(conf, name, eq + 1)))
+			goto fail;
+	}
+	rd_kafka_conf_set_opaque(conf, k);
+	rd_kafka_conf_set_dr_msg_cb(conf, kafka_dr_cb);
+	rd_kafka_conf_set_error_cb(conf, kafka_error_cb);
+	rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
+
+	k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+	if (!k->rk) {
+		pr_err("rd_kafka_new: %s", errstr);
+		err = -EINVAL;
+		goto fail;
+	}
+	conf = NULL; /* owned by rk now */
+	if (!kafka_topic_for(k, "dns")) {
+		err = -EINVAL;
+		rd_kafka_destroy(k->rk);
+		goto fail;
+	}
+	k->s.name = "kafka";
+	k->s.emit = kafka_emit;
+	k->s.poll = kafka_poll;
+	k->s.close = kafka_close;
+	k->s.stats = kafka_stats;
+	k->s.free = kafka_free;
+	*out = &k->s;
+	return 0;
+fail:
+	if (conf)
+		rd_kafka_conf_destroy(conf);
+	kafka_free(&k->s);
+	return err;
+}

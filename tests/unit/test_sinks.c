@@ -1,0 +1,548 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * test_sinks.c - the sink registry, the file sink and the Kafka sink. The Kafka cases run
+ * against librdkafka's mock cluster, started in this process on a real loopback TCP port, and
+ * read the records back with a real librdkafka consumer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include "check.h"
+#include "sink.h"
+
+/* ---- helpers ---------------------------------------------------------------------------- */
+
+struct stat_get {
+	const char *name;
+	uint64_t v;
+	int found;
+};
+
+static void stat_get_out(void *arg, const char *name, uint64_t v)
+{
+	struct stat_get *g = arg;
+
+	if (!strcmp(name, g->name)) {
+		g->v = v;
+		g->found = 1;
+	}
+}
+
+/* One named value from a sink's stats callback; UINT64_MAX when the sink does not report it. */
+static uint64_t sink_stat(struct sink *s, const char *name)
+{
+	struct stat_get g = {.name = name};
+
+	s->stats(s, stat_get_out, &g);
+	return g.found ? g.v : UINT64_MAX;
+}
+
+/* A sink that remembers what it got, for the registry tests. */
+struct fake_sink {
+	struct sink s;
+	char got[4096];
+	size_t used;
+	int refuse; /* emit fails */
+	int polls, closed, freed;
+};
+
+static int fake_emit(struct sink *s, const char *proto, const void *key, size_t keylen,
+		     const void *rec, size_t len)
+{
+	struct fake_sink *f = (struct fake_sink *)s;
+
+	if (f->refuse)
+		return -ENOBUFS;
+	f->used +=
+	    (size_t)snprintf(f->got + f->used, sizeof(f->got) - f->used, "%s|%.*s|%.*s;", proto,
+			     (int)keylen, (const char *)key, (int)len, (const char *)rec);
+	return 0;
+}
+
+static void fake_poll(struct sink *s)
+{
+	((struct fake_sink *)s)->polls++;
+}
+
+static int fake_close(struct sink *s, int timeout_ms)
+{
+	((struct fake_sink *)s)->closed++;
+	return ((struct fake_sink *)s)->refuse ? -EIO : 0;
+}
+
+static void fake_free(struct sink *s)
+{
+	((struct fake_sink *)s)->freed++;
+}
+
+static void fake_init(struct fake_sink *f, const char *name)
+{
+	memset(f, 0, sizeof(*f));
+	f->s.name = name;
+	f->s.emit = fake_emit;
+	f->s.poll = fake_poll;
+	f->s.close = fake_close;
+	f->s.free = fake_free;
+}
+
+/* ---- registry ----------------------------------------------------------------------------- */
+
+static void test_registry(void)
+{
+	struct fake_sink a, b;
+
+	fake_init(&a, "a");
+	fake_init(&b, "b");
+	b.refuse = 1;
+	CHECK(sinks_first() == NULL);
+	sinks_add(&a.s);
+	sinks_add(&b.s);
+	CHECK(sinks_first() == &a.s);
+	CHECK(a.s.next == &b.s);
+
+	sinks_emit("dns", "10.0.0.1", 8, "{\"x\":1}", 7);
+	b.refuse = 0;
+	sinks_emit("dns", "10.0.0.2", 8, "{\"x\":2}", 7);
+	sinks_poll();
+	CHECK_EQ_STR(a.got, "dns|10.0.0.1|{\"x\":1};dns|10.0.0.2|{\"x\":2};");
+	CHECK_EQ_STR(b.got, "dns|10.0.0.2|{\"x\":2};");
+	CHECK_EQ_INT(a.s.emitted, 2);
+	CHECK_EQ_INT(a.s.dropped, 0);
+	CHECK_EQ_INT(b.s.emitted, 1);
+	CHECK_EQ_INT(b.s.dropped, 1);
+	CHECK_EQ_INT(a.polls, 1);
+	CHECK_EQ_INT(b.polls, 1);
+
+	b.refuse = 1; /* close reports an error: the first error is returned */
+	CHECK_EQ_INT(sinks_close(100), -EIO);
+	CHECK_EQ_INT(a.closed, 1);
+	CHECK_EQ_INT(b.closed, 1);
+	/* Closed sinks stay listed (for stats) but take nothing more and are not closed twice. */
+	sinks_emit("dns", "k", 1, "r", 1);
+	sinks_poll();
+	CHECK_EQ_INT(a.s.emitted, 2);
+	CHECK_EQ_INT(a.polls, 1);
+	CHECK_EQ_INT(sinks_close(100), 0);
+	CHECK_EQ_INT(a.closed, 1);
+	sinks_free();
+	CHECK_EQ_INT(a.freed, 1);
+	CHECK_EQ_INT(b.freed, 1);
+	CHECK(sinks_first() == NULL);
+}
+
+/* ---- file sink ---------------------------------------------------------------------------- */
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t cap = 0;
+
+	*len = 0;
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (*len + 65536 > cap) {
+			cap = cap * 2 + 65536;
+			buf = realloc(buf, cap + 1);
+		}
+		size_t n = fread(buf + *len, 1, cap - *len, f);
+
+		if (!n)
+			break;
+		*len += n;
+	}
+	fclose(f);
+	buf[*len] = '\0';
+	return buf;
+}
+
+static void test_file_sink(void)
+{
+	char path[] = "/tmp/test_sinks.XXXXXX", rec[64];
+	static char big[300 * 1024];
+	struct sink *s = NULL;
+	size_t len, off = 0;
+	char *got;
+	int fd = mkstemp(path), i;
+
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK_EQ_INT(sink_file_open(path, &s), 0);
+	if (!s)
+		return;
+	sinks_add(s);
+	for (i = 0; i < 5000; i++) {
+		int n = snprintf(rec, sizeof(rec), "{\"n\":%d}", i);
+
+		sinks_emit("dns", "c", 1, rec, (size_t)n);
+	}
+	/* A record bigger than the buffer goes straight out, in order. */
+	memset(big, 'x', sizeof(big));
+	sinks_emit("dns", "c", 1, big, sizeof(big));
+	sinks_emit("dns", "c", 1, "{\"last\":1}", 10);
+	CHECK_EQ_INT(sinks_close(1000), 0);
+	CHECK_EQ_INT(sink_stat(s, "written"), 5002);
+	CHECK_EQ_INT(sink_stat(s, "dropped_write_error"), 0);
+	CHECK_EQ_INT(s->emitted, 5002);
+
+	got = slurp(path, &len);
+	CHECK(got != NULL);
+	if (got) {
+		CHECK_EQ_INT(sink_stat(s, "bytes"), len);
+		for (i = 0; i < 5000; i++) {
+			int n = snprintf(rec, sizeof(rec), "{\"n\":%d}\n", i);
+
+			if (off + (size_t)n > len || memcmp(got + off, rec, (size_t)n)) {
+				CHECK(!"record out of order or missing");
+				break;
+			}
+			off += (size_t)n;
+		}
+		CHECK(off + sizeof(big) + 1 <= len && got[off] == 'x' &&
+		      got[off + sizeof(big) - 1] == 'x' && got[off + sizeof(big)] == '\n');
+		off += sizeof(big) + 1;
+		CHECK(off + 11 == len && !memcmp(got + off, "{\"last\":1}\n", 11));
+	}
+	free(got);
+	unlink(path);
+	sinks_free();
+}
+
+/* The reader goes away: EPIPE is counted and reported, records are dropped, nothing crashes. */
+static void test_file_sink_epipe(void)
+{
+	int pfd[2], saved = dup(STDOUT_FILENO), i;
+	struct sink *s = NULL;
+
+	CHECK(pipe(pfd) == 0);
+	CHECK(dup2(pfd[1], STDOUT_FILENO) >= 0);
+	close(pfd[1]);
+	close(pfd[0]); /* no reader */
+	CHECK_EQ_INT(sink_file_open("-", &s), 0);
+	if (s) {
+		sinks_add(s);
+		for (i = 0; i < 100000; i++)
+			sinks_emit("dns", "c", 1, "{\"a\":\"bcdefghijklmnopqrstuvwxyz\"}", 32);
+		CHECK(sinks_close(100) < 0);
+		CHECK_EQ_INT(sink_stat(s, "dropped_write_error"), 100000);
+		CHECK_EQ_INT(sink_stat(s, "written"), 0);
+		CHECK(s->dropped > 0);
+		CHECK_EQ_INT(s->emitted + s->dropped, 100000);
+	}
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	sinks_free();
+}
+
+static void test_file_sink_open_error(void)
+{
+	struct sink *s = NULL;
+
+	CHECK_EQ_INT(sink_file_open("/nonexistent-dir/x.log", &s), -ENOENT);
+	CHECK(s == NULL);
+}
+
+/* ---- Kafka sink ------------------------------------------------------------------------------ */
+
+#define KT_PARTS   4
+#define KT_CLIENTS 13
+#define KT_RECORDS 2000
+
+static rd_kafka_t *mock_rk;
+static rd_kafka_mock_cluster_t *mock;
+
+static int mock_start(const char *topic)
+{
+	char errstr[256];
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+
+	rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof(errstr));
+	mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+	if (!mock_rk)
+		return -1;
+	mock = rd_kafka_mock_cluster_new(mock_rk, 1);
+	if (!mock)
+		return -1;
+	return rd_kafka_mock_topic_create(mock, topic, KT_PARTS, 1) ? -1 : 0;
+}
+
+static void mock_stop(void)
+{
+	if (mock)
+		rd_kafka_mock_cluster_destroy(mock);
+	if (mock_rk)
+		rd_kafka_destroy(mock_rk);
+	mock = NULL;
+	mock_rk = NULL;
+}
+
+/* Polls the sinks until the Kafka sink reports want delivered, or gives up after a generous
+ * number of rounds (so a broken sink fails the test instead of hanging it). */
+static void kafka_wait_delivered(struct sink *s, uint64_t want)
+{
+	int i;
+
+	for (i = 0; i < 3000 && sink_stat(s, "delivered") < want; i++) {
+		sinks_poll();
+		usleep(10000);
+	}
+}
+
+struct consumed {
+	char *key, *val;
+	int part;
+};
+
+/* Reads every message of topic (all partitions, from the beginning, until end of each
+ * partition) with a librdkafka consumer. Returns how many, in *out (caller frees). */
+static int kafka_consume_all(const char *brokers, const char *topic, struct consumed **out)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_topic_partition_list_t *parts;
+	char errstr[256];
+	rd_kafka_t *rk;
+	int n = 0, cap = 0, eof = 0, idle = 0, i;
+
+	*out = NULL;
+	rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, sizeof(errstr));
+	rd_kafka_conf_set(conf, "enable.partition.eof", "true", errstr, sizeof(errstr));
+	rd_kafka_conf_set(conf, "group.id", "test-sinks", errstr, sizeof(errstr));
+	rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof(errstr));
+	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+	if (!rk) {
+		printf("  rd_kafka_new consumer: %s\n", errstr);
+		return -1;
+	}
+	parts = rd_kafka_topic_partition_list_new(KT_PARTS);
+	for (i = 0; i < KT_PARTS; i++)
+		rd_kafka_topic_partition_list_add(parts, topic, i)->offset =
+		    RD_KAFKA_OFFSET_BEGINNING;
+	rd_kafka_assign(rk, parts);
+	rd_kafka_topic_partition_list_destroy(parts);
+	while (eof < KT_PARTS && idle < 100) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+
+		if (!m) {
+			idle++;
+			continue;
+		}
+		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			eof++;
+		} else if (m->err) {
+			printf("  consume: %s\n", rd_kafka_message_errstr(m));
+		} else {
+			if (n == cap) {
+				cap = cap * 2 + 256;
+				*out = realloc(*out, (size_t)cap * sizeof(**out));
+			}
+			(*out)[n].key = strndup(m->key ? m->key : "", m->key_len);
+			(*out)[n].val = strndup(m->payload, m->len);
+			(*out)[n].part = m->partition;
+			n++;
+		}
+		rd_kafka_message_destroy(m);
+	}
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+	return n;
+}
+
+static void consumed_free(struct consumed *c, int n)
+{
+	int i;
+
+	for (i = 0; i < n && c; i++) {
+		free(c[i].key);
+		free(c[i].val);
+	}
+	free(c);
+}
+
+/* Records arrive, each once, with its key, one client's records on one partition. */
+static void test_kafka_delivery(void)
+{
+	const char *props[] = {"linger.ms=5", "compression.codec=zstd"};
+	struct kafka_opts o = {.topic = "t-deliver", .props = props, .nprops = 2};
+	int client_part[KT_CLIENTS], seen[KT_RECORDS] = {0}, i, n = 0;
+	struct consumed *c = NULL;
+	struct sink *s = NULL;
+	char key[32], rec[128];
+
+	if (mock_start("t-deliver")) {
+		CHECK(!"mock cluster did not start");
+		goto out;
+	}
+	o.brokers = rd_kafka_mock_cluster_bootstraps(mock);
+	CHECK_EQ_INT(sink_kafka_open(&o, &s), 0);
+	if (!s)
+		goto out;
+	sinks_add(s);
+	for (i = 0; i < KT_RECORDS; i++) {
+		int kl = snprintf(key, sizeof(key), "198.18.0.%d", i % KT_CLIENTS);
+		int rl = snprintf(rec, sizeof(rec), "{\"id\":%d,\"id_orig_h\":\"%s\"}", i, key);
+
+		sinks_emit("dns", key, (size_t)kl, rec, (size_t)rl);
+	}
+	CHECK_EQ_INT(s->emitted, KT_RECORDS);
+	kafka_wait_delivered(s, KT_RECORDS);
+	CHECK_EQ_INT(sink_stat(s, "delivered"), KT_RECORDS);
+	CHECK_EQ_INT(sink_stat(s, "failed"), 0);
+	CHECK_EQ_INT(sink_stat(s, "dropped_queue_full"), 0);
+	CHECK_EQ_INT(sinks_close(5000), 0);
+	CHECK_EQ_INT(sink_stat(s, "dropped_at_exit"), 0);
+
+	n = kafka_consume_all(o.brokers, "t-deliver", &c);
+	CHECK_EQ_INT(n, KT_RECORDS);
+	for (i = 0; i < KT_CLIENTS; i++)
+		client_part[i] = -1;
+	for (i = 0; i < n; i++) {
+		int id, cl;
+
+		if (sscanf(c[i].val, "{\"id\":%d,", &id) != 1 || id < 0 || id >= KT_RECORDS) {
+			CHECK(!"unexpected record");
+			continue;
+		}
+		seen[id]++;
+		snprintf(key, sizeof(key), "198.18.0.%d", id % KT_CLIENTS);
+		CHECK_EQ_STR(c[i].key, key);
+		snprintf(rec, sizeof(rec), "{\"id\":%d,\"id_orig_h\":\"%s\"}", id, key);
+		CHECK_EQ_STR(c[i].val, rec);
+		cl = id % KT_CLIENTS;
+		if (client_part[cl] < 0)
+			client_part[cl] = c[i].part;
+		CHECK_EQ_INT(c[i].part, client_part[cl]);
+	}
+	for (i = 0; i < KT_RECORDS; i++)
+		if (seen[i] != 1) {
+			printf("  record %d arrived %d times\n", i, seen[i]);
+			CHECK(seen[i] == 1);
+			break;
+		}
+out:
+	consumed_free(c, n > 0 ? n : 0);
+	sinks_free();
+	mock_stop();
+}
+
+/* Broker down, tiny local queue: emit never blocks, overflow is counted as dropped_queue_full,
+ * and what sat in the queue at close is counted as dropped_at_exit. */
+static void test_kafka_queue_full(void)
+{
+	const char *props[] = {"queue.buffering.max.messages=10", "linger.ms=5"};
+	struct kafka_opts o = {.topic = "t-full", .props = props, .nprops = 2};
+	struct sink *s = NULL;
+	int i;
+
+	if (mock_start("t-full")) {
+		CHECK(!"mock cluster did not start");
+		goto out;
+	}
+	CHECK_EQ_INT(rd_kafka_mock_broker_set_down(mock, 1), 0);
+	o.brokers = rd_kafka_mock_cluster_bootstraps(mock);
+	CHECK_EQ_INT(sink_kafka_open(&o, &s), 0);
+	if (!s)
+		goto out;
+	sinks_add(s);
+	for (i = 0; i < 100; i++)
+		sinks_emit("dns", "198.18.0.10", 11, "{\"q\":1}", 7);
+	sinks_poll();
+	CHECK_EQ_INT(sink_stat(s, "dropped_queue_full"), 90);
+	CHECK_EQ_INT(sink_stat(s, "queued"), 10);
+	CHECK_EQ_INT(s->emitted, 10);
+	CHECK_EQ_INT(s->dropped, 90);
+	CHECK_EQ_INT(sink_stat(s, "delivered"), 0);
+	CHECK_EQ_INT(sinks_close(200), -ETIMEDOUT);
+	CHECK_EQ_INT(sink_stat(s, "dropped_at_exit"), 10);
+	CHECK_EQ_INT(sink_stat(s, "queued"), 0);
+	CHECK_EQ_INT(sink_stat(s, "delivered") + sink_stat(s, "failed") +
+			 sink_stat(s, "dropped_queue_full") + sink_stat(s, "dropped_at_exit"),
+		     100);
+out:
+	sinks_free();
+	mock_stop();
+}
+
+/* Broker down while records come in: they wait in the queue and are delivered once it is back. */
+static void test_kafka_recovery(void)
+{
+	struct kafka_opts o = {.topic = "t-recover"};
+	struct consumed *c = NULL;
+	struct sink *s = NULL;
+	int i, n = 0;
+
+	if (mock_start("t-recover")) {
+		CHECK(!"mock cluster did not start");
+		goto out;
+	}
+	o.brokers = rd_kafka_mock_cluster_bootstraps(mock);
+	CHECK_EQ_INT(sink_kafka_open(&o, &s), 0);
+	if (!s)
+		goto out;
+	sinks_add(s);
+	sinks_emit("dns", "a", 1, "{\"before\":1}", 12);
+	kafka_wait_delivered(s, 1);
+	CHECK_EQ_INT(sink_stat(s, "delivered"), 1);
+
+	CHECK_EQ_INT(rd_kafka_mock_broker_set_down(mock, 1), 0);
+	for (i = 0; i < 50; i++)
+		sinks_emit("dns", "b", 1, "{\"during\":1}", 12);
+	for (i = 0; i < 30; i++) { /* let the producer notice */
+		sinks_poll();
+		usleep(10000);
+	}
+	CHECK_EQ_INT(sink_stat(s, "delivered"), 1);
+	CHECK_EQ_INT(rd_kafka_mock_broker_set_up(mock, 1), 0);
+	kafka_wait_delivered(s, 51);
+	CHECK_EQ_INT(sink_stat(s, "delivered"), 51);
+	CHECK_EQ_INT(sink_stat(s, "failed"), 0);
+	CHECK_EQ_INT(sinks_close(5000), 0);
+	n = kafka_consume_all(o.brokers, "t-recover", &c);
+	CHECK_EQ_INT(n, 51);
+out:
+	consumed_free(c, n > 0 ? n : 0);
+	sinks_free();
+	mock_stop();
+}
+
+/* -X is applied after the defaults; a bad property or a malformed -X fails the open. */
+static void test_kafka_bad_props(void)
+{
+	const char *bad_name[] = {"no.such.property=1"};
+	const char *bad_form[] = {"linger.ms"};
+	const char *bad_value[] = {"compression.codec=nonsense"};
+	struct kafka_opts o = {.brokers = "127.0.0.1:1", .nprops = 1};
+	struct sink *s = NULL;
+
+	o.props = bad_name;
+	CHECK_EQ_INT(sink_kafka_open(&o, &s), -EINVAL);
+	o.props = bad_form;
+	CHECK_EQ_INT(sink_kafka_open(&o, &s), -EINVAL);
+	o.props = bad_value;
+	CHECK_EQ_INT(sink_kafka_open(&o, &s), -EINVAL);
+	o.brokers = NULL;
+	o.nprops = 0;
+	CHECK_EQ_INT(sink_kafka_open(&o, &s), -EINVAL);
+	CHECK(s == NULL);
+}
+
+int main(void)
+{
+	TEST_CASE("sinks_registry_fanout", test_registry);
+	TEST_CASE("sink_file_lines", test_file_sink);
+	TEST_CASE("sink_file_epipe", test_file_sink_epipe);
+	TEST_CASE("sink_file_open_error", test_file_sink_open_error);
+	TEST_CASE("sink_kafka_bad_props", test_kafka_bad_props);
+	TEST_CASE("sink_kafka_delivery_keys_partitions", test_kafka_delivery);
+	TEST_CASE("sink_kafka_queue_full", test_kafka_queue_full);
+	TEST_CASE("sink_kafka_recovery", test_kafka_recovery);
+	TEST_EXIT();
+}
