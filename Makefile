@@ -68,6 +68,12 @@ FUZZ_BINS     := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(FUZZ_SRCS
 
 BINS := $(BUILD)/pano-agent $(BUILD)/pano-analyzer $(if $(TOP_SRCS),$(BUILD)/pano-top)
 
+.PHONY: compose-up compose-down
+compose-up:
+	docker compose -p pano-demo -f deploy/compose/compose.yaml up -d --build
+compose-down:
+	docker compose -p pano-demo -f deploy/compose/compose.yaml down
+
 .PHONY: all bpf test test-unit fuzz bench bench-agent bench-analyzer bench-transport demo \
 	clean format install-deps tests-build
 all: $(BINS)

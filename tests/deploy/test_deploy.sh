@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# test_deploy.sh: checks of deploy/ that need no Docker engine and no cluster:
+#  - the compose file parses and resolves (docker-compose config);
+#  - every Kubernetes manifest validates against the Kubernetes schemas (npm kubernetes-models);
+#  - Prometheus config is valid (promtool check config);
+#  - every PromQL expression in the Grafana dashboard parses (wrapped in a rules file for
+#    promtool check rules), and every metric it names is one PANO or flowlogs-pipeline exports;
+#  - the flowlogs-pipeline config is valid YAML and every record field it reads exists in a real
+#    analyzer record from a test capture;
+#  - Dockerfiles lint clean (npm dockerfilelint);
+#  - each runtime stage installs exactly the packages of the libraries its binary links (ldd).
+. "$(dirname "$0")/../lib/lib.sh"
+cd "$PANO_ROOT"
+need_cmd deploy docker-compose promtool node npm jq python3
+
+# 1. compose
+if out=$(docker-compose -f deploy/compose/compose.yaml config -q 2>&1); then
+	pass "compose_config"
+else
+	fail "compose_config: $out"
+fi
+
+# npm tools, installed once into the build directory (the registry is reachable in CI).
+NPM_DIR=$PANO_BUILD/deploy-check
+if [ ! -d "$NPM_DIR/node_modules/kubernetes-models" ] || [ ! -d "$NPM_DIR/node_modules/dockerfilelint" ]; then
+	mkdir -p "$NPM_DIR"
+	(cd "$NPM_DIR" && npm install --no-audit --no-fund --loglevel=error \
+		kubernetes-models@5 js-yaml@4 dockerfilelint@1 >npm.log 2>&1) ||
+		{ fail "npm_install: $(tail -n 3 "$NPM_DIR/npm.log")"; t_done; }
+fi
+
+# 2. Kubernetes manifests (the script must sit beside node_modules for ES module resolution)
+cp tests/deploy/validate-k8s.js "$NPM_DIR/"
+(cd "$NPM_DIR" && node validate-k8s.js "$PANO_ROOT"/deploy/k8s/*.yaml) | sed 's/^\(PASS\|FAIL\) /\1 k8s:/' |
+	while read -r line; do echo "$line"; done
+[ "${PIPESTATUS[0]}" -eq 0 ] || T_FAILED=1
+
+# 3. Prometheus config
+check "prometheus_config" promtool check config deploy/prometheus/prometheus.yml
+
+# 4. Dashboard PromQL: Grafana's variables replaced by values, each expr wrapped as a rule.
+dash=deploy/grafana/pano-dns-dashboard.json
+rules=$T_TMP/dashboard-rules.yml
+if jq -e . "$dash" >/dev/null; then
+	pass "dashboard_json"
+	python3 - "$dash" >"$rules" <<'PY'
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+exprs = [t["expr"] for p in d["panels"] for t in p.get("targets", []) if t.get("expr")]
+subst = {"$__rate_interval": "1m", "$__interval": "1m", "$__range": "1h", "$node": "x"}
+print("groups:\n  - name: dashboard\n    rules:")
+for i, e in enumerate(exprs):
+    for k, v in subst.items():
+        e = e.replace(k, v)
+    e = re.sub(r"\$\{?[A-Za-z_]+\}?", "x", e)
+    print(f"      - record: dashboard:expr{i}\n        expr: {json.dumps(e)}")
+PY
+	n=$(grep -c 'record:' "$rules")
+	if [ "$n" -gt 0 ] && out=$(promtool check rules "$rules" 2>&1); then
+		pass "dashboard_promql: $n expressions parse"
+	else
+		fail "dashboard_promql: $n expressions; $out"
+	fi
+else
+	fail "dashboard_json: not valid JSON"
+fi
+
+# 5. flowlogs-pipeline: valid YAML, and every field it reads exists in a real record.
+flp=deploy/flowlogs-pipeline/pano-kafka-dns.yaml
+cap=$PANO_CORPUS/zeek/Traces/wikipedia.pcap
+recs=$T_TMP/records.json
+if [ -x "$PANO_BUILD/pano-analyzer" ] && [ -r "$cap" ]; then
+	"$PANO_BUILD/pano-analyzer" --read "$cap" --node test-node >"$recs" 2>"$T_TMP/an.err" ||
+		fail "flp_fields: analyzer failed: $(tail -n 2 "$T_TMP/an.err")"
+	fields=$(cd "$NPM_DIR" && node -e '
+		const y = require("js-yaml"), fs = require("fs");
+		const c = y.load(fs.readFileSync(process.argv[1], "utf8"));
+		const f = new Set();
+		for (const p of c.parameters) {
+			const m = p.encode && p.encode.prom && p.encode.prom.metrics;
+			for (const x of m || []) {
+				(x.labels || []).forEach((l) => f.add(l));
+				if (x.valueKey) f.add(x.valueKey);
+				(x.filters || []).forEach((k) => f.add(k.key));
+			}
+		}
+		console.log([...f].join(" "));' "$PANO_ROOT/$flp")
+	if [ -z "$fields" ]; then
+		fail "flp_yaml: no metric fields found in $flp"
+	else
+		pass "flp_yaml: reads fields $fields"
+		missing=""
+		for f in $fields; do
+			[ -n "$(jq -c --arg f "$f" 'select(has($f)) | 1' "$recs" | head -1)" ] || missing+=" $f"
+		done
+		check_eq "flp_fields_exist_in_records" "${missing:-none}" "none"
+	fi
+else
+	fail "flp_fields: needs $PANO_BUILD/pano-analyzer and $cap"
+fi
+
+# 6. Dockerfile lint
+if out=$("$NPM_DIR/node_modules/.bin/dockerfilelint" deploy/docker/*.Dockerfile 2>&1) &&
+	! grep -q 'Issues: [1-9]' <<<"$out"; then
+	pass "dockerfile_lint"
+else
+	fail "dockerfile_lint: $out"
+fi
+
+# 7. Runtime libraries: the packages a runtime stage installs are exactly those providing the
+#    libraries the binary needs (NEEDED entries resolved with ldd), libc6 and libgcc aside
+#    (part of the base image).
+runtime_pkgs() {	# the "# runtime-libs:" line of a Dockerfile
+	sed -n 's/^# runtime-libs: //p' "$1" | tr ' ' '\n' | sort -u
+}
+linked_pkgs() {	# Debian packages that provide the binary's direct NEEDED libraries
+	local bin=$1 so path
+	for so in $(objdump -p "$bin" | awk '/NEEDED/ {print $2}'); do
+		path=$(ldd "$bin" | awk -v s="$so" '$1 == s {print $3}')
+		[ -n "$path" ] || { echo "UNRESOLVED:$so"; continue; }
+		dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1 ||
+			dpkg -S "$path" | head -1 | cut -d: -f1
+	done | grep -vxE 'libc6|libgcc-s1' | sort -u
+}
+for b in agent analyzer; do
+	df=deploy/docker/$b.Dockerfile bin=$PANO_BUILD/pano-$b
+	if [ ! -x "$bin" ]; then fail "runtime_libs_$b: $bin not built"; continue; fi
+	want=$(linked_pkgs "$bin" | tr '\n' ' ')
+	have=$(runtime_pkgs "$df" | tr '\n' ' ')
+	inst=$(sed -n '/^FROM debian:bookworm-slim/,/^COPY/{/^#/d;p}' "$df")
+	check_eq "runtime_libs_$b" "$have" "$want"
+	for p in $have; do
+		grep -qw -- "$p" <<<"$inst" || fail "runtime_install_$b: $p not in the apt-get install line"
+	done
+done
+t_done
