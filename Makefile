@@ -68,12 +68,6 @@ FUZZ_BINS     := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(FUZZ_SRCS
 
 BINS := $(BUILD)/pano-agent $(BUILD)/pano-analyzer $(if $(TOP_SRCS),$(BUILD)/pano-top)
 
-.PHONY: compose-up compose-down
-compose-up:
-	docker compose -p pano-demo -f deploy/compose/compose.yaml up -d --build
-compose-down:
-	docker compose -p pano-demo -f deploy/compose/compose.yaml down
-
 .PHONY: all bpf test test-unit fuzz bench bench-agent bench-analyzer bench-transport demo \
 	clean format install-deps tests-build
 all: $(BINS)
@@ -195,6 +189,12 @@ demo:
 	$(Q)scripts/demo.sh
 install-deps:
 	$(Q)scripts/install-deps.sh
+.PHONY: compose-up compose-down
+compose-up:
+	docker compose -p pano-demo -f deploy/compose/compose.yaml up -d --build
+compose-down:
+	docker compose -p pano-demo -f deploy/compose/compose.yaml down
+
 
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
