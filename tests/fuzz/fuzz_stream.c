@@ -9,17 +9,18 @@
 
 #include "stream.h"
 
+static volatile uint8_t fuzz_sink;
+
 /* Touches every frame byte, so that a bad pointer or length shows under ASan. */
 static int on_msg(void *ctx, struct stream_dec *d, const Pano__V1__Envelope *env)
 {
-	volatile uint8_t sink = 0;
 	(void)ctx;
 	(void)d;
 	if (env->msg_case != PANO__V1__ENVELOPE__MSG_BATCH)
 		return 0;
 	for (size_t i = 0; i < env->batch->n_packets; i++)
 		for (size_t j = 0; j < env->batch->packets[i]->frame.len; j++)
-			sink ^= env->batch->packets[i]->frame.data[j];
+			fuzz_sink ^= env->batch->packets[i]->frame.data[j];
 	return 0;
 }
 
