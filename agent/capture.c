@@ -1,0 +1,797 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * capture.c - the loader of the capture BPF programs (bpf/capture.bpf.c): opens and loads the
+ * skeleton, attaches TC (clsact ingress + egress) or XDP to interfaces and cleans up what a
+ * crashed agent left there, changes the port/transport filter at run time through maps, reads
+ * and checks the ring buffer, and sums the per-CPU counters. The only agent file that talks to
+ * libbpf (see capture_api.h for the contract of each call).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_arp.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf/capture.skel.h"
+#include "capture_api.h"
+#include "counter.h"
+#include "log.h"
+
+#define CAPTURE_RING_DEFAULT (8u << 20)
+#define CAPTURE_MAX_LINKS    4096 /* interfaces one agent attaches to */
+
+PANO_COUNTER(c_bad_records, "capture_bad_records", "weird",
+	     "ring samples with impossible sizes or lengths, skipped");
+
+/* One interface we attached to. */
+struct capture_link {
+	int ifindex;
+	bool own_qdisc;	 /* TC: we created the clsact qdisc, remove it when it empties */
+	__u32 xdp_flags; /* XDP: the mode we attached in */
+};
+
+struct capture {
+	struct capture_bpf *skel;
+	struct ring_buffer *rb;
+	enum capture_mode mode;
+	struct capture_link *links;
+	int nlinks, caplinks;
+	uint64_t bad_records;
+	time_t clock_synced; /* CLOCK_MONOTONIC seconds of the last wall-offset update */
+	capture_cb cb;	     /* valid during capture_poll */
+	void *cb_ctx;
+	int handled;
+};
+
+static int capture_verbose;
+
+static int capture_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !capture_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* Capability bits as in linux/capability.h (not included: it pulls in the old capget ABI). */
+#define CAP_NET_ADMIN_BIT 12
+#define CAP_SYS_ADMIN_BIT 21
+#define CAP_PERFMON_BIT	  38
+#define CAP_BPF_BIT	  39
+
+/* The effective capability set from /proc/self/status, or 0 when unreadable. */
+static uint64_t capture_cap_eff(void)
+{
+	unsigned long long v = 0;
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/* Explains an EPERM from the bpf() syscall by naming the capabilities we do not have. */
+static void capture_explain_eperm(const char *what)
+{
+	uint64_t eff = capture_cap_eff();
+	bool admin = eff & (1ull << CAP_SYS_ADMIN_BIT);
+	char miss[128] = "";
+
+	if (!(eff & (1ull << CAP_BPF_BIT)) && !admin)
+		strcat(miss, " CAP_BPF");
+	if (!(eff & (1ull << CAP_PERFMON_BIT)) && !admin)
+		strcat(miss, " CAP_PERFMON");
+	if (!(eff & (1ull << CAP_NET_ADMIN_BIT)))
+		strcat(miss, " CAP_NET_ADMIN");
+	if (miss[0])
+		pr_err("%s: operation not permitted: missing%s (or CAP_SYS_ADMIN on kernels older "
+		       "than 5.8); run as root or grant them",
+		       what, miss);
+	else
+		pr_err("%s: operation not permitted although CAP_BPF, CAP_PERFMON and "
+		       "CAP_NET_ADMIN are effective (a LSM or kernel.unprivileged_bpf_disabled?)",
+		       what);
+}
+
+/* Publishes CLOCK_REALTIME - CLOCK_MONOTONIC to the programs (BPF only reads monotonic time). */
+static void capture_sync_clock(struct capture *c)
+{
+	struct timespec m1, rt, m2;
+	int64_t mono;
+
+	clock_gettime(CLOCK_MONOTONIC, &m1);
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &m2);
+	mono = ((int64_t)m1.tv_sec * 1000000000 + m1.tv_nsec + (int64_t)m2.tv_sec * 1000000000 +
+		m2.tv_nsec) /
+	       2;
+	c->skel->bss->pano_wall_offset_ns =
+	    (uint64_t)((int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec - mono);
+	c->clock_synced = m2.tv_sec;
+}
+
+int capture_rec_check(const void *data, size_t size)
+{
+	const struct pano_rec *r = data;
+
+	if (size < sizeof(*r))
+		return -EBADMSG;
+	if (r->caplen > size - sizeof(*r) || r->caplen > r->len || r->caplen > PANO_SNAPLEN_MAX ||
+	    r->dir > PANO_DIR_OUT)
+		return -EBADMSG;
+	return 0;
+}
+
+/* ring_buffer callback: checks the sample, hands good ones to the poller's callback. */
+static int capture_on_sample(void *ctx, void *data, size_t size)
+{
+	struct capture *c = ctx;
+	const struct pano_rec *r = data;
+
+	if (capture_rec_check(data, size)) {
+		c->bad_records++;
+		counter_inc(&c_bad_records);
+		if ((c->bad_records & (c->bad_records - 1)) == 0) /* 1st, 2nd, 4th... */
+			pr_warn("capture: bad ring record (size %zu), %llu so far: skipped", size,
+				(unsigned long long)c->bad_records);
+		return 0;
+	}
+	c->handled++;
+	if (c->cb)
+		c->cb(c->cb_ctx, r, (const uint8_t *)(r + 1));
+	return 0;
+}
+
+static int capture_write_cfg(struct capture *c, const struct pano_cfg *cfg)
+{
+	__u32 zero = 0;
+	int err = bpf_map__update_elem(c->skel->maps.pano_cfg, &zero, sizeof(zero), cfg,
+				       sizeof(*cfg), BPF_ANY);
+
+	if (err)
+		pr_err("bpf_map_update_elem(pano_cfg): %s", strerror(-err));
+	return err;
+}
+
+int capture_open(struct capture **out, const struct capture_opts *opts)
+{
+	static const uint16_t def_ports[] = {53};
+	uint32_t ring = opts->ring_bytes ? opts->ring_bytes : CAPTURE_RING_DEFAULT;
+	struct pano_cfg cfg = {
+	    .snaplen = opts->snaplen ? opts->snaplen : PANO_SNAPLEN_DEFAULT,
+	    .transports = opts->transports ? opts->transports : PANO_TR_UDP | PANO_TR_TCP,
+	};
+	struct capture *c;
+	int err;
+
+	*out = NULL;
+	if (cfg.snaplen > PANO_SNAPLEN_MAX || cfg.transports & ~(PANO_TR_UDP | PANO_TR_TCP) ||
+	    (ring & (ring - 1)) || ring < (uint32_t)getpagesize() ||
+	    opts->emit_mode > PANO_EMIT_RESERVE_MAX) {
+		pr_err("capture_open: invalid options (snaplen %u, transports %#x, ring %u bytes "
+		       "(power of two >= page size), emit mode %u)",
+		       cfg.snaplen, cfg.transports, ring, opts->emit_mode);
+		return -EINVAL;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		pr_err("capture_open: /sys/kernel/btf/vmlinux: %s: the kernel needs BTF "
+		       "(CONFIG_DEBUG_INFO_BTF=y)",
+		       strerror(errno));
+		return -EOPNOTSUPP;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->mode = opts->mode;
+	capture_verbose = opts->verbose;
+	libbpf_set_print(capture_libbpf_print);
+
+	/* 1. open */
+	c->skel = capture_bpf__open();
+	if (!c->skel) {
+		err = -errno;
+		pr_err("capture_bpf__open: %s", strerror(-err));
+		goto cleanup;
+	}
+	/* 2. load-time constants and map sizes */
+	c->skel->rodata->pano_emit_mode = opts->emit_mode;
+	err = bpf_map__set_max_entries(c->skel->maps.pano_ring, ring);
+	if (err) {
+		pr_err("bpf_map__set_max_entries(pano_ring, %u): %s", ring, strerror(-err));
+		goto cleanup;
+	}
+	/* 3. load (the verifier runs here) */
+	err = capture_bpf__load(c->skel);
+	if (err) {
+		if (err == -EPERM)
+			capture_explain_eperm("capture_bpf__load");
+		else
+			pr_err("capture_bpf__load: %s", strerror(-err));
+		goto cleanup;
+	}
+	capture_sync_clock(c);
+	err = capture_write_cfg(c, &cfg);
+	if (err)
+		goto cleanup;
+	if (opts->ports)
+		err = capture_set_ports(c, opts->ports, opts->nports);
+	else
+		err = capture_set_ports(c, def_ports, 1);
+	if (err)
+		goto cleanup;
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.pano_ring), capture_on_sample, c, NULL);
+	if (!c->rb) {
+		err = -errno;
+		pr_err("ring_buffer__new: %s", strerror(-err));
+		goto cleanup;
+	}
+	/* 4. attach happens per interface in capture_attach */
+	*out = c;
+	return 0;
+cleanup:
+	capture_close(c);
+	return err;
+}
+
+/* The name of BPF program id into name (BPF_OBJ_NAME_LEN bytes); 0 or -errno. */
+static int capture_prog_name(__u32 id, char *name)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id), err;
+
+	if (fd < 0)
+		return -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	if (err)
+		return -errno;
+	memcpy(name, info.name, BPF_OBJ_NAME_LEN);
+	name[BPF_OBJ_NAME_LEN - 1] = 0;
+	return 0;
+}
+
+static bool capture_is_ours(const char *name)
+{
+	return !strncmp(name, "pano_", 5);
+}
+
+/* Refuses links whose frames do not start with an Ethernet header (tun, wireguard...).
+ * Uses SIOCGIFHWADDR so the answer is about the caller's network namespace. */
+static int capture_check_link(int ifindex, char *ifname)
+{
+	struct ifreq ifr = {};
+	int fd, type;
+
+	if (!if_indextoname(ifindex, ifname)) {
+		pr_err("capture: interface index %d: %s", ifindex, strerror(errno));
+		return -ENODEV;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) {
+		int err = -errno;
+
+		close(fd);
+		pr_err("capture: ioctl(SIOCGIFHWADDR, %s): %s", ifname, strerror(-err));
+		return err;
+	}
+	close(fd);
+	type = ifr.ifr_hwaddr.sa_family;
+	if (type != ARPHRD_ETHER && type != ARPHRD_LOOPBACK) {
+		pr_err("capture: interface %s has link type %d (%s): its frames carry no Ethernet "
+		       "header, which PANO needs; not attaching",
+		       ifname, type,
+		       type == ARPHRD_NONE ? "ARPHRD_NONE: tun, wireguard"
+					   : "not "
+					     "Ethernet");
+		return -EPROTONOSUPPORT;
+	}
+	return 0;
+}
+
+/*
+ * Counts the TC filters on one clsact direction of ifindex that are not PANO's (any priority
+ * other than CAPTURE_TC_PRIO), with an RTM_GETTFILTER dump. Returns the count or -errno.
+ */
+static int capture_tc_foreign(int ifindex, __u32 parent_min)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct tcmsg tc;
+	} req = {
+	    .nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
+	    .nh.nlmsg_type = RTM_GETTFILTER,
+	    .nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+	    .nh.nlmsg_seq = 1,
+	    .tc.tcm_family = AF_UNSPEC,
+	    .tc.tcm_ifindex = ifindex,
+	    .tc.tcm_parent = TC_H_MAKE(TC_H_CLSACT, parent_min),
+	};
+	char buf[16384];
+	int fd, n, foreign = 0, err = 0;
+	bool done = false;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0) {
+		err = -errno;
+		goto out;
+	}
+	while (!done) {
+		struct nlmsghdr *nh;
+
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0) {
+			err = -errno;
+			goto out;
+		}
+		for (nh = (void *)buf; NLMSG_OK(nh, (unsigned)n); nh = NLMSG_NEXT(nh, n)) {
+			if (nh->nlmsg_type == NLMSG_DONE) {
+				done = true;
+				break;
+			}
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(nh);
+
+				err = nh->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) ? e->error : -EIO;
+				goto out;
+			}
+			if (nh->nlmsg_type == RTM_NEWTFILTER &&
+			    nh->nlmsg_len >= NLMSG_LENGTH(sizeof(struct tcmsg))) {
+				struct tcmsg *t = NLMSG_DATA(nh);
+
+				if (TC_H_MAJ(t->tcm_info) >> 16 != CAPTURE_TC_PRIO)
+					foreign++;
+			}
+		}
+	}
+out:
+	close(fd);
+	return err ? err : foreign;
+}
+
+/* Whether PANO's filter sits on this hook: 1 (and its name), 0, or -errno. */
+static int capture_tc_find(struct bpf_tc_hook *hook, char *name)
+{
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = CAPTURE_TC_HANDLE, .priority = CAPTURE_TC_PRIO);
+	int err = bpf_tc_query(hook, &q);
+
+	if (err == -ENOENT || err == -EINVAL) /* nothing there (or no clsact qdisc) */
+		return 0;
+	if (err)
+		return err;
+	err = capture_prog_name(q.prog_id, name);
+	return err ? err : 1;
+}
+
+/* Attaches prog_fd at PANO's handle/priority on one direction, replacing a stale PANO filter. */
+static int capture_tc_attach_dir(const char *ifname, int ifindex, enum bpf_tc_attach_point pt,
+				 int prog_fd)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = pt);
+	LIBBPF_OPTS(bpf_tc_opts, a, .handle = CAPTURE_TC_HANDLE, .priority = CAPTURE_TC_PRIO,
+		    .prog_fd = prog_fd);
+	const char *dir = pt == BPF_TC_INGRESS ? "ingress" : "egress";
+	char name[BPF_OBJ_NAME_LEN] = "";
+	int err = capture_tc_find(&hook, name);
+
+	if (err < 0) {
+		pr_err("bpf_tc_query(%s %s): %s", ifname, dir, strerror(-err));
+		return err;
+	}
+	if (err == 1) {
+		if (!capture_is_ours(name)) {
+			pr_err("capture: %s %s: TC filter at PANO's handle/priority is '%s', not "
+			       "PANO's: not replacing it",
+			       ifname, dir, name);
+			return -EEXIST;
+		}
+		pr_info("capture: %s %s: replacing stale PANO filter '%s'", ifname, dir, name);
+		a.flags = BPF_TC_F_REPLACE;
+	}
+	err = bpf_tc_attach(&hook, &a);
+	if (err)
+		pr_err("bpf_tc_attach(%s %s): %s", ifname, dir, strerror(-err));
+	return err;
+}
+
+/* Removes PANO's filter from both directions; removes the clsact qdisc too when remove_qdisc
+ * and no other filter is left on it. Returns how many PANO filters were removed, or -errno. */
+static int capture_tc_remove(const char *ifname, int ifindex, bool remove_qdisc)
+{
+	static const enum bpf_tc_attach_point pts[] = {BPF_TC_INGRESS, BPF_TC_EGRESS};
+	int removed = 0, foreign = 0, err, i;
+
+	for (i = 0; i < 2; i++) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = pts[i]);
+		LIBBPF_OPTS(bpf_tc_opts, d, .handle = CAPTURE_TC_HANDLE,
+			    .priority = CAPTURE_TC_PRIO);
+		char name[BPF_OBJ_NAME_LEN] = "";
+
+		err = capture_tc_find(&hook, name);
+		if (err == 1 && !capture_is_ours(name)) {
+			pr_warn("capture: %s: TC filter '%s' at PANO's handle is not PANO's: left",
+				ifname, name);
+			foreign++;
+		} else if (err == 1) {
+			err = bpf_tc_detach(&hook, &d);
+			if (err) {
+				pr_err("bpf_tc_detach(%s): %s", ifname, strerror(-err));
+				return err;
+			}
+			removed++;
+		}
+		err = capture_tc_foreign(ifindex, i == 0 ? TC_H_MIN_INGRESS : TC_H_MIN_EGRESS);
+		if (err < 0) {
+			pr_warn("capture: RTM_GETTFILTER(%s): %s: keeping the clsact qdisc", ifname,
+				strerror(-err));
+			remove_qdisc = false;
+		} else {
+			foreign += err;
+		}
+	}
+	if (remove_qdisc && !foreign) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+
+		err = bpf_tc_hook_destroy(&hook);
+		if (err && err != -ENOENT && err != -EINVAL)
+			pr_warn("bpf_tc_hook_destroy(%s): %s", ifname, strerror(-err));
+	}
+	return removed;
+}
+
+/* XDP: ids of what is attached in driver and generic mode, refusing programs not PANO's. */
+static int capture_xdp_query(const char *ifname, int ifindex, __u32 *drv_id, __u32 *skb_id)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	__u32 ids[2];
+	char name[BPF_OBJ_NAME_LEN];
+	int err = bpf_xdp_query(ifindex, 0, &q), i;
+
+	if (err) {
+		pr_err("bpf_xdp_query(%s): %s", ifname, strerror(-err));
+		return err;
+	}
+	ids[0] = *drv_id = q.drv_prog_id;
+	ids[1] = *skb_id = q.skb_prog_id;
+	for (i = 0; i < 2; i++) {
+		if (!ids[i])
+			continue;
+		err = capture_prog_name(ids[i], name);
+		if (err)
+			return err;
+		if (!capture_is_ours(name)) {
+			pr_err(
+			    "capture: %s already has XDP program '%s' (not PANO's): not touching "
+			    "it",
+			    ifname, name);
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
+/* Before an XDP attach: refuses foreign programs, removes a stale generic-mode PANO program
+ * (a driver-mode one is replaced by the attach itself). */
+static int capture_xdp_prepare(const struct capture_link *l, const char *ifname)
+{
+	__u32 drv_id, skb_id;
+	int err = capture_xdp_query(ifname, l->ifindex, &drv_id, &skb_id);
+
+	if (err)
+		return err;
+	if (skb_id) { /* a stale generic-mode program would block driver mode */
+		err = bpf_xdp_detach(l->ifindex, XDP_FLAGS_SKB_MODE, NULL);
+		if (err) {
+			pr_err("bpf_xdp_detach(%s, skb): %s", ifname, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int capture_cleanup_stale(int ifindex)
+{
+	char ifname[IF_NAMESIZE];
+	__u32 drv_id, skb_id;
+	int err;
+
+	if (!if_indextoname(ifindex, ifname)) {
+		pr_err("capture: interface index %d: %s", ifindex, strerror(errno));
+		return -ENODEV;
+	}
+	/* A clsact qdisc left empty by removing a stale PANO filter was most likely created by
+	 * that agent, so it goes too; one holding other filters stays. */
+	err = capture_tc_remove(ifname, ifindex, true);
+	if (err < 0)
+		return err;
+	if (err > 0)
+		pr_info("capture: %s: removed %d stale PANO TC filter(s)", ifname, err);
+	err = capture_xdp_query(ifname, ifindex, &drv_id, &skb_id);
+	if (err)
+		return err == -EEXIST ? 0 : err;
+	if (drv_id && (err = bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL)))
+		pr_err("bpf_xdp_detach(%s, drv): %s", ifname, strerror(-err));
+	if (!err && skb_id && (err = bpf_xdp_detach(ifindex, XDP_FLAGS_SKB_MODE, NULL)))
+		pr_err("bpf_xdp_detach(%s, skb): %s", ifname, strerror(-err));
+	if (!err && (drv_id || skb_id))
+		pr_info("capture: %s: removed stale PANO XDP program", ifname);
+	return err;
+}
+
+static struct capture_link *capture_find_link(struct capture *c, int ifindex)
+{
+	int i;
+
+	for (i = 0; i < c->nlinks; i++)
+		if (c->links[i].ifindex == ifindex)
+			return &c->links[i];
+	return NULL;
+}
+
+int capture_attach(struct capture *c, int ifindex)
+{
+	char ifname[IF_NAMESIZE];
+	struct capture_link l = {.ifindex = ifindex};
+	int err;
+
+	if (capture_find_link(c, ifindex))
+		return 0;
+	if (c->nlinks >= CAPTURE_MAX_LINKS) {
+		pr_err("capture: more than %d interfaces", CAPTURE_MAX_LINKS);
+		return -E2BIG;
+	}
+	err = capture_check_link(ifindex, ifname);
+	if (err)
+		return err;
+	if (c->nlinks == c->caplinks) {
+		int cap = c->caplinks ? c->caplinks * 2 : 8;
+		struct capture_link *n = realloc(c->links, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		c->links = n;
+		c->caplinks = cap;
+	}
+
+	if (c->mode == CAPTURE_XDP) {
+		int fd = bpf_program__fd(c->skel->progs.pano_xdp);
+
+		err = capture_xdp_prepare(&l, ifname);
+		if (err)
+			return err;
+		l.xdp_flags = XDP_FLAGS_DRV_MODE;
+		err = bpf_xdp_attach(ifindex, fd, l.xdp_flags, NULL);
+		if (err) {
+			pr_info("capture: %s: driver-mode XDP failed (%s), using generic mode",
+				ifname, strerror(-err));
+			l.xdp_flags = XDP_FLAGS_SKB_MODE;
+			err = bpf_xdp_attach(ifindex, fd, l.xdp_flags, NULL);
+		}
+		if (err) {
+			if (err == -EPERM)
+				capture_explain_eperm("bpf_xdp_attach");
+			else
+				pr_err("bpf_xdp_attach(%s): %s", ifname, strerror(-err));
+			return err;
+		}
+	} else {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+
+		err = bpf_tc_hook_create(&hook);
+		if (err && err != -EEXIST) {
+			if (err == -EPERM)
+				capture_explain_eperm("bpf_tc_hook_create");
+			else
+				pr_err("bpf_tc_hook_create(%s): %s", ifname, strerror(-err));
+			return err;
+		}
+		l.own_qdisc = !err;
+		err = capture_tc_attach_dir(ifname, ifindex, BPF_TC_INGRESS,
+					    bpf_program__fd(c->skel->progs.pano_tc_in));
+		if (!err)
+			err = capture_tc_attach_dir(ifname, ifindex, BPF_TC_EGRESS,
+						    bpf_program__fd(c->skel->progs.pano_tc_out));
+		if (err) {
+			capture_tc_remove(ifname, ifindex, l.own_qdisc);
+			return err;
+		}
+	}
+	c->links[c->nlinks++] = l;
+	pr_info("capture: attached to %s (%s)", ifname,
+		c->mode == CAPTURE_TC		    ? "tc ingress+egress"
+		: l.xdp_flags == XDP_FLAGS_DRV_MODE ? "xdp driver mode"
+						    : "xdp generic mode");
+	return 0;
+}
+
+/* Undoes one attachment; keeps going on errors (the interface may be gone). */
+static int capture_unlink(struct capture *c, struct capture_link *l)
+{
+	char ifname[IF_NAMESIZE];
+	int err;
+
+	if (!if_indextoname(l->ifindex, ifname))
+		return 0; /* interface gone: so are its filters */
+	if (c->mode == CAPTURE_XDP) {
+		LIBBPF_OPTS(bpf_xdp_attach_opts, o,
+			    .old_prog_fd = bpf_program__fd(c->skel->progs.pano_xdp));
+
+		err = bpf_xdp_detach(l->ifindex, l->xdp_flags | XDP_FLAGS_REPLACE, &o);
+		if (err)
+			pr_warn("bpf_xdp_detach(%s): %s", ifname, strerror(-err));
+		return err;
+	}
+	err = capture_tc_remove(ifname, l->ifindex, l->own_qdisc);
+	return err < 0 ? err : 0;
+}
+
+int capture_detach(struct capture *c, int ifindex)
+{
+	struct capture_link *l = capture_find_link(c, ifindex);
+	int err;
+
+	if (!l)
+		return -ENOENT;
+	err = capture_unlink(c, l);
+	*l = c->links[--c->nlinks];
+	return err;
+}
+
+int capture_set_ports(struct capture *c, const uint16_t *ports, int nports)
+{
+	struct bpf_map *m = c->skel->maps.pano_ports;
+	__u16 old[PANO_MAX_PORTS], key, *prev = NULL;
+	__u8 one = 1;
+	int nold = 0, i, j, err;
+
+	if (nports < 0 || nports > PANO_MAX_PORTS) {
+		pr_err("capture: %d ports, at most %d", nports, PANO_MAX_PORTS);
+		return -E2BIG;
+	}
+	for (i = 0; i < nports; i++)
+		if (!ports[i]) {
+			pr_err("capture: port 0 is not a port");
+			return -EINVAL;
+		}
+	while (nold < PANO_MAX_PORTS && !bpf_map__get_next_key(m, prev, &key, sizeof(key))) {
+		old[nold] = key;
+		prev = &old[nold++];
+	}
+	/* Add first, then remove, so ports in both sets never stop matching. */
+	for (i = 0; i < nports; i++) {
+		err = bpf_map__update_elem(m, &ports[i], sizeof(ports[i]), &one, sizeof(one),
+					   BPF_ANY);
+		if (err) {
+			pr_err("bpf_map_update_elem(pano_ports, %u): %s", ports[i], strerror(-err));
+			return err;
+		}
+	}
+	for (i = 0; i < nold; i++) {
+		for (j = 0; j < nports && ports[j] != old[i]; j++)
+			;
+		if (j < nports)
+			continue;
+		err = bpf_map__delete_elem(m, &old[i], sizeof(old[i]), 0);
+		if (err && err != -ENOENT) {
+			pr_err("bpf_map_delete_elem(pano_ports, %u): %s", old[i], strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int capture_set_transports(struct capture *c, uint32_t transports)
+{
+	struct pano_cfg cfg;
+	__u32 zero = 0;
+	int err;
+
+	if (!transports || transports & ~(PANO_TR_UDP | PANO_TR_TCP)) {
+		pr_err("capture: bad transport set %#x", transports);
+		return -EINVAL;
+	}
+	err =
+	    bpf_map__lookup_elem(c->skel->maps.pano_cfg, &zero, sizeof(zero), &cfg, sizeof(cfg), 0);
+	if (err) {
+		pr_err("bpf_map_lookup_elem(pano_cfg): %s", strerror(-err));
+		return err;
+	}
+	cfg.transports = transports;
+	return capture_write_cfg(c, &cfg);
+}
+
+int capture_poll(struct capture *c, int timeout_ms, capture_cb cb, void *ctx)
+{
+	struct timespec now;
+	int n;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec != c->clock_synced)
+		capture_sync_clock(c);
+	c->cb = cb;
+	c->cb_ctx = ctx;
+	c->handled = 0;
+	n = ring_buffer__poll(c->rb, timeout_ms);
+	c->cb = NULL;
+	if (n == -EINTR)
+		return c->handled;
+	if (n < 0) {
+		pr_err("ring_buffer__poll: %s", strerror(-n));
+		return n;
+	}
+	return c->handled;
+}
+
+int capture_read_stats(struct capture *c, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), i, k, err;
+	__u64 *v;
+
+	if (ncpu < 1)
+		return ncpu < 0 ? ncpu : -EINVAL;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (k = 0; k < PANO_STAT_MAX; k++) {
+		__u32 key = k;
+
+		err = bpf_map__lookup_elem(c->skel->maps.pano_stats, &key, sizeof(key), v,
+					   ncpu * sizeof(*v), 0);
+		if (err) {
+			pr_err("bpf_map_lookup_elem(pano_stats, %d): %s", k, strerror(-err));
+			free(v);
+			return err;
+		}
+		out[k] = 0;
+		for (i = 0; i < ncpu; i++)
+			out[k] += v[i];
+	}
+	free(v);
+	return 0;
+}
+
+uint64_t capture_bad_records(const struct capture *c)
+{
+	return c->bad_records;
+}
+
+struct capture_bpf *capture_skeleton(struct capture *c)
+{
+	return c->skel;
+}
+
+void capture_close(struct capture *c)
+{
+	if (!c)
+		return;
+	while (c->nlinks > 0)
+		capture_detach(c, c->links[c->nlinks - 1].ifindex);
+	ring_buffer__free(c->rb);
+	capture_bpf__destroy(c->skel);
+	free(c->links);
+	free(c);
+}
