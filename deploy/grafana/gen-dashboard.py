@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+# gen-dashboard.py: writes pano-dns-dashboard.json (the Grafana dashboard of the compose demo)
+# from the panel list below, so panels stay uniform. Run it after editing:
+#   deploy/grafana/gen-dashboard.py > deploy/grafana/pano-dns-dashboard.json
+# Metric names: pano_flp_dns_* come from flowlogs-pipeline (../flowlogs-pipeline/
+# pano-kafka-dns.yaml); pano_agent_* and pano_analyzer_* from the PANO binaries' /metrics.
+import json
+
+R = "$__rate_interval"
+SEL = 'node=~"$node"'
+
+# (title, kind, unit, [(expr, legend)])
+PANELS = [
+    ("Query rate by qtype (flowlogs-pipeline)", "timeseries", "reqps",
+     [(f"sum by (qtype_name) (rate(pano_flp_dns_transactions_total{{{SEL}}}[{R}]))", "{{qtype_name}}")]),
+    ("Rcode mix", "timeseries", "reqps",
+     [(f"sum by (rcode_name) (rate(pano_flp_dns_transactions_total{{{SEL}}}[{R}]))", "{{rcode_name}}")]),
+    ("Latency quantiles (rtt)", "timeseries", "s",
+     [(f"histogram_quantile({q}, sum by (le) (rate(pano_flp_dns_rtt_seconds_bucket{{{SEL}}}[{R}])))", f"p{int(q*100)}")
+      for q in (0.5, 0.9, 0.99)]),
+    ("Top queried names", "bargauge", "reqps",
+     [(f"topk(10, sum by (query) (rate(pano_flp_dns_queries_by_name_total{{{SEL}}}[{R}])))", "{{query}}")]),
+    ("NXDOMAIN names (1h)", "bargauge", "short",
+     [(f"topk(10, sum by (query) (increase(pano_flp_dns_nxdomain_total{{{SEL}}}[1h])))", "{{query}}")]),
+    ("SERVFAIL names (1h)", "bargauge", "short",
+     [(f"topk(10, sum by (query) (increase(pano_flp_dns_servfail_total{{{SEL}}}[1h])))", "{{query}}")]),
+    ("Transports", "timeseries", "reqps",
+     [(f"sum by (proto) (rate(pano_flp_dns_transactions_total{{{SEL}}}[{R}]))", "{{proto}}")]),
+    ("Transactions by server", "timeseries", "reqps",
+     [(f"topk(10, sum by (id_resp_h) (rate(pano_flp_dns_transactions_by_server_total{{{SEL}}}[{R}])))", "{{id_resp_h}}")]),
+    ("Loss: agent ring-buffer drops and client drops", "timeseries", "pps",
+     [(f"sum(rate(pano_agent_bpf_ring_full_total[{R}]))", "ring full"),
+      (f"sum(rate(pano_agent_pcap_client_dropped_records_total[{R}]))", "PCAP-over-TCP client drops")]),
+    ("Loss: analyzer sink drops", "timeseries", "pps",
+     [(f"sum by (sink) (rate(pano_analyzer_sink_dropped_total[{R}]))", "{{sink}}")]),
+]
+
+
+def panel(i, title, kind, unit, targets):
+    return {
+        "id": i + 1,
+        "title": title,
+        "type": kind,
+        "datasource": {"type": "prometheus", "uid": "pano-prometheus"},
+        "gridPos": {"h": 8, "w": 12, "x": (i % 2) * 12, "y": (i // 2) * 8},
+        "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
+        "options": {},
+        "targets": [{"refId": chr(65 + j), "expr": e, "legendFormat": l}
+                    for j, (e, l) in enumerate(targets)],
+    }
+
+
+dash = {
+    "uid": "pano-dns",
+    "title": "PANO DNS",
+    "tags": ["pano", "dns"],
+    "timezone": "browser",
+    "schemaVersion": 39,
+    "version": 1,
+    "refresh": "10s",
+    "time": {"from": "now-30m", "to": "now"},
+    "templating": {"list": [{
+        "name": "node", "label": "node", "type": "query",
+        "datasource": {"type": "prometheus", "uid": "pano-prometheus"},
+        "query": "label_values(pano_flp_dns_transactions_total, node)",
+        "includeAll": True, "multi": True, "allValue": ".*",
+        "current": {"text": "All", "value": "$__all"}, "refresh": 2,
+    }]},
+    "panels": [panel(i, *p) for i, p in enumerate(PANELS)],
+}
+print(json.dumps(dash, indent=2))
