@@ -20,10 +20,10 @@
 
 struct l7_tcp_ctx {
 	const struct pano_source *src;
-	struct pano_addr client, server;	/* client = the side that sent the SYN (or first seen) */
+	struct pano_addr client, server; /* client = the side that sent the SYN (or first seen) */
 	uint16_t client_port, server_port;
-	uint64_t conn_id;			/* unique per connection, for uids */
-	void *state;				/* the protocol's per-connection state */
+	uint64_t conn_id; /* unique per connection, for uids */
+	void *state;	  /* the protocol's per-connection state */
 };
 
 struct l7_proto {
@@ -49,5 +49,7 @@ void l7_register(const struct l7_proto *p);
 const struct l7_proto *l7_lookup(const struct pano_pkt *pkt);
 void l7_tick_all(uint64_t now_ns);
 void l7_flush_all(void);
+/* Forgets every registered protocol (tests). */
+void l7_reset(void);
 
 #endif

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * input.h - where frames come from: pcap/pcapng files (libpcap's offline reader) and
+ * PCAP-over-TCP streams. An input reads frames and hands each to decode_frame(); between frames
+ * it calls the hooks' poll() now and then, and it stops soon after *stop becomes non-zero.
+ */
+#ifndef PANO_INPUT_H
+#define PANO_INPUT_H
+
+#include <signal.h>
+
+struct input_hooks {
+	volatile sig_atomic_t *stop; /* set by a signal handler: return soon */
+	void (*poll)(void *arg);     /* called every few thousand frames and when idle */
+	void *arg;
+};
+
+/* Reads one pcap or pcapng file ("-" for standard input) to its end. 0, or -errno when the file
+ * cannot be opened or read (the error is logged). */
+int input_pcap_read(const char *path, const struct input_hooks *h);
+
+/*
+ * PCAP-over-TCP client: connects to host:port ("[v6addr]:port" works too), reads the stream and
+ * reconnects with exponential backoff whenever the peer goes away, until *stop. Returns 0 when
+ * stopped, -EINVAL when hostport does not parse (logged).
+ */
+int input_pot_run(const char *hostport, const struct input_hooks *h);
+
+#endif

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * input_pot.c - PCAP-over-TCP client. The stream is a classic pcap file sent over TCP: a 24-byte
+ * global header (either magic, either byte order) then records, with no other framing. The
+ * client connects, validates the global header, decodes records until the peer goes away, and
+ * reconnects with exponential backoff (0.1 s doubling to 30 s, reset after a good header).
+ * Every (re)connection starts with a new global header, so it resynchronises on it. A record
+ * header that cannot be right (caplen > snaplen or > 256 KiB) means the stream is broken: the
+ * connection is dropped and counted. Reads poll with a short timeout so *stop is seen soon.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "counter.h"
+#include "cursor.h"
+#include "decode.h"
+#include "input.h"
+#include "log.h"
+#include "pano/pcap.h"
+
+#define POT_MAX_CAPLEN	   (256u << 10)
+#define POT_BUF_SIZE	   (POT_MAX_CAPLEN + 64u * 1024u)
+#define POT_POLL_MS	   200
+#define POT_BACKOFF_MIN_MS 100
+#define POT_BACKOFF_MAX_MS 30000
+#define POT_POLL_EVERY	   4096
+
+PANO_COUNTER(c_pot_connects, "pot_connects", "event", "PCAP-over-TCP connections made");
+PANO_COUNTER(c_pot_reconnects, "pot_reconnects", "event",
+	     "PCAP-over-TCP reconnections after the peer went away");
+PANO_COUNTER(c_pot_connect_fail, "pot_connect_failed", "event",
+	     "PCAP-over-TCP connection attempts that failed");
+PANO_COUNTER(c_pot_bad_global, "pot_bad_global_header", "weird",
+	     "PCAP-over-TCP streams with an invalid global header (dropped)");
+PANO_COUNTER(c_pot_bad_record, "pot_bad_record_header", "weird",
+	     "PCAP-over-TCP record headers with caplen over snaplen or 256 KiB (stream dropped)");
+PANO_COUNTER(c_pot_partial, "pot_partial_records", "drop",
+	     "PCAP-over-TCP records cut by a disconnection");
+PANO_COUNTER(c_pot_bytes_lost, "pot_bytes_lost", "drop",
+	     "PCAP-over-TCP bytes received but not decoded (partial records, broken streams)");
+PANO_COUNTER(c_pot_bytes, "pot_bytes", "event", "PCAP-over-TCP bytes received");
+
+static const struct pano_source pot_source = {.id = 1, .node = NULL};
+
+struct pot_conn {
+	int fd;
+	uint8_t *buf;
+	size_t len, off; /* valid bytes [off, len) */
+};
+
+/* The parsed global header: byte order and time resolution. */
+struct pot_hdr {
+	int swap, nsec;
+	uint32_t snaplen, linktype;
+};
+
+static void pot_sleep_ms(unsigned ms, const struct input_hooks *h)
+{
+	while (ms && !*h->stop) {
+		unsigned step = ms < 100 ? ms : 100;
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)step * 1000000L};
+		nanosleep(&ts, NULL);
+		ms -= step;
+		if (h->poll)
+			h->poll(h->arg);
+	}
+}
+
+/* Splits "host:port" or "[v6]:port". 0 or -EINVAL. */
+static int pot_split(const char *spec, char *host, size_t hsz, char *port, size_t psz)
+{
+	const char *colon;
+	size_t hl;
+
+	if (spec[0] == '[') {
+		const char *rb = strchr(spec, ']');
+		if (!rb || rb[1] != ':')
+			return -EINVAL;
+		hl = (size_t)(rb - spec - 1);
+		spec++;
+		colon = rb + 1;
+	} else {
+		colon = strrchr(spec, ':');
+		if (!colon)
+			return -EINVAL;
+		hl = (size_t)(colon - spec);
+	}
+	if (hl == 0 || hl >= hsz || strlen(colon + 1) == 0 || strlen(colon + 1) >= psz)
+		return -EINVAL;
+	memcpy(host, spec, hl);
+	host[hl] = '\0';
+	strcpy(port, colon + 1);
+	return 0;
+}
+
+/* Connects without blocking past *stop. The fd, or -1 (logged at debug level, counted). */
+static int pot_connect(const char *host, const char *port, const struct input_hooks *h)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
+	int fd = -1, rc;
+
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc) {
+		pr_warn("getaddrinfo %s:%s: %s", host, port, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai && fd < 0 && !*h->stop; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			    ai->ai_protocol);
+		if (fd < 0) {
+			pr_warn("socket: %s", strerror(errno));
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		if (errno == EINPROGRESS) {
+			struct pollfd p = {.fd = fd, .events = POLLOUT};
+			int waited = 0, err = 0;
+			socklen_t el = sizeof(err);
+			while (!*h->stop && waited < 10000 && (rc = poll(&p, 1, POT_POLL_MS)) == 0)
+				waited += POT_POLL_MS;
+			if (rc > 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && !err)
+				break;
+			pr_debug("connect %s:%s: %s", host, port, strerror(err ? err : ETIMEDOUT));
+		} else {
+			pr_debug("connect %s:%s: %s", host, port, strerror(errno));
+		}
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+/*
+ * Makes n bytes available at c->buf + c->off. 1 when they are, 0 when the peer closed or the
+ * read failed, -1 when *stop was set.
+ */
+static int pot_fill(struct pot_conn *c, size_t n, const struct input_hooks *h)
+{
+	while (c->len - c->off < n) {
+		if (*h->stop)
+			return -1;
+		if (c->off && c->off + n > POT_BUF_SIZE) {
+			memmove(c->buf, c->buf + c->off, c->len - c->off);
+			c->len -= c->off;
+			c->off = 0;
+		}
+		ssize_t r = recv(c->fd, c->buf + c->len, POT_BUF_SIZE - c->len, 0);
+		if (r > 0) {
+			c->len += (size_t)r;
+			counter_add(&c_pot_bytes, (uint64_t)r);
+			continue;
+		}
+		if (r == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			pr_warn("recv: %s", strerror(errno));
+			return 0;
+		}
+		struct pollfd p = {.fd = c->fd, .events = POLLIN};
+		if (poll(&p, 1, POT_POLL_MS) == 0 && h->poll)
+			h->poll(h->arg);
+	}
+	return 1;
+}
+
+/* Reads a global header; 0 with hdr filled, or -1 (invalid: counted and logged). */
+static int pot_parse_global(const uint8_t *b, struct pot_hdr *hdr)
+{
+	struct cursor c = cursor_init(b, 24);
+	uint32_t magic = cur_u32_le(&c);
+
+	hdr->swap = 0;
+	hdr->nsec = 0;
+	if (magic == PCAP_MAGIC_USEC || magic == PCAP_MAGIC_NSEC) {
+		hdr->nsec = magic == PCAP_MAGIC_NSEC;
+	} else if (__builtin_bswap32(magic) == PCAP_MAGIC_USEC ||
+		   __builtin_bswap32(magic) == PCAP_MAGIC_NSEC) {
+		hdr->swap = 1;
+		hdr->nsec = __builtin_bswap32(magic) == PCAP_MAGIC_NSEC;
+	} else {
+		counter_inc(&c_pot_bad_global);
+		pr_warn("PCAP-over-TCP: bad magic 0x%08x, dropping the connection", magic);
+		return -1;
+	}
+	uint16_t major = hdr->swap ? cur_u16(&c) : cur_u16_le(&c);
+	cur_skip(&c, 2 + 4 + 4);
+	hdr->snaplen = hdr->swap ? cur_u32(&c) : cur_u32_le(&c);
+	hdr->linktype = (hdr->swap ? cur_u32(&c) : cur_u32_le(&c)) & 0x0fffffffu;
+	if (major != PCAP_VERSION_MAJOR) {
+		counter_inc(&c_pot_bad_global);
+		pr_warn("PCAP-over-TCP: pcap version %u, dropping the connection", major);
+		return -1;
+	}
+	if (hdr->snaplen == 0 || hdr->snaplen > POT_MAX_CAPLEN)
+		hdr->snaplen = POT_MAX_CAPLEN;
+	return 0;
+}
+
+/* Decodes records until the connection ends; returns the same values as pot_fill. */
+static int pot_stream(struct pot_conn *c, const struct input_hooks *h)
+{
+	struct pot_hdr hdr;
+	unsigned long n = 0;
+	int rc = pot_fill(c, 24, h);
+
+	if (rc != 1)
+		return rc;
+	if (pot_parse_global(c->buf + c->off, &hdr))
+		return 0;
+	c->off += 24;
+	pr_info("PCAP-over-TCP: stream up, link type %u, snaplen %u%s", hdr.linktype, hdr.snaplen,
+		hdr.nsec ? ", ns timestamps" : "");
+
+	struct pano_frame f = {
+	    .src = &pot_source, .linktype = (int)hdr.linktype, .meta = {.iface = NULL, .dir = -1}};
+	for (;;) {
+		rc = pot_fill(c, 16, h);
+		if (rc != 1)
+			return rc;
+		struct cursor rh = cursor_init(c->buf + c->off, 16);
+		uint32_t sec = hdr.swap ? cur_u32(&rh) : cur_u32_le(&rh);
+		uint32_t frac = hdr.swap ? cur_u32(&rh) : cur_u32_le(&rh);
+		uint32_t caplen = hdr.swap ? cur_u32(&rh) : cur_u32_le(&rh);
+		uint32_t len = hdr.swap ? cur_u32(&rh) : cur_u32_le(&rh);
+		if (caplen > hdr.snaplen || caplen > POT_MAX_CAPLEN) {
+			counter_inc(&c_pot_bad_record);
+			pr_warn("PCAP-over-TCP: record caplen %u over snaplen %u: stream broken, "
+				"reconnecting",
+				caplen, hdr.snaplen);
+			return 0;
+		}
+		rc = pot_fill(c, 16u + caplen, h);
+		if (rc != 1)
+			return rc;
+		f.ts_ns = (uint64_t)sec * 1000000000ull + (hdr.nsec ? frac : (uint64_t)frac * 1000);
+		f.data = c->buf + c->off + 16;
+		f.caplen = caplen;
+		f.len = len < caplen ? caplen : len;
+		decode_frame(&f);
+		c->off += 16u + caplen;
+		if (++n % POT_POLL_EVERY == 0 && h->poll)
+			h->poll(h->arg);
+	}
+}
+
+int input_pot_run(const char *hostport, const struct input_hooks *h)
+{
+	char host[256], port[32];
+	unsigned backoff = POT_BACKOFF_MIN_MS;
+	int connected_before = 0;
+	struct pot_conn c = {.fd = -1};
+
+	if (pot_split(hostport, host, sizeof(host), port, sizeof(port))) {
+		pr_err("--pcap-connect %s: expected HOST:PORT", hostport);
+		return -EINVAL;
+	}
+	c.buf = malloc(POT_BUF_SIZE);
+	if (!c.buf) {
+		pr_err("malloc: %s", strerror(errno));
+		return -ENOMEM;
+	}
+	while (!*h->stop) {
+		c.fd = pot_connect(host, port, h);
+		if (c.fd < 0) {
+			counter_inc(&c_pot_connect_fail);
+			pot_sleep_ms(backoff, h);
+			backoff =
+			    backoff * 2 > POT_BACKOFF_MAX_MS ? POT_BACKOFF_MAX_MS : backoff * 2;
+			continue;
+		}
+		counter_inc(&c_pot_connects);
+		if (connected_before)
+			counter_inc(&c_pot_reconnects);
+		connected_before = 1;
+		pr_info("PCAP-over-TCP: connected to %s:%s", host, port);
+		c.len = c.off = 0;
+		int got_header = 0;
+		int rc = pot_stream(&c, h);
+		got_header = c.off > 0 || c.len >= 24;
+		if (c.len > c.off) {
+			if (rc == 0)
+				counter_inc(&c_pot_partial);
+			counter_add(&c_pot_bytes_lost, c.len - c.off);
+		}
+		close(c.fd);
+		c.fd = -1;
+		if (rc < 0)
+			break;
+		pr_info("PCAP-over-TCP: %s:%s went away, reconnecting", host, port);
+		if (got_header)
+			backoff = POT_BACKOFF_MIN_MS;
+		pot_sleep_ms(backoff, h);
+		backoff = backoff * 2 > POT_BACKOFF_MAX_MS ? POT_BACKOFF_MAX_MS : backoff * 2;
+	}
+	free(c.buf);
+	return 0;
+}

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * main.c - pano-analyzer: reads frames (pcap/pcapng files, standard input, or a PCAP-over-TCP
+ * stream), decodes them down to DNS transactions and writes one Zeek dns.log-shaped JSON record
+ * per transaction to stdout, a file and/or Kafka. Time is packet time throughout.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "counter.h"
+#include "decode.h"
+#include "dns.h"
+#include "httpd.h"
+#include "input.h"
+#include "log.h"
+#include "sink.h"
+#include "stats.h"
+
+#define MAIN_MAX_READS 256
+#define MAIN_MAX_PROPS 64
+#define MAIN_CLOSE_MS  5000
+
+static volatile sig_atomic_t main_stop, main_want_stats;
+
+static void main_on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		main_want_stats = 1;
+	else
+		main_stop = 1;
+}
+
+static void main_usage(FILE *out)
+{
+	fprintf(
+	    out,
+	    "Usage: pano-analyzer [OPTIONS] [FILE...]\n"
+	    "Decodes captured frames into DNS transaction records (Zeek dns.log JSON).\n\n"
+	    "Input (one of):\n"
+	    "  -r, --read FILE            pcap or pcapng file, '-' for stdin (repeatable;\n"
+	    "                             further FILE arguments are read in order)\n"
+	    "  -c, --pcap-connect HOST:PORT  PCAP-over-TCP client (pano-agent --pcap-listen),\n"
+	    "                             reconnects with backoff until SIGINT/SIGTERM\n"
+	    "DNS:\n"
+	    "  -p, --ports LIST           DNS ports, comma separated (default 53,5353,5355)\n"
+	    "  -t, --dns-timeout SECONDS  log unanswered queries after this packet time (default "
+	    "5)\n"
+	    "  -z, --zeek-names           Zeek's dotted field names (id.orig_h ...)\n"
+	    "Output:\n"
+	    "  -o, --output FILE|-        JSON lines to FILE or stdout (default: stdout unless\n"
+	    "                             Kafka is configured)\n"
+	    "  -k, --kafka-brokers LIST   also publish to Kafka\n"
+	    "  -T, --kafka-topic NAME     Kafka topic (default pano-dns)\n"
+	    "  -X key=value               librdkafka property (repeatable)\n"
+	    "Observability:\n"
+	    "  -s, --stats                summary on stderr at exit and on SIGUSR1\n"
+	    "  -m, --metrics ADDR:PORT    serve Prometheus /metrics\n"
+	    "  -v, --verbose              more messages (repeat for debug)\n"
+	    "  -h, --help                 this help\n"
+	    "  -V, --version              print the version\n");
+}
+
+/* Parses "53,5353" into cfg->ports. 0 or -EINVAL. */
+static int main_parse_ports(const char *s, struct dns_config *cfg)
+{
+	char *copy = strdup(s), *save = NULL, *tok;
+	int n = 0, rc = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *end;
+		long v = strtol(tok, &end, 10);
+		if (*end || end == tok || v < 1 || v > 65535 || n == DNS_MAX_PORTS) {
+			rc = -EINVAL;
+			break;
+		}
+		cfg->ports[n++] = (uint16_t)v;
+	}
+	if (!rc && n == 0)
+		rc = -EINVAL;
+	if (!rc)
+		cfg->nports = n;
+	free(copy);
+	return rc;
+}
+
+/* Between frames: service the sinks and print the summary if SIGUSR1 asked for it. */
+static void main_poll(void *arg)
+{
+	int *want_stats = arg;
+
+	sinks_poll();
+	if (main_want_stats) {
+		main_want_stats = 0;
+		if (*want_stats)
+			stats_print(stderr);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"read", required_argument, NULL, 'r'},
+	    {"pcap-connect", required_argument, NULL, 'c'},
+	    {"ports", required_argument, NULL, 'p'},
+	    {"dns-timeout", required_argument, NULL, 't'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"kafka-brokers", required_argument, NULL, 'k'},
+	    {"kafka-topic", required_argument, NULL, 'T'},
+	    {"zeek-names", no_argument, NULL, 'z'},
+	    {"stats", no_argument, NULL, 's'},
+	    {"metrics", required_argument, NULL, 'm'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *reads[MAIN_MAX_READS], *props[MAIN_MAX_PROPS];
+	const char *connect = NULL, *output = NULL, *metrics = NULL;
+	struct kafka_opts kopts = {.topic = "pano-dns"};
+	struct dns_config cfg;
+	int nreads = 0, nprops = 0, verbose = 0, want_stats = 0, opt;
+	char *end;
+
+	dns_config_default(&cfg);
+	while ((opt = getopt_long(argc, argv, "r:c:p:t:o:k:T:X:zsm:vhV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			if (nreads == MAIN_MAX_READS) {
+				fprintf(stderr, "pano-analyzer: too many --read files\n");
+				return 2;
+			}
+			reads[nreads++] = optarg;
+			break;
+		case 'c':
+			connect = optarg;
+			break;
+		case 'p':
+			if (main_parse_ports(optarg, &cfg)) {
+				fprintf(stderr, "pano-analyzer: bad --ports '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 't': {
+			double s = strtod(optarg, &end);
+			if (*end || end == optarg || !(s >= 0 && s <= 86400)) {
+				fprintf(stderr, "pano-analyzer: bad --dns-timeout '%s'\n", optarg);
+				return 2;
+			}
+			cfg.timeout_ns = (uint64_t)(s * 1e9);
+			break;
+		}
+		case 'o':
+			output = optarg;
+			break;
+		case 'k':
+			kopts.brokers = optarg;
+			break;
+		case 'T':
+			kopts.topic = optarg;
+			break;
+		case 'X':
+			if (!strchr(optarg, '=') || nprops == MAIN_MAX_PROPS) {
+				fprintf(stderr, "pano-analyzer: bad -X '%s' (key=value)\n", optarg);
+				return 2;
+			}
+			props[nprops++] = optarg;
+			break;
+		case 'z':
+			cfg.zeek_dotted = 1;
+			break;
+		case 's':
+			want_stats = 1;
+			break;
+		case 'm':
+			metrics = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			main_usage(stdout);
+			return 0;
+		case 'V':
+			printf("pano-analyzer %s\n", PANO_VERSION);
+			return 0;
+		default:
+			main_usage(stderr);
+			return 2;
+		}
+	}
+	for (; optind < argc; optind++) {
+		if (nreads == MAIN_MAX_READS) {
+			fprintf(stderr, "pano-analyzer: too many files\n");
+			return 2;
+		}
+		reads[nreads++] = argv[optind];
+	}
+	if (!nreads == !connect) {
+		fprintf(stderr, "pano-analyzer: give --read FILE... or --pcap-connect HOST:PORT "
+				"(one of them)\n");
+		main_usage(stderr);
+		return 2;
+	}
+	log_init(argv[0], verbose);
+
+	struct sigaction sa = {.sa_handler = main_on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+
+	struct sink *s;
+	if (output || !kopts.brokers) {
+		if (sink_file_open(output ? output : "-", &s))
+			return 1;
+		sinks_add(s);
+	}
+	if (kopts.brokers) {
+		kopts.props = props;
+		kopts.nprops = nprops;
+		if (sink_kafka_open(&kopts, &s)) {
+			sinks_close(MAIN_CLOSE_MS);
+			return 1;
+		}
+		sinks_add(s);
+	}
+	int err = dns_init(&cfg);
+	if (err) {
+		pr_err("dns_init: %s", strerror(-err));
+		sinks_close(MAIN_CLOSE_MS);
+		return 1;
+	}
+	struct httpd *httpd = NULL;
+	if (metrics) {
+		httpd = httpd_start(metrics, stats_metrics, NULL);
+		if (!httpd) {
+			sinks_close(MAIN_CLOSE_MS);
+			return 1;
+		}
+	}
+
+	struct input_hooks hooks = {.stop = &main_stop, .poll = main_poll, .arg = &want_stats};
+	int failed = 0;
+	if (connect) {
+		if (input_pot_run(connect, &hooks) == -EINVAL)
+			failed = 2;
+	}
+	for (int i = 0; i < nreads && !main_stop; i++)
+		if (input_pcap_read(reads[i], &hooks))
+			failed = 1;
+
+	decode_finish();
+	if (sinks_close(MAIN_CLOSE_MS))
+		failed = failed ? failed : 1;
+	if (want_stats)
+		stats_print(stderr);
+	if (httpd)
+		httpd_stop(httpd);
+	return failed;
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * stats.h - the --stats summary (stderr, at exit and on SIGUSR1) and the analyzer's Prometheus
+ * exposition: every PANO_COUNTER by kind, and each sink's emitted/dropped counts and its own
+ * statistics.
+ */
+#ifndef PANO_STATS_H
+#define PANO_STATS_H
+
+#include <stdio.h>
+
+#include "httpd.h"
+
+/* Writes the human summary to out. Called from the main thread only. */
+void stats_print(FILE *out);
+
+/* httpd_cb for /metrics: counters, sink counters, state gauges. */
+int stats_metrics(void *ctx, const char *query, struct hbuf *out);
+
+#endif

@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * tcp.c - TCP stream reassembly for the L7 protocols (see tcp.h and l7.h).
+ *
+ * A connection is created by the first segment an L7 protocol wants (match()), and has two
+ * directions, each with the next sequence number it expects and a sorted list of segments that
+ * arrived ahead of it. In-order bytes go straight to the protocol; old bytes (retransmissions)
+ * are trimmed so each byte is delivered once; segments ahead of a hole wait, within a per
+ * direction and a global byte cap. When a cap is hit, or the connection ends or expires with
+ * a hole still open, the reassembler gives up on the hole: on_tcp_gap, then what follows.
+ * Connections close on RST, when both FINs have been reached, on idle timeout (packet time), or
+ * when the connection cap evicts the least recently active one.
+ */
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "counter.h"
+#include "l7.h"
+#include "log.h"
+#include "tcp.h"
+
+#define TCP_BUCKETS 16384u
+#define TCP_FIN	    0x01
+#define TCP_SYN	    0x02
+#define TCP_RST	    0x04
+#define TCP_ACK	    0x10
+/* A segment further ahead than this is not worth waiting for: jump to it (a gap). */
+#define TCP_MAX_AHEAD (1u << 20)
+
+PANO_COUNTER(c_tcp_conns, "tcp_conns", "event", "TCP connections tracked");
+PANO_COUNTER(c_tcp_retrans, "tcp_retransmitted", "event",
+	     "TCP segments (or parts) seen again and delivered only once");
+PANO_COUNTER(c_tcp_ooo, "tcp_out_of_order", "event", "TCP segments held until a hole filled");
+PANO_COUNTER(c_tcp_gap, "tcp_gap", "drop", "holes in TCP streams given up on (data lost)");
+PANO_COUNTER(c_tcp_ooo_cap, "tcp_ooo_overflow", "drop",
+	     "TCP holes given up on because the out-of-order cap was reached");
+PANO_COUNTER(c_tcp_timeout, "tcp_conn_timeout", "event",
+	     "TCP connections closed after the idle timeout");
+PANO_COUNTER(c_tcp_evicted, "tcp_conn_evicted", "drop",
+	     "TCP connections evicted by the connection cap");
+PANO_COUNTER(c_tcp_nomem, "tcp_nomem", "drop", "TCP segments dropped: out of memory");
+
+struct tcp_key {
+	uint32_t src_id;
+	uint8_t family;
+	uint8_t pad;
+	uint16_t port_a, port_b; /* a = the lower (address, port) endpoint */
+	uint8_t addr_a[16], addr_b[16];
+};
+
+struct tcp_seg {
+	uint32_t seq, len;
+	uint64_t ts_ns;
+	struct tcp_seg *next;
+	uint8_t data[];
+};
+
+struct tcp_dir {
+	int started;   /* next is valid */
+	int fin;       /* a FIN was seen at fin_seq */
+	int done;      /* every byte up to the FIN was delivered */
+	uint32_t next; /* next sequence number expected */
+	uint32_t fin_seq;
+	uint32_t ooo_bytes;
+	struct tcp_seg *ooo; /* sorted by seq */
+};
+
+struct tcp_conn {
+	struct tcp_key key;
+	struct l7_tcp_ctx ctx;
+	const struct l7_proto *proto;
+	struct tcp_dir dir[2]; /* 0: client to server, 1: server to client */
+	uint64_t last_ts;
+	struct pano_frame synth; /* frame for data delivered outside a segment (close) */
+	struct tcp_conn *hnext;
+	struct tcp_conn *prev, *next; /* activity list, least recent first */
+};
+
+static struct tcp_limits tcp_lim = {
+    .max_conns = 65536,
+    .max_conn_buf = 256u << 10,
+    .max_total_buf = 64u << 20,
+    .timeout_ns = 60ull * 1000000000ull,
+};
+static struct tcp_conn *tcp_tab[TCP_BUCKETS];
+static struct tcp_conn *tcp_lru_head, *tcp_lru_tail;
+static unsigned tcp_nconns;
+static size_t tcp_total_buf;
+static uint64_t tcp_next_id = 1;
+
+void tcp_set_limits(const struct tcp_limits *l)
+{
+	tcp_lim = *l;
+}
+
+void tcp_get_limits(struct tcp_limits *l)
+{
+	*l = tcp_lim;
+}
+
+unsigned tcp_conns(void)
+{
+	return tcp_nconns;
+}
+
+size_t tcp_buffered(void)
+{
+	return tcp_total_buf;
+}
+
+static unsigned tcp_hash(const struct tcp_key *k)
+{
+	const uint8_t *p = (const uint8_t *)k;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h % TCP_BUCKETS;
+}
+
+/* Builds the direction-independent key of pkt's connection. */
+static void tcp_make_key(const struct pano_pkt *pkt, struct tcp_key *k)
+{
+	int cmp = memcmp(pkt->saddr.a, pkt->daddr.a, 16);
+
+	memset(k, 0, sizeof(*k));
+	k->src_id = pkt->frame && pkt->frame->src ? pkt->frame->src->id : 0;
+	k->family = pkt->saddr.family;
+	if (cmp < 0 || (cmp == 0 && pkt->sport <= pkt->dport)) {
+		memcpy(k->addr_a, pkt->saddr.a, 16);
+		memcpy(k->addr_b, pkt->daddr.a, 16);
+		k->port_a = pkt->sport;
+		k->port_b = pkt->dport;
+	} else {
+		memcpy(k->addr_a, pkt->daddr.a, 16);
+		memcpy(k->addr_b, pkt->saddr.a, 16);
+		k->port_a = pkt->dport;
+		k->port_b = pkt->sport;
+	}
+}
+
+static void tcp_lru_unlink(struct tcp_conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		tcp_lru_head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		tcp_lru_tail = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void tcp_lru_append(struct tcp_conn *c)
+{
+	c->prev = tcp_lru_tail;
+	c->next = NULL;
+	if (tcp_lru_tail)
+		tcp_lru_tail->next = c;
+	else
+		tcp_lru_head = c;
+	tcp_lru_tail = c;
+}
+
+static void tcp_deliver(struct tcp_conn *c, int d, const uint8_t *data, uint32_t len,
+			const struct pano_pkt *pkt)
+{
+	if (len && c->proto->on_tcp_data)
+		c->proto->on_tcp_data(&c->ctx, d == 0, data, len, pkt);
+}
+
+/* A pkt for bytes delivered without a segment at hand (at close): times and addresses only. */
+static void tcp_synth_pkt(struct tcp_conn *c, int d, uint64_t ts_ns, struct pano_pkt *p)
+{
+	memset(p, 0, sizeof(*p));
+	c->synth.ts_ns = ts_ns;
+	p->ts_ns = ts_ns;
+	p->frame = &c->synth;
+	p->l4proto = IPPROTO_TCP;
+	p->saddr = d == 0 ? c->ctx.client : c->ctx.server;
+	p->daddr = d == 0 ? c->ctx.server : c->ctx.client;
+	p->sport = d == 0 ? c->ctx.client_port : c->ctx.server_port;
+	p->dport = d == 0 ? c->ctx.server_port : c->ctx.client_port;
+}
+
+static void tcp_check_fin(struct tcp_dir *dir)
+{
+	if (dir->fin && !dir->done && (int32_t)(dir->next - dir->fin_seq) >= 0)
+		dir->done = 1;
+}
+
+/* Delivers queued segments that the expected sequence number has reached. pkt may be NULL. */
+static void tcp_drain(struct tcp_conn *c, int d, const struct pano_pkt *pkt)
+{
+	struct tcp_dir *dir = &c->dir[d];
+	struct tcp_seg *s;
+
+	while ((s = dir->ooo) && (int32_t)(s->seq - dir->next) <= 0) {
+		uint32_t old = dir->next - s->seq;
+		dir->ooo = s->next;
+		dir->ooo_bytes -= s->len;
+		tcp_total_buf -= s->len;
+		if (old < s->len) {
+			struct pano_pkt sp;
+			if (!pkt)
+				tcp_synth_pkt(c, d, s->ts_ns, &sp);
+			dir->next += s->len - old;
+			tcp_deliver(c, d, s->data + old, s->len - old, pkt ? pkt : &sp);
+		} else {
+			counter_inc(&c_tcp_retrans);
+		}
+		free(s);
+	}
+	tcp_check_fin(dir);
+}
+
+/* Gives up on the hole before the first queued segment (or jumps to seq if none is queued). */
+static void tcp_gap(struct tcp_conn *c, int d, uint32_t seq, const struct pano_pkt *pkt)
+{
+	struct tcp_dir *dir = &c->dir[d];
+
+	counter_inc(&c_tcp_gap);
+	if (c->proto->on_tcp_gap)
+		c->proto->on_tcp_gap(&c->ctx, d == 0);
+	dir->next = dir->ooo && (int32_t)(dir->ooo->seq - seq) < 0 ? dir->ooo->seq : seq;
+	tcp_drain(c, d, pkt);
+}
+
+/* Delivers everything still queued, hole by hole (the connection is ending). */
+static void tcp_flush_dir(struct tcp_conn *c, int d)
+{
+	while (c->dir[d].ooo)
+		tcp_gap(c, d, c->dir[d].ooo->seq, NULL);
+}
+
+/* Queues a segment ahead of the expected number; 0, or -1 if it does not fit under the caps. */
+static int tcp_queue(struct tcp_conn *c, int d, uint32_t seq, const uint8_t *data, uint32_t len,
+		     uint64_t ts_ns)
+{
+	struct tcp_dir *dir = &c->dir[d];
+	struct tcp_seg **pp = &dir->ooo;
+
+	for (; *pp && (int32_t)((*pp)->seq - seq) <= 0; pp = &(*pp)->next) {
+		if ((*pp)->seq == seq && (*pp)->len >= len) {
+			counter_inc(&c_tcp_retrans);
+			return 0;
+		}
+	}
+	if (dir->ooo_bytes + len > tcp_lim.max_conn_buf ||
+	    tcp_total_buf + len > tcp_lim.max_total_buf)
+		return -1;
+	struct tcp_seg *s = malloc(sizeof(*s) + len);
+	if (!s) {
+		counter_inc(&c_tcp_nomem);
+		return 0;
+	}
+	s->seq = seq;
+	s->len = len;
+	s->ts_ns = ts_ns;
+	memcpy(s->data, data, len);
+	s->next = *pp;
+	*pp = s;
+	dir->ooo_bytes += len;
+	tcp_total_buf += len;
+	counter_inc(&c_tcp_ooo);
+	return 0;
+}
+
+/* Gives up on everything before seq: queued data goes out hole by hole, then a last gap. */
+static void tcp_jump(struct tcp_conn *c, int d, uint32_t seq, const struct pano_pkt *pkt)
+{
+	struct tcp_dir *dir = &c->dir[d];
+
+	tcp_flush_dir(c, d);
+	if ((int32_t)(seq - dir->next) > 0)
+		tcp_gap(c, d, seq, pkt);
+}
+
+/* Handles the payload bytes [seq, seq+len) of one direction. */
+static void tcp_data(struct tcp_conn *c, int d, uint32_t seq, const uint8_t *data, uint32_t len,
+		     const struct pano_pkt *pkt)
+{
+	struct tcp_dir *dir = &c->dir[d];
+	int32_t rel = (int32_t)(seq - dir->next);
+
+	if (rel > 0 && (uint32_t)rel > TCP_MAX_AHEAD) {
+		tcp_jump(c, d, seq, pkt);
+	} else if (rel > 0) {
+		if (tcp_queue(c, d, seq, data, len, pkt->ts_ns) == 0)
+			return;
+		/* Over a cap: give up on the first hole, then try again to place the segment. */
+		counter_inc(&c_tcp_ooo_cap);
+		tcp_gap(c, d, seq, pkt);
+		if ((int32_t)(seq - dir->next) > 0 &&
+		    tcp_queue(c, d, seq, data, len, pkt->ts_ns) == 0)
+			return;
+		/* Still no room (the global cap is held by others): jump to this segment. */
+		tcp_jump(c, d, seq, pkt);
+	}
+	rel = (int32_t)(seq - dir->next);
+	uint32_t old = rel < 0 ? (uint32_t) - (int64_t)rel : 0;
+	if (old >= len) {
+		counter_inc(&c_tcp_retrans);
+		return;
+	}
+	if (old)
+		counter_inc(&c_tcp_retrans);
+	dir->next += len - old;
+	tcp_deliver(c, d, data + old, len - old, pkt);
+	tcp_drain(c, d, pkt);
+}
+
+static void tcp_free_dir(struct tcp_dir *dir)
+{
+	struct tcp_seg *s, *n;
+
+	for (s = dir->ooo; s; s = n) {
+		n = s->next;
+		tcp_total_buf -= s->len;
+		free(s);
+	}
+	dir->ooo = NULL;
+	dir->ooo_bytes = 0;
+}
+
+/* Ends c: queued data goes out after a gap, the protocol frees its state, c is freed. */
+static void tcp_close(struct tcp_conn *c, int flush)
+{
+	struct tcp_conn **pp = &tcp_tab[tcp_hash(&c->key)];
+
+	if (flush) {
+		tcp_flush_dir(c, 0);
+		tcp_flush_dir(c, 1);
+	}
+	if (c->proto->on_tcp_close)
+		c->proto->on_tcp_close(&c->ctx);
+	tcp_free_dir(&c->dir[0]);
+	tcp_free_dir(&c->dir[1]);
+	while (*pp && *pp != c)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = c->hnext;
+	tcp_lru_unlink(c);
+	tcp_nconns--;
+	free(c);
+}
+
+/*
+ * Decides which side of a connection first seen in pkt is the client: the SYN sender; the
+ * receiver of a SYN-ACK; otherwise the side not on a port some protocol registered (probed with
+ * the protocols' match()); otherwise the side with the higher port. Returns 1 when pkt's sender
+ * is the client.
+ */
+static int tcp_sender_is_client(const struct pano_pkt *pkt)
+{
+	if ((pkt->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)
+		return 1;
+	if ((pkt->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
+		return 0;
+	struct pano_pkt probe = *pkt;
+	probe.payload = NULL;
+	probe.payload_len = 0;
+	probe.sport = 0;
+	if (l7_lookup(&probe))
+		return 1;
+	probe.dport = pkt->sport;
+	if (l7_lookup(&probe))
+		return 0;
+	return pkt->sport >= pkt->dport;
+}
+
+static struct tcp_conn *tcp_create(const struct pano_pkt *pkt, const struct tcp_key *k,
+				   const struct l7_proto *proto)
+{
+	while (tcp_nconns >= tcp_lim.max_conns && tcp_lru_head) {
+		counter_inc(&c_tcp_evicted);
+		tcp_close(tcp_lru_head, 1);
+	}
+	struct tcp_conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		counter_inc(&c_tcp_nomem);
+		return NULL;
+	}
+	int sc = tcp_sender_is_client(pkt);
+	c->key = *k;
+	c->proto = proto;
+	c->ctx.src = pkt->frame ? pkt->frame->src : NULL;
+	c->ctx.client = sc ? pkt->saddr : pkt->daddr;
+	c->ctx.server = sc ? pkt->daddr : pkt->saddr;
+	c->ctx.client_port = sc ? pkt->sport : pkt->dport;
+	c->ctx.server_port = sc ? pkt->dport : pkt->sport;
+	c->ctx.conn_id = tcp_next_id++;
+	c->synth.src = c->ctx.src;
+	c->synth.linktype = pkt->frame ? pkt->frame->linktype : 0;
+	c->synth.meta.dir = -1;
+	unsigned h = tcp_hash(k);
+	c->hnext = tcp_tab[h];
+	tcp_tab[h] = c;
+	tcp_lru_append(c);
+	tcp_nconns++;
+	counter_inc(&c_tcp_conns);
+	return c;
+}
+
+void tcp_segment(const struct pano_pkt *pkt)
+{
+	struct tcp_key k;
+	struct tcp_conn *c;
+
+	tcp_make_key(pkt, &k);
+	for (c = tcp_tab[tcp_hash(&k)]; c; c = c->hnext)
+		if (memcmp(&c->key, &k, sizeof(k)) == 0)
+			break;
+	if (!c) {
+		/* Only a SYN or data opens a connection: a lone ACK, FIN or RST ends one. */
+		if (pkt->tcp_flags & TCP_RST)
+			return;
+		if (!(pkt->tcp_flags & TCP_SYN) && !pkt->payload_len)
+			return;
+		const struct l7_proto *proto = l7_lookup(pkt);
+		if (!proto)
+			return;
+		c = tcp_create(pkt, &k, proto);
+		if (!c)
+			return;
+	}
+	int d = (pkt->sport == c->ctx.client_port && memcmp(pkt->saddr.a, c->ctx.client.a, 16) == 0)
+		    ? 0
+		    : 1;
+	/* A connection to itself (same address and port both ways) is all "client" data. */
+	struct tcp_dir *dir = &c->dir[d];
+	uint32_t seq = pkt->tcp_seq;
+
+	c->last_ts = pkt->ts_ns;
+	tcp_lru_unlink(c);
+	tcp_lru_append(c);
+	if (pkt->tcp_flags & TCP_RST) {
+		tcp_close(c, 1);
+		return;
+	}
+	if (pkt->tcp_flags & TCP_SYN) {
+		seq++;
+		if (!dir->started) {
+			dir->started = 1;
+			dir->next = seq;
+		}
+	}
+	if (!dir->started) {
+		dir->started = 1;
+		dir->next = seq;
+	}
+	if (pkt->payload_len)
+		tcp_data(c, d, seq, pkt->payload, pkt->payload_len, pkt);
+	if (pkt->tcp_flags & TCP_FIN) {
+		dir->fin = 1;
+		dir->fin_seq = seq + pkt->payload_len;
+		tcp_check_fin(dir);
+	}
+	if (c->dir[0].done && c->dir[1].done)
+		tcp_close(c, 1);
+}
+
+void tcp_expire(uint64_t now_ns)
+{
+	while (tcp_lru_head && tcp_lru_head->last_ts + tcp_lim.timeout_ns < now_ns) {
+		counter_inc(&c_tcp_timeout);
+		tcp_close(tcp_lru_head, 1);
+	}
+}
+
+void tcp_close_all(void)
+{
+	while (tcp_lru_head)
+		tcp_close(tcp_lru_head, 1);
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tcp.h - per-connection TCP reassembly: each direction's bytes reach the connection's L7
+ * protocol in order and once; holes the reassembler gives up on are reported as gaps. State is
+ * keyed by input source and 4-tuple, bounded per connection and in total, and expires on packet
+ * time.
+ */
+#ifndef PANO_TCP_H
+#define PANO_TCP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "packet.h"
+
+struct tcp_limits {
+	unsigned max_conns;    /* connections tracked at once (default 65536) */
+	uint32_t max_conn_buf; /* out-of-order bytes held per direction (default 256 KiB) */
+	size_t max_total_buf;  /* out-of-order bytes held in total (default 64 MiB) */
+	uint64_t timeout_ns;   /* idle connections expire after this much packet time (60 s) */
+};
+
+void tcp_set_limits(const struct tcp_limits *l);
+void tcp_get_limits(struct tcp_limits *l);
+
+/* One decoded TCP segment (pkt->l4proto == IPPROTO_TCP, payload = segment data). */
+void tcp_segment(const struct pano_pkt *pkt);
+/* Closes connections idle for longer than the timeout at packet time now_ns (counted). */
+void tcp_expire(uint64_t now_ns);
+/* Closes every connection (end of input): pending data after a hole is delivered after a gap. */
+void tcp_close_all(void);
+
+unsigned tcp_conns(void);  /* connections tracked now */
+size_t tcp_buffered(void); /* out-of-order bytes held now */
+
+#endif
