@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * main.c - pano-agent: options, start-up, the main loop and a clean stop. The loop reads the
+ * capture ring (capture_api.h) and hands every record to the outputs (output.h): pcap files,
+ * standard output, the PCAP-over-TCP server. Interfaces come and go through ifwatch.c;
+ * /metrics is served by lib/httpd.c from metrics.c. Logs go to stderr only, so --stdout
+ * carries nothing but pcap.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "capture_api.h"
+#include "httpd.h"
+#include "ifwatch.h"
+#include "log.h"
+#include "metrics.h"
+#include "output.h"
+
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+
+static volatile sig_atomic_t agent_stop;
+
+struct agent {
+	struct capture *cap;
+	struct out_file *file, *out;
+	struct pcap_server *srv;
+	struct ifwatch *ifw;
+	struct httpd *http;
+	struct agent_metrics m;
+};
+
+static void agent_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: pano-agent --iface LIST|all OUTPUT... [options]\n"
+		"Capture DNS (or other configured ports) with eBPF and ship the frames as pcap.\n"
+		"\n"
+		"Interfaces:\n"
+		"  -i, --iface LIST         eth0,eth1 or 'all' (every up non-loopback Ethernet\n"
+		"                           interface, including those that appear later)\n"
+		"  -m, --mode tc|xdp        TC ingress+egress (default) or XDP ingress only\n"
+		"Filter:\n"
+		"  -p, --ports LIST         ports on either side (default 53)\n"
+		"  -t, --transports LIST    udp,tcp (default both)\n"
+		"  -s, --snaplen N          bytes kept per frame (default %d, max %d)\n"
+		"      --ring-size BYTES    ring buffer size, power of two (default 8M)\n"
+		"Outputs (at least one):\n"
+		"  -l, --pcap-listen ADDR:PORT  PCAP-over-TCP server (default address 127.0.0.1,\n"
+		"                           conventional port %d)\n"
+		"  -w, --write FILE         pcap file; finished rotated files become FILE.1, "
+		"FILE.2...\n"
+		"      --rotate-size BYTES  start a new file before FILE would exceed BYTES\n"
+		"      --rotate-seconds N   start a new file when FILE is N seconds old\n"
+		"      --stdout             pcap on standard output (e.g. | tcpdump -r -)\n"
+		"      --nanosecond         nanosecond pcap timestamps (magic a1b23c4d)\n"
+		"      --client-queue BYTES per PCAP-over-TCP client queue (default 4M)\n"
+		"Other:\n"
+		"      --metrics ADDR:PORT  Prometheus /metrics and /healthz\n"
+		"  -v, --verbose            more messages (twice: libbpf debug)\n"
+		"  -h, --help               this text\n"
+		"  -V, --version            version\n"
+		"BYTES take a k, M or G suffix (powers of 1024).\n",
+		PANO_SNAPLEN_DEFAULT, PANO_SNAPLEN_MAX, PCAP_SERVER_PORT);
+}
+
+static void agent_on_signal(int sig)
+{
+	agent_stop = 1;
+}
+
+/* Parses a byte count with an optional k/M/G suffix. 0, or -1 for garbage or overflow. */
+static int agent_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -1;
+	int shift = 0;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	}
+	if (*end || (shift && v > (ULLONG_MAX >> shift)))
+		return -1;
+	*out = v << shift;
+	return 0;
+}
+
+/* "53,5353" into ports[]. Returns the count, or -1. */
+static int agent_parse_ports(const char *s, uint16_t *ports, int max)
+{
+	int n = 0;
+
+	while (*s) {
+		char *end;
+		errno = 0;
+		long v = strtol(s, &end, 10);
+		if (errno || end == s || v < 1 || v > 65535 || n == max || (*end && *end != ','))
+			return -1;
+		for (int i = 0; i < n; i++)
+			if (ports[i] == v)
+				goto next;
+		ports[n++] = (uint16_t)v;
+	next:
+		s = *end ? end + 1 : end;
+	}
+	return n ? n : -1;
+}
+
+static int agent_parse_transports(const char *s, uint32_t *out)
+{
+	char buf[64];
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	*out = 0;
+	for (char *sv, *t = strtok_r(buf, ",", &sv); t; t = strtok_r(NULL, ",", &sv)) {
+		if (strcmp(t, "udp") == 0)
+			*out |= PANO_TR_UDP;
+		else if (strcmp(t, "tcp") == 0)
+			*out |= PANO_TR_TCP;
+		else
+			return -1;
+	}
+	return *out ? 0 : -1;
+}
+
+/*
+ * Says which capability is missing before libbpf fails less clearly: loading needs CAP_BPF
+ * and CAP_PERFMON (or CAP_SYS_ADMIN), attaching TC/XDP needs CAP_NET_ADMIN. 0 when all are
+ * there, -EPERM after one error line.
+ */
+static int agent_check_caps(void)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2];
+	char missing[128] = "";
+
+	if (syscall(SYS_capget, &h, d)) {
+		pr_warn("capget: %s", strerror(errno));
+		return 0; /* let the loader decide */
+	}
+#define HAS(cap) (d[(cap) / 32].effective & (1u << ((cap) % 32)))
+	int admin = HAS(CAP_SYS_ADMIN);
+	if (!HAS(CAP_NET_ADMIN))
+		strcat(missing, " CAP_NET_ADMIN");
+	if (!HAS(CAP_BPF) && !admin)
+		strcat(missing, " CAP_BPF");
+	if (!HAS(CAP_PERFMON) && !admin)
+		strcat(missing, " CAP_PERFMON");
+#undef HAS
+	if (!missing[0])
+		return 0;
+	pr_err("not permitted to load and attach BPF programs: missing capability%s (run as root "
+	       "or grant CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)",
+	       missing);
+	return -EPERM;
+}
+
+static void agent_on_record(void *ctx, const struct pano_rec *rec, const uint8_t *frame)
+{
+	struct agent *a = ctx;
+
+	if (a->file)
+		out_file_write(a->file, rec, frame);
+	if (a->out)
+		out_file_write(a->out, rec, frame);
+	if (a->srv)
+		pcap_server_write(a->srv, rec, frame);
+}
+
+/* ifwatch callbacks: remove what a crashed agent left, then attach. */
+static int agent_attach(void *ctx, int ifindex, const char *name)
+{
+	struct agent *a = ctx;
+	int err = capture_cleanup_stale(ifindex);
+
+	if (err && err != -ENOENT)
+		pr_warn("%s: removing stale PANO filters: %s", name, strerror(-err));
+	return capture_attach(a->cap, ifindex);
+}
+
+static void agent_detach(void *ctx, int ifindex, const char *name, int gone)
+{
+	struct agent *a = ctx;
+	int err = capture_detach(a->cap, ifindex);
+
+	if (err && !gone)
+		pr_warn("detach from %s: %s", name, strerror(-err));
+}
+
+static int agent_read_bpf(void *ctx, uint64_t *out)
+{
+	return capture_read_stats(ctx, out);
+}
+
+static uint64_t agent_bad_records(void *ctx)
+{
+	return capture_bad_records(ctx);
+}
+
+/* After each batch from the ring: push buffered bytes out, wake the server, follow links. */
+static int agent_after_batch(struct agent *a, int got)
+{
+	if (a->file)
+		out_file_flush(a->file);
+	if (a->out && out_file_flush(a->out) == -EPIPE && !a->file && !a->srv) {
+		pr_info("standard output closed and it was the only output: stopping");
+		return -EPIPE;
+	}
+	if (a->srv && got > 0)
+		pcap_server_kick(a->srv);
+	if (a->ifw)
+		return ifwatch_process(a->ifw);
+	return 0;
+}
+
+static void agent_final_stats(struct agent *a)
+{
+	uint64_t v[PANO_STAT_MAX] = {0};
+	char line[1024];
+	int n = 0;
+
+	capture_read_stats(a->cap, v);
+	n += snprintf(
+	    line + n, sizeof(line) - n,
+	    "stats: seen %llu, matched %llu, captured %llu, ring drops %llu, copy errors "
+	    "%llu, bad records %llu",
+	    (unsigned long long)v[PANO_STAT_SEEN], (unsigned long long)v[PANO_STAT_MATCHED],
+	    (unsigned long long)v[PANO_STAT_CAPTURED], (unsigned long long)v[PANO_STAT_RING_FULL],
+	    (unsigned long long)v[PANO_STAT_COPY_ERR],
+	    (unsigned long long)capture_bad_records(a->cap));
+	struct {
+		const char *name;
+		const struct out_stats *st;
+	} outs[] = {
+	    {"file", a->file ? out_file_stats(a->file) : NULL},
+	    {"stdout", a->out ? out_file_stats(a->out) : NULL},
+	    {"pcap-listen", a->srv ? pcap_server_stats(a->srv) : NULL},
+	};
+	for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++) {
+		struct out_stats s;
+		if (!outs[i].st || n >= (int)sizeof(line))
+			continue;
+		out_stats_read(outs[i].st, &s);
+		n += snprintf(line + n, sizeof(line) - n, "; %s: sent %llu, dropped %llu",
+			      outs[i].name, (unsigned long long)s.sent_records,
+			      (unsigned long long)s.drop_records);
+	}
+	fprintf(stderr, "pano-agent: %s\n", line);
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_RING = 256, O_ROT_SIZE, O_ROT_SEC, O_STDOUT, O_NSEC, O_METRICS, O_QUEUE };
+	static const struct option lopts[] = {
+	    {"iface", required_argument, NULL, 'i'},
+	    {"mode", required_argument, NULL, 'm'},
+	    {"ports", required_argument, NULL, 'p'},
+	    {"transports", required_argument, NULL, 't'},
+	    {"snaplen", required_argument, NULL, 's'},
+	    {"ring-size", required_argument, NULL, O_RING},
+	    {"pcap-listen", required_argument, NULL, 'l'},
+	    {"write", required_argument, NULL, 'w'},
+	    {"rotate-size", required_argument, NULL, O_ROT_SIZE},
+	    {"rotate-seconds", required_argument, NULL, O_ROT_SEC},
+	    {"stdout", no_argument, NULL, O_STDOUT},
+	    {"nanosecond", no_argument, NULL, O_NSEC},
+	    {"client-queue", required_argument, NULL, O_QUEUE},
+	    {"metrics", required_argument, NULL, O_METRICS},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {0},
+	};
+	const char *iface = NULL, *listen_spec = NULL, *write_path = NULL, *metrics_spec = NULL;
+	uint16_t ports[PANO_MAX_PORTS] = {53};
+	struct capture_opts co = {.mode = CAPTURE_TC,
+				  .snaplen = PANO_SNAPLEN_DEFAULT,
+				  .ports = ports,
+				  .nports = 1,
+				  .transports = PANO_TR_UDP | PANO_TR_TCP,
+				  .ring_bytes = 8u << 20};
+	uint64_t rot_size = 0, rot_sec = 0, queue = 4u << 20, v;
+	int use_stdout = 0, nsec = 0, verbose = 0, opt, rc = 1;
+	struct agent a = {0};
+
+	while ((opt = getopt_long(argc, argv, "i:m:p:t:s:l:w:vhV", lopts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			iface = optarg;
+			break;
+		case 'm':
+			if (strcmp(optarg, "tc") == 0)
+				co.mode = CAPTURE_TC;
+			else if (strcmp(optarg, "xdp") == 0)
+				co.mode = CAPTURE_XDP;
+			else
+				goto usage_msg;
+			break;
+		case 'p':
+			co.nports = agent_parse_ports(optarg, ports, PANO_MAX_PORTS);
+			if (co.nports < 0)
+				goto usage_msg;
+			break;
+		case 't':
+			if (agent_parse_transports(optarg, &co.transports))
+				goto usage_msg;
+			break;
+		case 's':
+			if (agent_parse_size(optarg, &v) || v < 1 || v > PANO_SNAPLEN_MAX)
+				goto usage_msg;
+			co.snaplen = (uint32_t)v;
+			break;
+		case O_RING:
+			if (agent_parse_size(optarg, &v) || v < 4096 || v > (1u << 30) ||
+			    (v & (v - 1)))
+				goto usage_msg;
+			co.ring_bytes = (uint32_t)v;
+			break;
+		case 'l':
+			listen_spec = optarg;
+			break;
+		case 'w':
+			write_path = optarg;
+			break;
+		case O_ROT_SIZE:
+			if (agent_parse_size(optarg, &rot_size) || !rot_size)
+				goto usage_msg;
+			break;
+		case O_ROT_SEC:
+			if (agent_parse_size(optarg, &rot_sec) || !rot_sec)
+				goto usage_msg;
+			break;
+		case O_STDOUT:
+			use_stdout = 1;
+			break;
+		case O_NSEC:
+			nsec = 1;
+			break;
+		case O_QUEUE:
+			if (agent_parse_size(optarg, &queue) || queue > (1ull << 30))
+				goto usage_msg;
+			break;
+		case O_METRICS:
+			metrics_spec = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			agent_usage(stdout);
+			return 0;
+		case 'V':
+			printf("pano-agent %s\n", PANO_VERSION);
+			return 0;
+		default:
+			goto usage;
+		}
+	}
+	log_init("pano-agent", verbose);
+	if (optind < argc) {
+		fprintf(stderr, "pano-agent: unexpected argument '%s'\n", argv[optind]);
+		goto usage;
+	}
+	if (!iface) {
+		fprintf(stderr, "pano-agent: --iface is required\n");
+		goto usage;
+	}
+	if (!listen_spec && !write_path && !use_stdout) {
+		fprintf(stderr, "pano-agent: no output: give --pcap-listen, --write or --stdout\n");
+		goto usage;
+	}
+	if ((rot_size || rot_sec) && !write_path) {
+		fprintf(stderr, "pano-agent: --rotate-size/--rotate-seconds need --write\n");
+		goto usage;
+	}
+	if (use_stdout && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "pano-agent: --stdout: standard output is a terminal; pipe it\n");
+		goto usage;
+	}
+	co.verbose = verbose > 1;
+
+	struct sigaction sa = {.sa_handler = agent_on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (agent_check_caps())
+		return 1;
+	int err = capture_open(&a.cap, &co);
+	if (err) {
+		pr_err("cannot load the capture programs: %s", strerror(-err));
+		return 1;
+	}
+	struct out_file_opts fo = {.snaplen = co.snaplen,
+				   .nsec = nsec,
+				   .rotate_bytes = rot_size,
+				   .rotate_seconds = rot_sec};
+	if (write_path && !(a.file = out_file_open(write_path, &fo)))
+		goto out;
+	if (use_stdout && !(a.out = out_file_fdopen(STDOUT_FILENO, "stdout", &fo)))
+		goto out;
+	if (listen_spec) {
+		struct pcap_server_opts so = {
+		    .snaplen = co.snaplen, .nsec = nsec, .queue_bytes = queue};
+		if (!(a.srv = pcap_server_start(listen_spec, &so)))
+			goto out;
+	}
+	a.m = (struct agent_metrics){.read_bpf = agent_read_bpf,
+				     .bad_records = agent_bad_records,
+				     .cap_ctx = a.cap,
+				     .file = a.file,
+				     .out = a.out,
+				     .srv = a.srv};
+	if (metrics_spec && !(a.http = httpd_start(metrics_spec, agent_metrics_render, &a.m)))
+		goto out;
+	a.ifw = ifwatch_open(iface, agent_attach, agent_detach, &a);
+	if (!a.ifw)
+		goto out;
+	__atomic_store_n(&a.m.ifw, a.ifw, __ATOMIC_RELEASE);
+	pr_info("capturing on %d interface(s)", ifwatch_attached(a.ifw));
+
+	rc = 0;
+	while (!agent_stop) {
+		int got = capture_poll(a.cap, 100, agent_on_record, &a);
+		if (got < 0 && got != -EINTR) {
+			pr_err("capture_poll: %s", strerror(-got));
+			rc = 1;
+			break;
+		}
+		if (agent_after_batch(&a, got) == -EPIPE)
+			break;
+	}
+out:
+	/* Detach first, then take what is still in the ring, then close the outputs. */
+	if (a.http)
+		httpd_stop(a.http);
+	a.m.ifw = NULL;
+	ifwatch_close(a.ifw);
+	a.ifw = NULL;
+	if (a.cap) {
+		capture_poll(a.cap, 0, agent_on_record, &a);
+		agent_after_batch(&a, 1);
+		agent_final_stats(&a);
+	}
+	pcap_server_stop(a.srv);
+	out_file_close(a.file);
+	out_file_close(a.out);
+	capture_close(a.cap);
+	return rc;
+
+usage_msg:
+	fprintf(stderr, "pano-agent: bad value for %s: '%s'\n", argv[optind - 1], optarg);
+usage:
+	fprintf(stderr, "Try 'pano-agent --help'.\n");
+	return 2;
+}

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * metrics.c - pano-agent's /metrics (see metrics.h). Everything here is read from atomics or
+ * under the owning module's lock, because it runs on the HTTP server's thread.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "capture_api.h"
+#include "httpd.h"
+#include "ifwatch.h"
+#include "metrics.h"
+#include "output.h"
+#include "prom.h"
+
+static const struct {
+	const char *name, *help;
+} bpf_stats[] = {
+    [PANO_STAT_SEEN] = {"packets_seen", "frames the capture program ran on"},
+    [PANO_STAT_MATCHED] = {"packets_matched", "frames that passed the port/transport filter"},
+    [PANO_STAT_CAPTURED] = {"packets_captured", "records committed to the ring buffer"},
+    [PANO_STAT_TRUNCATED] = {"packets_truncated", "frames captured cut to the snaplen"},
+    [PANO_STAT_RING_FULL] = {"ring_full_drops", "matched frames dropped: ring buffer full"},
+    [PANO_STAT_FRAG_TRACKED] = {"fragments_tracked", "first IP fragments remembered"},
+    [PANO_STAT_FRAG_FOLLOWED] = {"fragments_followed",
+				 "later IP fragments captured because their first matched"},
+    [PANO_STAT_PARSE_SHORT] = {"parse_short", "frames whose headers were cut short"},
+    [PANO_STAT_COPY_ERR] = {"copy_errors", "matched frames dropped: copying into the ring failed"},
+};
+
+const char *agent_bpf_stat_name(int i)
+{
+	if (i < 0 || i >= (int)(sizeof(bpf_stats) / sizeof(bpf_stats[0])) || !bpf_stats[i].name)
+		return NULL;
+	return bpf_stats[i].name;
+}
+
+static void agent_metrics_bpf(const struct agent_metrics *m, struct hbuf *b)
+{
+	uint64_t v[PANO_STAT_MAX];
+	char name[96], help[96];
+
+	memset(v, 0, sizeof(v));
+	if (m->read_bpf(m->cap_ctx, v))
+		return;
+	for (int i = 0; i < PANO_STAT_MAX; i++) {
+		const char *n = agent_bpf_stat_name(i);
+		if (n) {
+			snprintf(name, sizeof(name), "pano_agent_bpf_%s", n);
+			prom_one(b, name, PROM_COUNTER, bpf_stats[i].help, NULL, v[i]);
+		} else { /* a counter newer than this table */
+			snprintf(name, sizeof(name), "pano_agent_bpf_stat_%d", i);
+			snprintf(help, sizeof(help), "BPF counter %d", i);
+			prom_one(b, name, PROM_COUNTER, help, NULL, v[i]);
+		}
+	}
+}
+
+static void agent_metrics_outputs(const struct agent_metrics *m, struct hbuf *b)
+{
+	static const struct {
+		const char *name, *help;
+	} fam[] = {
+	    {"pano_agent_output_sent_records", "records written (or queued) by the output"},
+	    {"pano_agent_output_sent_bytes", "pcap bytes written (or queued) by the output"},
+	    {"pano_agent_output_dropped_records", "records the output lost"},
+	    {"pano_agent_output_dropped_bytes", "pcap bytes the output lost"},
+	};
+	struct {
+		const char *name;
+		const struct out_stats *st;
+	} outs[3];
+	int n = 0;
+	char lb[64];
+
+	if (m->file)
+		outs[n++] = (typeof(outs[0])){"file", out_file_stats(m->file)};
+	if (m->out)
+		outs[n++] = (typeof(outs[0])){"stdout", out_file_stats(m->out)};
+	if (m->srv)
+		outs[n++] = (typeof(outs[0])){"pcap_server", pcap_server_stats(m->srv)};
+	if (!n)
+		return;
+	for (int f = 0; f < 4; f++) {
+		prom_family(b, fam[f].name, PROM_COUNTER, fam[f].help);
+		for (int i = 0; i < n; i++) {
+			struct out_stats s;
+			out_stats_read(outs[i].st, &s);
+			uint64_t v[] = {s.sent_records, s.sent_bytes, s.drop_records, s.drop_bytes};
+			prom_labels(lb, sizeof(lb), "output", outs[i].name, NULL);
+			prom_sample(b, fam[f].name, PROM_COUNTER, lb, v[f]);
+		}
+	}
+}
+
+int agent_metrics_render(void *ctx, const char *query, struct hbuf *b)
+{
+	const struct agent_metrics *m = ctx;
+
+	if (m->read_bpf)
+		agent_metrics_bpf(m, b);
+	if (m->bad_records)
+		prom_one(b, "pano_agent_bad_ring_records", PROM_COUNTER,
+			 "ring buffer records rejected by user space (bad sizes)", NULL,
+			 m->bad_records(m->cap_ctx));
+	agent_metrics_outputs(m, b);
+	if (m->srv)
+		pcap_server_metrics(m->srv, b);
+	if (m->ifw)
+		ifwatch_metrics(m->ifw, b);
+	prom_write_counters(b, "pano");
+	return 200;
+}
