@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: Apache-2.0
+# e2e.sh - helpers for the end-to-end tests, demo and benchmarks: start and stop background
+# processes (pano-agent, tcpdump, the Kafka mock) so that on_exit always stops them, and wait
+# for them to be ready. Source it after lib.sh.
+
+PANO_AGENT=${PANO_AGENT:-$PANO_BUILD/pano-agent}
+PANO_ANALYZER=${PANO_ANALYZER:-$PANO_BUILD/pano-analyzer}
+KAFKA_MOCK=${KAFKA_MOCK:-$PANO_BUILD/tests/kafka_mock}
+PCAP_FRAMES="python3 $PANO_ROOT/tests/lib/pcap_frames.py"
+
+# bg_start VAR LOG NS CMD...: runs CMD in namespace NS (or here when NS is "-") in the
+# background with its output in LOG, stores its pid in VAR and registers its stop. The process
+# itself is the child (ip netns exec execs), so its pid is what $! gives.
+bg_start() {
+	local var=$1 logf=$2 ns=$3 pid; shift 3
+	if [ "$ns" = - ]; then
+		"$@" >"$logf" 2>&1 &
+	else
+		ip netns exec "$ns" "$@" >"$logf" 2>&1 &
+	fi
+	pid=$!
+	printf -v "$var" '%s' "$pid"
+	on_exit "kill -KILL $pid; wait $pid"
+	[ -n "${E2E_PIDFILE:-}" ] && echo "$pid" >>"$E2E_PIDFILE"
+	return 0
+}
+
+# bg_stop PID [SIGNAL] [SECONDS]: sends SIGNAL (default INT), waits up to SECONDS (default 10)
+# for the process to exit, then kills it. Sets BG_RC to its exit status (137 if it was killed).
+bg_stop() {
+	local pid=$1 sig=${2:-INT} secs=${3:-10} w
+	kill -"$sig" "$pid" 2>/dev/null
+	( sleep "$secs"; kill -KILL "$pid" 2>/dev/null ) &
+	w=$!
+	wait "$pid" 2>/dev/null
+	BG_RC=$?
+	kill "$w" 2>/dev/null; wait "$w" 2>/dev/null
+	return 0
+}
+
+# listening NS PORT: true when something listens on TCP PORT in namespace NS.
+listening() { ip netns exec "$1" ss -Htln "sport = :$2" | grep -q .; }
+# tc_has_bpf NS IF: true when a BPF filter sits on IF's ingress and egress hooks in NS.
+tc_has_bpf() {
+	tc -n "$1" filter show dev "$2" ingress 2>/dev/null | grep -q bpf &&
+		tc -n "$1" filter show dev "$2" egress 2>/dev/null | grep -q bpf
+}
+# tc_clean NS IF: true when IF has no filter and no clsact qdisc left.
+tc_clean() {
+	! tc -n "$1" qdisc show dev "$2" | grep -q clsact &&
+		[ -z "$(tc -n "$1" filter show dev "$2" ingress 2>/dev/null)" ] &&
+		[ -z "$(tc -n "$1" filter show dev "$2" egress 2>/dev/null)" ]
+}
+# established NS PORT N: true when at least N TCP connections to PORT are established in NS.
+established() {
+	[ "$(ip netns exec "$1" ss -Htn state established "dport = :$2" | wc -l)" -ge "$3" ]
+}
+
+# agent_up NS IFACE PORT [ARGS...]: start pano-agent in NS on IFACE with a PCAP-over-TCP
+# listener on 127.0.0.1:PORT; waits until it listens and its filters are attached. AGENT_PID.
+agent_up() {
+	local ns=$1 ifc=$2 port=$3; shift 3
+	bg_start AGENT_PID "$T_TMP/agent.log" "$ns" "$PANO_AGENT" --iface "$ifc" \
+		--pcap-listen "127.0.0.1:$port" "$@"
+	if ! wait_for 15 listening "$ns" "$port" || ! wait_for 5 tc_has_bpf "$ns" "$ifc"; then
+		log "pano-agent did not start; its log:"
+		sed 's/^/# agent: /' "$T_TMP/agent.log" >&2
+		return 1
+	fi
+}
+
+# kafka_up: start the Kafka mock cluster in namespace NS (or "-"); sets KAFKA_BOOT. Its
+# standard input is a FIFO we hold open (it exits at end of input).
+kafka_up() {
+	local ns=$1
+	mkfifo "$T_TMP/kafka.in"
+	exec {KAFKA_FD}<>"$T_TMP/kafka.in"	# read-write: opening never blocks
+	bg_start KAFKA_PID "$T_TMP/kafka.log" "$ns" "$KAFKA_MOCK" --bootstrap-file \
+		"$T_TMP/kafka.boot" <"$T_TMP/kafka.in"
+	if ! wait_for 15 test -s "$T_TMP/kafka.boot"; then
+		log "kafka_mock did not start; its log:"
+		sed 's/^/# kafka_mock: /' "$T_TMP/kafka.log" >&2
+		return 1
+	fi
+	KAFKA_BOOT=$(cat "$T_TMP/kafka.boot")
+}
+
+# dnsperf_completed LOG: the "Queries completed" count from a dnsperf report.
+dnsperf_completed() { awk '/Queries completed:/ { print $3; exit }' "$1"; }
+dnsperf_sent() { awk '/Queries sent:/ { print $3; exit }' "$1"; }
+dnsperf_qps() { awk '/Queries per second:/ { print $4; exit }' "$1"; }
