@@ -36,7 +36,7 @@
 
 #define PS_MAX_CLIENTS_LIMIT 1024
 
-PANO_COUNTER(c_ps_client_drops, "agent_pcap_client_dropped_records", "drop",
+PANO_COUNTER(c_ps_client_drops, "agent_pcap_queue_full_drops", "drop",
 	     "records not queued for a PCAP-over-TCP client whose queue was full");
 PANO_COUNTER(c_ps_refused, "agent_pcap_clients_refused", "drop",
 	     "PCAP-over-TCP connections refused because the client limit was reached");
