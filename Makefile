@@ -68,7 +68,8 @@ FUZZ_BINS     := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(FUZZ_SRCS
 
 BINS := $(BUILD)/pano-agent $(BUILD)/pano-analyzer $(if $(TOP_SRCS),$(BUILD)/pano-top)
 
-.PHONY: all bpf test test-unit fuzz bench bench-agent bench-analyzer bench-transport demo \
+.PHONY: all bpf test test-unit fuzz bench bench-agent bench-analyzer bench-transport bench-kafka \
+	demo \
 	clean format install-deps tests-build
 all: $(BINS)
 bpf: $(BPF_OBJS) $(BPF_SKELS)
@@ -178,13 +179,15 @@ fuzz: $(FUZZ_BINS)
 		    $(BUILD)/fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
 
 # ---- benchmarks, demo, housekeeping -------------------------------------------------
-bench: bench-agent bench-analyzer bench-transport
+bench: bench-agent bench-analyzer bench-transport bench-kafka
 bench-agent: all
 	$(Q)scripts/bench-agent.sh
 bench-analyzer: all
 	$(Q)scripts/bench-analyzer.sh
 bench-transport: all
 	$(Q)scripts/bench-transport.sh
+bench-kafka: all
+	$(Q)BUILD=$(BUILD) scripts/bench-kafka.sh
 demo:
 	$(Q)scripts/demo.sh
 install-deps:
