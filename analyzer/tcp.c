@@ -300,7 +300,7 @@ static void tcp_data(struct tcp_conn *c, int d, uint32_t seq, const uint8_t *dat
 		tcp_jump(c, d, seq, pkt);
 	}
 	rel = (int32_t)(seq - dir->next);
-	uint32_t old = rel < 0 ? (uint32_t) - (int64_t)rel : 0;
+	uint32_t old = rel < 0 ? (uint32_t)(-(int64_t)rel) : 0;
 	if (old >= len) {
 		counter_inc(&c_tcp_retrans);
 		return;

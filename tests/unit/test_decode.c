@@ -1,0 +1,791 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * test_decode.c - the L2-L4 decoder, IP reassembly and TCP reassembly on crafted frames. A test
+ * L7 protocol (port 53) registered here records what the decoder delivers: UDP datagrams, each
+ * TCP direction's bytes, gaps and closes. Counters are checked as deltas.
+ */
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "counter.h"
+#include "decode.h"
+#include "ipfrag.h"
+#include "l7.h"
+#include "pano/pcap.h"
+#include "tcp.h"
+
+#define SEC 1000000000ull
+
+/* ---- the observing L7 protocol ---------------------------------------------------------- */
+static struct {
+	int udp;
+	uint8_t udp_data[70000];
+	uint32_t udp_len;
+	uint16_t udp_sport, udp_dport;
+	int udp_reasm, udp_csum_bad;
+	uint8_t tcp[2][70000];
+	size_t tcp_len[2];
+	int gaps[2], closes, conns;
+	struct pano_addr client;
+	uint16_t client_port;
+} seen;
+
+static int t_match(const struct pano_pkt *p)
+{
+	return p->sport == 53 || p->dport == 53;
+}
+
+static void t_on_udp(const struct pano_pkt *p)
+{
+	seen.udp++;
+	seen.udp_len = p->payload_len;
+	memcpy(seen.udp_data, p->payload, p->payload_len);
+	seen.udp_sport = p->sport;
+	seen.udp_dport = p->dport;
+	seen.udp_reasm = p->ip_reassembled;
+	seen.udp_csum_bad = p->l4_csum_bad;
+}
+
+static void t_on_tcp_data(struct l7_tcp_ctx *c, int from_client, const uint8_t *d, size_t len,
+			  const struct pano_pkt *p)
+{
+	int dir = from_client ? 0 : 1;
+	if (!c->state) {
+		c->state = &seen;
+		seen.conns++;
+	}
+	seen.client = c->client;
+	seen.client_port = c->client_port;
+	if (seen.tcp_len[dir] + len <= sizeof(seen.tcp[dir])) {
+		memcpy(seen.tcp[dir] + seen.tcp_len[dir], d, len);
+		seen.tcp_len[dir] += len;
+	}
+	CHECK(p != NULL && p->ts_ns != 0);
+}
+
+static void t_on_tcp_gap(struct l7_tcp_ctx *c, int from_client)
+{
+	seen.gaps[from_client ? 0 : 1]++;
+}
+
+static void t_on_tcp_close(struct l7_tcp_ctx *c)
+{
+	seen.closes++;
+}
+
+static const struct l7_proto t_proto = {
+    .name = "test",
+    .match = t_match,
+    .on_udp = t_on_udp,
+    .on_tcp_data = t_on_tcp_data,
+    .on_tcp_gap = t_on_tcp_gap,
+    .on_tcp_close = t_on_tcp_close,
+};
+
+static uint64_t cnt(const char *name)
+{
+	struct pano_counter *c = counter_find(name);
+	if (!c) {
+		printf("  no counter %s\n", name);
+		return 0;
+	}
+	return counter_get(c);
+}
+
+/* ---- frame builders ---------------------------------------------------------------------- */
+static uint64_t now_ns = 1700000000ull * SEC;
+static const uint8_t A4[4] = {198, 18, 0, 10}, B4[4] = {198, 18, 0, 2};
+static const uint8_t A6[16] = {0x20, 0x01, 0, 2, [15] = 0x10};
+static const uint8_t B6[16] = {0x20, 0x01, 0, 2, [15] = 0x02};
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v & 0xffff);
+}
+
+static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		s += (uint32_t)p[n - 1] << 8;
+	return s;
+}
+
+static uint16_t fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/* Fills the L4 checksum of seg (UDP at offset 6, TCP at 16). */
+static void l4_csum(int v6, uint8_t proto, uint8_t *seg, uint32_t len)
+{
+	unsigned al = v6 ? 16 : 4;
+	uint32_t s = sum16(v6 ? A6 : A4, al, 0);
+	s = sum16(v6 ? B6 : B4, al, s);
+	s += proto + (len & 0xffff) + (len >> 16);
+	int at = proto == IPPROTO_UDP ? 6 : 16;
+	put16(seg + at, 0);
+	uint16_t c = fold(sum16(seg, len, s));
+	put16(seg + at, proto == IPPROTO_UDP && c == 0 ? 0xffff : c);
+}
+
+/* UDP A:sport -> B:dport with payload; returns the segment length. */
+static uint32_t mk_udp(uint8_t *seg, int v6, uint16_t sport, uint16_t dport, const uint8_t *pl,
+		       uint32_t plen)
+{
+	put16(seg, sport);
+	put16(seg + 2, dport);
+	put16(seg + 4, (uint16_t)(8 + plen));
+	memcpy(seg + 8, pl, plen);
+	l4_csum(v6, IPPROTO_UDP, seg, 8 + plen);
+	return 8 + plen;
+}
+
+/* TCP segment; from_a: A->B (A is 198.18.0.10:40000, B port 53). */
+static uint32_t mk_tcp(uint8_t *seg, int from_a, uint32_t seq, uint32_t ack, uint8_t flags,
+		       const uint8_t *pl, uint32_t plen, uint16_t aport)
+{
+	memset(seg, 0, 20);
+	put16(seg, from_a ? aport : 53);
+	put16(seg + 2, from_a ? 53 : aport);
+	put32(seg + 4, seq);
+	put32(seg + 8, ack);
+	seg[12] = 5 << 4;
+	seg[13] = flags;
+	put16(seg + 14, 65535);
+	if (plen)
+		memcpy(seg + 20, pl, plen);
+	return 20 + plen;
+}
+
+/* IPv4 header (+ optlen bytes of NOP options) around l4; from_a picks the direction. */
+static uint32_t mk_ip4(uint8_t *pkt, int from_a, uint8_t proto, uint16_t id, uint16_t frag,
+		       const uint8_t *l4, uint32_t l4len, unsigned optlen)
+{
+	unsigned ihl = 20 + optlen;
+	memset(pkt, 0, ihl);
+	pkt[0] = 0x40 | (ihl / 4);
+	put16(pkt + 2, (uint16_t)(ihl + l4len));
+	put16(pkt + 4, id);
+	put16(pkt + 6, frag);
+	pkt[8] = 64;
+	pkt[9] = proto;
+	memcpy(pkt + 12, from_a ? A4 : B4, 4);
+	memcpy(pkt + 16, from_a ? B4 : A4, 4);
+	memset(pkt + 20, 1, optlen);
+	put16(pkt + 10, fold(sum16(pkt, ihl, 0)));
+	memcpy(pkt + ihl, l4, l4len);
+	return ihl + l4len;
+}
+
+/* IPv6 header A->B with the given extension header bytes (already chained) before l4. */
+static uint32_t mk_ip6(uint8_t *pkt, uint8_t nh, const uint8_t *ext, uint32_t extlen,
+		       const uint8_t *l4, uint32_t l4len)
+{
+	memset(pkt, 0, 40);
+	pkt[0] = 0x60;
+	put16(pkt + 4, (uint16_t)(extlen + l4len));
+	pkt[6] = nh;
+	pkt[7] = 64;
+	memcpy(pkt + 8, A6, 16);
+	memcpy(pkt + 24, B6, 16);
+	if (extlen)
+		memcpy(pkt + 40, ext, extlen);
+	memcpy(pkt + 40 + extlen, l4, l4len);
+	return 40 + extlen + l4len;
+}
+
+static void feed(int linktype, const uint8_t *data, uint32_t len)
+{
+	static const struct pano_source src = {.id = 7};
+	struct pano_frame f = {.ts_ns = now_ns,
+			       .data = data,
+			       .caplen = len,
+			       .len = len,
+			       .linktype = linktype,
+			       .src = &src,
+			       .meta = {.dir = -1}};
+	decode_frame(&f);
+}
+
+/* Ethernet with ntags VLAN tags (first 0x88a8 when QinQ) around an IP packet. */
+static void feed_eth(const uint8_t *ip, uint32_t len, int ntags, int v6)
+{
+	uint8_t fr[70100];
+	uint32_t o = 12;
+	memset(fr, 0xaa, 12);
+	for (int i = 0; i < ntags; i++) {
+		put16(fr + o, i == 0 && ntags > 1 ? 0x88a8 : 0x8100);
+		put16(fr + o + 2, (uint16_t)(100 + i));
+		o += 4;
+	}
+	put16(fr + o, v6 ? 0x86dd : 0x0800);
+	o += 2;
+	memcpy(fr + o, ip, len);
+	feed(PCAP_LINKTYPE_ETHERNET, fr, o + len);
+}
+
+static const uint8_t msg[] = "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03www\x07"
+			     "example\x03org\x00\x00\x01\x00\x01";
+
+static void reset_seen(void)
+{
+	memset(&seen, 0, sizeof(seen));
+}
+
+static int udp_ok(void)
+{
+	return seen.udp == 1 && seen.udp_len == sizeof(msg) &&
+	       memcmp(seen.udp_data, msg, sizeof(msg)) == 0 && seen.udp_sport == 40000 &&
+	       seen.udp_dport == 53;
+}
+
+/* ---- link layers ------------------------------------------------------------------------ */
+static void test_link_types(void)
+{
+	uint8_t seg[2048], ip[2048], fr[2100];
+	uint32_t sl = mk_udp(seg, 0, 40000, 53, msg, sizeof(msg));
+	uint32_t il = mk_ip4(ip, 1, IPPROTO_UDP, 1, 0, seg, sl, 0);
+
+	reset_seen();
+	feed_eth(ip, il, 0, 0);
+	CHECK(udp_ok());
+
+	/* Linux cooked v1: 14 bytes then the protocol. */
+	reset_seen();
+	memset(fr, 0, 14);
+	put16(fr + 14, 0x0800);
+	memcpy(fr + 16, ip, il);
+	feed(PCAP_LINKTYPE_LINUX_SLL, fr, 16 + il);
+	CHECK(udp_ok());
+
+	/* SLL2: protocol first, 20 bytes in all. */
+	reset_seen();
+	memset(fr, 0, 20);
+	put16(fr, 0x0800);
+	memcpy(fr + 20, ip, il);
+	feed(PCAP_LINKTYPE_LINUX_SLL2, fr, 20 + il);
+	CHECK(udp_ok());
+
+	int raws[] = {PCAP_LINKTYPE_RAW, PCAP_LINKTYPE_IPV4};
+	for (unsigned i = 0; i < 2; i++) {
+		reset_seen();
+		feed(raws[i], ip, il);
+		CHECK(udp_ok());
+	}
+
+	/* BSD null: host-order AF_INET (2), both byte orders; OpenBSD loop: network order. */
+	uint8_t afs[3][4] = {{2, 0, 0, 0}, {0, 0, 0, 2}, {0, 0, 0, 2}};
+	int lts[3] = {PCAP_LINKTYPE_NULL, PCAP_LINKTYPE_NULL, PCAP_LINKTYPE_LOOP};
+	for (int i = 0; i < 3; i++) {
+		reset_seen();
+		memcpy(fr, afs[i], 4);
+		memcpy(fr + 4, ip, il);
+		feed(lts[i], fr, 4 + il);
+		CHECK(udp_ok());
+	}
+
+	/* PPP (9) with and without address/control, protocol 0x0021. */
+	reset_seen();
+	fr[0] = 0xff, fr[1] = 0x03, fr[2] = 0x00, fr[3] = 0x21;
+	memcpy(fr + 4, ip, il);
+	feed(9, fr, 4 + il);
+	CHECK(udp_ok());
+	reset_seen();
+	feed(9, fr + 2, 2 + il);
+	CHECK(udp_ok());
+
+	/* IPv6 over raw 229. */
+	uint8_t seg6[2048], ip6[2100];
+	uint32_t sl6 = mk_udp(seg6, 1, 40000, 53, msg, sizeof(msg));
+	uint32_t il6 = mk_ip6(ip6, IPPROTO_UDP, NULL, 0, seg6, sl6);
+	reset_seen();
+	feed(PCAP_LINKTYPE_IPV6, ip6, il6);
+	CHECK(udp_ok());
+	CHECK(!seen.udp_csum_bad);
+
+	/* Unsupported link type: counted, not delivered. */
+	uint64_t before = cnt("linktype_unsupported");
+	reset_seen();
+	feed(147, ip, il);
+	feed(147, ip, il);
+	CHECK_EQ_INT(seen.udp, 0);
+	CHECK_EQ_INT(cnt("linktype_unsupported") - before, 2);
+
+	/* Truncated link headers are weird, not crashes. */
+	before = cnt("l2_truncated");
+	feed(PCAP_LINKTYPE_ETHERNET, ip, 5);
+	feed(PCAP_LINKTYPE_LINUX_SLL2, ip, 19);
+	feed(PCAP_LINKTYPE_NULL, ip, 3);
+	CHECK_EQ_INT(cnt("l2_truncated") - before, 3);
+}
+
+static void test_vlan(void)
+{
+	uint8_t seg[2048], ip[2048];
+	uint32_t sl = mk_udp(seg, 0, 40000, 53, msg, sizeof(msg));
+	uint32_t il = mk_ip4(ip, 1, IPPROTO_UDP, 1, 0, seg, sl, 0);
+
+	reset_seen();
+	feed_eth(ip, il, 1, 0);
+	CHECK(udp_ok());
+	reset_seen();
+	feed_eth(ip, il, 2, 0); /* QinQ */
+	CHECK(udp_ok());
+	uint64_t before = cnt("vlan_too_deep");
+	reset_seen();
+	feed_eth(ip, il, 5, 0);
+	CHECK_EQ_INT(seen.udp, 0);
+	CHECK_EQ_INT(cnt("vlan_too_deep") - before, 1);
+}
+
+static void test_ip4_options_and_csum(void)
+{
+	uint8_t seg[2048], ip[2048];
+	uint32_t sl = mk_udp(seg, 0, 40000, 53, msg, sizeof(msg));
+	uint32_t il = mk_ip4(ip, 1, IPPROTO_UDP, 1, 0, seg, sl, 8);
+	uint64_t bad = cnt("l4_csum_bad");
+
+	reset_seen();
+	feed_eth(ip, il, 0, 0);
+	CHECK(udp_ok());
+	CHECK(!seen.udp_csum_bad);
+	CHECK_EQ_INT(cnt("l4_csum_bad"), bad);
+
+	/* A wrong checksum is counted and flagged, and the datagram still delivered. */
+	ip[28 + 6] ^= 0x55;
+	reset_seen();
+	feed_eth(ip, il, 0, 0);
+	CHECK(udp_ok());
+	CHECK(seen.udp_csum_bad);
+	CHECK_EQ_INT(cnt("l4_csum_bad") - bad, 1);
+
+	/* Header length below 20 and a total length that lies. */
+	uint64_t b4 = cnt("ip4_bad_header");
+	ip[0] = 0x44;
+	feed_eth(ip, il, 0, 0);
+	CHECK_EQ_INT(cnt("ip4_bad_header") - b4, 1);
+
+	/* IPv4 truncated by snaplen: UDP still delivered (cut), both counted. */
+	il = mk_ip4(ip, 1, IPPROTO_UDP, 1, 0, seg, sl, 0);
+	uint64_t t4 = cnt("ip4_truncated"), tu = cnt("udp_truncated");
+	reset_seen();
+	feed_eth(ip, il - 10, 0, 0);
+	CHECK_EQ_INT(seen.udp, 1);
+	CHECK_EQ_INT(seen.udp_len, sizeof(msg) - 10);
+	CHECK_EQ_INT(cnt("ip4_truncated") - t4, 1);
+	CHECK_EQ_INT(cnt("udp_truncated") - tu, 1);
+}
+
+static void test_ip6_ext(void)
+{
+	uint8_t seg[2048], ip[2100], ext[64];
+	uint32_t sl = mk_udp(seg, 1, 40000, 53, msg, sizeof(msg));
+
+	/* hop-by-hop (8 bytes) -> destination options (16 bytes) -> routing (8) -> UDP */
+	memset(ext, 0, sizeof(ext));
+	ext[0] = 60, ext[1] = 0;
+	ext[8] = 43, ext[9] = 1;
+	ext[24] = IPPROTO_UDP, ext[25] = 0;
+	uint32_t il = mk_ip6(ip, 0, ext, 32, seg, sl);
+	reset_seen();
+	feed_eth(ip, il, 0, 1);
+	CHECK(udp_ok());
+	CHECK(!seen.udp_csum_bad);
+
+	/* An extension header that runs past the packet. */
+	uint64_t b = cnt("ip6_bad_header");
+	ext[25] = 200;
+	il = mk_ip6(ip, 0, ext, 32, seg, sl);
+	reset_seen();
+	feed_eth(ip, il, 0, 1);
+	CHECK_EQ_INT(seen.udp, 0);
+	CHECK_EQ_INT(cnt("ip6_bad_header") - b, 1);
+
+	/* A loop of 20 destination-options headers hits the chain limit. */
+	uint8_t many[200];
+	for (int i = 0; i < 20; i++) {
+		memset(many + i * 8, 0, 8);
+		many[i * 8] = i == 19 ? IPPROTO_UDP : 60;
+	}
+	b = cnt("ip6_too_many_ext");
+	il = mk_ip6(ip, 60, many, 160, seg, sl);
+	reset_seen();
+	feed_eth(ip, il, 0, 1);
+	CHECK_EQ_INT(seen.udp, 0);
+	CHECK_EQ_INT(cnt("ip6_too_many_ext") - b, 1);
+}
+
+/* ---- IP fragments ------------------------------------------------------------------------- */
+static uint8_t big[3000];
+static uint8_t bigseg[3100];
+static uint32_t bigseg_len;
+
+/* Sends IPv4 fragment i of the UDP datagram bigseg (fragments of 1000 bytes). */
+static void frag4(uint32_t id, unsigned i)
+{
+	uint8_t ip[1100];
+	uint32_t off = i * 1000, len = bigseg_len - off > 1000 ? 1000 : bigseg_len - off;
+	int more = off + len < bigseg_len;
+	uint32_t il = mk_ip4(ip, 1, IPPROTO_UDP, (uint16_t)id,
+			     (uint16_t)((more ? 0x2000 : 0) | off / 8), bigseg + off, len, 0);
+	feed_eth(ip, il, 0, 0);
+}
+
+static void frag6(uint32_t id, unsigned i)
+{
+	uint8_t ip[1200], fh[8];
+	uint32_t off = i * 1000, len = bigseg_len - off > 1000 ? 1000 : bigseg_len - off;
+	int more = off + len < bigseg_len;
+	fh[0] = IPPROTO_UDP;
+	fh[1] = 0;
+	put16(fh + 2, (uint16_t)(off | more));
+	put32(fh + 4, id);
+	uint32_t il = mk_ip6(ip, 44, fh, 8, bigseg + off, len);
+	feed_eth(ip, il, 0, 1);
+}
+
+static int big_ok(void)
+{
+	return seen.udp == 1 && seen.udp_len == sizeof(big) &&
+	       memcmp(seen.udp_data, big, sizeof(big)) == 0 && seen.udp_reasm && !seen.udp_csum_bad;
+}
+
+static void test_frag(int v6)
+{
+	void (*frag)(uint32_t, unsigned) = v6 ? frag6 : frag4;
+	for (unsigned i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7 + 3);
+	bigseg_len = mk_udp(bigseg, v6, 40000, 53, big, sizeof(big)); /* 3008: 4 fragments */
+
+	reset_seen(); /* in order */
+	for (unsigned i = 0; i < 4; i++)
+		frag(100, i);
+	CHECK(big_ok());
+
+	reset_seen(); /* reversed */
+	for (int i = 3; i >= 0; i--)
+		frag(101, (unsigned)i);
+	CHECK(big_ok());
+
+	uint64_t dup = cnt("ip_frag_duplicate");
+	reset_seen(); /* every fragment twice, middle ones first */
+	frag(102, 1), frag(102, 1), frag(102, 2), frag(102, 0), frag(102, 2), frag(102, 3);
+	frag(102, 0);
+	CHECK(big_ok());
+	CHECK_EQ_INT(cnt("ip_frag_duplicate") - dup, 2);
+	CHECK_EQ_INT(ipfrag_datagrams(), 1); /* the late duplicate started a new datagram */
+	ipfrag_clear();
+
+	/* Overlap: fragment 1 moved 8 bytes back overlaps fragment 0. */
+	uint64_t ov = cnt("ip_frag_overlap"), rej = cnt("ip_frag_rejected");
+	reset_seen();
+	frag(103, 0);
+	if (!v6) {
+		uint8_t ip[1100];
+		uint32_t il =
+		    mk_ip4(ip, 1, IPPROTO_UDP, 103, 0x2000 | (992 / 8), bigseg + 992, 1000, 0);
+		feed_eth(ip, il, 0, 0);
+	} else {
+		uint8_t ip[1200], fh[8] = {IPPROTO_UDP, 0};
+		put16(fh + 2, 992 | 1);
+		put32(fh + 4, 103);
+		uint32_t il = mk_ip6(ip, 44, fh, 8, bigseg + 992, 1000);
+		feed_eth(ip, il, 0, 1);
+	}
+	frag(103, 1), frag(103, 2), frag(103, 3);
+	CHECK_EQ_INT(seen.udp, 0);
+	CHECK_EQ_INT(cnt("ip_frag_overlap") - ov, 1);
+	CHECK_EQ_INT(cnt("ip_frag_rejected") - rej, 3);
+
+	/* Oversized: a last fragment ending past 65535. */
+	uint64_t os = cnt("ip_frag_oversize");
+	reset_seen();
+	if (!v6) {
+		uint8_t ip[1100];
+		uint32_t il = mk_ip4(ip, 1, IPPROTO_UDP, 104, 65528 / 8, bigseg, 100, 0);
+		feed_eth(ip, il, 0, 0);
+	} else {
+		uint8_t ip[1200], fh[8] = {IPPROTO_UDP, 0};
+		put16(fh + 2, 65528);
+		put32(fh + 4, 104);
+		uint32_t il = mk_ip6(ip, 44, fh, 8, bigseg, 100);
+		feed_eth(ip, il, 0, 1);
+	}
+	CHECK_EQ_INT(seen.udp, 0);
+	CHECK_EQ_INT(cnt("ip_frag_oversize") - os, 1);
+
+	/* Never completed: dropped after the timeout, on packet time. */
+	uint64_t to = cnt("ip_frag_timeout");
+	ipfrag_clear();
+	reset_seen();
+	frag(105, 0), frag(105, 1);
+	CHECK_EQ_INT(ipfrag_datagrams(), 1);
+	CHECK(ipfrag_bytes() == 2000);
+	decode_tick(now_ns + 10 * SEC);
+	CHECK_EQ_INT(ipfrag_datagrams(), 1);
+	decode_tick(now_ns + 31 * SEC);
+	CHECK_EQ_INT(ipfrag_datagrams(), 0);
+	CHECK_EQ_INT(ipfrag_bytes(), 0);
+	CHECK_EQ_INT(cnt("ip_frag_timeout") - to, 1);
+	frag(105, 2), frag(105, 3); /* the rest arrives too late: a new, incomplete datagram */
+	CHECK_EQ_INT(seen.udp, 0);
+	ipfrag_clear();
+}
+
+static void test_frag4(void)
+{
+	test_frag(0);
+}
+
+static void test_frag6(void)
+{
+	test_frag(1);
+}
+
+static void test_frag_caps(void)
+{
+	struct ipfrag_limits old, lim;
+	ipfrag_get_limits(&old);
+	lim = old;
+	lim.max_datagrams = 64;
+	lim.max_bytes = 16 << 10;
+	ipfrag_set_limits(&lim);
+	bigseg_len = mk_udp(bigseg, 0, 40000, 53, big, sizeof(big));
+
+	uint64_t ev = cnt("ip_frag_evicted");
+	size_t peak_bytes = 0;
+	unsigned peak_dg = 0;
+	for (unsigned id = 0; id < 1000; id++) {
+		frag4(1000 + id, 0);
+		if (ipfrag_bytes() > peak_bytes)
+			peak_bytes = ipfrag_bytes();
+		if (ipfrag_datagrams() > peak_dg)
+			peak_dg = ipfrag_datagrams();
+	}
+	CHECK(peak_dg <= 64);
+	CHECK(peak_bytes <= 16 << 10);
+	/* 16 KiB holds 16 first fragments of 1000 bytes: the rest were evicted. */
+	CHECK_EQ_INT(cnt("ip_frag_evicted") - ev, 1000 - 16);
+	/* A datagram still completes under pressure. */
+	reset_seen();
+	for (unsigned i = 0; i < 4; i++)
+		frag4(5000, i);
+	CHECK(big_ok());
+	ipfrag_clear();
+	ipfrag_set_limits(&old);
+}
+
+/* ---- TCP -------------------------------------------------------------------------------- */
+static uint16_t tcp_aport = 41000;
+
+static void seg4(int from_a, uint32_t seq, uint8_t flags, const void *pl, uint32_t plen)
+{
+	uint8_t s[70000], ip[70100];
+	uint32_t sl = mk_tcp(s, from_a, seq, 0, flags | 0x10, pl, plen, tcp_aport);
+	if (flags & 0x02 && !from_a)
+		; /* SYN-ACK keeps ACK */
+	else if (flags & 0x02)
+		s[13] &= (uint8_t)~0x10; /* bare SYN */
+	l4_csum(0, IPPROTO_TCP, s, sl);
+	uint32_t il = mk_ip4(ip, from_a, IPPROTO_TCP, 1, 0, s, sl, 0);
+	feed_eth(ip, il, 0, 0);
+}
+
+#define SYN 0x02
+#define FIN 0x01
+#define RST 0x04
+#define PSH 0x08
+
+static const char stream[] = "\x00\x20"
+			     "0123456789abcdefghijklmnopqrstuv"
+			     "\x00\x10"
+			     "ABCDEFGHIJKLMNOP";
+#define SLEN (sizeof(stream) - 1)
+
+static void handshake(uint32_t cisn, uint32_t sisn)
+{
+	tcp_aport++;
+	seg4(1, cisn, SYN, NULL, 0);
+	seg4(0, sisn, SYN, NULL, 0);
+	seg4(1, cisn + 1, 0, NULL, 0);
+}
+
+static void close_both(uint32_t cseq, uint32_t sseq)
+{
+	seg4(1, cseq, FIN, NULL, 0);
+	seg4(0, sseq, FIN, NULL, 0);
+}
+
+static void test_tcp_split_and_multi(void)
+{
+	reset_seen();
+	handshake(1000, 5000);
+	/* split across three segments */
+	seg4(1, 1001, PSH, stream, 5);
+	seg4(1, 1006, PSH, stream + 5, 20);
+	seg4(1, 1026, PSH, stream + 25, SLEN - 25);
+	/* several messages in one segment, server side */
+	seg4(0, 5001, PSH, stream, SLEN);
+	CHECK_EQ_INT(seen.tcp_len[0], SLEN);
+	CHECK(memcmp(seen.tcp[0], stream, SLEN) == 0);
+	CHECK_EQ_INT(seen.tcp_len[1], SLEN);
+	CHECK(memcmp(seen.tcp[1], stream, SLEN) == 0);
+	CHECK(memcmp(seen.client.a, A4, 4) == 0 && seen.client_port == tcp_aport);
+	unsigned before = tcp_conns();
+	close_both(1001 + SLEN, 5001 + SLEN);
+	CHECK_EQ_INT(seen.closes, 1);
+	CHECK_EQ_INT(tcp_conns(), before - 1);
+	CHECK_EQ_INT(seen.gaps[0] + seen.gaps[1], 0);
+}
+
+static void test_tcp_ooo_retrans(void)
+{
+	uint64_t rt = cnt("tcp_retransmitted");
+	reset_seen();
+	handshake(7, 0xfffffff0u);		      /* server sequence numbers wrap */
+	seg4(1, 8 + 25, PSH, stream + 25, SLEN - 25); /* third part first */
+	seg4(1, 8 + 5, PSH, stream + 5, 20);
+	CHECK_EQ_INT(seen.tcp_len[0], 0);
+	CHECK(tcp_buffered() > 0);
+	seg4(1, 8, PSH, stream, 5);
+	CHECK_EQ_INT(seen.tcp_len[0], SLEN);
+	CHECK(memcmp(seen.tcp[0], stream, SLEN) == 0);
+	CHECK_EQ_INT(tcp_buffered(), 0);
+
+	/* retransmissions: whole, and overlapping new data */
+	seg4(1, 8, PSH, stream, 5);
+	seg4(0, 0xfffffff1u, PSH, stream, 30);
+	seg4(0, 0xfffffff1u, PSH, stream, 30);
+	seg4(0, 0xfffffff1u + 20, PSH, stream + 20, SLEN - 20);
+	CHECK_EQ_INT(seen.tcp_len[0], SLEN);
+	CHECK_EQ_INT(seen.tcp_len[1], SLEN);
+	CHECK(memcmp(seen.tcp[1], stream, SLEN) == 0);
+	CHECK(cnt("tcp_retransmitted") - rt >= 3);
+	close_both(8 + SLEN, (uint32_t)(0xfffffff1u + SLEN));
+	CHECK_EQ_INT(seen.closes, 1);
+	CHECK_EQ_INT(seen.gaps[0] + seen.gaps[1], 0);
+}
+
+static void test_tcp_gap(void)
+{
+	uint64_t g = cnt("tcp_gap");
+	reset_seen();
+	handshake(100, 200);
+	seg4(1, 101, PSH, stream, 10);
+	seg4(1, 121, PSH, stream + 20, SLEN - 20); /* 10 bytes never arrive */
+	CHECK_EQ_INT(seen.tcp_len[0], 10);
+	seg4(1, 101 + SLEN, FIN, NULL, 0);
+	seg4(0, 201, FIN, NULL, 0);
+	/* the server finished, the client's FIN waits behind the hole: still open */
+	CHECK_EQ_INT(seen.closes, 0);
+	seg4(1, 101, RST, NULL, 0);
+	CHECK_EQ_INT(seen.closes, 1);
+	CHECK_EQ_INT(seen.gaps[0], 1);
+	CHECK_EQ_INT(seen.tcp_len[0], SLEN - 10);
+	CHECK(memcmp(seen.tcp[0] + 10, stream + 20, SLEN - 20) == 0);
+	CHECK_EQ_INT(cnt("tcp_gap") - g, 1);
+}
+
+static void test_tcp_unfinished_and_midstream(void)
+{
+	uint64_t to = cnt("tcp_conn_timeout");
+	reset_seen();
+	/* no handshake seen: the first segment comes from the server (port 53) */
+	tcp_aport++;
+	seg4(0, 9000, PSH, stream, SLEN);
+	CHECK_EQ_INT(seen.tcp_len[1], SLEN);
+	CHECK(memcmp(seen.client.a, A4, 4) == 0 && seen.client_port == tcp_aport);
+	seg4(1, 3000, PSH, stream, 12);
+	CHECK_EQ_INT(seen.tcp_len[0], 12);
+	unsigned open = tcp_conns();
+	decode_tick(now_ns + 30 * SEC);
+	CHECK_EQ_INT(tcp_conns(), open);
+	decode_tick(now_ns + 61 * SEC);
+	CHECK_EQ_INT(tcp_conns(), 0);
+	CHECK_EQ_INT(seen.closes, 1);
+	CHECK_EQ_INT(cnt("tcp_conn_timeout") - to, 1);
+	now_ns += 100 * SEC;
+}
+
+static void test_tcp_caps(void)
+{
+	struct tcp_limits old, lim;
+	static uint8_t blob[4096];
+	tcp_get_limits(&old);
+	lim = old;
+	lim.max_conn_buf = 1024;
+	lim.max_conns = 16;
+	tcp_set_limits(&lim);
+	for (unsigned i = 0; i < sizeof(blob); i++)
+		blob[i] = (uint8_t)i;
+
+	/* A hole followed by more out-of-order data than the per-connection cap. */
+	uint64_t ovf = cnt("tcp_ooo_overflow");
+	reset_seen();
+	handshake(0, 0);
+	seg4(1, 1, PSH, blob, 100);
+	size_t peak = 0;
+	for (unsigned i = 0; i < 10; i++) {
+		seg4(1, 1 + 200 + i * 200, PSH, blob + 200 + i * 200, 200);
+		if (tcp_buffered() > peak)
+			peak = tcp_buffered();
+	}
+	CHECK(peak <= 1024);
+	CHECK(cnt("tcp_ooo_overflow") > ovf);
+	CHECK_EQ_INT(seen.gaps[0], 1);
+	seg4(1, 1, RST, NULL, 0);
+	/* everything but the 100-byte hole arrived, in order, once */
+	CHECK_EQ_INT(seen.tcp_len[0], 100 + 2000);
+	CHECK(memcmp(seen.tcp[0] + 100, blob + 200, 2000) == 0);
+	CHECK_EQ_INT(tcp_buffered(), 0);
+
+	/* More connections than the cap: the least recently active ones are evicted. */
+	uint64_t ev = cnt("tcp_conn_evicted");
+	tcp_close_all();
+	reset_seen();
+	unsigned peak_c = 0;
+	for (unsigned i = 0; i < 100; i++) {
+		tcp_aport++;
+		seg4(1, 1, SYN, NULL, 0);
+		if (tcp_conns() > peak_c)
+			peak_c = tcp_conns();
+	}
+	CHECK(peak_c <= 16);
+	CHECK_EQ_INT(cnt("tcp_conn_evicted") - ev, 100 - 16);
+	CHECK_EQ_INT(seen.closes, 100 - 16);
+	tcp_close_all();
+	CHECK_EQ_INT(seen.closes, 100);
+	tcp_set_limits(&old);
+}
+
+int main(void)
+{
+	l7_register(&t_proto);
+	TEST_CASE("decode_link_types", test_link_types);
+	TEST_CASE("decode_vlan_qinq", test_vlan);
+	TEST_CASE("decode_ip4_options_csum_truncation", test_ip4_options_and_csum);
+	TEST_CASE("decode_ip6_ext_headers", test_ip6_ext);
+	TEST_CASE("decode_ip4_fragments", test_frag4);
+	TEST_CASE("decode_ip6_fragments", test_frag6);
+	TEST_CASE("decode_ip_fragment_caps", test_frag_caps);
+	TEST_CASE("decode_tcp_split_and_multi", test_tcp_split_and_multi);
+	TEST_CASE("decode_tcp_ooo_retransmit", test_tcp_ooo_retrans);
+	TEST_CASE("decode_tcp_gap", test_tcp_gap);
+	TEST_CASE("decode_tcp_unfinished_midstream", test_tcp_unfinished_and_midstream);
+	TEST_CASE("decode_tcp_caps", test_tcp_caps);
+	decode_finish();
+	TEST_EXIT();
+}
