@@ -52,7 +52,7 @@ struct kafka_sink {
 	char *dns_topic;
 	struct kafka_topic topics[KAFKA_MAX_TOPICS];
 	int ntopics;
-	int closing;	   /* delivery reports now are purges at exit */
+	int closing;	   /* 1: reports now are purges at exit; 2: all counted, ignore reports */
 	uint64_t produced; /* accepted by rd_kafka_produce */
 	uint64_t delivered, failed, queue_full, produce_err, at_exit;
 	/* Errors logged since the last successful delivery: each is logged once per outage. */
@@ -86,6 +86,8 @@ static void kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 {
 	struct kafka_sink *k = opaque;
 
+	if (k->closing == 2)
+		return;
 	if (!m->err) {
 		k->delivered++;
 		if (k->nseen_err) {
@@ -247,14 +249,14 @@ static int kafka_close(struct sink *s, int timeout_ms)
 		pr_warn("rd_kafka_flush: %s", rd_kafka_err2str(err));
 	k->closing = 1;
 	if (kafka_pending(k)) {
-		rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT |
-					  RD_KAFKA_PURGE_F_NON_BLOCKING);
+		rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
 		rd_kafka_poll(k->rk, 0); /* purged messages' delivery reports */
 	}
 	/* Whatever has no report yet is as good as lost. */
 	left = kafka_pending(k);
 	k->at_exit += left;
 	counter_add(&c_kafka_at_exit, left);
+	k->closing = 2;
 	if (k->at_exit)
 		pr_warn("kafka: %llu records undelivered at exit (flush bound %d ms)",
 			(unsigned long long)k->at_exit, timeout_ms);
