@@ -9,13 +9,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "capture_api.h"
@@ -24,13 +22,6 @@
 #include "log.h"
 #include "metrics.h"
 #include "output.h"
-
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#endif
-#ifndef CAP_PERFMON
-#define CAP_PERFMON 38
-#endif
 
 static volatile sig_atomic_t agent_stop;
 
@@ -153,38 +144,6 @@ static int agent_parse_transports(const char *s, uint32_t *out)
 			return -1;
 	}
 	return *out ? 0 : -1;
-}
-
-/*
- * Says which capability is missing before libbpf fails less clearly: loading needs CAP_BPF
- * and CAP_PERFMON (or CAP_SYS_ADMIN), attaching TC/XDP needs CAP_NET_ADMIN. 0 when all are
- * there, -EPERM after one error line.
- */
-static int agent_check_caps(void)
-{
-	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct d[2];
-	char missing[128] = "";
-
-	if (syscall(SYS_capget, &h, d)) {
-		pr_warn("capget: %s", strerror(errno));
-		return 0; /* let the loader decide */
-	}
-#define HAS(cap) (d[(cap) / 32].effective & (1u << ((cap) % 32)))
-	int admin = HAS(CAP_SYS_ADMIN);
-	if (!HAS(CAP_NET_ADMIN))
-		strcat(missing, " CAP_NET_ADMIN");
-	if (!HAS(CAP_BPF) && !admin)
-		strcat(missing, " CAP_BPF");
-	if (!HAS(CAP_PERFMON) && !admin)
-		strcat(missing, " CAP_PERFMON");
-#undef HAS
-	if (!missing[0])
-		return 0;
-	pr_err("not permitted to load and attach BPF programs: missing capability%s (run as root "
-	       "or grant CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)",
-	       missing);
-	return -EPERM;
 }
 
 static void agent_on_record(void *ctx, const struct pano_rec *rec, const uint8_t *frame)
@@ -417,8 +376,6 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (agent_check_caps())
-		return 1;
 	int err = capture_open(&a.cap, &co);
 	if (err) {
 		pr_err("cannot load the capture programs: %s", strerror(-err));
