@@ -58,9 +58,12 @@ struct capture {
 
 static int capture_verbose;
 
+/* libbpf's own messages: debug ones only with -v; so are the kernel's extended ack texts, which
+ * libbpf prints as warnings even for the "nothing there" answers probing expects (our own
+ * pr_err names the failing call when it matters). */
 static int capture_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level == LIBBPF_DEBUG && !capture_verbose)
+	if ((level == LIBBPF_DEBUG || strstr(fmt, "Kernel error message")) && !capture_verbose)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }
@@ -416,12 +419,20 @@ static int capture_tc_attach_dir(const char *ifname, int ifindex, enum bpf_tc_at
 	return err;
 }
 
-/* Removes PANO's filter from both directions; removes the clsact qdisc too when remove_qdisc
- * and no other filter is left on it. Returns how many PANO filters were removed, or -errno. */
-static int capture_tc_remove(const char *ifname, int ifindex, bool remove_qdisc)
+/* What capture_tc_remove does with the clsact qdisc once PANO's filters are gone. */
+enum capture_qdisc_policy {
+	CAPTURE_QDISC_KEEP,	/* not ours */
+	CAPTURE_QDISC_IF_EMPTY, /* ours: remove it unless someone else's filter is on it */
+	CAPTURE_QDISC_IF_STALE, /* unknown: remove it if empty after removing stale PANO filters */
+};
+
+/* Removes PANO's filter from both directions, then the qdisc as policy says. Returns how many
+ * PANO filters were removed, or -errno. */
+static int capture_tc_remove(const char *ifname, int ifindex, enum capture_qdisc_policy policy)
 {
 	static const enum bpf_tc_attach_point pts[] = {BPF_TC_INGRESS, BPF_TC_EGRESS};
-	int removed = 0, foreign = 0, err, i;
+	static const __u32 mins[] = {TC_H_MIN_INGRESS, TC_H_MIN_EGRESS};
+	int removed = 0, err, i;
 
 	for (i = 0; i < 2; i++) {
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = pts[i]);
@@ -433,7 +444,6 @@ static int capture_tc_remove(const char *ifname, int ifindex, bool remove_qdisc)
 		if (err == 1 && !capture_is_ours(name)) {
 			pr_warn("capture: %s: TC filter '%s' at PANO's handle is not PANO's: left",
 				ifname, name);
-			foreign++;
 		} else if (err == 1) {
 			err = bpf_tc_detach(&hook, &d);
 			if (err) {
@@ -442,21 +452,24 @@ static int capture_tc_remove(const char *ifname, int ifindex, bool remove_qdisc)
 			}
 			removed++;
 		}
-		err = capture_tc_foreign(ifindex, i == 0 ? TC_H_MIN_INGRESS : TC_H_MIN_EGRESS);
-		if (err < 0) {
-			pr_warn("capture: RTM_GETTFILTER(%s): %s: keeping the clsact qdisc", ifname,
-				strerror(-err));
-			remove_qdisc = false;
-		} else {
-			foreign += err;
+	}
+	if (policy == CAPTURE_QDISC_KEEP || (policy == CAPTURE_QDISC_IF_STALE && !removed))
+		return removed;
+	for (i = 0; i < 2; i++) {
+		err = capture_tc_foreign(ifindex, mins[i]);
+		if (err) {
+			if (err < 0)
+				pr_warn("capture: RTM_GETTFILTER(%s): %s: keeping the clsact qdisc",
+					ifname, strerror(-err));
+			return removed;
 		}
 	}
-	if (remove_qdisc && !foreign) {
+	{
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
 
 		err = bpf_tc_hook_destroy(&hook);
-		if (err && err != -ENOENT && err != -EINVAL)
+		if (err)
 			pr_warn("bpf_tc_hook_destroy(%s): %s", ifname, strerror(-err));
 	}
 	return removed;
@@ -524,7 +537,7 @@ int capture_cleanup_stale(int ifindex)
 	}
 	/* A clsact qdisc left empty by removing a stale PANO filter was most likely created by
 	 * that agent, so it goes too; one holding other filters stays. */
-	err = capture_tc_remove(ifname, ifindex, true);
+	err = capture_tc_remove(ifname, ifindex, CAPTURE_QDISC_IF_STALE);
 	if (err < 0)
 		return err;
 	if (err > 0)
@@ -616,7 +629,9 @@ int capture_attach(struct capture *c, int ifindex)
 			err = capture_tc_attach_dir(ifname, ifindex, BPF_TC_EGRESS,
 						    bpf_program__fd(c->skel->progs.pano_tc_out));
 		if (err) {
-			capture_tc_remove(ifname, ifindex, l.own_qdisc);
+			capture_tc_remove(ifname, ifindex,
+					  l.own_qdisc ? CAPTURE_QDISC_IF_EMPTY
+						      : CAPTURE_QDISC_KEEP);
 			return err;
 		}
 	}
@@ -645,7 +660,8 @@ static int capture_unlink(struct capture *c, struct capture_link *l)
 			pr_warn("bpf_xdp_detach(%s): %s", ifname, strerror(-err));
 		return err;
 	}
-	err = capture_tc_remove(ifname, l->ifindex, l->own_qdisc);
+	err = capture_tc_remove(ifname, l->ifindex,
+				l->own_qdisc ? CAPTURE_QDISC_IF_EMPTY : CAPTURE_QDISC_KEEP);
 	return err < 0 ? err : 0;
 }
 
