@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * summary.c - the windows of live summaries (see summary.h): what each hook adds to the
+ * current window, how windows rotate on packet time, and the merged view. The JSON and
+ * Prometheus writers are in summary_out.c.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "summary.h"
+#include "summary_int.h"
+
+bool summary_on;
+struct summary_state sum_st;
+
+void summary_config_default(struct summary_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->period_ns = 60ull * 1000000000ull;
+	cfg->periods = 5;
+	cfg->topn_k = 512;
+	cfg->top_show = 10;
+}
+
+int summary_parse_hosts(struct summary_config *cfg, const char *spec)
+{
+	char *copy = strdup(spec), *save = NULL, *tok;
+	int rc = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		struct summary_net *n = &cfg->nets[cfg->nnets];
+		char *slash = strchr(tok, '/'), *end;
+		long plen = -1;
+
+		if (cfg->nnets == SUMMARY_MAX_NETS) {
+			pr_err("--host-spec: more than %d networks", SUMMARY_MAX_NETS);
+			rc = -EINVAL;
+			break;
+		}
+		if (slash) {
+			*slash = 0;
+			plen = strtol(slash + 1, &end, 10);
+			if (*end || end == slash + 1)
+				plen = 999;
+		}
+		memset(n, 0, sizeof(*n));
+		if (inet_pton(AF_INET, tok, n->a) == 1) {
+			n->family = 4;
+			if (plen < 0)
+				plen = 32;
+		} else if (inet_pton(AF_INET6, tok, n->a) == 1) {
+			n->family = 6;
+			if (plen < 0)
+				plen = 128;
+		}
+		if (!n->family || plen > (n->family == 4 ? 32 : 128)) {
+			pr_err("--host-spec: '%s' is not an address or CIDR", tok);
+			rc = -EINVAL;
+			break;
+		}
+		n->plen = (uint8_t)plen;
+		cfg->nnets++;
+	}
+	free(copy);
+	return rc;
+}
+
+bool summary_addr_local(const struct pano_addr *a)
+{
+	for (unsigned i = 0; i < sum_st.cfg.nnets; i++) {
+		const struct summary_net *n = &sum_st.cfg.nets[i];
+		unsigned full = n->plen / 8, rest = n->plen % 8;
+
+		if (n->family != a->family || memcmp(n->a, a->a, full))
+			continue;
+		if (rest && ((n->a[full] ^ a->a[full]) & (0xff00 >> rest)))
+			continue;
+		return true;
+	}
+	return false;
+}
+
+void summary_qname_suffix(const char *name, unsigned labels, char *out, size_t outsz)
+{
+	size_t len = strlen(name);
+	unsigned seen = 0;
+
+	out[0] = 0;
+	if (!len || !outsz)
+		return;
+	if (name[len - 1] == '.') /* a trailing root dot is not a label */
+		len--;
+	for (size_t i = len; i-- > 0;) {
+		if (name[i] != '.')
+			continue;
+		if (++seen == labels) { /* keep ".last.labels" with its leading dot */
+			snprintf(out, outsz, "%.*s", (int)(len - i), name + i);
+			return;
+		}
+	}
+	if (len && seen == labels - 1) /* exactly that many labels: the whole name */
+		snprintf(out, outsz, "%.*s", (int)len, name);
+}
+
+static int sum_window_alloc(struct sum_window *w, unsigned k)
+{
+	memset(w, 0, sizeof(*w));
+	for (int i = 0; i < SUM_Q_N; i++)
+		if (!(w->q[i] = quant_new()))
+			return -ENOMEM;
+	for (int i = 0; i < SUM_T_N; i++)
+		if (!(w->t[i] = topn_new(k)))
+			return -ENOMEM;
+	for (int i = 0; i < SUM_H_N; i++)
+		if (!(w->h[i] = hll_new(HLL_P_DEFAULT)))
+			return -ENOMEM;
+	return 0;
+}
+
+static void sum_window_release(struct sum_window *w)
+{
+	for (int i = 0; i < SUM_Q_N; i++)
+		quant_free(w->q[i]);
+	for (int i = 0; i < SUM_T_N; i++)
+		topn_free(w->t[i]);
+	for (int i = 0; i < SUM_H_N; i++)
+		hll_free(w->h[i]);
+	memset(w, 0, sizeof(*w));
+}
+
+void sum_window_reset(struct sum_window *w)
+{
+	w->used = false;
+	w->start_ns = w->first_ns = w->last_ns = 0;
+	memset(&w->c, 0, sizeof(w->c));
+	w->sec = 0;
+	w->sec_pkts = w->sec_dns = 0;
+	w->sec_open = false;
+	w->slow_ns = 0;
+	w->slow_fixed = false;
+	for (int i = 0; i < SUM_Q_N; i++)
+		quant_reset(w->q[i]);
+	for (int i = 0; i < SUM_T_N; i++)
+		topn_reset(w->t[i]);
+	for (int i = 0; i < SUM_H_N; i++)
+		hll_reset(w->h[i]);
+}
+
+void summary_free(void)
+{
+	summary_on = false;
+	if (!sum_st.win)
+		return;
+	for (unsigned i = 0; i < sum_st.cfg.periods; i++)
+		sum_window_release(&sum_st.win[i]);
+	sum_window_release(&sum_st.merged);
+	free(sum_st.win);
+	sum_st.win = NULL;
+	pthread_mutex_destroy(&sum_st.lock);
+}
+
+int summary_init(const struct summary_config *cfg)
+{
+	int err = 0;
+
+	summary_free();
+	memset(&sum_st, 0, sizeof(sum_st));
+	sum_st.cfg = *cfg;
+	if (sum_st.cfg.periods < 1)
+		sum_st.cfg.periods = 1;
+	if (sum_st.cfg.periods > SUMMARY_MAX_PERIODS)
+		sum_st.cfg.periods = SUMMARY_MAX_PERIODS;
+	if (sum_st.cfg.period_ns < 1000000000ull)
+		sum_st.cfg.period_ns = 1000000000ull;
+	pthread_mutex_init(&sum_st.lock, NULL);
+	sum_st.win = calloc(sum_st.cfg.periods, sizeof(*sum_st.win));
+	if (!sum_st.win)
+		return -ENOMEM;
+	for (unsigned i = 0; i < sum_st.cfg.periods && !err; i++)
+		err = sum_window_alloc(&sum_st.win[i], sum_st.cfg.topn_k);
+	if (!err)
+		err = sum_window_alloc(&sum_st.merged, sum_st.cfg.topn_k);
+	if (err) {
+		summary_free();
+		return err;
+	}
+	summary_on = true;
+	return 0;
+}
+
+/* Closes the window's current second: its counts (and the empty seconds before it) go into
+ * the per-second rate sketches. */
+static void sum_close_second(struct sum_window *w)
+{
+	if (!w->sec_open)
+		return;
+	quant_add(w->q[SUM_Q_PPS], (double)w->sec_pkts);
+	quant_add(w->q[SUM_Q_DPS], (double)w->sec_dns);
+	w->sec_pkts = w->sec_dns = 0;
+	w->sec_open = false;
+}
+
+static void sum_second(struct sum_window *w, uint64_t ts_ns)
+{
+	uint64_t s = ts_ns / 1000000000ull;
+
+	if (w->sec_open && s > w->sec) {
+		uint64_t gap = s - w->sec - 1, max = sum_st.cfg.period_ns / 1000000000ull;
+
+		sum_close_second(w);
+		if (gap) { /* seconds without packets count as rate 0 */
+			if (gap > max)
+				gap = max;
+			quant_add_n(w->q[SUM_Q_PPS], 0, gap);
+			quant_add_n(w->q[SUM_Q_DPS], 0, gap);
+		}
+	}
+	if (!w->sec_open) {
+		w->sec_open = true;
+		w->sec = s;
+	}
+}
+
+/* The window that ts_ns belongs to, rotating when packet time passed the current window's
+ * end. Time going backwards stays in the current window. */
+static struct sum_window *sum_advance(uint64_t ts_ns)
+{
+	struct sum_window *w = &sum_st.win[sum_st.cur];
+	uint64_t p = sum_st.cfg.period_ns;
+
+	if (w->used && ts_ns >= w->start_ns + p) {
+		double prev_p90 = quant_quantile(w->q[SUM_Q_TXN], 0.9);
+		bool has_txn = quant_count(w->q[SUM_Q_TXN]) > 0;
+
+		sum_close_second(w);
+		sum_lifetime_add(w);
+		sum_st.cur = (sum_st.cur + 1) % sum_st.cfg.periods;
+		w = &sum_st.win[sum_st.cur];
+		sum_window_reset(w);
+		if (has_txn) { /* slow = above the previous window's p90 */
+			w->slow_ns = (uint64_t)(prev_p90 * 1000.0);
+			w->slow_fixed = true;
+		}
+	}
+	if (!w->used) {
+		w->used = true;
+		w->start_ns = ts_ns - ts_ns % p;
+		w->first_ns = ts_ns;
+	}
+	if (ts_ns > w->last_ns)
+		w->last_ns = ts_ns;
+	return w;
+}
+
+void summary_packet(const struct pano_pkt *pkt)
+{
+	struct sum_window *w;
+	int dir = pkt->frame ? pkt->frame->meta.dir : -1;
+
+	pthread_mutex_lock(&sum_st.lock);
+	w = sum_advance(pkt->ts_ns);
+	sum_second(w, pkt->ts_ns);
+	w->sec_pkts++;
+	w->c.packets++;
+	if (pkt->saddr.family == 6)
+		w->c.ipv6++;
+	else
+		w->c.ipv4++;
+	if (pkt->l4proto == IPPROTO_TCP)
+		w->c.tcp++;
+	else
+		w->c.udp++;
+	if (dir < 0 && sum_st.cfg.nnets)
+		dir = summary_addr_local(&pkt->daddr)	? 0
+		      : summary_addr_local(&pkt->saddr) ? 1
+							: -1;
+	if (dir == 0)
+		w->c.in++;
+	else if (dir == 1)
+		w->c.out++;
+	pthread_mutex_unlock(&sum_st.lock);
+}
+
+static void sum_addr_key(struct topn *t, struct hll *h, const struct pano_addr *a)
+{
+	size_t len = a->family == 6 ? 16 : 4;
+	uint8_t key[17];
+
+	key[0] = a->family;
+	memcpy(key + 1, a->a, len);
+	topn_add(t, key, len + 1, 1);
+	hll_add(h, key, len + 1);
+}
+
+void summary_dns_message(const struct summary_dns_msg *m)
+{
+	const struct pano_addr *client = m->is_reply ? m->daddr : m->saddr;
+	const struct pano_addr *server = m->is_reply ? m->saddr : m->daddr;
+	uint16_t sport = m->is_reply ? m->sport : m->dport;
+	struct sum_window *w;
+	char sfx[300];
+
+	pthread_mutex_lock(&sum_st.lock);
+	w = sum_advance(m->ts_ns);
+	sum_second(w, m->ts_ns);
+	w->sec_dns++;
+	w->c.dns_messages++;
+	if (m->l4proto == IPPROTO_TCP)
+		w->c.dns_tcp++;
+	else
+		w->c.dns_udp++;
+	if (client->family == 6)
+		w->c.dns_ipv6++;
+	else
+		w->c.dns_ipv4++;
+	w->c.opcode[m->opcode & 15]++;
+	if (m->edns)
+		w->c.edns++;
+	if (m->do_bit)
+		w->c.edns_do++;
+	if (m->ecs)
+		w->c.ecs++;
+	if (m->qname) { /* pktvisor counts names and qtypes on queries and replies alike */
+		size_t len = strlen(m->qname);
+
+		topn_add(w->t[SUM_T_QNAME], m->qname, len, 1);
+		hll_add(w->h[SUM_H_QNAME], m->qname, len);
+		summary_qname_suffix(m->qname, 2, sfx, sizeof(sfx));
+		if (sfx[0])
+			topn_add(w->t[SUM_T_QNAME2], sfx, strlen(sfx), 1);
+		summary_qname_suffix(m->qname, 3, sfx, sizeof(sfx));
+		if (sfx[0])
+			topn_add(w->t[SUM_T_QNAME3], sfx, strlen(sfx), 1);
+		topn_add_u64(w->t[SUM_T_QTYPE], m->qtype, 1);
+	}
+	sum_addr_key(w->t[SUM_T_CLIENT], w->h[SUM_H_CLIENT], client);
+	sum_addr_key(w->t[SUM_T_SERVER], w->h[SUM_H_SERVER], server);
+	if (sport != 53)
+		topn_add_u64(w->t[SUM_T_PORT], sport, 1);
+	if (m->is_reply) {
+		int nt = -1;
+
+		w->c.replies++;
+		quant_add(w->q[SUM_Q_RSIZE], m->size);
+		topn_add_u64(w->t[SUM_T_RCODE], m->rcode, 1);
+		switch (m->rcode) {
+		case 0: /* pktvisor: NOERROR without answers is NODATA */
+			if (m->ancount)
+				w->c.noerror++;
+			else
+				w->c.nodata++;
+			break;
+		case 2:
+			w->c.srvfail++;
+			nt = SUM_T_SRVFAIL;
+			break;
+		case 3:
+			w->c.nxdomain++;
+			nt = SUM_T_NX;
+			break;
+		case 5:
+			w->c.refused++;
+			nt = SUM_T_REFUSED;
+			break;
+		}
+		if (nt >= 0 && m->qname)
+			topn_add(w->t[nt], m->qname, strlen(m->qname), 1);
+	} else {
+		w->c.queries++;
+		quant_add(w->q[SUM_Q_QSIZE], m->size);
+	}
+	pthread_mutex_unlock(&sum_st.lock);
+}
+
+void summary_dns_txn(const struct summary_dns_txn *t)
+{
+	struct sum_window *w;
+
+	pthread_mutex_lock(&sum_st.lock);
+	w = sum_advance(t->ts_ns);
+	if (t->orphan) {
+		w->c.orphans++;
+	} else if (t->timed_out) {
+		w->c.timed_out++;
+	} else if (t->answered) {
+		double us = (double)t->rtt_ns / 1000.0;
+
+		w->c.xact++;
+		if (t->server && sum_st.cfg.nnets && summary_addr_local(t->server))
+			w->c.xact_in++;
+		else
+			w->c.xact_out++;
+		quant_add(w->q[SUM_Q_TXN], us);
+		if (t->query_size && t->reply_size)
+			quant_add(w->q[SUM_Q_RATIO], (double)t->reply_size / t->query_size);
+		/* Without a previous window, the threshold is this window's p90 so far,
+		 * refreshed every 256 transactions. */
+		if (!w->slow_fixed && (w->c.xact & 255) == 0)
+			w->slow_ns = (uint64_t)(quant_quantile(w->q[SUM_Q_TXN], 0.9) * 1000.0);
+		if (w->slow_ns && t->rtt_ns > w->slow_ns && t->qname)
+			topn_add(w->t[SUM_T_SLOW], t->qname, strlen(t->qname), 1);
+	}
+	pthread_mutex_unlock(&sum_st.lock);
+}
+
+void summary_finish(void)
+{
+	if (!summary_on)
+		return;
+	pthread_mutex_lock(&sum_st.lock);
+	sum_close_second(&sum_st.win[sum_st.cur]);
+	pthread_mutex_unlock(&sum_st.lock);
+}
+
+/* Window n back from the current one, or NULL. Caller holds the lock. */
+struct sum_window *sum_window_nth(unsigned n)
+{
+	struct sum_window *w;
+
+	if (n >= sum_st.cfg.periods)
+		return NULL;
+	w = &sum_st.win[(sum_st.cur + sum_st.cfg.periods - n) % sum_st.cfg.periods];
+	return w->used ? w : NULL;
+}
+
+/* Fills sum_st.merged with every kept window. Caller holds the lock. */
+struct sum_window *sum_merge_all(void)
+{
+	struct sum_window *m = &sum_st.merged;
+
+	sum_window_reset(m);
+	for (unsigned n = sum_st.cfg.periods; n-- > 0;) {
+		struct sum_window *w = sum_window_nth(n);
+
+		if (!w)
+			continue;
+		if (!m->used || w->first_ns < m->first_ns)
+			m->first_ns = w->first_ns;
+		if (!m->used)
+			m->start_ns = w->start_ns;
+		if (w->last_ns > m->last_ns)
+			m->last_ns = w->last_ns;
+		m->used = true;
+		sum_counts_add(&m->c, &w->c);
+		for (int i = 0; i < SUM_Q_N; i++)
+			quant_merge(m->q[i], w->q[i]);
+		for (int i = 0; i < SUM_T_N; i++)
+			topn_merge(m->t[i], w->t[i]);
+		for (int i = 0; i < SUM_H_N; i++)
+			hll_merge(m->h[i], w->h[i]);
+	}
+	return m;
+}
+
+void sum_counts_add(struct sum_counts *a, const struct sum_counts *b)
+{
+#define SUM_ADD(f, h) a->f += b->f;
+	SUM_COUNTERS(SUM_ADD)
+#undef SUM_ADD
+	for (int i = 0; i < 16; i++)
+		a->opcode[i] += b->opcode[i];
+}
+
+/* A window leaving "current": its counters and sketch totals join the lifetime totals. */
+void sum_lifetime_add(const struct sum_window *w)
+{
+	sum_counts_add(&sum_st.life, &w->c);
+	for (int i = 0; i < SUM_Q_N; i++) {
+		sum_st.life_qsum[i] += quant_sum(w->q[i]);
+		sum_st.life_qcount[i] += quant_count(w->q[i]);
+	}
+}

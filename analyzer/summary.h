@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * summary.h - live summaries of traffic and DNS (like pktvisor): per window of packet time
+ * (default 60 s; the last --periods N windows are kept, default 5, plus a merged view of them):
+ * counters, per-second rates as quantiles, transaction time and size quantiles, top-N tables
+ * and cardinalities, built on the sketches (sketch_topn.h, sketch_hll.h, sketch_quantile.h,
+ * whose headers state the error bounds). Output as JSON (--summary, /api/v1/metrics/...) and
+ * Prometheus text (/metrics).
+ *
+ * Hooks: the L3/L4 decoder calls summary_packet() for every decoded UDP datagram or TCP
+ * segment; the DNS module calls summary_dns_message() for every parsed message and
+ * summary_dns_txn() for every transaction it closes (answered, timed out, or orphan reply).
+ * Each call site is guarded by summary_enabled(), so a run without summaries pays one branch.
+ * Time is packet time only, so a replay of a capture always gives the same numbers.
+ *
+ * Threads: the hooks run on the input thread; the output functions may run on the HTTP
+ * thread. One mutex serialises them.
+ */
+#ifndef PANO_SUMMARY_H
+#define PANO_SUMMARY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "httpd.h"
+#include "packet.h"
+
+#define SUMMARY_MAX_NETS    32
+#define SUMMARY_MAX_PERIODS 60
+
+struct summary_net {
+	uint8_t family; /* 4 or 6 */
+	uint8_t plen;	/* prefix length */
+	uint8_t a[16];
+};
+
+struct summary_config {
+	uint64_t period_ns;			   /* window length, default 60 s */
+	unsigned periods;			   /* windows kept, default 5 */
+	unsigned topn_k;			   /* counters per top-N sketch, default 512 */
+	unsigned top_show;			   /* items shown per top-N table, default 10 */
+	struct summary_net nets[SUMMARY_MAX_NETS]; /* --host-spec: "our" addresses */
+	unsigned nnets;
+};
+
+void summary_config_default(struct summary_config *cfg);
+/* Parses "CIDR,CIDR,..." (v4 or v6; a bare address is a /32 or /128) into cfg->nets.
+ * 0, or -EINVAL with a message logged. */
+int summary_parse_hosts(struct summary_config *cfg, const char *spec);
+
+/* Allocates the windows and turns the hooks on. 0 or -ENOMEM. */
+int summary_init(const struct summary_config *cfg);
+/* Frees everything; summary_enabled() is false afterwards. */
+void summary_free(void);
+
+extern bool summary_on;
+static inline bool summary_enabled(void)
+{
+	return summary_on;
+}
+
+/* A decoded UDP datagram or TCP segment (counted once, as the decoder sees it). */
+void summary_packet(const struct pano_pkt *pkt);
+
+/* One DNS message the DNS module parsed (a query or a reply). */
+struct summary_dns_msg {
+	uint64_t ts_ns;
+	const struct pano_addr *saddr, *daddr; /* sender, receiver of this message */
+	uint16_t sport, dport;
+	uint8_t l4proto;       /* IPPROTO_UDP or IPPROTO_TCP */
+	bool is_reply;	       /* QR bit */
+	uint8_t opcode, rcode; /* header fields */
+	uint16_t qtype;	       /* first question; 0 if none */
+	const char *qname;     /* first question as text, NULL if none */
+	uint16_t ancount;
+	uint32_t size; /* DNS message bytes */
+	bool edns, do_bit, ecs;
+};
+void summary_dns_message(const struct summary_dns_msg *m);
+
+/* One DNS transaction the DNS module closed. */
+struct summary_dns_txn {
+	uint64_t ts_ns; /* the query's time (the reply's for an orphan) */
+	const struct pano_addr *client, *server;
+	const char *qname; /* may be NULL */
+	uint16_t qtype;
+	bool answered;			 /* a query and its reply */
+	bool timed_out;			 /* a query whose reply never came */
+	bool orphan;			 /* a reply that found no query */
+	uint64_t rtt_ns;		 /* answered only */
+	uint32_t query_size, reply_size; /* 0 when that side is missing */
+};
+void summary_dns_txn(const struct summary_dns_txn *t);
+
+/* End of input: the partial second is counted into the rates. */
+void summary_finish(void);
+
+/* JSON of window n (0 = the current one, 1 the one before...) or of the merged view
+ * (n < 0) into out. Returns 200, or 404 when window n does not exist. */
+int summary_json(int n, struct hbuf *out, bool pretty);
+
+/* Appends the Prometheus exposition of the summaries (lifetime counters, sliding-window
+ * summaries, top-N gauges, cardinality gauges) to out. An httpd_cb (always 200). */
+int summary_metrics(void *ctx, const char *query, struct hbuf *out);
+
+/* Registers GET /api/v1/metrics/merged and /api/v1/metrics/window/0..periods-1 on h. */
+int summary_routes(struct httpd *h);
+
+/* Helpers exposed for tests: pktvisor's qname2/qname3 of name into out ("" when the name has
+ * fewer labels than that). */
+void summary_qname_suffix(const char *name, unsigned labels, char *out, size_t outsz);
+bool summary_addr_local(const struct pano_addr *a);
+
+#endif

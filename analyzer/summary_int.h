@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * summary_int.h - the state shared by summary.c (windows, hooks) and summary_out.c (JSON,
+ * Prometheus). Not for other modules: they use summary.h.
+ */
+#ifndef PANO_SUMMARY_INT_H
+#define PANO_SUMMARY_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sketch_hll.h"
+#include "sketch_quantile.h"
+#include "sketch_topn.h"
+#include "summary.h"
+
+/* Every plain counter of a window: field, JSON path group, JSON name, help. */
+#define SUM_COUNTERS(X)                                                                            \
+	X(packets, "UDP and TCP packets decoded")                                                  \
+	X(ipv4, "packets over IPv4")                                                               \
+	X(ipv6, "packets over IPv6")                                                               \
+	X(udp, "UDP datagrams")                                                                    \
+	X(tcp, "TCP segments")                                                                     \
+	X(in, "packets towards the host spec (or captured inbound)")                               \
+	X(out, "packets from the host spec (or captured outbound)")                                \
+	X(dns_messages, "DNS messages parsed")                                                     \
+	X(dns_udp, "DNS messages over UDP")                                                        \
+	X(dns_tcp, "DNS messages over TCP")                                                        \
+	X(dns_ipv4, "DNS messages over IPv4")                                                      \
+	X(dns_ipv6, "DNS messages over IPv6")                                                      \
+	X(queries, "DNS queries")                                                                  \
+	X(replies, "DNS replies")                                                                  \
+	X(noerror, "replies NOERROR with answers")                                                 \
+	X(nodata, "replies NOERROR without answers")                                               \
+	X(nxdomain, "replies NXDOMAIN")                                                            \
+	X(srvfail, "replies SERVFAIL")                                                             \
+	X(refused, "replies REFUSED")                                                              \
+	X(xact, "transactions answered")                                                           \
+	X(xact_in, "transactions answered by a server in the host spec")                           \
+	X(xact_out, "transactions answered by other servers")                                      \
+	X(timed_out, "queries never answered")                                                     \
+	X(orphans, "replies that found no query")                                                  \
+	X(edns, "messages with EDNS (OPT)")                                                        \
+	X(edns_do, "messages with the DNSSEC OK bit")                                              \
+	X(ecs, "messages with EDNS Client Subnet")
+
+struct sum_counts {
+#define SUM_FIELD(f, h) uint64_t f;
+	SUM_COUNTERS(SUM_FIELD)
+#undef SUM_FIELD
+	uint64_t opcode[16];
+};
+
+enum { SUM_Q_TXN, SUM_Q_QSIZE, SUM_Q_RSIZE, SUM_Q_RATIO, SUM_Q_PPS, SUM_Q_DPS, SUM_Q_N };
+enum {
+	SUM_T_QNAME,
+	SUM_T_QNAME2,
+	SUM_T_QNAME3,
+	SUM_T_NX,
+	SUM_T_SRVFAIL,
+	SUM_T_REFUSED,
+	SUM_T_SLOW,
+	SUM_T_QTYPE,
+	SUM_T_RCODE,
+	SUM_T_CLIENT,
+	SUM_T_SERVER,
+	SUM_T_PORT,
+	SUM_T_N
+};
+enum { SUM_H_QNAME, SUM_H_CLIENT, SUM_H_SERVER, SUM_H_N };
+
+struct sum_window {
+	bool used;
+	uint64_t start_ns;	    /* aligned window start */
+	uint64_t first_ns, last_ns; /* packet times seen */
+	struct sum_counts c;
+	struct quant *q[SUM_Q_N]; /* TXN in microseconds, sizes in bytes */
+	struct topn *t[SUM_T_N];
+	struct hll *h[SUM_H_N];
+	uint64_t sec, sec_pkts, sec_dns; /* the second being counted for the rates */
+	bool sec_open;
+	uint64_t slow_ns; /* slow-name threshold */
+	bool slow_fixed;  /* from the previous window (else this one's running p90) */
+};
+
+struct summary_state {
+	struct summary_config cfg;
+	pthread_mutex_t lock;
+	struct sum_window *win; /* cfg.periods windows, a ring */
+	unsigned cur;
+	struct sum_window merged; /* scratch for the merged view */
+	struct sum_counts life;	  /* windows no longer current, for _total counters */
+	double life_qsum[SUM_Q_N];
+	uint64_t life_qcount[SUM_Q_N];
+};
+
+extern struct summary_state sum_st;
+
+void sum_window_reset(struct sum_window *w);
+struct sum_window *sum_window_nth(unsigned n);
+struct sum_window *sum_merge_all(void);
+void sum_counts_add(struct sum_counts *a, const struct sum_counts *b);
+void sum_lifetime_add(const struct sum_window *w);
+
+#endif

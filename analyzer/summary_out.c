@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * summary_out.c - the summaries as JSON (--summary, /api/v1/metrics/window/N,
+ * /api/v1/metrics/merged) and as Prometheus text. Prometheus conventions: counters are lifetime
+ * totals (windows that rotated out plus the current one) named *_total; quantiles are
+ * summaries over the merged sliding view with lifetime _sum and _count; top-N tables are
+ * gauges with one label per item, at most top_show items each; cardinalities are gauges.
+ */
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dns_parse.h"
+#include "prom.h"
+#include "summary.h"
+#include "summary_int.h"
+
+enum { SUM_K_STR, SUM_K_ADDR, SUM_K_QTYPE, SUM_K_RCODE, SUM_K_PORT };
+
+static const struct {
+	const char *json, *prom, *label, *help;
+	int kind;
+} sum_tops[SUM_T_N] = {
+    [SUM_T_QNAME] = {"top_qname", "pano_dns_top_qname", "qname", "queried names", SUM_K_STR},
+    [SUM_T_QNAME2] = {"top_qname2", "pano_dns_top_qname2", "qname",
+		      "last two labels of queried names", SUM_K_STR},
+    [SUM_T_QNAME3] = {"top_qname3", "pano_dns_top_qname3", "qname",
+		      "last three labels of queried names", SUM_K_STR},
+    [SUM_T_NX] = {"top_nxdomain", "pano_dns_top_nxdomain", "qname", "names answered NXDOMAIN",
+		  SUM_K_STR},
+    [SUM_T_SRVFAIL] = {"top_srvfail", "pano_dns_top_srvfail", "qname", "names answered SERVFAIL",
+		       SUM_K_STR},
+    [SUM_T_REFUSED] = {"top_refused", "pano_dns_top_refused", "qname", "names answered REFUSED",
+		       SUM_K_STR},
+    [SUM_T_SLOW] = {"top_slow", "pano_dns_top_slow", "qname",
+		    "names answered slower than the previous window's p90", SUM_K_STR},
+    [SUM_T_QTYPE] = {"top_qtype", "pano_dns_top_qtype", "qtype", "query types", SUM_K_QTYPE},
+    [SUM_T_RCODE] = {"top_rcode", "pano_dns_top_rcode", "rcode", "reply codes", SUM_K_RCODE},
+    [SUM_T_CLIENT] = {"top_client", "pano_dns_top_client", "client", "client addresses",
+		      SUM_K_ADDR},
+    [SUM_T_SERVER] = {"top_server", "pano_dns_top_server", "server", "server addresses",
+		      SUM_K_ADDR},
+    [SUM_T_PORT] = {"top_port", "pano_dns_top_port", "port", "DNS server ports other than 53",
+		    SUM_K_PORT},
+};
+
+static const struct {
+	const char *json, *prom, *help, *unit_note;
+	double scale; /* sketch value * scale = exported value */
+} sum_quants[SUM_Q_N] = {
+    [SUM_Q_TXN] = {"time_us", "pano_dns_transaction_seconds", "DNS transaction time", "", 1e-6},
+    [SUM_Q_QSIZE] = {"query", "pano_dns_query_size_bytes", "DNS query size", "", 1},
+    [SUM_Q_RSIZE] = {"reply", "pano_dns_reply_size_bytes", "DNS reply size", "", 1},
+    [SUM_Q_RATIO] = {"ratio", "pano_dns_reply_query_size_ratio",
+		     "reply size over query size (amplification)", "", 1},
+    [SUM_Q_PPS] = {"rate", "pano_packets_per_second", "packets per second of packet time", "", 1},
+    [SUM_Q_DPS] = {"rate", "pano_dns_messages_per_second", "DNS messages per second of packet time",
+		   "", 1},
+};
+
+static const double sum_ps[] = {0.5, 0.9, 0.95, 0.99};
+static const char *const sum_pnames[] = {"p50", "p90", "p95", "p99"};
+
+/* Text of a top-N item. */
+static const char *sum_item_name(int kind, const struct topn_item *it, char *buf, size_t sz)
+{
+	switch (kind) {
+	case SUM_K_ADDR:
+		if (it->len >= 5)
+			inet_ntop(it->key[0] == 6 ? AF_INET6 : AF_INET, it->key + 1, buf, sz);
+		else
+			snprintf(buf, sz, "?");
+		return buf;
+	case SUM_K_QTYPE:
+		return dns_qtype_name((unsigned)topn_item_u64(it), buf, sz);
+	case SUM_K_RCODE:
+		return dns_rcode_name((unsigned)topn_item_u64(it), buf, sz);
+	case SUM_K_PORT:
+		snprintf(buf, sz, "%llu", (unsigned long long)topn_item_u64(it));
+		return buf;
+	}
+	snprintf(buf, sz, "%.*s", (int)it->len, (const char *)it->key);
+	return buf;
+}
+
+static cJSON *sum_json_quant(const struct quant *q, double scale)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	for (unsigned i = 0; i < 4; i++)
+		cJSON_AddNumberToObject(o, sum_pnames[i], quant_quantile(q, sum_ps[i]) * scale);
+	cJSON_AddNumberToObject(o, "min", quant_min(q) * scale);
+	cJSON_AddNumberToObject(o, "max", quant_max(q) * scale);
+	cJSON_AddNumberToObject(o, "count", (double)quant_count(q));
+	return o;
+}
+
+static void sum_json_tops(cJSON *dns, const struct sum_window *w)
+{
+	unsigned show = sum_st.cfg.top_show;
+	struct topn_item items[64];
+	char buf[300];
+
+	if (show > 64)
+		show = 64;
+	for (int t = 0; t < SUM_T_N; t++) {
+		cJSON *arr = cJSON_AddArrayToObject(dns, sum_tops[t].json);
+		unsigned n = topn_top(w->t[t], items, show);
+
+		for (unsigned i = 0; i < n; i++) {
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(
+			    o, "name",
+			    sum_item_name(sum_tops[t].kind, &items[i], buf, sizeof(buf)));
+			cJSON_AddNumberToObject(o, "estimate", (double)items[i].count);
+			cJSON_AddNumberToObject(o, "upper", (double)items[i].upper);
+			cJSON_AddItemToArray(arr, o);
+		}
+	}
+}
+
+/* The JSON object of one window. Caller holds the lock. */
+static cJSON *sum_json_window(const struct sum_window *w, unsigned nwin)
+{
+	cJSON *root = cJSON_CreateObject(), *o, *p, *dns, *x, *s;
+	const struct sum_counts *c = &w->c;
+	char buf[64];
+
+	o = cJSON_AddObjectToObject(root, "period");
+	cJSON_AddNumberToObject(o, "start_ts", w->first_ns / 1e9);
+	cJSON_AddNumberToObject(o, "end_ts", w->last_ns / 1e9);
+	cJSON_AddNumberToObject(o, "length",
+				(double)(w->last_ns / 1000000000ull - w->first_ns / 1000000000ull));
+	cJSON_AddNumberToObject(o, "windows", nwin);
+
+	p = cJSON_AddObjectToObject(root, "packets");
+	cJSON_AddNumberToObject(p, "total", (double)c->packets);
+	cJSON_AddNumberToObject(p, "ipv4", (double)c->ipv4);
+	cJSON_AddNumberToObject(p, "ipv6", (double)c->ipv6);
+	cJSON_AddNumberToObject(p, "udp", (double)c->udp);
+	cJSON_AddNumberToObject(p, "tcp", (double)c->tcp);
+	cJSON_AddNumberToObject(p, "in", (double)c->in);
+	cJSON_AddNumberToObject(p, "out", (double)c->out);
+	cJSON_AddItemToObject(p, "rate", sum_json_quant(w->q[SUM_Q_PPS], 1));
+
+	dns = cJSON_AddObjectToObject(root, "dns");
+	cJSON_AddNumberToObject(dns, "messages", (double)c->dns_messages);
+	cJSON_AddNumberToObject(dns, "udp", (double)c->dns_udp);
+	cJSON_AddNumberToObject(dns, "tcp", (double)c->dns_tcp);
+	cJSON_AddNumberToObject(dns, "ipv4", (double)c->dns_ipv4);
+	cJSON_AddNumberToObject(dns, "ipv6", (double)c->dns_ipv6);
+	cJSON_AddNumberToObject(dns, "queries", (double)c->queries);
+	cJSON_AddNumberToObject(dns, "replies", (double)c->replies);
+	o = cJSON_AddObjectToObject(dns, "rcode");
+	cJSON_AddNumberToObject(o, "noerror", (double)c->noerror);
+	cJSON_AddNumberToObject(o, "nodata", (double)c->nodata);
+	cJSON_AddNumberToObject(o, "nxdomain", (double)c->nxdomain);
+	cJSON_AddNumberToObject(o, "srvfail", (double)c->srvfail);
+	cJSON_AddNumberToObject(o, "refused", (double)c->refused);
+	o = cJSON_AddObjectToObject(dns, "opcode");
+	for (unsigned i = 0; i < 16; i++)
+		if (c->opcode[i])
+			cJSON_AddNumberToObject(o, dns_opcode_name(i, 0, buf, sizeof(buf)),
+						(double)c->opcode[i]);
+	cJSON_AddNumberToObject(dns, "edns", (double)c->edns);
+	cJSON_AddNumberToObject(dns, "edns_do", (double)c->edns_do);
+	cJSON_AddNumberToObject(dns, "ecs", (double)c->ecs);
+	cJSON_AddItemToObject(dns, "rate", sum_json_quant(w->q[SUM_Q_DPS], 1));
+
+	x = cJSON_AddObjectToObject(dns, "xact");
+	cJSON_AddNumberToObject(x, "total", (double)c->xact);
+	cJSON_AddNumberToObject(x, "in", (double)c->xact_in);
+	cJSON_AddNumberToObject(x, "out", (double)c->xact_out);
+	cJSON_AddNumberToObject(x, "timed_out", (double)c->timed_out);
+	cJSON_AddNumberToObject(x, "orphan", (double)c->orphans);
+	cJSON_AddItemToObject(x, "time_us", sum_json_quant(w->q[SUM_Q_TXN], 1));
+
+	s = cJSON_AddObjectToObject(dns, "size");
+	cJSON_AddItemToObject(s, "query", sum_json_quant(w->q[SUM_Q_QSIZE], 1));
+	cJSON_AddItemToObject(s, "reply", sum_json_quant(w->q[SUM_Q_RSIZE], 1));
+	cJSON_AddItemToObject(s, "ratio", sum_json_quant(w->q[SUM_Q_RATIO], 1));
+
+	o = cJSON_AddObjectToObject(dns, "cardinality");
+	cJSON_AddNumberToObject(o, "qname",
+				(double)(uint64_t)(hll_estimate(w->h[SUM_H_QNAME]) + 0.5));
+	cJSON_AddNumberToObject(o, "client",
+				(double)(uint64_t)(hll_estimate(w->h[SUM_H_CLIENT]) + 0.5));
+	cJSON_AddNumberToObject(o, "server",
+				(double)(uint64_t)(hll_estimate(w->h[SUM_H_SERVER]) + 0.5));
+	sum_json_tops(dns, w);
+	return root;
+}
+
+int summary_json(int n, struct hbuf *out, bool pretty)
+{
+	struct sum_window *w;
+	cJSON *root = NULL;
+	unsigned nwin = 0;
+	char *text;
+
+	if (!summary_on)
+		return 404;
+	pthread_mutex_lock(&sum_st.lock);
+	if (n < 0) {
+		for (unsigned i = 0; i < sum_st.cfg.periods; i++)
+			nwin += sum_window_nth(i) != NULL;
+		w = sum_merge_all();
+	} else {
+		w = sum_window_nth((unsigned)n);
+		nwin = 1;
+	}
+	if (w)
+		root = sum_json_window(w, nwin);
+	pthread_mutex_unlock(&sum_st.lock);
+	if (!root)
+		return 404;
+	text = pretty ? cJSON_Print(root) : cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	if (!text)
+		return 500;
+	hbuf_append(out, text, strlen(text));
+	hbuf_append(out, "\n", 1);
+	cJSON_free(text);
+	return 200;
+}
+
+static void sum_prom_counter(struct hbuf *b, const char *name, const char *help, uint64_t v)
+{
+	prom_one(b, name, PROM_COUNTER, help, NULL, v);
+}
+
+/* A counter family with one sample per label value. */
+static void sum_prom_labelled(struct hbuf *b, const char *name, const char *help, const char *label,
+			      const char *const *vals, const uint64_t *v, unsigned n)
+{
+	char lb[128];
+
+	prom_family(b, name, PROM_COUNTER, help);
+	for (unsigned i = 0; i < n; i++)
+		prom_sample(b, name, PROM_COUNTER,
+			    prom_labels(lb, sizeof(lb), label, vals[i], NULL), v[i]);
+}
+
+static void sum_prom_summary(struct hbuf *b, int qi, const struct quant *q, double sum,
+			     uint64_t count)
+{
+	const char *name = sum_quants[qi].prom;
+	double scale = sum_quants[qi].scale;
+
+	hbuf_printf(b, "# HELP %s %s (quantiles over the last windows)\n# TYPE %s summary\n", name,
+		    sum_quants[qi].help, name);
+	for (unsigned i = 0; i < 4; i++) {
+		if (quant_count(q))
+			hbuf_printf(b, "%s{quantile=\"%g\"} %.9g\n", name, sum_ps[i],
+				    quant_quantile(q, sum_ps[i]) * scale);
+		else /* Prometheus's own client libraries export NaN for no observations */
+			hbuf_printf(b, "%s{quantile=\"%g\"} NaN\n", name, sum_ps[i]);
+	}
+	hbuf_printf(b, "%s_sum %.9g\n%s_count %llu\n", name, sum * scale, name,
+		    (unsigned long long)count);
+}
+
+static void sum_prom_tops(struct hbuf *b, const struct sum_window *w)
+{
+	unsigned show = sum_st.cfg.top_show;
+	struct topn_item items[64];
+	char buf[300], lb[400];
+
+	if (show > 64)
+		show = 64;
+	for (int t = 0; t < SUM_T_N; t++) {
+		unsigned n = topn_top(w->t[t], items, show);
+
+		prom_family(b, sum_tops[t].prom, PROM_GAUGE, sum_tops[t].help);
+		for (unsigned i = 0; i < n; i++) {
+			const char *name =
+			    sum_item_name(sum_tops[t].kind, &items[i], buf, sizeof(buf));
+
+			prom_sample(b, sum_tops[t].prom, PROM_GAUGE,
+				    prom_labels(lb, sizeof(lb), sum_tops[t].label, name, NULL),
+				    items[i].count);
+		}
+	}
+}
+
+int summary_metrics(void *ctx, const char *query, struct hbuf *b)
+{
+	struct sum_counts c;
+	struct sum_window *w, *m;
+	char buf[64];
+	static const char *const ipv[] = {"4", "6"}, *const l4[] = {"udp", "tcp"},
+				 *const dir[] = {"in", "out"},
+				 *const rc[] = {"NOERROR", "NODATA", "NXDOMAIN", "SERVFAIL",
+						"REFUSED"};
+	const char *ops[16];
+	uint64_t v[16];
+	unsigned nops = 0;
+
+	if (!summary_on)
+		return 200;
+	pthread_mutex_lock(&sum_st.lock);
+	c = sum_st.life;
+	w = sum_window_nth(0);
+	if (w)
+		sum_counts_add(&c, &w->c);
+	sum_prom_counter(b, "pano_packets", "UDP and TCP packets decoded", c.packets);
+	sum_prom_labelled(b, "pano_packets_ip", "packets by IP version", "version", ipv,
+			  (uint64_t[]){c.ipv4, c.ipv6}, 2);
+	sum_prom_labelled(b, "pano_packets_transport", "packets by transport", "transport", l4,
+			  (uint64_t[]){c.udp, c.tcp}, 2);
+	sum_prom_labelled(b, "pano_packets_direction", "packets by direction (host spec)",
+			  "direction", dir, (uint64_t[]){c.in, c.out}, 2);
+	sum_prom_labelled(b, "pano_dns_messages", "DNS messages by transport", "transport", l4,
+			  (uint64_t[]){c.dns_udp, c.dns_tcp}, 2);
+	sum_prom_counter(b, "pano_dns_queries", "DNS queries", c.queries);
+	sum_prom_counter(b, "pano_dns_replies", "DNS replies", c.replies);
+	sum_prom_labelled(b, "pano_dns_replies_rcode", "DNS replies by result", "rcode", rc,
+			  (uint64_t[]){c.noerror, c.nodata, c.nxdomain, c.srvfail, c.refused}, 5);
+	for (unsigned i = 0; i < 16; i++) {
+		if (!c.opcode[i])
+			continue;
+		ops[nops] = strdupa(dns_opcode_name(i, 0, buf, sizeof(buf)));
+		v[nops++] = c.opcode[i];
+	}
+	sum_prom_labelled(b, "pano_dns_opcode", "DNS messages by opcode", "opcode", ops, v, nops);
+	sum_prom_labelled(b, "pano_dns_transactions", "DNS transactions answered, by direction",
+			  "direction", dir, (uint64_t[]){c.xact_in, c.xact_out}, 2);
+	sum_prom_counter(b, "pano_dns_transactions_timed_out", "DNS queries never answered",
+			 c.timed_out);
+	sum_prom_counter(b, "pano_dns_orphan_replies", "DNS replies that found no query",
+			 c.orphans);
+	sum_prom_counter(b, "pano_dns_edns", "DNS messages with EDNS", c.edns);
+	sum_prom_counter(b, "pano_dns_edns_do", "DNS messages with the DNSSEC OK bit", c.edns_do);
+	sum_prom_counter(b, "pano_dns_ecs", "DNS messages with EDNS Client Subnet", c.ecs);
+
+	m = sum_merge_all();
+	for (int qi = 0; qi < SUM_Q_N; qi++) {
+		double sum = sum_st.life_qsum[qi];
+		uint64_t cnt = sum_st.life_qcount[qi];
+
+		if (w) {
+			sum += quant_sum(w->q[qi]);
+			cnt += quant_count(w->q[qi]);
+		}
+		sum_prom_summary(b, qi, m->q[qi], sum, cnt);
+	}
+	prom_family(b, "pano_dns_unique_qnames", PROM_GAUGE,
+		    "distinct query names in the last windows (HyperLogLog)");
+	prom_sample(b, "pano_dns_unique_qnames", PROM_GAUGE, NULL,
+		    (uint64_t)(hll_estimate(m->h[SUM_H_QNAME]) + 0.5));
+	prom_family(b, "pano_dns_unique_clients", PROM_GAUGE,
+		    "distinct client addresses in the last windows (HyperLogLog)");
+	prom_sample(b, "pano_dns_unique_clients", PROM_GAUGE, NULL,
+		    (uint64_t)(hll_estimate(m->h[SUM_H_CLIENT]) + 0.5));
+	prom_family(b, "pano_dns_unique_servers", PROM_GAUGE,
+		    "distinct server addresses in the last windows (HyperLogLog)");
+	prom_sample(b, "pano_dns_unique_servers", PROM_GAUGE, NULL,
+		    (uint64_t)(hll_estimate(m->h[SUM_H_SERVER]) + 0.5));
+	sum_prom_tops(b, m);
+	pthread_mutex_unlock(&sum_st.lock);
+	return 200;
+}
+
+static int sum_json_cb(void *ctx, const char *query, struct hbuf *out)
+{
+	return summary_json((int)(intptr_t)ctx, out, false);
+}
+
+int summary_routes(struct httpd *h)
+{
+	char path[64];
+	int err = httpd_route(h, "/api/v1/metrics/merged", "application/json", sum_json_cb,
+			      (void *)(intptr_t)-1);
+	unsigned n = sum_st.cfg.periods < 10 ? sum_st.cfg.periods : 10;
+
+	for (unsigned i = 0; i < n && !err; i++) {
+		snprintf(path, sizeof(path), "/api/v1/metrics/window/%u", i);
+		err = httpd_route(h, path, "application/json", sum_json_cb, (void *)(intptr_t)i);
+	}
+	return err;
+}
