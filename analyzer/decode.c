@@ -16,6 +16,7 @@
 #include "l7.h"
 #include "log.h"
 #include "pano/pcap.h"
+#include "summary.h"
 #include "tcp.h"
 
 #define ETH_P_IPV4	   0x0800
@@ -137,6 +138,8 @@ static void decode_l4(struct pano_pkt *p, struct cursor *c, uint32_t wire_len)
 		}
 		p->payload = cur_take(c, plen);
 		p->payload_len = plen;
+		if (summary_enabled())
+			summary_packet(p);
 		const struct l7_proto *proto = l7_lookup(p);
 		if (proto && proto->on_udp)
 			proto->on_udp(p);
@@ -165,6 +168,8 @@ static void decode_l4(struct pano_pkt *p, struct cursor *c, uint32_t wire_len)
 	}
 	p->payload_len = (uint32_t)cur_left(c);
 	p->payload = cur_take(c, p->payload_len);
+	if (summary_enabled())
+		summary_packet(p);
 	tcp_segment(p);
 }
 
