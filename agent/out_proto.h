@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * out_proto.h - pano-agent's protobuf stream output (--connect HOST:PORT): frames go to one
+ * pano-analyzer as batches of packets (proto/pano_stream.proto, framing in lib/stream.h), with a
+ * hello naming the node and its interfaces and periodic stats carrying the agent's counters.
+ *
+ * The ring reader only copies records into a bounded queue (never blocking: a full queue drops
+ * the record, counted); a writer thread batches, encodes and sends, and reconnects with
+ * exponential backoff when the analyzer is slow to accept, goes away or refuses us. Records
+ * that arrive while no analyzer is connected are dropped and counted too.
+ */
+#ifndef PANO_AGENT_OUT_PROTO_H
+#define PANO_AGENT_OUT_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "output.h"
+#include "tls.h"
+
+struct pano_rec;
+
+struct out_proto_opts {
+	const char *node;	 /* --node; NULL: the host name */
+	struct tls_opts tls;	 /* any set: TLS (with ca: verify the analyzer) */
+	size_t queue_bytes;	 /* record queue; default 8 MiB */
+	unsigned batch_packets;	 /* default 256 */
+	size_t batch_bytes;	 /* default 256 KiB */
+	unsigned flush_ms;	 /* a batch waits at most this long; default 50 */
+	unsigned stats_ms;	 /* AgentStats period; default 1000 */
+	unsigned backoff_max_ms; /* reconnect backoff cap; default 5000 */
+	/* Capture configuration for the hello. */
+	const uint16_t *ports;
+	int nports;
+	uint32_t transports; /* PANO_TR_* bits */
+	uint32_t snaplen;
+	const char *mode; /* "tc" or "xdp" */
+	/* Agent counters for AgentStats: fills out[PANO_STAT_MAX]; may be NULL. */
+	int (*read_stats)(void *ctx, uint64_t *out);
+	void *stats_ctx;
+	/* Other outputs whose counters AgentStats carries (NULL entries skipped). */
+	const char *other_names[4];
+	const struct out_stats *other_stats[4];
+};
+
+struct out_proto;
+
+/* Parses HOST:PORT ([v6]:PORT too) and starts the writer thread, which connects in the
+ * background. NULL on a bad spec or TLS configuration (logged). */
+struct out_proto *out_proto_start(const char *hostport, const struct out_proto_opts *o);
+/* Queues one record; never blocks (a full queue or no connection: dropped, counted). */
+void out_proto_write(struct out_proto *p, const struct pano_rec *rec, const uint8_t *frame);
+/* Wakes the writer after a batch of writes. */
+void out_proto_kick(struct out_proto *p);
+/* Interfaces for the hello (and for packets of interfaces added after it). */
+void out_proto_iface_add(struct out_proto *p, int ifindex, const char *name);
+void out_proto_iface_del(struct out_proto *p, int ifindex);
+const struct out_stats *out_proto_stats(const struct out_proto *p);
+uint64_t out_proto_reconnects(const struct out_proto *p);
+int out_proto_connected(const struct out_proto *p);
+/* Sends what is queued (for up to about a second if connected), then stops and frees. */
+void out_proto_stop(struct out_proto *p);
+
+#endif
