@@ -106,6 +106,12 @@ int summary_metrics(void *ctx, const char *query, struct hbuf *out);
 /* Registers GET /api/v1/metrics/merged and /api/v1/metrics/window/0..periods-1 on h. */
 int summary_routes(struct httpd *h);
 
+/* The progress bar of --read FILE --summary (stderr, only on a terminal, only after the file
+ * has taken a second): start before reading path, poll between frames, end after. */
+void summary_progress_start(const char *path);
+void summary_progress_poll(void);
+void summary_progress_end(void);
+
 /* Helpers exposed for tests: pktvisor's qname2/qname3 of name into out ("" when the name has
  * fewer labels than that). */
 void summary_qname_suffix(const char *name, unsigned labels, char *out, size_t outsz);
