@@ -19,6 +19,7 @@
 #include "log.h"
 #include "sink.h"
 #include "stats.h"
+#include "summary.h"
 
 #define MAIN_MAX_READS 256
 #define MAIN_MAX_PROPS 64
@@ -58,7 +59,16 @@ static void main_usage(FILE *out)
 	    "  -X key=value               librdkafka property (repeatable)\n"
 	    "Observability:\n"
 	    "  -s, --stats                summary on stderr at exit and on SIGUSR1\n"
-	    "  -m, --metrics ADDR:PORT    serve Prometheus /metrics\n"
+	    "  -m, --metrics ADDR:PORT    serve Prometheus /metrics (with the summaries) and\n"
+	    "                             /api/v1/metrics/merged, /api/v1/metrics/window/N JSON\n"
+	    "Summaries (pktvisor-like; on with --summary or --metrics):\n"
+	    "      --summary              print the merged summary as JSON on stdout at the end\n"
+	    "                             (records then only go to --output/Kafka if given)\n"
+	    "      --period SECONDS       summary window of packet time (default 60)\n"
+	    "      --periods N            windows kept and merged (default 5)\n"
+	    "      --host-spec CIDR,...   our addresses, for in/out direction\n"
+	    "      --linger               after the input ends keep serving --metrics until\n"
+	    "                             SIGINT/SIGTERM\n"
 	    "  -v, --verbose              more messages (repeat for debug)\n"
 	    "  -h, --help                 this help\n"
 	    "  -V, --version              print the version\n");
@@ -89,12 +99,20 @@ static int main_parse_ports(const char *s, struct dns_config *cfg)
 	return rc;
 }
 
+/* /metrics: the analyzer's counters and sinks, then the summaries. */
+static int main_metrics(void *ctx, const char *query, struct hbuf *out)
+{
+	stats_metrics(ctx, query, out);
+	return summary_metrics(ctx, query, out);
+}
+
 /* Between frames: service the sinks and print the summary if SIGUSR1 asked for it. */
 static void main_poll(void *arg)
 {
 	int *want_stats = arg;
 
 	sinks_poll();
+	summary_progress_poll();
 	if (main_want_stats) {
 		main_want_stats = 0;
 		if (*want_stats)
@@ -115,6 +133,11 @@ int main(int argc, char **argv)
 	    {"zeek-names", no_argument, NULL, 'z'},
 	    {"stats", no_argument, NULL, 's'},
 	    {"metrics", required_argument, NULL, 'm'},
+	    {"summary", no_argument, NULL, 0x100},
+	    {"period", required_argument, NULL, 0x101},
+	    {"periods", required_argument, NULL, 0x102},
+	    {"host-spec", required_argument, NULL, 0x103},
+	    {"linger", no_argument, NULL, 0x104},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -128,6 +151,9 @@ int main(int argc, char **argv)
 	char *end;
 
 	dns_config_default(&cfg);
+	struct summary_config scfg;
+	int want_summary = 0, linger = 0;
+	summary_config_default(&scfg);
 	while ((opt = getopt_long(argc, argv, "r:c:p:t:o:k:T:X:zsm:vhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
@@ -180,6 +206,30 @@ int main(int argc, char **argv)
 		case 'm':
 			metrics = optarg;
 			break;
+		case 0x100:
+			want_summary = 1;
+			break;
+		case 0x101:
+		case 0x102: {
+			double v = strtod(optarg, &end);
+			if (*end || end == optarg || !(v >= 1 && v <= (opt == 0x101 ? 86400 : 60))) {
+				fprintf(stderr, "pano-analyzer: bad --%s '%s'\n",
+					opt == 0x101 ? "period" : "periods", optarg);
+				return 2;
+			}
+			if (opt == 0x101)
+				scfg.period_ns = (uint64_t)(v * 1e9);
+			else
+				scfg.periods = (unsigned)v;
+			break;
+		}
+		case 0x103:
+			if (summary_parse_hosts(&scfg, optarg))
+				return 2;
+			break;
+		case 0x104:
+			linger = 1;
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -216,7 +266,7 @@ int main(int argc, char **argv)
 	sigaction(SIGUSR1, &sa, NULL);
 
 	struct sink *s;
-	if (output || !kopts.brokers) {
+	if (output || (!kopts.brokers && !want_summary)) {
 		if (sink_file_open(output ? output : "-", &s))
 			return 1;
 		sinks_add(s);
@@ -236,10 +286,15 @@ int main(int argc, char **argv)
 		sinks_close(MAIN_CLOSE_MS);
 		return 1;
 	}
+	if ((want_summary || metrics) && (err = summary_init(&scfg))) {
+		pr_err("summary_init: %s", strerror(-err));
+		sinks_close(MAIN_CLOSE_MS);
+		return 1;
+	}
 	struct httpd *httpd = NULL;
 	if (metrics) {
-		httpd = httpd_start(metrics, stats_metrics, NULL);
-		if (!httpd) {
+		httpd = httpd_start(metrics, main_metrics, NULL);
+		if (!httpd || summary_routes(httpd)) {
 			sinks_close(MAIN_CLOSE_MS);
 			return 1;
 		}
@@ -251,11 +306,26 @@ int main(int argc, char **argv)
 		if (input_pot_run(connect, &hooks) == -EINVAL)
 			failed = 2;
 	}
-	for (int i = 0; i < nreads && !main_stop; i++)
+	for (int i = 0; i < nreads && !main_stop; i++) {
+		if (want_summary)
+			summary_progress_start(reads[i]);
 		if (input_pcap_read(reads[i], &hooks))
 			failed = 1;
+		summary_progress_end();
+	}
 
 	decode_finish();
+	summary_finish();
+	if (want_summary) {
+		struct hbuf hb;
+		hbuf_init(&hb);
+		summary_json(-1, &hb, true);
+		fwrite(hb.data, 1, hb.len, stdout);
+		fflush(stdout);
+		hbuf_free(&hb);
+	}
+	while (linger && httpd && !main_stop)
+		pause();
 	if (sinks_close(MAIN_CLOSE_MS))
 		failed = failed ? failed : 1;
 	if (want_stats)
