@@ -21,14 +21,19 @@
 /*
  * How the programs copy a frame into the ring (a load-time constant, rodata pano_emit_mode).
  * SIZE_CLASSES reserves the smallest of a few fixed sizes that holds the frame and copies straight
- * into the reservation; SCRATCH copies into a per-CPU buffer first and outputs exactly
- * header + caplen bytes; RESERVE_MAX always reserves PANO_SNAPLEN_MAX (only for benchmarks).
+ * into the reservation (one copy, but up to 2x the ring space for small frames); SCRATCH copies
+ * into a per-CPU buffer first and outputs exactly header + caplen bytes (densest, two copies);
+ * HYBRID, the default, does SCRATCH for frames up to PANO_EMIT_EXACT_MAX bytes (all typical DNS)
+ * and SIZE_CLASSES above; RESERVE_MAX always reserves PANO_SNAPLEN_MAX (for comparison only).
+ * tests/tools/bpf_bench measures them.
  */
 enum pano_emit_mode {
-	PANO_EMIT_SIZE_CLASSES = 0,
-	PANO_EMIT_SCRATCH = 1,
-	PANO_EMIT_RESERVE_MAX = 2,
+	PANO_EMIT_HYBRID = 0,
+	PANO_EMIT_SIZE_CLASSES = 1,
+	PANO_EMIT_SCRATCH = 2,
+	PANO_EMIT_RESERVE_MAX = 3,
 };
+#define PANO_EMIT_EXACT_MAX 512
 
 enum pano_dir {
 	PANO_DIR_IN = 0,	/* ingress (TC ingress, XDP) */

@@ -499,24 +499,27 @@ static void t_sizes(void)
 /* The other emit modes produce the same records (the benchmark compares like with like). */
 static void t_emit_modes(void)
 {
+	static const size_t payloads[] = {0, 300, 1000, 1990};
 	struct spec a = UDP4(40000, 53);
 	uint32_t mode;
-	size_t len;
+	size_t i, len;
 
-	a.payload = 300;
-	len = build(frame, &a);
-	for (mode = PANO_EMIT_SCRATCH; mode <= PANO_EMIT_RESERVE_MAX; mode++) {
-		struct capture_opts o = {.emit_mode = mode};
+	for (mode = PANO_EMIT_SIZE_CLASSES; mode <= PANO_EMIT_RESERVE_MAX; mode++) {
+		struct capture_opts o = {.emit_mode = mode, .snaplen = PANO_SNAPLEN_MAX};
 		struct capture *c;
 
 		if (capture_open(&c, &o)) {
 			CHECK(!"capture_open(emit mode)");
 			continue;
 		}
-		run(c, P_XDP, frame, len, 1);
-		CHECK_EQ_INT(drain(c), 1);
-		CHECK_EQ_INT(got.rec[0].caplen, len);
-		CHECK(memcmp(got.data[0], frame, len) == 0);
+		for (i = 0; i < sizeof(payloads) / sizeof(payloads[0]); i++) {
+			a.payload = payloads[i];
+			len = build(frame, &a);
+			run(c, i % 2 ? P_XDP : P_TC_OUT, frame, len, 1);
+			CHECK_EQ_INT(drain(c), 1);
+			CHECK_EQ_INT(got.rec[0].caplen, len);
+			CHECK(memcmp(got.data[0], frame, len) == 0);
+		}
 		capture_close(c);
 	}
 }
