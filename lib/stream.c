@@ -139,6 +139,12 @@ bool stream_dec_idle(const struct stream_dec *d)
 	return d->state == ST_LENGTH && d->hdr_have == 0;
 }
 
+bool stream_dec_partial(const struct stream_dec *d)
+{
+	return d->state == ST_BODY ||
+	       ((d->state == ST_PREAMBLE || d->state == ST_LENGTH) && d->hdr_have > 0);
+}
+
 static int check_preamble(struct stream_dec *d)
 {
 	if (memcmp(d->hdr, STREAM_MAGIC, 4) != 0) {

@@ -89,8 +89,11 @@ int stream_dec_fail(struct stream_dec *d, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The failure in one line, or "" while the stream is fine. */
 const char *stream_dec_error(const struct stream_dec *d);
-/* True once a whole envelope boundary was reached (no partial envelope pending). */
+/* True at an envelope boundary after the preamble (nothing partial pending). */
 bool stream_dec_idle(const struct stream_dec *d);
+/* True when part of a preamble or envelope was received and the rest is missing (a stream that
+ * ends now was truncated). */
+bool stream_dec_partial(const struct stream_dec *d);
 
 /* ---- encoder: batches of packets ---------------------------------------------------------- */
 

@@ -143,6 +143,7 @@ static void test_round_trip(void)
 	stream_dec_init(&d, 0);
 	CHECK_EQ_INT(stream_dec_feed(&d, sbuf, n, on_msg, &got), 0);
 	CHECK(stream_dec_idle(&d));
+	CHECK(!stream_dec_partial(&d));
 	CHECK_EQ_INT(d.messages, 5);
 	CHECK_EQ_STR(got.node, "node-a");
 	CHECK(memcmp(&got, &want, sizeof(got)) == 0);
@@ -189,6 +190,7 @@ static void test_truncated(void)
 	stream_dec_init(&d, 0);
 	CHECK_EQ_INT(stream_dec_feed(&d, sbuf, n - 3, on_msg, &got), 0);
 	CHECK(!stream_dec_idle(&d));
+	CHECK(stream_dec_partial(&d));
 	CHECK_EQ_INT(got.stats, 0); /* the last envelope (stats) is incomplete */
 	CHECK_EQ_INT(got.batches, 3);
 	stream_dec_free(&d);

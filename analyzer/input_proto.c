@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * input_proto.c - the protobuf stream listener (see input_proto.h). One thread, poll(2) over the
+ * listening socket and every agent connection (non-blocking, TLS when configured). A connection
+ * goes through: TLS handshake (nothing is read as stream data before it succeeds), preamble and
+ * hello (lib/stream.c checks them), then batches and stats. Any error closes that connection
+ * alone, with one line saying why; the others go on.
+ *
+ * Agent identity: (node, start time of the agent run) from the hello. Each identity gets one
+ * struct pano_source for the whole analyzer run, so an agent that reconnects continues its own
+ * flows and transactions, and two agents never share state. Sources and interface names are
+ * never freed (decoder and protocol state may hold pointers to them); both tables are capped.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "counter.h"
+#include "decode.h"
+#include "input_proto.h"
+#include "log.h"
+#include "pano/pcap.h"
+#include "stream.h"
+
+#define IP_MAX_AGENTS	  1024 /* agent identities remembered per analyzer run */
+#define IP_MAX_IFACES	  256  /* interfaces per hello */
+#define IP_MAX_NAMES	  4096 /* distinct interface/node strings interned */
+#define IP_READ_CHUNK	  (64u << 10)
+#define IP_READS_PER_TURN 8 /* chunks read from one connection before serving others */
+#define IP_POLL_MS	  200
+#define IP_SOURCE_BASE	  0x10000u /* ids of agent sources (inputs use 0 and 1) */
+
+PANO_COUNTER(c_ip_accepted, "proto_connections", "event", "agent connections accepted");
+PANO_COUNTER(c_ip_refused, "proto_connections_refused", "drop",
+	     "agent connections refused (TLS failure, too many agents, identity table full)");
+PANO_COUNTER(c_ip_errors, "proto_stream_errors", "weird",
+	     "agent connections closed because their stream was malformed");
+PANO_COUNTER(c_ip_truncated, "proto_stream_truncated", "drop",
+	     "agent connections that ended inside an envelope");
+PANO_COUNTER(c_ip_frames, "proto_frames", "event", "frames received from agents");
+PANO_COUNTER(c_ip_bytes, "proto_bytes", "event", "stream bytes received from agents (after TLS)");
+PANO_COUNTER(c_ip_bad_len, "proto_frame_len_short", "weird",
+	     "frames whose original length was below their captured length (raised)");
+PANO_COUNTER(c_ip_names_full, "proto_names_full", "drop",
+	     "interface names not kept: the name table was full");
+PANO_COUNTER(c_up_ring, "upstream_ring_drops", "drop",
+	     "frames agents lost in their ring buffer (from agent stats)");
+PANO_COUNTER(c_up_stream, "upstream_stream_drops", "drop",
+	     "frames agents dropped on the way to this analyzer (queue full, broken connection)");
+
+/* An agent run: stable source for its whole life, and the last cumulative stats seen. */
+struct ip_agent {
+	struct pano_source src;
+	uint64_t start_ns;
+	uint64_t ring_drops, stream_dropped; /* last cumulative values counted */
+	int conns;			     /* connections open now */
+};
+
+struct ip_iface {
+	uint32_t ifindex;
+	const char *name; /* interned */
+	int linktype;
+};
+
+struct ip_conn {
+	int fd;
+	struct tls_conn *tls;
+	bool handshaken;
+	char peer[64];
+	struct stream_dec dec;
+	struct ip_agent *agent;
+	struct ip_iface ifs[IP_MAX_IFACES];
+	int nifs;
+	uint64_t frames, batches, last_seq;
+};
+
+static struct ip_agent *ip_agents[IP_MAX_AGENTS];
+static int ip_nagents;
+static const char *ip_names[IP_MAX_NAMES];
+static int ip_nnames;
+
+/* The one stored copy of s (never freed), or NULL when the table is full. */
+static const char *ip_intern(const char *s)
+{
+	for (int i = 0; i < ip_nnames; i++)
+		if (strcmp(ip_names[i], s) == 0)
+			return ip_names[i];
+	if (ip_nnames == IP_MAX_NAMES) {
+		counter_inc(&c_ip_names_full);
+		return NULL;
+	}
+	char *c = strdup(s);
+	if (c)
+		ip_names[ip_nnames++] = c;
+	return c;
+}
+
+static struct ip_agent *ip_agent_get(const char *node, uint64_t start_ns)
+{
+	for (int i = 0; i < ip_nagents; i++)
+		if (ip_agents[i]->start_ns == start_ns && strcmp(ip_agents[i]->src.node, node) == 0)
+			return ip_agents[i];
+	if (ip_nagents == IP_MAX_AGENTS)
+		return NULL;
+	const char *n = ip_intern(node);
+	struct ip_agent *a = n ? calloc(1, sizeof(*a)) : NULL;
+	if (!a)
+		return NULL;
+	a->src.id = IP_SOURCE_BASE + (uint32_t)ip_nagents;
+	a->src.node = n;
+	a->start_ns = start_ns;
+	ip_agents[ip_nagents++] = a;
+	return a;
+}
+
+static int ip_on_hello(struct ip_conn *c, struct stream_dec *d, const Pano__V1__Hello *h)
+{
+	char node[256];
+	/* Node names end up in records and metrics: keep them short and printable. */
+	snprintf(node, sizeof(node), "%s", h->node && *h->node ? h->node : c->peer);
+	for (char *p = node; *p; p++)
+		if (*p < 0x21 || *p > 0x7e || *p == '"' || *p == '\\')
+			*p = '_';
+	if (h->stream_version != STREAM_VERSION_MAJOR)
+		return stream_dec_fail(d, -EPROTONOSUPPORT,
+				       "hello says stream version %u, preamble said %u",
+				       h->stream_version, STREAM_VERSION_MAJOR);
+	c->agent = ip_agent_get(node, h->start_ns);
+	if (!c->agent)
+		return stream_dec_fail(d, -ENOSPC, "agent table full (%d agents)", IP_MAX_AGENTS);
+	c->agent->conns++;
+	c->nifs = 0;
+	for (size_t i = 0; i < h->n_interfaces && c->nifs < IP_MAX_IFACES; i++) {
+		const Pano__V1__Interface *f = h->interfaces[i];
+		char name[64];
+		snprintf(name, sizeof(name), "%s", f->name ? f->name : "");
+		c->ifs[c->nifs].ifindex = f->ifindex;
+		c->ifs[c->nifs].name = name[0] ? ip_intern(name) : NULL;
+		c->ifs[c->nifs].linktype =
+		    f->link_type ? (int)f->link_type : PCAP_LINKTYPE_ETHERNET;
+		c->nifs++;
+	}
+	pr_info("agent %s connected from %s (agent %s, %d interface(s), session %llu)%s",
+		c->agent->src.node, c->peer, h->agent_version ? h->agent_version : "?", c->nifs,
+		(unsigned long long)h->session,
+		c->agent->conns > 1 ? "; also connected elsewhere" : "");
+	return 0;
+}
+
+static void ip_on_batch(struct ip_conn *c, const Pano__V1__PacketBatch *b)
+{
+	c->batches++;
+	c->last_seq = b->seq;
+	for (size_t i = 0; i < b->n_packets; i++) {
+		const Pano__V1__Packet *p = b->packets[i];
+		struct pano_frame f = {0};
+		const struct ip_iface *ifc = NULL;
+		for (int k = 0; k < c->nifs; k++)
+			if (c->ifs[k].ifindex == p->ifindex) {
+				ifc = &c->ifs[k];
+				break;
+			}
+		f.ts_ns = p->ts_ns;
+		f.data = p->frame.data;
+		f.caplen = (uint32_t)p->frame.len;
+		f.len = p->orig_len;
+		if (f.len < f.caplen) {
+			counter_inc(&c_ip_bad_len);
+			f.len = f.caplen;
+		}
+		f.linktype = ifc ? ifc->linktype : PCAP_LINKTYPE_ETHERNET;
+		f.src = &c->agent->src;
+		if (ifc) {
+			f.meta.iface = ifc->name;
+		} else if (p->iface && *p->iface) {
+			char name[64];
+			snprintf(name, sizeof(name), "%s", p->iface);
+			f.meta.iface = ip_intern(name);
+		}
+		f.meta.dir = p->direction == PANO__V1__DIRECTION__DIRECTION_IN	  ? 0
+			     : p->direction == PANO__V1__DIRECTION__DIRECTION_OUT ? 1
+										  : -1;
+		counter_inc(&c_ip_frames);
+		c->frames++;
+		decode_frame(&f);
+	}
+}
+
+/* Counts what the agent lost since the last stats this analyzer saw from that agent run. */
+static void ip_on_stats(struct ip_conn *c, const Pano__V1__AgentStats *s)
+{
+	struct ip_agent *a = c->agent;
+	if (s->ring_drops > a->ring_drops) {
+		counter_add(&c_up_ring, s->ring_drops - a->ring_drops);
+		pr_warn("agent %s: %llu frame(s) lost in its ring buffer", a->src.node,
+			(unsigned long long)(s->ring_drops - a->ring_drops));
+		a->ring_drops = s->ring_drops;
+	}
+	if (s->stream_dropped > a->stream_dropped) {
+		counter_add(&c_up_stream, s->stream_dropped - a->stream_dropped);
+		pr_warn("agent %s: %llu frame(s) dropped before reaching this analyzer",
+			a->src.node, (unsigned long long)(s->stream_dropped - a->stream_dropped));
+		a->stream_dropped = s->stream_dropped;
+	}
+}
+
+static int ip_on_msg(void *ctx, struct stream_dec *d, const Pano__V1__Envelope *env)
+{
+	struct ip_conn *c = ctx;
+	switch (env->msg_case) {
+	case PANO__V1__ENVELOPE__MSG_HELLO:
+		return ip_on_hello(c, d, env->hello);
+	case PANO__V1__ENVELOPE__MSG_BATCH:
+		ip_on_batch(c, env->batch);
+		return 0;
+	case PANO__V1__ENVELOPE__MSG_STATS:
+		ip_on_stats(c, env->stats);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static void ip_close(struct ip_conn *c, const char *why)
+{
+	const char *node = c->agent ? c->agent->src.node : "(no hello)";
+	if (why)
+		pr_warn("agent %s from %s: %s; connection closed", node, c->peer, why);
+	else
+		pr_info("agent %s from %s disconnected after %llu frame(s) in %llu batch(es)", node,
+			c->peer, (unsigned long long)c->frames, (unsigned long long)c->batches);
+	if (c->agent)
+		c->agent->conns--;
+	tls_conn_free(c->tls);
+	stream_dec_free(&c->dec);
+	close(c->fd);
+	free(c);
+}
+
+/* Serves one readable connection. 0 to keep it, -1 when it was closed (and freed). */
+static int ip_service(struct ip_conn *c, uint8_t *buf)
+{
+	if (!c->handshaken) {
+		int rc = tls_conn_handshake(c->tls);
+		if (rc == -EAGAIN)
+			return 0;
+		if (rc) {
+			char why[320];
+			counter_inc(&c_ip_refused);
+			snprintf(why, sizeof(why), "TLS handshake refused: %s",
+				 tls_conn_error(c->tls));
+			ip_close(c, why);
+			return -1;
+		}
+		c->handshaken = true;
+		if (tls_conn_is_tls(c->tls))
+			pr_debug("TLS peer %s: %s", c->peer, tls_conn_peer(c->tls));
+	}
+	for (int i = 0; i < IP_READS_PER_TURN; i++) {
+		ssize_t n = tls_conn_read(c->tls, buf, IP_READ_CHUNK);
+		if (n == -EAGAIN)
+			return 0;
+		if (n == 0 || n < 0) {
+			if (n == 0 && stream_dec_partial(&c->dec)) {
+				counter_inc(&c_ip_truncated);
+				ip_close(c, "stream ended inside an envelope (truncated)");
+			} else {
+				ip_close(c, n == 0 ? NULL : tls_conn_error(c->tls));
+			}
+			return -1;
+		}
+		counter_add(&c_ip_bytes, (uint64_t)n);
+		if (stream_dec_feed(&c->dec, buf, (size_t)n, ip_on_msg, c) < 0) {
+			counter_inc(&c_ip_errors);
+			ip_close(c, stream_dec_error(&c->dec));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Parses the listen spec: "PORT" alone binds 127.0.0.1. */
+static int ip_listen(const char *spec, bool tls)
+{
+	char host[256] = "127.0.0.1", port[32];
+	const char *colon = strrchr(spec, ':');
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res;
+
+	if (spec[0] == '[') {
+		const char *rb = strchr(spec, ']');
+		if (!rb || rb[1] != ':' || (size_t)(rb - spec - 1) >= sizeof(host))
+			goto bad;
+		snprintf(host, sizeof(host), "%.*s", (int)(rb - spec - 1), spec + 1);
+		snprintf(port, sizeof(port), "%s", rb + 2);
+	} else if (colon) {
+		if ((size_t)(colon - spec) >= sizeof(host))
+			goto bad;
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - spec), spec);
+		snprintf(port, sizeof(port), "%s", colon + 1);
+	} else {
+		snprintf(port, sizeof(port), "%s", spec);
+	}
+	if (!port[0])
+		goto bad;
+	int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+	if (rc) {
+		pr_err("--listen %s: getaddrinfo: %s", spec, gai_strerror(rc));
+		return -EINVAL;
+	}
+	int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1;
+	if (fd < 0) {
+		pr_err("socket: %s", strerror(errno));
+		freeaddrinfo(res);
+		return -errno;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 64)) {
+		int e = errno;
+		pr_err("bind %s: %s", spec, strerror(e));
+		close(fd);
+		freeaddrinfo(res);
+		return -e;
+	}
+	bool loopback = false;
+	if (res->ai_family == AF_INET)
+		loopback =
+		    (ntohl(((struct sockaddr_in *)res->ai_addr)->sin_addr.s_addr) >> 24) == 127;
+	else if (res->ai_family == AF_INET6)
+		loopback = IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)res->ai_addr)->sin6_addr);
+	if (!loopback && !tls)
+		pr_warn("listening on %s without TLS: captured payloads travel in clear "
+			"(give --tls-cert/--tls-key/--tls-ca)",
+			spec);
+	freeaddrinfo(res);
+	pr_info("listening for agents on %s:%s%s", host, port, tls ? " (TLS)" : "");
+	return fd;
+bad:
+	pr_err("--listen %s: want ADDR:PORT, [V6]:PORT or PORT", spec);
+	return -EINVAL;
+}
+
+static void ip_accept(int lfd, struct tls_ctx *tls, const struct input_proto_opts *o,
+		      struct ip_conn **conns, int *nconns)
+{
+	for (;;) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				pr_warn("accept: %s", strerror(errno));
+			return;
+		}
+		char host[INET6_ADDRSTRLEN] = "?", serv[16] = "?";
+		getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), serv, sizeof(serv),
+			    NI_NUMERICHOST | NI_NUMERICSERV);
+		if (*nconns >= o->max_conns) {
+			counter_inc(&c_ip_refused);
+			pr_warn("agent from %s:%s refused: %d agents connected already", host, serv,
+				*nconns);
+			close(fd);
+			continue;
+		}
+		struct ip_conn *c = calloc(1, sizeof(*c));
+		if (c)
+			c->tls = tls_conn_new(tls, fd, NULL);
+		if (!c || !c->tls) {
+			pr_err("agent from %s:%s: out of memory", host, serv);
+			free(c);
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		snprintf(c->peer, sizeof(c->peer), "%s:%s", host, serv);
+		stream_dec_init(&c->dec, o->max_msg);
+		counter_inc(&c_ip_accepted);
+		pr_debug("connection from %s", c->peer);
+		conns[(*nconns)++] = c;
+	}
+}
+
+int input_proto_run(const struct input_proto_opts *opts, const struct input_hooks *h)
+{
+	struct input_proto_opts o = *opts;
+	struct tls_ctx *tls = NULL;
+	int rc = 0;
+
+	if (o.max_conns <= 0)
+		o.max_conns = 256;
+	signal(SIGPIPE, SIG_IGN); /* TLS alerts to a peer that is gone must not kill us */
+	if (tls_opts_any(&o.tls) && tls_ctx_new(&tls, true, &o.tls))
+		return -EINVAL;
+	int lfd = ip_listen(o.listen, tls != NULL);
+	if (lfd < 0) {
+		tls_ctx_free(tls);
+		return lfd;
+	}
+	struct ip_conn **conns = calloc((size_t)o.max_conns, sizeof(*conns));
+	struct pollfd *pfd = calloc((size_t)o.max_conns + 1, sizeof(*pfd));
+	uint8_t *buf = malloc(IP_READ_CHUNK);
+	int nconns = 0;
+	if (!conns || !pfd || !buf) {
+		pr_err("input_proto: out of memory");
+		rc = -ENOMEM;
+		goto out;
+	}
+	while (!*h->stop) {
+		int timeout = IP_POLL_MS;
+		pfd[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
+		for (int i = 0; i < nconns; i++) {
+			pfd[i + 1] = (struct pollfd){.fd = conns[i]->fd,
+						     .events = tls_conn_events(conns[i]->tls)};
+			if (tls_conn_pending(conns[i]->tls))
+				timeout = 0;
+		}
+		int n = poll(pfd, (nfds_t)nconns + 1, timeout);
+		if (n < 0 && errno != EINTR) {
+			pr_err("poll: %s", strerror(errno));
+			rc = -errno;
+			break;
+		}
+		/* Serve connections first (their pollfd slots match conns[] only until
+		 * accept or close change the array), compacting as they close. */
+		int kept = 0, seen = nconns;
+		for (int i = 0; i < seen; i++) {
+			struct ip_conn *c = conns[i];
+			bool ready = n > 0 && pfd[i + 1].revents;
+			if ((ready || tls_conn_pending(c->tls)) && ip_service(c, buf) < 0)
+				continue;
+			conns[kept++] = c;
+		}
+		nconns = kept;
+		if (n > 0 && (pfd[0].revents & POLLIN))
+			ip_accept(lfd, tls, &o, conns, &nconns);
+		if (h->poll)
+			h->poll(h->arg);
+	}
+out:
+	for (int i = 0; i < nconns; i++)
+		ip_close(conns[i], NULL);
+	free(conns);
+	free(pfd);
+	free(buf);
+	close(lfd);
+	tls_ctx_free(tls);
+	return rc;
+}
