@@ -21,6 +21,7 @@
 #include "ifwatch.h"
 #include "log.h"
 #include "metrics.h"
+#include "out_proto.h"
 #include "output.h"
 
 static volatile sig_atomic_t agent_stop;
@@ -29,6 +30,7 @@ struct agent {
 	struct capture *cap;
 	struct out_file *file, *out;
 	struct pcap_server *srv;
+	struct out_proto *proto;	/* --connect */
 	struct ifwatch *ifw;
 	struct httpd *http;
 	struct agent_metrics m;
@@ -59,6 +61,13 @@ static void agent_usage(FILE *f)
 		"      --stdout             pcap on standard output (e.g. | tcpdump -r -)\n"
 		"      --nanosecond         nanosecond pcap timestamps (magic a1b23c4d)\n"
 		"      --client-queue BYTES per PCAP-over-TCP client queue (default 4M)\n"
+		"Protobuf stream to pano-analyzer --listen:\n"
+		"      --connect HOST:PORT  stream batches of frames, hello and stats (reconnects)\n"
+		"      --node NAME          node name carried in the stream (default: host name)\n"
+		"      --tls-cert FILE      TLS client certificate (PEM) for --connect\n"
+		"      --tls-key FILE       its private key\n"
+		"      --tls-ca FILE        CA that signed the analyzer's certificate (verified)\n"
+		"      --connect-queue BYTES  frames buffered for --connect (default 8M)\n"
 		"Other:\n"
 		"      --metrics ADDR:PORT  Prometheus /metrics and /healthz\n"
 		"  -v, --verbose            more messages (twice: libbpf debug)\n"
@@ -156,6 +165,8 @@ static void agent_on_record(void *ctx, const struct pano_rec *rec, const uint8_t
 		out_file_write(a->out, rec, frame);
 	if (a->srv)
 		pcap_server_write(a->srv, rec, frame);
+	if (a->proto)
+		out_proto_write(a->proto, rec, frame);
 }
 
 /* ifwatch callbacks: remove what a crashed agent left, then attach. */
@@ -166,13 +177,19 @@ static int agent_attach(void *ctx, int ifindex, const char *name)
 
 	if (err && err != -ENOENT)
 		pr_warn("%s: removing stale PANO filters: %s", name, strerror(-err));
-	return capture_attach(a->cap, ifindex);
+	err = capture_attach(a->cap, ifindex);
+	if (!err && a->proto)
+		out_proto_iface_add(a->proto, ifindex, name);
+	return err;
 }
 
 static void agent_detach(void *ctx, int ifindex, const char *name, int gone)
 {
 	struct agent *a = ctx;
 	int err = capture_detach(a->cap, ifindex);
+
+	if (a->proto)
+		out_proto_iface_del(a->proto, ifindex);
 
 	if (err && !gone)
 		pr_warn("detach from %s: %s", name, strerror(-err));
@@ -199,6 +216,8 @@ static int agent_after_batch(struct agent *a, int got)
 	}
 	if (a->srv && got > 0)
 		pcap_server_kick(a->srv);
+	if (a->proto && got > 0)
+		out_proto_kick(a->proto);
 	if (a->ifw)
 		return ifwatch_process(a->ifw);
 	return 0;
@@ -226,6 +245,7 @@ static void agent_final_stats(struct agent *a)
 	    {"file", a->file ? out_file_stats(a->file) : NULL},
 	    {"stdout", a->out ? out_file_stats(a->out) : NULL},
 	    {"pcap-listen", a->srv ? pcap_server_stats(a->srv) : NULL},
+	    {"connect", a->proto ? out_proto_stats(a->proto) : NULL},
 	};
 	for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++) {
 		struct out_stats s;
@@ -242,6 +262,7 @@ static void agent_final_stats(struct agent *a)
 int main(int argc, char **argv)
 {
 	enum { O_RING = 256, O_ROT_SIZE, O_ROT_SEC, O_STDOUT, O_NSEC, O_METRICS, O_QUEUE };
+	enum { O_CONNECT = 300, O_NODE, O_TLS_CERT, O_TLS_KEY, O_TLS_CA, O_CONNECT_QUEUE };
 	static const struct option lopts[] = {
 	    {"iface", required_argument, NULL, 'i'},
 	    {"mode", required_argument, NULL, 'm'},
@@ -257,6 +278,12 @@ int main(int argc, char **argv)
 	    {"nanosecond", no_argument, NULL, O_NSEC},
 	    {"client-queue", required_argument, NULL, O_QUEUE},
 	    {"metrics", required_argument, NULL, O_METRICS},
+	    {"connect", required_argument, NULL, O_CONNECT},
+	    {"node", required_argument, NULL, O_NODE},
+	    {"tls-cert", required_argument, NULL, O_TLS_CERT},
+	    {"tls-key", required_argument, NULL, O_TLS_KEY},
+	    {"tls-ca", required_argument, NULL, O_TLS_CA},
+	    {"connect-queue", required_argument, NULL, O_CONNECT_QUEUE},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -273,6 +300,9 @@ int main(int argc, char **argv)
 	uint64_t rot_size = 0, rot_sec = 0, queue = 4u << 20, v;
 	int use_stdout = 0, nsec = 0, verbose = 0, opt, rc = 1;
 	struct agent a = {0};
+	const char *connect_spec = NULL;
+	struct out_proto_opts po = {0};
+	uint64_t connect_queue = 0;
 
 	while ((opt = getopt_long(argc, argv, "i:m:p:t:s:l:w:vhV", lopts, NULL)) != -1) {
 		switch (opt) {
@@ -334,6 +364,26 @@ int main(int argc, char **argv)
 		case O_METRICS:
 			metrics_spec = optarg;
 			break;
+		case O_CONNECT:
+			connect_spec = optarg;
+			break;
+		case O_NODE:
+			po.node = optarg;
+			break;
+		case O_TLS_CERT:
+			po.tls.cert = optarg;
+			break;
+		case O_TLS_KEY:
+			po.tls.key = optarg;
+			break;
+		case O_TLS_CA:
+			po.tls.ca = optarg;
+			break;
+		case O_CONNECT_QUEUE:
+			if (agent_parse_size(optarg, &connect_queue) || connect_queue < 65536 ||
+			    connect_queue > (1ull << 30))
+				goto usage_msg;
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -356,8 +406,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pano-agent: --iface is required\n");
 		goto usage;
 	}
-	if (!listen_spec && !write_path && !use_stdout) {
-		fprintf(stderr, "pano-agent: no output: give --pcap-listen, --write or --stdout\n");
+	if (!listen_spec && !write_path && !use_stdout && !connect_spec) {
+		fprintf(stderr, "pano-agent: no output: give --pcap-listen, --write, --stdout or "
+				"--connect\n");
+		goto usage;
+	}
+	if (tls_opts_any(&po.tls) && !connect_spec) {
+		fprintf(stderr, "pano-agent: --tls-cert/--tls-key/--tls-ca need --connect\n");
 		goto usage;
 	}
 	if ((rot_size || rot_sec) && !write_path) {
@@ -393,6 +448,22 @@ int main(int argc, char **argv)
 		struct pcap_server_opts so = {
 		    .snaplen = co.snaplen, .nsec = nsec, .queue_bytes = queue};
 		if (!(a.srv = pcap_server_start(listen_spec, &so)))
+			goto out;
+	}
+	if (connect_spec) {
+		po.queue_bytes = connect_queue;
+		po.ports = ports;
+		po.nports = co.nports;
+		po.transports = co.transports;
+		po.snaplen = co.snaplen;
+		po.mode = co.mode == CAPTURE_XDP ? "xdp" : "tc";
+		po.read_stats = agent_read_bpf;
+		po.stats_ctx = a.cap;
+		po.other_names[0] = "pcap-listen";
+		po.other_stats[0] = a.srv ? pcap_server_stats(a.srv) : NULL;
+		po.other_names[1] = "file";
+		po.other_stats[1] = a.file ? out_file_stats(a.file) : NULL;
+		if (!(a.proto = out_proto_start(connect_spec, &po)))
 			goto out;
 	}
 	a.m = (struct agent_metrics){.read_bpf = agent_read_bpf,
@@ -433,6 +504,7 @@ out:
 		agent_final_stats(&a);
 	}
 	pcap_server_stop(a.srv);
+	out_proto_stop(a.proto);
 	out_file_close(a.file);
 	out_file_close(a.out);
 	capture_close(a.cap);
