@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * dns.c - the DNS module's glue: configuration, registration with l7, port matching, UDP
+ * datagrams, and DNS over TCP framing (RFC 1035 4.2.2: a two-byte length before each
+ * message). TCP data arrives in order per direction; a message may span segments and a
+ * segment may hold several messages. Each direction buffers at most one message (<= 65537
+ * bytes); after a gap the partial message is dropped and framing restarts at the next data.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "counter.h"
+#include "dns.h"
+#include "dns_txn.h"
+#include "l7.h"
+#include "log.h"
+
+PANO_COUNTER(c_dns_tcp_gap, "dns_tcp_gap", "drop", "DNS over TCP partial messages lost to gaps");
+PANO_COUNTER(c_dns_tcp_zero, "dns_tcp_zero_length", "weird", "DNS over TCP zero-length messages");
+PANO_COUNTER(c_dns_tcp_nomem, "dns_tcp_nomem", "drop", "DNS over TCP data dropped (no memory)");
+
+#define DNS_TCP_BUF (65535 + 2)
+
+static struct dns_config dns_cfg;
+
+void dns_config_default(struct dns_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ports[0] = 53;
+	cfg->ports[1] = 5353;
+	cfg->ports[2] = 5355;
+	cfg->nports = 3;
+	cfg->timeout_ns = 5000000000ull;
+	cfg->max_open = 100000;
+	cfg->zeek_dotted = 0;
+	cfg->format = DNS_FORMAT_JSON;
+}
+
+static int dns_match(const struct pano_pkt *pkt)
+{
+	for (int i = 0; i < dns_cfg.nports; i++)
+		if (pkt->sport == dns_cfg.ports[i] || pkt->dport == dns_cfg.ports[i])
+			return 1;
+	return 0;
+}
+
+/* Per-direction framing state. */
+struct dns_framer {
+	uint8_t *buf; /* DNS_TCP_BUF bytes once needed */
+	size_t have;  /* bytes buffered: the length prefix and part of one message */
+};
+
+struct dns_tcp {
+	struct dns_conn conn;
+	struct dns_framer dir[2]; /* [1] client->server, [0] server->client */
+};
+
+/* Feeds stream bytes to one direction's framer; complete messages go to the transactions.
+ * Messages wholly inside data are parsed in place; only a partial one is copied. */
+static void dns_frame(struct dns_tcp *t, struct dns_framer *f, const uint8_t *data, size_t len,
+		      const struct pano_pkt *pkt)
+{
+	while (len) {
+		if (!f->have) {
+			if (len >= 2) {
+				size_t ml = (size_t)data[0] << 8 | data[1];
+				if (!ml) {
+					counter_inc(&c_dns_tcp_zero);
+					data += 2;
+					len -= 2;
+					continue;
+				}
+				if (len >= 2 + ml) {
+					dns_txn_message(&t->conn, pkt, data + 2, ml);
+					data += 2 + ml;
+					len -= 2 + ml;
+					continue;
+				}
+			}
+			if (!f->buf && !(f->buf = malloc(DNS_TCP_BUF))) {
+				counter_inc(&c_dns_tcp_nomem);
+				return;
+			}
+		}
+		/* Fill the prefix, then the message, from data. */
+		size_t need = f->have < 2 ? 2 - f->have : 0;
+		if (!need) {
+			size_t ml = (size_t)f->buf[0] << 8 | f->buf[1];
+			need = 2 + ml - f->have;
+		}
+		size_t k = len < need ? len : need;
+		memcpy(f->buf + f->have, data, k);
+		f->have += k;
+		data += k;
+		len -= k;
+		if (f->have < 2)
+			return;
+		size_t ml = (size_t)f->buf[0] << 8 | f->buf[1];
+		if (!ml) {
+			counter_inc(&c_dns_tcp_zero);
+			f->have = 0;
+			continue;
+		}
+		if (f->have == 2 + ml) {
+			dns_txn_message(&t->conn, pkt, f->buf + 2, ml);
+			f->have = 0;
+		}
+	}
+}
+
+static void dns_on_tcp_data(struct l7_tcp_ctx *c, int from_client, const uint8_t *data, size_t len,
+			    const struct pano_pkt *pkt)
+{
+	struct dns_tcp *t = c->state;
+	if (!t) {
+		t = calloc(1, sizeof(*t));
+		if (!t) {
+			counter_inc(&c_dns_tcp_nomem);
+			return;
+		}
+		dns_conn_init_tcp(&t->conn, &c->client, c->client_port, &c->server, c->server_port,
+				  c->conn_id, c->src);
+		c->state = t;
+	}
+	dns_frame(t, &t->dir[from_client ? 1 : 0], data, len, pkt);
+}
+
+static void dns_on_tcp_gap(struct l7_tcp_ctx *c, int from_client)
+{
+	struct dns_tcp *t = c->state;
+	if (!t)
+		return;
+	struct dns_framer *f = &t->dir[from_client ? 1 : 0];
+	if (f->have) {
+		counter_inc(&c_dns_tcp_gap);
+		f->have = 0;
+	}
+}
+
+static void dns_on_tcp_close(struct l7_tcp_ctx *c)
+{
+	struct dns_tcp *t = c->state;
+	if (!t)
+		return;
+	dns_conn_close(&t->conn);
+	free(t->dir[0].buf);
+	free(t->dir[1].buf);
+	free(t);
+	c->state = NULL;
+}
+
+static const struct l7_proto dns_proto = {
+    .name = "dns",
+    .match = dns_match,
+    .on_udp = dns_txn_udp,
+    .on_tcp_data = dns_on_tcp_data,
+    .on_tcp_gap = dns_on_tcp_gap,
+    .on_tcp_close = dns_on_tcp_close,
+    .tick = dns_txn_tick,
+    .flush = dns_txn_flush,
+};
+
+int dns_init(const struct dns_config *cfg)
+{
+	if (cfg->nports < 0 || cfg->nports > DNS_MAX_PORTS)
+		return -EINVAL;
+	if (cfg->format != DNS_FORMAT_JSON)
+		pr_warn("dns: only JSON records are written; --format protobuf is not done yet");
+	dns_cfg = *cfg;
+	dns_txn_init(cfg);
+	l7_register(&dns_proto);
+	return 0;
+}

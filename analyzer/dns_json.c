@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * dns_json.c - the DNS record writer: one JSON object per transaction with Zeek's dns.log
+ * fields in Zeek's order and types (unset fields left out, as Zeek's JSON writer does), then
+ * PANO's own fields:
+ *   node           agent node name (when the input knows it)
+ *   interface      capture interface (when known)
+ *   direction      "in" / "out" at that interface (when known)
+ *   query_size     DNS query message bytes (when a query was seen)
+ *   reply_size     DNS reply message bytes (when a reply was seen)
+ *   edns_udp_size, edns_version, edns_do    EDNS0 OPT of the query (else of the reply)
+ *   edns_ecs       client subnet as "address/source-prefix" (e.g. "192.0.2.0/24")
+ *   edns_cookie    true when a COOKIE option was present
+ * A hand-written writer: it is on the hot path and every string is escaped here.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns_txn.h"
+
+void dns_sb_put(struct dns_sbuf *b, const char *s, size_t n)
+{
+	if (b->cut)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t want = b->cap ? b->cap : 512;
+		while (want < b->len + n + 1)
+			want *= 2;
+		if (want > DNS_REC_MAX) {
+			if (b->len + n + 1 > DNS_REC_MAX) {
+				b->cut = true;
+				return;
+			}
+			want = DNS_REC_MAX;
+		}
+		char *p = realloc(b->p, want);
+		if (!p) {
+			b->cut = true;
+			return;
+		}
+		b->p = p;
+		b->cap = want;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void dns_sb_puts(struct dns_sbuf *b, const char *s)
+{
+	dns_sb_put(b, s, strlen(s));
+}
+
+void dns_sb_free(struct dns_sbuf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Length of a valid UTF-8 sequence at s (n bytes left), or 0 if invalid. */
+static size_t json_utf8_len(const unsigned char *s, size_t n)
+{
+	size_t k;
+	uint32_t cp;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		k = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		k = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		k = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (k > n)
+		return 0;
+	for (size_t i = 1; i < k; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((k == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (k == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return k;
+}
+
+void dns_json_str(struct dns_sbuf *b, const char *str, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, run = 0;
+
+	dns_sb_put(b, "\"", 1);
+	while (i < n) {
+		unsigned char ch = s[i];
+		size_t k = json_utf8_len(s + i, n - i);
+		if (k && ch >= 0x20 && ch != '"' && ch != '\\' && ch != 0x7f) {
+			i += k;
+			run += k;
+			continue;
+		}
+		dns_sb_put(b, str + i - run, run);
+		run = 0;
+		char e[8];
+		if (ch == '"' || ch == '\\') {
+			e[0] = '\\';
+			e[1] = (char)ch;
+			dns_sb_put(b, e, 2);
+		} else if (k) { /* control character or DEL */
+			snprintf(e, sizeof(e), "\\u%04x", ch);
+			dns_sb_put(b, e, 6);
+		} else { /* not UTF-8: the text \xNN, as Zeek shows it */
+			e[0] = '\\';
+			e[1] = '\\';
+			e[2] = 'x';
+			e[3] = hex[ch >> 4];
+			e[4] = hex[ch & 15];
+			dns_sb_put(b, e, 5);
+		}
+		i++;
+	}
+	dns_sb_put(b, str + i - run, run);
+	dns_sb_put(b, "\"", 1);
+}
+
+static void json_key(struct dns_sbuf *b, const char *k)
+{
+	dns_sb_put(b, ",\"", 2);
+	dns_sb_puts(b, k);
+	dns_sb_put(b, "\":", 2);
+}
+
+static void json_kstr(struct dns_sbuf *b, const char *k, const char *v)
+{
+	json_key(b, k);
+	dns_json_str(b, v, strlen(v));
+}
+
+static void json_kuint(struct dns_sbuf *b, const char *k, uint64_t v)
+{
+	char n[24];
+	json_key(b, k);
+	dns_sb_put(b, n, (size_t)snprintf(n, sizeof(n), "%llu", (unsigned long long)v));
+}
+
+static void json_kbool(struct dns_sbuf *b, const char *k, bool v)
+{
+	json_key(b, k);
+	dns_sb_puts(b, v ? "true" : "false");
+}
+
+/* Seconds with six decimals, from nanoseconds (no floating point rounding surprises). */
+static void json_ksecs(struct dns_sbuf *b, const char *k, uint64_t ns)
+{
+	char n[40];
+	json_key(b, k);
+	dns_sb_put(b, n,
+		   (size_t)snprintf(n, sizeof(n), "%llu.%06llu",
+				    (unsigned long long)(ns / 1000000000ull),
+				    (unsigned long long)(ns % 1000000000ull / 1000)));
+}
+
+void dns_json_write(const struct dns_info *in, const struct dns_conn *c, int dotted,
+		    struct dns_sbuf *b)
+{
+	char a[INET6_ADDRSTRLEN], nb[32];
+
+	b->len = 0;
+	b->cut = false;
+	dns_sb_puts(b, "{\"ts\":");
+	{
+		char n[40];
+		dns_sb_put(
+		    b, n,
+		    (size_t)snprintf(n, sizeof(n), "%llu.%06llu",
+				     (unsigned long long)(in->ts_ns / 1000000000ull),
+				     (unsigned long long)(in->ts_ns % 1000000000ull / 1000)));
+	}
+	json_kstr(b, "uid", c->uid);
+	json_kstr(b, dotted ? "id.orig_h" : "id_orig_h", pano_addr_str(&c->orig_h, a, sizeof(a)));
+	json_kuint(b, dotted ? "id.orig_p" : "id_orig_p", c->orig_p);
+	json_kstr(b, dotted ? "id.resp_h" : "id_resp_h", pano_addr_str(&c->resp_h, a, sizeof(a)));
+	json_kuint(b, dotted ? "id.resp_p" : "id_resp_p", c->resp_p);
+	json_kstr(b, "proto", c->proto == 6 ? "tcp" : "udp");
+	json_kuint(b, "trans_id", in->trans_id);
+	if (in->has_rtt)
+		json_ksecs(b, "rtt", in->rtt_ns);
+	if (in->query)
+		json_kstr(b, "query", in->query);
+	if (in->has_qclass) {
+		json_kuint(b, "qclass", in->qclass);
+		json_kstr(b, "qclass_name", dns_qclass_name(in->qclass, nb, sizeof(nb)));
+		json_kuint(b, "qtype", in->qtype);
+		const char *tn = dns_qtype_name(in->qtype, nb, sizeof(nb));
+		if (c->netbios && in->qtype == DNS_T_SRV)
+			tn = "NBSTAT";
+		json_kstr(b, "qtype_name", tn);
+	}
+	if (in->has_rcode) {
+		json_kuint(b, "rcode", in->rcode);
+		json_kstr(b, "rcode_name", dns_rcode_name(in->rcode, nb, sizeof(nb)));
+	}
+	json_kbool(b, "AA", in->AA);
+	json_kbool(b, "TC", in->TC);
+	json_kbool(b, "RD", in->RD);
+	json_kbool(b, "RA", in->RA);
+	json_kuint(b, "Z", in->Z);
+	if (in->nanswers) {
+		json_key(b, "answers");
+		dns_sb_put(b, "[", 1);
+		dns_sb_put(b, in->answers.p, in->answers.len);
+		dns_sb_put(b, "]", 1);
+		json_key(b, "TTLs");
+		dns_sb_put(b, "[", 1);
+		dns_sb_put(b, in->ttls.p, in->ttls.len);
+		dns_sb_put(b, "]", 1);
+	}
+	json_kbool(b, "rejected", in->rejected);
+	json_kuint(b, "opcode", in->opcode);
+	json_kstr(b, "opcode_name", dns_opcode_name(in->opcode, c->netbios, nb, sizeof(nb)));
+	/* PANO's own fields. */
+	if (c->node[0])
+		json_kstr(b, "node", c->node);
+	if (in->iface[0])
+		json_kstr(b, "interface", in->iface);
+	if (in->dir == 0 || in->dir == 1)
+		json_kstr(b, "direction", in->dir ? "out" : "in");
+	if (in->query_size)
+		json_kuint(b, "query_size", in->query_size);
+	if (in->reply_size)
+		json_kuint(b, "reply_size", in->reply_size);
+	if (in->has_edns) {
+		const struct dns_edns *e = &in->edns;
+		json_kuint(b, "edns_udp_size", e->udp_size);
+		json_kuint(b, "edns_version", e->version);
+		json_kbool(b, "edns_do", e->do_bit);
+		if (e->ecs) {
+			char s[INET6_ADDRSTRLEN + 8];
+			inet_ntop(e->ecs_family == 1 ? AF_INET : AF_INET6, e->ecs_addr, a,
+				  sizeof(a));
+			snprintf(s, sizeof(s), "%s/%u", a, e->ecs_source);
+			json_kstr(b, "edns_ecs", s);
+		}
+		json_kbool(b, "edns_cookie", e->cookie);
+	}
+	dns_sb_put(b, "}", 1);
+}

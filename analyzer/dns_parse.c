@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * dns_parse.c - DNS wire-format parser (see dns_parse.h): header, questions, resource records
+ * of all three sections, compressed names, EDNS0. Hostile input is the normal case: every read
+ * goes through the bounded cursor, compression pointers must point strictly backwards (which
+ * also bounds the work per name), and each malformation is counted as a weird.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "counter.h"
+#include "dns_parse.h"
+
+PANO_COUNTER(c_dns_trunc, "dns_truncated", "weird", "DNS messages shorter than their counts say");
+PANO_COUNTER(c_dns_badptr, "dns_bad_pointer", "weird",
+	     "DNS names with a compression loop or a forward pointer");
+PANO_COUNTER(c_dns_badlabel, "dns_bad_label", "weird",
+	     "DNS labels over 63 bytes or with a reserved type");
+PANO_COUNTER(c_dns_longname, "dns_name_too_long", "weird", "DNS names over 255 bytes");
+PANO_COUNTER(c_dns_badrdata, "dns_bad_rdata", "weird", "DNS rdata inconsistent with its length");
+PANO_COUNTER(c_dns_rr_over, "dns_rr_over_cap", "drop", "DNS RRs beyond the per-message cap");
+
+static const char dns_hex[] = "0123456789abcdef";
+
+size_t dns_escape_byte(uint8_t b, char *out)
+{
+	if (b >= 0x20 && b < 0x7f) {
+		out[0] = (char)b;
+		return 1;
+	}
+	out[0] = '\\';
+	out[1] = 'x';
+	out[2] = dns_hex[b >> 4];
+	out[3] = dns_hex[b & 15];
+	return 4;
+}
+
+/*
+ * Walks the name at c->off. ASCII letters come out lower-cased, as Zeek writes names. Each
+ * compression pointer must point before the start of the label run that contains it (lo), and lo
+ * then moves to the target: offsets strictly decrease, so loops, self and forward pointers are all
+ * rejected and the walk is bounded by the message length. The wire length (labels + length bytes +
+ * root) must stay <= 255. The cursor ends after the name as it first appears (after the first
+ * pointer, if any).
+ */
+int dns_name_read(struct cursor *c, char *out, size_t outsz)
+{
+	struct cursor w = *c; /* walking cursor; c only advances over the first run */
+	size_t lo = w.off, o = 0, wire = 1;
+	int jumped = 0, rc = 0;
+
+	if (outsz)
+		out[0] = '\0';
+	for (;;) {
+		uint8_t l = cur_u8(&w);
+		if (w.err) {
+			rc = DNS_ETRUNC;
+			break;
+		}
+		if ((l & 0xc0) == 0xc0) {
+			size_t at = w.off - 1;
+			size_t tgt = (size_t)(l & 0x3f) << 8 | cur_u8(&w);
+			if (w.err) {
+				rc = DNS_ETRUNC;
+				break;
+			}
+			if (!jumped) {
+				c->off = w.off;
+				jumped = 1;
+			}
+			if (tgt >= lo || tgt >= at) {
+				rc = DNS_EPTR;
+				break;
+			}
+			lo = tgt;
+			cur_seek(&w, tgt);
+			continue;
+		}
+		if (l & 0xc0) {
+			rc = DNS_ELABEL;
+			break;
+		}
+		if (l == 0)
+			break;
+		wire += (size_t)l + 1;
+		if (wire > 255) {
+			rc = DNS_ENAMELEN;
+			break;
+		}
+		const uint8_t *p = cur_take(&w, l);
+		if (!p) {
+			rc = DNS_ETRUNC;
+			break;
+		}
+		if (o && o + 1 < outsz)
+			out[o++] = '.';
+		for (unsigned i = 0; i < l; i++) {
+			char e[4];
+			uint8_t b = p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i];
+			size_t n = dns_escape_byte(b, e);
+			if (o + n < outsz) {
+				memcpy(out + o, e, n);
+				o += n;
+			}
+		}
+	}
+	if (outsz)
+		out[o < outsz ? o : outsz - 1] = '\0';
+	if (!jumped)
+		c->off = w.off;
+	switch (rc) {
+	case DNS_ETRUNC:
+		c->err = 1;
+		counter_inc(&c_dns_trunc);
+		break;
+	case DNS_EPTR:
+		counter_inc(&c_dns_badptr);
+		break;
+	case DNS_ELABEL:
+		counter_inc(&c_dns_badlabel);
+		break;
+	case DNS_ENAMELEN:
+		counter_inc(&c_dns_longname);
+		break;
+	}
+	return rc;
+}
+
+int dns_name_at(const struct dns_msg *m, size_t off, char *out, size_t outsz)
+{
+	struct cursor c = cursor_init(m->buf, m->len);
+	cur_seek(&c, off);
+	return dns_name_read(&c, out, outsz);
+}
+
+/* Fills m->edns from an OPT record; malformed options end the walk (counted). */
+static void dns_parse_opt(struct dns_msg *m, const struct dns_rr *rr)
+{
+	struct dns_edns *e = &m->edns;
+	struct cursor c = cursor_init(m->buf + rr->rdoff, rr->rdlen);
+
+	e->present = true;
+	e->udp_size = rr->rclass;
+	e->ext_rcode = rr->ttl >> 24;
+	e->version = (rr->ttl >> 16) & 0xff;
+	e->do_bit = (rr->ttl >> 15) & 1;
+	while (cur_left(&c) && !c.err) {
+		uint16_t code = cur_u16(&c), olen = cur_u16(&c);
+		struct cursor o = cur_sub(&c, olen);
+		if (c.err)
+			break;
+		switch (code) {
+		case 3:
+			e->nsid = true;
+			break;
+		case 8: {
+			e->ecs_family = cur_u16(&o);
+			e->ecs_source = cur_u8(&o);
+			e->ecs_scope = cur_u8(&o);
+			size_t alen = cur_left(&o);
+			size_t max = e->ecs_family == 1 ? 4 : 16;
+			if (o.err || alen > max || (e->ecs_family != 1 && e->ecs_family != 2)) {
+				counter_inc(&c_dns_badrdata);
+				break;
+			}
+			memset(e->ecs_addr, 0, sizeof(e->ecs_addr));
+			cur_copy(&o, e->ecs_addr, alen);
+			e->ecs = true;
+			break;
+		}
+		case 10:
+			e->cookie = true;
+			e->cookie_len = olen > 255 ? 255 : olen;
+			if (olen != 8 && (olen < 16 || olen > 40))
+				counter_inc(&c_dns_badrdata);
+			break;
+		case 12:
+			e->padding = olen;
+			break;
+		}
+	}
+	if (c.err)
+		counter_inc(&c_dns_badrdata);
+}
+
+int dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m)
+{
+	struct cursor c = cursor_init(buf, len);
+	char scratch[DNS_NAME_TEXT];
+	int rc;
+
+	m->buf = buf;
+	m->len = len;
+	m->has_question = false;
+	m->qname[0] = '\0';
+	m->qtype = m->qclass = 0;
+	m->nrr = m->rr_dropped = 0;
+	memset(&m->edns, 0, sizeof(m->edns));
+	m->err = 0;
+	m->id = cur_u16(&c);
+	m->flags = cur_u16(&c);
+	m->qdcount = cur_u16(&c);
+	m->ancount = cur_u16(&c);
+	m->nscount = cur_u16(&c);
+	m->arcount = cur_u16(&c);
+	if (c.err) {
+		counter_inc(&c_dns_trunc);
+		return m->err = DNS_ETRUNC;
+	}
+	for (unsigned i = 0; i < m->qdcount; i++) {
+		rc = dns_name_read(&c, i ? scratch : m->qname, DNS_NAME_TEXT);
+		uint16_t t = cur_u16(&c), cl = cur_u16(&c);
+		if (!rc && c.err) {
+			counter_inc(&c_dns_trunc);
+			rc = DNS_ETRUNC;
+		}
+		if (rc)
+			return m->err = rc;
+		if (!i) {
+			m->qtype = t;
+			m->qclass = cl;
+			m->has_question = true;
+		}
+	}
+	unsigned total = (unsigned)m->ancount + m->nscount + m->arcount;
+	for (unsigned i = 0; i < total; i++) {
+		struct dns_rr rr;
+		rr.section = i < m->ancount			     ? DNS_SEC_AN
+			     : i < (unsigned)m->ancount + m->nscount ? DNS_SEC_NS
+								     : DNS_SEC_AR;
+		rr.name_off = c.off;
+		rc = dns_name_read(&c, scratch, sizeof(scratch));
+		if (rc)
+			return m->err = rc;
+		rr.type = cur_u16(&c);
+		rr.rclass = cur_u16(&c);
+		rr.ttl = cur_u32(&c);
+		rr.rdlen = cur_u16(&c);
+		rr.rdoff = c.off;
+		cur_skip(&c, rr.rdlen);
+		if (c.err) {
+			counter_inc(&c_dns_trunc);
+			return m->err = DNS_ETRUNC;
+		}
+		if (rr.type == DNS_T_OPT && rr.section == DNS_SEC_AR && !m->edns.present)
+			dns_parse_opt(m, &rr);
+		if (m->nrr < DNS_MAX_RRS) {
+			m->rr[m->nrr++] = rr;
+		} else {
+			m->rr_dropped++;
+			counter_inc(&c_dns_rr_over);
+		}
+	}
+	return 0;
+}

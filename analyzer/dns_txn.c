@@ -1,0 +1,568 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * dns_txn.c - DNS transactions the way Zeek's DNS script builds them. Per connection
+ * (5-tuple plus input source), queries and replies wait in one FIFO; a reply takes the oldest
+ * pending query with its trans_id, a query takes the oldest pending reply with its id (reply
+ * seen first), anything else waits. A record is written when it has both halves, when it has
+ * waited --dns-timeout of packet time, when its connection goes away, or at the end of input.
+ * As in Zeek: RD, TC, Z, qclass and qtype come from the query; rcode from the reply; AA, RA
+ * and rtt only from a reply that carries answers (rtt left unset when it would be 0); the
+ * query name of a lone reply is the owner of its first answer; mDNS/LLMNR messages are each
+ * logged alone. The open-transaction table and the UDP connection table are capped; what the
+ * caps push out is logged early and counted.
+ */
+#include <ctype.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "counter.h"
+#include "dns_txn.h"
+#include "log.h"
+#include "sink.h"
+#include "summary.h"
+
+PANO_COUNTER(c_dns_msgs, "dns_messages", "event", "DNS messages parsed");
+PANO_COUNTER(c_dns_short, "dns_too_short", "weird", "DNS messages shorter than the header");
+PANO_COUNTER(c_dns_records, "dns_records", "event", "DNS log records written");
+PANO_COUNTER(c_dns_unanswered, "dns_unanswered", "event", "DNS queries logged without reply");
+PANO_COUNTER(c_dns_orphan, "dns_orphan_replies", "event", "DNS replies logged without query");
+PANO_COUNTER(c_dns_evicted, "dns_txn_evicted", "drop",
+	     "open DNS transactions logged early because the table was full");
+PANO_COUNTER(c_dns_conn_evicted, "dns_conn_evicted", "drop",
+	     "DNS UDP connections dropped because the table was full");
+PANO_COUNTER(c_dns_nomem, "dns_nomem", "drop", "DNS messages dropped for lack of memory");
+PANO_COUNTER(c_dns_ans_cut, "dns_answers_cut", "drop", "DNS answers beyond the per-record cap");
+
+#define DNS_CONN_IDLE_NS  (60ull * 1000000000ull) /* like Zeek's UDP inactivity timeout */
+#define DNS_HASH_BITS	  16
+#define DNS_MAX_ANSWERS	  1000
+#define DNS_ANSWERS_BYTES (64 * 1024)
+
+static struct dns_config txn_cfg;
+static struct dns_info *g_head, *g_tail; /* pending, oldest first */
+static unsigned g_open;
+static struct dns_conn *udp_hash[1u << DNS_HASH_BITS];
+static struct dns_conn *lru_head, *lru_tail;
+static unsigned udp_nconns;
+static uint64_t uid_counter;
+static struct dns_msg txn_msg; /* parse scratch (the analyzer is one thread) */
+static struct dns_sbuf txn_out;
+
+void dns_txn_init(const struct dns_config *cfg)
+{
+	txn_cfg = *cfg;
+	if (!txn_cfg.max_open)
+		txn_cfg.max_open = 100000;
+}
+
+unsigned dns_txn_open(void)
+{
+	return g_open;
+}
+
+static uint64_t mix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+/* Zeek-like uid: "C" and 96 bits in base62, from a hash of seed (stable per connection). */
+static void dns_make_uid(char *uid, uint64_t seed)
+{
+	static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	uint64_t h[2] = {mix64(seed), mix64(seed ^ 0x5bd1e995ull) & 0xffffffffull};
+	int n = 0;
+	uid[n++] = 'C';
+	for (int k = 0; k < 2; k++)
+		while (h[k] && n < 22) {
+			uid[n++] = b62[h[k] % 62];
+			h[k] /= 62;
+		}
+	uid[n] = '\0';
+}
+
+static bool port_multicast(uint16_t p)
+{
+	return p == 5353 || p == 5355;
+}
+
+/* ---- pending lists ------------------------------------------------------------------ */
+
+static void info_unlink(struct dns_info *in)
+{
+	struct dns_conn *c = in->conn;
+	if (in->cprev)
+		in->cprev->cnext = in->cnext;
+	else
+		c->phead = in->cnext;
+	if (in->cnext)
+		in->cnext->cprev = in->cprev;
+	else
+		c->ptail = in->cprev;
+	c->npending--;
+	if (in->gprev)
+		in->gprev->gnext = in->gnext;
+	else
+		g_head = in->gnext;
+	if (in->gnext)
+		in->gnext->gprev = in->gprev;
+	else
+		g_tail = in->gprev;
+	g_open--;
+	in->cprev = in->cnext = in->gprev = in->gnext = NULL;
+}
+
+static void info_link(struct dns_info *in)
+{
+	struct dns_conn *c = in->conn;
+	in->cnext = NULL;
+	in->cprev = c->ptail;
+	if (c->ptail)
+		c->ptail->cnext = in;
+	else
+		c->phead = in;
+	c->ptail = in;
+	c->npending++;
+	in->gnext = NULL;
+	in->gprev = g_tail;
+	if (g_tail)
+		g_tail->gnext = in;
+	else
+		g_head = in;
+	g_tail = in;
+	g_open++;
+}
+
+static void info_free(struct dns_info *in)
+{
+	free(in->query);
+	dns_sb_free(&in->answers);
+	dns_sb_free(&in->ttls);
+	free(in);
+}
+
+/* Writes the record and frees it (in must not be linked). */
+static void info_emit(struct dns_info *in)
+{
+	char key[INET6_ADDRSTRLEN];
+	if (summary_enabled())
+		summary_dns_info(in);
+	if (in->saw_query && !in->saw_reply)
+		counter_inc(&c_dns_unanswered);
+	if (in->saw_reply && !in->saw_query)
+		counter_inc(&c_dns_orphan);
+	dns_json_write(in, in->conn, txn_cfg.zeek_dotted, &txn_out);
+	if (!txn_out.cut && txn_out.len) {
+		pano_addr_str(&in->conn->orig_h, key, sizeof(key));
+		sinks_emit("dns", key, strlen(key), txn_out.p, txn_out.len);
+		counter_inc(&c_dns_records);
+	} else {
+		counter_inc(&c_dns_nomem);
+	}
+	info_free(in);
+}
+
+/* ---- UDP connections ---------------------------------------------------------------- */
+
+static unsigned conn_hash(const struct pano_addr *a, uint16_t ap, const struct pano_addr *b,
+			  uint16_t bp, uint32_t src)
+{
+	uint64_t h = src, x = 0, y = 0;
+	memcpy(&x, a->a, 8);
+	memcpy(&y, a->a + 8, 8);
+	uint64_t ha = mix64(x ^ mix64(y ^ ap));
+	memcpy(&x, b->a, 8);
+	memcpy(&y, b->a + 8, 8);
+	uint64_t hb = mix64(x ^ mix64(y ^ bp));
+	h = mix64(h ^ (ha + hb)); /* symmetric in the two endpoints */
+	return (unsigned)(h & ((1u << DNS_HASH_BITS) - 1));
+}
+
+static bool addr_eq(const struct pano_addr *a, const struct pano_addr *b)
+{
+	return a->family == b->family && !memcmp(a->a, b->a, 16);
+}
+
+static void lru_unlink(struct dns_conn *c)
+{
+	if (c->lprev)
+		c->lprev->lnext = c->lnext;
+	else
+		lru_head = c->lnext;
+	if (c->lnext)
+		c->lnext->lprev = c->lprev;
+	else
+		lru_tail = c->lprev;
+	c->lprev = c->lnext = NULL;
+}
+
+static void lru_append(struct dns_conn *c)
+{
+	c->lnext = NULL;
+	c->lprev = lru_tail;
+	if (lru_tail)
+		lru_tail->lnext = c;
+	else
+		lru_head = c;
+	lru_tail = c;
+}
+
+/* Logs everything still pending on c (oldest first). */
+static void conn_drain(struct dns_conn *c)
+{
+	while (c->phead) {
+		struct dns_info *in = c->phead;
+		info_unlink(in);
+		info_emit(in);
+	}
+}
+
+static void udp_conn_free(struct dns_conn *c)
+{
+	unsigned h = conn_hash(&c->orig_h, c->orig_p, &c->resp_h, c->resp_p, c->src_id);
+	struct dns_conn **pp = &udp_hash[h];
+	while (*pp && *pp != c)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = c->hnext;
+	lru_unlink(c);
+	conn_drain(c);
+	udp_nconns--;
+	free(c);
+}
+
+static void conn_set_node(struct dns_conn *c, const struct pano_source *src)
+{
+	c->src_id = src ? src->id : 0;
+	c->node[0] = '\0';
+	if (src && src->node)
+		snprintf(c->node, sizeof(c->node), "%s", src->node);
+}
+
+/* Finds or creates the UDP connection of pkt. A new connection's originator is the sender of
+ * a query, or the receiver of a reply (Zeek flips such connections) unless the reply goes to a
+ * multicast group. NULL when out of memory. */
+static struct dns_conn *udp_conn_get(const struct pano_pkt *pkt, bool is_reply)
+{
+	uint32_t src = pkt->frame && pkt->frame->src ? pkt->frame->src->id : 0;
+	unsigned h = conn_hash(&pkt->saddr, pkt->sport, &pkt->daddr, pkt->dport, src);
+	struct dns_conn *c;
+
+	for (c = udp_hash[h]; c; c = c->hnext) {
+		if (c->src_id != src)
+			continue;
+		if ((addr_eq(&c->orig_h, &pkt->saddr) && c->orig_p == pkt->sport &&
+		     addr_eq(&c->resp_h, &pkt->daddr) && c->resp_p == pkt->dport) ||
+		    (addr_eq(&c->orig_h, &pkt->daddr) && c->orig_p == pkt->dport &&
+		     addr_eq(&c->resp_h, &pkt->saddr) && c->resp_p == pkt->sport)) {
+			lru_unlink(c);
+			lru_append(c);
+			return c;
+		}
+	}
+	if (udp_nconns >= txn_cfg.max_open && lru_head) {
+		counter_inc(&c_dns_conn_evicted);
+		udp_conn_free(lru_head);
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		counter_inc(&c_dns_nomem);
+		return NULL;
+	}
+	bool mcast_dst =
+	    (pkt->daddr.family == 4 && pkt->daddr.a[0] >= 224 && pkt->daddr.a[0] < 240) ||
+	    (pkt->daddr.family == 6 && pkt->daddr.a[0] == 0xff);
+	bool flip = is_reply && !mcast_dst;
+	c->orig_h = flip ? pkt->daddr : pkt->saddr;
+	c->orig_p = flip ? pkt->dport : pkt->sport;
+	c->resp_h = flip ? pkt->saddr : pkt->daddr;
+	c->resp_p = flip ? pkt->sport : pkt->dport;
+	c->proto = IPPROTO_UDP;
+	conn_set_node(c, pkt->frame ? pkt->frame->src : NULL);
+	c->multicast = port_multicast(c->resp_p);
+	c->netbios = c->resp_p == 137;
+	dns_make_uid(c->uid, ++uid_counter);
+	c->hnext = udp_hash[h];
+	udp_hash[h] = c;
+	lru_append(c);
+	udp_nconns++;
+	return c;
+}
+
+void dns_conn_init_tcp(struct dns_conn *c, const struct pano_addr *client, uint16_t cport,
+		       const struct pano_addr *server, uint16_t sport, uint64_t conn_id,
+		       const struct pano_source *src)
+{
+	memset(c, 0, sizeof(*c));
+	c->orig_h = *client;
+	c->orig_p = cport;
+	c->resp_h = *server;
+	c->resp_p = sport;
+	c->proto = IPPROTO_TCP;
+	c->is_tcp = true;
+	conn_set_node(c, src);
+	dns_make_uid(c->uid, conn_id ^ 0x7463700000000000ull ^ ((uint64_t)c->src_id << 32));
+}
+
+void dns_conn_close(struct dns_conn *c)
+{
+	conn_drain(c);
+}
+
+/* ---- applying a message to a record (Zeek's event handlers) --------------------------- */
+
+static void info_set_query(struct dns_info *in, const char *q, bool lower)
+{
+	free(in->query);
+	in->query = strdup(q);
+	if (!in->query) {
+		counter_inc(&c_dns_nomem);
+		return;
+	}
+	if (lower)
+		for (char *p = in->query; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+}
+
+/* NetBIOS first-level decoding ("EBEC..." or "ebec..." -> "AB"), Zeek style: 15 name characters,
+ * the suffix byte dropped, trailing spaces removed. Leaves q alone if it is not encoded. */
+static void netbios_decode(char *q)
+{
+	size_t n = strlen(q), o = 0;
+	if (n < 32)
+		return;
+	for (size_t i = 0; i < 32; i++)
+		if (toupper((unsigned char)q[i]) < 'A' || toupper((unsigned char)q[i]) > 'P')
+			return;
+	char out[17];
+	for (size_t i = 0; i < 30; i += 2)
+		out[o++] = (char)(((toupper((unsigned char)q[i]) - 'A') << 4) |
+				  (toupper((unsigned char)q[i + 1]) - 'A'));
+	while (o && (out[o - 1] == ' ' || out[o - 1] == '\0'))
+		o--;
+	for (size_t i = 0; i < o; i++)
+		if ((unsigned char)out[i] < 0x20 || (unsigned char)out[i] >= 0x7f)
+			out[i] = '?';
+	out[o] = '\0';
+	memcpy(q, out, o + 1);
+}
+
+static void info_add_answer(struct dns_info *in, const char *text, size_t len, uint32_t ttl)
+{
+	char t[24];
+	if (in->nanswers >= DNS_MAX_ANSWERS || in->answers.len + len > DNS_ANSWERS_BYTES) {
+		counter_inc(&c_dns_ans_cut);
+		return;
+	}
+	if (in->nanswers) {
+		dns_sb_put(&in->answers, ",", 1);
+		dns_sb_put(&in->ttls, ",", 1);
+	}
+	dns_json_str(&in->answers, text, len);
+	dns_sb_put(&in->ttls, t, (size_t)snprintf(t, sizeof(t), "%u.0", ttl));
+	in->nanswers++;
+}
+
+/* Dynamic update (RFC 2136) sections in Zeek's words: prerequisites ("pre: ...") from the
+ * answer section, updates ("add: ...", "del: ...") from the authority section. */
+static int update_text(const struct dns_msg *m, const struct dns_rr *rr, char *out, size_t sz)
+{
+	char owner[DNS_NAME_TEXT], tn[32], rd[2048];
+	const char *t = dns_qtype_name(rr->type, tn, sizeof(tn));
+	dns_name_at(m, rr->name_off, owner, sizeof(owner));
+	rd[0] = '\0';
+	if (rr->rdlen && dns_rr_text(m, rr, rd, sizeof(rd)) < 0)
+		rd[0] = '\0';
+	if (rr->section == DNS_SEC_AN) {
+		if (rr->rclass == DNS_T_ANY && rr->type == DNS_T_ANY)
+			return snprintf(out, sz, "pre: NameInUse %s", owner);
+		if (rr->rclass == DNS_T_ANY)
+			return snprintf(out, sz, "pre: RRSetExists %s %s", t, owner);
+		if (rr->rclass == 254 && rr->type == DNS_T_ANY)
+			return snprintf(out, sz, "pre: NameNotInUse %s", owner);
+		if (rr->rclass == 254)
+			return snprintf(out, sz, "pre: NoRRSet %s %s", t, owner);
+		return snprintf(out, sz, "pre: RRSetValue %s %s %s", t, owner, rd);
+	}
+	if (rr->rclass == DNS_T_ANY && rr->type == DNS_T_ANY)
+		return snprintf(out, sz, "del: AllRRSets %s", owner);
+	if (rr->rclass == DNS_T_ANY)
+		return snprintf(out, sz, "del: RRSet %s", t);
+	if (rr->rclass == 254)
+		return snprintf(out, sz, "del: RR %s %s %s", t, owner, rd);
+	return snprintf(out, sz, "add: %s %s %s", t, owner, rd);
+}
+
+static void info_apply(struct dns_info *in, const struct dns_msg *m, const struct pano_pkt *pkt,
+		       size_t len)
+{
+	struct dns_conn *c = in->conn;
+	bool is_reply = DNS_QR(m->flags);
+	unsigned op = DNS_OPCODE(m->flags);
+
+	in->opcode = (uint8_t)op;
+	if (!in->iface[0] && pkt->frame && pkt->frame->meta.iface)
+		snprintf(in->iface, sizeof(in->iface), "%s", pkt->frame->meta.iface);
+	if (in->dir < 0 && pkt->frame)
+		in->dir = pkt->frame->meta.dir;
+	if (m->edns.present && (!in->has_edns || !is_reply)) {
+		in->edns = m->edns;
+		in->has_edns = true;
+	}
+	if (!is_reply) {
+		in->query_size = len;
+		if (m->has_question && op != 5) {
+			char q[DNS_NAME_TEXT];
+			in->RD = DNS_RD(m->flags);
+			in->TC = DNS_TC(m->flags);
+			in->Z = DNS_Z(m->flags);
+			in->qclass = m->qclass;
+			in->qtype = m->qtype;
+			in->has_qclass = true;
+			memcpy(q, m->qname, sizeof(q));
+			if (c->netbios)
+				netbios_decode(q);
+			info_set_query(in, q, !c->netbios);
+		}
+		return;
+	}
+	in->reply_size = len;
+	in->rcode = DNS_RCODE(m->flags);
+	in->has_rcode = true;
+	if (DNS_RCODE(m->flags) && !m->qdcount)
+		in->rejected = true;
+	if (m->has_question && !m->ancount && !m->nscount && !m->arcount)
+		in->rejected = true; /* Zeek's dns_rejected */
+	for (unsigned i = 0; i < m->nrr; i++) {
+		const struct dns_rr *rr = &m->rr[i];
+		char text[4096];
+		int n;
+		if (op == 5) {
+			if (rr->section == DNS_SEC_AR)
+				continue;
+			n = update_text(m, rr, text, sizeof(text));
+			if (n >= (int)sizeof(text))
+				n = sizeof(text) - 1;
+		} else {
+			if (rr->section != DNS_SEC_AN)
+				continue;
+			n = dns_rr_text(m, rr, text, sizeof(text));
+		}
+		if (n == DNS_RR_NONE)
+			continue;
+		if (!in->query) {
+			char owner[DNS_NAME_TEXT];
+			dns_name_at(m, rr->name_off, owner, sizeof(owner));
+			info_set_query(in, owner, true);
+		}
+		in->AA = DNS_AA(m->flags);
+		in->RA = DNS_RA(m->flags);
+		if (!in->has_rtt && pkt->ts_ns > in->ts_ns) {
+			in->rtt_ns = pkt->ts_ns - in->ts_ns;
+			in->has_rtt = true;
+		}
+		if (n > 0)
+			info_add_answer(in, text, (size_t)n, rr->ttl);
+	}
+}
+
+/* ---- the pairing ---------------------------------------------------------------------- */
+
+static struct dns_info *info_new(struct dns_conn *c, const struct dns_msg *m,
+				 const struct pano_pkt *pkt)
+{
+	struct dns_info *in = calloc(1, sizeof(*in));
+	if (!in) {
+		counter_inc(&c_dns_nomem);
+		return NULL;
+	}
+	in->conn = c;
+	in->ts_ns = pkt->ts_ns;
+	in->trans_id = m->id;
+	in->dir = -1;
+	return in;
+}
+
+void dns_txn_message(struct dns_conn *c, const struct pano_pkt *pkt, const uint8_t *msg, size_t len)
+{
+	struct dns_msg *m = &txn_msg;
+	int rc = dns_parse(msg, len, m);
+	if (rc == DNS_ETRUNC && len < DNS_HDR_LEN) {
+		counter_inc(&c_dns_short);
+		return;
+	}
+	counter_inc(&c_dns_msgs);
+	if (summary_enabled())
+		summary_dns_parsed(m, pkt, len);
+	bool is_reply = DNS_QR(m->flags);
+	if (!c) {
+		c = udp_conn_get(pkt, is_reply);
+		if (!c)
+			return;
+	}
+	c->last_ns = pkt->ts_ns;
+
+	struct dns_info *in = NULL;
+	if (!c->multicast) {
+		for (struct dns_info *p = c->phead; p; p = p->cnext)
+			if (p->trans_id == m->id && (is_reply ? p->saw_query && !p->saw_reply
+							      : p->saw_reply && !p->saw_query)) {
+				in = p;
+				break;
+			}
+	}
+	if (in) {
+		info_unlink(in);
+	} else {
+		in = info_new(c, m, pkt);
+		if (!in)
+			return;
+	}
+	info_apply(in, m, pkt, len);
+	if (is_reply)
+		in->saw_reply = true;
+	else
+		in->saw_query = true;
+	if (c->multicast || (in->saw_query && in->saw_reply)) {
+		info_emit(in);
+		return;
+	}
+	if (g_open >= txn_cfg.max_open && g_head) {
+		struct dns_info *old = g_head;
+		counter_inc(&c_dns_evicted);
+		info_unlink(old);
+		info_emit(old);
+	}
+	info_link(in);
+}
+
+void dns_txn_udp(const struct pano_pkt *pkt)
+{
+	dns_txn_message(NULL, pkt, pkt->payload, pkt->payload_len);
+}
+
+void dns_txn_tick(uint64_t now_ns)
+{
+	while (g_head && g_head->ts_ns + txn_cfg.timeout_ns <= now_ns) {
+		struct dns_info *in = g_head;
+		info_unlink(in);
+		info_emit(in);
+	}
+	while (lru_head && !lru_head->npending && lru_head->last_ns + DNS_CONN_IDLE_NS <= now_ns)
+		udp_conn_free(lru_head);
+}
+
+void dns_txn_flush(void)
+{
+	while (g_head) {
+		struct dns_info *in = g_head;
+		info_unlink(in);
+		info_emit(in);
+	}
+	while (lru_head)
+		udp_conn_free(lru_head);
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * dns_txn.h - internals of the DNS module shared by dns.c (l7 glue, TCP framing), dns_txn.c
+ * (connections, query/reply pairing as Zeek does, timeouts, caps) and dns_json.c (the record
+ * writer). Not for other modules: they use dns.h.
+ */
+#ifndef PANO_DNS_TXN_H
+#define PANO_DNS_TXN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dns.h"
+#include "dns_parse.h"
+#include "packet.h"
+
+#define DNS_REC_MAX (256 * 1024) /* cap on one record's JSON; answers beyond are cut */
+
+/* A bounded growable string. */
+struct dns_sbuf {
+	char *p;
+	size_t len, cap;
+	bool cut; /* something did not fit under DNS_REC_MAX */
+};
+void dns_sb_put(struct dns_sbuf *b, const char *s, size_t n);
+void dns_sb_puts(struct dns_sbuf *b, const char *s);
+void dns_sb_free(struct dns_sbuf *b);
+
+struct dns_conn;
+
+/* One dns.log record in the making (Zeek's DNS::Info). */
+struct dns_info {
+	uint64_t ts_ns;
+	uint64_t rtt_ns;
+	char *query;		 /* escaped text, or NULL when unset */
+	struct dns_sbuf answers; /* JSON array body: "a","b" */
+	struct dns_sbuf ttls;	 /* JSON array body: 1.0,2.0 */
+	unsigned nanswers;
+	uint16_t trans_id, qclass, qtype;
+	uint8_t rcode, opcode, Z;
+	bool has_rtt, has_qclass, has_rcode;
+	bool AA, TC, RD, RA, rejected;
+	bool saw_query, saw_reply;
+	uint32_t query_size, reply_size; /* DNS message bytes; 0 when not seen */
+	bool has_edns;
+	struct dns_edns edns; /* from the query, else the reply */
+	int dir;	      /* capture direction of the first message, -1 unknown */
+	char iface[32];
+	struct dns_conn *conn;
+	struct dns_info *cprev, *cnext; /* the connection's pending list */
+	struct dns_info *gprev, *gnext; /* global pending list, oldest first (timeouts) */
+};
+
+struct dns_conn {
+	struct pano_addr orig_h, resp_h;
+	uint16_t orig_p, resp_p;
+	uint8_t proto; /* IPPROTO_UDP / IPPROTO_TCP */
+	uint32_t src_id;
+	bool multicast; /* mDNS / LLMNR: never paired */
+	bool netbios;	/* port 137 */
+	char uid[24];
+	char node[64];
+	uint64_t last_ns;
+	struct dns_info *phead, *ptail; /* pending queries and replies, in arrival order */
+	unsigned npending;
+	bool is_tcp;			/* owned by the TCP slot, not the UDP table */
+	struct dns_conn *hnext;		/* UDP hash chain */
+	struct dns_conn *lprev, *lnext; /* UDP LRU list, least recent first */
+};
+
+void dns_txn_init(const struct dns_config *cfg);
+/* Handles one whole DNS message seen on connection c (NULL for UDP: looked up or created
+ * from pkt). from_orig is ignored for UDP. */
+void dns_txn_message(struct dns_conn *c, const struct pano_pkt *pkt, const uint8_t *msg,
+		     size_t len);
+void dns_txn_udp(const struct pano_pkt *pkt);
+/* A TCP connection's DNS state: created with the l7 slot, closed (pending logged) on close. */
+void dns_conn_init_tcp(struct dns_conn *c, const struct pano_addr *client, uint16_t cport,
+		       const struct pano_addr *server, uint16_t sport, uint64_t conn_id,
+		       const struct pano_source *src);
+void dns_conn_close(struct dns_conn *c);
+void dns_txn_tick(uint64_t now_ns);
+void dns_txn_flush(void);
+unsigned dns_txn_open(void); /* pending transactions (tests) */
+
+/* Writes info as one JSON line (no newline) into out (reset first). */
+void dns_json_write(const struct dns_info *in, const struct dns_conn *c, int dotted,
+		    struct dns_sbuf *out);
+/* Appends s as a JSON string (quotes included): control characters, quotes and backslashes
+ * escaped, valid UTF-8 kept, any other byte written as the text \xNN. */
+void dns_json_str(struct dns_sbuf *b, const char *s, size_t n);
+
+#endif
