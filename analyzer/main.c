@@ -16,6 +16,7 @@
 #include "dns.h"
 #include "httpd.h"
 #include "input.h"
+#include "input_proto.h"
 #include "log.h"
 #include "sink.h"
 #include "stats.h"
@@ -46,6 +47,11 @@ static void main_usage(FILE *out)
 	    "                             further FILE arguments are read in order)\n"
 	    "  -c, --pcap-connect HOST:PORT  PCAP-over-TCP client (pano-agent --pcap-listen),\n"
 	    "                             reconnects with backoff until SIGINT/SIGTERM\n"
+	    "  -l, --listen ADDR:PORT     protobuf stream from many agents (pano-agent --connect);\n"
+	    "                             PORT alone binds 127.0.0.1\n"
+	    "      --tls-cert FILE        TLS for --listen: server certificate (PEM)\n"
+	    "      --tls-key FILE         its private key\n"
+	    "      --tls-ca FILE          require agent certificates signed by this CA (mTLS)\n"
 	    "DNS:\n"
 	    "  -p, --ports LIST           DNS ports, comma separated (default 53,5353,5355)\n"
 	    "  -t, --dns-timeout SECONDS  log unanswered queries after this packet time (default "
@@ -138,6 +144,10 @@ int main(int argc, char **argv)
 	    {"periods", required_argument, NULL, 0x102},
 	    {"host-spec", required_argument, NULL, 0x103},
 	    {"linger", no_argument, NULL, 0x104},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"tls-cert", required_argument, NULL, 0x110},
+	    {"tls-key", required_argument, NULL, 0x111},
+	    {"tls-ca", required_argument, NULL, 0x112},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -145,6 +155,7 @@ int main(int argc, char **argv)
 	};
 	const char *reads[MAIN_MAX_READS], *props[MAIN_MAX_PROPS];
 	const char *connect = NULL, *output = NULL, *metrics = NULL;
+	struct input_proto_opts popts = {0};
 	struct kafka_opts kopts = {.topic = "pano-dns"};
 	struct dns_config cfg;
 	int nreads = 0, nprops = 0, verbose = 0, want_stats = 0, opt;
@@ -154,7 +165,7 @@ int main(int argc, char **argv)
 	struct summary_config scfg;
 	int want_summary = 0, linger = 0;
 	summary_config_default(&scfg);
-	while ((opt = getopt_long(argc, argv, "r:c:p:t:o:k:T:X:zsm:vhV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "r:c:l:p:t:o:k:T:X:zsm:vhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
 			if (nreads == MAIN_MAX_READS) {
@@ -165,6 +176,18 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			connect = optarg;
+			break;
+		case 'l':
+			popts.listen = optarg;
+			break;
+		case 0x110:
+			popts.tls.cert = optarg;
+			break;
+		case 0x111:
+			popts.tls.key = optarg;
+			break;
+		case 0x112:
+			popts.tls.ca = optarg;
 			break;
 		case 'p':
 			if (main_parse_ports(optarg, &cfg)) {
@@ -251,10 +274,14 @@ int main(int argc, char **argv)
 		}
 		reads[nreads++] = argv[optind];
 	}
-	if (!nreads == !connect) {
-		fprintf(stderr, "pano-analyzer: give --read FILE... or --pcap-connect HOST:PORT "
-				"(one of them)\n");
+	if ((nreads > 0) + (connect != NULL) + (popts.listen != NULL) != 1) {
+		fprintf(stderr, "pano-analyzer: give --read FILE..., --pcap-connect HOST:PORT or "
+				"--listen ADDR:PORT (one of them)\n");
 		main_usage(stderr);
+		return 2;
+	}
+	if (tls_opts_any(&popts.tls) && !popts.listen) {
+		fprintf(stderr, "pano-analyzer: --tls-cert/--tls-key/--tls-ca need --listen\n");
 		return 2;
 	}
 	log_init(argv[0], verbose);
@@ -306,6 +333,8 @@ int main(int argc, char **argv)
 		if (input_pot_run(connect, &hooks) == -EINVAL)
 			failed = 2;
 	}
+	if (popts.listen && input_proto_run(&popts, &hooks))
+		failed = 1;
 	for (int i = 0; i < nreads && !main_stop; i++) {
 		if (want_summary)
 			summary_progress_start(reads[i]);
