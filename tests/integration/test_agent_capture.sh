@@ -53,21 +53,25 @@ echo "pid $DNS_PID" >>"$track"
 
 # Both captures see port 53 and every IP fragment (later fragments carry no port).
 FILTER='port 53 or (ip and ip[6:2] & 0x3fff != 0) or (ip6 and ip6[6] = 44)'
-bg_start TD_PID "$T_TMP/tcpdump.log" "$NS_NODE" tcpdump -i "$IF_SRV" -n -U -s 0 -B 8192 \
+bg_start TD_PID "$T_TMP/tcpdump.log" "$NS_NODE" tcpdump -i "$IF_SRV" --immediate-mode -n -U -s 0 -B 8192 \
 	-w "$T_TMP/tcpdump.pcap" "$FILTER"
 wait_for 10 grep -q 'listening on' "$T_TMP/tcpdump.log" ||
 	{ fail "agent_capture: tcpdump did not start: $(cat "$T_TMP/tcpdump.log")"; t_done; }
 
 PORT=$(free_port)
-agent_up "$NS_NODE" "$IF_SRV" "$PORT" --write "$T_TMP/agent.pcap" ||
+agent_up "$NS_NODE" "$IF_SRV" "$PORT" --write "$T_TMP/agent.pcap" --snaplen 9216 ||
 	{ fail "agent_capture: pano-agent did not start"; t_done; }
 pass "agent_attached"
 
 # Two live PCAP-over-TCP readers.
 bg_start RD1_PID "$T_TMP/stream-tcpdump.log" "$NS_NODE" bash -c \
 	"exec tcpdump -n -r - -w '$T_TMP/stream.pcap' </dev/tcp/127.0.0.1/$PORT"
-bg_start RD2_PID "$T_TMP/stream-tshark.txt" "$NS_NODE" bash -c \
-	"exec tshark -n -r - -T fields -e frame.len -e dns.qry.name </dev/tcp/127.0.0.1/$PORT 2>'$T_TMP/stream-tshark.err'"
+# tshark refuses a socket on standard input: the stream goes through a FIFO.
+mkfifo "$T_TMP/stream.fifo"
+bg_start RD2_PID "$T_TMP/stream-cat.log" "$NS_NODE" bash -c \
+	"exec cat </dev/tcp/127.0.0.1/$PORT >'$T_TMP/stream.fifo'"
+bg_start RD3_PID "$T_TMP/stream-tshark.txt" - bash -c \
+	"exec tshark -n -r '$T_TMP/stream.fifo' -T fields -e frame.len -e dns.qry.name 2>'$T_TMP/stream-tshark.err'"
 wait_for 10 established "$NS_NODE" "$PORT" 2 || fail "pcap_over_tcp_connect: readers did not connect"
 sleep 1	# let the agent accept both and send them the global header
 
@@ -99,6 +103,7 @@ bg_stop "$TD_PID" INT 10
 bg_stop "$RD1_PID" TERM 10
 rd1=$BG_RC
 bg_stop "$RD2_PID" TERM 10
+bg_stop "$RD3_PID" TERM 10
 rd2=$BG_RC
 
 # ---- compare -------------------------------------------------------------------------------

@@ -25,16 +25,25 @@ bg_start() {
 	return 0
 }
 
+# pid_running PID: true while PID exists and is not a zombie waiting to be reaped.
+pid_running() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "${st%% *}" != Z ]
+}
+
 # bg_stop PID [SIGNAL] [SECONDS]: sends SIGNAL (default INT), waits up to SECONDS (default 10)
 # for the process to exit, then kills it. Sets BG_RC to its exit status (137 if it was killed).
+# (No watchdog subshell: a signal sent to a bash subshell before it resets its traps would run
+# this script's own exit trap there.)
 bg_stop() {
-	local pid=$1 sig=${2:-INT} secs=${3:-10} w
+	local pid=$1 sig=${2:-INT} secs=${3:-10} t
 	kill -"$sig" "$pid" 2>/dev/null
-	( sleep "$secs"; kill -KILL "$pid" 2>/dev/null ) &
-	w=$!
+	t=$((secs * 10))
+	while [ $t -gt 0 ] && pid_running "$pid"; do sleep 0.1; t=$((t - 1)); done
+	pid_running "$pid" && kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	BG_RC=$?
-	kill "$w" 2>/dev/null; wait "$w" 2>/dev/null
 	return 0
 }
 
@@ -60,6 +69,7 @@ established() {
 # listener on 127.0.0.1:PORT; waits until it listens and its filters are attached. AGENT_PID.
 agent_up() {
 	local ns=$1 ifc=$2 port=$3; shift 3
+	ip -n "$ns" link set lo up	# netns_up leaves the node's loopback down
 	bg_start AGENT_PID "$T_TMP/agent.log" "$ns" "$PANO_AGENT" --iface "$ifc" \
 		--pcap-listen "127.0.0.1:$port" "$@"
 	if ! wait_for 15 listening "$ns" "$port" || ! wait_for 5 tc_has_bpf "$ns" "$ifc"; then
