@@ -322,12 +322,6 @@ void summary_dns_message(const struct summary_dns_msg *m)
 	else
 		w->c.dns_ipv4++;
 	w->c.opcode[m->opcode & 15]++;
-	if (m->edns)
-		w->c.edns++;
-	if (m->do_bit)
-		w->c.edns_do++;
-	if (m->ecs)
-		w->c.ecs++;
 	if (m->qname) { /* pktvisor counts names and qtypes on queries and replies alike */
 		size_t len = strlen(m->qname);
 
@@ -376,6 +370,13 @@ void summary_dns_message(const struct summary_dns_msg *m)
 	} else {
 		w->c.queries++;
 		quant_add(w->q[SUM_Q_QSIZE], m->size);
+		/* EDNS features are the client's choice: counted on queries (as pktvisor) */
+		if (m->edns)
+			w->c.edns++;
+		if (m->do_bit)
+			w->c.edns_do++;
+		if (m->ecs)
+			w->c.ecs++;
 	}
 	pthread_mutex_unlock(&sum_st.lock);
 }

@@ -20,6 +20,7 @@
 #define PANO_SUMMARY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "httpd.h"
@@ -91,6 +92,14 @@ struct summary_dns_txn {
 	uint32_t query_size, reply_size; /* 0 when that side is missing */
 };
 void summary_dns_txn(const struct summary_dns_txn *t);
+
+/* Adapters for the DNS module (summary_dns.c): one guarded call per hook.
+ *   summary_dns_parsed(): every parsed message (len: DNS message bytes);
+ *   summary_dns_info(): every transaction record the module emits. */
+struct dns_msg;
+struct dns_info;
+void summary_dns_parsed(const struct dns_msg *m, const struct pano_pkt *pkt, size_t len);
+void summary_dns_info(const struct dns_info *in);
 
 /* End of input: the partial second is counted into the rates. */
 void summary_finish(void);

@@ -41,9 +41,9 @@
 	X(xact_out, "transactions answered by other servers")                                      \
 	X(timed_out, "queries never answered")                                                     \
 	X(orphans, "replies that found no query")                                                  \
-	X(edns, "messages with EDNS (OPT)")                                                        \
-	X(edns_do, "messages with the DNSSEC OK bit")                                              \
-	X(ecs, "messages with EDNS Client Subnet")
+	X(edns, "queries with EDNS (OPT)")                                                        \
+	X(edns_do, "queries with the DNSSEC OK bit")                                              \
+	X(ecs, "queries with EDNS Client Subnet")
 
 struct sum_counts {
 #define SUM_FIELD(f, h) uint64_t f;

@@ -332,9 +332,9 @@ int summary_metrics(void *ctx, const char *query, struct hbuf *b)
 			 c.timed_out);
 	sum_prom_counter(b, "pano_dns_orphan_replies", "DNS replies that found no query",
 			 c.orphans);
-	sum_prom_counter(b, "pano_dns_edns", "DNS messages with EDNS", c.edns);
-	sum_prom_counter(b, "pano_dns_edns_do", "DNS messages with the DNSSEC OK bit", c.edns_do);
-	sum_prom_counter(b, "pano_dns_ecs", "DNS messages with EDNS Client Subnet", c.ecs);
+	sum_prom_counter(b, "pano_dns_edns", "DNS queries with EDNS", c.edns);
+	sum_prom_counter(b, "pano_dns_edns_do", "DNS queries with the DNSSEC OK bit", c.edns_do);
+	sum_prom_counter(b, "pano_dns_ecs", "DNS queries with EDNS Client Subnet", c.ecs);
 
 	m = sum_merge_all();
 	for (int qi = 0; qi < SUM_Q_N; qi++) {
