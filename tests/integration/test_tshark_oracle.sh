@@ -25,13 +25,13 @@ q() { nsx "$NS_CLI" kdig +timeout=2 +retry=0 "$@" >/dev/null 2>&1; }
 
 # capture NAME FUNCTION: runs FUNCTION (the traffic) while tcpdump writes $T_TMP/NAME.pcap.
 capture() {
-	local name=$1 fn=$2 pid
-	bg_start pid "$T_TMP/$name.tcpdump.log" "$NS_NODE" tcpdump -i "$IF_SRV" --immediate-mode \
+	local name=$1 fn=$2 tdpid
+	bg_start tdpid "$T_TMP/$name.tcpdump.log" "$NS_NODE" tcpdump -i "$IF_SRV" --immediate-mode \
 		-n -U -s 0 -w "$T_TMP/$name.pcap" "$FILTER"
 	wait_for 10 grep -q 'listening on' "$T_TMP/$name.tcpdump.log" || return 1
 	"$fn"
 	sleep 0.3
-	bg_stop "$pid" INT 10
+	bg_stop "$tdpid" INT 10
 }
 
 traffic_udp4() {

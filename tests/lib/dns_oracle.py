@@ -135,7 +135,7 @@ def main(argv):
 
     print(f'{sum(tq.values())} queries, {len(replies)} replies in tshark; {len(recs)} records, '
           f'{len(answered)} answered; {checked} answer lists compared; {len(bad)} mismatches')
-    for b in bad[:20]:
+    for b in bad[:8]:
         print('  ' + b)
     return 1 if bad or not msgs else 0
 

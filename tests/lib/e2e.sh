@@ -12,16 +12,16 @@ PCAP_FRAMES="python3 $PANO_ROOT/tests/lib/pcap_frames.py"
 # background with its output in LOG, stores its pid in VAR and registers its stop. The process
 # itself is the child (ip netns exec execs), so its pid is what $! gives.
 bg_start() {
-	local var=$1 logf=$2 ns=$3 pid; shift 3
-	if [ "$ns" = - ]; then
-		"$@" >"$logf" 2>&1 &
+	local _var=$1 _log=$2 _ns=$3 _pid; shift 3
+	if [ "$_ns" = - ]; then
+		"$@" >"$_log" 2>&1 &
 	else
-		ip netns exec "$ns" "$@" >"$logf" 2>&1 &
+		ip netns exec "$_ns" "$@" >"$_log" 2>&1 &
 	fi
-	pid=$!
-	printf -v "$var" '%s' "$pid"
-	on_exit "kill -KILL $pid; wait $pid"
-	[ -n "${E2E_PIDFILE:-}" ] && echo "$pid" >>"$E2E_PIDFILE"
+	_pid=$!
+	printf -v "$_var" '%s' "$_pid"
+	on_exit "kill -KILL $_pid; wait $_pid"
+	[ -n "${E2E_PIDFILE:-}" ] && echo "$_pid" >>"$E2E_PIDFILE"
 	return 0
 }
 
