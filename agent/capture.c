@@ -6,6 +6,7 @@
  * and checks the ring buffer, and sums the per-CPU counters. The only agent file that talks to
  * libbpf (see capture_api.h for the contract of each call).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -49,9 +50,10 @@ struct capture {
 	enum capture_mode mode;
 	struct capture_link *links;
 	int nlinks, caplinks;
-	uint64_t bad_records;
-	time_t clock_synced; /* CLOCK_MONOTONIC seconds of the last wall-offset update */
-	capture_cb cb;	     /* valid during capture_poll */
+	__u32 tc_ids[2];      /* ids of our TC ingress and egress programs */
+	uint64_t bad_records; /* atomic: capture_bad_records may run on another thread */
+	time_t clock_synced;  /* CLOCK_MONOTONIC seconds of the last wall-offset update */
+	capture_cb cb;	      /* valid during capture_poll */
 	void *cb_ctx;
 	int handled;
 };
@@ -149,11 +151,12 @@ static int capture_on_sample(void *ctx, void *data, size_t size)
 	const struct pano_rec *r = data;
 
 	if (capture_rec_check(data, size)) {
-		c->bad_records++;
+		uint64_t n = __atomic_add_fetch(&c->bad_records, 1, __ATOMIC_RELAXED);
+
 		counter_inc(&c_bad_records);
-		if ((c->bad_records & (c->bad_records - 1)) == 0) /* 1st, 2nd, 4th... */
+		if ((n & (n - 1)) == 0) /* 1st, 2nd, 4th... */
 			pr_warn("capture: bad ring record (size %zu), %llu so far: skipped", size,
-				(unsigned long long)c->bad_records);
+				(unsigned long long)n);
 		return 0;
 	}
 	c->handled++;
@@ -171,6 +174,14 @@ static int capture_write_cfg(struct capture *c, const struct pano_cfg *cfg)
 	if (err)
 		pr_err("bpf_map_update_elem(pano_cfg): %s", strerror(-err));
 	return err;
+}
+
+static __u32 capture_prog_id(int fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
 }
 
 int capture_open(struct capture **out, const struct capture_opts *opts)
@@ -229,6 +240,8 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 			pr_err("capture_bpf__load: %s", strerror(-err));
 		goto cleanup;
 	}
+	c->tc_ids[0] = capture_prog_id(bpf_program__fd(c->skel->progs.pano_tc_in));
+	c->tc_ids[1] = capture_prog_id(bpf_program__fd(c->skel->progs.pano_tc_out));
 	capture_sync_clock(c);
 	err = capture_write_cfg(c, &cfg);
 	if (err)
@@ -253,27 +266,126 @@ cleanup:
 	return err;
 }
 
-/* The name of BPF program id into name (BPF_OBJ_NAME_LEN bytes); 0 or -errno. */
-static int capture_prog_name(__u32 id, char *name)
+/* What sits in one attachment slot (PANO's TC handle, or an XDP mode) of an interface. */
+struct capture_found {
+	__u32 id;		     /* program id, 0 when the slot is empty */
+	char name[BPF_OBJ_NAME_LEN]; /* its name: PANO's all start with "pano_" */
+	pid_t holder;		     /* PANO's: a live process holding its ring buffer, or 0 */
+};
+
+static bool capture_is_pano(const struct capture_found *f)
+{
+	return !strncmp(f->name, "pano_", 5);
+}
+
+/*
+ * A live process (other than a dead agent's leftovers) that has map map_id open, found by
+ * scanning /proc/<pid>/fd for bpf-map descriptors and reading their fdinfo. 0 when none is
+ * visible: a SIGKILLed agent's programs are held only by their TC filter or XDP slot. Processes
+ * in other PID namespaces are invisible, so there a running agent looks stale.
+ */
+static pid_t capture_map_holder(__u32 map_id)
+{
+	DIR *proc = opendir("/proc"), *fds;
+	struct dirent *p, *f;
+	char path[64], target[32], line[128];
+	pid_t found = 0;
+
+	if (!proc)
+		return 0;
+	while (!found && (p = readdir(proc))) {
+		int pid = atoi(p->d_name);
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		while (!found && (f = readdir(fds))) {
+			int fdn = atoi(f->d_name);
+			unsigned int id;
+			ssize_t n;
+			FILE *fi;
+
+			if (f->d_name[0] < '0' || f->d_name[0] > '9')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fdn);
+			n = readlink(path, target, sizeof(target) - 1);
+			if (n <= 0)
+				continue;
+			target[n] = 0;
+			if (strcmp(target, "anon_inode:bpf-map"))
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fdn);
+			fi = fopen(path, "re");
+			if (!fi)
+				continue;
+			while (fgets(line, sizeof(line), fi))
+				if (sscanf(line, "map_id: %u", &id) == 1) {
+					if (id == map_id)
+						found = pid;
+					break;
+				}
+			fclose(fi);
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return found;
+}
+
+/* The id of the ring buffer map program prog_fd uses, or 0. */
+static __u32 capture_prog_ring(int prog_fd)
 {
 	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-	int fd = bpf_prog_get_fd_by_id(id), err;
+	__u32 len = sizeof(info), ids[16], i;
 
-	if (fd < 0)
-		return -errno;
-	err = bpf_obj_get_info_by_fd(fd, &info, &len);
-	close(fd);
-	if (err)
-		return -errno;
-	memcpy(name, info.name, BPF_OBJ_NAME_LEN);
-	name[BPF_OBJ_NAME_LEN - 1] = 0;
+	info.nr_map_ids = 16;
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return 0;
+	for (i = 0; i < info.nr_map_ids && i < 16; i++) {
+		struct bpf_map_info mi = {};
+		__u32 mlen = sizeof(mi);
+		int fd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &mi, &mlen) && mi.type == BPF_MAP_TYPE_RINGBUF) {
+			close(fd);
+			return mi.id;
+		}
+		close(fd);
+	}
 	return 0;
 }
 
-static bool capture_is_ours(const char *name)
+/* Fills f for program id: its name and, for PANO's, whether a live agent still owns it. */
+static int capture_inspect(__u32 id, struct capture_found *f)
 {
-	return !strncmp(name, "pano_", 5);
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), ring;
+	int fd, err = 0;
+
+	memset(f, 0, sizeof(*f));
+	f->id = id;
+	if (!id)
+		return 0;
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+		goto out;
+	}
+	memcpy(f->name, info.name, BPF_OBJ_NAME_LEN);
+	f->name[BPF_OBJ_NAME_LEN - 1] = 0;
+	if (capture_is_pano(f) && (ring = capture_prog_ring(fd)))
+		f->holder = capture_map_holder(ring);
+out:
+	close(fd);
+	return err;
 }
 
 /* Refuses links whose frames do not start with an Ethernet header (tun, wireguard...).
@@ -374,18 +486,41 @@ out:
 	return err ? err : foreign;
 }
 
-/* Whether PANO's filter sits on this hook: 1 (and its name), 0, or -errno. */
-static int capture_tc_find(struct bpf_tc_hook *hook, char *name)
+/* What sits at PANO's handle/priority on this hook (f->id 0: nothing); 0 or -errno. */
+static int capture_tc_find(struct bpf_tc_hook *hook, struct capture_found *f)
 {
 	LIBBPF_OPTS(bpf_tc_opts, q, .handle = CAPTURE_TC_HANDLE, .priority = CAPTURE_TC_PRIO);
 	int err = bpf_tc_query(hook, &q);
 
+	memset(f, 0, sizeof(*f));
 	if (err == -ENOENT || err == -EINVAL) /* nothing there (or no clsact qdisc) */
 		return 0;
 	if (err)
 		return err;
-	err = capture_prog_name(q.prog_id, name);
-	return err ? err : 1;
+	return capture_inspect(q.prog_id, f);
+}
+
+/*
+ * Whether an agent may take over slot f holding someone's program: 0 when it is empty, ours
+ * (own_id) or a dead agent's; -EEXIST for a program that is not PANO's; -EBUSY for a PANO
+ * program a running agent still owns. Logs why not.
+ */
+static int capture_may_take(const char *ifname, const char *slot, const struct capture_found *f,
+			    __u32 own_id)
+{
+	if (!f->id || f->id == own_id)
+		return 0;
+	if (!capture_is_pano(f)) {
+		pr_err("capture: %s %s: program '%s' (id %u) is not PANO's: leaving it alone",
+		       ifname, slot, f->name, f->id);
+		return -EEXIST;
+	}
+	if (f->holder) {
+		pr_err("capture: %s %s: a running PANO agent (pid %d) captures here already",
+		       ifname, slot, (int)f->holder);
+		return -EBUSY;
+	}
+	return 0;
 }
 
 /* Attaches prog_fd at PANO's handle/priority on one direction, replacing a stale PANO filter. */
@@ -395,22 +530,20 @@ static int capture_tc_attach_dir(const char *ifname, int ifindex, enum bpf_tc_at
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = pt);
 	LIBBPF_OPTS(bpf_tc_opts, a, .handle = CAPTURE_TC_HANDLE, .priority = CAPTURE_TC_PRIO,
 		    .prog_fd = prog_fd);
-	const char *dir = pt == BPF_TC_INGRESS ? "ingress" : "egress";
-	char name[BPF_OBJ_NAME_LEN] = "";
-	int err = capture_tc_find(&hook, name);
+	const char *dir = pt == BPF_TC_INGRESS ? "tc ingress" : "tc egress";
+	struct capture_found f;
+	int err = capture_tc_find(&hook, &f);
 
-	if (err < 0) {
+	if (err) {
 		pr_err("bpf_tc_query(%s %s): %s", ifname, dir, strerror(-err));
 		return err;
 	}
-	if (err == 1) {
-		if (!capture_is_ours(name)) {
-			pr_err("capture: %s %s: TC filter at PANO's handle/priority is '%s', not "
-			       "PANO's: not replacing it",
-			       ifname, dir, name);
-			return -EEXIST;
-		}
-		pr_info("capture: %s %s: replacing stale PANO filter '%s'", ifname, dir, name);
+	err = capture_may_take(ifname, dir, &f, 0);
+	if (err)
+		return err;
+	if (f.id) {
+		pr_info("capture: %s %s: replacing stale PANO filter '%s' (id %u)", ifname, dir,
+			f.name, f.id);
 		a.flags = BPF_TC_F_REPLACE;
 	}
 	err = bpf_tc_attach(&hook, &a);
@@ -426,33 +559,45 @@ enum capture_qdisc_policy {
 	CAPTURE_QDISC_IF_STALE, /* unknown: remove it if empty after removing stale PANO filters */
 };
 
-/* Removes PANO's filter from both directions, then the qdisc as policy says. Returns how many
- * PANO filters were removed, or -errno. */
-static int capture_tc_remove(const char *ifname, int ifindex, enum capture_qdisc_policy policy)
+/*
+ * Removes PANO's filters from both directions of ifindex: with own_ids ({ingress, egress}
+ * program ids), only those; without, any dead agent's (a running agent's give -EBUSY). Then
+ * the clsact qdisc as policy says. Returns how many filters were removed, or -errno.
+ */
+static int capture_tc_remove(const char *ifname, int ifindex, enum capture_qdisc_policy policy,
+			     const __u32 *own_ids)
 {
 	static const enum bpf_tc_attach_point pts[] = {BPF_TC_INGRESS, BPF_TC_EGRESS};
 	static const __u32 mins[] = {TC_H_MIN_INGRESS, TC_H_MIN_EGRESS};
-	int removed = 0, err, i;
+	int removed = 0, busy = 0, err, i;
 
 	for (i = 0; i < 2; i++) {
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = pts[i]);
 		LIBBPF_OPTS(bpf_tc_opts, d, .handle = CAPTURE_TC_HANDLE,
 			    .priority = CAPTURE_TC_PRIO);
-		char name[BPF_OBJ_NAME_LEN] = "";
+		const char *dir = i ? "tc egress" : "tc ingress";
+		struct capture_found f;
 
-		err = capture_tc_find(&hook, name);
-		if (err == 1 && !capture_is_ours(name)) {
-			pr_warn("capture: %s: TC filter '%s' at PANO's handle is not PANO's: left",
-				ifname, name);
-		} else if (err == 1) {
-			err = bpf_tc_detach(&hook, &d);
-			if (err) {
-				pr_err("bpf_tc_detach(%s): %s", ifname, strerror(-err));
-				return err;
-			}
-			removed++;
+		err = capture_tc_find(&hook, &f);
+		if (err) {
+			pr_warn("bpf_tc_query(%s %s): %s", ifname, dir, strerror(-err));
+			continue;
 		}
+		if (!f.id || (own_ids && f.id != own_ids[i]))
+			continue; /* empty, or someone else's now */
+		if (!own_ids && capture_may_take(ifname, dir, &f, 0)) {
+			busy = 1;
+			continue;
+		}
+		err = bpf_tc_detach(&hook, &d);
+		if (err) {
+			pr_err("bpf_tc_detach(%s %s): %s", ifname, dir, strerror(-err));
+			return err;
+		}
+		removed++;
 	}
+	if (busy)
+		return -EBUSY;
 	if (policy == CAPTURE_QDISC_KEEP || (policy == CAPTURE_QDISC_IF_STALE && !removed))
 		return removed;
 	for (i = 0; i < 2; i++) {
@@ -475,61 +620,60 @@ static int capture_tc_remove(const char *ifname, int ifindex, enum capture_qdisc
 	return removed;
 }
 
-/* XDP: ids of what is attached in driver and generic mode, refusing programs not PANO's. */
-static int capture_xdp_query(const char *ifname, int ifindex, __u32 *drv_id, __u32 *skb_id)
+/* XDP: what is attached in driver (f[0]) and generic (f[1]) mode. 0 or -errno. */
+static int capture_xdp_find(const char *ifname, int ifindex, struct capture_found *f)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	__u32 ids[2];
-	char name[BPF_OBJ_NAME_LEN];
-	int err = bpf_xdp_query(ifindex, 0, &q), i;
+	int err = bpf_xdp_query(ifindex, 0, &q);
 
-	if (err) {
+	if (!err)
+		err = capture_inspect(q.drv_prog_id, &f[0]);
+	if (!err)
+		err = capture_inspect(q.skb_prog_id, &f[1]);
+	if (err)
 		pr_err("bpf_xdp_query(%s): %s", ifname, strerror(-err));
-		return err;
-	}
-	ids[0] = *drv_id = q.drv_prog_id;
-	ids[1] = *skb_id = q.skb_prog_id;
-	for (i = 0; i < 2; i++) {
-		if (!ids[i])
-			continue;
-		err = capture_prog_name(ids[i], name);
-		if (err)
-			return err;
-		if (!capture_is_ours(name)) {
-			pr_err(
-			    "capture: %s already has XDP program '%s' (not PANO's): not touching "
-			    "it",
-			    ifname, name);
-			return -EEXIST;
-		}
-	}
-	return 0;
+	return err;
 }
 
-/* Before an XDP attach: refuses foreign programs, removes a stale generic-mode PANO program
- * (a driver-mode one is replaced by the attach itself). */
-static int capture_xdp_prepare(const struct capture_link *l, const char *ifname)
-{
-	__u32 drv_id, skb_id;
-	int err = capture_xdp_query(ifname, l->ifindex, &drv_id, &skb_id);
+static const __u32 capture_xdp_modes[2] = {XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE};
 
-	if (err)
-		return err;
-	if (skb_id) { /* a stale generic-mode program would block driver mode */
-		err = bpf_xdp_detach(l->ifindex, XDP_FLAGS_SKB_MODE, NULL);
-		if (err) {
-			pr_err("bpf_xdp_detach(%s, skb): %s", ifname, strerror(-err));
-			return err;
-		}
+/*
+ * Removes dead agents' XDP programs from ifindex (all of them, or only the generic-mode one
+ * when keep_drv: an attach in driver mode replaces that one in place). Refuses (-EEXIST,
+ * -EBUSY) when a slot holds another program or a running agent's. Returns how many it removed.
+ */
+static int capture_xdp_clear(const char *ifname, int ifindex, bool keep_drv)
+{
+	struct capture_found f[2];
+	int err = capture_xdp_find(ifname, ifindex, f), removed = 0, i;
+
+	for (i = 0; !err && i < 2; i++)
+		err = capture_may_take(ifname, i ? "xdp generic" : "xdp driver", &f[i], 0);
+	for (i = keep_drv ? 1 : 0; !err && i < 2; i++) {
+		LIBBPF_OPTS(bpf_xdp_attach_opts, o);
+		int fd;
+
+		if (!f[i].id)
+			continue;
+		/* detach exactly that program, not whatever may have replaced it meanwhile */
+		fd = bpf_prog_get_fd_by_id(f[i].id);
+		if (fd < 0)
+			continue; /* gone already */
+		o.old_prog_fd = fd;
+		err = bpf_xdp_detach(ifindex, capture_xdp_modes[i] | XDP_FLAGS_REPLACE, &o);
+		close(fd);
+		if (err)
+			pr_err("bpf_xdp_detach(%s): %s", ifname, strerror(-err));
+		else
+			removed++;
 	}
-	return 0;
+	return err ? err : removed;
 }
 
 int capture_cleanup_stale(int ifindex)
 {
 	char ifname[IF_NAMESIZE];
-	__u32 drv_id, skb_id;
-	int err;
+	int tc, xdp;
 
 	if (!if_indextoname(ifindex, ifname)) {
 		pr_err("capture: interface index %d: %s", ifindex, strerror(errno));
@@ -537,21 +681,15 @@ int capture_cleanup_stale(int ifindex)
 	}
 	/* A clsact qdisc left empty by removing a stale PANO filter was most likely created by
 	 * that agent, so it goes too; one holding other filters stays. */
-	err = capture_tc_remove(ifname, ifindex, CAPTURE_QDISC_IF_STALE);
-	if (err < 0)
-		return err;
-	if (err > 0)
-		pr_info("capture: %s: removed %d stale PANO TC filter(s)", ifname, err);
-	err = capture_xdp_query(ifname, ifindex, &drv_id, &skb_id);
-	if (err)
-		return err == -EEXIST ? 0 : err;
-	if (drv_id && (err = bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL)))
-		pr_err("bpf_xdp_detach(%s, drv): %s", ifname, strerror(-err));
-	if (!err && skb_id && (err = bpf_xdp_detach(ifindex, XDP_FLAGS_SKB_MODE, NULL)))
-		pr_err("bpf_xdp_detach(%s, skb): %s", ifname, strerror(-err));
-	if (!err && (drv_id || skb_id))
-		pr_info("capture: %s: removed stale PANO XDP program", ifname);
-	return err;
+	tc = capture_tc_remove(ifname, ifindex, CAPTURE_QDISC_IF_STALE, NULL);
+	if (tc > 0)
+		pr_info("capture: %s: removed %d stale PANO TC filter(s)", ifname, tc);
+	xdp = capture_xdp_clear(ifname, ifindex, false);
+	if (xdp > 0)
+		pr_info("capture: %s: removed %d stale PANO XDP program(s)", ifname, xdp);
+	if (xdp == -EEXIST)
+		xdp = 0; /* someone else's XDP program: not ours to clean, not an error here */
+	return tc < 0 ? tc : xdp < 0 ? xdp : 0;
 }
 
 static struct capture_link *capture_find_link(struct capture *c, int ifindex)
@@ -592,8 +730,8 @@ int capture_attach(struct capture *c, int ifindex)
 	if (c->mode == CAPTURE_XDP) {
 		int fd = bpf_program__fd(c->skel->progs.pano_xdp);
 
-		err = capture_xdp_prepare(&l, ifname);
-		if (err)
+		err = capture_xdp_clear(ifname, ifindex, true);
+		if (err < 0)
 			return err;
 		l.xdp_flags = XDP_FLAGS_DRV_MODE;
 		err = bpf_xdp_attach(ifindex, fd, l.xdp_flags, NULL);
@@ -630,8 +768,8 @@ int capture_attach(struct capture *c, int ifindex)
 						    bpf_program__fd(c->skel->progs.pano_tc_out));
 		if (err) {
 			capture_tc_remove(ifname, ifindex,
-					  l.own_qdisc ? CAPTURE_QDISC_IF_EMPTY
-						      : CAPTURE_QDISC_KEEP);
+					  l.own_qdisc ? CAPTURE_QDISC_IF_EMPTY : CAPTURE_QDISC_KEEP,
+					  c->tc_ids);
 			return err;
 		}
 	}
@@ -661,7 +799,8 @@ static int capture_unlink(struct capture *c, struct capture_link *l)
 		return err;
 	}
 	err = capture_tc_remove(ifname, l->ifindex,
-				l->own_qdisc ? CAPTURE_QDISC_IF_EMPTY : CAPTURE_QDISC_KEEP);
+				l->own_qdisc ? CAPTURE_QDISC_IF_EMPTY : CAPTURE_QDISC_KEEP,
+				c->tc_ids);
 	return err < 0 ? err : 0;
 }
 
@@ -792,7 +931,7 @@ int capture_read_stats(struct capture *c, uint64_t *out)
 
 uint64_t capture_bad_records(const struct capture *c)
 {
-	return c->bad_records;
+	return __atomic_load_n(&c->bad_records, __ATOMIC_RELAXED);
 }
 
 struct capture_bpf *capture_skeleton(struct capture *c)

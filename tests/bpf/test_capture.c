@@ -744,8 +744,8 @@ static __u32 prog_id(int fd)
 	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
 }
 
-/* Forks an agent that attaches to if_a and is SIGKILLed: leaves a stale attachment. */
-static int stale_agent(enum capture_mode mode)
+/* Forks an "agent" that attaches to if_a and waits; returns its pid once attached, or -1. */
+static pid_t live_agent(enum capture_mode mode)
 {
 	int pfd[2], status;
 	char ok = 0;
@@ -759,6 +759,8 @@ static int stale_agent(enum capture_mode mode)
 		struct capture *c;
 
 		close(pfd[0]);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
 		if (!capture_open(&c, &o) && !capture_attach(c, if_nametoindex(if_a)))
 			ok = 1;
 		if (write(pfd[1], &ok, 1) != 1)
@@ -770,11 +772,31 @@ static int stale_agent(enum capture_mode mode)
 	if (pid < 0 || read(pfd[0], &ok, 1) != 1)
 		ok = 0;
 	close(pfd[0]);
+	if (pid > 0 && !ok) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	return ok ? pid : -1;
+}
+
+/* SIGKILLs an agent: it leaves its attachments behind, as a crash would. */
+static void kill_agent(pid_t pid)
+{
+	int status;
+
 	if (pid > 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 	}
-	return ok ? 0 : -1;
+}
+
+/* An agent that attached and was SIGKILLed. */
+static int stale_agent(enum capture_mode mode)
+{
+	pid_t pid = live_agent(mode);
+
+	kill_agent(pid);
+	return pid > 0 ? 0 : -1;
 }
 
 #define PANO_HANDLE_STR "handle 0x50414e4f "
@@ -873,6 +895,48 @@ static void t_attach_stale_tc(void)
 	capture_cleanup_stale(ifa);
 }
 
+/* A running agent's attachment is not stale: neither cleanup nor a second agent touch it. */
+static void t_attach_live_busy(void)
+{
+	struct capture_opts o = {.mode = CAPTURE_TC}, ox = {.mode = CAPTURE_XDP};
+	struct capture *c, *cx;
+	int ifa = if_nametoindex(if_a);
+	pid_t pid = live_agent(CAPTURE_TC), pidx;
+
+	CHECK(pid > 0);
+	if (capture_open(&c, &o)) {
+		CHECK(!"capture_open");
+		kill_agent(pid);
+		return;
+	}
+	CHECK_EQ_INT(capture_cleanup_stale(ifa), -EBUSY);
+	CHECK_EQ_INT(tc_filters("ingress", PANO_HANDLE_STR), 1);
+	CHECK_EQ_INT(capture_attach(c, ifa), -EBUSY);
+	CHECK_EQ_INT(tc_filters("ingress", PANO_HANDLE_STR), 1);
+	CHECK_EQ_INT(tc_filters("egress", PANO_HANDLE_STR), 1);
+	CHECK_EQ_INT(clsact_present(), 1); /* our failed attach did not take the qdisc away */
+	kill_agent(pid);
+	CHECK_EQ_INT(capture_attach(c, ifa), 0); /* now it is stale: replaced */
+	capture_close(c);
+	CHECK_EQ_INT(capture_cleanup_stale(ifa), 0);
+	CHECK_EQ_INT(clsact_present(), 1); /* the dead agent's qdisc we kept, empty now */
+	CHECK_EQ_INT(tc_filters("ingress", PANO_HANDLE_STR), 0);
+	sh("tc qdisc del dev %s clsact", if_a);
+
+	pidx = live_agent(CAPTURE_XDP);
+	CHECK(pidx > 0);
+	if (capture_open(&cx, &ox)) {
+		CHECK(!"capture_open");
+		kill_agent(pidx);
+		return;
+	}
+	CHECK_EQ_INT(capture_attach(cx, ifa), -EBUSY);
+	CHECK_EQ_INT(capture_cleanup_stale(ifa), -EBUSY);
+	kill_agent(pidx);
+	CHECK_EQ_INT(capture_attach(cx, ifa), 0);
+	capture_close(cx);
+}
+
 static void t_attach_xdp(void)
 {
 	struct capture_opts o = {.mode = CAPTURE_XDP};
@@ -960,6 +1024,7 @@ int main(void)
 	TEST_CASE("attach_tc_veth_ingress_egress_detach", t_attach_tc);
 	TEST_CASE("attach_tc_stale_after_sigkill", t_attach_stale_tc);
 	TEST_CASE("attach_xdp_veth_stale_replace", t_attach_xdp);
+	TEST_CASE("attach_running_agent_left_alone", t_attach_live_busy);
 	TEST_CASE("attach_refuses_non_ethernet", t_attach_non_ether);
 	ns_cleanup();
 	TEST_EXIT();
