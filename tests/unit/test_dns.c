@@ -1,0 +1,687 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * test_dns.c - unit tests of the DNS module on crafted messages: every RR type's text, hostile
+ * names (loops, forward and self pointers, long labels and names), lying counts, truncated
+ * rdata, EDNS options, DNS over TCP framing, transaction pairing and timeouts, caps, mDNS, and
+ * the JSON writer's escaping. Records are caught by a test sink and parsed back with cJSON.
+ */
+#include <cjson/cJSON.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "counter.h"
+#include "dns.h"
+#include "dns_parse.h"
+#include "dns_txn.h"
+#include "l7.h"
+#include "sink.h"
+
+/* ---- a message builder -------------------------------------------------------------- */
+struct mb {
+	uint8_t b[4096];
+	size_t n;
+};
+static void put8(struct mb *m, unsigned v)
+{
+	m->b[m->n++] = (uint8_t)v;
+}
+static void put16(struct mb *m, unsigned v)
+{
+	put8(m, v >> 8);
+	put8(m, v & 0xff);
+}
+static void put32(struct mb *m, uint32_t v)
+{
+	put16(m, v >> 16);
+	put16(m, v & 0xffff);
+}
+static void putb(struct mb *m, const void *p, size_t n)
+{
+	memcpy(m->b + m->n, p, n);
+	m->n += n;
+}
+/* "www.example.com" as labels; "" is the root. */
+static void putname(struct mb *m, const char *s)
+{
+	while (*s) {
+		const char *d = strchr(s, '.');
+		size_t l = d ? (size_t)(d - s) : strlen(s);
+		put8(m, l);
+		putb(m, s, l);
+		s += l + (d ? 1 : 0);
+	}
+	put8(m, 0);
+}
+static void hdr(struct mb *m, unsigned id, unsigned flags, unsigned qd, unsigned an, unsigned ns,
+		unsigned ar)
+{
+	m->n = 0;
+	put16(m, id);
+	put16(m, flags);
+	put16(m, qd);
+	put16(m, an);
+	put16(m, ns);
+	put16(m, ar);
+}
+static void question(struct mb *m, const char *name, unsigned type)
+{
+	putname(m, name);
+	put16(m, type);
+	put16(m, 1);
+}
+/* Starts an RR; returns where its rdlength goes (rr_end fills it). */
+static size_t rr_begin(struct mb *m, const char *owner, unsigned type, unsigned cls, uint32_t ttl)
+{
+	putname(m, owner);
+	put16(m, type);
+	put16(m, cls);
+	put32(m, ttl);
+	put16(m, 0);
+	return m->n - 2;
+}
+static void rr_end(struct mb *m, size_t at)
+{
+	size_t l = m->n - at - 2;
+	m->b[at] = (uint8_t)(l >> 8);
+	m->b[at + 1] = (uint8_t)l;
+}
+
+static struct dns_msg msg;
+static char text[4096];
+
+/* Parses m (one question, one answer) and returns the answer's text (or "NONE"). */
+static const char *answer_text(struct mb *m)
+{
+	if (dns_parse(m->b, m->n, &msg) != 0 || msg.nrr < 1)
+		return "PARSE-ERROR";
+	int n = dns_rr_text(&msg, &msg.rr[0], text, sizeof(text));
+	return n == DNS_RR_NONE ? "NONE" : text;
+}
+
+#define RR(type, owner)                                                                            \
+	hdr(&m, 1, 0x8180, 1, 1, 0, 0), question(&m, "example.com", 1),                            \
+	    at = rr_begin(&m, owner, type, 1, 300)
+
+static void test_rr_types(void)
+{
+	struct mb m;
+	size_t at;
+	static const uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+
+	RR(DNS_T_A, "example.com");
+	put32(&m, 0xc0000201);
+	rr_end(&m, at);
+	CHECK_EQ_STR(answer_text(&m), "192.0.2.1");
+	RR(DNS_T_AAAA, "example.com");
+	putb(&m, a6, 16);
+	rr_end(&m, at);
+	CHECK_EQ_STR(answer_text(&m), "2001:db8::1");
+	RR(DNS_T_CNAME, "example.com");
+	putname(&m, "Alias.Example.NET");
+	rr_end(&m, at);
+	CHECK_EQ_STR(answer_text(&m), "alias.example.net");
+	RR(DNS_T_NS, "example.com");
+	put8(&m, 3);
+	putb(&m, "ns1", 3);
+	put16(&m, 0xc00c); /* compressed: ns1 + the question's name */
+	rr_end(&m, at);
+	CHECK_EQ_STR(answer_text(&m), "ns1.example.com");
+	RR(DNS_T_PTR, "1.2.0.192.in-addr.arpa");
+	putname(&m, "host.example.com");
+	rr_end(&m, at);
+	CHECK_EQ_STR(answer_text(&m), "host.example.com");
+	RR(DNS_T_MX, "example.com");
+	put16(&m, 10);
+	putname(&m, "mail.example.com");
+	rr_end(&m, at);
+	CHECK_EQ_STR(answer_text(&m), "mail.example.com");
+	RR(DNS_T_TXT, "example.com");
+	put8(&m, 5);
+	putb(&m, "hello", 5);
+	put8(&m, 6);
+	putb(&m, "wor ld", 6);
+	put8(&m, 2);
+	putb(&m, "\x01\xff", 2);
+	rr_end(&m, at);
+	CHECK_EQ_STR(answer_text(&m), "TXT 5 hello TXT 6 wor ld TXT 2 \\x01\\xff");
+	RR(DNS_T_SOA, "example.com");
+	putname(&m, "ns1.example.com");
+	putname(&m, "hostmaster.example.com");
+	for (int i = 0; i < 5; i++)
+		put32(&m, 3600);
+	rr_end(&m, at);
+	CHECK_EQ_STR(answer_text(&m), "ns1.example.com");
+	RR(DNS_T_SRV, "_sip._udp.example.com");
+	put16(&m, 0);
+	put16(&m, 5);
+	put16(&m, 5060);
+	putname(&m, "sip.example.com");
+	rr_end(&m, at);
+	CHECK_EQ_STR(answer_text(&m), "sip.example.com");
+	RR(DNS_T_NAPTR, "example.com");
+	put16(&m, 100);
+	put16(&m, 10);
+	put8(&m, 1);
+	putb(&m, "S", 1);
+	put8(&m, 7);
+	putb(&m, "SIP+D2U", 7);
+	put8(&m, 0);
+	putname(&m, "_sip._udp.example.com");
+	rr_end(&m, at);
+	CHECK_EQ_STR(answer_text(&m), "NAPTR 100 10 \"S\" \"SIP+D2U\" \"\" _sip._udp.example.com");
+	RR(DNS_T_CAA, "example.com");
+	put8(&m, 0);
+	put8(&m, 5);
+	putb(&m, "issue", 5);
+	putb(&m, "letsencrypt.org", 15);
+	rr_end(&m, at);
+	CHECK_EQ_STR(answer_text(&m), "CAA 0 issue \"letsencrypt.org\"");
+	RR(DNS_T_DS, "example.com");
+	put16(&m, 12345);
+	put8(&m, 8);
+	put8(&m, 2);
+	put32(&m, 0xdeadbeef);
+	rr_end(&m, at);
+	CHECK_EQ_STR(answer_text(&m), "DS 8 2");
+	RR(DNS_T_DNSKEY, "example.com");
+	put16(&m, 257);
+	put8(&m, 3);
+	put8(&m, 13);
+	put32(&m, 0x01020304);
+	rr_end(&m, at);
+	CHECK_EQ_STR(answer_text(&m), "DNSKEY 13");
+	for (int root = 0; root < 2; root++) {
+		RR(DNS_T_RRSIG, "example.com");
+		put16(&m, 1);
+		put8(&m, 8);
+		put8(&m, 2);
+		put32(&m, 300);
+		put32(&m, 1700000000);
+		put32(&m, 1690000000);
+		put16(&m, 4242);
+		putname(&m, root ? "" : "example.com");
+		put32(&m, 0xaabbccdd);
+		rr_end(&m, at);
+		CHECK_EQ_STR(answer_text(&m), root ? "RRSIG 1 <Root>" : "RRSIG 1 example.com");
+	}
+	RR(DNS_T_NSEC, "a.example.com");
+	putname(&m, "b.example.com");
+	putb(&m, "\x00\x01\x40", 3);
+	rr_end(&m, at);
+	CHECK_EQ_STR(answer_text(&m), "NSEC a.example.com b.example.com");
+	RR(DNS_T_NSEC3, "abc.example.com");
+	putb(&m, "\x01\x00\x00\x0a\x00\x01\xff\x00", 8);
+	rr_end(&m, at);
+	CHECK_EQ_STR(answer_text(&m), "NSEC3");
+	RR(DNS_T_SSHFP, "example.com");
+	putb(&m, "\x01\x02\xab\xcd", 4);
+	rr_end(&m, at);
+	CHECK_EQ_STR(answer_text(&m), "SSHFP: abcd");
+	RR(DNS_T_TLSA, "_443._tcp.example.com");
+	putb(&m, "\x03\x01\x01\xde\xad", 5);
+	rr_end(&m, at);
+	CHECK_EQ_STR(answer_text(&m), "TLSA 3 1 1 dead");
+	RR(DNS_T_HTTPS, "example.com");
+	put16(&m, 1);
+	put8(&m, 0);
+	put16(&m, 1);
+	put16(&m, 6);
+	putb(&m, "\x02h2\x02h3", 6);
+	put16(&m, 3);
+	put16(&m, 2);
+	put16(&m, 443);
+	rr_end(&m, at);
+	CHECK_EQ_STR(answer_text(&m), "HTTPS 1 . alpn=h2,h3 port=443");
+	RR(DNS_T_LOC, "example.com");
+	putb(&m, "\x00\x12\x16\x13", 4);
+	put32(&m, 0x88000000);
+	put32(&m, 0x88000000);
+	put32(&m, 10000000);
+	rr_end(&m, at);
+	CHECK_EQ_STR(answer_text(&m), "LOC:  18 22 19");
+	RR(DNS_T_TSIG, "key.example.com");
+	put32(&m, 0);
+	rr_end(&m, at);
+	CHECK_EQ_STR(answer_text(&m), "NONE");
+	RR(999, "example.com");
+	put16(&m, 1);
+	rr_end(&m, at);
+	CHECK_EQ_STR(answer_text(&m), "<unknown type=999>");
+	RR(DNS_T_A, "example.com"); /* rdata too short for an address */
+	putb(&m, "\x01\x02\x03", 3);
+	rr_end(&m, at);
+	CHECK_EQ_STR(answer_text(&m), "<malformed type=1>");
+}
+
+static int parse_err(struct mb *m)
+{
+	return dns_parse(m->b, m->n, &msg);
+}
+
+static void test_hostile_names(void)
+{
+	struct mb m;
+	struct pano_counter *ptr = counter_find("dns_bad_pointer");
+	uint64_t before = ptr ? counter_get(ptr) : 0;
+
+	hdr(&m, 1, 0, 1, 0, 0, 0); /* pointer to itself */
+	put16(&m, 0xc00c);
+	put32(&m, 0x00010001);
+	CHECK_EQ_INT(parse_err(&m), DNS_EPTR);
+	hdr(&m, 1, 0, 1, 0, 0, 0); /* forward pointer */
+	put16(&m, 0xc010);
+	put32(&m, 0x00010001);
+	putname(&m, "x");
+	CHECK_EQ_INT(parse_err(&m), DNS_EPTR);
+	hdr(&m, 1, 0, 1, 0, 0, 0); /* label then a pointer back to the name's start */
+	put8(&m, 1);
+	put8(&m, 'a');
+	put16(&m, 0xc00c);
+	put32(&m, 0x00010001);
+	CHECK_EQ_INT(parse_err(&m), DNS_EPTR);
+	/* a would-be loop between two names: one of the two pointers must point forward */
+	hdr(&m, 1, 0x8000, 1, 1, 0, 0);
+	put8(&m, 1);
+	put8(&m, 'q');
+	put16(&m, 0xc000 | 20); /* question name continues at offset 20 (forward) */
+	put32(&m, 0x00010001);
+	put8(&m, 1); /* offset 20 */
+	put8(&m, 'r');
+	put16(&m, 0xc00c);
+	CHECK_EQ_INT(parse_err(&m), DNS_EPTR);
+	hdr(&m, 1, 0, 1, 0, 0, 0); /* label of 64 bytes (0x40: reserved type) */
+	put8(&m, 64);
+	for (int i = 0; i < 64; i++)
+		put8(&m, 'a');
+	put8(&m, 0);
+	put32(&m, 0x00010001);
+	CHECK_EQ_INT(parse_err(&m), DNS_ELABEL);
+	hdr(&m, 1, 0, 1, 0, 0, 0); /* 5 x 63-byte labels: over 255 */
+	for (int l = 0; l < 5; l++) {
+		put8(&m, 63);
+		for (int i = 0; i < 63; i++)
+			put8(&m, 'b');
+	}
+	put8(&m, 0);
+	put32(&m, 0x00010001);
+	CHECK_EQ_INT(parse_err(&m), DNS_ENAMELEN);
+	hdr(&m, 1, 0x8180, 1, 5, 0, 0); /* ancount 5, one answer present */
+	question(&m, "example.com", 1);
+	size_t at = rr_begin(&m, "example.com", 1, 1, 60);
+	put32(&m, 0x01020304);
+	rr_end(&m, at);
+	CHECK_EQ_INT(parse_err(&m), DNS_ETRUNC);
+	CHECK_EQ_INT(msg.nrr, 1);	/* what came before is kept */
+	hdr(&m, 1, 0x8180, 1, 1, 0, 0); /* rdlength beyond the message */
+	question(&m, "example.com", 1);
+	rr_begin(&m, "example.com", 1, 1, 60);
+	m.b[m.n - 1] = 10;
+	put32(&m, 0x01020304);
+	CHECK_EQ_INT(parse_err(&m), DNS_ETRUNC);
+	hdr(&m, 1, 0, 0, 0, 0, 0);
+	CHECK_EQ_INT(dns_parse(m.b, 11, &msg), DNS_ETRUNC); /* shorter than a header */
+	if (ptr)
+		CHECK(counter_get(ptr) >= before + 4);
+	else
+		CHECK(!"dns_bad_pointer counter registered");
+}
+
+static void test_edns(void)
+{
+	struct mb m;
+	hdr(&m, 7, 0x0100, 1, 0, 0, 1);
+	question(&m, "example.com", 1);
+	size_t at = rr_begin(&m, "", DNS_T_OPT, 1232, 0x00008000); /* DO */
+	put16(&m, 8); /* ECS: family 1, /24, scope 0, 3 address bytes */
+	put16(&m, 7);
+	putb(&m, "\x00\x01\x18\x00\xc0\x00\x02", 7);
+	put16(&m, 10); /* client cookie */
+	put16(&m, 8);
+	putb(&m, "12345678", 8);
+	put16(&m, 3); /* NSID request */
+	put16(&m, 0);
+	put16(&m, 12); /* padding */
+	put16(&m, 4);
+	put32(&m, 0);
+	rr_end(&m, at);
+	CHECK_EQ_INT(parse_err(&m), 0);
+	CHECK(msg.edns.present);
+	CHECK_EQ_INT(msg.edns.udp_size, 1232);
+	CHECK(msg.edns.do_bit);
+	CHECK_EQ_INT(msg.edns.version, 0);
+	CHECK(msg.edns.ecs);
+	CHECK_EQ_INT(msg.edns.ecs_family, 1);
+	CHECK_EQ_INT(msg.edns.ecs_source, 24);
+	CHECK_EQ_INT(msg.edns.ecs_addr[0], 192);
+	CHECK_EQ_INT(msg.edns.ecs_addr[2], 2);
+	CHECK(msg.edns.cookie);
+	CHECK_EQ_INT(msg.edns.cookie_len, 8);
+	CHECK(msg.edns.nsid);
+	CHECK_EQ_INT(msg.edns.padding, 4);
+	/* an option whose length runs past the OPT rdata: counted, no crash, no ECS */
+	hdr(&m, 7, 0x0100, 1, 0, 0, 1);
+	question(&m, "example.com", 1);
+	at = rr_begin(&m, "", DNS_T_OPT, 512, 0);
+	put16(&m, 8);
+	put16(&m, 40);
+	putb(&m, "\x00\x01\x18\x00", 4);
+	rr_end(&m, at);
+	CHECK_EQ_INT(parse_err(&m), 0);
+	CHECK(msg.edns.present && !msg.edns.ecs);
+}
+
+/* ---- records through a test sink --------------------------------------------------------- */
+#define MAX_RECS 64
+static char *recs[MAX_RECS];
+static int nrecs;
+
+static int cap_emit(struct sink *s, const char *topic, const void *key, size_t keylen,
+		    const void *rec, size_t len)
+{
+	if (nrecs < MAX_RECS)
+		recs[nrecs++] = strndup(rec, len);
+	return 0;
+}
+static struct sink cap_sink = {.name = "test", .emit = cap_emit};
+
+static void recs_clear(void)
+{
+	for (int i = 0; i < nrecs; i++)
+		free(recs[i]);
+	nrecs = 0;
+}
+
+static const struct l7_proto *dns_setup(unsigned max_open)
+{
+	struct dns_config cfg;
+	dns_config_default(&cfg);
+	cfg.max_open = max_open;
+	dns_init(&cfg);
+	dns_txn_flush();
+	recs_clear();
+	return NULL;
+}
+
+/* A record field as text ("" if absent); numbers printed with %g, bools as true/false. */
+static char fbuf[1024];
+static const char *field(int i, const char *name)
+{
+	fbuf[0] = '\0';
+	if (i >= nrecs)
+		return "NO-RECORD";
+	cJSON *j = cJSON_Parse(recs[i]);
+	if (!j)
+		return "NOT-JSON";
+	cJSON *f = cJSON_GetObjectItemCaseSensitive(j, name);
+	if (cJSON_IsString(f))
+		snprintf(fbuf, sizeof(fbuf), "%s", f->valuestring);
+	else if (cJSON_IsNumber(f))
+		snprintf(fbuf, sizeof(fbuf), "%g", f->valuedouble);
+	else if (cJSON_IsBool(f))
+		snprintf(fbuf, sizeof(fbuf), "%s", cJSON_IsTrue(f) ? "true" : "false");
+	else if (f) {
+		char *p = cJSON_PrintUnformatted(f);
+		snprintf(fbuf, sizeof(fbuf), "%s", p);
+		free(p);
+	}
+	cJSON_Delete(j);
+	return fbuf;
+}
+
+static struct pano_frame frame;
+static struct pano_pkt pkt;
+
+/* A UDP packet from client 192.0.2.10:port to 198.51.100.1:sport (or back, if reply). */
+static void udp(uint64_t ts_ms, struct mb *m, int reply, uint16_t cport, uint16_t sport)
+{
+	memset(&pkt, 0, sizeof(pkt));
+	frame.ts_ns = ts_ms * 1000000ull;
+	frame.meta.dir = -1;
+	pkt.frame = &frame;
+	pkt.ts_ns = frame.ts_ns;
+	pkt.l4proto = IPPROTO_UDP;
+	struct pano_addr cli = {.family = 4, .a = {192, 0, 2, 10}};
+	struct pano_addr srv = {.family = 4, .a = {198, 51, 100, 1}};
+	pkt.saddr = reply ? srv : cli;
+	pkt.daddr = reply ? cli : srv;
+	pkt.sport = reply ? sport : cport;
+	pkt.dport = reply ? cport : sport;
+	pkt.payload = m->b;
+	pkt.payload_len = m->n;
+	const struct l7_proto *p = l7_lookup(&pkt);
+	if (p && p->on_udp)
+		p->on_udp(&pkt);
+	if (p && p->tick)
+		p->tick(pkt.ts_ns);
+}
+
+static void query(struct mb *m, unsigned id, const char *name)
+{
+	hdr(m, id, 0x0100, 1, 0, 0, 0);
+	question(m, name, 1);
+}
+static void reply(struct mb *m, unsigned id, const char *name, int answers)
+{
+	hdr(m, id, 0x8180, 1, answers, 0, 0);
+	question(m, name, 1);
+	for (int i = 0; i < answers; i++) {
+		size_t at = rr_begin(m, name, 1, 1, 60 + i);
+		put32(m, 0xc0000201 + i);
+		rr_end(m, at);
+	}
+}
+
+static void test_txn_pairing(void)
+{
+	struct mb q, r;
+	dns_setup(100);
+	query(&q, 1, "WWW.Example.COM");
+	reply(&r, 1, "www.example.com", 2);
+	udp(1000, &q, 0, 40000, 53);
+	udp(1500, &r, 1, 40000, 53);
+	CHECK_EQ_INT(nrecs, 1);
+	CHECK_EQ_STR(field(0, "query"), "www.example.com");
+	CHECK_EQ_STR(field(0, "rtt"), "0.5");
+	CHECK_EQ_STR(field(0, "answers"), "[\"192.0.2.1\",\"192.0.2.2\"]");
+	CHECK_EQ_STR(field(0, "TTLs"), "[60,61]");
+	CHECK_EQ_STR(field(0, "id_orig_h"), "192.0.2.10");
+	CHECK_EQ_STR(field(0, "id_resp_p"), "53");
+	CHECK_EQ_STR(field(0, "RD"), "true");
+	CHECK_EQ_STR(field(0, "RA"), "true");
+	CHECK_EQ_STR(field(0, "qtype_name"), "A");
+	CHECK_EQ_STR(field(0, "rcode_name"), "NOERROR");
+	CHECK_EQ_STR(field(0, "query_size"), "33");
+	CHECK(field(0, "uid")[0] == 'C' && strlen(fbuf) > 10);
+	CHECK_EQ_INT(dns_txn_open(), 0);
+	/* two queries with one id on one connection pair FIFO; the uid stays the same */
+	query(&q, 9, "a.example");
+	udp(2000, &q, 0, 40000, 53);
+	query(&q, 9, "b.example");
+	udp(2100, &q, 0, 40000, 53);
+	reply(&r, 9, "a.example", 1);
+	udp(2200, &r, 1, 40000, 53);
+	CHECK_EQ_INT(nrecs, 2);
+	CHECK_EQ_STR(field(1, "query"), "a.example");
+	char uid0[64];
+	snprintf(uid0, sizeof(uid0), "%s", field(0, "uid"));
+	CHECK_EQ_STR(field(1, "uid"), uid0);
+	dns_txn_flush();
+	CHECK_EQ_INT(nrecs, 3);
+	CHECK_EQ_STR(field(2, "query"), "b.example");
+	CHECK_EQ_STR(field(2, "rcode"), ""); /* unset: left out */
+}
+
+static void test_txn_timeout_orphan_dup(void)
+{
+	struct mb q, r;
+	dns_setup(100);
+	query(&q, 2, "slow.example");
+	udp(10000, &q, 0, 40001, 53);
+	udp(14999, &q, 0, 40002, 53); /* another connection, keeps time moving */
+	CHECK_EQ_INT(nrecs, 0);
+	reply(&r, 77, "x.example", 0);
+	udp(15000, &r, 1, 40003, 53); /* 5 s after the first query: it times out */
+	CHECK_EQ_INT(nrecs, 1);
+	CHECK_EQ_STR(field(0, "query"), "slow.example");
+	CHECK_EQ_STR(field(0, "rtt"), "");
+	CHECK_EQ_STR(field(0, "rcode"), "");
+	dns_txn_flush();
+	recs_clear();
+	/* orphan reply: query name from the first answer's owner, no qtype, no rtt */
+	reply(&r, 3, "lone.example", 1);
+	udp(20000, &r, 1, 40010, 53);
+	dns_txn_flush();
+	CHECK_EQ_INT(nrecs, 1);
+	CHECK_EQ_STR(field(0, "query"), "lone.example");
+	CHECK_EQ_STR(field(0, "qtype"), "");
+	CHECK_EQ_STR(field(0, "rtt"), "");
+	CHECK_EQ_STR(field(0, "id_orig_h"), "192.0.2.10"); /* flipped to the client */
+	recs_clear();
+	/* duplicate reply: first pairs, second is logged alone (Zeek's duplicate-responses) */
+	query(&q, 4, "dup.example");
+	reply(&r, 4, "dup.example", 1);
+	udp(30000, &q, 0, 40020, 53);
+	udp(30001, &r, 1, 40020, 53);
+	udp(30002, &r, 1, 40020, 53);
+	CHECK_EQ_INT(nrecs, 1);
+	dns_txn_flush();
+	CHECK_EQ_INT(nrecs, 2);
+	CHECK_EQ_STR(field(0, "rtt"), "0.001");
+	CHECK_EQ_STR(field(1, "rtt"), "");
+	CHECK_EQ_STR(field(1, "answers"), "[\"192.0.2.1\"]");
+	CHECK_EQ_STR(field(1, "Z"), "0");
+}
+
+static void test_txn_cap_mdns(void)
+{
+	struct mb q, r;
+	struct pano_counter *ev = counter_find("dns_txn_evicted");
+	uint64_t before = ev ? counter_get(ev) : 0;
+	dns_setup(2);
+	for (unsigned i = 0; i < 3; i++) {
+		query(&q, 100 + i, "cap.example");
+		udp(40000 + i, &q, 0, 41000, 53);
+	}
+	CHECK_EQ_INT(dns_txn_open(), 2);
+	CHECK_EQ_INT(nrecs, 1);
+	CHECK_EQ_STR(field(0, "trans_id"), "100");
+	CHECK(ev && counter_get(ev) == before + 1);
+	dns_setup(100);
+	/* mDNS: same id both ways, never paired, each logged at once */
+	query(&q, 0, "printer.local");
+	reply(&r, 0, "printer.local", 1);
+	udp(50000, &q, 0, 5353, 5353);
+	udp(50001, &r, 1, 5353, 5353);
+	CHECK_EQ_INT(nrecs, 2);
+	CHECK_EQ_STR(field(0, "rcode"), "");
+	CHECK_EQ_STR(field(1, "rcode"), "0");
+	CHECK_EQ_STR(field(1, "rtt"), "");
+	CHECK_EQ_INT(dns_txn_open(), 0);
+}
+
+/* TCP: the client sends two queries in one segment, the server answers in three pieces. */
+static void test_tcp_framing(void)
+{
+	struct mb q1, q2, r1, r2;
+	uint8_t cs[1024], ss[1024];
+	size_t cn = 0, sn = 0;
+	dns_setup(100);
+	query(&q1, 11, "one.example");
+	query(&q2, 12, "two.example");
+	reply(&r1, 11, "one.example", 1);
+	reply(&r2, 12, "two.example", 1);
+	struct mb *cm[] = {&q1, &q2}, *sm[] = {&r1, &r2};
+	for (int i = 0; i < 2; i++) {
+		cs[cn++] = (uint8_t)(cm[i]->n >> 8);
+		cs[cn++] = (uint8_t)cm[i]->n;
+		memcpy(cs + cn, cm[i]->b, cm[i]->n);
+		cn += cm[i]->n;
+		ss[sn++] = (uint8_t)(sm[i]->n >> 8);
+		ss[sn++] = (uint8_t)sm[i]->n;
+		memcpy(ss + sn, sm[i]->b, sm[i]->n);
+		sn += sm[i]->n;
+	}
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.l4proto = IPPROTO_TCP;
+	pkt.sport = 45000;
+	pkt.dport = 53;
+	pkt.saddr = (struct pano_addr){.family = 6, .a = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}};
+	pkt.daddr = (struct pano_addr){.family = 6, .a = {0x20, 0x01, 0x0d, 0xb8, [15] = 2}};
+	frame.ts_ns = pkt.ts_ns = 1000000000ull;
+	frame.meta.dir = 1;
+	frame.meta.iface = "veth0";
+	pkt.frame = &frame;
+	const struct l7_proto *p = l7_lookup(&pkt);
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	struct l7_tcp_ctx ctx = {.client = pkt.saddr,
+				 .server = pkt.daddr,
+				 .client_port = 45000,
+				 .server_port = 53,
+				 .conn_id = 42};
+	p->on_tcp_data(&ctx, 1, cs, cn, &pkt);
+	CHECK_EQ_INT(dns_txn_open(), 2);
+	pkt.ts_ns += 2000000;
+	p->on_tcp_data(&ctx, 0, ss, 1, &pkt); /* half the length prefix */
+	p->on_tcp_data(&ctx, 0, ss + 1, 10, &pkt);
+	CHECK_EQ_INT(nrecs, 0);
+	p->on_tcp_data(&ctx, 0, ss + 11, sn - 11, &pkt); /* rest of r1 and all of r2 */
+	CHECK_EQ_INT(nrecs, 2);
+	CHECK_EQ_STR(field(0, "proto"), "tcp");
+	CHECK_EQ_STR(field(0, "query"), "one.example");
+	CHECK_EQ_STR(field(1, "query"), "two.example");
+	CHECK_EQ_STR(field(1, "rtt"), "0.002");
+	CHECK_EQ_STR(field(0, "id_orig_h"), "2001:db8::1");
+	CHECK_EQ_STR(field(0, "interface"), "veth0");
+	CHECK_EQ_STR(field(0, "direction"), "out");
+	/* a gap in the middle of a message: the partial one is dropped, framing restarts */
+	p->on_tcp_data(&ctx, 1, cs, 20, &pkt);
+	p->on_tcp_gap(&ctx, 1);
+	p->on_tcp_data(&ctx, 1, cs, 2 + q1.n, &pkt);
+	CHECK_EQ_INT(dns_txn_open(), 1);
+	p->on_tcp_close(&ctx);
+	CHECK_EQ_INT(dns_txn_open(), 0);
+	CHECK_EQ_INT(nrecs, 3);
+	CHECK(ctx.state == NULL);
+}
+
+static void test_json_escaping(void)
+{
+	struct mb q;
+	dns_setup(100);
+	hdr(&q, 5, 0x0100, 1, 0, 0, 0);
+	put8(&q, 7);
+	putb(&q, "a\x00\xff\"\\Z\x7f", 7);
+	putname(&q, "example");
+	put32(&q, 0x00010001);
+	udp(60000, &q, 0, 42000, 53);
+	dns_txn_flush();
+	CHECK_EQ_INT(nrecs, 1);
+	CHECK_EQ_STR(field(0, "query"), "a\\x00\\xff\"\\z\\x7f.example");
+	/* the writer itself: invalid UTF-8 as \xNN text, valid UTF-8 kept, controls \u00NN */
+	struct dns_sbuf b = {0};
+	dns_json_str(&b, "\xff\xc3\xa9\x01\"", 5);
+	CHECK_EQ_STR(b.p, "\"\\\\xff\xc3\xa9\\u0001\\\"\"");
+	cJSON *j = cJSON_Parse(b.p);
+	CHECK(j != NULL);
+	cJSON_Delete(j);
+	dns_sb_free(&b);
+}
+
+int main(void)
+{
+	sinks_add(&cap_sink);
+	TEST_CASE("dns_rr_types", test_rr_types);
+	TEST_CASE("dns_hostile_names_counts", test_hostile_names);
+	TEST_CASE("dns_edns_options", test_edns);
+	TEST_CASE("dns_txn_pairing", test_txn_pairing);
+	TEST_CASE("dns_txn_timeout_orphan_duplicate", test_txn_timeout_orphan_dup);
+	TEST_CASE("dns_txn_cap_mdns", test_txn_cap_mdns);
+	TEST_CASE("dns_tcp_framing", test_tcp_framing);
+	TEST_CASE("dns_json_escaping", test_json_escaping);
+	recs_clear();
+	TEST_EXIT();
+}
