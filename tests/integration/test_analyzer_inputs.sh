@@ -121,12 +121,30 @@ on_exit "kill $srv"
 listening() { ss -Htln "sport = :$port" | grep -q .; }
 accepted() { [ "$(wc -l <"$marker" 2>/dev/null)" = "$1" ]; }
 wait_for 5 listening || fail "pot_server: python3 server did not listen on $port"
-"$A" --stats --pcap-connect 127.0.0.1:"$port" >"$T_TMP/pot.json" 2>"$T_TMP/pot.txt" &
+mport=$(free_port)
+"$A" --stats --metrics 127.0.0.1:"$mport" --pcap-connect 127.0.0.1:"$port" >"$T_TMP/pot.json" 2>"$T_TMP/pot.txt" &
 ana=$!
 on_exit "kill $ana"
 if wait_for 30 accepted 3; then
 	# The server closed the last stream; give the analyzer a moment to read it.
 	sleep 0.5
+	# Live state: /metrics is valid Prometheus text and shows the reconnections; SIGUSR1
+	# prints a summary without stopping the analyzer.
+	if command -v curl >/dev/null && command -v promtool >/dev/null; then
+		curl -sf "http://127.0.0.1:$mport/metrics" >"$T_TMP/metrics.txt"
+		check "pot_metrics_valid" promtool check metrics <"$T_TMP/metrics.txt"
+		check_eq "pot_metrics_reconnects" \
+			"$(awk '$1 ~ /^pano_analyzer_pot_reconnects_total/ { print $2 }' "$T_TMP/metrics.txt")" 2
+	else
+		skip "pot_metrics: curl or promtool missing"
+	fi
+	kill -USR1 $ana
+	summary() { grep -q 'pano-analyzer statistics' "$T_TMP/pot.txt"; }
+	if wait_for 10 summary && kill -0 $ana; then
+		pass "pot_sigusr1_summary"
+	else
+		fail "pot_sigusr1_summary: no summary on SIGUSR1, or the analyzer stopped"
+	fi
 	kill -TERM $ana
 	wait $ana
 	rc=$?
@@ -139,6 +157,7 @@ if wait_for 30 accepted 3; then
 	want=$(tshark -r "$ref" -T fields -e frame.number 2>/dev/null | wc -l)
 	check_eq "pot_frames" "$(stat frames "$T_TMP/pot.txt")" "$want"
 	check_eq "pot_reconnects" "$(stat pot_reconnects "$T_TMP/pot.txt")" 2
+	check_eq "pot_summaries" "$(grep -c 'pano-analyzer statistics' "$T_TMP/pot.txt")" 2
 	check_eq "pot_bad_record_header" "$(stat pot_bad_record_header "$T_TMP/pot.txt")" 1
 	lost=$(stat pot_bytes_lost "$T_TMP/pot.txt")
 	[ "$lost" -ge 100 ] && pass "pot_bytes_lost: $lost" || fail "pot_bytes_lost: $lost, want >= 100"
