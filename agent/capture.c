@@ -224,8 +224,19 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 		pr_err("capture_bpf__open: %s", strerror(-err));
 		goto cleanup;
 	}
-	/* 2. load-time constants and map sizes */
+	/* 2. load-time constants, map sizes, and which programs this kernel can take:
+	 * bpf_xdp_load_bytes needs 5.18, so elsewhere only the TC programs load */
 	c->skel->rodata->pano_emit_mode = opts->emit_mode;
+	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_xdp_load_bytes, NULL) == 0) {
+		if (opts->mode == CAPTURE_XDP) {
+			pr_err(
+			    "capture_open: this kernel has no bpf_xdp_load_bytes helper (5.18+), "
+			    "which XDP mode needs: use TC mode");
+			err = -EOPNOTSUPP;
+			goto cleanup;
+		}
+		bpf_program__set_autoload(c->skel->progs.pano_xdp, false);
+	}
 	err = bpf_map__set_max_entries(c->skel->maps.pano_ring, ring);
 	if (err) {
 		pr_err("bpf_map__set_max_entries(pano_ring, %u): %s", ring, strerror(-err));

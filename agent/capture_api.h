@@ -42,7 +42,8 @@ int capture_open(struct capture **out, const struct capture_opts *opts);
  * left by a crashed agent. 0, or -errno (e.g. -EPROTONOSUPPORT for a non-Ethernet link). */
 int capture_attach(struct capture *c, int ifindex);
 int capture_detach(struct capture *c, int ifindex);
-/* Run-time filter changes: no reload. */
+/* Run-time filter changes: no reload. Ports: 1..65535, at most PANO_MAX_PORTS (0 ports: nothing
+ * matches); a port in both the old and the new set never stops matching. Transports: PANO_TR_*. */
 int capture_set_ports(struct capture *c, const uint16_t *ports, int nports);
 int capture_set_transports(struct capture *c, uint32_t transports);
 /* Waits up to timeout_ms for records and calls cb for each; returns records handled or -errno. */
