@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -594,7 +595,11 @@ static void ns_cleanup(void)
 
 static void on_signal(int sig)
 {
-	exit(128 + sig); /* runs ns_cleanup through atexit */
+	if (sig == SIGINT || sig == SIGTERM)
+		exit(128 + sig); /* runs ns_cleanup through atexit */
+	ns_cleanup();		 /* a crash: remove the namespaces anyway, then die of it */
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -646,6 +651,9 @@ static int ns_setup(void)
 	atexit(ns_cleanup);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGSEGV, on_signal);
+	signal(SIGABRT, on_signal);
+	signal(SIGBUS, on_signal);
 	ns_orig = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (sh("ip netns add %s && ip netns add %s", ns_a, ns_b) ||
 	    sh("ip -n %s link add %s type veth peer name %s netns %s", ns_a, if_a, if_b, ns_b) ||
@@ -759,6 +767,7 @@ static pid_t live_agent(enum capture_mode mode)
 		struct capture *c;
 
 		close(pfd[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		if (!capture_open(&c, &o) && !capture_attach(c, if_nametoindex(if_a)))
