@@ -10,13 +10,14 @@ PCAP_FRAMES="python3 $PANO_ROOT/tests/lib/pcap_frames.py"
 
 # bg_start VAR LOG NS CMD...: runs CMD in namespace NS (or here when NS is "-") in the
 # background with its output in LOG, stores its pid in VAR and registers its stop. The process
-# itself is the child (ip netns exec execs), so its pid is what $! gives.
+# itself is the child (ip netns exec execs), so its pid is what $! gives. Its standard input
+# is BG_STDIN when set (a background command otherwise reads /dev/null).
 bg_start() {
-	local _var=$1 _log=$2 _ns=$3 _pid; shift 3
+	local _var=$1 _log=$2 _ns=$3 _pid _in=${BG_STDIN:-/dev/null}; shift 3
 	if [ "$_ns" = - ]; then
-		"$@" >"$_log" 2>&1 &
+		"$@" <"$_in" >"$_log" 2>&1 &
 	else
-		ip netns exec "$_ns" "$@" >"$_log" 2>&1 &
+		ip netns exec "$_ns" "$@" <"$_in" >"$_log" 2>&1 &
 	fi
 	_pid=$!
 	printf -v "$_var" '%s' "$_pid"
@@ -85,8 +86,8 @@ kafka_up() {
 	local ns=$1
 	mkfifo "$T_TMP/kafka.in"
 	exec {KAFKA_FD}<>"$T_TMP/kafka.in"	# read-write: opening never blocks
-	bg_start KAFKA_PID "$T_TMP/kafka.log" "$ns" "$KAFKA_MOCK" --bootstrap-file \
-		"$T_TMP/kafka.boot" <"$T_TMP/kafka.in"
+	BG_STDIN=$T_TMP/kafka.in bg_start KAFKA_PID "$T_TMP/kafka.log" "$ns" "$KAFKA_MOCK" \
+		--bootstrap-file "$T_TMP/kafka.boot"
 	if ! wait_for 15 test -s "$T_TMP/kafka.boot"; then
 		log "kafka_mock did not start; its log:"
 		sed 's/^/# kafka_mock: /' "$T_TMP/kafka.log" >&2

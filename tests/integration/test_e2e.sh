@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# test_e2e.sh - the whole pipeline on live traffic:
+#
+#   dnsperf (client ns) --> knot (server ns)
+#        pano-agent on the client's bridge port (node ns) --PCAP-over-TCP-->
+#        pano-analyzer --pcap-connect --> Kafka (librdkafka mock cluster) --> kcat
+#
+# dnsperf runs at a moderate rate for a few seconds. Every query it saw answered must come
+# out of Kafka as one answered transaction (a record with an rcode): the counts are equal. The
+# analyzer's file output holds the same records as Kafka, and both programs stop cleanly.
+. "$(dirname "$0")/../lib/lib.sh"
+. "$PANO_ROOT/tests/lib/dns.sh"
+. "$PANO_ROOT/tests/lib/e2e.sh"
+
+RATE=${E2E_RATE:-500}
+SECONDS_RUN=${E2E_SECONDS:-5}
+
+need_root e2e
+need_cmd e2e knotd kdig dnsperf kcat jq
+for b in "$PANO_AGENT" "$PANO_ANALYZER" "$KAFKA_MOCK"; do
+	[ -x "$b" ] || { fail "e2e: $b is not built"; t_done; }
+done
+
+netns_up || { fail "e2e: netns_up failed"; t_done; }
+dns_up || { fail "e2e: knot did not start"; t_done; }
+dns_querylist "$T_TMP/queries.txt"
+
+PORT=$(free_port)
+agent_up "$NS_NODE" "$IF_CLI" "$PORT" || { fail "e2e: pano-agent did not start"; t_done; }
+kafka_up "$NS_NODE" || { fail "e2e: kafka_mock did not start"; t_done; }
+log "kafka mock at $KAFKA_BOOT, agent on $IF_CLI, PCAP-over-TCP port $PORT"
+
+bg_start AN_PID "$T_TMP/analyzer.log" "$NS_NODE" "$PANO_ANALYZER" --pcap-connect "127.0.0.1:$PORT" \
+	--kafka-brokers "$KAFKA_BOOT" --output "$T_TMP/records.jsonl" --stats
+wait_for 10 established "$NS_NODE" "$PORT" 1 || { fail "e2e: analyzer did not connect: $(cat "$T_TMP/analyzer.log")"; t_done; }
+sleep 0.5
+
+nsx "$NS_CLI" dnsperf -s "$SRV4" -d "$T_TMP/queries.txt" -l "$SECONDS_RUN" -Q "$RATE" -c 4 -t 2 \
+	>"$T_TMP/dnsperf.txt" 2>&1
+completed=$(dnsperf_completed "$T_TMP/dnsperf.txt")
+sent=$(dnsperf_sent "$T_TMP/dnsperf.txt")
+log "dnsperf: sent $sent, completed $completed"
+if [ -z "$completed" ] || [ "$completed" -eq 0 ]; then
+	fail "e2e_dnsperf: no completed queries: $(tail -5 "$T_TMP/dnsperf.txt")"
+	t_done
+fi
+pass "e2e_dnsperf ($completed of $sent queries answered)"
+
+# Let the analyzer catch up with the stream (it writes answered records at once), then stop it:
+# on SIGTERM it flushes Kafka.
+answered_in_file() { [ "$(jq -c 'select(.rcode != null)' "$T_TMP/records.jsonl" 2>/dev/null | wc -l)" -ge "$completed" ]; }
+wait_for 15 answered_in_file
+bg_stop "$AN_PID" TERM 20
+check_eq e2e_analyzer_exit_status "$BG_RC" 0
+bg_stop "$AGENT_PID" INT 10
+check_eq e2e_agent_exit_status "$BG_RC" 0
+
+# Read everything back from Kafka.
+nsx "$NS_NODE" timeout 60 kcat -C -b "$KAFKA_BOOT" -t pano-dns -o beginning -e -q -f '%s\n' \
+	>"$T_TMP/kafka.jsonl" 2>"$T_TMP/kcat.err"
+kafka_all=$(grep -c . "$T_TMP/kafka.jsonl")
+kafka_answered=$(jq -c 'select(.rcode != null)' "$T_TMP/kafka.jsonl" | wc -l)
+file_all=$(grep -c . "$T_TMP/records.jsonl")
+log "kafka: $kafka_all records, $kafka_answered answered; file: $file_all records"
+check_eq "e2e_kafka_answered_equals_dnsperf_completed" "$kafka_answered" "$completed"
+if [ "$kafka_all" -gt 0 ] && jq -e . "$T_TMP/kafka.jsonl" >/dev/null 2>&1; then pass e2e_kafka_valid_json; else fail "e2e_kafka_valid_json: jq rejects the Kafka records"; fi
+# The same records went to the file and to Kafka (compared as sorted lines).
+if [ "$kafka_all" -gt 0 ] && cmp -s <(sort "$T_TMP/kafka.jsonl") <(sort "$T_TMP/records.jsonl"); then
+	pass "e2e_kafka_equals_file ($kafka_all records)"
+else
+	fail "e2e_kafka_equals_file: kafka $kafka_all records, file $file_all: $(head -c 300 "$T_TMP/kcat.err")"
+fi
+# Every record is for a name dnsperf asked, from the client to the server.
+bad=$(jq -r --arg c "$CLI4" --arg s "$SRV4" 'select(.id_orig_h != $c or .id_resp_h != $s) | .query' \
+	"$T_TMP/kafka.jsonl" | head -3)
+[ -z "$bad" ] && [ "$kafka_all" -gt 0 ] && pass e2e_record_endpoints || fail "e2e_record_endpoints: unexpected records for: $bad"
+t_done
