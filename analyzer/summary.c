@@ -88,13 +88,24 @@ bool summary_addr_local(const struct pano_addr *a)
 	return false;
 }
 
+/* Copies n bytes of s into out (size outsz) as a string, cut to fit. */
+static void sum_copy(char *out, size_t outsz, const char *s, size_t n)
+{
+	if (n >= outsz)
+		n = outsz - 1;
+	memcpy(out, s, n);
+	out[n] = 0;
+}
+
 void summary_qname_suffix(const char *name, unsigned labels, char *out, size_t outsz)
 {
 	size_t len = strlen(name);
 	unsigned seen = 0;
 
+	if (!outsz)
+		return;
 	out[0] = 0;
-	if (!len || !outsz)
+	if (!len || !labels)
 		return;
 	if (name[len - 1] == '.') /* a trailing root dot is not a label */
 		len--;
@@ -102,12 +113,12 @@ void summary_qname_suffix(const char *name, unsigned labels, char *out, size_t o
 		if (name[i] != '.')
 			continue;
 		if (++seen == labels) { /* keep ".last.labels" with its leading dot */
-			snprintf(out, outsz, "%.*s", (int)(len - i), name + i);
+			sum_copy(out, outsz, name + i, len - i);
 			return;
 		}
 	}
 	if (len && seen == labels - 1) /* exactly that many labels: the whole name */
-		snprintf(out, outsz, "%.*s", (int)len, name);
+		sum_copy(out, outsz, name, len);
 }
 
 static int sum_window_alloc(struct sum_window *w, unsigned k)

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * test_summary.c - the summary module without a capture: pktvisor's qname2/qname3 rule,
+ * host-spec parsing and matching, and windows rotating on packet time (counts per window,
+ * the merged view, the per-second rates including empty seconds).
+ */
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "httpd.h"
+#include "summary.h"
+
+static void test_qname_suffix(void)
+{
+	char out[300];
+
+	summary_qname_suffix("a.foo.bar.com", 2, out, sizeof(out));
+	CHECK_EQ_STR(out, ".bar.com");
+	summary_qname_suffix("a.foo.bar.com", 3, out, sizeof(out));
+	CHECK_EQ_STR(out, ".foo.bar.com");
+	summary_qname_suffix("bar.com", 2, out, sizeof(out));
+	CHECK_EQ_STR(out, "bar.com"); /* exactly two labels: kept whole */
+	summary_qname_suffix("foo.bar.com", 3, out, sizeof(out));
+	CHECK_EQ_STR(out, "foo.bar.com");
+	summary_qname_suffix("bar.com", 3, out, sizeof(out));
+	CHECK_EQ_STR(out, ""); /* fewer labels: none */
+	summary_qname_suffix("com", 2, out, sizeof(out));
+	CHECK_EQ_STR(out, "");
+	summary_qname_suffix("x.bar.com.", 2, out, sizeof(out));
+	CHECK_EQ_STR(out, ".bar.com");
+	summary_qname_suffix("", 2, out, sizeof(out));
+	CHECK_EQ_STR(out, "");
+	summary_qname_suffix("a.foo.bar.com", 2, out, 4); /* cut to the buffer */
+	CHECK_EQ_STR(out, ".ba");
+}
+
+static void test_host_spec(void)
+{
+	struct summary_config cfg;
+	struct pano_addr a = {.family = 4, .a = {198, 18, 0, 200}};
+	struct pano_addr b = {.family = 4, .a = {198, 20, 0, 1}};
+	struct pano_addr c = {.family = 6, .a = {0x20, 0x01, 0, 2, 0, 0}};
+
+	summary_config_default(&cfg);
+	CHECK_EQ_INT(summary_parse_hosts(&cfg, "198.18.0.0/15,2001:2::/48"), 0);
+	CHECK_EQ_INT(cfg.nnets, 2);
+	CHECK(summary_parse_hosts(&cfg, "198.18.0.0/33") < 0);
+	CHECK(summary_parse_hosts(&cfg, "nothost") < 0);
+	cfg.nnets = 2;
+	CHECK_EQ_INT(summary_init(&cfg), 0);
+	CHECK(summary_addr_local(&a));
+	CHECK(!summary_addr_local(&b));
+	CHECK(summary_addr_local(&c));
+	summary_free();
+}
+
+static struct pano_addr cli = {.family = 4, .a = {10, 0, 0, 1}};
+static struct pano_addr srv = {.family = 4, .a = {10, 0, 0, 53}};
+
+static void feed(uint64_t ts_ns, const char *qname)
+{
+	struct pano_pkt p = {.ts_ns = ts_ns, .l4proto = IPPROTO_UDP, .saddr = cli, .daddr = srv};
+	struct summary_dns_msg m = {.ts_ns = ts_ns,
+				    .saddr = &cli,
+				    .daddr = &srv,
+				    .sport = 4000,
+				    .dport = 53,
+				    .l4proto = IPPROTO_UDP,
+				    .qtype = 1,
+				    .qname = qname,
+				    .size = 40};
+
+	summary_packet(&p);
+	summary_dns_message(&m);
+}
+
+/* Pulls "key":NUMBER out of a JSON text (first occurrence after from). */
+static long long json_num(const char *js, const char *from, const char *key)
+{
+	const char *p = strstr(js, from);
+	char pat[64];
+	long long v = -1;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = p ? strstr(p, pat) : NULL;
+	if (p)
+		sscanf(p + strlen(pat), "%lld", &v);
+	return v;
+}
+
+static void test_windows(void)
+{
+	struct summary_config cfg;
+	struct hbuf b;
+	const uint64_t s = 1000000000ull, t0 = 1700000000ull * s;
+
+	summary_config_default(&cfg);
+	cfg.period_ns = 10 * s;
+	cfg.periods = 3;
+	CHECK_EQ_INT(summary_init(&cfg), 0);
+	/* window A: 5 packets in second 0, none in 1..2, 1 in second 3 */
+	for (int i = 0; i < 5; i++)
+		feed(t0 + i * 1000, "a.example.com");
+	feed(t0 + 3 * s, "b.example.com");
+	/* window B: 2 packets */
+	feed(t0 + 10 * s, "c.example.org");
+	feed(t0 + 11 * s, "c.example.org");
+	summary_finish();
+	hbuf_init(&b);
+	CHECK_EQ_INT(summary_json(0, &b, false), 200);
+	CHECK_EQ_INT(json_num(b.data, "\"packets\"", "total"), 2);
+	hbuf_reset(&b);
+	CHECK_EQ_INT(summary_json(1, &b, false), 200);
+	CHECK_EQ_INT(json_num(b.data, "\"packets\"", "total"), 6);
+	/* the rates of window A: seconds 0..3 = 5, 0, 0, 1 -> p50 is 0, max 5, count 4 */
+	CHECK_EQ_INT(json_num(b.data, "\"rate\"", "count"), 4);
+	CHECK_EQ_INT(json_num(b.data, "\"rate\"", "max"), 5);
+	CHECK_EQ_INT(json_num(b.data, "\"rate\"", "p50"), 0);
+	hbuf_reset(&b);
+	CHECK_EQ_INT(summary_json(2, &b, false), 404);
+	hbuf_reset(&b);
+	CHECK_EQ_INT(summary_json(-1, &b, false), 200);
+	CHECK_EQ_INT(json_num(b.data, "\"packets\"", "total"), 8);
+	CHECK_EQ_INT(json_num(b.data, "\"dns\"", "queries"), 8);
+	CHECK_EQ_INT(json_num(b.data, "\"windows\"", "windows") >= 0 ? 1 : 0, 1);
+	CHECK(strstr(b.data, "{\"name\":\".example.com\",\"estimate\":6"));
+	CHECK_EQ_INT(json_num(b.data, "\"cardinality\"", "qname"), 3);
+	/* two more windows push window A out of the three kept */
+	feed(t0 + 20 * s, "d.example.net");
+	feed(t0 + 30 * s, "d.example.net");
+	hbuf_reset(&b);
+	CHECK_EQ_INT(summary_json(-1, &b, false), 200);
+	CHECK_EQ_INT(json_num(b.data, "\"packets\"", "total"), 4);
+	hbuf_free(&b);
+	summary_free();
+}
+
+int main(void)
+{
+	TEST_CASE("summary_qname2_qname3", test_qname_suffix);
+	TEST_CASE("summary_host_spec", test_host_spec);
+	TEST_CASE("summary_windows_rates_merge", test_windows);
+	TEST_EXIT();
+}
