@@ -20,7 +20,8 @@
 
 #include "dns_txn.h"
 
-void dns_sb_put(struct dns_sbuf *b, const char *s, size_t n)
+/* Appends with growth (doubling, capped at DNS_REC_MAX: beyond it the buffer is marked cut). */
+void dns_sb_put_slow(struct dns_sbuf *b, const char *s, size_t n)
 {
 	if (b->cut)
 		return;
@@ -132,9 +133,16 @@ void dns_json_str(struct dns_sbuf *b, const char *str, size_t n)
 
 static void json_key(struct dns_sbuf *b, const char *k)
 {
-	dns_sb_put(b, ",\"", 2);
-	dns_sb_puts(b, k);
-	dns_sb_put(b, "\":", 2);
+	char t[40];
+	size_t n = strlen(k);
+	if (n > sizeof(t) - 4)
+		n = sizeof(t) - 4;
+	t[0] = ',';
+	t[1] = '"';
+	memcpy(t + 2, k, n);
+	t[n + 2] = '"';
+	t[n + 3] = ':';
+	dns_sb_put(b, t, n + 4);
 }
 
 static void json_kstr(struct dns_sbuf *b, const char *k, const char *v)
@@ -143,11 +151,28 @@ static void json_kstr(struct dns_sbuf *b, const char *k, const char *v)
 	dns_json_str(b, v, strlen(v));
 }
 
-static void json_kuint(struct dns_sbuf *b, const char *k, uint64_t v)
+/* Decimal text of v, written backwards from end (a 24-byte buffer's end); returns its start. */
+static char *json_utoa(uint64_t v, char *end)
+{
+	*--end = '\0';
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
+static void json_uint(struct dns_sbuf *b, uint64_t v)
 {
 	char n[24];
+	char *s = json_utoa(v, n + sizeof(n));
+	dns_sb_put(b, s, (size_t)(n + sizeof(n) - 1 - s));
+}
+
+static void json_kuint(struct dns_sbuf *b, const char *k, uint64_t v)
+{
 	json_key(b, k);
-	dns_sb_put(b, n, (size_t)snprintf(n, sizeof(n), "%llu", (unsigned long long)v));
+	json_uint(b, v);
 }
 
 static void json_kbool(struct dns_sbuf *b, const char *k, bool v)
@@ -157,14 +182,21 @@ static void json_kbool(struct dns_sbuf *b, const char *k, bool v)
 }
 
 /* Seconds with six decimals, from nanoseconds (no floating point rounding surprises). */
+static void json_secs(struct dns_sbuf *b, uint64_t ns)
+{
+	char f[8];
+	uint64_t us = ns % 1000000000ull / 1000;
+	json_uint(b, ns / 1000000000ull);
+	f[0] = '.';
+	for (int i = 6; i >= 1; i--, us /= 10)
+		f[i] = (char)('0' + us % 10);
+	dns_sb_put(b, f, 7);
+}
+
 static void json_ksecs(struct dns_sbuf *b, const char *k, uint64_t ns)
 {
-	char n[40];
 	json_key(b, k);
-	dns_sb_put(b, n,
-		   (size_t)snprintf(n, sizeof(n), "%llu.%06llu",
-				    (unsigned long long)(ns / 1000000000ull),
-				    (unsigned long long)(ns % 1000000000ull / 1000)));
+	json_secs(b, ns);
 }
 
 void dns_json_write(const struct dns_info *in, const struct dns_conn *c, int dotted,
@@ -175,18 +207,11 @@ void dns_json_write(const struct dns_info *in, const struct dns_conn *c, int dot
 	b->len = 0;
 	b->cut = false;
 	dns_sb_puts(b, "{\"ts\":");
-	{
-		char n[40];
-		dns_sb_put(
-		    b, n,
-		    (size_t)snprintf(n, sizeof(n), "%llu.%06llu",
-				     (unsigned long long)(in->ts_ns / 1000000000ull),
-				     (unsigned long long)(in->ts_ns % 1000000000ull / 1000)));
-	}
+	json_secs(b, in->ts_ns);
 	json_kstr(b, "uid", c->uid);
-	json_kstr(b, dotted ? "id.orig_h" : "id_orig_h", pano_addr_str(&c->orig_h, a, sizeof(a)));
+	json_kstr(b, dotted ? "id.orig_h" : "id_orig_h", c->orig_s);
 	json_kuint(b, dotted ? "id.orig_p" : "id_orig_p", c->orig_p);
-	json_kstr(b, dotted ? "id.resp_h" : "id_resp_h", pano_addr_str(&c->resp_h, a, sizeof(a)));
+	json_kstr(b, dotted ? "id.resp_h" : "id_resp_h", c->resp_s);
 	json_kuint(b, dotted ? "id.resp_p" : "id_resp_p", c->resp_p);
 	json_kstr(b, "proto", c->proto == 6 ? "tcp" : "udp");
 	json_kuint(b, "trans_id", in->trans_id);

@@ -35,14 +35,44 @@ static void tb_printf(struct tb *t, const char *fmt, ...)
 		t->n += (size_t)k < t->sz - t->n ? (size_t)k : t->sz - t->n - 1;
 }
 
+/* Appends n bytes of s (cut at the buffer's end). */
+static void tb_put(struct tb *t, const char *s, size_t n)
+{
+	if (t->n + n + 1 > t->sz)
+		n = t->sz - t->n - 1;
+	memcpy(t->p + t->n, s, n);
+	t->n += n;
+	t->p[t->n] = '\0';
+}
+
+static void tb_puts(struct tb *t, const char *s)
+{
+	tb_put(t, s, strlen(s));
+}
+
 static void tb_bytes_escaped(struct tb *t, const uint8_t *b, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
-		char e[5];
-		size_t k = dns_escape_byte(b[i], e);
-		e[k] = '\0';
-		tb_printf(t, "%s", e);
+	for (size_t i = 0; i < len && t->n + 5 < t->sz; i++)
+		t->n += dns_escape_byte(b[i], t->p + t->n);
+	t->p[t->n] = '\0';
+}
+
+/* Dotted-quad text without the printf machinery (this is on the hot path). */
+static void tb_ipv4(struct tb *t, const uint8_t *a)
+{
+	char s[16];
+	size_t n = 0;
+	for (int i = 0; i < 4; i++) {
+		unsigned v = a[i];
+		if (v >= 100)
+			s[n++] = (char)('0' + v / 100);
+		if (v >= 10)
+			s[n++] = (char)('0' + v / 10 % 10);
+		s[n++] = (char)('0' + v % 10);
+		if (i < 3)
+			s[n++] = '.';
 	}
+	tb_put(t, s, n);
 }
 
 static void tb_hex(struct tb *t, const uint8_t *b, size_t len)
@@ -87,8 +117,12 @@ int dns_rr_text(const struct dns_msg *m, const struct dns_rr *rr, char *out, siz
 		char a[INET6_ADDRSTRLEN];
 		if (rr->rdlen != alen)
 			goto bad;
-		inet_ntop(alen == 4 ? AF_INET : AF_INET6, m->buf + rr->rdoff, a, sizeof(a));
-		tb_printf(&t, "%s", a);
+		if (alen == 4) {
+			tb_ipv4(&t, m->buf + rr->rdoff);
+			break;
+		}
+		inet_ntop(AF_INET6, m->buf + rr->rdoff, a, sizeof(a));
+		tb_puts(&t, a);
 		break;
 	}
 	case DNS_T_NS:
@@ -97,24 +131,24 @@ int dns_rr_text(const struct dns_msg *m, const struct dns_rr *rr, char *out, siz
 	case DNS_T_DNAME:
 		if (rr_name(m, &c, end, name, sizeof(name)))
 			goto bad;
-		tb_printf(&t, "%s", name);
+		tb_puts(&t, name);
 		break;
 	case DNS_T_MX:
 		cur_skip(&c, 2);
 		if (rr_name(m, &c, end, name, sizeof(name)))
 			goto bad;
-		tb_printf(&t, "%s", name);
+		tb_puts(&t, name);
 		break;
 	case DNS_T_SOA:
 		if (rr_name(m, &c, end, name, sizeof(name)))
 			goto bad;
-		tb_printf(&t, "%s", name);
+		tb_puts(&t, name);
 		break;
 	case DNS_T_SRV:
 		cur_skip(&c, 6);
 		if (rr_name(m, &c, end, name, sizeof(name)))
 			goto bad;
-		tb_printf(&t, "%s", name);
+		tb_puts(&t, name);
 		break;
 	case DNS_T_TXT:
 	case DNS_T_SPF: {

@@ -148,7 +148,6 @@ static void info_free(struct dns_info *in)
 /* Writes the record and frees it (in must not be linked). */
 static void info_emit(struct dns_info *in)
 {
-	char key[INET6_ADDRSTRLEN];
 	if (summary_enabled())
 		summary_dns_info(in);
 	if (in->saw_query && !in->saw_reply)
@@ -157,7 +156,7 @@ static void info_emit(struct dns_info *in)
 		counter_inc(&c_dns_orphan);
 	dns_json_write(in, in->conn, txn_cfg.zeek_dotted, &txn_out);
 	if (!txn_out.cut && txn_out.len) {
-		pano_addr_str(&in->conn->orig_h, key, sizeof(key));
+		const char *key = in->conn->orig_s;
 		sinks_emit("dns", key, strlen(key), txn_out.p, txn_out.len);
 		counter_inc(&c_dns_records);
 	} else {
@@ -282,6 +281,8 @@ static struct dns_conn *udp_conn_get(const struct pano_pkt *pkt, bool is_reply)
 	c->resp_h = flip ? pkt->saddr : pkt->daddr;
 	c->resp_p = flip ? pkt->sport : pkt->dport;
 	c->proto = IPPROTO_UDP;
+	pano_addr_str(&c->orig_h, c->orig_s, sizeof(c->orig_s));
+	pano_addr_str(&c->resp_h, c->resp_s, sizeof(c->resp_s));
 	conn_set_node(c, pkt->frame ? pkt->frame->src : NULL);
 	c->multicast = port_multicast(c->resp_p);
 	c->netbios = c->resp_p == 137;
@@ -303,6 +304,8 @@ void dns_conn_init_tcp(struct dns_conn *c, const struct pano_addr *client, uint1
 	c->resp_h = *server;
 	c->resp_p = sport;
 	c->proto = IPPROTO_TCP;
+	pano_addr_str(&c->orig_h, c->orig_s, sizeof(c->orig_s));
+	pano_addr_str(&c->resp_h, c->resp_s, sizeof(c->resp_s));
 	c->is_tcp = true;
 	conn_set_node(c, src);
 	dns_make_uid(c->uid, conn_id ^ 0x7463700000000000ull ^ ((uint64_t)c->src_id << 32));
@@ -363,7 +366,14 @@ static void info_add_answer(struct dns_info *in, const char *text, size_t len, u
 		dns_sb_put(&in->ttls, ",", 1);
 	}
 	dns_json_str(&in->answers, text, len);
-	dns_sb_put(&in->ttls, t, (size_t)snprintf(t, sizeof(t), "%u.0", ttl));
+	char *s = t + sizeof(t);
+	*--s = '0';
+	*--s = '.';
+	do {
+		*--s = (char)('0' + ttl % 10);
+		ttl /= 10;
+	} while (ttl);
+	dns_sb_put(&in->ttls, s, (size_t)(t + sizeof(t) - s));
 	in->nanswers++;
 }
 
@@ -423,7 +433,7 @@ static void info_apply(struct dns_info *in, const struct dns_msg *m, const struc
 			in->qclass = m->qclass;
 			in->qtype = m->qtype;
 			in->has_qclass = true;
-			memcpy(q, m->qname, sizeof(q));
+			memcpy(q, m->qname, strlen(m->qname) + 1);
 			if (c->netbios)
 				netbios_decode(q);
 			info_set_query(in, q, !c->netbios);

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "dns.h"
 #include "dns_parse.h"
@@ -23,7 +24,18 @@ struct dns_sbuf {
 	size_t len, cap;
 	bool cut; /* something did not fit under DNS_REC_MAX */
 };
-void dns_sb_put(struct dns_sbuf *b, const char *s, size_t n);
+void dns_sb_put_slow(struct dns_sbuf *b, const char *s, size_t n);
+/* Appends n bytes (fast path inline: this is the record writer's inner loop). */
+static inline void dns_sb_put(struct dns_sbuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 <= b->cap && !b->cut) {
+		memcpy(b->p + b->len, s, n);
+		b->len += n;
+		b->p[b->len] = '\0';
+		return;
+	}
+	dns_sb_put_slow(b, s, n);
+}
 void dns_sb_puts(struct dns_sbuf *b, const char *s);
 void dns_sb_free(struct dns_sbuf *b);
 
@@ -57,8 +69,9 @@ struct dns_conn {
 	uint16_t orig_p, resp_p;
 	uint8_t proto; /* IPPROTO_UDP / IPPROTO_TCP */
 	uint32_t src_id;
-	bool multicast; /* mDNS / LLMNR: never paired */
-	bool netbios;	/* port 137 */
+	bool multicast;		     /* mDNS / LLMNR: never paired */
+	bool netbios;		     /* port 137 */
+	char orig_s[46], resp_s[46]; /* the addresses as text, made once */
 	char uid[24];
 	char node[64];
 	uint64_t last_ns;
