@@ -15,6 +15,10 @@ struct input_hooks {
 	void *arg;
 };
 
+/* Node name for frames from local inputs (files, PCAP-over-TCP), which carry none of their
+ * own: set by --node; NULL leaves the node field out of records. */
+extern const char *input_local_node;
+
 /* Reads one pcap or pcapng file ("-" for standard input) to its end. 0, or -errno when the file
  * cannot be opened or read (the error is logged). */
 int input_pcap_read(const char *path, const struct input_hooks *h);

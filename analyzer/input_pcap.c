@@ -19,7 +19,8 @@
 
 PANO_COUNTER(c_pcap_read_err, "pcap_read_error", "drop", "pcap files that ended in a read error");
 
-static const struct pano_source input_pcap_source = {.id = 0, .node = NULL};
+const char *input_local_node;
+static struct pano_source input_pcap_source = {.id = 0, .node = NULL};
 
 /* DLT (what libpcap reports) to LINKTYPE (what the file holds); most values are equal. */
 static int input_dlt_to_linktype(int dlt)
@@ -51,6 +52,7 @@ int input_pcap_read(const char *path, const struct input_hooks *h)
 		pr_err("pcap_open_offline %s: %s", path, errbuf);
 		return -EINVAL;
 	}
+	input_pcap_source.node = input_local_node;
 	struct pano_frame f = {.src = &input_pcap_source, .meta = {.iface = NULL, .dir = -1}};
 	f.linktype = input_dlt_to_linktype(pcap_datalink(p));
 	pr_info("reading %s (link type %d)", path, f.linktype);

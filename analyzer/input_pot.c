@@ -47,7 +47,7 @@ PANO_COUNTER(c_pot_bytes_lost, "pot_bytes_lost", "drop",
 	     "PCAP-over-TCP bytes received but not decoded (partial records, broken streams)");
 PANO_COUNTER(c_pot_bytes, "pot_bytes", "event", "PCAP-over-TCP bytes received");
 
-static const struct pano_source pot_source = {.id = 1, .node = NULL};
+static struct pano_source pot_source = {.id = 1, .node = NULL};
 
 struct pot_conn {
 	int fd;
@@ -261,6 +261,7 @@ int input_pot_run(const char *hostport, const struct input_hooks *h)
 	int connected_before = 0;
 	struct pot_conn c = {.fd = -1};
 
+	pot_source.node = input_local_node;
 	if (pot_split(hostport, host, sizeof(host), port, sizeof(port))) {
 		pr_err("--pcap-connect %s: expected HOST:PORT", hostport);
 		return -EINVAL;

@@ -57,6 +57,8 @@ static void main_usage(FILE *out)
 	    "  -t, --dns-timeout SECONDS  log unanswered queries after this packet time (default "
 	    "5)\n"
 	    "  -z, --zeek-names           Zeek's dotted field names (id.orig_h ...)\n"
+	    "      --node NAME            node name for records from --read/--pcap-connect\n"
+	    "                             (the protobuf stream carries each agent's own)\n"
 	    "Output:\n"
 	    "  -o, --output FILE|-        JSON lines to FILE or stdout (default: stdout unless\n"
 	    "                             Kafka is configured)\n"
@@ -137,6 +139,7 @@ int main(int argc, char **argv)
 	    {"kafka-brokers", required_argument, NULL, 'k'},
 	    {"kafka-topic", required_argument, NULL, 'T'},
 	    {"zeek-names", no_argument, NULL, 'z'},
+	    {"node", required_argument, NULL, 0x120},
 	    {"stats", no_argument, NULL, 's'},
 	    {"metrics", required_argument, NULL, 'm'},
 	    {"summary", no_argument, NULL, 0x100},
@@ -222,6 +225,9 @@ int main(int argc, char **argv)
 			break;
 		case 'z':
 			cfg.zeek_dotted = 1;
+			break;
+		case 0x120:
+			input_local_node = optarg;
 			break;
 		case 's':
 			want_stats = 1;

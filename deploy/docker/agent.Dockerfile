@@ -19,10 +19,9 @@ COPY . .
 RUN make build/pano-agent
 
 FROM debian:bookworm-slim
-# runtime-libs: libbpf1 libelf1 zlib1g libmicrohttpd12 libssl3 libprotobuf-c1
+# runtime-libs: libbpf1 libmicrohttpd12 libssl3 libprotobuf-c1
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libbpf1 libelf1 zlib1g libmicrohttpd12 libssl3 \
-      libprotobuf-c1 \
+ && apt-get install -y --no-install-recommends libbpf1 libmicrohttpd12 libssl3 libprotobuf-c1 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/pano-agent /usr/local/bin/pano-agent
 EXPOSE 57012 9102
