@@ -91,8 +91,8 @@ dns_conf() {
 	    pidfile: "$d/run/knot.pid"
 	    listen: [ $SRV4@53, $SRV6@53 ]
 	    udp-max-payload: 4096
-	    udp-workers: 1
-	    tcp-workers: 1
+	    udp-workers: ${DNS_WORKERS:-1}
+	    tcp-workers: ${DNS_WORKERS:-1}
 	    background-workers: 1
 	control:
 	    listen: "$d/run/knot.sock"
