@@ -10,7 +10,7 @@ reply (the test generates such traffic). For every DNS message tshark decodes:
   - queries: the multiset of (proto, id, qname, qtype) equals the records' (proto, trans_id,
     query, qtype);
   - replies: the multiset of (proto, id, qname, qtype, rcode, AA, RA, answer count) equals that
-    of the records that have an rcode;
+    of the records that have an rcode (AA and RA only for replies with answers, as Zeek);
   - the answers of the types whose Zeek form is plain (A, AAAA, CNAME, NS, PTR, MX, SRV, SOA,
     TXT) are among the record's answers, and the record's rtt is tshark's dns.time.
 Prints a summary line and each mismatch; exit 0 when all agree, 1 otherwise, 2 on bad input.
@@ -101,7 +101,11 @@ def main(argv):
     for k in rq - tq:
         bad.append(f'record {k} for a query tshark does not show')
 
+    # Zeek sets AA and RA while logging an answer RR (DNS::do_reply), so a reply without answers
+    # leaves them false whatever its header says: compare the flags only when there are answers.
     def rkey(proto, i, name, qtype, rcode, aa, ra, n):
+        if n == 0:
+            aa = ra = None
         return (proto, i, name, qtype, rcode, aa, ra, n)
     replies = [m for m in msgs if m['response']]
     tr = collections.Counter(rkey(m['proto'], m['id'], m['qname'], m['qtype'], m['rcode'],
