@@ -166,8 +166,6 @@ int dns_init(const struct dns_config *cfg)
 {
 	if (cfg->nports < 0 || cfg->nports > DNS_MAX_PORTS)
 		return -EINVAL;
-	if (cfg->format != DNS_FORMAT_JSON)
-		pr_warn("dns: only JSON records are written; --format protobuf is not done yet");
 	dns_cfg = *cfg;
 	dns_txn_init(cfg);
 	l7_register(&dns_proto);

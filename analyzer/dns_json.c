@@ -199,6 +199,14 @@ static void json_ksecs(struct dns_sbuf *b, const char *k, uint64_t ns)
 	json_secs(b, ns);
 }
 
+const char *dns_info_answer(const struct dns_info *in, size_t *pos, uint32_t *ttl, unsigned i)
+{
+	const char *a = in->answers.p + *pos;
+	*pos += strlen(a) + 1;
+	memcpy(ttl, in->ttls.p + (size_t)i * sizeof(*ttl), sizeof(*ttl));
+	return a;
+}
+
 void dns_json_write(const struct dns_info *in, const struct dns_conn *c, int dotted,
 		    struct dns_sbuf *b)
 {
@@ -238,13 +246,27 @@ void dns_json_write(const struct dns_info *in, const struct dns_conn *c, int dot
 	json_kbool(b, "RA", in->RA);
 	json_kuint(b, "Z", in->Z);
 	if (in->nanswers) {
+		size_t pos = 0;
+		uint32_t ttl;
 		json_key(b, "answers");
 		dns_sb_put(b, "[", 1);
-		dns_sb_put(b, in->answers.p, in->answers.len);
+		for (unsigned i = 0; i < in->nanswers; i++) {
+			const char *a = dns_info_answer(in, &pos, &ttl, i);
+			if (i)
+				dns_sb_put(b, ",", 1);
+			dns_json_str(b, a, strlen(a));
+		}
 		dns_sb_put(b, "]", 1);
 		json_key(b, "TTLs");
 		dns_sb_put(b, "[", 1);
-		dns_sb_put(b, in->ttls.p, in->ttls.len);
+		pos = 0;
+		for (unsigned i = 0; i < in->nanswers; i++) {
+			dns_info_answer(in, &pos, &ttl, i);
+			if (i)
+				dns_sb_put(b, ",", 1);
+			json_uint(b, ttl);
+			dns_sb_put(b, ".0", 2);
+		}
 		dns_sb_put(b, "]", 1);
 	}
 	json_kbool(b, "rejected", in->rejected);

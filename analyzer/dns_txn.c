@@ -154,7 +154,10 @@ static void info_emit(struct dns_info *in)
 		counter_inc(&c_dns_unanswered);
 	if (in->saw_reply && !in->saw_query)
 		counter_inc(&c_dns_orphan);
-	dns_json_write(in, in->conn, txn_cfg.zeek_dotted, &txn_out);
+	if (txn_cfg.format == DNS_FORMAT_PROTOBUF)
+		dns_pb_write(in, in->conn, &txn_out);
+	else
+		dns_json_write(in, in->conn, txn_cfg.zeek_dotted, &txn_out);
 	if (!txn_out.cut && txn_out.len) {
 		const char *key = in->conn->orig_s;
 		sinks_emit("dns", key, strlen(key), txn_out.p, txn_out.len);
@@ -356,24 +359,13 @@ static void netbios_decode(char *q)
 
 static void info_add_answer(struct dns_info *in, const char *text, size_t len, uint32_t ttl)
 {
-	char t[24];
 	if (in->nanswers >= DNS_MAX_ANSWERS || in->answers.len + len > DNS_ANSWERS_BYTES) {
 		counter_inc(&c_dns_ans_cut);
 		return;
 	}
-	if (in->nanswers) {
-		dns_sb_put(&in->answers, ",", 1);
-		dns_sb_put(&in->ttls, ",", 1);
-	}
-	dns_json_str(&in->answers, text, len);
-	char *s = t + sizeof(t);
-	*--s = '0';
-	*--s = '.';
-	do {
-		*--s = (char)('0' + ttl % 10);
-		ttl /= 10;
-	} while (ttl);
-	dns_sb_put(&in->ttls, s, (size_t)(t + sizeof(t) - s));
+	dns_sb_put(&in->answers, text, len);
+	dns_sb_put(&in->answers, "", 1); /* each answer ends with its NUL */
+	dns_sb_put(&in->ttls, (const char *)&ttl, sizeof(ttl));
 	in->nanswers++;
 }
 

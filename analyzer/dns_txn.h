@@ -46,8 +46,8 @@ struct dns_info {
 	uint64_t ts_ns;
 	uint64_t rtt_ns;
 	char *query;		 /* escaped text, or NULL when unset */
-	struct dns_sbuf answers; /* JSON array body: "a","b" */
-	struct dns_sbuf ttls;	 /* JSON array body: 1.0,2.0 */
+	struct dns_sbuf answers; /* the answer texts, each NUL-terminated */
+	struct dns_sbuf ttls;	 /* their TTLs, uint32_t each */
 	unsigned nanswers;
 	uint16_t trans_id, qclass, qtype;
 	uint8_t rcode, opcode, Z;
@@ -100,6 +100,10 @@ unsigned dns_txn_open(void); /* pending transactions (tests) */
 /* Writes info as one JSON line (no newline) into out (reset first). */
 void dns_json_write(const struct dns_info *in, const struct dns_conn *c, int dotted,
 		    struct dns_sbuf *out);
+/* Writes info as a packed pano.v1.DnsRecord (proto/pano_record.proto) into out (reset). */
+void dns_pb_write(const struct dns_info *in, const struct dns_conn *c, struct dns_sbuf *out);
+/* The i-th answer text and TTL of in, walking from *pos (start at 0). */
+const char *dns_info_answer(const struct dns_info *in, size_t *pos, uint32_t *ttl, unsigned i);
 /* Appends s as a JSON string (quotes included): control characters, quotes and backslashes
  * escaped, valid UTF-8 kept, any other byte written as the text \xNN. */
 void dns_json_str(struct dns_sbuf *b, const char *s, size_t n);

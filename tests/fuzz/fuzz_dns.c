@@ -2,7 +2,7 @@
 /*
  * fuzz_dns.c - libFuzzer harness for the DNS message parser, the RR-to-text code and the JSON
  * record writer: each input is one DNS message, seen twice on one UDP connection (so a reply
- * pairs with itself), and every record must be valid JSON.
+ * pairs with itself), then as a TCP byte stream (framing); every record must be valid JSON.
  */
 #include <cjson/cJSON.h>
 #include <stdint.h>
@@ -12,6 +12,7 @@
 #include "dns.h"
 #include "dns_parse.h"
 #include "dns_txn.h"
+#include "l7.h"
 #include "sink.h"
 
 static int fuzz_emit(struct sink *s, const char *t, const void *k, size_t kl, const void *rec,
@@ -52,6 +53,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.daddr.a[3] = 1;
 	dns_txn_udp(&p);
 	dns_txn_message(NULL, &p, data, size); /* again: pairs with itself when a reply */
+	/* The same bytes as a client's TCP stream, cut in two at a place the input picks. */
+	const struct l7_proto *dns = l7_lookup(&p);
+	struct l7_tcp_ctx t = {.client = p.saddr,
+			       .server = p.daddr,
+			       .client_port = 5000,
+			       .server_port = 53,
+			       .conn_id = 1};
+	size_t cut = size ? data[0] % (size + 1) : 0;
+	dns->on_tcp_data(&t, 1, data, cut, &p);
+	dns->on_tcp_data(&t, 1, data + cut, size - cut, &p);
+	dns->on_tcp_close(&t);
 	dns_txn_flush();
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include "dns_parse.h"
 #include "dns_txn.h"
 #include "l7.h"
+#include "pano_record.pb-c.h"
 #include "sink.h"
 
 /* ---- a message builder -------------------------------------------------------------- */
@@ -375,13 +376,18 @@ static void test_edns(void)
 /* ---- records through a test sink --------------------------------------------------------- */
 #define MAX_RECS 64
 static char *recs[MAX_RECS];
+static size_t rec_len[MAX_RECS];
 static int nrecs;
 
 static int cap_emit(struct sink *s, const char *topic, const void *key, size_t keylen,
 		    const void *rec, size_t len)
 {
-	if (nrecs < MAX_RECS)
-		recs[nrecs++] = strndup(rec, len);
+	if (nrecs < MAX_RECS) {
+		recs[nrecs] = malloc(len + 1);
+		memcpy(recs[nrecs], rec, len);
+		recs[nrecs][len] = '\0';
+		rec_len[nrecs++] = len;
+	}
 	return 0;
 }
 static struct sink cap_sink = {.name = "test", .emit = cap_emit};
@@ -393,15 +399,21 @@ static void recs_clear(void)
 	nrecs = 0;
 }
 
-static const struct l7_proto *dns_setup(unsigned max_open)
+static const struct l7_proto *dns_setup_fmt(unsigned max_open, enum dns_format fmt)
 {
 	struct dns_config cfg;
 	dns_config_default(&cfg);
 	cfg.max_open = max_open;
+	cfg.format = fmt;
 	dns_init(&cfg);
 	dns_txn_flush();
 	recs_clear();
 	return NULL;
+}
+
+static const struct l7_proto *dns_setup(unsigned max_open)
+{
+	return dns_setup_fmt(max_open, DNS_FORMAT_JSON);
 }
 
 /* A record field as text ("" if absent); numbers printed with %g, bools as true/false. */
@@ -671,6 +683,40 @@ static void test_json_escaping(void)
 	dns_sb_free(&b);
 }
 
+/* --format protobuf: the same record as a pano.v1.DnsRecord. */
+static void test_protobuf(void)
+{
+	struct mb q, r;
+	dns_setup_fmt(100, DNS_FORMAT_PROTOBUF);
+	query(&q, 21, "pb.example");
+	reply(&r, 21, "pb.example", 2);
+	udp(70000, &q, 0, 43000, 53);
+	udp(70250, &r, 1, 43000, 53);
+	CHECK_EQ_INT(nrecs, 1);
+	if (nrecs < 1)
+		return;
+	Pano__V1__DnsRecord *d =
+	    pano__v1__dns_record__unpack(NULL, rec_len[0], (const uint8_t *)recs[0]);
+	CHECK(d != NULL);
+	if (!d)
+		return;
+	CHECK_EQ_STR(d->query, "pb.example");
+	CHECK_EQ_STR(d->id_orig_h, "192.0.2.10");
+	CHECK_EQ_INT(d->id_resp_p, 53);
+	CHECK_EQ_INT(d->trans_id, 21);
+	CHECK(d->has_rtt && d->rtt > 0.2499 && d->rtt < 0.2501);
+	CHECK_EQ_INT(d->n_answers, 2);
+	if (d->n_answers == 2) {
+		CHECK_EQ_STR(d->answers[1], "192.0.2.2");
+		CHECK(d->ttls[1] == 61.0);
+	}
+	CHECK(d->has_rcode && d->rcode == 0);
+	CHECK_EQ_STR(d->rcode_name, "NOERROR");
+	CHECK_EQ_INT(d->query_len, q.n);
+	pano__v1__dns_record__free_unpacked(d, NULL);
+	dns_setup(100);
+}
+
 int main(void)
 {
 	sinks_add(&cap_sink);
@@ -682,6 +728,7 @@ int main(void)
 	TEST_CASE("dns_txn_cap_mdns", test_txn_cap_mdns);
 	TEST_CASE("dns_tcp_framing", test_tcp_framing);
 	TEST_CASE("dns_json_escaping", test_json_escaping);
+	TEST_CASE("dns_protobuf_record", test_protobuf);
 	recs_clear();
 	TEST_EXIT();
 }
