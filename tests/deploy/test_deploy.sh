@@ -12,7 +12,8 @@
 #  - each runtime stage installs exactly the packages of the libraries its binary links (ldd).
 . "$(dirname "$0")/../lib/lib.sh"
 cd "$PANO_ROOT"
-need_cmd deploy docker-compose promtool node npm jq python3
+need_cmd deploy docker-compose promtool node npm jq python3 curl
+need_root deploy
 
 # 1. compose
 if out=$(docker-compose -f deploy/compose/compose.yaml config -q 2>&1); then
@@ -65,6 +66,45 @@ PY
 else
 	fail "dashboard_json: not valid JSON"
 fi
+
+# 4b. Every metric the dashboard names is exported: pano_flp_dns_* by the flowlogs-pipeline
+#     config, pano_agent_* by a real agent (on lo in a namespace of ours), the rest by a real
+#     analyzer. Both serve /metrics for the duration of the check.
+metric_names() { curl -s "$1" | sed -n 's/^# TYPE \([a-zA-Z0-9_:]*\) \(.*\)/\1 \2/p'; }
+known=$T_TMP/known-metrics
+: >"$known"
+python3 - deploy/flowlogs-pipeline/pano-kafka-dns.yaml >>"$known" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+prefix = re.search(r"^\s+prefix: (pano_flp_\S+)", text, re.M).group(1)
+for name, kind in re.findall(r"- name: (\S+)\n\s+type: (\S+)", text):
+    print(prefix + name, kind)
+PY
+ap=$(free_port)
+"$PANO_BUILD/pano-analyzer" --read "$PANO_CORPUS/zeek/Traces/wikipedia.pcap" -o /dev/null \
+	--metrics 127.0.0.1:$ap --linger 2>/dev/null &
+apid=$!
+on_exit "kill $apid"
+NSM=${T_PREFIX}met
+on_exit "ip netns del $NSM"
+ip netns add "$NSM" && ip -n "$NSM" link set lo up
+gp=$(free_port)
+ip netns exec "$NSM" "$PANO_BUILD/pano-agent" --iface lo --stdout --metrics 127.0.0.1:$gp \
+	--pcap-listen 127.0.0.1:$(free_port) \
+	>/dev/null 2>"$T_TMP/agent.err" &
+gpid=$!
+on_exit "kill $gpid"
+wait_for 10 curl -sf 127.0.0.1:$ap/metrics
+wait_for 10 ip netns exec "$NSM" curl -sf 127.0.0.1:$gp/metrics
+metric_names "127.0.0.1:$ap/metrics" >>"$known"
+ip netns exec "$NSM" bash -c "$(declare -f metric_names); metric_names 127.0.0.1:$gp/metrics" >>"$known"
+missing=""
+for m in $(jq -r '.panels[].targets[].expr' "$dash" | grep -oE 'pano_[a-z0-9_]+' | sort -u); do
+	base=$(sed -E 's/_(bucket|sum|count)$//' <<<"$m")
+	grep -q "^$base " "$known" || grep -q "^$m " "$known" || missing+=" $m"
+done
+check_eq "dashboard_metrics_exist" "${missing:-none}" "none"
+kill $apid $gpid 2>/dev/null
 
 # 5. flowlogs-pipeline: valid YAML, and every field it reads exists in a real record.
 flp=deploy/flowlogs-pipeline/pano-kafka-dns.yaml
