@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# bench-agent.sh - what `make bench-agent` runs: the cost of capturing DNS, three ways, on the
+# same traffic (dnsperf at its maximum rate for BENCH_SECONDS, default 10, from the client
+# namespace to knot in the server namespace, across the node's bridge):
+#
+#   none        no capture
+#   tcpdump     tcpdump -i <server veth> -w /dev/null port 53
+#   pano-agent  pano-agent on the same veth, a PCAP-over-TCP reader (tests/tools/pcap_loop)
+#               draining the stream
+#
+# For each: queries per second and its ratio to no capture, packets captured versus packets
+# that crossed the veth, drops, and CPU seconds of the capturing process per million packets
+# (utime+stime from /proc/PID/stat). Then the BPF program's own cost per frame from
+# build/tests/bpf_bench (bpf_prog_test_run_opts with repeat). A benchmark: prints, asserts
+# nothing. Environment: BENCH_SECONDS, BENCH_CLIENTS (dnsperf -c, default 8), PANO_BUILD.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export PANO_BUILD=${PANO_BUILD:-$ROOT/build}
+. "$ROOT/tests/lib/lib.sh"
+. "$ROOT/tests/lib/dns.sh"
+. "$ROOT/tests/lib/e2e.sh"
+T_PREFIX=pb$$
+SECS=${BENCH_SECONDS:-10}
+CLIENTS=${BENCH_CLIENTS:-8}
+TCK=$(getconf CLK_TCK)
+
+die() { echo "bench-agent: $*" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || die "needs root (namespaces, eBPF)"
+for c in knotd dnsperf tcpdump jq; do command -v "$c" >/dev/null || die "$c is not installed (scripts/install-deps.sh)"; done
+[ -x "$PANO_AGENT" ] || die "$PANO_AGENT is not built (make)"
+make -C "$ROOT" -s BUILD="$PANO_BUILD" "$PANO_BUILD/tests/pcap_loop" >/dev/null || die "cannot build pcap_loop"
+[ -f "$ROOT/tests/tools/bpf_bench.c" ] && make -C "$ROOT" -s BUILD="$PANO_BUILD" "$PANO_BUILD/tests/bpf_bench" >/dev/null
+
+# cpu_seconds PID: user+system CPU time the process has used so far.
+cpu_seconds() {
+	local f
+	f=$(sed 's/.*) //' "/proc/$1/stat") || { echo 0; return; }
+	set -- $f	# fields from state (3rd of stat) on: utime is the 12th here, stime the 13th
+	echo "scale=3; (${12} + ${13}) / $TCK" | bc
+}
+# host_busy: CPU seconds all CPUs have spent busy (user, nice, system, irq, softirq) so far; the
+# BPF program and packet sockets run in softirq, charged to whoever was on the CPU.
+host_busy() {
+	awk -v t="$TCK" '/^cpu / { printf "%.2f\n", ($2 + $3 + $4 + $7 + $8) / t }' /proc/stat
+}
+# veth_packets: packets that crossed the server's veth (both directions) so far.
+veth_packets() {
+	ip -n "$NS_NODE" -s -j link show dev "$IF_SRV" | jq '.[0].stats64 | .rx.packets + .tx.packets'
+}
+# run_load NAME: dnsperf at full speed; sets QPS, SENT_PKTS (veth packets during the run).
+run_load() {
+	local before after b0 w0
+	before=$(veth_packets)
+	b0=$(host_busy) w0=$(date +%s.%N)
+	nsx "$NS_CLI" dnsperf -s "$SRV4" -d "$T_TMP/queries.txt" -l "$SECS" -c "$CLIENTS" -q 500 \
+		-t 2 >"$T_TMP/dnsperf-$1.txt" 2>&1
+	after=$(veth_packets)
+	R_BUSY[$1]=$(echo "scale=1; 100 * ($(host_busy) - $b0) / (($(date +%s.%N) - $w0) * $(nproc))" | bc)%
+	QPS=$(dnsperf_qps "$T_TMP/dnsperf-$1.txt")
+	SENT_PKTS=$((after - before))
+	[ -n "$QPS" ] || die "dnsperf failed: $(tail -3 "$T_TMP/dnsperf-$1.txt")"
+}
+
+declare -A R_QPS R_SENT R_CAP R_DROP R_CPU R_BUSY
+echo "bench-agent: setting up namespaces and knot" >&2
+netns_up || die "netns_up failed"
+DNS_WORKERS=2 dns_up || die "knot did not start"
+# Small answers only: this measures the per-packet cost, not fragmentation.
+for i in $(seq 1 50); do echo "www.pano.test A"; echo "mail.pano.test A"; echo "nx$i.pano.test A"; echo "www.pano.test AAAA"; done >"$T_TMP/queries.txt"
+nsx "$NS_CLI" dnsperf -s "$SRV4" -d "$T_TMP/queries.txt" -l 1 -c "$CLIENTS" >/dev/null 2>&1	# warm up
+
+# 1. no capture
+echo "bench-agent: no capture, ${SECS}s" >&2
+run_load none
+R_QPS[none]=$QPS R_SENT[none]=$SENT_PKTS R_CAP[none]=- R_DROP[none]=- R_CPU[none]=-
+
+# 2. tcpdump
+echo "bench-agent: tcpdump, ${SECS}s" >&2
+bg_start TD_PID "$T_TMP/tcpdump.log" "$NS_NODE" tcpdump -i "$IF_SRV" -n -w /dev/null port 53
+wait_for 10 grep -q 'listening on' "$T_TMP/tcpdump.log" || die "tcpdump did not start"
+c0=$(cpu_seconds "$TD_PID")
+run_load tcpdump
+c1=$(cpu_seconds "$TD_PID")
+bg_stop "$TD_PID" INT 10
+R_QPS[tcpdump]=$QPS R_SENT[tcpdump]=$SENT_PKTS
+R_CAP[tcpdump]=$(awk '/packets captured/ { print $1 }' "$T_TMP/tcpdump.log")
+R_DROP[tcpdump]=$(awk '/dropped by kernel/ { print $1 }' "$T_TMP/tcpdump.log")
+R_CPU[tcpdump]=$(echo "$c1 - $c0" | bc)
+
+# 3. pano-agent with a PCAP-over-TCP reader
+echo "bench-agent: pano-agent, ${SECS}s" >&2
+PORT=$(free_port)
+agent_up "$NS_NODE" "$IF_SRV" "$PORT" || die "pano-agent did not start"
+bg_start RD_PID "$T_TMP/reader.log" "$NS_NODE" bash -c \
+	"exec '$PANO_BUILD/tests/pcap_loop' - </dev/tcp/127.0.0.1/$PORT"
+wait_for 10 established "$NS_NODE" "$PORT" 1 || die "the reader did not connect"
+sleep 0.5
+c0=$(cpu_seconds "$AGENT_PID") r0=$(cpu_seconds "$RD_PID")
+run_load agent
+sleep 0.5	# the ring and the client queue drain
+c1=$(cpu_seconds "$AGENT_PID") r1=$(cpu_seconds "$RD_PID")
+bg_stop "$AGENT_PID" INT 10
+bg_stop "$RD_PID" TERM 10
+stats=$(grep 'stats:' "$T_TMP/agent.log" | tail -1)
+R_QPS[agent]=$QPS R_SENT[agent]=$SENT_PKTS
+R_CAP[agent]=$(awk '{ print $2 }' "$T_TMP/reader.log")
+ring=$(echo "$stats" | sed -n 's/.*ring drops \([0-9]*\).*/\1/p')
+client=$(echo "$stats" | sed -n 's/.*pcap-listen: sent [0-9]*, dropped \([0-9]*\).*/\1/p')
+R_DROP[agent]=$((${ring:-0} + ${client:-0}))
+R_CPU[agent]=$(echo "$c1 - $c0" | bc)
+rd_cpu=$(echo "$r1 - $r0" | bc)
+
+# ---- report --------------------------------------------------------------------------------
+echo
+echo "bench-agent: dnsperf -c $CLIENTS for ${SECS}s per run, client -> bridge -> knot (2 workers); $(nproc) CPUs"
+printf '%-11s %10s %7s %12s %12s %8s %8s %12s %9s\n' mode qps ratio veth_pkts captured drops cpu_s cpu_s/Mpkt host_busy
+for m in none tcpdump agent; do
+	ratio=$(echo "scale=3; ${R_QPS[$m]} / ${R_QPS[none]}" | bc)
+	if [ "${R_CAP[$m]}" = - ]; then per=-; else
+		per=$(echo "scale=3; ${R_CPU[$m]} * 1000000 / (${R_CAP[$m]} + 1)" | bc)
+	fi
+	printf '%-11s %10.0f %7.3f %12s %12s %8s %8s %12s %9s\n' "$([ $m = agent ] && echo pano-agent || echo $m)" \
+		"${R_QPS[$m]}" "$ratio" "${R_SENT[$m]}" "${R_CAP[$m]}" "${R_DROP[$m]}" "${R_CPU[$m]}" "$per" "${R_BUSY[$m]}"
+done
+echo "pano-agent: $stats"
+echo "PCAP-over-TCP reader (pcap_loop): $(cat "$T_TMP/reader.log"); its CPU: ${rd_cpu}s"
+echo "(veth_pkts counts every frame on the veth in both directions, ARP and ND included; the"
+echo " captures keep port 53 only. drops: tcpdump's 'dropped by kernel'; the agent's ring-full"
+echo " drops plus frames its PCAP-over-TCP client queue dropped. cpu_s: the capturing process only;"
+echo " host_busy: how busy all CPUs were during the run, softirq included.)"
+
+if [ -x "$PANO_BUILD/tests/bpf_bench" ]; then
+	echo
+	echo "BPF program cost (bpf_prog_test_run_opts, build/tests/bpf_bench):"
+	"$PANO_BUILD/tests/bpf_bench" 2>&1 | sed 's/^/  /'
+else
+	echo "(no bpf_bench: tests/tools/bpf_bench.c is not there yet)"
+fi
