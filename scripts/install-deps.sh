@@ -11,6 +11,8 @@ PKGS=(
 	# tests and demo: namespaces, DNS server and clients, oracles, Kafka consumer, metrics
 	iproute2 iputils-ping procps knot knot-dnsutils dnsutils dnsperf tcpdump tshark
 	wireshark-common kcat jq prometheus tmux openssl python3 psmisc
+	# benchmarks and profiling
+	hyperfine linux-perf valgrind
 	# deploy checks
 	docker-compose
 )
