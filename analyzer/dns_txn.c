@@ -8,8 +8,8 @@
  * As in Zeek: RD, TC, Z, qclass and qtype come from the query; rcode from the reply; AA, RA
  * and rtt only from a reply that carries answers (rtt left unset when it would be 0); the
  * query name of a lone reply is the owner of its first answer; mDNS/LLMNR messages are each
- * logged alone. The open-transaction table and the UDP connection table are capped; what the
- * caps push out is logged early and counted.
+ * logged alone. The open-transaction table (count, and bytes of answers held), and the UDP
+ * connection table are capped; what the caps push out is logged early and counted.
  */
 #include <ctype.h>
 #include <netinet/in.h>
@@ -39,10 +39,12 @@ PANO_COUNTER(c_dns_ans_cut, "dns_answers_cut", "drop", "DNS answers beyond the p
 #define DNS_HASH_BITS	  16
 #define DNS_MAX_ANSWERS	  1000
 #define DNS_ANSWERS_BYTES (64 * 1024)
+#define DNS_PENDING_BYTES (64u << 20) /* answers held by all open records together */
 
 static struct dns_config txn_cfg;
 static struct dns_info *g_head, *g_tail; /* pending, oldest first */
 static unsigned g_open;
+static size_t g_bytes; /* answer bytes held by pending records */
 static struct dns_conn *udp_hash[1u << DNS_HASH_BITS];
 static struct dns_conn *lru_head, *lru_tail;
 static unsigned udp_nconns;
@@ -113,6 +115,7 @@ static void info_unlink(struct dns_info *in)
 	else
 		g_tail = in->gprev;
 	g_open--;
+	g_bytes -= in->answers.cap + in->ttls.cap;
 	in->cprev = in->cnext = in->gprev = in->gnext = NULL;
 }
 
@@ -135,6 +138,7 @@ static void info_link(struct dns_info *in)
 		g_head = in;
 	g_tail = in;
 	g_open++;
+	g_bytes += in->answers.cap + in->ttls.cap;
 }
 
 static void info_free(struct dns_info *in)
@@ -533,13 +537,14 @@ void dns_txn_message(struct dns_conn *c, const struct pano_pkt *pkt, const uint8
 		info_emit(in);
 		return;
 	}
-	if (g_open >= txn_cfg.max_open && g_head) {
+	info_link(in);
+	while (g_head && g_head != in &&
+	       (g_open > txn_cfg.max_open || g_bytes > DNS_PENDING_BYTES)) {
 		struct dns_info *old = g_head;
 		counter_inc(&c_dns_evicted);
 		info_unlink(old);
 		info_emit(old);
 	}
-	info_link(in);
 }
 
 void dns_txn_udp(const struct pano_pkt *pkt)
