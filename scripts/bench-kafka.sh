@@ -42,7 +42,8 @@ exec 3>"$TMP/mock.in"
 for _ in $(seq 100); do grep -q '^BOOTSTRAP ' "$TMP/mock.out" && break; sleep 0.1; done
 BOOT=$(awk '/^BOOTSTRAP /{print $2; exit}' "$TMP/mock.out")
 [ -n "$BOOT" ] || { echo "bench-kafka: the mock cluster did not start" >&2; exit 1; }
-echo "mock cluster: 1 broker, 8 partitions, $BOOT; $(nproc) CPUs"
+echo "mock cluster: 1 broker, 8 partitions, $BOOT; $(nproc) CPUs; load average" \
+	"$(cut -d' ' -f1-3 /proc/loadavg) (the mock broker shares these CPUs)"
 
 # ---- 1. the sink alone --------------------------------------------------------------------
 line=$("$PUB" -b "$BOOT" -t bench-sink -n "$RECORDS" "${xargs_x[@]}")
@@ -85,13 +86,15 @@ for i in range(pairs):
 out.close()
 PY
 t0=$(now)
-n=$("$A" --read "$TMP/bench.pcap" | wc -l)
+n=$(/usr/bin/time -f '%U %S %M' -o "$TMP/time1" "$A" --read "$TMP/bench.pcap" | wc -l)
 t1=$(now)
 t_null=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-echo "analyzer --read -> stdout | wc -l: $n records in ${t_null}s ($(rate "$n" "$t_null") records/s)"
+echo "analyzer --read -> stdout | wc -l: $n records in ${t_null}s ($(rate "$n" "$t_null") records/s);" \
+	"$(awk '{printf "CPU %.2fs user + %.2fs sys, peak RSS %d KB", $1, $2, $3}' "$TMP/time1")"
 t0=$(now)
-"$A" --read "$TMP/bench.pcap" --kafka-brokers "$BOOT" --kafka-topic bench-analyzer --stats \
-	"${xargs_x[@]}" >/dev/null 2>"$TMP/analyzer.err"
+/usr/bin/time -f '%U %S %M' -o "$TMP/time2" "$A" --read "$TMP/bench.pcap" \
+	--kafka-brokers "$BOOT" --kafka-topic bench-analyzer --stats "${xargs_x[@]}" \
+	>/dev/null 2>"$TMP/analyzer.err"
 rc=$?
 t1=$(now)
 t_k=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
@@ -101,5 +104,6 @@ dropped=$(awk '/^sink /{k = ($2 == "kafka:")} k && $1 ~ /^(failed|dropped_)/ {s 
 	END {print s + 0}' "$TMP/analyzer.err")
 r2=$(rate "${delivered:-0}" "$t_k")
 echo "analyzer --read -> Kafka (exit $rc): ${delivered:-0} delivered, $dropped failed/dropped," \
-	"in ${t_k}s (flush included)"
+	"in ${t_k}s (flush included);" \
+	"$(awk '{printf "CPU %.2fs user + %.2fs sys, peak RSS %d KB", $1, $2, $3}' "$TMP/time2")"
 echo "  => $r2 records/s, $(verdict "$r2")"
