@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# bench-analyzer.sh - what `make bench-analyzer` runs: how fast pano-analyzer turns a capture
+# into DNS records, next to the usual tools on the same file:
+#
+#   pano-analyzer  --read CAP --output /dev/null (JSON records)
+#   tcpdump        -n -r CAP, printing to /dev/null
+#   tshark         -r CAP -T fields -e dns.qry.name -e dns.qry.type -e dns.flags.rcode -e dns.a
+#                  (on the first BENCH_TSHARK_PACKETS packets, default 100000, scaled: it is slow)
+#   pcap_loop      a bare libpcap pcap_next_ex loop (tests/tools/pcap_loop.c): the floor
+#
+# The capture (at least BENCH_PACKETS, default 1,000,000 DNS packets) is real traffic: dnsperf
+# in the client namespace against knot in the server namespace, recorded by tcpdump on the
+# server's veth: a mix of names and types, NXDOMAIN, truncated answers. It is made once and
+# cached as $PANO_BUILD/bench/dns-capture.pcap (delete it to make a new one).
+# Prints packets per second, ratios and peak RSS (/usr/bin/time); then runs
+# scripts/bench-kafka.sh when it exists. A benchmark: prints, asserts nothing.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export PANO_BUILD=${PANO_BUILD:-$ROOT/build}
+. "$ROOT/tests/lib/lib.sh"
+. "$ROOT/tests/lib/dns.sh"
+. "$ROOT/tests/lib/e2e.sh"
+T_PREFIX=pa$$
+WANT=${BENCH_PACKETS:-1000000}
+TSHARK_N=${BENCH_TSHARK_PACKETS:-100000}
+CAP=$PANO_BUILD/bench/dns-capture.pcap
+LOOP=$PANO_BUILD/tests/pcap_loop
+
+die() { echo "bench-analyzer: $*" >&2; exit 1; }
+for c in tcpdump tshark /usr/bin/time bc; do command -v "$c" >/dev/null || die "$c is not installed (scripts/install-deps.sh)"; done
+[ -x "$PANO_ANALYZER" ] || die "$PANO_ANALYZER is not built (make)"
+make -C "$ROOT" -s BUILD="$PANO_BUILD" "$LOOP" >/dev/null || die "cannot build pcap_loop"
+
+# capture_count FILE: packets in a pcap file (0 when it is missing or unreadable).
+capture_count() { "$LOOP" "$1" 2>/dev/null | awk '{ print $2 }' || echo 0; }
+
+# make_capture: dnsperf through the namespaces, recorded by tcpdump, until WANT packets.
+make_capture() {
+	local secs n
+	[ "$(id -u)" -eq 0 ] || die "making the capture needs root (namespaces)"
+	for c in knotd dnsperf; do command -v "$c" >/dev/null || die "$c is not installed"; done
+	echo "bench-analyzer: recording a capture of >= $WANT DNS packets (once; cached in $CAP)" >&2
+	netns_up || die "netns_up failed"
+	DNS_WORKERS=2 dns_up || die "knot did not start"
+	dns_querylist "$T_TMP/queries.txt"
+	mkdir -p "$(dirname "$CAP")"
+	bg_start TD_PID "$T_TMP/tcpdump.log" "$NS_NODE" tcpdump -i "$IF_SRV" -n -s 0 -B 262144 \
+		-w "$T_TMP/capture.pcap" port 53
+	wait_for 10 grep -q 'listening on' "$T_TMP/tcpdump.log" || die "tcpdump did not start"
+	# About 30,000 queries (60,000 packets) a second: fast, yet tcpdump keeps every one.
+	secs=$(((WANT / 60000) + 2))
+	nsx "$NS_CLI" dnsperf -s "$SRV4" -d "$T_TMP/queries.txt" -l "$secs" -Q 30000 -c 8 -q 500 \
+		>"$T_TMP/dnsperf.txt" 2>&1
+	sleep 1
+	bg_stop "$TD_PID" INT 20
+	n=$(capture_count "$T_TMP/capture.pcap")
+	[ "${n:-0}" -ge "$WANT" ] ||
+		die "the capture holds $n packets, fewer than $WANT ($(grep -h -E 'dropped|Queries sent' "$T_TMP/tcpdump.log" "$T_TMP/dnsperf.txt" | tr '\n' ' '))"
+	mv "$T_TMP/capture.pcap" "$CAP"
+	# the namespaces and knot are not needed any more
+	ip netns del "$NS_NODE"; ip netns del "$NS_CLI"; ip netns del "$NS_SRV"
+}
+
+N=$(capture_count "$CAP")
+[ "${N:-0}" -ge "$WANT" ] || { make_capture; N=$(capture_count "$CAP"); }
+cat "$CAP" >/dev/null	# into the page cache: every tool reads from memory
+SLICE=$T_TMP/slice.pcap
+editcap -r "$CAP" "$SLICE" "1-$TSHARK_N" 2>/dev/null || die "editcap failed"
+NS=$(capture_count "$SLICE")
+
+# timed NAME PACKETS CMD...: runs CMD under /usr/bin/time; output to /dev/null. Sets T_WALL,
+# T_CPU, T_RSS (MB) and T_PPS.
+declare -A B_PKTS B_WALL B_CPU B_RSS B_PPS
+timed() {
+	local name=$1 pkts=$2 wall user sys rss; shift 2
+	/usr/bin/time -f '%e %U %S %M' -o "$T_TMP/time.$name" "$@" >/dev/null 2>"$T_TMP/err.$name" ||
+		echo "bench-analyzer: $name failed: $(tail -2 "$T_TMP/err.$name")" >&2
+	read -r wall user sys rss <"$T_TMP/time.$name"
+	B_PKTS[$name]=$pkts B_WALL[$name]=$wall
+	B_CPU[$name]=$(echo "$user + $sys" | bc)
+	B_RSS[$name]=$(echo "scale=1; $rss / 1024" | bc)
+	B_PPS[$name]=$(echo "scale=0; $pkts / ($wall + 0.001)" | bc)
+}
+
+echo "bench-analyzer: $N packets in $CAP ($(du -m "$CAP" | cut -f1) MB); tshark on the first $NS" >&2
+timed analyzer "$N" "$PANO_ANALYZER" --read "$CAP" --output /dev/null --stats
+timed tcpdump "$N" tcpdump -n -r "$CAP"
+timed tshark "$NS" tshark -n -r "$SLICE" -T fields -e dns.qry.name -e dns.qry.type \
+	-e dns.flags.rcode -e dns.a
+timed pcap_loop "$N" "$LOOP" "$CAP"
+
+records=$(awk '$1 == "dns_records" { print $2 }' "$T_TMP/err.analyzer")
+echo
+echo "bench-analyzer: $N DNS packets (dnsperf through knot, captured by tcpdump); $(nproc) CPUs"
+printf '%-15s %10s %8s %8s %12s %16s %9s\n' tool packets wall_s cpu_s packets/s analyzer_speedup peak_MB
+for t in analyzer tcpdump tshark pcap_loop; do
+	printf '%-15s %10s %8s %8s %12s %16s %9s\n' "$([ $t = analyzer ] && echo pano-analyzer || echo $t)" \
+		"${B_PKTS[$t]}" "${B_WALL[$t]}" "${B_CPU[$t]}" "${B_PPS[$t]}" \
+		"$(echo "scale=2; ${B_PPS[analyzer]} / ${B_PPS[$t]}" | bc)x" "${B_RSS[$t]}"
+done
+echo "(analyzer_speedup: pano-analyzer's packets/s over the tool's; for pcap_loop below 1, the"
+echo " analyzer runs at that fraction of the bare read loop. pano-analyzer wrote ${records:-?} JSON records.)"
+
+if [ -x "$ROOT/scripts/bench-kafka.sh" ]; then
+	echo
+	BUILD=$PANO_BUILD "$ROOT/scripts/bench-kafka.sh"
+fi
