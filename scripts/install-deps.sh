@@ -12,7 +12,7 @@ PKGS=(
 	iproute2 iputils-ping procps knot knot-dnsutils dnsutils dnsperf tcpdump tshark
 	wireshark-common kcat jq prometheus tmux openssl python3 psmisc
 	# benchmarks and profiling
-	hyperfine linux-perf valgrind
+	hyperfine linux-perf valgrind time bc
 	# deploy checks
 	docker-compose
 )
