@@ -7,7 +7,7 @@
 #  2. The broker goes down mid-run: the analyzer survives, notices, and everything produced
 #     during the outage arrives once the broker is back.
 #  3. SIGTERM while the broker is down: the analyzer exits after its flush bound and counts
-#     every record it could not deliver as dropped_at_exit.
+#     every record it had produced (none could be delivered) as dropped_at_exit.
 . "$(dirname "$0")/../lib/lib.sh"
 
 A=$PANO_BUILD/pano-analyzer
@@ -109,7 +109,7 @@ exec 4>"$T_TMP/in2"
 cat "$T_TMP/p1.pcap" >&4
 # Wait until part one's records reach Kafka (if part one makes any), then stop the broker.
 N1=$("$A" --read "$T_TMP/p1.pcap" --dns-timeout 1000000 2>/dev/null | grep -c . || true)
-[ "$N1" -gt 0 ] && wait_for 30 sh -c "kcat -C -q -b $BOOT -t outage -o beginning -e | grep -q ."
+[ "$N1" -gt 0 ] && wait_for 10 sh -c "kcat -C -q -b $BOOT -t outage -o beginning -e | grep -q ."
 check kafka_outage_broker_down mock_cmd down 1
 cat "$T_TMP/p2.raw" >&4
 sleep 2	# pacing only: let the analyzer queue part two while the broker is down
@@ -143,7 +143,10 @@ A3=$!
 on_exit "kill -9 $A3"
 exec 5>"$T_TMP/in3"
 cat "$CAP" >&5	# the whole capture, but no end of input: only SIGTERM ends this run
-sleep 1	# pacing only: let it read and queue
+# Wait until it has read the capture (read(2) bytes in /proc/PID/io), then a moment to decode.
+SIZE=$(stat -c %s "$CAP")
+wait_for 30 sh -c "[ \$(awk '/^rchar/{print \$2}' /proc/$A3/io) -ge $SIZE ]"
+sleep 0.5	# pacing only
 kill -TERM $A3
 # The flush bound is 5 s; 30 s only keeps a hung analyzer from hanging the test.
 if wait_for 30 sh -c "! kill -0 $A3 2>/dev/null"; then
@@ -152,9 +155,14 @@ if wait_for 30 sh -c "! kill -0 $A3 2>/dev/null"; then
 	rc=$?
 	[ "$rc" -eq 0 ] || [ "$rc" -eq 1 ] && pass kafka_sigterm_exit_status ||
 		fail "kafka_sigterm_exit_status: $rc"
+	out=$(awk '/^sink kafka:/{sub(",", "", $5); print $5}' "$T_TMP/k3.err")
+	log "records out before SIGTERM: $out of $N"
+	check kafka_sigterm_records_out [ "${out:-0}" -gt 0 ]
 	check_eq kafka_sigterm_delivered "$(kafka_stat "$T_TMP/k3.err" delivered)" 0
 	check_eq kafka_sigterm_dropped_at_exit "$(kafka_stat "$T_TMP/k3.err" dropped_at_exit)" \
-		"$N"
+		"$out"
+	grep -q "kafka: $out records undelivered at exit" "$T_TMP/k3.err" &&
+		pass kafka_sigterm_logged || fail "kafka_sigterm_logged: no 'undelivered' warning"
 else
 	fail "kafka_sigterm_exits: still running 30 s after SIGTERM"
 fi
