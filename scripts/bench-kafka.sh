@@ -74,7 +74,8 @@ for i in range(pairs):
     cli = bytes([10, 0, c >> 8, c & 255])
     sport = 1024 + (i * 7) % 60000
     tid = i & 0xffff
-    qname = b''.join(bytes([len(l)]) + l for l in (b'host%d' % (i % 50000), b'example', b'com')) + b'\0'
+    labels = (b'host%d' % (i % 50000), b'example', b'com')
+    qname = b''.join(bytes([len(l)]) + l for l in labels) + b'\0'
     q = struct.pack('!HHHHHH', tid, 0x0100, 1, 0, 0, 0) + qname + b'\0\x01\0\x01'
     r = (struct.pack('!HHHHHH', tid, 0x8180, 1, 1, 0, 0) + qname + b'\0\x01\0\x01' +
          b'\xc0\x0c\0\x01\0\x01' + struct.pack('!IH', 300, 4) + bytes([192, 0, 2, i & 255]))
@@ -89,7 +90,8 @@ t0=$(now)
 n=$(/usr/bin/time -f '%U %S %M' -o "$TMP/time1" "$A" --read "$TMP/bench.pcap" | wc -l)
 t1=$(now)
 t_null=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-echo "analyzer --read -> stdout | wc -l: $n records in ${t_null}s ($(rate "$n" "$t_null") records/s);" \
+echo "analyzer --read -> stdout | wc -l: $n records in ${t_null}s" \
+	"($(rate "$n" "$t_null") records/s);" \
 	"$(awk '{printf "CPU %.2fs user + %.2fs sys, peak RSS %d KB", $1, $2, $3}' "$TMP/time1")"
 t0=$(now)
 /usr/bin/time -f '%U %S %M' -o "$TMP/time2" "$A" --read "$TMP/bench.pcap" \
