@@ -4,7 +4,8 @@
 #  1. every Zeek trace of $PANO_CORPUS/EXPECTED.md against Zeek's dns.log baseline, all fields
 #     but ts and uid (tests/lib/zeekcmp.py), one PASS/FAIL per trace;
 #  2. the pktvisor captures: counts of EXPECTED.md computed from our records with jq;
-#  3. the tcpdump captures (many malformed): no crash or hang, valid JSON, weird counters.
+#  3. tshark as an oracle on the Zeek and pktvisor captures: same queries and replies;
+#  4. the tcpdump captures (many malformed): no crash or hang, valid JSON, weird counters.
 # Zeek has no DNS timeout (unmatched messages wait for the connection's end), so the Zeek
 # comparisons run with a DNS timeout longer than any trace. PANO never drops frames for bad
 # checksums (TC egress offload), i.e. it always behaves like `zeek -C`; the baselines made
@@ -110,6 +111,28 @@ pv dnssec dnssec.pcap 53 \
 	'map(select(.reply_size and .answers))|map(.qtype_name)|group_by(.)|map([.[0],length])' \
 	'[["A",1],["DNSKEY",3],["DS",2]]'
 pv ecs ecs.pcap 53 'map(select(.query_size and .edns_ecs))|length' 5
+
+# ---- tshark as an oracle: the same queries (id, name, type) and replies (id, rcode) --------
+if command -v tshark >/dev/null 2>&1; then
+	for f in "$Z"/Traces/*.pcap "$Z"/Traces/*/*.pcap "$P"/*.pcap; do
+		n=tshark_$(basename "$f" .pcap)
+		ports=53,137,5353,5355
+		case $f in */pktvisor/dns_ipv*) ports=53000 ;; esac
+		if ! why=$(analyze "$n" --read "$f" --ports $ports --dns-timeout 86400); then
+			fail "$n: $why"; continue
+		fi
+		tshark -r "$f" -d udp.port==53000,dns -d tcp.port==53000,dns -Y dns -T fields \
+			-E separator=/t -e dns.id -e dns.flags.response -e dns.flags.opcode \
+			-e dns.qry.name -e dns.qry.type -e dns.flags.rcode >"$T_TMP/$n.tsv" 2>/dev/null
+		if why=$(python3 "$PANO_ROOT/tests/lib/tsharkcmp.py" "$T_TMP/$n.tsv" "$T_TMP/$n.json"); then
+			pass "$n: $(wc -l <"$T_TMP/$n.tsv") messages agree"
+		else
+			fail "$n: $(echo "$why" | head -c 800)"
+		fi
+	done
+else
+	skip "tshark_oracle: tshark is not installed"
+fi
 
 # ---- tcpdump: malformed and odd captures ----------------------------------------------------
 TD=$PANO_CORPUS/tcpdump/tests
