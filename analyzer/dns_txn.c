@@ -529,10 +529,13 @@ void dns_txn_message(struct dns_conn *c, const struct pano_pkt *pkt, const uint8
 			return;
 	}
 	info_apply(in, m, pkt, len);
-	if (is_reply)
+	if (is_reply) {
 		in->saw_reply = true;
-	else
+		in->reply_ts_ns = pkt->ts_ns;
+	} else {
 		in->saw_query = true;
+		in->query_ts_ns = pkt->ts_ns;
+	}
 	if (c->multicast || (in->saw_query && in->saw_reply)) {
 		info_emit(in);
 		return;

@@ -44,7 +44,11 @@ void summary_dns_info(const struct dns_info *in)
 	    .answered = in->saw_query && in->saw_reply,
 	    .timed_out = in->saw_query && !in->saw_reply,
 	    .orphan = in->saw_reply && !in->saw_query,
-	    .rtt_ns = in->has_rtt ? in->rtt_ns : 0,
+	    /* Transaction time from the two halves, also where Zeek leaves rtt unset (a reply
+	     * without answers). */
+	    .rtt_ns = in->saw_query && in->saw_reply && in->reply_ts_ns > in->query_ts_ns
+			  ? in->reply_ts_ns - in->query_ts_ns
+			  : 0,
 	    .query_size = in->query_size,
 	    .reply_size = in->reply_size,
 	};
