@@ -4,9 +4,11 @@
  * datagrams, and DNS over TCP framing (RFC 1035 4.2.2: a two-byte length before each
  * message). TCP data arrives in order per direction; a message may span segments and a
  * segment may hold several messages. Each direction buffers at most one message (<= 65537
- * bytes); after a gap the partial message is dropped and framing restarts at the next data.
+ * bytes); after a gap the partial message is dropped and framing restarts at the first chunk
+ * that looks like the start of a message.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,8 @@
 
 PANO_COUNTER(c_dns_tcp_gap, "dns_tcp_gap", "drop", "DNS over TCP partial messages lost to gaps");
 PANO_COUNTER(c_dns_tcp_zero, "dns_tcp_zero_length", "weird", "DNS over TCP zero-length messages");
+PANO_COUNTER(c_dns_tcp_resync, "dns_tcp_resync_skipped", "drop",
+	     "DNS over TCP chunks skipped after a gap while looking for a message start");
 PANO_COUNTER(c_dns_tcp_nomem, "dns_tcp_nomem", "drop", "DNS over TCP data dropped (no memory)");
 
 #define DNS_TCP_BUF (65535 + 2)
@@ -50,7 +54,25 @@ static int dns_match(const struct pano_pkt *pkt)
 struct dns_framer {
 	uint8_t *buf; /* DNS_TCP_BUF bytes once needed */
 	size_t have;  /* bytes buffered: the length prefix and part of one message */
+	bool resync;  /* after a gap: the next chunk must look like a message start */
 };
+
+/* After a gap, does a chunk plausibly start with a framed DNS message? The chunk must hold
+ * the length and the whole header; the opcode must be a standard one, at most one question,
+ * and the counts must fit the length (a question takes >= 5 bytes, an RR >= 11). A wrong
+ * guess costs one garbled message, which the parser counts as weird. */
+static bool dns_frame_start_ok(const uint8_t *d, size_t len)
+{
+	if (len < 2 + DNS_HDR_LEN)
+		return false;
+	size_t ml = (size_t)d[0] << 8 | d[1];
+	unsigned op = (d[4] >> 3) & 0xf;
+	size_t qd = (size_t)d[6] << 8 | d[7];
+	size_t rrs = ((size_t)d[8] << 8 | d[9]) + ((size_t)d[10] << 8 | d[11]) +
+		     ((size_t)d[12] << 8 | d[13]);
+	return ml >= DNS_HDR_LEN && (op == 0 || op == 4 || op == 5) && qd <= 1 &&
+	       DNS_HDR_LEN + qd * 5 + rrs * 11 <= ml;
+}
 
 struct dns_tcp {
 	struct dns_conn conn;
@@ -124,7 +146,15 @@ static void dns_on_tcp_data(struct l7_tcp_ctx *c, int from_client, const uint8_t
 				  c->conn_id, c->src);
 		c->state = t;
 	}
-	dns_frame(t, &t->dir[from_client ? 1 : 0], data, len, pkt);
+	struct dns_framer *f = &t->dir[from_client ? 1 : 0];
+	if (f->resync) {
+		if (!dns_frame_start_ok(data, len)) {
+			counter_inc(&c_dns_tcp_resync);
+			return;
+		}
+		f->resync = false;
+	}
+	dns_frame(t, f, data, len, pkt);
 }
 
 static void dns_on_tcp_gap(struct l7_tcp_ctx *c, int from_client)
@@ -137,6 +167,7 @@ static void dns_on_tcp_gap(struct l7_tcp_ctx *c, int from_client)
 		counter_inc(&c_dns_tcp_gap);
 		f->have = 0;
 	}
+	f->resync = true;
 }
 
 static void dns_on_tcp_close(struct l7_tcp_ctx *c)
