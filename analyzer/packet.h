@@ -8,6 +8,7 @@
 #define PANO_PACKET_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Where frames come from: one per input stream (file, PCAP-over-TCP connection, agent). */
@@ -53,7 +54,14 @@ struct pano_pkt {
 	uint32_t payload_len;
 };
 
-/* Formats an address as text (inet_ntop); buf needs 46 bytes. Returns buf. */
+#define PANO_ADDR_TEXT 46 /* INET6_ADDRSTRLEN */
+
+/* Formats an address as text, exactly as inet_ntop does; buf needs 46 bytes (empty string when
+ * it is too small). Returns buf. */
 char *pano_addr_str(const struct pano_addr *a, char *buf, unsigned size);
+/* inet_ntop(AF_INET / AF_INET6) text of the 4 or 16 bytes at a into out (16 / 46 bytes),
+ * without going through stdio. Return the length (NUL not counted). */
+size_t pano_ip4_text(const uint8_t *a, char *out);
+size_t pano_ip6_text(const uint8_t *a, char *out);
 
 #endif
