@@ -719,6 +719,25 @@ static void test_protobuf(void)
 	dns_setup(100);
 }
 
+/* zeek_dotted: Zeek's own "id.orig_h" names. */
+static void test_dotted(void)
+{
+	struct mb q;
+	struct dns_config cfg;
+	dns_config_default(&cfg);
+	cfg.zeek_dotted = 1;
+	dns_init(&cfg);
+	dns_txn_flush();
+	recs_clear();
+	query(&q, 31, "dot.example");
+	udp(80000, &q, 0, 44000, 53);
+	dns_txn_flush();
+	CHECK_EQ_STR(field(0, "id.orig_h"), "192.0.2.10");
+	CHECK_EQ_STR(field(0, "id.resp_p"), "53");
+	CHECK_EQ_STR(field(0, "id_orig_h"), "");
+	dns_setup(100);
+}
+
 int main(void)
 {
 	sinks_add(&cap_sink);
@@ -731,6 +750,7 @@ int main(void)
 	TEST_CASE("dns_tcp_framing", test_tcp_framing);
 	TEST_CASE("dns_json_escaping", test_json_escaping);
 	TEST_CASE("dns_protobuf_record", test_protobuf);
+	TEST_CASE("dns_zeek_dotted_names", test_dotted);
 	recs_clear();
 	TEST_EXIT();
 }
