@@ -47,7 +47,7 @@ int dns_name_read(struct cursor *c, char *out, size_t outsz)
 {
 	struct cursor w = *c; /* walking cursor; c only advances over the first run */
 	size_t lo = w.off, o = 0, wire = 1;
-	int jumped = 0, rc = 0;
+	int jumped = 0, rc = 0, hops = 0;
 
 	if (outsz)
 		out[0] = '\0';
@@ -68,7 +68,9 @@ int dns_name_read(struct cursor *c, char *out, size_t outsz)
 				c->off = w.off;
 				jumped = 1;
 			}
-			if (tgt >= lo || tgt >= at) {
+			/* a <= 255-byte name has at most 127 labels, so needs no more pointers;
+			 * the cap keeps a chain of pointers from costing O(message) per name */
+			if (tgt >= lo || tgt >= at || ++hops > 127) {
 				rc = DNS_EPTR;
 				break;
 			}

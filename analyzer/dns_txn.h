@@ -55,7 +55,7 @@ struct dns_info {
 	bool AA, TC, RD, RA, rejected;
 	bool saw_query, saw_reply;
 	uint64_t query_ts_ns, reply_ts_ns; /* when each half was seen (0: not seen) */
-	uint32_t query_size, reply_size; /* DNS message bytes; 0 when not seen */
+	uint32_t query_size, reply_size;   /* DNS message bytes; 0 when not seen */
 	bool has_edns;
 	struct dns_edns edns; /* from the query, else the reply */
 	int dir;	      /* capture direction of the first message, -1 unknown */

@@ -292,6 +292,21 @@ static void test_hostile_names(void)
 	put8(&m, 'r');
 	put16(&m, 0xc00c);
 	CHECK_EQ_INT(parse_err(&m), DNS_EPTR);
+	hdr(&m, 1, 0, 1, 0, 0, 0); /* a chain of 200 pointers, each one step back: too many */
+	m.n = 12 + 400;
+	m.b[12] = 0;
+	m.b[13] = 0;
+	for (int i = 1; i < 200; i++) {
+		m.b[12 + 2 * i] = 0xc0 | ((12 + 2 * (i - 1)) >> 8);
+		m.b[13 + 2 * i] = (uint8_t)(12 + 2 * (i - 1));
+	}
+	struct cursor cc = cursor_init(m.b, m.n);
+	cur_seek(&cc, 12 + 2 * 199);
+	char nm[DNS_NAME_TEXT];
+	CHECK_EQ_INT(dns_name_read(&cc, nm, sizeof(nm)), DNS_EPTR);
+	cur_seek(&cc, 12 + 2 * 100); /* 100 hops: fine, the root name */
+	CHECK_EQ_INT(dns_name_read(&cc, nm, sizeof(nm)), 0);
+	CHECK_EQ_STR(nm, "");
 	hdr(&m, 1, 0, 1, 0, 0, 0); /* label of 64 bytes (0x40: reserved type) */
 	put8(&m, 64);
 	for (int i = 0; i < 64; i++)
