@@ -16,7 +16,9 @@
 # nothing. Environment: BENCH_SECONDS, BENCH_CLIENTS (dnsperf -c, default 8), PANO_BUILD.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-export PANO_BUILD=${PANO_BUILD:-$ROOT/build}
+# The build directory: PANO_BUILD, else make's BUILD (relative to the tree), else build/.
+case ${BUILD:-build} in /*) _b=$BUILD ;; *) _b=$ROOT/${BUILD:-build} ;; esac
+export PANO_BUILD=${PANO_BUILD:-$_b}
 . "$ROOT/tests/lib/lib.sh"
 . "$ROOT/tests/lib/dns.sh"
 . "$ROOT/tests/lib/e2e.sh"

@@ -17,7 +17,9 @@
 # scripts/bench-kafka.sh when it exists. A benchmark: prints, asserts nothing.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-export PANO_BUILD=${PANO_BUILD:-$ROOT/build}
+# The build directory: PANO_BUILD, else make's BUILD (relative to the tree), else build/.
+case ${BUILD:-build} in /*) _b=$BUILD ;; *) _b=$ROOT/${BUILD:-build} ;; esac
+export PANO_BUILD=${PANO_BUILD:-$_b}
 . "$ROOT/tests/lib/lib.sh"
 . "$ROOT/tests/lib/dns.sh"
 . "$ROOT/tests/lib/e2e.sh"

@@ -38,7 +38,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # ---- install and build ---------------------------------------------------------------------
-export PANO_BUILD=${PANO_BUILD:-$ROOT/build}
+# The build directory: PANO_BUILD, else make's BUILD (relative to the tree), else build/.
+case ${BUILD:-build} in /*) _b=$BUILD ;; *) _b=$ROOT/${BUILD:-build} ;; esac
+export PANO_BUILD=${PANO_BUILD:-$_b}
 if [ "${DEMO_BUILD:-1}" != 0 ]; then
 	"$ROOT/scripts/install-deps.sh" || exit 1
 	echo "demo: building (make BUILD=$PANO_BUILD)"
