@@ -445,7 +445,7 @@ static void info_apply(struct dns_info *in, const struct dns_msg *m, const struc
 		in->rejected = true; /* Zeek's dns_rejected */
 	for (unsigned i = 0; i < m->nrr; i++) {
 		const struct dns_rr *rr = &m->rr[i];
-		char text[4096];
+		char text[16384]; /* TXT can be long; longer text is cut */
 		int n;
 		if (op == 5) {
 			if (rr->section == DNS_SEC_AR)
