@@ -14,7 +14,8 @@
 # server's veth: a mix of names and types, NXDOMAIN, truncated answers. It is made once and
 # cached as $PANO_BUILD/bench/dns-capture.pcap (delete it to make a new one).
 # Prints packets per second, ratios and peak RSS (/usr/bin/time); then runs
-# scripts/bench-kafka.sh when it exists. A benchmark: prints, asserts nothing.
+# scripts/bench-kafka.sh when it exists (BENCH_KAFKA=0 skips it). A benchmark: prints, asserts
+# nothing.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # The build directory: PANO_BUILD, else make's BUILD (relative to the tree), else build/.
@@ -72,8 +73,9 @@ editcap -r "$CAP" "$SLICE" "1-$TSHARK_N" 2>/dev/null || die "editcap failed"
 NS=$(capture_count "$SLICE")
 
 # timed NAME PACKETS CMD...: runs CMD under /usr/bin/time; output to /dev/null. Sets T_WALL,
-# T_CPU, T_RSS (MB) and T_PPS.
-declare -A B_PKTS B_WALL B_CPU B_RSS B_PPS
+# T_CPU, T_RSS (MB), T_PPS (per wall-clock second) and T_CPPS (per CPU second: steadier when
+# other work shares the machine).
+declare -A B_PKTS B_WALL B_CPU B_RSS B_PPS B_CPPS
 timed() {
 	local name=$1 pkts=$2 wall user sys rss; shift 2
 	/usr/bin/time -f '%e %U %S %M' -o "$T_TMP/time.$name" "$@" >/dev/null 2>"$T_TMP/err.$name" ||
@@ -83,6 +85,7 @@ timed() {
 	B_CPU[$name]=$(echo "$user + $sys" | bc)
 	B_RSS[$name]=$(echo "scale=1; $rss / 1024" | bc)
 	B_PPS[$name]=$(echo "scale=0; $pkts / ($wall + 0.001)" | bc)
+	B_CPPS[$name]=$(echo "scale=0; $pkts / (${B_CPU[$name]} + 0.001)" | bc)
 }
 
 echo "bench-analyzer: $N packets in $CAP ($(du -m "$CAP" | cut -f1) MB); tshark on the first $NS" >&2
@@ -95,16 +98,18 @@ timed pcap_loop "$N" "$LOOP" "$CAP"
 records=$(awk '$1 == "dns_records" { print $2 }' "$T_TMP/err.analyzer")
 echo
 echo "bench-analyzer: $N DNS packets (dnsperf through knot, captured by tcpdump); $(nproc) CPUs"
-printf '%-15s %10s %8s %8s %12s %16s %9s\n' tool packets wall_s cpu_s packets/s analyzer_speedup peak_MB
+printf '%-15s %10s %8s %8s %12s %12s %9s %9s %9s\n' tool packets wall_s cpu_s packets/s pkts/cpu_s x_wall x_cpu peak_MB
 for t in analyzer tcpdump tshark pcap_loop; do
-	printf '%-15s %10s %8s %8s %12s %16s %9s\n' "$([ $t = analyzer ] && echo pano-analyzer || echo $t)" \
-		"${B_PKTS[$t]}" "${B_WALL[$t]}" "${B_CPU[$t]}" "${B_PPS[$t]}" \
-		"$(echo "scale=2; ${B_PPS[analyzer]} / ${B_PPS[$t]}" | bc)x" "${B_RSS[$t]}"
+	printf '%-15s %10s %8s %8s %12s %12s %9s %9s %9s\n' "$([ $t = analyzer ] && echo pano-analyzer || echo $t)" \
+		"${B_PKTS[$t]}" "${B_WALL[$t]}" "${B_CPU[$t]}" "${B_PPS[$t]}" "${B_CPPS[$t]}" \
+		"$(echo "scale=2; ${B_PPS[analyzer]} / ${B_PPS[$t]}" | bc)" \
+		"$(echo "scale=2; ${B_CPPS[analyzer]} / ${B_CPPS[$t]}" | bc)" "${B_RSS[$t]}"
 done
-echo "(analyzer_speedup: pano-analyzer's packets/s over the tool's; for pcap_loop below 1, the"
-echo " analyzer runs at that fraction of the bare read loop. pano-analyzer wrote ${records:-?} JSON records.)"
+echo "(x_wall, x_cpu: pano-analyzer's rate over the tool's, per wall-clock and per CPU second; for"
+echo " pcap_loop, below 1, the fraction of the bare read loop's speed the analyzer reaches."
+echo " pano-analyzer wrote ${records:-?} JSON records. Load average now: $(cut -d' ' -f1-3 /proc/loadavg).)"
 
-if [ -x "$ROOT/scripts/bench-kafka.sh" ]; then
+if [ -x "$ROOT/scripts/bench-kafka.sh" ] && [ "${BENCH_KAFKA:-1}" != 0 ]; then
 	echo
 	BUILD=$PANO_BUILD "$ROOT/scripts/bench-kafka.sh"
 fi
