@@ -62,7 +62,6 @@ demo_stop() {
 	trap '' INT	# a second Ctrl-C during the summary is ignored; cleanup still runs
 	echo >&2
 	say "stopping"
-	[ -n "${SLEEP_PID:-}" ] && bg_stop "$SLEEP_PID" KILL 1
 	[ -n "${LOAD_PID:-}" ] && bg_stop "$LOAD_PID" INT 5
 	[ -n "${DIG_PID:-}" ] && dig_stop
 	sleep 0.5	# the last replies reach the analyzer
@@ -147,9 +146,8 @@ dig_stop() {	# TERM the loop (it exits after its current command), end that comm
 }
 on_exit dig_stop
 
-# Wait in the shell (not in a foreground sleep) so that Ctrl-C runs demo_stop at once.
-if [ "$DURATION" -gt 0 ]; then sleep "$DURATION" & else sleep infinity & fi
-SLEEP_PID=$!
-on_exit "kill -KILL $SLEEP_PID"
-wait "$SLEEP_PID"
+# Wait for the duration, or for Ctrl-C (which ends the short foreground sleep at once and runs
+# demo_stop).
+end=$((SECONDS + DURATION))
+while [ "$DURATION" -eq 0 ] || [ "$SECONDS" -lt "$end" ]; do sleep 1; done
 demo_stop
