@@ -12,6 +12,10 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The one seed every sketch hashes with, so that a key hashed once can feed a top-N sketch and
+ * a HyperLogLog alike (topn_add_hash, hll_add_hash). */
+#define SKETCH_SEED 0x686c6c5f736b6574ULL
+
 /* The 64-bit finaliser of MurmurHash3: a bijection with full avalanche. */
 static inline uint64_t sketch_mix64(uint64_t x)
 {

@@ -13,8 +13,6 @@
 #include "sketch_hash.h"
 #include "sketch_hll.h"
 
-#define HLL_SEED 0x686c6c5f736b6574ULL
-
 struct hll {
 	unsigned p;
 	uint32_t m;
@@ -59,7 +57,7 @@ void hll_add_hash(struct hll *h, uint64_t hash)
 
 void hll_add(struct hll *h, const void *key, size_t len)
 {
-	hll_add_hash(h, sketch_hash(key, len, HLL_SEED));
+	hll_add_hash(h, sketch_hash(key, len, SKETCH_SEED));
 }
 
 int hll_merge(struct hll *dst, const struct hll *src)

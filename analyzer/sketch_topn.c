@@ -4,7 +4,9 @@
  * live in a dense array; an open-addressing index (linear probing, power-of-two size >= 2k)
  * maps a key's hash to its entry. Entries are only ever removed all at once by a purge, which
  * compacts the array and rebuilds the index, so the index needs no tombstones. Purges cost
- * O(k) and happen at most N/(k+1) times, so an update is O(1) amortised.
+ * O(k) and happen at most N/(k+1) times, so an update is O(1) amortised. Keys up to
+ * TOPN_INLINE bytes (most names and every address) live inside their entry, so that the
+ * constant churn of a stream of distinct keys costs no malloc/free.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,13 +15,16 @@
 #include "sketch_hash.h"
 #include "sketch_topn.h"
 
-#define TOPN_SEED 0x746f706e5f736b31ULL
+#define TOPN_INLINE 46 /* keys this long or shorter are kept in the entry (64 bytes) */
 
 struct topn_entry {
 	uint64_t count;
 	uint64_t hash;
-	uint8_t *key;
 	uint16_t len;
+	union {
+		uint8_t in[TOPN_INLINE]; /* len <= TOPN_INLINE */
+		uint8_t *p;		 /* longer keys: malloc'd */
+	} k;
 };
 
 struct topn {
@@ -55,10 +60,37 @@ struct topn *topn_new(unsigned k)
 	return t;
 }
 
+static const uint8_t *topn_key(const struct topn_entry *e)
+{
+	return e->len <= TOPN_INLINE ? e->k.in : e->k.p;
+}
+
+/* Stores a copy of key in e (len already cut to TOPN_KEY_MAX). 0 or -ENOMEM. */
+static int topn_key_set(struct topn_entry *e, const void *key, size_t len)
+{
+	uint8_t *d = e->k.in;
+
+	if (len > TOPN_INLINE) {
+		d = malloc(len);
+		if (!d)
+			return -ENOMEM;
+		e->k.p = d;
+	}
+	memcpy(d, key, len);
+	e->len = (uint16_t)len;
+	return 0;
+}
+
+static void topn_key_free(struct topn_entry *e)
+{
+	if (e->len > TOPN_INLINE)
+		free(e->k.p);
+}
+
 static void topn_clear_entries(struct topn *t)
 {
 	for (unsigned i = 0; i < t->n; i++)
-		free(t->e[i].key);
+		topn_key_free(&t->e[i]);
 	t->n = 0;
 	t->key_bytes = 0;
 	memset(t->index, 0xff, (t->mask + 1) * sizeof(*t->index));
@@ -92,7 +124,8 @@ static unsigned topn_slot(const struct topn *t, uint64_t h, const void *key, siz
 
 		if (i < 0)
 			return s;
-		if (t->e[i].hash == h && t->e[i].len == len && !memcmp(t->e[i].key, key, len))
+		if (t->e[i].hash == h && t->e[i].len == len &&
+		    !memcmp(topn_key(&t->e[i]), key, len))
 			return s;
 		s = (s + 1) & t->mask;
 	}
@@ -104,7 +137,7 @@ static void topn_reindex(struct topn *t)
 	for (unsigned i = 0; i < t->n; i++) {
 		struct topn_entry *e = &t->e[i];
 
-		t->index[topn_slot(t, e->hash, e->key, e->len)] = (int32_t)i;
+		t->index[topn_slot(t, e->hash, topn_key(e), e->len)] = (int32_t)i;
 	}
 }
 
@@ -117,8 +150,9 @@ static void topn_subtract(struct topn *t, uint64_t d)
 		struct topn_entry *e = &t->e[i];
 
 		if (e->count <= d) {
-			t->key_bytes -= e->len;
-			free(e->key);
+			if (e->len > TOPN_INLINE)
+				t->key_bytes -= e->len;
+			topn_key_free(e);
 			continue;
 		}
 		e->count -= d;
@@ -135,24 +169,21 @@ static int topn_insert(struct topn *t, uint64_t h, const void *key, size_t len, 
 {
 	struct topn_entry *e = &t->e[t->n];
 
-	e->key = malloc(len ? len : 1);
-	if (!e->key)
+	if (topn_key_set(e, key, len) < 0)
 		return -ENOMEM;
-	memcpy(e->key, key, len);
-	e->len = (uint16_t)len;
 	e->hash = h;
 	e->count = w;
 	if (slot < 0)
 		slot = topn_slot(t, h, key, len);
 	t->index[slot] = (int32_t)t->n;
 	t->n++;
-	t->key_bytes += len;
+	if (len > TOPN_INLINE)
+		t->key_bytes += len;
 	return 0;
 }
 
-int topn_add(struct topn *t, const void *key, size_t len, uint64_t w)
+int topn_add_hash(struct topn *t, uint64_t h, const void *key, size_t len, uint64_t w)
 {
-	uint64_t h;
 	unsigned s;
 
 	if (w == 0)
@@ -160,7 +191,6 @@ int topn_add(struct topn *t, const void *key, size_t len, uint64_t w)
 	if (len > TOPN_KEY_MAX)
 		len = TOPN_KEY_MAX;
 	t->total += w;
-	h = sketch_hash(key, len, TOPN_SEED);
 	s = topn_slot(t, h, key, len);
 	if (t->index[s] >= 0) {
 		t->e[t->index[s]].count += w;
@@ -183,6 +213,13 @@ int topn_add(struct topn *t, const void *key, size_t len, uint64_t w)
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+int topn_add(struct topn *t, const void *key, size_t len, uint64_t w)
+{
+	if (len > TOPN_KEY_MAX)
+		len = TOPN_KEY_MAX;
+	return topn_add_hash(t, sketch_hash(key, len, SKETCH_SEED), key, len, w);
 }
 
 int topn_add_u64(struct topn *t, uint64_t v, uint64_t w)
@@ -212,8 +249,14 @@ static int topn_cmp_entry(const void *pa, const void *pb)
 		return a->count > b->count ? -1 : 1;
 	if (a->len != b->len)
 		return a->len < b->len ? -1 : 1;
-	c = memcmp(a->key, b->key, a->len);
+	c = memcmp(topn_key(a), topn_key(b), a->len);
 	return c;
+}
+
+static int topn_cmp_ptr(const void *pa, const void *pb)
+{
+	return topn_cmp_entry(*(const struct topn_entry *const *)pa,
+			      *(const struct topn_entry *const *)pb);
 }
 
 int topn_merge(struct topn *dst, const struct topn *src)
@@ -230,20 +273,18 @@ int topn_merge(struct topn *dst, const struct topn *src)
 	memcpy(all, dst->e, dst->n * sizeof(*all));
 	for (unsigned i = 0; i < src->n; i++) {
 		const struct topn_entry *se = &src->e[i];
-		unsigned s = topn_slot(dst, se->hash, se->key, se->len);
+		unsigned s = topn_slot(dst, se->hash, topn_key(se), se->len);
 
 		if (dst->index[s] >= 0) {
 			all[dst->index[s]].count += se->count;
 			continue;
 		}
 		all[n] = *se;
-		all[n].key = malloc(se->len ? se->len : 1);
-		if (!all[n].key) {
+		if (topn_key_set(&all[n], topn_key(se), se->len) < 0) {
 			dst->offset += se->count;
 			err = -ENOMEM;
 			continue;
 		}
-		memcpy(all[n].key, se->key, se->len);
 		n++;
 	}
 	dst->total += src->total;
@@ -257,13 +298,14 @@ int topn_merge(struct topn *dst, const struct topn *src)
 		for (keep = 0; keep < n && all[keep].count > v; keep++)
 			all[keep].count -= v;
 		for (unsigned i = keep; i < n; i++)
-			free(all[i].key);
+			topn_key_free(&all[i]);
 		dst->offset += v;
 	}
 	dst->key_bytes = 0;
 	for (unsigned i = 0; i < keep; i++) {
 		dst->e[i] = all[i];
-		dst->key_bytes += all[i].len;
+		if (all[i].len > TOPN_INLINE)
+			dst->key_bytes += all[i].len;
 	}
 	dst->n = keep;
 	free(all);
@@ -273,7 +315,7 @@ int topn_merge(struct topn *dst, const struct topn *src)
 
 unsigned topn_top(const struct topn *t, struct topn_item *out, unsigned n)
 {
-	struct topn_entry *tmp;
+	const struct topn_entry **tmp;
 	unsigned m;
 
 	if (!n || !t->n)
@@ -281,14 +323,15 @@ unsigned topn_top(const struct topn *t, struct topn_item *out, unsigned n)
 	tmp = malloc(t->n * sizeof(*tmp));
 	if (!tmp)
 		return 0;
-	memcpy(tmp, t->e, t->n * sizeof(*tmp));
-	qsort(tmp, t->n, sizeof(*tmp), topn_cmp_entry);
+	for (unsigned i = 0; i < t->n; i++)
+		tmp[i] = &t->e[i];
+	qsort(tmp, t->n, sizeof(*tmp), topn_cmp_ptr);
 	m = n < t->n ? n : t->n;
 	for (unsigned i = 0; i < m; i++) {
-		out[i].key = tmp[i].key;
-		out[i].len = tmp[i].len;
-		out[i].count = tmp[i].count;
-		out[i].upper = tmp[i].count + t->offset;
+		out[i].key = topn_key(tmp[i]);
+		out[i].len = tmp[i]->len;
+		out[i].count = tmp[i]->count;
+		out[i].upper = tmp[i]->count + t->offset;
 	}
 	free(tmp);
 	return m;
@@ -301,7 +344,7 @@ uint64_t topn_count(const struct topn *t, const void *key, size_t len)
 
 	if (len > TOPN_KEY_MAX)
 		len = TOPN_KEY_MAX;
-	h = sketch_hash(key, len, TOPN_SEED);
+	h = sketch_hash(key, len, SKETCH_SEED);
 	s = topn_slot(t, h, key, len);
 	return t->index[s] >= 0 ? t->e[t->index[s]].count : 0;
 }

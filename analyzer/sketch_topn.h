@@ -47,6 +47,10 @@ void topn_reset(struct topn *t);
  * not be allocated (the weight is then counted in the total and the offset), else 0. */
 int topn_add(struct topn *t, const void *key, size_t len, uint64_t w);
 
+/* The same with the key's hash already known: h must be sketch_hash(key, min(len,
+ * TOPN_KEY_MAX), SKETCH_SEED) (sketch_hash.h), e.g. computed once for a HyperLogLog too. */
+int topn_add_hash(struct topn *t, uint64_t h, const void *key, size_t len, uint64_t w);
+
 /* Integer keys are stored as 8 big-endian bytes; topn_item_u64 decodes them. */
 int topn_add_u64(struct topn *t, uint64_t v, uint64_t w);
 uint64_t topn_item_u64(const struct topn_item *it);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "sketch_hash.h"
 #include "summary.h"
 #include "summary_int.h"
 
@@ -97,28 +98,40 @@ static void sum_copy(char *out, size_t outsz, const char *s, size_t n)
 	out[n] = 0;
 }
 
-void summary_qname_suffix(const char *name, unsigned labels, char *out, size_t outsz)
+/* The last `labels` labels of name (len bytes) as summary_qname_suffix() defines them, in place:
+ * returns where they start and sets *n to their length (0: the name has fewer labels). */
+static const char *sum_suffix(const char *name, size_t len, unsigned labels, size_t *n)
 {
-	size_t len = strlen(name);
 	unsigned seen = 0;
 
-	if (!outsz)
-		return;
-	out[0] = 0;
+	*n = 0;
 	if (!len || !labels)
-		return;
+		return name;
 	if (name[len - 1] == '.') /* a trailing root dot is not a label */
 		len--;
 	for (size_t i = len; i-- > 0;) {
 		if (name[i] != '.')
 			continue;
 		if (++seen == labels) { /* keep ".last.labels" with its leading dot */
-			sum_copy(out, outsz, name + i, len - i);
-			return;
+			*n = len - i;
+			return name + i;
 		}
 	}
 	if (len && seen == labels - 1) /* exactly that many labels: the whole name */
-		sum_copy(out, outsz, name, len);
+		*n = len;
+	return name;
+}
+
+void summary_qname_suffix(const char *name, unsigned labels, char *out, size_t outsz)
+{
+	size_t n;
+	const char *s = sum_suffix(name, strlen(name), labels, &n);
+
+	if (!outsz)
+		return;
+	out[0] = 0;
+	if (n)
+		sum_copy(out, outsz, s, n);
 }
 
 static int sum_window_alloc(struct sum_window *w, unsigned k)
@@ -300,15 +313,27 @@ void summary_packet(const struct pano_pkt *pkt)
 	pthread_mutex_unlock(&sum_st.lock);
 }
 
+/* Adds a key to a top-N sketch with its hash h (sketch_hash of the whole key) when that is
+ * also the hash of the key as the sketch keeps it (not cut). */
+static void sum_topn_hashed(struct topn *t, uint64_t h, const void *key, size_t len)
+{
+	if (len <= TOPN_KEY_MAX)
+		topn_add_hash(t, h, key, len, 1);
+	else
+		topn_add(t, key, len, 1);
+}
+
 static void sum_addr_key(struct topn *t, struct hll *h, const struct pano_addr *a)
 {
 	size_t len = a->family == 6 ? 16 : 4;
 	uint8_t key[17];
+	uint64_t hash;
 
 	key[0] = a->family;
 	memcpy(key + 1, a->a, len);
-	topn_add(t, key, len + 1, 1);
-	hll_add(h, key, len + 1);
+	hash = sketch_hash(key, len + 1, SKETCH_SEED); /* hashed once for both sketches */
+	topn_add_hash(t, hash, key, len + 1, 1);
+	hll_add_hash(h, hash);
 }
 
 void summary_dns_message(const struct summary_dns_msg *m)
@@ -317,7 +342,8 @@ void summary_dns_message(const struct summary_dns_msg *m)
 	const struct pano_addr *server = m->is_reply ? m->saddr : m->daddr;
 	uint16_t sport = m->is_reply ? m->sport : m->dport;
 	struct sum_window *w;
-	char sfx[300];
+	size_t qlen = 0;
+	uint64_t qhash = 0;
 
 	pthread_mutex_lock(&sum_st.lock);
 	w = sum_advance(m->ts_ns);
@@ -334,16 +360,19 @@ void summary_dns_message(const struct summary_dns_msg *m)
 		w->c.dns_ipv4++;
 	w->c.opcode[m->opcode & 15]++;
 	if (m->qname) { /* pktvisor counts names and qtypes on queries and replies alike */
-		size_t len = strlen(m->qname);
+		const char *sfx;
+		size_t n;
 
-		topn_add(w->t[SUM_T_QNAME], m->qname, len, 1);
-		hll_add(w->h[SUM_H_QNAME], m->qname, len);
-		summary_qname_suffix(m->qname, 2, sfx, sizeof(sfx));
-		if (sfx[0])
-			topn_add(w->t[SUM_T_QNAME2], sfx, strlen(sfx), 1);
-		summary_qname_suffix(m->qname, 3, sfx, sizeof(sfx));
-		if (sfx[0])
-			topn_add(w->t[SUM_T_QNAME3], sfx, strlen(sfx), 1);
+		qlen = strlen(m->qname);
+		qhash = sketch_hash(m->qname, qlen, SKETCH_SEED); /* once for every sketch */
+		sum_topn_hashed(w->t[SUM_T_QNAME], qhash, m->qname, qlen);
+		hll_add_hash(w->h[SUM_H_QNAME], qhash);
+		sfx = sum_suffix(m->qname, qlen, 2, &n);
+		if (n)
+			topn_add(w->t[SUM_T_QNAME2], sfx, n, 1);
+		sfx = sum_suffix(m->qname, qlen, 3, &n);
+		if (n)
+			topn_add(w->t[SUM_T_QNAME3], sfx, n, 1);
 		topn_add_u64(w->t[SUM_T_QTYPE], m->qtype, 1);
 	}
 	sum_addr_key(w->t[SUM_T_CLIENT], w->h[SUM_H_CLIENT], client);
@@ -377,7 +406,7 @@ void summary_dns_message(const struct summary_dns_msg *m)
 			break;
 		}
 		if (nt >= 0 && m->qname)
-			topn_add(w->t[nt], m->qname, strlen(m->qname), 1);
+			sum_topn_hashed(w->t[nt], qhash, m->qname, qlen);
 	} else {
 		w->c.queries++;
 		quant_add(w->q[SUM_Q_QSIZE], m->size);
