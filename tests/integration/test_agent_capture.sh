@@ -10,6 +10,8 @@
 #   - two PCAP-over-TCP clients (tcpdump -r - and tshark -r -) read the live stream: the same
 #     frames again;
 #   - SIGINT stops the agent with status 0 and leaves no filter or clsact qdisc;
+#   - in XDP mode (ingress only) the agent's frames are tcpdump's inbound frames (-Q in), and
+#     stopping it removes the XDP program;
 #   - after the test, no namespace, process or temporary directory of it remains (this script
 #     runs itself as an inner test and checks that from outside).
 . "$(dirname "$0")/../lib/lib.sh"
@@ -147,5 +149,36 @@ if [ "$rd2" -eq 0 ] && [ "$ts_n" -eq "$agent_n" ] && [ "$ts_big" -gt 0 ]; then
 	pass "pcap_over_tcp_tshark ($ts_n frames)"
 else
 	fail "pcap_over_tcp_tshark: status $rd2, $ts_n frames (want $agent_n), $ts_big for big.pano.test: $(tail -2 "$T_TMP/stream-tshark.err")"
+fi
+
+# ---- XDP mode: ingress only, so compare with tcpdump's inbound frames ---------------------
+# (On the node's veth, ingress is what the server sends: the replies and their fragments.)
+xdp_attached() { ip -n "$NS_NODE" link show dev "$IF_SRV" | grep -q 'prog/xdp'; }
+bg_start TDX_PID "$T_TMP/tcpdump-xdp.log" "$NS_NODE" tcpdump -i "$IF_SRV" -Q in --immediate-mode -n -U \
+	-s 0 -B 8192 -w "$T_TMP/tcpdump-xdp.pcap" "$FILTER"
+wait_for 10 grep -q 'listening on' "$T_TMP/tcpdump-xdp.log" || fail "xdp: tcpdump did not start"
+bg_start AGX_PID "$T_TMP/agent-xdp.log" "$NS_NODE" "$PANO_AGENT" --iface "$IF_SRV" --mode xdp \
+	--snaplen 9216 --write "$T_TMP/agent-xdp.pcap"
+if wait_for 15 xdp_attached; then
+	pass agent_xdp_attached
+	for qq in "www.pano.test A" "big.pano.test TXT" "many.pano.test A" "nothere.pano.test AAAA"; do
+		set -- $qq
+		q +bufsize=4096 @"$SRV4" "$1" "$2"
+		q +bufsize=4096 @"$SRV6" "$1" "$2"
+		q +tcp @"$SRV4" "$1" "$2"
+	done
+	sleep 1
+	bg_stop "$AGX_PID" INT 10
+	check_eq agent_xdp_exit_status "$BG_RC" 0
+	bg_stop "$TDX_PID" INT 10
+	xn=$($PCAP_FRAMES count "$T_TMP/agent-xdp.pcap" 2>/dev/null) || xn=0
+	if out=$($PCAP_FRAMES cmp "$T_TMP/agent-xdp.pcap" "$T_TMP/tcpdump-xdp.pcap" 2>&1) && [ "$xn" -gt 0 ]; then
+		pass "capture_xdp_matches_tcpdump_inbound ($xn frames)"
+	else
+		fail "capture_xdp_matches_tcpdump_inbound: $out"
+	fi
+	xdp_attached && fail "agent_xdp_detached: an XDP program is left on $IF_SRV" || pass agent_xdp_detached
+else
+	fail "agent_xdp_attached: no XDP program on $IF_SRV: $(tail -3 "$T_TMP/agent-xdp.log")"
 fi
 t_done
