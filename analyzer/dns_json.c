@@ -101,6 +101,11 @@ void dns_json_str(struct dns_sbuf *b, const char *str, size_t n)
 	dns_sb_put(b, "\"", 1);
 	while (i < n) {
 		unsigned char ch = s[i];
+		if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\') { /* plain ASCII */
+			i++;
+			run++;
+			continue;
+		}
 		size_t k = json_utf8_len(s + i, n - i);
 		if (k && ch >= 0x20 && ch != '"' && ch != '\\' && ch != 0x7f) {
 			i += k;

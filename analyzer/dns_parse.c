@@ -96,6 +96,16 @@ int dns_name_read(struct cursor *c, char *out, size_t outsz)
 		}
 		if (o && o + 1 < outsz)
 			out[o++] = '.';
+		if (o + 4 * (size_t)l < outsz) { /* room even if every byte is escaped */
+			for (unsigned i = 0; i < l; i++) {
+				uint8_t b = p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i];
+				if (b >= 0x20 && b < 0x7f)
+					out[o++] = (char)b;
+				else
+					o += dns_escape_byte(b, out + o);
+			}
+			continue;
+		}
 		for (unsigned i = 0; i < l; i++) {
 			char e[4];
 			uint8_t b = p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i];
