@@ -163,8 +163,16 @@ linked_pkgs() {	# Debian packages that provide the binary's direct NEEDED librar
 			dpkg -S "$path" | head -1 | cut -d: -f1
 	done | grep -vxE 'libc6|libgcc-s1' | sort -u
 }
+# The images ship release binaries: under the sanitizer build (SAN=1), check a release build
+# made for the purpose instead of the instrumented binaries (which link libasan/libubsan).
+RELBUILD=$PANO_BUILD
+if [ "${SAN:-}" = 1 ]; then
+	RELBUILD=$PANO_BUILD/release-check
+	make -s -C "$PANO_ROOT" SAN= BUILD="$RELBUILD" "$RELBUILD/pano-agent" "$RELBUILD/pano-analyzer" \
+		>"$T_TMP/relbuild.log" 2>&1 || fail "release_build: $(tail -n 3 "$T_TMP/relbuild.log")"
+fi
 for b in agent analyzer; do
-	df=deploy/docker/$b.Dockerfile bin=$PANO_BUILD/pano-$b
+	df=deploy/docker/$b.Dockerfile bin=$RELBUILD/pano-$b
 	if [ ! -x "$bin" ]; then fail "runtime_libs_$b: $bin not built"; continue; fi
 	want=$(linked_pkgs "$bin" | tr '\n' ' ')
 	have=$(runtime_pkgs "$df" | tr '\n' ' ')
