@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash disable=SC2034  # variables set here are used by the scripts sourcing it
 # e2e.sh - helpers for the end-to-end tests, demo and benchmarks: start and stop background
 # processes (pano-agent, tcpdump, the Kafka mock) so that on_exit always stops them, and wait
 # for them to be ready. Source it after lib.sh.
