@@ -92,6 +92,17 @@ static size_t json_utf8_len(const unsigned char *s, size_t n)
 	return k;
 }
 
+/* The key writers are always inlined: strlen() of their literal keys folds to a constant. */
+#define JSON_INLINE static inline __attribute__((always_inline))
+
+/* Bytes that are not plain printable ASCII to copy as they are. */
+static const uint8_t json_special[256] = {
+    [0 ... 0x1f] = 1,
+    ['"'] = 1,
+    ['\\'] = 1,
+    [0x7f ... 0xff] = 1,
+};
+
 void dns_json_str(struct dns_sbuf *b, const char *str, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -101,7 +112,7 @@ void dns_json_str(struct dns_sbuf *b, const char *str, size_t n)
 	dns_sb_put(b, "\"", 1);
 	while (i < n) {
 		unsigned char ch = s[i];
-		if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\') { /* plain ASCII */
+		if (!json_special[ch]) { /* plain ASCII: the common case, one table look-up */
 			i++;
 			run++;
 			continue;
@@ -136,12 +147,23 @@ void dns_json_str(struct dns_sbuf *b, const char *str, size_t n)
 	dns_sb_put(b, "\"", 1);
 }
 
-static void json_key(struct dns_sbuf *b, const char *k)
+JSON_INLINE void json_key(struct dns_sbuf *b, const char *k)
 {
 	char t[40];
 	size_t n = strlen(k);
 	if (n > sizeof(t) - 4)
 		n = sizeof(t) - 4;
+	if (b->len + n + 5 <= b->cap && !b->cut) { /* room: write in place */
+		char *p = b->p + b->len;
+		p[0] = ',';
+		p[1] = '"';
+		memcpy(p + 2, k, n);
+		p[n + 2] = '"';
+		p[n + 3] = ':';
+		p[n + 4] = '\0';
+		b->len += n + 4;
+		return;
+	}
 	t[0] = ',';
 	t[1] = '"';
 	memcpy(t + 2, k, n);
@@ -150,7 +172,7 @@ static void json_key(struct dns_sbuf *b, const char *k)
 	dns_sb_put(b, t, n + 4);
 }
 
-static void json_kstr(struct dns_sbuf *b, const char *k, const char *v)
+JSON_INLINE void json_kstr(struct dns_sbuf *b, const char *k, const char *v)
 {
 	json_key(b, k);
 	dns_json_str(b, v, strlen(v));
@@ -174,13 +196,13 @@ static void json_uint(struct dns_sbuf *b, uint64_t v)
 	dns_sb_put(b, s, (size_t)(n + sizeof(n) - 1 - s));
 }
 
-static void json_kuint(struct dns_sbuf *b, const char *k, uint64_t v)
+JSON_INLINE void json_kuint(struct dns_sbuf *b, const char *k, uint64_t v)
 {
 	json_key(b, k);
 	json_uint(b, v);
 }
 
-static void json_kbool(struct dns_sbuf *b, const char *k, bool v)
+JSON_INLINE void json_kbool(struct dns_sbuf *b, const char *k, bool v)
 {
 	json_key(b, k);
 	dns_sb_puts(b, v ? "true" : "false");
@@ -198,7 +220,7 @@ static void json_secs(struct dns_sbuf *b, uint64_t ns)
 	dns_sb_put(b, f, 7);
 }
 
-static void json_ksecs(struct dns_sbuf *b, const char *k, uint64_t ns)
+JSON_INLINE void json_ksecs(struct dns_sbuf *b, const char *k, uint64_t ns)
 {
 	json_key(b, k);
 	json_secs(b, ns);
