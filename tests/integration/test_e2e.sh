@@ -30,7 +30,9 @@ dns_querylist "$T_TMP/queries.txt"
 PORT=$(free_port)
 # The agent also writes a file, to explain a failure; E2E_KEEP=DIR keeps it and every log there.
 [ -n "${E2E_KEEP:-}" ] && on_exit "mkdir -p '$E2E_KEEP'; cp -r $T_TMP/. '$E2E_KEEP'/"
-agent_up "$NS_NODE" "$IF_CLI" "$PORT" --write "$T_TMP/agent.pcap" || { fail "e2e: pano-agent did not start"; t_done; }
+# E2E_AGENT_ARGS: extra pano-agent options (e.g. --snaplen 9216), default none.
+# shellcheck disable=SC2086
+agent_up "$NS_NODE" "$IF_CLI" "$PORT" --write "$T_TMP/agent.pcap" ${E2E_AGENT_ARGS:-} || { fail "e2e: pano-agent did not start"; t_done; }
 kafka_up "$NS_NODE" || { fail "e2e: kafka_mock did not start"; t_done; }
 log "kafka mock at $KAFKA_BOOT, agent on $IF_CLI, PCAP-over-TCP port $PORT"
 
