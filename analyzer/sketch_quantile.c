@@ -53,6 +53,35 @@ void quant_reset(struct quant *q)
 	q->hi = -1;
 }
 
+/* Bucket (array position) of x in [QUANT_MIN, QUANT_MAX]. */
+static int quant_index_calc(double x)
+{
+	int i = (int)ceil(log(x) / quant_lg()) - QUANT_IMIN;
+
+	if (i < 0)
+		i = 0;
+	if (i >= QUANT_NBUCKETS)
+		i = QUANT_NBUCKETS - 1;
+	return i;
+}
+
+/* The same, with the buckets of small whole numbers (message sizes, packet counts) computed
+ * once: a log() per value is most of what an update costs. */
+#define QUANT_SMALL 16384
+static int quant_index(double x)
+{
+	static int16_t small[QUANT_SMALL]; /* bucket + 1, 0 while not computed */
+
+	if (x < QUANT_SMALL && x == (double)(unsigned)x) {
+		unsigned u = (unsigned)x;
+
+		if (!small[u])
+			small[u] = (int16_t)(quant_index_calc(x) + 1);
+		return small[u] - 1;
+	}
+	return quant_index_calc(x);
+}
+
 void quant_add_n(struct quant *q, double x, uint64_t n)
 {
 	int i;
@@ -73,11 +102,7 @@ void quant_add_n(struct quant *q, double x, uint64_t n)
 		q->zero += n;
 		return;
 	}
-	i = (int)ceil(log(x) / quant_lg()) - QUANT_IMIN;
-	if (i < 0)
-		i = 0;
-	if (i >= QUANT_NBUCKETS)
-		i = QUANT_NBUCKETS - 1;
+	i = quant_index(x);
 	q->b[i] += n;
 	if (i < q->lo)
 		q->lo = i;
