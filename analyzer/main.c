@@ -60,6 +60,8 @@ static void main_usage(FILE *out)
 	    "      --node NAME            node name for records from --read/--pcap-connect\n"
 	    "                             (the protobuf stream carries each agent's own)\n"
 	    "Output:\n"
+	    "  -F, --format json|protobuf  record encoding (default json; protobuf is\n"
+	    "                             pano.v1.DnsRecord, length-prefixed in files)\n"
 	    "  -o, --output FILE|-        JSON lines to FILE or stdout (default: stdout unless\n"
 	    "                             Kafka is configured)\n"
 	    "  -k, --kafka-brokers LIST   also publish to Kafka\n"
@@ -140,6 +142,7 @@ int main(int argc, char **argv)
 	    {"kafka-topic", required_argument, NULL, 'T'},
 	    {"zeek-names", no_argument, NULL, 'z'},
 	    {"node", required_argument, NULL, 0x120},
+	    {"format", required_argument, NULL, 'F'},
 	    {"stats", no_argument, NULL, 's'},
 	    {"metrics", required_argument, NULL, 'm'},
 	    {"summary", no_argument, NULL, 0x100},
@@ -168,7 +171,7 @@ int main(int argc, char **argv)
 	struct summary_config scfg;
 	int want_summary = 0, linger = 0;
 	summary_config_default(&scfg);
-	while ((opt = getopt_long(argc, argv, "r:c:l:p:t:o:k:T:X:zsm:vhV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "r:c:l:p:t:o:F:k:T:X:zsm:vhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
 			if (nreads == MAIN_MAX_READS) {
@@ -228,6 +231,17 @@ int main(int argc, char **argv)
 			break;
 		case 0x120:
 			input_local_node = optarg;
+			break;
+		case 'F':
+			if (strcmp(optarg, "json") == 0) {
+				cfg.format = DNS_FORMAT_JSON;
+			} else if (strcmp(optarg, "protobuf") == 0) {
+				cfg.format = DNS_FORMAT_PROTOBUF;
+			} else {
+				fprintf(stderr, "pano-analyzer: --format %s: expected json or protobuf\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 's':
 			want_stats = 1;
@@ -302,6 +316,8 @@ int main(int argc, char **argv)
 	if (output || (!kopts.brokers && !want_summary)) {
 		if (sink_file_open(output ? output : "-", &s))
 			return 1;
+		if (cfg.format == DNS_FORMAT_PROTOBUF)
+			sink_file_set_length_prefixed(s);
 		sinks_add(s);
 	}
 	if (kopts.brokers) {

@@ -39,6 +39,9 @@ void sinks_free(void);
 
 /* The file sink: JSON lines (or length-prefixed protobuf) to a path, "-" for stdout. */
 int sink_file_open(const char *path, struct sink **out);
+/* Binary records (--format protobuf): each written after its 4-byte big-endian length instead
+ * of followed by a newline. Call right after sink_file_open. */
+void sink_file_set_length_prefixed(struct sink *s);
 
 /* The Kafka sink (librdkafka). props are "key=value" strings from -X, applied after our
  * defaults (batching, compression, bounded queue) so the user can override any of them. */

@@ -42,6 +42,7 @@ struct file_sink {
 	uint64_t written;  /* records handed to the kernel */
 	uint64_t bytes;
 	uint64_t lost; /* records dropped because of a write error */
+	int length_prefixed; /* 4-byte big-endian length before each record, no newline */
 };
 
 static uint64_t file_now_ns(void)
@@ -113,18 +114,34 @@ static int file_emit(struct sink *s, const char *topic_proto, const void *key, s
 		     const void *rec, size_t len)
 {
 	struct file_sink *f = (struct file_sink *)s;
+	uint8_t head[4];
+	size_t hlen = 0, tlen = 1; /* framing: a length before the record, or '\n' after it */
 
+	if (f->length_prefixed) {
+		if (len > UINT32_MAX) {
+			file_lose(f, 1);
+			return -EMSGSIZE;
+		}
+		head[0] = (uint8_t)(len >> 24);
+		head[1] = (uint8_t)(len >> 16);
+		head[2] = (uint8_t)(len >> 8);
+		head[3] = (uint8_t)len;
+		hlen = 4;
+		tlen = 0;
+	}
 	if (f->broken) {
 		file_lose(f, 1);
 		return -EIO;
 	}
-	if (len + 1 > FILE_SINK_BUF - f->used && file_flush(f) < 0) {
+	size_t need = hlen + len + tlen;
+	if (need > FILE_SINK_BUF - f->used && file_flush(f) < 0) {
 		file_lose(f, 1);
 		return -EIO;
 	}
-	if (len + 1 > FILE_SINK_BUF) {
+	if (need > FILE_SINK_BUF) {
 		/* Bigger than the buffer (which is empty now): straight out. */
-		if (file_write_all(f, rec, len) < 0 || file_write_all(f, "\n", 1) < 0) {
+		if (file_write_all(f, (const char *)head, hlen) < 0 || file_write_all(f, rec, len) < 0 ||
+		    file_write_all(f, "\n", tlen) < 0) {
 			file_lose(f, 1);
 			return -EIO;
 		}
@@ -133,11 +150,18 @@ static int file_emit(struct sink *s, const char *topic_proto, const void *key, s
 	}
 	if (!f->used)
 		f->first_ns = file_now_ns();
-	memcpy(f->buf + f->used, rec, len);
-	f->buf[f->used + len] = '\n';
-	f->used += len + 1;
+	memcpy(f->buf + f->used, head, hlen);
+	memcpy(f->buf + f->used + hlen, rec, len);
+	if (tlen)
+		f->buf[f->used + hlen + len] = '\n';
+	f->used += need;
 	f->buf_recs++;
 	return 0;
+}
+
+void sink_file_set_length_prefixed(struct sink *s)
+{
+	((struct file_sink *)s)->length_prefixed = 1;
 }
 
 static void file_poll(struct sink *s)

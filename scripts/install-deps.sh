@@ -10,7 +10,7 @@ PKGS=(
 	libmicrohttpd-dev libssl-dev libncurses-dev
 	# tests and demo: namespaces, DNS server and clients, oracles, Kafka consumer, metrics
 	iproute2 iputils-ping procps knot knot-dnsutils dnsutils dnsperf tcpdump tshark
-	wireshark-common kcat jq prometheus tmux openssl python3 psmisc
+	wireshark-common kcat jq prometheus tmux openssl python3 psmisc protobuf-compiler
 	# benchmarks and profiling
 	hyperfine linux-perf valgrind time bc
 	# deploy checks
