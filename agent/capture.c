@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -33,6 +34,13 @@
 
 #define CAPTURE_RING_DEFAULT (8u << 20)
 #define CAPTURE_MAX_LINKS    4096 /* interfaces one agent attaches to */
+/*
+ * Batching: the programs wake the reader only when CAPTURE_WAKEUP_DIV-th of the ring is unread,
+ * and capture_poll looks at the ring at least every CAPTURE_FLUSH_MS without a wakeup, so a
+ * record waits at most that long while one wakeup serves thousands at full load.
+ */
+#define CAPTURE_WAKEUP_DIV 16
+#define CAPTURE_FLUSH_MS   20
 
 PANO_COUNTER(c_bad_records, "capture_bad_records", "weird",
 	     "ring samples with impossible sizes or lengths, skipped");
@@ -47,6 +55,7 @@ struct capture_link {
 struct capture {
 	struct capture_bpf *skel;
 	struct ring_buffer *rb;
+	int epfd; /* edge-triggered on the ring: only the programs' forced wakeups wake us */
 	enum capture_mode mode;
 	struct capture_link *links;
 	int nlinks, caplinks;
@@ -213,6 +222,7 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
+	c->epfd = -1;
 	c->mode = opts->mode;
 	capture_verbose = opts->verbose;
 	libbpf_set_print(capture_libbpf_print);
@@ -227,6 +237,7 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 	/* 2. load-time constants, map sizes, and which programs this kernel can take:
 	 * bpf_xdp_load_bytes needs 5.18, so elsewhere only the TC programs load */
 	c->skel->rodata->pano_emit_mode = opts->emit_mode;
+	c->skel->rodata->pano_wakeup_bytes = ring / CAPTURE_WAKEUP_DIV;
 	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_xdp_load_bytes, NULL) == 0) {
 		if (opts->mode == CAPTURE_XDP) {
 			pr_err(
@@ -268,6 +279,24 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 		err = -errno;
 		pr_err("ring_buffer__new: %s", strerror(-err));
 		goto cleanup;
+	}
+	/* Our own epoll set, edge-triggered: libbpf's is level-triggered, so it would report a
+	 * ring holding a single record (committed without a wakeup) at once, and the reader
+	 * would take records one by one again. */
+	c->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (c->epfd < 0) {
+		err = -errno;
+		pr_err("epoll_create1: %s", strerror(-err));
+		goto cleanup;
+	}
+	{
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLET};
+
+		if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, bpf_map__fd(c->skel->maps.pano_ring), &ev)) {
+			err = -errno;
+			pr_err("epoll_ctl(pano_ring): %s", strerror(-err));
+			goto cleanup;
+		}
 	}
 	/* 4. attach happens per interface in capture_attach */
 	*out = c;
@@ -892,21 +921,27 @@ int capture_set_transports(struct capture *c, uint32_t transports)
 
 int capture_poll(struct capture *c, int timeout_ms, capture_cb cb, void *ctx)
 {
+	struct epoll_event ev;
 	struct timespec now;
 	int n;
 
+	if (timeout_ms < 0 || timeout_ms > CAPTURE_FLUSH_MS)
+		timeout_ms = CAPTURE_FLUSH_MS;
+	if (timeout_ms && epoll_wait(c->epfd, &ev, 1, timeout_ms) < 0 && errno != EINTR) {
+		n = -errno;
+		pr_err("epoll_wait(pano_ring): %s", strerror(-n));
+		return n;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (now.tv_sec != c->clock_synced)
 		capture_sync_clock(c);
 	c->cb = cb;
 	c->cb_ctx = ctx;
 	c->handled = 0;
-	n = ring_buffer__poll(c->rb, timeout_ms);
+	n = ring_buffer__consume(c->rb);
 	c->cb = NULL;
-	if (n == -EINTR)
-		return c->handled;
 	if (n < 0) {
-		pr_err("ring_buffer__poll: %s", strerror(-n));
+		pr_err("ring_buffer__consume: %s", strerror(-n));
 		return n;
 	}
 	return c->handled;
@@ -956,6 +991,8 @@ void capture_close(struct capture *c)
 		return;
 	while (c->nlinks > 0)
 		capture_detach(c, c->links[c->nlinks - 1].ifindex);
+	if (c->epfd >= 0)
+		close(c->epfd);
 	ring_buffer__free(c->rb);
 	capture_bpf__destroy(c->skel);
 	free(c->links);

@@ -30,6 +30,14 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by the loader before load: how frames are copied into the ring (enum pano_emit_mode). */
 const volatile __u32 pano_emit_mode = PANO_EMIT_HYBRID;
+/*
+ * Set by the loader before load: the ring wakes its reader only when this many bytes wait
+ * (0: the kernel's own policy, a wakeup whenever the reader had caught up). Records are committed
+ * without a wakeup, and the one that takes the unread data across the threshold forces one; the
+ * reader also looks at the ring on a short timer, so a quiet trickle still arrives promptly. One
+ * wakeup per batch instead of one per record is most of what capturing costs user space.
+ */
+const volatile __u32 pano_wakeup_bytes = 0;
 /* CLOCK_REALTIME - CLOCK_MONOTONIC in ns, kept fresh by the loader (BPF only has monotonic). */
 volatile __u64 pano_wall_offset_ns;
 
@@ -252,6 +260,26 @@ static __always_inline int pano_parse(void *data, void *data_end, struct pano_pk
 	return PANO_P_OTHER;
 }
 
+/* Ring space a sample of size bytes takes: an 8-byte header, rounded up to 8 bytes. */
+#define PANO_RB_SPACE(size) (((size) + 8 + 7) & ~7ull)
+
+/*
+ * Commit flags for a sample of size bytes, given after, the bytes unread in the ring with the
+ * sample counted: a forced wakeup when this sample took the unread data across
+ * pano_wakeup_bytes, none otherwise. (With several CPUs producing, a crossing can be missed or
+ * doubled; the reader's timer covers a missed one.)
+ */
+static __always_inline __u64 pano_wake_flags(__u64 after, __u64 size)
+{
+	__u64 thr = pano_wakeup_bytes;
+
+	if (!thr)
+		return 0;
+	if (after >= thr && after < thr + PANO_RB_SPACE(size))
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 /* Copies the first len bytes of the frame to dst (helpers cope with non-linear data). */
 static __always_inline long pano_load(void *ctx, bool xdp, void *dst, __u32 len)
 {
@@ -285,7 +313,9 @@ static __always_inline void pano_emit_class(void *ctx, bool xdp, const struct pa
 	if (pano_load(ctx, xdp, r + 1, caplen))
 		goto drop;
 	__builtin_memcpy(r, h, sizeof(*r));
-	bpf_ringbuf_submit(r, 0);
+	/* the reservation already counts in the unread data */
+	bpf_ringbuf_submit(
+	    r, pano_wake_flags(bpf_ringbuf_query(&pano_ring, BPF_RB_AVAIL_DATA), sizeof(*r) + cls));
 	pano_count(PANO_STAT_CAPTURED);
 	if (h->caplen < h->len)
 		pano_count(PANO_STAT_TRUNCATED);
@@ -298,7 +328,7 @@ drop:
 /* Copies into the per-CPU scratch buffer, then outputs exactly header + caplen bytes. */
 static __always_inline void pano_emit_scratch(void *ctx, bool xdp, const struct pano_rec *h)
 {
-	__u64 caplen = h->caplen;
+	__u64 caplen = h->caplen, avail;
 	__u32 zero = 0;
 	struct pano_scratch *s = bpf_map_lookup_elem(&pano_scratch, &zero);
 
@@ -312,7 +342,10 @@ static __always_inline void pano_emit_scratch(void *ctx, bool xdp, const struct 
 		return;
 	}
 	__builtin_memcpy(&s->hdr, h, sizeof(*h));
-	if (bpf_ringbuf_output(&pano_ring, s, sizeof(*h) + caplen, 0)) {
+	avail =
+	    bpf_ringbuf_query(&pano_ring, BPF_RB_AVAIL_DATA) + PANO_RB_SPACE(sizeof(*h) + caplen);
+	if (bpf_ringbuf_output(&pano_ring, s, sizeof(*h) + caplen,
+			       pano_wake_flags(avail, sizeof(*h) + caplen))) {
 		pano_count(PANO_STAT_RING_FULL);
 		return;
 	}
