@@ -7,8 +7,14 @@
 #ifndef PANO_CAPTURE_H
 #define PANO_CAPTURE_H
 
-#define PANO_SNAPLEN_DEFAULT 1518
+/*
+ * The default keeps whole frames: at TC egress the kernel hands over TCP segments before
+ * segmentation (GSO), so a DNS-over-TCP answer of several KiB arrives as one frame larger than
+ * any MTU, and cutting it loses the answer. Records are sized to the frame, so small frames
+ * cost no more with a large snaplen.
+ */
 #define PANO_SNAPLEN_MAX     9216
+#define PANO_SNAPLEN_DEFAULT PANO_SNAPLEN_MAX
 #define PANO_MAX_PORTS       64	/* entries in the port filter map */
 #define PANO_FRAG_ENTRIES    4096	/* datagrams remembered in the fragment LRU map */
 
