@@ -103,7 +103,40 @@ static const uint8_t json_special[256] = {
     [0x7f ... 0xff] = 1,
 };
 
-void dns_json_str(struct dns_sbuf *b, const char *str, size_t n)
+/*
+ * Room for n more bytes and the NUL at the end of b, growing it as dns_sb_put_slow would; NULL
+ * when b is cut or n bytes would not fit under DNS_REC_MAX. The fast writers below reserve their
+ * worst case with it and write in place; on NULL they fall back to exact appends, so a record
+ * near the cap is cut exactly where it was before.
+ */
+static char *json_room(struct dns_sbuf *b, size_t n)
+{
+	if (b->len + n + 1 <= b->cap && !b->cut)
+		return b->p + b->len;
+	if (b->cut || b->len + n + 1 > DNS_REC_MAX)
+		return NULL;
+	size_t want = b->cap ? b->cap : 512;
+	while (want < b->len + n + 1)
+		want *= 2;
+	if (want > DNS_REC_MAX)
+		want = DNS_REC_MAX;
+	char *p = realloc(b->p, want);
+	if (!p)
+		return NULL;
+	b->p = p;
+	b->cap = want;
+	return b->p + b->len;
+}
+
+/* Ends an in-place write that began at b->p + b->len and stopped at end. */
+static inline void json_done(struct dns_sbuf *b, char *end)
+{
+	*end = '\0';
+	b->len = (size_t)(end - b->p);
+}
+
+/* dns_json_str by exact appends: the path of a record close to DNS_REC_MAX. */
+static void json_str_slow(struct dns_sbuf *b, const char *str, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)str;
@@ -147,6 +180,57 @@ void dns_json_str(struct dns_sbuf *b, const char *str, size_t n)
 	dns_sb_put(b, "\"", 1);
 }
 
+/*
+ * Appends str as a JSON string. An escaped byte takes at most 6 bytes ("\u00XX"), so room for
+ * 6 * n + 2 is reserved once and the text written in place, without a bounds check per byte.
+ */
+void dns_json_str(struct dns_sbuf *b, const char *str, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)str;
+	char *q = json_room(b, 6 * n + 2);
+	size_t i = 0;
+
+	if (!q) {
+		json_str_slow(b, str, n);
+		return;
+	}
+	*q++ = '"';
+	while (i < n) {
+		unsigned char ch = s[i];
+		if (!json_special[ch]) {
+			*q++ = (char)ch;
+			i++;
+			continue;
+		}
+		size_t k = json_utf8_len(s + i, n - i);
+		if (k && ch >= 0x20 && ch != '"' && ch != '\\' && ch != 0x7f) {
+			memcpy(q, s + i, k);
+			q += k;
+			i += k;
+			continue;
+		}
+		*q++ = '\\';
+		if (ch == '"' || ch == '\\') {
+			*q++ = (char)ch;
+		} else if (k) { /* control character or DEL */
+			memcpy(q, "u00", 3);
+			q[3] = hex[ch >> 4];
+			q[4] = hex[ch & 15];
+			q += 5;
+		} else { /* not UTF-8: the text \xNN, as Zeek shows it */
+			q[0] = '\\';
+			q[1] = 'x';
+			q[2] = hex[ch >> 4];
+			q[3] = hex[ch & 15];
+			q += 4;
+		}
+		i++;
+	}
+	*q++ = '"';
+	json_done(b, q);
+}
+
 JSON_INLINE void json_key(struct dns_sbuf *b, const char *k)
 {
 	char t[40];
@@ -178,22 +262,43 @@ JSON_INLINE void json_kstr(struct dns_sbuf *b, const char *k, const char *v)
 	dns_json_str(b, v, strlen(v));
 }
 
-/* Decimal text of v, written backwards from end (a 24-byte buffer's end); returns its start. */
-static char *json_utoa(uint64_t v, char *end)
+/* "00".."99": decimal text two digits at a time. */
+static const char json_pairs[201] = "00010203040506070809101112131415161718192021222324252627282930"
+				    "31323334353637383940414243444546474849505152535455565758596061"
+				    "62636465666768697071727374757677787980818283848586878889909192"
+				    "93949596979899";
+
+/* Writes the decimal text of v at p (20 bytes at most); returns its end. */
+static char *json_utoa(char *p, uint64_t v)
 {
-	*--end = '\0';
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	return end;
+	unsigned d = 1;
+	for (uint64_t t = v; t >= 10; t /= 10)
+		d++;
+	char *e = p + d, *q = e;
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+		v /= 100;
+		q -= 2;
+		memcpy(q, json_pairs + 2 * r, 2);
+	}
+	if (v >= 10) {
+		q -= 2;
+		memcpy(q, json_pairs + 2 * v, 2);
+	} else {
+		*--q = (char)('0' + v);
+	}
+	return e;
 }
 
 static void json_uint(struct dns_sbuf *b, uint64_t v)
 {
 	char n[24];
-	char *s = json_utoa(v, n + sizeof(n));
-	dns_sb_put(b, s, (size_t)(n + sizeof(n) - 1 - s));
+	char *p = json_room(b, 20);
+	if (p) {
+		json_done(b, json_utoa(p, v));
+		return;
+	}
+	dns_sb_put(b, n, (size_t)(json_utoa(n, v) - n));
 }
 
 JSON_INLINE void json_kuint(struct dns_sbuf *b, const char *k, uint64_t v)
@@ -205,19 +310,29 @@ JSON_INLINE void json_kuint(struct dns_sbuf *b, const char *k, uint64_t v)
 JSON_INLINE void json_kbool(struct dns_sbuf *b, const char *k, bool v)
 {
 	json_key(b, k);
-	dns_sb_puts(b, v ? "true" : "false");
+	if (v)
+		dns_sb_put(b, "true", 4);
+	else
+		dns_sb_put(b, "false", 5);
 }
 
 /* Seconds with six decimals, from nanoseconds (no floating point rounding surprises). */
 static void json_secs(struct dns_sbuf *b, uint64_t ns)
 {
-	char f[8];
-	uint64_t us = ns % 1000000000ull / 1000;
-	json_uint(b, ns / 1000000000ull);
-	f[0] = '.';
-	for (int i = 6; i >= 1; i--, us /= 10)
-		f[i] = (char)('0' + us % 10);
-	dns_sb_put(b, f, 7);
+	char t[32];
+	char *p = json_room(b, 27), *q = p ? p : t;
+	unsigned us = (unsigned)(ns % 1000000000ull / 1000);
+
+	q = json_utoa(q, ns / 1000000000ull);
+	*q = '.';
+	memcpy(q + 1, json_pairs + 2 * (us / 10000), 2);
+	memcpy(q + 3, json_pairs + 2 * (us / 100 % 100), 2);
+	memcpy(q + 5, json_pairs + 2 * (us % 100), 2);
+	q += 7;
+	if (p)
+		json_done(b, q);
+	else
+		dns_sb_put(b, t, (size_t)(q - t));
 }
 
 JSON_INLINE void json_ksecs(struct dns_sbuf *b, const char *k, uint64_t ns)
@@ -317,8 +432,10 @@ void dns_json_write(const struct dns_info *in, const struct dns_conn *c, int dot
 		json_kbool(b, "edns_do", e->do_bit);
 		if (e->ecs) {
 			char s[INET6_ADDRSTRLEN + 8];
-			inet_ntop(e->ecs_family == 1 ? AF_INET : AF_INET6, e->ecs_addr, a,
-				  sizeof(a));
+			if (e->ecs_family == 1)
+				pano_ip4_text(e->ecs_addr, a);
+			else
+				pano_ip6_text(e->ecs_addr, a);
 			snprintf(s, sizeof(s), "%s/%u", a, e->ecs_source);
 			json_kstr(b, "edns_ecs", s);
 		}

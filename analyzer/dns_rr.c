@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "dns_parse.h"
+#include "packet.h"
 
 /* A bounded text builder: appends never overflow; the result is always NUL-terminated. */
 struct tb {
@@ -121,7 +122,7 @@ int dns_rr_text(const struct dns_msg *m, const struct dns_rr *rr, char *out, siz
 			tb_ipv4(&t, m->buf + rr->rdoff);
 			break;
 		}
-		inet_ntop(AF_INET6, m->buf + rr->rdoff, a, sizeof(a));
+		pano_ip6_text(m->buf + rr->rdoff, a);
 		tb_puts(&t, a);
 		break;
 	}
