@@ -39,10 +39,18 @@ void pcap_encode_record(uint8_t out[PCAP_RHDR_LEN], uint64_t ts_ns, uint32_t cap
 	memcpy(out, &h, sizeof(h));
 }
 
+/*
+ * Called for every record, so no read-modify-write: each output counts what it sent on one
+ * thread only (the ring reader, or out_proto's sender), and readers on other threads only need
+ * untorn values, which relaxed atomic loads and stores give without a locked instruction.
+ * Drops may be counted from two threads and keep the atomic add.
+ */
 void out_stats_sent(struct out_stats *s, uint64_t bytes)
 {
-	__atomic_fetch_add(&s->sent_records, 1, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&s->sent_bytes, bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->sent_records, __atomic_load_n(&s->sent_records, __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&s->sent_bytes, __atomic_load_n(&s->sent_bytes, __ATOMIC_RELAXED) + bytes,
+			 __ATOMIC_RELAXED);
 }
 
 void out_stats_drop(struct out_stats *s, uint64_t bytes)
