@@ -109,10 +109,8 @@ static const uint8_t json_special[256] = {
  * worst case with it and write in place; on NULL they fall back to exact appends, so a record
  * near the cap is cut exactly where it was before.
  */
-static char *json_room(struct dns_sbuf *b, size_t n)
+static char *json_room_grow(struct dns_sbuf *b, size_t n)
 {
-	if (b->len + n + 1 <= b->cap && !b->cut)
-		return b->p + b->len;
 	if (b->cut || b->len + n + 1 > DNS_REC_MAX)
 		return NULL;
 	size_t want = b->cap ? b->cap : 512;
@@ -126,6 +124,13 @@ static char *json_room(struct dns_sbuf *b, size_t n)
 	b->p = p;
 	b->cap = want;
 	return b->p + b->len;
+}
+
+JSON_INLINE char *json_room(struct dns_sbuf *b, size_t n)
+{
+	if (b->len + n + 1 <= b->cap && !b->cut)
+		return b->p + b->len;
+	return json_room_grow(b, n);
 }
 
 /* Ends an in-place write that began at b->p + b->len and stopped at end. */
@@ -271,8 +276,30 @@ static const char json_pairs[201] = "0001020304050607080910111213141516171819202
 /* Writes the decimal text of v at p (20 bytes at most); returns its end. */
 static char *json_utoa(char *p, uint64_t v)
 {
+	static const uint64_t pow10[20] = {
+	    1ull,
+	    10ull,
+	    100ull,
+	    1000ull,
+	    10000ull,
+	    100000ull,
+	    1000000ull,
+	    10000000ull,
+	    100000000ull,
+	    1000000000ull,
+	    10000000000ull,
+	    100000000000ull,
+	    1000000000000ull,
+	    10000000000000ull,
+	    100000000000000ull,
+	    1000000000000000ull,
+	    10000000000000000ull,
+	    100000000000000000ull,
+	    1000000000000000000ull,
+	    10000000000000000000ull,
+	};
 	unsigned d = 1;
-	for (uint64_t t = v; t >= 10; t /= 10)
+	while (d < 20 && v >= pow10[d])
 		d++;
 	char *e = p + d, *q = e;
 	while (v >= 100) {

@@ -72,19 +72,80 @@ static uint64_t mix64(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-/* Zeek-like uid: "C" and 96 bits in base62, from a hash of seed (stable per connection). */
+/* Two base-62 digits per entry, the low digit first: entry r is b62[r % 62], b62[r / 62]. */
+static char uid_pairs[62 * 62][2];
+
+/* Zeek-like uid: "C" and 96 bits in base62, from a hash of seed (stable per connection). The
+ * digits of each part, least significant first, are produced two per division by 62 * 62;
+ * a part of k digits still yields exactly k (at most 11 + 6, under the 22-byte limit). */
 static void dns_make_uid(char *uid, uint64_t seed)
 {
 	static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 	uint64_t h[2] = {mix64(seed), mix64(seed ^ 0x5bd1e995ull) & 0xffffffffull};
 	int n = 0;
-	uid[n++] = 'C';
-	for (int k = 0; k < 2; k++)
-		while (h[k] && n < 22) {
-			uid[n++] = b62[h[k] % 62];
-			h[k] /= 62;
+
+	if (!uid_pairs[1][0])
+		for (unsigned r = 0; r < 62 * 62; r++) {
+			uid_pairs[r][0] = b62[r % 62];
+			uid_pairs[r][1] = b62[r / 62];
 		}
+	uid[n++] = 'C';
+	for (int k = 0; k < 2; k++) {
+		uint64_t v = h[k];
+		while (v >= 62) {
+			memcpy(uid + n, uid_pairs[v % (62 * 62)], 2);
+			v /= 62 * 62;
+			n += 2;
+		}
+		if (v)
+			uid[n++] = b62[v];
+	}
 	uid[n] = '\0';
+}
+
+/*
+ * Free lists of records and UDP connections: a busy resolver makes and drops one of each per
+ * transaction. At most DNS_POOL_MAX of each are kept; beyond that they go back to malloc.
+ */
+#define DNS_POOL_MAX 256
+
+struct dns_pool {
+	void *head;
+	unsigned n;
+};
+static struct dns_pool info_pool, conn_pool;
+
+/* A zeroed object of size bytes, from the free list when it has one. */
+static void *pool_get(struct dns_pool *pl, size_t size)
+{
+	void *o = pl->head;
+	if (!o)
+		return calloc(1, size);
+	memcpy(&pl->head, o, sizeof(void *));
+	pl->n--;
+	memset(o, 0, size);
+	return o;
+}
+
+static void pool_put(struct dns_pool *pl, void *o)
+{
+	if (pl->n >= DNS_POOL_MAX) {
+		free(o);
+		return;
+	}
+	memcpy(o, &pl->head, sizeof(void *));
+	pl->head = o;
+	pl->n++;
+}
+
+static void pool_drain(struct dns_pool *pl)
+{
+	while (pl->head) {
+		void *o = pl->head;
+		memcpy(&pl->head, o, sizeof(void *));
+		free(o);
+	}
+	pl->n = 0;
 }
 
 static bool port_multicast(uint16_t p)
@@ -146,7 +207,7 @@ static void info_free(struct dns_info *in)
 	free(in->query);
 	dns_sb_free(&in->answers);
 	dns_sb_free(&in->ttls);
-	free(in);
+	pool_put(&info_pool, in);
 }
 
 /* Writes the record and frees it (in must not be linked). */
@@ -238,7 +299,7 @@ static void udp_conn_free(struct dns_conn *c)
 	lru_unlink(c);
 	conn_drain(c);
 	udp_nconns--;
-	free(c);
+	pool_put(&conn_pool, c);
 }
 
 static void conn_set_node(struct dns_conn *c, const struct pano_source *src)
@@ -274,7 +335,7 @@ static struct dns_conn *udp_conn_get(const struct pano_pkt *pkt, bool is_reply)
 		counter_inc(&c_dns_conn_evicted);
 		udp_conn_free(lru_head);
 	}
-	c = calloc(1, sizeof(*c));
+	c = pool_get(&conn_pool, sizeof(*c));
 	if (!c) {
 		counter_inc(&c_dns_nomem);
 		return NULL;
@@ -481,7 +542,7 @@ static void info_apply(struct dns_info *in, const struct dns_msg *m, const struc
 static struct dns_info *info_new(struct dns_conn *c, const struct dns_msg *m,
 				 const struct pano_pkt *pkt)
 {
-	struct dns_info *in = calloc(1, sizeof(*in));
+	struct dns_info *in = pool_get(&info_pool, sizeof(*in));
 	if (!in) {
 		counter_inc(&c_dns_nomem);
 		return NULL;
@@ -575,4 +636,6 @@ void dns_txn_flush(void)
 	}
 	while (lru_head)
 		udp_conn_free(lru_head);
+	pool_drain(&info_pool);
+	pool_drain(&conn_pool);
 }
