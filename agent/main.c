@@ -64,9 +64,11 @@ static void agent_usage(FILE *f)
 		"Protobuf stream to pano-analyzer --listen:\n"
 		"      --connect HOST:PORT  stream batches of frames, hello and stats (reconnects)\n"
 		"      --node NAME          node name carried in the stream (default: host name)\n"
-		"      --tls-cert FILE      TLS client certificate (PEM) for --connect\n"
+		"      --tls-cert FILE      TLS certificate (PEM): client cert for --connect, server\n"
+		"                           cert for --pcap-listen (then PCAP-over-TLS)\n"
 		"      --tls-key FILE       its private key\n"
-		"      --tls-ca FILE        CA that signed the analyzer's certificate (verified)\n"
+		"      --tls-ca FILE        CA the peer's certificate must chain to (--connect: the\n"
+		"                           analyzer; --pcap-listen: clients must present one)\n"
 		"      --connect-queue BYTES  frames buffered for --connect (default 8M)\n"
 		"Other:\n"
 		"      --metrics ADDR:PORT  Prometheus /metrics and /healthz\n"
@@ -411,8 +413,9 @@ int main(int argc, char **argv)
 				"--connect\n");
 		goto usage;
 	}
-	if (tls_opts_any(&po.tls) && !connect_spec) {
-		fprintf(stderr, "pano-agent: --tls-cert/--tls-key/--tls-ca need --connect\n");
+	if (tls_opts_any(&po.tls) && !connect_spec && !listen_spec) {
+		fprintf(stderr, "pano-agent: --tls-cert/--tls-key/--tls-ca need --connect or "
+				"--pcap-listen\n");
 		goto usage;
 	}
 	if ((rot_size || rot_sec) && !write_path) {
@@ -447,6 +450,7 @@ int main(int argc, char **argv)
 	if (listen_spec) {
 		struct pcap_server_opts so = {
 		    .snaplen = co.snaplen, .nsec = nsec, .queue_bytes = queue};
+		so.tls = &po.tls;	/* --tls-*: the server side of TLS */
 		if (!(a.srv = pcap_server_start(listen_spec, &so)))
 			goto out;
 	}

@@ -14,6 +14,7 @@
 
 struct pano_rec;
 struct hbuf;
+struct tls_opts;
 
 /* ---- pcap encoding (out_pcap.c) ---------------------------------------------------------- */
 
@@ -82,6 +83,8 @@ struct pcap_server_opts {
 	int max_clients;    /* default 64; more are refused (counted) */
 	unsigned stall_ms;  /* a client whose queue stays full this long is dropped
 			     * (default 5000) */
+	const struct tls_opts *tls; /* NULL or nothing set: plain TCP; with a CA, clients
+				     * must present a certificate it signed (lib/tls.h) */
 };
 
 struct pcap_server;

@@ -16,6 +16,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@
 #include "log.h"
 #include "output.h"
 #include "prom.h"
+#include "tls.h"
 
 #define PS_MAX_CLIENTS_LIMIT 1024
 
@@ -47,6 +49,7 @@ PANO_COUNTER(c_ps_accepted, "agent_pcap_clients_accepted", "event",
 
 struct ps_client {
 	int fd;
+	struct tls_conn *tls;	/* TLS or plain passthrough (lib/tls.h) */
 	char name[64]; /* peer ADDR:PORT, the metrics label */
 	uint8_t *q;
 	size_t cap;
@@ -60,6 +63,7 @@ struct ps_client {
 struct pcap_server {
 	int lfd, efd, epfd;
 	int port;
+	struct tls_ctx *tls;	/* NULL: plain TCP */
 	pthread_t thr;
 	int thr_started;
 	int stop;
@@ -167,6 +171,7 @@ static void ps_close(struct pcap_server *s, struct ps_client *c, const char *why
 	pr_info("pcap client %s disconnected (%s): %llu records sent, %llu dropped", c->name, why,
 		(unsigned long long)st.sent_records, (unsigned long long)st.drop_records);
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	tls_conn_free(c->tls);
 	close(c->fd);
 	free(c->q);
 	free(c);
@@ -193,10 +198,11 @@ static int ps_flush(struct pcap_server *s, struct ps_client *c)
 		size_t off = head % c->cap, n = tail - head;
 		if (n > c->cap - off)
 			n = c->cap - off;
-		ssize_t w = send(c->fd, c->q + off, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN) {
+		ssize_t w = tls_conn_write(c->tls, c->q + off, n);
+		if (w == -EAGAIN) {
+			/* A TLS handshake waiting to read is served by ps_readable. */
+			if (!(tls_conn_events(c->tls) & POLLOUT))
+				return 0;
 			if (!c->want_out) {
 				struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLOUT,
 							 .data.ptr = c};
@@ -206,7 +212,7 @@ static int ps_flush(struct pcap_server *s, struct ps_client *c)
 			return 0;
 		}
 		if (w <= 0) {
-			ps_close(s, c, w < 0 ? strerror(errno) : "send returned 0");
+			ps_close(s, c, w < 0 ? tls_conn_error(c->tls) : "send returned 0");
 			return -1;
 		}
 		pthread_mutex_lock(&s->lock);
@@ -257,12 +263,21 @@ static void ps_accept(struct pcap_server *s)
 	}
 	c->fd = fd;
 	c->cap = s->o.queue_bytes;
+	c->tls = tls_conn_new(s->tls, fd, NULL);
+	if (!c->tls) {
+		counter_inc(&c_ps_refused);
+		close(fd);
+		free(c->q);
+		free(c);
+		return;
+	}
 	snprintf(c->name, sizeof(c->name), ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host,
 		 port);
 	ps_put(c, s->ghdr, PCAP_GHDR_LEN);
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 		pr_warn("pcap server: epoll_ctl: %s", strerror(errno));
+		tls_conn_free(c->tls);
 		close(fd);
 		free(c->q);
 		free(c);
@@ -277,6 +292,7 @@ static void ps_accept(struct pcap_server *s)
 		pr_warn("pcap server: %d clients already, refusing %s", s->o.max_clients, c->name);
 		counter_inc(&c_ps_refused);
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+		tls_conn_free(c->tls);
 		close(fd);
 		free(c->q);
 		free(c);
@@ -294,14 +310,16 @@ static void ps_readable(struct pcap_server *s, struct ps_client *c)
 	char junk[512];
 
 	for (;;) {
-		ssize_t r = recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT);
+		ssize_t r = tls_conn_read(c->tls, junk, sizeof(junk));
 		if (r > 0)
 			continue;
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && errno == EAGAIN)
+		if (r == -EAGAIN) {
+			/* TLS: this may have advanced the handshake; send what waits. */
+			if (tls_conn_is_tls(c->tls))
+				ps_flush(s, c);
 			return;
-		ps_close(s, c, r == 0 ? "closed by peer" : strerror(errno));
+		}
+		ps_close(s, c, r == 0 ? "closed by peer" : tls_conn_error(c->tls));
 		return;
 	}
 }
@@ -377,13 +395,25 @@ struct pcap_server *pcap_server_start(const char *spec, const struct pcap_server
 
 	if (httpd_parse_addr(spec, "127.0.0.1", &ss, &sl))
 		return NULL;
+	struct tls_ctx *tls = NULL;
+	if (o->tls && tls_opts_any(o->tls) && tls_ctx_new(&tls, true, o->tls))
+		return NULL;
+	int loopback = ss.ss_family == AF_INET
+			   ? (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127
+			   : IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr);
+	if (!loopback && !tls)
+		pr_warn("pcap server on %s without TLS: captured payloads travel in clear "
+			"(give --tls-cert/--tls-key/--tls-ca)",
+			spec);
 	struct pcap_server *s = calloc(1, sizeof(*s));
 	if (!s) {
 		pr_err("pcap server: calloc: %s", strerror(errno));
+		tls_ctx_free(tls);
 		return NULL;
 	}
 	s->lfd = s->efd = s->epfd = -1;
 	s->o = *o;
+	s->tls = tls;
 	if (!s->o.queue_bytes)
 		s->o.queue_bytes = 4u << 20;
 	if (s->o.queue_bytes < PCAP_GHDR_LEN + PCAP_RHDR_LEN + PANO_SNAPLEN_MAX)
@@ -508,11 +538,12 @@ void pcap_server_stop(struct pcap_server *s)
 			size_t off = c->head % c->cap, n = c->tail - c->head;
 			if (n > c->cap - off)
 				n = c->cap - off;
-			ssize_t w = send(c->fd, c->q + off, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+			ssize_t w = tls_conn_write(c->tls, c->q + off, n);
 			if (w <= 0)
 				break;
 			c->head += w;
 		}
+		tls_conn_free(c->tls);
 		close(c->fd);
 		free(c->q);
 		free(c);
@@ -525,5 +556,6 @@ void pcap_server_stop(struct pcap_server *s)
 	if (s->epfd >= 0)
 		close(s->epfd);
 	pthread_mutex_destroy(&s->lock);
+	tls_ctx_free(s->tls);
 	free(s);
 }
