@@ -7,6 +7,9 @@
 #      counted by the agent and reported to (and counted by) the new analyzer, records resume;
 #   3. mutual TLS: a good certificate works; a certificate from another CA, an expired one and a
 #      plain-TCP agent are refused, and nothing they captured reaches the records;
+#   5. PCAP-over-TCP over TLS (agent --pcap-listen with --tls-*): `openssl s_client | tcpdump -r -`
+#      reads it with a good client certificate; another CA's certificate and plain TCP get no
+#      pcap byte;
 #   4. malformed streams (truncated envelope, 4 GB length prefix, garbage after the hello, newer
 #      major version): each gets its own clear error and a closed connection, and the analyzer
 #      keeps serving.
@@ -233,4 +236,45 @@ check proto_error_huge_length grep -q "claims 4294967295 bytes, over the" "$T_TM
 check proto_error_garbage grep -q "malformed envelope" "$T_TMP/an5.err"
 check proto_error_newer_version grep -q "stream version 2.0 is newer than this analyzer" "$T_TMP/an5.err"
 check_eq proto_malformed_no_records "$(grep -c . "$T_TMP/an5.out")" 0
+
+# ---- 5. PCAP-over-TCP over TLS ----------------------------------------------------------------
+PPORT=$(free_port)
+start ag_pot "$G" -v -i "$IF_CLI" --pcap-listen "127.0.0.1:$PPORT" "${TLS_S[@]}"
+wait_for 10 sh -c "grep -q 'listening on' '$T_TMP/ag_pot.err'"
+# s_client NAME CERT: a TLS client presenting CERT, its plaintext output in $T_TMP/NAME.pcap.
+s_client() {
+	nsx "$NS_NODE" timeout 15 openssl s_client -quiet -connect "127.0.0.1:$PPORT" \
+		-CAfile "$CERTS/ca.crt" -verify_return_error -cert "$CERTS/$2.crt" \
+		-key "$CERTS/$2.key" </dev/null 2>"$T_TMP/$1.tlserr" | head -c 2000000 >"$T_TMP/$1.pcap" &
+	CLIENTS+=($!)
+}
+CLIENTS=()
+s_client pot_good client
+s_client pot_other other
+nsx "$NS_NODE" python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+s.settimeout(5)
+data = b""
+try:
+    while len(data) < 64:
+        b = s.recv(64)
+        if not b:
+            break
+        data += b
+except OSError:
+    pass
+open(sys.argv[2], "wb").write(data)' "$PPORT" "$T_TMP/pot_plain.pcap" &
+CLIENTS+=($!)
+sleep 1
+queries 6 pot
+sleep 1
+stop ag_pot
+wait "${CLIENTS[@]}"
+got=$(tcpdump -r "$T_TMP/pot_good.pcap" -nn 2>/dev/null | grep -c 'pot\.pano\.test')
+check proto_pcap_tls_tcpdump_reads test "$got" -ge 6
+check_eq proto_pcap_tls_other_ca_no_bytes "$(wc -c <"$T_TMP/pot_other.pcap")" 0
+check proto_pcap_tls_plain_no_pcap sh -c "! head -c 4 '$T_TMP/pot_plain.pcap' | od -An -tx1 | grep -q 'd4 c3 b2 a1'"
+check proto_pcap_tls_refusals_logged grep -q "unable to get local issuer" "$T_TMP/ag_pot.err"
 t_done
