@@ -30,7 +30,7 @@ struct agent {
 	struct capture *cap;
 	struct out_file *file, *out;
 	struct pcap_server *srv;
-	struct out_proto *proto;	/* --connect */
+	struct out_proto *proto; /* --connect */
 	struct ifwatch *ifw;
 	struct httpd *http;
 	struct agent_metrics m;

@@ -49,8 +49,8 @@ PANO_COUNTER(c_ps_accepted, "agent_pcap_clients_accepted", "event",
 
 struct ps_client {
 	int fd;
-	struct tls_conn *tls;	/* TLS or plain passthrough (lib/tls.h) */
-	char name[64]; /* peer ADDR:PORT, the metrics label */
+	struct tls_conn *tls; /* TLS or plain passthrough (lib/tls.h) */
+	char name[64];	      /* peer ADDR:PORT, the metrics label */
 	uint8_t *q;
 	size_t cap;
 	uint64_t head, tail;	/* byte offsets, only grow; used = tail - head */
@@ -63,7 +63,7 @@ struct ps_client {
 struct pcap_server {
 	int lfd, efd, epfd;
 	int port;
-	struct tls_ctx *tls;	/* NULL: plain TCP */
+	struct tls_ctx *tls; /* NULL: plain TCP */
 	pthread_t thr;
 	int thr_started;
 	int stop;
