@@ -10,8 +10,8 @@
 # Every query it saw answered must come out of Kafka as one answered transaction (a record with
 # an rcode): the counts are equal, for TCP alone too. The analyzer's file output holds the same
 # records as Kafka, and both programs stop cleanly. The agent runs with its defaults (snaplen
-# 1518): a TCP answer the server sends as one GSO frame larger than that is cut, and the test
-# says so when it fails.
+# 9216, so TCP answers the server sends as one GSO frame of several kB arrive whole); if
+# frames are cut short (a smaller --snaplen in E2E_AGENT_ARGS), the test says so when it fails.
 . "$(dirname "$0")/../lib/lib.sh"
 . "$PANO_ROOT/tests/lib/dns.sh"
 . "$PANO_ROOT/tests/lib/e2e.sh"
