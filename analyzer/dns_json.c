@@ -186,6 +186,22 @@ static void json_str_slow(struct dns_sbuf *b, const char *str, size_t n)
 }
 
 /*
+ * Whether any of the 8 bytes in x may need more than a copy: below 0x20, '"', '\\', 0x7f or
+ * above. Exact for words without such a byte (no false negatives); a false positive only sends
+ * the word to the byte-by-byte path.
+ */
+static inline uint64_t json_special8(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
+	uint64_t lt = (x - ones * 0x20) & ~x; /* a byte below 0x20 */
+	uint64_t zq = (q - ones) & ~q;	      /* a '"' */
+	uint64_t zb = (bs - ones) & ~bs;      /* a backslash */
+	uint64_t hi = x | (x + ones);	      /* 0x7f or above */
+	return (lt | zq | zb | hi) & high;
+}
+
+/*
  * Appends str as a JSON string. An escaped byte takes at most 6 bytes ("\u00XX"), so room for
  * 6 * n + 2 is reserved once and the text written in place, without a bounds check per byte.
  */
@@ -202,7 +218,18 @@ void dns_json_str(struct dns_sbuf *b, const char *str, size_t n)
 	}
 	*q++ = '"';
 	while (i < n) {
-		unsigned char ch = s[i];
+		unsigned char ch;
+		if (n - i >= 8) { /* eight plain bytes at a time */
+			uint64_t x;
+			memcpy(&x, s + i, 8);
+			if (!json_special8(x)) {
+				memcpy(q, &x, 8);
+				q += 8;
+				i += 8;
+				continue;
+			}
+		}
+		ch = s[i];
 		if (!json_special[ch]) {
 			*q++ = (char)ch;
 			i++;
@@ -265,6 +292,28 @@ JSON_INLINE void json_kstr(struct dns_sbuf *b, const char *k, const char *v)
 {
 	json_key(b, k);
 	dns_json_str(b, v, strlen(v));
+}
+
+/* A string known to need no escapes (uids, address text, names from the tables of
+ * dns_names.c): copied between its quotes. */
+static void json_raw(struct dns_sbuf *b, const char *v)
+{
+	size_t n = strlen(v);
+	char *p = json_room(b, n + 2);
+	if (!p) {
+		dns_json_str(b, v, n);
+		return;
+	}
+	p[0] = '"';
+	memcpy(p + 1, v, n);
+	p[n + 1] = '"';
+	json_done(b, p + n + 2);
+}
+
+JSON_INLINE void json_kraw(struct dns_sbuf *b, const char *k, const char *v)
+{
+	json_key(b, k);
+	json_raw(b, v);
 }
 
 /* "00".."99": decimal text two digits at a time. */
@@ -385,12 +434,12 @@ void dns_json_write(const struct dns_info *in, const struct dns_conn *c, int dot
 	b->cut = false;
 	dns_sb_puts(b, "{\"ts\":");
 	json_secs(b, in->ts_ns);
-	json_kstr(b, "uid", c->uid);
-	json_kstr(b, dotted ? "id.orig_h" : "id_orig_h", c->orig_s);
+	json_kraw(b, "uid", c->uid);
+	json_kraw(b, dotted ? "id.orig_h" : "id_orig_h", c->orig_s);
 	json_kuint(b, dotted ? "id.orig_p" : "id_orig_p", c->orig_p);
-	json_kstr(b, dotted ? "id.resp_h" : "id_resp_h", c->resp_s);
+	json_kraw(b, dotted ? "id.resp_h" : "id_resp_h", c->resp_s);
 	json_kuint(b, dotted ? "id.resp_p" : "id_resp_p", c->resp_p);
-	json_kstr(b, "proto", c->proto == 6 ? "tcp" : "udp");
+	json_kraw(b, "proto", c->proto == 6 ? "tcp" : "udp");
 	json_kuint(b, "trans_id", in->trans_id);
 	if (in->has_rtt)
 		json_ksecs(b, "rtt", in->rtt_ns);
@@ -398,16 +447,16 @@ void dns_json_write(const struct dns_info *in, const struct dns_conn *c, int dot
 		json_kstr(b, "query", in->query);
 	if (in->has_qclass) {
 		json_kuint(b, "qclass", in->qclass);
-		json_kstr(b, "qclass_name", dns_qclass_name(in->qclass, nb, sizeof(nb)));
+		json_kraw(b, "qclass_name", dns_qclass_name(in->qclass, nb, sizeof(nb)));
 		json_kuint(b, "qtype", in->qtype);
 		const char *tn = dns_qtype_name(in->qtype, nb, sizeof(nb));
 		if (c->netbios && in->qtype == DNS_T_SRV)
 			tn = "NBSTAT";
-		json_kstr(b, "qtype_name", tn);
+		json_kraw(b, "qtype_name", tn);
 	}
 	if (in->has_rcode) {
 		json_kuint(b, "rcode", in->rcode);
-		json_kstr(b, "rcode_name", dns_rcode_name(in->rcode, nb, sizeof(nb)));
+		json_kraw(b, "rcode_name", dns_rcode_name(in->rcode, nb, sizeof(nb)));
 	}
 	json_kbool(b, "AA", in->AA);
 	json_kbool(b, "TC", in->TC);
@@ -440,14 +489,14 @@ void dns_json_write(const struct dns_info *in, const struct dns_conn *c, int dot
 	}
 	json_kbool(b, "rejected", in->rejected);
 	json_kuint(b, "opcode", in->opcode);
-	json_kstr(b, "opcode_name", dns_opcode_name(in->opcode, c->netbios, nb, sizeof(nb)));
+	json_kraw(b, "opcode_name", dns_opcode_name(in->opcode, c->netbios, nb, sizeof(nb)));
 	/* PANO's own fields. */
 	if (c->node[0])
 		json_kstr(b, "node", c->node);
 	if (in->iface[0])
 		json_kstr(b, "interface", in->iface);
 	if (in->dir == 0 || in->dir == 1)
-		json_kstr(b, "direction", in->dir ? "out" : "in");
+		json_kraw(b, "direction", in->dir ? "out" : "in");
 	if (in->query_size)
 		json_kuint(b, "query_size", in->query_size);
 	if (in->reply_size)
