@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# bench-transport.sh [FRAMES]: frames per second and CPU per million frames from one pano-agent to
+# one pano-analyzer, over the protobuf stream (--connect/--listen) and over PCAP-over-TCP
+# (--pcap-listen/--pcap-connect), each in clear and with mutual TLS. `make bench-transport`.
+#
+# Test hosts from tests/lib/lib.sh (namespaces, 198.18.0.0/15); a Python sender in the client
+# host sends FRAMES small UDP datagrams (DNS-sized) to port 9999 of the server host, in paced
+# bursts so that the veth backlog does not drop them; the agent captures port 9999 on the
+# client's bridge port. Port 9999 is not a DNS port for the analyzer, so it decodes L2-L4 and
+# no L7 work hides the transport's cost. The rate is bounded by the sender: "fps" is frames
+# decoded per second of sending, a floor for what the transport carries. PCAP-over-TLS is read by `openssl s_client | pano-analyzer --read -`
+# (the analyzer's PCAP-over-TCP client has no TLS), so its analyzer CPU includes s_client's.
+# CPU is user+system time from /proc/PID/stat; "frames" is what the analyzer decoded.
+. "$(dirname "$0")/../tests/lib/lib.sh"
+
+FRAMES=${1:-200000}
+B=${PANO_BUILD:-$PANO_ROOT/build}
+A=$B/pano-analyzer
+G=$B/pano-agent
+need_root bench-transport
+need_cmd bench-transport python3 openssl
+netns_up || { echo "bench-transport: could not build the test hosts" >&2; exit 1; }
+ip -n "$NS_NODE" link set lo up
+CERTS=$T_TMP/certs
+"$PANO_ROOT/scripts/make-certs.sh" "$CERTS" >/dev/null
+TLS=(--tls-cert "$CERTS/server.crt" --tls-key "$CERTS/server.key" --tls-ca "$CERTS/ca.crt")
+TLSC=(--tls-cert "$CERTS/client.crt" --tls-key "$CERTS/client.key" --tls-ca "$CERTS/ca.crt")
+TICK=$(getconf CLK_TCK)
+
+bg() {	# bg NAME CMD...: run in the node namespace; pid in $T_TMP/NAME.pid
+	local name=$1; shift
+	sh -c 'echo $$ >"$0"; exec ip netns exec "$@"' "$T_TMP/$name.pid" "$NS_NODE" "$@" \
+		>"$T_TMP/$name.out" 2>"$T_TMP/$name.err" &
+	disown
+	wait_for 5 test -s "$T_TMP/$name.pid"
+	on_exit "kill -9 $(cat "$T_TMP/$name.pid")"
+}
+cpu() {	# cpu PID...: user+system seconds of these processes, summed
+	local t=0 p
+	for p in "$@"; do
+		[ -r "/proc/$p/stat" ] || continue
+		t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+	done
+	echo "$t"
+}
+kids() { pgrep -P "$1" | tr '\n' ' '; }
+send() {
+	nsx "$NS_CLI" python3 - "$SRV4" "$FRAMES" <<'EOF'
+import socket, sys
+dst, n = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+import time
+q = bytes.fromhex("abcd01000001000000000000") + b"\x05bench\x04pano\x04test\x00\x00\x01\x00\x01"
+for i in range(n):
+    s.sendto(q, (dst, 9999))
+    if i % 200 == 199:
+        time.sleep(0.001)
+EOF
+}
+stop_pid() {
+	kill -TERM "$1" 2>/dev/null
+	local i
+	for i in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+}
+
+# run LABEL: agent and analyzer are up (pids AG, AN, plus EXTRA for s_client); send, measure.
+measure() {
+	local label=$1 c0a c0n t0 t1 c1a c1n frames
+	sleep 1
+	c0a=$(cpu "$AG"); c0n=$(cpu "$AN" $EXTRA)
+	t0=$(date +%s.%N)
+	send
+	t1=$(date +%s.%N)
+	sleep 2		# drain: batches (50 ms), queues, the analyzer's decoding
+	c1a=$(cpu "$AG"); c1n=$(cpu "$AN" $EXTRA)
+	stop_pid "$AG"
+	[ -n "$EXTRA" ] && sleep 1
+	stop_pid "$AN"
+	frames=$(awk '$1 == "frames" {print $2; exit}' "$T_TMP/an.err")
+	python3 - "$label" "${frames:-0}" "$t0" "$t1" "$((c1a - c0a))" "$((c1n - c0n))" "$TICK" <<'EOF'
+import sys
+label, frames, t0, t1, ca, cn, tick = sys.argv[1], int(sys.argv[2]), *map(float, sys.argv[3:5]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
+wall = t1 - t0
+per_m = lambda c: (c / tick) / (frames / 1e6) if frames else float("nan")
+print(f"{label:10s} {frames:9d} frames {frames / wall if wall > 0 else 0:10.0f} fps   "
+      f"agent {per_m(ca):6.2f} s/Mframe   analyzer {per_m(cn):6.2f} s/Mframe")
+EOF
+}
+
+PORT=$(free_port)
+echo "bench-transport: $FRAMES frames per run"
+for mode in proto proto-tls pcap pcap-tls; do
+	EXTRA=
+	case $mode in
+	proto)
+		bg an "$A" --stats -o /dev/null --listen "127.0.0.1:$PORT"
+		sleep 0.5
+		bg ag "$G" -i "$IF_CLI" -p 9999 --connect "127.0.0.1:$PORT" ;;
+	proto-tls)
+		bg an "$A" --stats -o /dev/null --listen "127.0.0.1:$PORT" "${TLS[@]}"
+		sleep 0.5
+		bg ag "$G" -i "$IF_CLI" -p 9999 --connect "127.0.0.1:$PORT" "${TLSC[@]}" ;;
+	pcap)
+		bg ag "$G" -i "$IF_CLI" -p 9999 --pcap-listen "127.0.0.1:$PORT"
+		sleep 0.5
+		bg an "$A" --stats -o /dev/null --pcap-connect "127.0.0.1:$PORT" ;;
+	pcap-tls)
+		bg ag "$G" -i "$IF_CLI" -p 9999 --pcap-listen "127.0.0.1:$PORT" "${TLS[@]}"
+		sleep 0.5
+		bg an sh -c "openssl s_client -quiet -connect 127.0.0.1:$PORT -CAfile $CERTS/ca.crt \
+			-cert $CERTS/client.crt -key $CERTS/client.key 2>/dev/null </dev/null |
+			exec $A --stats -o /dev/null --read -"
+		sleep 0.5
+		EXTRA=$(kids "$(cat "$T_TMP/an.pid")") ;;
+	esac
+	AG=$(cat "$T_TMP/ag.pid") AN=$(cat "$T_TMP/an.pid")
+	if [ "$mode" = pcap-tls ]; then
+		# The shell's children: s_client and the analyzer; the analyzer gets the TERM.
+		AN=$(pgrep -P "$AN" -f pano-analyzer || echo "$AN")
+		EXTRA=$(pgrep -P "$(cat "$T_TMP/an.pid")" -f "openssl s_client")
+	fi
+	measure "$mode"
+	sleep 0.5
+done
