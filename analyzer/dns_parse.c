@@ -43,6 +43,25 @@ size_t dns_escape_byte(uint8_t b, char *out)
  * root) must stay <= 255. The cursor ends after the name as it first appears (after the first
  * pointer, if any).
  */
+/* Whether all 8 bytes of x are printable ASCII (0x20..0x7e), which dns_name_read copies as
+ * they are (after lower-casing). */
+static inline bool name_printable8(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t lt = (x - ones * 0x20) & ~x; /* a byte below 0x20 */
+	uint64_t hi = x | (x + ones);	      /* 0x7f or above */
+	return !((lt | hi) & high);
+}
+
+/* x (8 bytes below 0x80) with 'A'..'Z' turned to 'a'..'z'. No byte carries into the next. */
+static inline uint64_t name_lower8(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t ge_a = x + ones * (0x80 - 'A'); /* high bit: byte >= 'A' */
+	uint64_t gt_z = x + ones * (0x7f - 'Z'); /* high bit: byte > 'Z' */
+	return x | ((ge_a & ~gt_z & high) >> 2);
+}
+
 int dns_name_read(struct cursor *c, char *out, size_t outsz)
 {
 	struct cursor w = *c; /* walking cursor; c only advances over the first run */
@@ -94,10 +113,22 @@ int dns_name_read(struct cursor *c, char *out, size_t outsz)
 			rc = DNS_ETRUNC;
 			break;
 		}
+		if (!outsz) /* only checking the name */
+			continue;
 		if (o && o + 1 < outsz)
 			out[o++] = '.';
 		if (o + 4 * (size_t)l < outsz) { /* room even if every byte is escaped */
-			for (unsigned i = 0; i < l; i++) {
+			unsigned i = 0;
+			for (; i + 8 <= l; i += 8) { /* eight printable bytes at a time */
+				uint64_t x;
+				memcpy(&x, p + i, 8);
+				if (!name_printable8(x))
+					break;
+				x = name_lower8(x);
+				memcpy(out + o, &x, 8);
+				o += 8;
+			}
+			for (; i < l; i++) {
 				uint8_t b = p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i];
 				if (b >= 0x20 && b < 0x7f)
 					out[o++] = (char)b;
@@ -198,7 +229,6 @@ static void dns_parse_opt(struct dns_msg *m, const struct dns_rr *rr)
 int dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m)
 {
 	struct cursor c = cursor_init(buf, len);
-	char scratch[DNS_NAME_TEXT];
 	int rc;
 
 	m->buf = buf;
@@ -220,7 +250,7 @@ int dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m)
 		return m->err = DNS_ETRUNC;
 	}
 	for (unsigned i = 0; i < m->qdcount; i++) {
-		rc = dns_name_read(&c, i ? scratch : m->qname, DNS_NAME_TEXT);
+		rc = dns_name_read(&c, i ? NULL : m->qname, i ? 0 : DNS_NAME_TEXT);
 		uint16_t t = cur_u16(&c), cl = cur_u16(&c);
 		if (!rc && c.err) {
 			counter_inc(&c_dns_trunc);
@@ -241,7 +271,7 @@ int dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m)
 			     : i < (unsigned)m->ancount + m->nscount ? DNS_SEC_NS
 								     : DNS_SEC_AR;
 		rr.name_off = c.off;
-		rc = dns_name_read(&c, scratch, sizeof(scratch));
+		rc = dns_name_read(&c, NULL, 0); /* checked now, its text made when needed */
 		if (rc)
 			return m->err = rc;
 		rr.type = cur_u16(&c);

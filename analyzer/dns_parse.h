@@ -120,7 +120,8 @@ struct dns_msg {
 int dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m);
 
 /* Reads the name at c->off (c->base must be the message start, for pointers) into out as
- * escaped text ("" for the root), advancing c past the name's first occurrence. */
+ * escaped text ("" for the root), advancing c past the name's first occurrence. With outsz 0
+ * (out may then be NULL) the name is only checked: same result, no text. */
 int dns_name_read(struct cursor *c, char *out, size_t outsz);
 
 /* Text of the name at message offset off (for owners kept as offsets). */
