@@ -30,12 +30,15 @@ PANO_COUNTER(c_dns_unanswered, "dns_unanswered", "event", "DNS queries logged wi
 PANO_COUNTER(c_dns_orphan, "dns_orphan_replies", "event", "DNS replies logged without query");
 PANO_COUNTER(c_dns_evicted, "dns_txn_evicted", "drop",
 	     "open DNS transactions logged early because the table was full");
+PANO_COUNTER(c_dns_conn_pending_cap, "dns_conn_pending_cap", "drop",
+	     "open DNS transactions logged early: one connection had too many waiting");
 PANO_COUNTER(c_dns_conn_evicted, "dns_conn_evicted", "drop",
 	     "DNS UDP connections dropped because the table was full");
 PANO_COUNTER(c_dns_nomem, "dns_nomem", "drop", "DNS messages dropped for lack of memory");
 PANO_COUNTER(c_dns_ans_cut, "dns_answers_cut", "drop", "DNS answers beyond the per-record cap");
 
 #define DNS_CONN_IDLE_NS  (60ull * 1000000000ull) /* like Zeek's UDP inactivity timeout */
+#define DNS_CONN_MAX_PENDING 1024 /* open transactions per connection */
 #define DNS_HASH_BITS	  16
 #define DNS_MAX_ANSWERS	  1000
 #define DNS_ANSWERS_BYTES (64 * 1024)
@@ -602,6 +605,14 @@ void dns_txn_message(struct dns_conn *c, const struct pano_pkt *pkt, const uint8
 		return;
 	}
 	info_link(in);
+	/* Matching scans the connection's list: a bound on its length bounds the work per
+	 * message (a hostile or very busy 5-tuple cannot make pairing quadratic). */
+	while (c->npending > DNS_CONN_MAX_PENDING && c->phead != in) {
+		struct dns_info *old = c->phead;
+		counter_inc(&c_dns_conn_pending_cap);
+		info_unlink(old);
+		info_emit(old);
+	}
 	while (g_head && g_head != in &&
 	       (g_open > txn_cfg.max_open || g_bytes > DNS_PENDING_BYTES)) {
 		struct dns_info *old = g_head;
