@@ -23,6 +23,7 @@
 #include "decode.h"
 #include "input.h"
 #include "log.h"
+#include "tls.h"
 #include "pano/pcap.h"
 
 #define POT_MAX_CAPLEN	   (256u << 10)
@@ -51,6 +52,7 @@ static struct pano_source pot_source = {.id = 1, .node = NULL};
 
 struct pot_conn {
 	int fd;
+	struct tls_conn *tc; /* plain TCP too (NULL context): one read path */
 	uint8_t *buf;
 	size_t len, off; /* valid bytes [off, len) */
 };
@@ -153,7 +155,7 @@ static int pot_fill(struct pot_conn *c, size_t n, const struct input_hooks *h)
 			c->len -= c->off;
 			c->off = 0;
 		}
-		ssize_t r = recv(c->fd, c->buf + c->len, POT_BUF_SIZE - c->len, 0);
+		ssize_t r = tls_conn_read(c->tc, c->buf + c->len, POT_BUF_SIZE - c->len);
 		if (r > 0) {
 			c->len += (size_t)r;
 			counter_add(&c_pot_bytes, (uint64_t)r);
@@ -161,13 +163,13 @@ static int pot_fill(struct pot_conn *c, size_t n, const struct input_hooks *h)
 		}
 		if (r == 0)
 			return 0;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			pr_warn("recv: %s", strerror(errno));
+		if (r != -EAGAIN) {
+			pr_warn("PCAP-over-TCP read: %s", tls_conn_error(c->tc)[0]
+								? tls_conn_error(c->tc)
+								: strerror((int)-r));
 			return 0;
 		}
-		struct pollfd p = {.fd = c->fd, .events = POLLIN};
+		struct pollfd p = {.fd = c->fd, .events = tls_conn_events(c->tc)};
 		if (poll(&p, 1, POT_POLL_MS) == 0 && h->poll)
 			h->poll(h->arg);
 	}
@@ -254,8 +256,9 @@ static int pot_stream(struct pot_conn *c, const struct input_hooks *h)
 	}
 }
 
-int input_pot_run(const char *hostport, const struct input_hooks *h)
+int input_pot_run(const char *hostport, const struct tls_opts *tls, const struct input_hooks *h)
 {
+	struct tls_ctx *ctx = NULL;
 	char host[256], port[32];
 	unsigned backoff = POT_BACKOFF_MIN_MS;
 	int connected_before = 0;
@@ -266,9 +269,12 @@ int input_pot_run(const char *hostport, const struct input_hooks *h)
 		pr_err("--pcap-connect %s: expected HOST:PORT", hostport);
 		return -EINVAL;
 	}
+	if (tls && tls_opts_any(tls) && tls_ctx_new(&ctx, false, tls))
+		return -EINVAL;
 	c.buf = malloc(POT_BUF_SIZE);
 	if (!c.buf) {
 		pr_err("malloc: %s", strerror(errno));
+		tls_ctx_free(ctx);
 		return -ENOMEM;
 	}
 	while (!*h->stop) {
@@ -284,7 +290,13 @@ int input_pot_run(const char *hostport, const struct input_hooks *h)
 		if (connected_before)
 			counter_inc(&c_pot_reconnects);
 		connected_before = 1;
-		pr_info("PCAP-over-TCP: connected to %s:%s", host, port);
+		c.tc = tls_conn_new(ctx, c.fd, host);
+		if (!c.tc) {
+			pr_err("tls_conn_new: out of memory");
+			close(c.fd);
+			break;
+		}
+		pr_info("PCAP-over-TCP: connected to %s:%s%s", host, port, ctx ? " (TLS)" : "");
 		c.len = c.off = 0;
 		int got_header = 0;
 		int rc = pot_stream(&c, h);
@@ -294,6 +306,8 @@ int input_pot_run(const char *hostport, const struct input_hooks *h)
 				counter_inc(&c_pot_partial);
 			counter_add(&c_pot_bytes_lost, c.len - c.off);
 		}
+		tls_conn_free(c.tc);
+		c.tc = NULL;
 		close(c.fd);
 		c.fd = -1;
 		if (rc < 0)
@@ -305,5 +319,6 @@ int input_pot_run(const char *hostport, const struct input_hooks *h)
 		backoff = backoff * 2 > POT_BACKOFF_MAX_MS ? POT_BACKOFF_MAX_MS : backoff * 2;
 	}
 	free(c.buf);
+	tls_ctx_free(ctx);
 	return 0;
 }

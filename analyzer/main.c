@@ -49,9 +49,11 @@ static void main_usage(FILE *out)
 	    "                             reconnects with backoff until SIGINT/SIGTERM\n"
 	    "  -l, --listen ADDR:PORT     protobuf stream from many agents (pano-agent --connect);\n"
 	    "                             PORT alone binds 127.0.0.1\n"
-	    "      --tls-cert FILE        TLS for --listen: server certificate (PEM)\n"
+	    "      --tls-cert FILE        TLS: for --listen the server certificate (PEM), for\n"
+	    "                             --pcap-connect a client certificate to present\n"
 	    "      --tls-key FILE         its private key\n"
-	    "      --tls-ca FILE          require agent certificates signed by this CA (mTLS)\n"
+	    "      --tls-ca FILE          --listen: require agent certificates signed by this CA\n"
+	    "                             (mTLS); --pcap-connect: verify the agent's certificate\n"
 	    "DNS:\n"
 	    "  -p, --ports LIST           DNS ports, comma separated (default 53,5353,5355)\n"
 	    "  -t, --dns-timeout SECONDS  log unanswered queries after this packet time (default "
@@ -300,8 +302,9 @@ int main(int argc, char **argv)
 		main_usage(stderr);
 		return 2;
 	}
-	if (tls_opts_any(&popts.tls) && !popts.listen) {
-		fprintf(stderr, "pano-analyzer: --tls-cert/--tls-key/--tls-ca need --listen\n");
+	if (tls_opts_any(&popts.tls) && !popts.listen && !connect) {
+		fprintf(stderr, "pano-analyzer: --tls-cert/--tls-key/--tls-ca need --listen or "
+				"--pcap-connect\n");
 		return 2;
 	}
 	log_init(argv[0], verbose);
@@ -352,7 +355,7 @@ int main(int argc, char **argv)
 	struct input_hooks hooks = {.stop = &main_stop, .poll = main_poll, .arg = &want_stats};
 	int failed = 0;
 	if (connect) {
-		if (input_pot_run(connect, &hooks) == -EINVAL)
+		if (input_pot_run(connect, &popts.tls, &hooks) == -EINVAL)
 			failed = 2;
 	}
 	if (popts.listen && input_proto_run(&popts, &hooks))

@@ -267,11 +267,22 @@ except OSError:
     pass
 open(sys.argv[2], "wb").write(data)' "$PPORT" "$T_TMP/pot_plain.pcap" &
 CLIENTS+=($!)
+# The analyzer's own PCAP-over-TCP client over TLS: verifies the agent, presents a certificate.
+start an_pot "$A" -v --node potnode --pcap-connect "127.0.0.1:$PPORT" --tls-ca "$CERTS/ca.crt" \
+	--tls-cert "$CERTS/client.crt" --tls-key "$CERTS/client.key"
+start an_pot_other "$A" -v --pcap-connect "127.0.0.1:$PPORT" --tls-ca "$CERTS/ca.crt" \
+	--tls-cert "$CERTS/other.crt" --tls-key "$CERTS/other.key"
+wait_for 10 grep -q "connected to 127.0.0.1:$PPORT (TLS)" "$T_TMP/an_pot.err"
 sleep 1
 queries 6 pot
 sleep 1
+stop an_pot
+stop an_pot_other
 stop ag_pot
 wait "${CLIENTS[@]}"
+check proto_pcap_tls_analyzer_client_records \
+	test "$(records "$T_TMP/an_pot.out" potnode 'q[0-9]+\.pot\.pano\.test')" -ge 6
+check_eq proto_pcap_tls_analyzer_other_ca_no_records "$(grep -c . "$T_TMP/an_pot_other.out")" 0
 got=$(tcpdump -r "$T_TMP/pot_good.pcap" -nn 2>/dev/null | grep -c 'pot\.pano\.test')
 check proto_pcap_tls_tcpdump_reads test "$got" -ge 6
 check_eq proto_pcap_tls_other_ca_no_bytes "$(wc -c <"$T_TMP/pot_other.pcap")" 0
