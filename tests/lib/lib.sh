@@ -36,8 +36,10 @@ t_cleanup() {
 	for c in "${T_CLEANUPS[@]}"; do eval "$c" >/dev/null 2>&1 || true; done
 	rm -rf "$T_TMP"
 }
-trap 't_cleanup' EXIT
-trap 'exit 130' INT TERM
+# Only the test's own shell cleans up: a "( ... ) &" subshell that receives a signal before
+# bash resets its inherited traps must not run the parent's cleanup.
+trap '[ "$BASHPID" = "$$" ] && t_cleanup' EXIT
+trap '[ "$BASHPID" = "$$" ] && exit 130' INT TERM
 
 # t_done: the script's last line; exits with the test status.
 t_done() { exit "$T_FAILED"; }
@@ -76,6 +78,7 @@ netns_up() {
 	SRV4=198.18.0.2 CLI4=198.18.0.10 NODE4=198.18.0.1 SRV6=2001:2::2 CLI6=2001:2::10
 	on_exit "ip netns del $NS_NODE; ip netns del $NS_CLI; ip netns del $NS_SRV"
 	ip netns add "$NS_NODE" && ip netns add "$NS_CLI" && ip netns add "$NS_SRV" || return 1
+	ip -n "$NS_NODE" link set lo up
 	ip -n "$NS_NODE" link add br0 type bridge || return 1
 	ip -n "$NS_NODE" link set br0 up
 	ip -n "$NS_NODE" addr add $NODE4/24 dev br0
