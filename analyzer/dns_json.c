@@ -347,7 +347,12 @@ static char *json_utoa(char *p, uint64_t v)
 	    1000000000000000000ull,
 	    10000000000000000000ull,
 	};
-	unsigned d = 1;
+	unsigned d = 2;
+
+	if (v < 10) { /* flags, codes, classes: most numbers of a record */
+		*p = (char)('0' + v);
+		return p + 1;
+	}
 	while (d < 20 && v >= pow10[d])
 		d++;
 	char *e = p + d, *q = e;

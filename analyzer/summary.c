@@ -122,6 +122,40 @@ static const char *sum_suffix(const char *name, size_t len, unsigned labels, siz
 	return name;
 }
 
+/*
+ * sum_suffix for 2 and 3 labels at once, in one backward scan: the ".b.c" and ".a.b.c" of a
+ * name (n2, n3 zero when the name has fewer labels), exactly as the two calls would give them.
+ */
+static void sum_suffix23(const char *name, size_t len, const char **s2, size_t *n2, const char **s3,
+			 size_t *n3)
+{
+	unsigned seen = 0;
+	size_t i;
+
+	*s2 = *s3 = name;
+	*n2 = *n3 = 0;
+	if (!len)
+		return;
+	if (name[len - 1] == '.') /* a trailing root dot is not a label */
+		len--;
+	for (i = len; i-- > 0;) {
+		if (name[i] != '.')
+			continue;
+		if (++seen == 2) {
+			*s2 = name + i;
+			*n2 = len - i;
+		} else if (seen == 3) {
+			*s3 = name + i;
+			*n3 = len - i;
+			return;
+		}
+	}
+	if (len && seen == 1)
+		*n2 = len;
+	if (len && seen == 2)
+		*n3 = len;
+}
+
 void summary_qname_suffix(const char *name, unsigned labels, char *out, size_t outsz)
 {
 	size_t n;
@@ -360,19 +394,18 @@ void summary_dns_message(const struct summary_dns_msg *m)
 		w->c.dns_ipv4++;
 	w->c.opcode[m->opcode & 15]++;
 	if (m->qname) { /* pktvisor counts names and qtypes on queries and replies alike */
-		const char *sfx;
-		size_t n;
+		const char *sfx, *sfx3;
+		size_t n, n3;
 
 		qlen = strlen(m->qname);
 		qhash = sketch_hash(m->qname, qlen, SKETCH_SEED); /* once for every sketch */
 		sum_topn_hashed(w->t[SUM_T_QNAME], qhash, m->qname, qlen);
 		hll_add_hash(w->h[SUM_H_QNAME], qhash);
-		sfx = sum_suffix(m->qname, qlen, 2, &n);
+		sum_suffix23(m->qname, qlen, &sfx, &n, &sfx3, &n3);
 		if (n)
 			topn_add(w->t[SUM_T_QNAME2], sfx, n, 1);
-		sfx = sum_suffix(m->qname, qlen, 3, &n);
-		if (n)
-			topn_add(w->t[SUM_T_QNAME3], sfx, n, 1);
+		if (n3)
+			topn_add(w->t[SUM_T_QNAME3], sfx3, n3, 1);
 		topn_add_u64(w->t[SUM_T_QTYPE], m->qtype, 1);
 	}
 	sum_addr_key(w->t[SUM_T_CLIENT], w->h[SUM_H_CLIENT], client);
