@@ -24,12 +24,16 @@
 #include "out_proto.h"
 #include "output.h"
 
+/* Encoded records gathered per ring round for the PCAP-over-TCP server before one hand-off. */
+#define AGENT_BATCH_BYTES (256u << 10)
+
 static volatile sig_atomic_t agent_stop;
 
 struct agent {
 	struct capture *cap;
 	struct out_file *file, *out;
 	struct pcap_server *srv;
+	struct pcap_batch batch; /* the round's records for srv, encoded once */
 	struct out_proto *proto; /* --connect */
 	struct ifwatch *ifw;
 	struct httpd *http;
@@ -157,16 +161,31 @@ static int agent_parse_transports(const char *s, uint32_t *out)
 	return *out ? 0 : -1;
 }
 
+/* Hands the gathered records to the PCAP-over-TCP server, under its lock once. */
+static void agent_flush_batch(struct agent *a)
+{
+	if (a->srv && a->batch.n) {
+		pcap_server_write_batch(a->srv, &a->batch);
+		pcap_batch_reset(&a->batch);
+	}
+}
+
+/*
+ * Per record: the server's records are only encoded here, into a.batch, and handed over after
+ * the round (or when the batch is full); the files buffer on their own.
+ */
 static void agent_on_record(void *ctx, const struct pano_rec *rec, const uint8_t *frame)
 {
 	struct agent *a = ctx;
 
+	if (a->srv && pcap_batch_add(&a->batch, rec, frame)) {
+		agent_flush_batch(a);
+		pcap_batch_add(&a->batch, rec, frame); /* fits an empty batch: caplen is checked */
+	}
 	if (a->file)
 		out_file_write(a->file, rec, frame);
 	if (a->out)
 		out_file_write(a->out, rec, frame);
-	if (a->srv)
-		pcap_server_write(a->srv, rec, frame);
 	if (a->proto)
 		out_proto_write(a->proto, rec, frame);
 }
@@ -210,6 +229,7 @@ static uint64_t agent_bad_records(void *ctx)
 /* After each batch from the ring: push buffered bytes out, wake the server, follow links. */
 static int agent_after_batch(struct agent *a, int got)
 {
+	agent_flush_batch(a);
 	if (a->file)
 		out_file_flush(a->file);
 	if (a->out && out_file_flush(a->out) == -EPIPE && !a->file && !a->srv) {
@@ -450,7 +470,11 @@ int main(int argc, char **argv)
 	if (listen_spec) {
 		struct pcap_server_opts so = {
 		    .snaplen = co.snaplen, .nsec = nsec, .queue_bytes = queue};
-		so.tls = &po.tls;	/* --tls-*: the server side of TLS */
+		so.tls = &po.tls; /* --tls-*: the server side of TLS */
+		if (pcap_batch_init(&a.batch, AGENT_BATCH_BYTES, nsec)) {
+			pr_err("pcap batch: %s", strerror(ENOMEM));
+			goto out;
+		}
 		if (!(a.srv = pcap_server_start(listen_spec, &so)))
 			goto out;
 	}
@@ -508,6 +532,7 @@ out:
 		agent_final_stats(&a);
 	}
 	pcap_server_stop(a.srv);
+	pcap_batch_free(&a.batch);
 	out_proto_stop(a.proto);
 	out_file_close(a.file);
 	out_file_close(a.out);

@@ -27,6 +27,31 @@ void pcap_encode_global(uint8_t out[PCAP_GHDR_LEN], uint32_t snaplen, int nsec);
 void pcap_encode_record(uint8_t out[PCAP_RHDR_LEN], uint64_t ts_ns, uint32_t caplen, uint32_t len,
 			int nsec);
 
+/*
+ * A batch of encoded pcap records (record header and frame each, back to back), so an output
+ * can take one capture_poll() round under one lock and copy it with one memcpy. ends[i] is the
+ * offset just past record i, which keeps whole-record drops possible.
+ */
+struct pcap_batch {
+	uint8_t *buf;
+	size_t len, cap;
+	uint32_t *ends;
+	uint32_t n, max;
+	int nsec;
+};
+
+/* Allocates a batch of cap bytes (at least one record of PANO_SNAPLEN_MAX). 0 or -ENOMEM. */
+int pcap_batch_init(struct pcap_batch *b, size_t cap, int nsec);
+void pcap_batch_free(struct pcap_batch *b);
+/* Encodes one record at the end of the batch. 0, or -ENOSPC when it does not fit (the caller
+ * hands the batch on, resets it and adds again). */
+int pcap_batch_add(struct pcap_batch *b, const struct pano_rec *rec, const uint8_t *frame);
+static inline void pcap_batch_reset(struct pcap_batch *b)
+{
+	b->len = 0;
+	b->n = 0;
+}
+
 /* Sent/dropped accounting shared by all outputs; updated atomically, read by /metrics. */
 struct out_stats {
 	uint64_t sent_records, sent_bytes;
@@ -34,7 +59,10 @@ struct out_stats {
 };
 
 void out_stats_sent(struct out_stats *s, uint64_t bytes);
+/* Counts a batch of records sent at once (one thread per output, as out_stats_sent). */
+void out_stats_sent_n(struct out_stats *s, uint64_t records, uint64_t bytes);
 void out_stats_drop(struct out_stats *s, uint64_t bytes);
+void out_stats_drop_n(struct out_stats *s, uint64_t records, uint64_t bytes);
 /* An atomic snapshot of src into dst. */
 void out_stats_read(const struct out_stats *src, struct out_stats *dst);
 
@@ -94,6 +122,10 @@ struct pcap_server;
 struct pcap_server *pcap_server_start(const char *spec, const struct pcap_server_opts *o);
 /* Queues one record for every connected client; never blocks on a socket. */
 void pcap_server_write(struct pcap_server *s, const struct pano_rec *rec, const uint8_t *frame);
+/* Queues every record of the batch for every connected client, under one lock: a client with
+ * room for the whole batch takes it in one copy, one without gets the records that fit and the
+ * others are dropped and counted for it, record by record. Never blocks on a socket. */
+void pcap_server_write_batch(struct pcap_server *s, const struct pcap_batch *b);
 /* Wakes the writer thread after a batch of writes. */
 void pcap_server_kick(struct pcap_server *s);
 int pcap_server_port(const struct pcap_server *s);

@@ -4,7 +4,9 @@
  * global header, then every record captured while it is connected, with no other framing.
  *
  * Threads: the ring reader (main thread) only copies records into per-client byte queues under
- * one short mutex and never touches a socket. A writer thread owns the sockets: it accepts,
+ * one short mutex, a whole capture_poll() round of encoded records at a time (struct
+ * pcap_batch: one lock and, where the queue has room, one copy per client), and never touches a
+ * socket. A writer thread owns the sockets: it accepts,
  * sends from the queues with non-blocking send() driven by epoll, and closes clients. The
  * queues are single-producer single-consumer rings: the producer appends at tail, the writer
  * sends from head without holding the lock (the producer never overwrites [head, tail)).
@@ -106,45 +108,94 @@ static void ps_wake(struct pcap_server *s)
 		pr_warn("pcap server: write eventfd: %s", strerror(errno));
 }
 
-void pcap_server_write(struct pcap_server *s, const struct pano_rec *rec, const uint8_t *frame)
+/*
+ * Producer, lock held: the records of b that fit in c's queue, record by record, for a client
+ * without room for the whole batch. A record that does not fit is dropped and counted; the
+ * first drop of an overflow is logged, and one stall_ms after it the client is marked for the
+ * writer to close. A record that fits ends the overflow, as in the single-record path.
+ */
+static void ps_queue_some(struct pcap_server *s, struct ps_client *c, const struct pcap_batch *b,
+			  uint64_t *now)
 {
-	uint8_t rh[PCAP_RHDR_LEN];
-	size_t n = PCAP_RHDR_LEN + (size_t)rec->caplen;
+	size_t room = c->cap - (c->tail - c->head), start = 0;
+	uint64_t sent = 0, sent_b = 0, drop = 0, drop_b = 0;
+
+	for (uint32_t i = 0; i < b->n; i++) {
+		size_t n = b->ends[i] - start;
+		if (n <= room) {
+			ps_put(c, b->buf + start, n);
+			room -= n;
+			sent++;
+			sent_b += n;
+			c->full_since_ms = 0;
+		} else {
+			drop++;
+			drop_b += n;
+			if (!*now)
+				*now = ps_now_ms();
+			if (!c->full_since_ms) {
+				c->full_since_ms = *now;
+				pr_warn("pcap client %s: queue full, dropping records", c->name);
+			} else if (*now - c->full_since_ms >= s->o.stall_ms) {
+				c->kill = 1;
+			}
+		}
+		start = b->ends[i];
+	}
+	if (sent) {
+		out_stats_sent_n(&c->stats, sent, sent_b);
+		out_stats_sent_n(&s->stats, sent, sent_b);
+	}
+	if (drop) {
+		out_stats_drop_n(&c->stats, drop, drop_b);
+		out_stats_drop_n(&s->stats, drop, drop_b);
+		counter_add(&c_ps_client_drops, drop);
+	}
+}
+
+void pcap_server_write_batch(struct pcap_server *s, const struct pcap_batch *b)
+{
 	int wake = 0;
 	uint64_t now = 0;
 
-	pcap_encode_record(rh, rec->ts_ns, rec->caplen, rec->len, s->o.nsec);
+	if (!b->n)
+		return;
 	pthread_mutex_lock(&s->lock);
 	for (int i = 0; i < s->ncl; i++) {
 		struct ps_client *c = s->cl[i];
 		if (c->kill)
 			continue;
-		if (c->cap - (c->tail - c->head) < n) {
-			out_stats_drop(&c->stats, n);
-			out_stats_drop(&s->stats, n);
-			counter_inc(&c_ps_client_drops);
-			if (!now)
-				now = ps_now_ms();
-			if (!c->full_since_ms) {
-				c->full_since_ms = now;
-				pr_warn("pcap client %s: queue full, dropping records", c->name);
-			} else if (now - c->full_since_ms >= s->o.stall_ms) {
-				c->kill = 1;
-				wake = 1;
-			}
-			continue;
+		if (c->cap - (c->tail - c->head) >= b->len) {
+			ps_put(c, b->buf, b->len);
+			c->full_since_ms = 0;
+			out_stats_sent_n(&c->stats, b->n, b->len);
+			out_stats_sent_n(&s->stats, b->n, b->len);
+		} else {
+			ps_queue_some(s, c, b, &now);
+			wake |= c->kill;
 		}
-		c->full_since_ms = 0;
-		ps_put(c, rh, PCAP_RHDR_LEN);
-		ps_put(c, frame, rec->caplen);
-		out_stats_sent(&c->stats, n);
-		out_stats_sent(&s->stats, n);
 		if (c->tail - c->head > c->cap / 4)
-			wake = 1; /* do not wait for the end of the batch */
+			wake = 1; /* do not wait for the end of the round */
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (wake)
 		ps_wake(s);
+}
+
+/* One record: a batch of one on the stack. */
+void pcap_server_write(struct pcap_server *s, const struct pano_rec *rec, const uint8_t *frame)
+{
+	uint8_t buf[PCAP_RHDR_LEN + PANO_SNAPLEN_MAX];
+	uint32_t end;
+	struct pcap_batch b = {
+	    .buf = buf, .cap = sizeof(buf), .ends = &end, .max = 1, .nsec = s->o.nsec};
+
+	if (pcap_batch_add(&b, rec, frame)) {
+		/* caplen above PANO_SNAPLEN_MAX: capture_rec_check never lets one through */
+		out_stats_drop(&s->stats, PCAP_RHDR_LEN + (uint64_t)rec->caplen);
+		return;
+	}
+	pcap_server_write_batch(s, &b);
 }
 
 void pcap_server_kick(struct pcap_server *s)
