@@ -37,12 +37,12 @@ PANO_COUNTER(c_dns_conn_evicted, "dns_conn_evicted", "drop",
 PANO_COUNTER(c_dns_nomem, "dns_nomem", "drop", "DNS messages dropped for lack of memory");
 PANO_COUNTER(c_dns_ans_cut, "dns_answers_cut", "drop", "DNS answers beyond the per-record cap");
 
-#define DNS_CONN_IDLE_NS  (60ull * 1000000000ull) /* like Zeek's UDP inactivity timeout */
-#define DNS_CONN_MAX_PENDING 1024 /* open transactions per connection */
-#define DNS_HASH_BITS	  16
-#define DNS_MAX_ANSWERS	  1000
-#define DNS_ANSWERS_BYTES (64 * 1024)
-#define DNS_PENDING_BYTES (64u << 20) /* answers held by all open records together */
+#define DNS_CONN_IDLE_NS     (60ull * 1000000000ull) /* like Zeek's UDP inactivity timeout */
+#define DNS_CONN_MAX_PENDING 1024		     /* open transactions per connection */
+#define DNS_HASH_BITS	     16
+#define DNS_MAX_ANSWERS	     1000
+#define DNS_ANSWERS_BYTES    (64 * 1024)
+#define DNS_PENDING_BYTES    (64u << 20) /* answers held by all open records together */
 
 static struct dns_config txn_cfg;
 static struct dns_info *g_head, *g_tail; /* pending, oldest first */
@@ -293,8 +293,7 @@ static void conn_drain(struct dns_conn *c)
 
 static void udp_conn_free(struct dns_conn *c)
 {
-	unsigned h = conn_hash(&c->orig_h, c->orig_p, &c->resp_h, c->resp_p, c->src_id);
-	struct dns_conn **pp = &udp_hash[h];
+	struct dns_conn **pp = &udp_hash[c->hslot];
 	while (*pp && *pp != c)
 		pp = &(*pp)->hnext;
 	if (*pp)
@@ -358,6 +357,7 @@ static struct dns_conn *udp_conn_get(const struct pano_pkt *pkt, bool is_reply)
 	c->multicast = port_multicast(c->resp_p);
 	c->netbios = c->resp_p == 137;
 	dns_make_uid(c->uid, ++uid_counter);
+	c->hslot = h;
 	c->hnext = udp_hash[h];
 	udp_hash[h] = c;
 	lru_append(c);

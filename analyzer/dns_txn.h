@@ -80,6 +80,7 @@ struct dns_conn {
 	unsigned npending;
 	bool is_tcp;			/* owned by the TCP slot, not the UDP table */
 	struct dns_conn *hnext;		/* UDP hash chain */
+	unsigned hslot;			/* its udp_hash slot (conn_hash, made once) */
 	struct dns_conn *lprev, *lnext; /* UDP LRU list, least recent first */
 };
 
