@@ -338,6 +338,7 @@ int main(int argc, char **argv)
 		sinks_close(MAIN_CLOSE_MS);
 		return 1;
 	}
+	scfg.shared = metrics != NULL;
 	if ((want_summary || metrics) && (err = summary_init(&scfg))) {
 		pr_err("summary_init: %s", strerror(-err));
 		sinks_close(MAIN_CLOSE_MS);

@@ -323,7 +323,7 @@ void summary_packet(const struct pano_pkt *pkt)
 	struct sum_window *w;
 	int dir = pkt->frame ? pkt->frame->meta.dir : -1;
 
-	pthread_mutex_lock(&sum_st.lock);
+	sum_lock();
 	w = sum_advance(pkt->ts_ns);
 	sum_second(w, pkt->ts_ns);
 	w->sec_pkts++;
@@ -344,7 +344,7 @@ void summary_packet(const struct pano_pkt *pkt)
 		w->c.in++;
 	else if (dir == 1)
 		w->c.out++;
-	pthread_mutex_unlock(&sum_st.lock);
+	sum_unlock();
 }
 
 /* Adds a key to a top-N sketch with its hash h (sketch_hash of the whole key) when that is
@@ -379,7 +379,7 @@ void summary_dns_message(const struct summary_dns_msg *m)
 	size_t qlen = 0;
 	uint64_t qhash = 0;
 
-	pthread_mutex_lock(&sum_st.lock);
+	sum_lock();
 	w = sum_advance(m->ts_ns);
 	sum_second(w, m->ts_ns);
 	w->sec_dns++;
@@ -451,14 +451,14 @@ void summary_dns_message(const struct summary_dns_msg *m)
 		if (m->ecs)
 			w->c.ecs++;
 	}
-	pthread_mutex_unlock(&sum_st.lock);
+	sum_unlock();
 }
 
 void summary_dns_txn(const struct summary_dns_txn *t)
 {
 	struct sum_window *w;
 
-	pthread_mutex_lock(&sum_st.lock);
+	sum_lock();
 	w = sum_advance(t->ts_ns);
 	if (t->orphan) {
 		w->c.orphans++;
@@ -482,16 +482,16 @@ void summary_dns_txn(const struct summary_dns_txn *t)
 		if (w->slow_ns && t->rtt_ns > w->slow_ns && t->qname)
 			topn_add(w->t[SUM_T_SLOW], t->qname, strlen(t->qname), 1);
 	}
-	pthread_mutex_unlock(&sum_st.lock);
+	sum_unlock();
 }
 
 void summary_finish(void)
 {
 	if (!summary_on)
 		return;
-	pthread_mutex_lock(&sum_st.lock);
+	sum_lock();
 	sum_close_second(&sum_st.win[sum_st.cur]);
-	pthread_mutex_unlock(&sum_st.lock);
+	sum_unlock();
 }
 
 /* Window n back from the current one, or NULL. Caller holds the lock. */

@@ -42,6 +42,7 @@ struct summary_config {
 	unsigned top_show;			   /* items shown per top-N table, default 10 */
 	struct summary_net nets[SUMMARY_MAX_NETS]; /* --host-spec: "our" addresses */
 	unsigned nnets;
+	bool shared; /* another thread reads the summaries (--metrics): take the lock */
 };
 
 void summary_config_default(struct summary_config *cfg);

@@ -97,6 +97,19 @@ struct summary_state {
 
 extern struct summary_state sum_st;
 
+/* The lock matters only when another thread reads the summaries (--metrics); a --read
+ * --summary run updates them uncontended from one thread and skips it. */
+static inline void sum_lock(void)
+{
+	if (sum_st.cfg.shared)
+		pthread_mutex_lock(&sum_st.lock);
+}
+static inline void sum_unlock(void)
+{
+	if (sum_st.cfg.shared)
+		pthread_mutex_unlock(&sum_st.lock);
+}
+
 void sum_window_reset(struct sum_window *w);
 struct sum_window *sum_window_nth(unsigned n);
 struct sum_window *sum_merge_all(void);
