@@ -9,8 +9,8 @@
 # bursts so that the veth backlog does not drop them; the agent captures port 9999 on the
 # client's bridge port. Port 9999 is not a DNS port for the analyzer, so it decodes L2-L4 and
 # no L7 work hides the transport's cost. The rate is bounded by the sender: "fps" is frames
-# decoded per second of sending, a floor for what the transport carries. PCAP-over-TLS is read by `openssl s_client | pano-analyzer --read -`
-# (the analyzer's PCAP-over-TCP client has no TLS), so its analyzer CPU includes s_client's.
+# decoded per second of sending, a floor for what the transport carries. PCAP-over-TLS is read
+# by the analyzer's own client (--pcap-connect with --tls-*).
 # CPU is user+system time from /proc/PID/stat; "frames" is what the analyzer decoded.
 . "$(dirname "$0")/../tests/lib/lib.sh"
 
@@ -44,7 +44,6 @@ cpu() {	# cpu PID...: user+system seconds of these processes, summed
 	done
 	echo "$t"
 }
-kids() { pgrep -P "$1" | tr '\n' ' '; }
 send() {
 	nsx "$NS_CLI" python3 - "$SRV4" "$FRAMES" <<'EOF'
 import socket, sys
@@ -64,18 +63,17 @@ stop_pid() {
 	for i in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
 }
 
-# run LABEL: agent and analyzer are up (pids AG, AN, plus EXTRA for s_client); send, measure.
+# run LABEL: agent and analyzer are up (pids AG, AN); send, measure.
 measure() {
 	local label=$1 c0a c0n t0 t1 c1a c1n frames
 	sleep 1
-	c0a=$(cpu "$AG"); c0n=$(cpu "$AN" $EXTRA)
+	c0a=$(cpu "$AG"); c0n=$(cpu "$AN")
 	t0=$(date +%s.%N)
 	send
 	t1=$(date +%s.%N)
 	sleep 2		# drain: batches (50 ms), queues, the analyzer's decoding
-	c1a=$(cpu "$AG"); c1n=$(cpu "$AN" $EXTRA)
+	c1a=$(cpu "$AG"); c1n=$(cpu "$AN")
 	stop_pid "$AG"
-	[ -n "$EXTRA" ] && sleep 1
 	stop_pid "$AN"
 	frames=$(awk '$1 == "frames" {print $2; exit}' "$T_TMP/an.err")
 	python3 - "$label" "${frames:-0}" "$t0" "$t1" "$((c1a - c0a))" "$((c1n - c0n))" "$TICK" <<'EOF'
@@ -91,7 +89,6 @@ EOF
 PORT=$(free_port)
 echo "bench-transport: $FRAMES frames per run"
 for mode in proto proto-tls pcap pcap-tls; do
-	EXTRA=
 	case $mode in
 	proto)
 		bg an "$A" --stats -o /dev/null --listen "127.0.0.1:$PORT"
@@ -108,18 +105,9 @@ for mode in proto proto-tls pcap pcap-tls; do
 	pcap-tls)
 		bg ag "$G" -i "$IF_CLI" -p 9999 --pcap-listen "127.0.0.1:$PORT" "${TLS[@]}"
 		sleep 0.5
-		bg an sh -c "openssl s_client -quiet -connect 127.0.0.1:$PORT -CAfile $CERTS/ca.crt \
-			-cert $CERTS/client.crt -key $CERTS/client.key 2>/dev/null </dev/null |
-			exec $A --stats -o /dev/null --read -"
-		sleep 0.5
-		EXTRA=$(kids "$(cat "$T_TMP/an.pid")") ;;
+		bg an "$A" --stats -o /dev/null --pcap-connect "127.0.0.1:$PORT" "${TLSC[@]}" ;;
 	esac
 	AG=$(cat "$T_TMP/ag.pid") AN=$(cat "$T_TMP/an.pid")
-	if [ "$mode" = pcap-tls ]; then
-		# The shell's children: s_client and the analyzer; the analyzer gets the TERM.
-		AN=$(pgrep -P "$AN" -f pano-analyzer || echo "$AN")
-		EXTRA=$(pgrep -P "$(cat "$T_TMP/an.pid")" -f "openssl s_client")
-	fi
 	measure "$mode"
 	sleep 0.5
 done
