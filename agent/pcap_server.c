@@ -112,7 +112,7 @@ static void ps_wake(struct pcap_server *s)
  * Producer, lock held: the records of b that fit in c's queue, record by record, for a client
  * without room for the whole batch. A record that does not fit is dropped and counted; the
  * first drop of an overflow is logged, and one stall_ms after it the client is marked for the
- * writer to close. A record that fits ends the overflow, as in the single-record path.
+ * writer to close (and gets nothing more). A record that fits ends the overflow.
  */
 static void ps_queue_some(struct pcap_server *s, struct ps_client *c, const struct pcap_batch *b,
 			  uint64_t *now)
@@ -137,7 +137,8 @@ static void ps_queue_some(struct pcap_server *s, struct ps_client *c, const stru
 				c->full_since_ms = *now;
 				pr_warn("pcap client %s: queue full, dropping records", c->name);
 			} else if (*now - c->full_since_ms >= s->o.stall_ms) {
-				c->kill = 1;
+				c->kill = 1; /* the rest is not queued, as for any killed client */
+				break;
 			}
 		}
 		start = b->ends[i];
