@@ -443,6 +443,17 @@ static void decode_ppp(const struct pano_frame *f, struct cursor *c)
 	}
 }
 
+/* Hands the rest of the frame to its EtherType's decoder once the link header read cleanly;
+ * a link header cut short is counted. */
+static void decode_after_link(const struct pano_frame *f, uint16_t type, struct cursor *c)
+{
+	if (c->err) {
+		counter_inc(&c_l2_trunc);
+		return;
+	}
+	decode_ethertype(f, type, c);
+}
+
 static void decode_link(const struct pano_frame *f, struct cursor *c)
 {
 	uint16_t type;
@@ -464,20 +475,12 @@ static void decode_link(const struct pano_frame *f, struct cursor *c)
 	case PCAP_LINKTYPE_LINUX_SLL:
 		cur_skip(c, 14);
 		type = cur_u16(c);
-		if (c->err) {
-			counter_inc(&c_l2_trunc);
-			return;
-		}
-		decode_ethertype(f, type, c);
+		decode_after_link(f, type, c);
 		return;
 	case PCAP_LINKTYPE_LINUX_SLL2:
 		type = cur_u16(c);
 		cur_skip(c, 18);
-		if (c->err) {
-			counter_inc(&c_l2_trunc);
-			return;
-		}
-		decode_ethertype(f, type, c);
+		decode_after_link(f, type, c);
 		return;
 	case PCAP_LINKTYPE_RAW:
 	case PCAP_LINKTYPE_IPV4:
@@ -524,11 +527,7 @@ static void decode_link(const struct pano_frame *f, struct cursor *c)
 	case LINKTYPE_C_HDLC:
 		cur_skip(c, 2);
 		type = cur_u16(c);
-		if (c->err) {
-			counter_inc(&c_l2_trunc);
-			return;
-		}
-		decode_ethertype(f, type, c);
+		decode_after_link(f, type, c);
 		return;
 	default:
 		decode_unsupported(f->linktype);
