@@ -240,19 +240,25 @@ int tls_conn_handshake(struct tls_conn *c)
 	return c->failed;
 }
 
+/* Result of a plain-TCP recv/send: r as is, or -EAGAIN (waiting for events), or -errno with
+ * the failing call named in c->err. */
+static ssize_t plain_result(struct tls_conn *c, ssize_t r, short events, const char *call)
+{
+	if (r >= 0)
+		return r;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+		c->events = events;
+		return -EAGAIN;
+	}
+	int err = errno;
+	snprintf(c->err, sizeof(c->err), "%s: %s", call, strerror(err));
+	return -err;
+}
+
 ssize_t tls_conn_read(struct tls_conn *c, void *buf, size_t n)
 {
-	if (!c->ssl) {
-		ssize_t r = recv(c->fd, buf, n, 0);
-		if (r >= 0)
-			return r;
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-			c->events = POLLIN;
-			return -EAGAIN;
-		}
-		snprintf(c->err, sizeof(c->err), "recv: %s", strerror(errno));
-		return -errno;
-	}
+	if (!c->ssl)
+		return plain_result(c, recv(c->fd, buf, n, 0), POLLIN, "recv");
 	if (!c->done) {
 		int rc = tls_conn_handshake(c);
 		if (rc)
@@ -268,17 +274,8 @@ ssize_t tls_conn_read(struct tls_conn *c, void *buf, size_t n)
 
 ssize_t tls_conn_write(struct tls_conn *c, const void *buf, size_t n)
 {
-	if (!c->ssl) {
-		ssize_t r = send(c->fd, buf, n, MSG_NOSIGNAL);
-		if (r >= 0)
-			return r;
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-			c->events = POLLOUT;
-			return -EAGAIN;
-		}
-		snprintf(c->err, sizeof(c->err), "send: %s", strerror(errno));
-		return -errno;
-	}
+	if (!c->ssl)
+		return plain_result(c, send(c->fd, buf, n, MSG_NOSIGNAL), POLLOUT, "send");
 	if (!c->done) {
 		int rc = tls_conn_handshake(c);
 		if (rc)
