@@ -13,7 +13,8 @@
 # that crossed the veth, drops, and CPU seconds of the capturing process per million packets
 # (utime+stime from /proc/PID/stat). Then the BPF program's own cost per frame from
 # build/tests/bpf_bench (bpf_prog_test_run_opts with repeat). A benchmark: prints, asserts
-# nothing. Environment: BENCH_SECONDS, BENCH_CLIENTS (dnsperf -c, default 8), PANO_BUILD.
+# nothing. Environment: BENCH_SECONDS, BENCH_CLIENTS (dnsperf -c, default 8), PANO_BUILD,
+# BENCH_PERF=FILE (perf record -g of the agent during its run, into FILE).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # The build directory: PANO_BUILD, else make's BUILD (relative to the tree), else build/.
@@ -99,7 +100,9 @@ bg_start RD_PID "$T_TMP/reader.log" "$NS_NODE" bash -c \
 wait_for 10 established "$NS_NODE" "$PORT" 1 || die "the reader did not connect"
 sleep 0.5
 c0=$(cpu_seconds "$AGENT_PID") r0=$(cpu_seconds "$RD_PID")
+[ -n "${BENCH_PERF:-}" ] && { perf record -q -g -p "$AGENT_PID" -o "$BENCH_PERF" >/dev/null 2>&1 & PERF_PID=$!; }
 run_load agent
+[ -n "${BENCH_PERF:-}" ] && { kill -INT "$PERF_PID"; wait "$PERF_PID"; }
 sleep 0.5	# the ring and the client queue drain
 c1=$(cpu_seconds "$AGENT_PID") r1=$(cpu_seconds "$RD_PID")
 bg_stop "$AGENT_PID" INT 10
