@@ -10,8 +10,6 @@
  * "<unknown type=N>", because that is what an operator wants to read.
  */
 #include <arpa/inet.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "dns_parse.h"
@@ -22,19 +20,6 @@ struct tb {
 	char *p;
 	size_t n, sz;
 };
-
-static void tb_printf(struct tb *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void tb_printf(struct tb *t, const char *fmt, ...)
-{
-	va_list ap;
-	if (t->n + 1 >= t->sz)
-		return;
-	va_start(ap, fmt);
-	int k = vsnprintf(t->p + t->n, t->sz - t->n, fmt, ap);
-	va_end(ap);
-	if (k > 0)
-		t->n += (size_t)k < t->sz - t->n ? (size_t)k : t->sz - t->n - 1;
-}
 
 /* Appends n bytes of s (cut at the buffer's end). */
 static void tb_put(struct tb *t, const char *s, size_t n)
@@ -49,6 +34,17 @@ static void tb_put(struct tb *t, const char *s, size_t n)
 static void tb_puts(struct tb *t, const char *s)
 {
 	tb_put(t, s, strlen(s));
+}
+
+/* The decimal text of v (this file's numbers: 8 and 16 bits), without the printf machinery. */
+static void tb_uint(struct tb *t, unsigned v)
+{
+	char s[12], *e = s + sizeof(s), *q = e;
+	do {
+		*--q = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	tb_put(t, q, (size_t)(e - q));
 }
 
 static void tb_bytes_escaped(struct tb *t, const uint8_t *b, size_t len)
@@ -76,10 +72,16 @@ static void tb_ipv4(struct tb *t, const uint8_t *a)
 	tb_put(t, s, n);
 }
 
+/* Two lower-case hex digits per byte, as many whole bytes as fit. */
 static void tb_hex(struct tb *t, const uint8_t *b, size_t len)
 {
-	for (size_t i = 0; i < len && t->n + 3 < t->sz; i++)
-		tb_printf(t, "%02x", b[i]);
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < len && t->n + 3 < t->sz; i++) {
+		t->p[t->n++] = hex[b[i] >> 4];
+		t->p[t->n++] = hex[b[i] & 15];
+	}
+	if (t->sz)
+		t->p[t->n] = '\0';
 }
 
 /* Reads a name inside rdata: c is a whole-message cursor; the name must end within end. */
@@ -159,8 +161,11 @@ int dns_rr_text(const struct dns_msg *m, const struct dns_rr *rr, char *out, siz
 			const uint8_t *s = rr_cstr(&d, &l);
 			if (!s)
 				goto bad;
-			tb_printf(&t, "%s%s %u ", first ? "" : " ",
-				  rr->type == DNS_T_TXT ? "TXT" : "SPF", l);
+			if (!first)
+				tb_put(&t, " ", 1);
+			tb_put(&t, rr->type == DNS_T_TXT ? "TXT " : "SPF ", 4);
+			tb_uint(&t, l);
+			tb_put(&t, " ", 1);
 			tb_bytes_escaped(&t, s, l);
 			first = 0;
 		}
@@ -171,12 +176,16 @@ int dns_rr_text(const struct dns_msg *m, const struct dns_rr *rr, char *out, siz
 		cur_skip(&c, 16);
 		if (rr_name(m, &c, end, name, sizeof(name)))
 			goto bad;
-		tb_printf(&t, "RRSIG %u %s", covered, name[0] ? name : "<Root>");
+		tb_puts(&t, "RRSIG ");
+		tb_uint(&t, covered);
+		tb_put(&t, " ", 1);
+		tb_puts(&t, name[0] ? name : "<Root>");
 		break;
 	}
 	case DNS_T_DNSKEY:
 		cur_skip(&d, 3);
-		tb_printf(&t, "DNSKEY %u", cur_u8(&d));
+		tb_puts(&t, "DNSKEY ");
+		tb_uint(&t, cur_u8(&d));
 		if (d.err)
 			goto bad;
 		break;
@@ -185,39 +194,50 @@ int dns_rr_text(const struct dns_msg *m, const struct dns_rr *rr, char *out, siz
 		uint8_t alg = cur_u8(&d), dt = cur_u8(&d);
 		if (d.err)
 			goto bad;
-		tb_printf(&t, "DS %u %u", alg, dt);
+		tb_puts(&t, "DS ");
+		tb_uint(&t, alg);
+		tb_put(&t, " ", 1);
+		tb_uint(&t, dt);
 		break;
 	}
 	case DNS_T_NSEC:
 		if (rr_name(m, &c, end, name2, sizeof(name2)) ||
 		    dns_name_at(m, rr->name_off, name, sizeof(name)))
 			goto bad;
-		tb_printf(&t, "NSEC %s %s", name, name2);
+		tb_puts(&t, "NSEC ");
+		tb_puts(&t, name);
+		tb_put(&t, " ", 1);
+		tb_puts(&t, name2);
 		break;
 	case DNS_T_NSEC3:
 		if (rr->rdlen < 5)
 			goto bad;
-		tb_printf(&t, "NSEC3");
+		tb_puts(&t, "NSEC3");
 		break;
 	case DNS_T_NSEC3PARAM:
-		tb_printf(&t, "NSEC3PARAM");
+		tb_puts(&t, "NSEC3PARAM");
 		break;
 	case DNS_T_SSHFP:
 		if (rr->rdlen < 2)
 			goto bad;
 		cur_skip(&d, 2);
-		tb_printf(&t, "SSHFP: ");
+		tb_puts(&t, "SSHFP: ");
 		tb_hex(&t, m->buf + rr->rdoff + 2, rr->rdlen - 2u);
 		break;
 	case DNS_T_LOC: {
 		uint8_t ver = cur_u8(&d), size = cur_u8(&d), hp = cur_u8(&d), vp = cur_u8(&d);
 		if (d.err || ver != 0 || rr->rdlen != 16)
 			goto bad;
-		tb_printf(&t, "LOC:  %u %u %u", size, hp, vp);
+		tb_puts(&t, "LOC:  ");
+		tb_uint(&t, size);
+		tb_put(&t, " ", 1);
+		tb_uint(&t, hp);
+		tb_put(&t, " ", 1);
+		tb_uint(&t, vp);
 		break;
 	}
 	case DNS_T_BINDS:
-		tb_printf(&t, "BIND9 signing signal");
+		tb_puts(&t, "BIND9 signing signal");
 		break;
 	case DNS_T_WKS:
 	case DNS_T_HINFO:
@@ -231,11 +251,13 @@ int dns_rr_text(const struct dns_msg *m, const struct dns_rr *rr, char *out, siz
 		const uint8_t *tag = rr_cstr(&d, &tl);
 		if (!tag)
 			goto bad;
-		tb_printf(&t, "CAA %u ", flags);
+		tb_puts(&t, "CAA ");
+		tb_uint(&t, flags);
+		tb_put(&t, " ", 1);
 		tb_bytes_escaped(&t, tag, tl);
-		tb_printf(&t, " \"");
+		tb_put(&t, " \"", 2);
 		tb_bytes_escaped(&t, m->buf + rr->rdoff + d.off, cur_left(&d));
-		tb_printf(&t, "\"");
+		tb_put(&t, "\"", 1);
 		break;
 	}
 	case DNS_T_NAPTR: {
@@ -250,20 +272,30 @@ int dns_rr_text(const struct dns_msg *m, const struct dns_rr *rr, char *out, siz
 		c.off = s.off;
 		if (rr_name(m, &c, end, name, sizeof(name)))
 			goto bad;
-		tb_printf(&t, "NAPTR %u %u", order, pref);
+		tb_puts(&t, "NAPTR ");
+		tb_uint(&t, order);
+		tb_put(&t, " ", 1);
+		tb_uint(&t, pref);
 		for (int i = 0; i < 3; i++) {
-			tb_printf(&t, " \"");
+			tb_put(&t, " \"", 2);
 			tb_bytes_escaped(&t, str[i], l[i]);
-			tb_printf(&t, "\"");
+			tb_put(&t, "\"", 1);
 		}
-		tb_printf(&t, " %s", name[0] ? name : ".");
+		tb_put(&t, " ", 1);
+		tb_puts(&t, name[0] ? name : ".");
 		break;
 	}
 	case DNS_T_TLSA: {
 		uint8_t u = cur_u8(&d), s = cur_u8(&d), mt = cur_u8(&d);
 		if (d.err)
 			goto bad;
-		tb_printf(&t, "TLSA %u %u %u ", u, s, mt);
+		tb_puts(&t, "TLSA ");
+		tb_uint(&t, u);
+		tb_put(&t, " ", 1);
+		tb_uint(&t, s);
+		tb_put(&t, " ", 1);
+		tb_uint(&t, mt);
+		tb_put(&t, " ", 1);
 		tb_hex(&t, m->buf + rr->rdoff + 3, rr->rdlen - 3u);
 		break;
 	}
@@ -272,8 +304,10 @@ int dns_rr_text(const struct dns_msg *m, const struct dns_rr *rr, char *out, siz
 		uint16_t prio = cur_u16(&c);
 		if (rr_name(m, &c, end, name, sizeof(name)))
 			goto bad;
-		tb_printf(&t, "%s %u %s", rr->type == DNS_T_SVCB ? "SVCB" : "HTTPS", prio,
-			  name[0] ? name : ".");
+		tb_puts(&t, rr->type == DNS_T_SVCB ? "SVCB " : "HTTPS ");
+		tb_uint(&t, prio);
+		tb_put(&t, " ", 1);
+		tb_puts(&t, name[0] ? name : ".");
 		/* SvcParams: key=value, values as hex except alpn and ports. */
 		struct cursor p = cursor_init(m->buf, end);
 		cur_seek(&p, c.off);
@@ -284,32 +318,40 @@ int dns_rr_text(const struct dns_msg *m, const struct dns_rr *rr, char *out, siz
 				goto bad;
 			if (key == 1) { /* alpn: list of character-strings */
 				struct cursor a = cursor_init(v, vlen);
-				tb_printf(&t, " alpn=");
+				tb_puts(&t, " alpn=");
 				for (int i = 0; cur_left(&a); i++) {
 					uint8_t l;
 					const uint8_t *s = rr_cstr(&a, &l);
 					if (!s)
 						goto bad;
-					tb_printf(&t, "%s", i ? "," : "");
+					if (i)
+						tb_put(&t, ",", 1);
 					tb_bytes_escaped(&t, s, l);
 				}
 			} else if (key == 3 && vlen == 2) {
-				tb_printf(&t, " port=%u", (unsigned)v[0] << 8 | v[1]);
+				tb_puts(&t, " port=");
+				tb_uint(&t, (unsigned)v[0] << 8 | v[1]);
 			} else {
-				tb_printf(&t, " key%u=", key);
+				tb_puts(&t, " key");
+				tb_uint(&t, key);
+				tb_put(&t, "=", 1);
 				tb_hex(&t, v, vlen);
 			}
 		}
 		break;
 	}
 	default:
-		tb_printf(&t, "<unknown type=%u>", rr->type);
+		tb_puts(&t, "<unknown type=");
+		tb_uint(&t, rr->type);
+		tb_put(&t, ">", 1);
 		break;
 	}
 	return (int)t.n;
 bad:
 	t.n = 0;
 	out[0] = '\0';
-	tb_printf(&t, "<malformed type=%u>", rr->type);
+	tb_puts(&t, "<malformed type=");
+	tb_uint(&t, rr->type);
+	tb_put(&t, ">", 1);
 	return (int)t.n;
 }
