@@ -197,7 +197,8 @@ static void sum_window_release(struct sum_window *w)
 void sum_window_reset(struct sum_window *w)
 {
 	w->used = false;
-	w->start_ns = w->first_ns = w->last_ns = 0;
+	w->start_ns = w->end_ns = w->first_ns = w->last_ns = 0;
+	w->sec_end_ns = 0;
 	memset(&w->c, 0, sizeof(w->c));
 	w->sec = 0;
 	w->sec_pkts = w->sec_dns = 0;
@@ -215,6 +216,8 @@ void sum_window_reset(struct sum_window *w)
 void summary_free(void)
 {
 	summary_on = false;
+	free(sum_st.front);
+	sum_st.front = NULL;
 	if (!sum_st.win)
 		return;
 	for (unsigned i = 0; i < sum_st.cfg.periods; i++)
@@ -240,8 +243,12 @@ int summary_init(const struct summary_config *cfg)
 		sum_st.cfg.period_ns = 1000000000ull;
 	pthread_mutex_init(&sum_st.lock, NULL);
 	sum_st.win = calloc(sum_st.cfg.periods, sizeof(*sum_st.win));
-	if (!sum_st.win)
+	sum_st.front = aligned_alloc(64, sizeof(*sum_st.front));
+	if (!sum_st.win || !sum_st.front) {
+		summary_free();
 		return -ENOMEM;
+	}
+	memset(sum_st.front, 0, sizeof(*sum_st.front));
 	for (unsigned i = 0; i < sum_st.cfg.periods && !err; i++)
 		err = sum_window_alloc(&sum_st.win[i], sum_st.cfg.topn_k);
 	if (!err)
@@ -266,7 +273,7 @@ static void sum_close_second(struct sum_window *w)
 	w->sec_open = false;
 }
 
-static void sum_second(struct sum_window *w, uint64_t ts_ns)
+static void sum_second_slow(struct sum_window *w, uint64_t ts_ns)
 {
 	uint64_t s = ts_ns / 1000000000ull;
 
@@ -284,20 +291,28 @@ static void sum_second(struct sum_window *w, uint64_t ts_ns)
 	if (!w->sec_open) {
 		w->sec_open = true;
 		w->sec = s;
+		w->sec_end_ns = (s + 1) * 1000000000ull;
 	}
 }
 
-/* The window that ts_ns belongs to, rotating when packet time passed the current window's
- * end. Time going backwards stays in the current window. */
-static struct sum_window *sum_advance(uint64_t ts_ns)
+/* Makes ts_ns count in the window's open second. Time going backwards stays in it. */
+static inline void sum_second(struct sum_window *w, uint64_t ts_ns)
+{
+	if (__builtin_expect(w->sec_open && ts_ns < w->sec_end_ns, 1))
+		return;
+	sum_second_slow(w, ts_ns);
+}
+
+static struct sum_window *sum_advance_slow(uint64_t ts_ns)
 {
 	struct sum_window *w = &sum_st.win[sum_st.cur];
 	uint64_t p = sum_st.cfg.period_ns;
 
-	if (w->used && ts_ns >= w->start_ns + p) {
+	if (w->used && ts_ns >= w->end_ns) {
 		double prev_p90 = quant_quantile(w->q[SUM_Q_TXN], 0.9);
 		bool has_txn = quant_count(w->q[SUM_Q_TXN]) > 0;
 
+		sum_flush(true);
 		sum_close_second(w);
 		sum_lifetime_add(w);
 		sum_st.cur = (sum_st.cur + 1) % sum_st.cfg.periods;
@@ -311,11 +326,26 @@ static struct sum_window *sum_advance(uint64_t ts_ns)
 	if (!w->used) {
 		w->used = true;
 		w->start_ns = ts_ns - ts_ns % p;
+		w->end_ns = w->start_ns + p;
 		w->first_ns = ts_ns;
 	}
 	if (ts_ns > w->last_ns)
 		w->last_ns = ts_ns;
 	return w;
+}
+
+/* The window that ts_ns belongs to, rotating when packet time passed the current window's
+ * end. Time going backwards stays in the current window. */
+static inline struct sum_window *sum_advance(uint64_t ts_ns)
+{
+	struct sum_window *w = &sum_st.win[sum_st.cur];
+
+	if (__builtin_expect(w->used && ts_ns < w->end_ns, 1)) {
+		if (ts_ns > w->last_ns)
+			w->last_ns = ts_ns;
+		return w;
+	}
+	return sum_advance_slow(ts_ns);
 }
 
 void summary_packet(const struct pano_pkt *pkt)
@@ -349,25 +379,157 @@ void summary_packet(const struct pano_pkt *pkt)
 
 /* Adds a key to a top-N sketch with its hash h (sketch_hash of the whole key) when that is
  * also the hash of the key as the sketch keeps it (not cut). */
-static void sum_topn_hashed(struct topn *t, uint64_t h, const void *key, size_t len)
+static void sum_topn_hashed(struct topn *t, uint64_t h, const void *key, size_t len, uint64_t n)
 {
 	if (len <= TOPN_KEY_MAX)
-		topn_add_hash(t, h, key, len, 1);
+		topn_add_hash(t, h, key, len, n);
 	else
-		topn_add(t, key, len, 1);
+		topn_add(t, key, len, n);
 }
 
-static void sum_addr_key(struct topn *t, struct hll *h, const struct pano_addr *a)
+/* The pending counts of a name's cache slot into the window's sketches. */
+static void sum_name_flush(struct sum_window *w, struct sum_nent *e)
 {
-	size_t len = a->family == 6 ? 16 : 4;
+	static const int tab[SUM_NP_N] = {
+	    [SUM_NP_NX] = SUM_T_NX,
+	    [SUM_NP_SRVFAIL] = SUM_T_SRVFAIL,
+	    [SUM_NP_REFUSED] = SUM_T_REFUSED,
+	    [SUM_NP_SLOW] = SUM_T_SLOW,
+	};
+	uint32_t q = e->pend[SUM_NP_Q];
+
+	if (q) {
+		const char *sfx, *sfx3;
+		size_t n, n3;
+
+		topn_add_hash(w->t[SUM_T_QNAME], e->hash, e->key, e->len, q);
+		sum_suffix23(e->key, e->len, &sfx, &n, &sfx3, &n3);
+		if (n)
+			topn_add(w->t[SUM_T_QNAME2], sfx, n, q);
+		if (n3)
+			topn_add(w->t[SUM_T_QNAME3], sfx3, n3, q);
+	}
+	for (int i = SUM_NP_NX; i < SUM_NP_N; i++)
+		if (e->pend[i])
+			topn_add_hash(w->t[tab[i]], e->hash, e->key, e->len, e->pend[i]);
+	memset(e->pend, 0, sizeof(e->pend));
+}
+
+/* The cache slot of a name (len <= SUM_NC_KEY, hash h), taken over from another name if need
+ * be; a name entering the cache is counted in the unique-names HyperLogLog. */
+static inline struct sum_nent *sum_name_slot(struct sum_window *w, const char *name, size_t len,
+					     uint64_t h)
+{
+	struct sum_nent *e = &sum_st.front->names[h & (SUM_NC_SLOTS - 1)];
+
+	if (__builtin_expect(e->used && e->hash == h && e->len == len, 1) &&
+	    !memcmp(e->key, name, len))
+		return e;
+	if (e->used)
+		sum_name_flush(w, e);
+	e->used = 1;
+	e->hash = h;
+	e->len = (uint16_t)len;
+	memcpy(e->key, name, len);
+	hll_add_hash(w->h[SUM_H_QNAME], h);
+	return e;
+}
+
+/* One more for pending count i of slot e; near the limit of the counter it is flushed. */
+static inline void sum_name_count(struct sum_window *w, struct sum_nent *e, int i)
+{
+	if (__builtin_expect(++e->pend[i] >= 0x80000000u, 0))
+		sum_name_flush(w, e);
+}
+
+/* A client (which 0) or server (1) address: top-N and HyperLogLog through the cache. */
+static void sum_addr_key(struct sum_window *w, int which, const struct pano_addr *a)
+{
+	size_t len = a->family == 6 ? 17 : 5;
 	uint8_t key[17];
 	uint64_t hash;
+	struct sum_aent *e;
 
 	key[0] = a->family;
-	memcpy(key + 1, a->a, len);
-	hash = sketch_hash(key, len + 1, SKETCH_SEED); /* hashed once for both sketches */
-	topn_add_hash(t, hash, key, len + 1, 1);
-	hll_add_hash(h, hash);
+	if (len == 17)
+		memcpy(key + 1, a->a, 16);
+	else
+		memcpy(key + 1, a->a, 4);
+	hash = sketch_hash(key, len, SKETCH_SEED); /* hashed once for both sketches */
+	e = &sum_st.front->addr[which][hash & (SUM_AC_SLOTS - 1)];
+	if (__builtin_expect(e->len == len && e->hash == hash, 1) && !memcmp(e->key, key, len) &&
+	    e->pend < 0x80000000u) {
+		e->pend++;
+		return;
+	}
+	if (e->pend)
+		topn_add_hash(w->t[SUM_T_CLIENT + which], e->hash, e->key, e->len, e->pend);
+	if (e->len != len || e->hash != hash || memcmp(e->key, key, len)) {
+		e->len = (uint8_t)len;
+		e->hash = hash;
+		memcpy(e->key, key, len);
+		hll_add_hash(w->h[SUM_H_CLIENT + which], hash);
+	}
+	e->pend = 1;
+}
+
+static void sum_port(struct sum_window *w, uint16_t port)
+{
+	struct sum_pent *e = &sum_st.front->ports[port & (SUM_PC_SLOTS - 1)];
+
+	if (e->pend && (e->port != port || e->pend >= 0x80000000u)) {
+		topn_add_u64(w->t[SUM_T_PORT], e->port, e->pend);
+		e->pend = 0;
+	}
+	e->port = port;
+	e->pend++;
+}
+
+void sum_flush(bool forget)
+{
+	struct sum_front *f = sum_st.front;
+	struct sum_window *w;
+
+	if (!f || !sum_st.win)
+		return;
+	w = &sum_st.win[sum_st.cur];
+	if (f->dirty) {
+		for (unsigned i = 0; i < SUM_NC_SLOTS; i++)
+			if (f->names[i].used)
+				sum_name_flush(w, &f->names[i]);
+		for (int a = 0; a < 2; a++)
+			for (unsigned i = 0; i < SUM_AC_SLOTS; i++) {
+				struct sum_aent *e = &f->addr[a][i];
+
+				if (e->pend)
+					topn_add_hash(w->t[SUM_T_CLIENT + a], e->hash, e->key,
+						      e->len, e->pend);
+				e->pend = 0;
+			}
+		for (unsigned i = 0; i < SUM_PC_SLOTS; i++) {
+			if (f->ports[i].pend)
+				topn_add_u64(w->t[SUM_T_PORT], f->ports[i].port, f->ports[i].pend);
+			f->ports[i].pend = 0;
+		}
+		for (unsigned i = 0; i < SUM_QT_DIRECT; i++)
+			if (f->qtype[i]) {
+				topn_add_u64(w->t[SUM_T_QTYPE], i, f->qtype[i]);
+				f->qtype[i] = 0;
+			}
+		for (unsigned i = 0; i < 16; i++)
+			if (f->rcode[i]) {
+				topn_add_u64(w->t[SUM_T_RCODE], i, f->rcode[i]);
+				f->rcode[i] = 0;
+			}
+		f->dirty = false;
+	}
+	if (forget) { /* the next window's HyperLogLogs have not seen these keys */
+		for (unsigned i = 0; i < SUM_NC_SLOTS; i++)
+			f->names[i].used = 0;
+		for (int a = 0; a < 2; a++)
+			for (unsigned i = 0; i < SUM_AC_SLOTS; i++)
+				f->addr[a][i].len = 0;
+	}
 }
 
 void summary_dns_message(const struct summary_dns_msg *m)
@@ -375,13 +537,16 @@ void summary_dns_message(const struct summary_dns_msg *m)
 	const struct pano_addr *client = m->is_reply ? m->daddr : m->saddr;
 	const struct pano_addr *server = m->is_reply ? m->saddr : m->daddr;
 	uint16_t sport = m->is_reply ? m->sport : m->dport;
+	struct sum_front *f = sum_st.front;
 	struct sum_window *w;
+	struct sum_nent *ne = NULL;
 	size_t qlen = 0;
 	uint64_t qhash = 0;
 
 	sum_lock();
 	w = sum_advance(m->ts_ns);
 	sum_second(w, m->ts_ns);
+	f->dirty = true;
 	w->sec_dns++;
 	w->c.dns_messages++;
 	if (m->l4proto == IPPROTO_TCP)
@@ -394,30 +559,38 @@ void summary_dns_message(const struct summary_dns_msg *m)
 		w->c.dns_ipv4++;
 	w->c.opcode[m->opcode & 15]++;
 	if (m->qname) { /* pktvisor counts names and qtypes on queries and replies alike */
-		const char *sfx, *sfx3;
-		size_t n, n3;
-
 		qlen = strlen(m->qname);
 		qhash = sketch_hash(m->qname, qlen, SKETCH_SEED); /* once for every sketch */
-		sum_topn_hashed(w->t[SUM_T_QNAME], qhash, m->qname, qlen);
-		hll_add_hash(w->h[SUM_H_QNAME], qhash);
-		sum_suffix23(m->qname, qlen, &sfx, &n, &sfx3, &n3);
-		if (n)
-			topn_add(w->t[SUM_T_QNAME2], sfx, n, 1);
-		if (n3)
-			topn_add(w->t[SUM_T_QNAME3], sfx3, n3, 1);
-		topn_add_u64(w->t[SUM_T_QTYPE], m->qtype, 1);
+		if (qlen <= SUM_NC_KEY) {
+			ne = sum_name_slot(w, m->qname, qlen, qhash);
+			sum_name_count(w, ne, SUM_NP_Q);
+		} else {
+			const char *sfx, *sfx3;
+			size_t n, n3;
+
+			sum_topn_hashed(w->t[SUM_T_QNAME], qhash, m->qname, qlen, 1);
+			hll_add_hash(w->h[SUM_H_QNAME], qhash);
+			sum_suffix23(m->qname, qlen, &sfx, &n, &sfx3, &n3);
+			if (n)
+				topn_add(w->t[SUM_T_QNAME2], sfx, n, 1);
+			if (n3)
+				topn_add(w->t[SUM_T_QNAME3], sfx3, n3, 1);
+		}
+		if (m->qtype < SUM_QT_DIRECT)
+			f->qtype[m->qtype]++;
+		else
+			topn_add_u64(w->t[SUM_T_QTYPE], m->qtype, 1);
 	}
-	sum_addr_key(w->t[SUM_T_CLIENT], w->h[SUM_H_CLIENT], client);
-	sum_addr_key(w->t[SUM_T_SERVER], w->h[SUM_H_SERVER], server);
+	sum_addr_key(w, 0, client);
+	sum_addr_key(w, 1, server);
 	if (sport != 53)
-		topn_add_u64(w->t[SUM_T_PORT], sport, 1);
+		sum_port(w, sport);
 	if (m->is_reply) {
-		int nt = -1;
+		int nt = -1, np = -1;
 
 		w->c.replies++;
 		quant_add(w->q[SUM_Q_RSIZE], m->size);
-		topn_add_u64(w->t[SUM_T_RCODE], m->rcode, 1);
+		f->rcode[m->rcode & 15]++;
 		switch (m->rcode) {
 		case 0: /* pktvisor: NOERROR without answers is NODATA */
 			if (m->ancount)
@@ -428,18 +601,23 @@ void summary_dns_message(const struct summary_dns_msg *m)
 		case 2:
 			w->c.srvfail++;
 			nt = SUM_T_SRVFAIL;
+			np = SUM_NP_SRVFAIL;
 			break;
 		case 3:
 			w->c.nxdomain++;
 			nt = SUM_T_NX;
+			np = SUM_NP_NX;
 			break;
 		case 5:
 			w->c.refused++;
 			nt = SUM_T_REFUSED;
+			np = SUM_NP_REFUSED;
 			break;
 		}
-		if (nt >= 0 && m->qname)
-			sum_topn_hashed(w->t[nt], qhash, m->qname, qlen);
+		if (nt >= 0 && ne)
+			sum_name_count(w, ne, np);
+		else if (nt >= 0 && m->qname)
+			sum_topn_hashed(w->t[nt], qhash, m->qname, qlen, 1);
 	} else {
 		w->c.queries++;
 		quant_add(w->q[SUM_Q_QSIZE], m->size);
@@ -452,6 +630,23 @@ void summary_dns_message(const struct summary_dns_msg *m)
 			w->c.ecs++;
 	}
 	sum_unlock();
+}
+
+/* A slow transaction's name: through its cache slot when the name sits there (it usually
+ * does: its reply was just counted), else straight into the sketch. */
+static void sum_slow_name(struct sum_window *w, const char *name)
+{
+	size_t len = strlen(name);
+	uint64_t h = sketch_hash(name, len < TOPN_KEY_MAX ? len : TOPN_KEY_MAX, SKETCH_SEED);
+	struct sum_nent *e = &sum_st.front->names[h & (SUM_NC_SLOTS - 1)];
+
+	if (len <= SUM_NC_KEY && e->used && e->hash == h && e->len == len &&
+	    !memcmp(e->key, name, len)) {
+		sum_name_count(w, e, SUM_NP_SLOW);
+		sum_st.front->dirty = true;
+		return;
+	}
+	topn_add_hash(w->t[SUM_T_SLOW], h, name, len, 1);
 }
 
 void summary_dns_txn(const struct summary_dns_txn *t)
@@ -480,7 +675,7 @@ void summary_dns_txn(const struct summary_dns_txn *t)
 		if (!w->slow_fixed && (w->c.xact & 255) == 0)
 			w->slow_ns = (uint64_t)(quant_quantile(w->q[SUM_Q_TXN], 0.9) * 1000.0);
 		if (w->slow_ns && t->rtt_ns > w->slow_ns && t->qname)
-			topn_add(w->t[SUM_T_SLOW], t->qname, strlen(t->qname), 1);
+			sum_slow_name(w, t->qname);
 	}
 	sum_unlock();
 }
@@ -501,6 +696,7 @@ struct sum_window *sum_window_nth(unsigned n)
 
 	if (n >= sum_st.cfg.periods)
 		return NULL;
+	sum_flush(false); /* readers see what the front caches still hold */
 	w = &sum_st.win[(sum_st.cur + sum_st.cfg.periods - n) % sum_st.cfg.periods];
 	return w->used ? w : NULL;
 }

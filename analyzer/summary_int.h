@@ -41,8 +41,8 @@
 	X(xact_out, "transactions answered by other servers")                                      \
 	X(timed_out, "queries never answered")                                                     \
 	X(orphans, "replies that found no query")                                                  \
-	X(edns, "queries with EDNS (OPT)")                                                        \
-	X(edns_do, "queries with the DNSSEC OK bit")                                              \
+	X(edns, "queries with EDNS (OPT)")                                                         \
+	X(edns_do, "queries with the DNSSEC OK bit")                                               \
 	X(ecs, "queries with EDNS Client Subnet")
 
 struct sum_counts {
@@ -73,15 +73,67 @@ enum { SUM_H_QNAME, SUM_H_CLIENT, SUM_H_SERVER, SUM_H_N };
 struct sum_window {
 	bool used;
 	uint64_t start_ns;	    /* aligned window start */
+	uint64_t end_ns;	    /* start_ns + period */
 	uint64_t first_ns, last_ns; /* packet times seen */
 	struct sum_counts c;
 	struct quant *q[SUM_Q_N]; /* TXN in microseconds, sizes in bytes */
 	struct topn *t[SUM_T_N];
 	struct hll *h[SUM_H_N];
 	uint64_t sec, sec_pkts, sec_dns; /* the second being counted for the rates */
+	uint64_t sec_end_ns;		 /* (sec + 1) s in ns */
 	bool sec_open;
 	uint64_t slow_ns; /* slow-name threshold */
 	bool slow_fixed;  /* from the previous window (else this one's running p90) */
+};
+
+/*
+ * Front caches: small exact tables in front of the current window's top-N sketches. A key
+ * seen again while it sits in its cache slot (a reply after its query, a name or client that
+ * repeats) only adds to a pending count there; the count reaches the Misra-Gries sketch as one
+ * weighted update when the slot is taken by another key, when the window rotates, or before any
+ * reader looks at the window (sum_flush). Weighted updates keep the sketch's guarantees
+ * (sketch_topn.h) in any order; a sketch that never purges (at most k distinct keys in the
+ * window) gives exactly the counts it gave without the caches. A key enters a cache once per
+ * stay, so its HyperLogLog update is made then: adding the same hash again would change
+ * nothing.
+ */
+#define SUM_NC_SLOTS  256 /* name cache, direct-mapped on the name's hash */
+#define SUM_NC_KEY    92  /* longer names bypass the cache */
+#define SUM_AC_SLOTS  256 /* address caches (client, server) */
+#define SUM_PC_SLOTS  64  /* non-53 port cache */
+#define SUM_QT_DIRECT 256 /* qtypes below this are counted in a plain array */
+
+enum { SUM_NP_Q, SUM_NP_NX, SUM_NP_SRVFAIL, SUM_NP_REFUSED, SUM_NP_SLOW, SUM_NP_N };
+
+struct sum_nent {		 /* 128 bytes */
+	uint64_t hash;		 /* sketch_hash of the name */
+	uint32_t pend[SUM_NP_N]; /* Q: qname, qname2 and qname3 alike */
+	uint16_t len;
+	uint8_t used;
+	uint8_t pad;
+	char key[SUM_NC_KEY];
+};
+
+struct sum_aent { /* 32 bytes */
+	uint64_t hash;
+	uint32_t pend;
+	uint8_t len; /* key bytes (5 or 17), 0: free */
+	uint8_t key[17];
+	uint8_t pad[2];
+};
+
+struct sum_pent {
+	uint32_t pend;
+	uint16_t port;
+};
+
+struct sum_front {
+	struct sum_nent names[SUM_NC_SLOTS];
+	struct sum_aent addr[2][SUM_AC_SLOTS]; /* client, server */
+	struct sum_pent ports[SUM_PC_SLOTS];
+	uint64_t qtype[SUM_QT_DIRECT];
+	uint64_t rcode[16];
+	bool dirty; /* something pending since the last flush */
 };
 
 struct summary_state {
@@ -89,6 +141,7 @@ struct summary_state {
 	pthread_mutex_t lock;
 	struct sum_window *win; /* cfg.periods windows, a ring */
 	unsigned cur;
+	struct sum_front *front;  /* the current window's front caches */
 	struct sum_window merged; /* scratch for the merged view */
 	struct sum_counts life;	  /* windows no longer current, for _total counters */
 	double life_qsum[SUM_Q_N];
@@ -110,6 +163,9 @@ static inline void sum_unlock(void)
 		pthread_mutex_unlock(&sum_st.lock);
 }
 
+/* Moves every pending count of the front caches into the current window; with forget, the
+ * caches are emptied too (the window is about to rotate). Caller holds the lock. */
+void sum_flush(bool forget);
 void sum_window_reset(struct sum_window *w);
 struct sum_window *sum_window_nth(unsigned n);
 struct sum_window *sum_merge_all(void);
