@@ -77,37 +77,65 @@ static void decode_unsupported(int linktype)
 	}
 }
 
-/* Sums 16-bit big-endian words (ones' complement, not yet folded). */
-static uint32_t decode_sum(const uint8_t *p, size_t n, uint32_t sum)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		sum += (uint32_t)p[n - 1] << 8;
-	return sum;
-}
-
-static uint16_t decode_fold(uint32_t sum)
+static uint16_t decode_fold(uint64_t sum)
 {
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)sum;
 }
 
+/*
+ * The ones' complement sum of p[0..n) as 16-bit big-endian words (an odd last byte padded with
+ * zero), folded to 16 bits. Words are added in the host's byte order 8 bytes at a time: the
+ * ones' complement sum of byte-swapped words is the byte-swapped sum (RFC 1071), so one swap at
+ * the end gives exactly the big-endian result, 0 only when every byte is 0.
+ */
+static uint16_t decode_csum(const uint8_t *p, size_t n)
+{
+	uint64_t sum = 0;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+		memcpy(&x, p + i, 8);
+		sum += (x & 0xffffffffu) + (x >> 32); /* no overflow below 2^32 words */
+	}
+	if (i + 4 <= n) {
+		uint32_t x;
+		memcpy(&x, p + i, 4);
+		sum += x;
+		i += 4;
+	}
+	if (i + 2 <= n) {
+		uint16_t x;
+		memcpy(&x, p + i, 2);
+		sum += x;
+		i += 2;
+	}
+	if (i < n) { /* the odd byte is the high half of its big-endian word */
+		uint8_t w[2] = {p[i], 0};
+		uint16_t x;
+		memcpy(&x, w, 2);
+		sum += x;
+	}
+	uint16_t f = decode_fold(sum);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	f = __builtin_bswap16(f);
+#endif
+	return f;
+}
+
 /* True when the L4 checksum over seg (with the pseudo header) verifies. */
 static int decode_l4_csum_ok(const struct pano_pkt *p, const uint8_t *seg, uint32_t len)
 {
 	unsigned alen = p->saddr.family == 4 ? 4 : 16;
-	uint32_t sum = 0;
+	uint64_t sum = decode_csum(seg, len);
 
-	sum = decode_sum(p->saddr.a, alen, sum);
-	sum = decode_sum(p->daddr.a, alen, sum);
+	sum += decode_csum(p->saddr.a, alen);
+	sum += decode_csum(p->daddr.a, alen);
 	sum += p->l4proto;
 	sum += len & 0xffff;
 	sum += len >> 16;
-	sum = decode_sum(seg, len, sum);
 	return decode_fold(sum) == 0xffff;
 }
 
@@ -210,7 +238,7 @@ static void decode_ipv4(const struct pano_frame *f, struct cursor *c)
 		counter_inc(&c_ip4_bad);
 		return;
 	}
-	if (decode_fold(decode_sum(hdr, ihl, 0)) != 0xffff)
+	if (decode_csum(hdr, ihl) != 0xffff)
 		counter_inc(&c_ip4_csum);
 	uint32_t plen = totlen - ihl;
 	if (plen > cur_left(c)) {
