@@ -3,13 +3,17 @@
  * pcap_server.c - the PCAP-over-TCP server (--pcap-listen): every client gets the 24-byte
  * global header, then every record captured while it is connected, with no other framing.
  *
- * Threads: the ring reader (main thread) only copies records into per-client byte queues under
- * one short mutex, a whole capture_poll() round of encoded records at a time (struct
- * pcap_batch: one lock and, where the queue has room, one copy per client), and never touches a
- * socket. A writer thread owns the sockets: it accepts,
- * sends from the queues with non-blocking send() driven by epoll, and closes clients. The
- * queues are single-producer single-consumer rings: the producer appends at tail, the writer
- * sends from head without holding the lock (the producer never overwrites [head, tail)).
+ * Threads: the ring reader (main thread) hands over a whole capture_poll() round of encoded
+ * records at a time (struct pcap_batch) under one short mutex. To a plain-TCP client with
+ * nothing queued it sends the batch itself, with one non-blocking send(): no copy, no wakeup
+ * of another thread, which at full load is most of what serving a client costs. What the socket
+ * does not take (and everything for a client with bytes already queued, or a TLS one) is copied
+ * into the client's byte queue. A writer thread owns the rest: it accepts, sends from the
+ * queues with non-blocking send() driven by epoll, reads, and closes clients. The queues are
+ * single-producer single-consumer rings: the producer appends at tail, the writer sends from
+ * head without holding the lock (the producer never overwrites [head, tail)). Both threads
+ * send, but never at once: the reader only while it holds the lock and the queue is empty, the
+ * writer only while the queue holds bytes, which only it removes.
  *
  * A slow client: when its queue (default 4 MiB) has no room for a whole record, the record is
  * dropped for that client only and counted; when it keeps dropping for stall_ms (default 5 s)
@@ -20,6 +24,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +63,8 @@ struct ps_client {
 	uint64_t head, tail;	/* byte offsets, only grow; used = tail - head */
 	uint64_t full_since_ms; /* first drop of the current overflow, 0 when none */
 	int kill;		/* set by the producer: the writer closes it */
+	int send_err;		/* errno of a failed send by the producer (kill is set too) */
+	int direct;		/* plain TCP: the producer may send() to fd itself */
 	int want_out;		/* EPOLLOUT registered */
 	struct out_stats stats;
 };
@@ -70,6 +77,7 @@ struct pcap_server {
 	int thr_started;
 	int stop;
 	int kicked;	      /* an eventfd wakeup is pending */
+	int pending;	      /* bytes were queued since the last pcap_server_kick */
 	pthread_mutex_t lock; /* guards cl[], ncl and every queue's head/tail */
 	struct ps_client **cl;
 	int ncl;
@@ -110,20 +118,21 @@ static void ps_wake(struct pcap_server *s)
 
 /*
  * Producer, lock held: the records of b that fit in c's queue, record by record, for a client
- * without room for the whole batch. A record that does not fit is dropped and counted; the
- * first drop of an overflow is logged, and one stall_ms after it the client is marked for the
- * writer to close (and gets nothing more). A record that fits ends the overflow.
+ * without room for the whole batch (b->ends[] are offsets from base, b->buf is at base). A record
+ * that does not fit is dropped and counted; the first drop of an overflow is logged, and one
+ * stall_ms after it the client is marked for the writer to close (and gets nothing more). A record
+ * that fits ends the overflow.
  */
 static void ps_queue_some(struct pcap_server *s, struct ps_client *c, const struct pcap_batch *b,
-			  uint64_t *now)
+			  uint64_t *now, size_t base)
 {
-	size_t room = c->cap - (c->tail - c->head), start = 0;
+	size_t room = c->cap - (c->tail - c->head), start = base;
 	uint64_t sent = 0, sent_b = 0, drop = 0, drop_b = 0;
 
 	for (uint32_t i = 0; i < b->n; i++) {
 		size_t n = b->ends[i] - start;
 		if (n <= room) {
-			ps_put(c, b->buf + start, n);
+			ps_put(c, b->buf + (start - base), n);
 			room -= n;
 			sent++;
 			sent_b += n;
@@ -154,6 +163,58 @@ static void ps_queue_some(struct pcap_server *s, struct ps_client *c, const stru
 	}
 }
 
+/*
+ * Producer, lock held, c's queue empty: sends b straight to the socket (non-blocking). Returns
+ * the bytes the socket took (the caller queues the rest), or -1 when the send failed for good
+ * (the client is marked for the writer to close).
+ */
+static ssize_t ps_send_direct(struct ps_client *c, const struct pcap_batch *b)
+{
+	ssize_t w = send(c->fd, b->buf, b->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	if (w >= 0)
+		return w;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return 0;
+	c->send_err = errno;
+	c->kill = 1;
+	return -1;
+}
+
+/*
+ * Producer, lock held: the part of b the socket did not take (from byte off on) goes into c's
+ * empty queue: first the rest of the record the socket took a part of, which always fits (the
+ * queue holds a record of the largest size) and must follow or the stream would be corrupt,
+ * then the other records as ps_queue_some does. Counts the records the socket took whole.
+ */
+static void ps_queue_rest(struct pcap_server *s, struct ps_client *c, const struct pcap_batch *b,
+			  size_t off, uint64_t *now)
+{
+	uint32_t i = 0;
+	size_t start = 0;
+
+	while (i < b->n && b->ends[i] <= off)
+		start = b->ends[i++];
+	if (i < b->n && off > start) {
+		ps_put(c, b->buf + off, b->ends[i] - off);
+		start = b->ends[i++];
+	}
+	if (i) {
+		out_stats_sent_n(&c->stats, i, start);
+		out_stats_sent_n(&s->stats, i, start);
+	}
+	if (i < b->n) {
+		struct pcap_batch rest = *b;
+
+		/* the remaining records, their ends relative to the first one */
+		rest.buf = b->buf + start;
+		rest.len = b->len - start;
+		rest.ends = b->ends + i;
+		rest.n = b->n - i;
+		ps_queue_some(s, c, &rest, now, start);
+	}
+}
+
 void pcap_server_write_batch(struct pcap_server *s, const struct pcap_batch *b)
 {
 	int wake = 0;
@@ -166,15 +227,31 @@ void pcap_server_write_batch(struct pcap_server *s, const struct pcap_batch *b)
 		struct ps_client *c = s->cl[i];
 		if (c->kill)
 			continue;
-		if (c->cap - (c->tail - c->head) >= b->len) {
+		if (c->direct && c->tail == c->head) {
+			ssize_t w = ps_send_direct(c, b);
+			if (w < 0) {
+				wake = 1; /* the writer closes it */
+				continue;
+			}
+			c->full_since_ms = 0;
+			if ((size_t)w == b->len) {
+				out_stats_sent_n(&c->stats, b->n, b->len);
+				out_stats_sent_n(&s->stats, b->n, b->len);
+				continue;
+			}
+			ps_queue_rest(s, c, b, (size_t)w, &now);
+			wake = 1; /* the writer waits for room on the socket */
+		} else if (c->cap - (c->tail - c->head) >= b->len) {
 			ps_put(c, b->buf, b->len);
 			c->full_since_ms = 0;
 			out_stats_sent_n(&c->stats, b->n, b->len);
 			out_stats_sent_n(&s->stats, b->n, b->len);
 		} else {
-			ps_queue_some(s, c, b, &now);
+			ps_queue_some(s, c, b, &now, 0);
 			wake |= c->kill;
 		}
+		if (c->tail != c->head)
+			s->pending = 1; /* pcap_server_kick wakes the writer */
 		if (c->tail - c->head > c->cap / 4)
 			wake = 1; /* do not wait for the end of the round */
 	}
@@ -199,9 +276,11 @@ void pcap_server_write(struct pcap_server *s, const struct pano_rec *rec, const 
 	pcap_server_write_batch(s, &b);
 }
 
+/* Only when something was queued: records sent straight to the sockets need no writer. */
 void pcap_server_kick(struct pcap_server *s)
 {
-	ps_wake(s);
+	if (__atomic_exchange_n(&s->pending, 0, __ATOMIC_ACQ_REL))
+		ps_wake(s);
 }
 
 /* Writer thread: closes c and removes it from the table. */
@@ -239,6 +318,10 @@ static int ps_flush(struct pcap_server *s, struct ps_client *c)
 		int kill = c->kill;
 		pthread_mutex_unlock(&s->lock);
 		if (kill) {
+			if (c->send_err) {
+				ps_close(s, c, strerror(c->send_err));
+				return -1;
+			}
 			counter_inc(&c_ps_stalled);
 			pr_warn("pcap client %s: queue full for %u ms, disconnecting", c->name,
 				s->o.stall_ms);
@@ -285,7 +368,7 @@ static void ps_accept(struct pcap_server *s)
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	char host[INET6_ADDRSTRLEN] = "?";
-	int port = 0;
+	int port = 0, one = 1;
 
 	int fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
@@ -315,6 +398,9 @@ static void ps_accept(struct pcap_server *s)
 	}
 	c->fd = fd;
 	c->cap = s->o.queue_bytes;
+	/* Sends are whole rounds of records already: Nagle would only hold a quiet round's small
+	 * send back until the previous one is acknowledged (up to a delayed-ACK timeout). */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->tls = tls_conn_new(s->tls, fd, NULL);
 	if (!c->tls) {
 		counter_inc(&c_ps_refused);
@@ -325,6 +411,7 @@ static void ps_accept(struct pcap_server *s)
 	}
 	snprintf(c->name, sizeof(c->name), ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host,
 		 port);
+	c->direct = !tls_conn_is_tls(c->tls);
 	ps_put(c, s->ghdr, PCAP_GHDR_LEN);
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {

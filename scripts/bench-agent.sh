@@ -14,7 +14,8 @@
 # (utime+stime from /proc/PID/stat). Then the BPF program's own cost per frame from
 # build/tests/bpf_bench (bpf_prog_test_run_opts with repeat). A benchmark: prints, asserts
 # nothing. Environment: BENCH_SECONDS, BENCH_CLIENTS (dnsperf -c, default 8), PANO_BUILD,
-# BENCH_PERF=FILE (perf record -g of the agent during its run, into FILE).
+# BENCH_PERF=FILE (perf record -g of the agent during its run, into FILE), BENCH_PERF_STAT=1
+# (perf stat -e instructions,task-clock of tcpdump and of the agent during their runs, reported).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # The build directory: PANO_BUILD, else make's BUILD (relative to the tree), else build/.
@@ -65,6 +66,19 @@ run_load() {
 	[ -n "$QPS" ] || die "dnsperf failed: $(tail -3 "$T_TMP/dnsperf-$1.txt")"
 }
 
+# perf_stat_start PID NAME / perf_stat_stop: with BENCH_PERF_STAT, counts instructions and
+# task-clock of PID (all its threads) during one run, into $T_TMP/perfstat-NAME.txt.
+PS_PID=
+perf_stat_start() {
+	[ -n "${BENCH_PERF_STAT:-}" ] || return 0
+	perf stat -e instructions,task-clock -p "$1" -o "$T_TMP/perfstat-$2.txt" >/dev/null 2>&1 &
+	PS_PID=$!
+}
+perf_stat_stop() {
+	[ -n "$PS_PID" ] || return 0
+	kill -INT "$PS_PID"; wait "$PS_PID"; PS_PID=
+}
+
 declare -A R_QPS R_SENT R_CAP R_DROP R_CPU R_BUSY
 echo "bench-agent: setting up namespaces and knot" >&2
 netns_up || die "netns_up failed"
@@ -83,7 +97,9 @@ echo "bench-agent: tcpdump, ${SECS}s" >&2
 bg_start TD_PID "$T_TMP/tcpdump.log" "$NS_NODE" tcpdump -i "$IF_SRV" -n -w /dev/null port 53
 wait_for 10 grep -q 'listening on' "$T_TMP/tcpdump.log" || die "tcpdump did not start"
 c0=$(cpu_seconds "$TD_PID")
+perf_stat_start "$TD_PID" tcpdump
 run_load tcpdump
+perf_stat_stop
 c1=$(cpu_seconds "$TD_PID")
 bg_stop "$TD_PID" INT 10
 R_QPS[tcpdump]=$QPS R_SENT[tcpdump]=$SENT_PKTS
@@ -101,7 +117,9 @@ wait_for 10 established "$NS_NODE" "$PORT" 1 || die "the reader did not connect"
 sleep 0.5
 c0=$(cpu_seconds "$AGENT_PID") r0=$(cpu_seconds "$RD_PID")
 [ -n "${BENCH_PERF:-}" ] && { perf record -q -g -p "$AGENT_PID" -o "$BENCH_PERF" >/dev/null 2>&1 & PERF_PID=$!; }
+perf_stat_start "$AGENT_PID" agent
 run_load agent
+perf_stat_stop
 [ -n "${BENCH_PERF:-}" ] && { kill -INT "$PERF_PID"; wait "$PERF_PID"; }
 sleep 0.5	# the ring and the client queue drain
 c1=$(cpu_seconds "$AGENT_PID") r1=$(cpu_seconds "$RD_PID")
@@ -134,6 +152,18 @@ echo "(veth_pkts counts every frame on the veth in both directions, ARP and ND i
 echo " captures keep port 53 only. drops: tcpdump's 'dropped by kernel'; the agent's ring-full"
 echo " drops plus frames its PCAP-over-TCP client queue dropped. cpu_s: the capturing process only;"
 echo " host_busy: how busy all CPUs were during the run, softirq included.)"
+
+if [ -n "${BENCH_PERF_STAT:-}" ]; then
+	echo
+	echo "perf stat during the run (instructions and task-clock per captured packet):"
+	for m in tcpdump agent; do
+		awk -v m="$m" -v n="${R_CAP[$m]}" '
+			/instructions/ { gsub(",", "", $1); ins = $1 }
+			/task-clock/ { gsub(",", "", $1); tc = $1 }
+			END { if (n > 0) printf "  %-8s %8.0f instructions/pkt %8.1f ns task-clock/pkt\n", m, ins / n, tc * 1e6 / n }' \
+			"$T_TMP/perfstat-$m.txt"
+	done
+fi
 
 if [ -x "$PANO_BUILD/tests/bpf_bench" ]; then
 	echo
