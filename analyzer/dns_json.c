@@ -202,20 +202,16 @@ static inline uint64_t json_special8(uint64_t x)
 }
 
 /*
- * Appends str as a JSON string. An escaped byte takes at most 6 bytes ("\u00XX"), so room for
- * 6 * n + 2 is reserved once and the text written in place, without a bounds check per byte.
+ * Writes str as a JSON string (quotes included) at q, which must have room for 6 * n + 2
+ * bytes (an escaped byte takes at most 6: "\u00XX"); returns the end. No bounds check per
+ * byte: the caller reserved the worst case.
  */
-void dns_json_str(struct dns_sbuf *b, const char *str, size_t n)
+static char *json_str_to(char *q, const char *str, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)str;
-	char *q = json_room(b, 6 * n + 2);
 	size_t i = 0;
 
-	if (!q) {
-		json_str_slow(b, str, n);
-		return;
-	}
 	*q++ = '"';
 	while (i < n) {
 		unsigned char ch;
@@ -260,7 +256,20 @@ void dns_json_str(struct dns_sbuf *b, const char *str, size_t n)
 		i++;
 	}
 	*q++ = '"';
-	json_done(b, q);
+	return q;
+}
+
+/* Appends str as a JSON string: in place after reserving the worst case, else (a record close
+ * to DNS_REC_MAX) by exact appends. */
+void dns_json_str(struct dns_sbuf *b, const char *str, size_t n)
+{
+	char *q = json_room(b, 6 * n + 2);
+
+	if (!q) {
+		json_str_slow(b, str, n);
+		return;
+	}
+	json_done(b, json_str_to(q, str, n));
 }
 
 JSON_INLINE void json_key(struct dns_sbuf *b, const char *k)
@@ -347,14 +356,13 @@ static char *json_utoa(char *p, uint64_t v)
 	    1000000000000000000ull,
 	    10000000000000000000ull,
 	};
-	unsigned d = 2;
-
 	if (v < 10) { /* flags, codes, classes: most numbers of a record */
 		*p = (char)('0' + v);
 		return p + 1;
 	}
-	while (d < 20 && v >= pow10[d])
-		d++;
+	/* digits from the bit length (log10(2) ~ 1233 / 4096), corrected by one comparison */
+	unsigned d = (unsigned)(64 - __builtin_clzll(v)) * 1233 >> 12;
+	d += v >= pow10[d];
 	char *e = p + d, *q = e;
 	while (v >= 100) {
 		unsigned r = (unsigned)(v % 100);
@@ -397,11 +405,10 @@ JSON_INLINE void json_kbool(struct dns_sbuf *b, const char *k, bool v)
 		dns_sb_put(b, "false", 5);
 }
 
-/* Seconds with six decimals, from nanoseconds (no floating point rounding surprises). */
-static void json_secs(struct dns_sbuf *b, uint64_t ns)
+/* Writes seconds with six decimals, from nanoseconds (no floating point rounding surprises),
+ * at p (27 bytes at most); returns the end. */
+static char *json_secs_to(char *q, uint64_t ns)
 {
-	char t[32];
-	char *p = json_room(b, 27), *q = p ? p : t;
 	unsigned us = (unsigned)(ns % 1000000000ull / 1000);
 
 	q = json_utoa(q, ns / 1000000000ull);
@@ -409,11 +416,19 @@ static void json_secs(struct dns_sbuf *b, uint64_t ns)
 	memcpy(q + 1, json_pairs + 2 * (us / 10000), 2);
 	memcpy(q + 3, json_pairs + 2 * (us / 100 % 100), 2);
 	memcpy(q + 5, json_pairs + 2 * (us % 100), 2);
-	q += 7;
-	if (p)
-		json_done(b, q);
-	else
-		dns_sb_put(b, t, (size_t)(q - t));
+	return q + 7;
+}
+
+static void json_secs(struct dns_sbuf *b, uint64_t ns)
+{
+	char t[32];
+	char *p = json_room(b, 27);
+
+	if (p) {
+		json_done(b, json_secs_to(p, ns));
+		return;
+	}
+	dns_sb_put(b, t, (size_t)(json_secs_to(t, ns) - t));
 }
 
 JSON_INLINE void json_ksecs(struct dns_sbuf *b, const char *k, uint64_t ns)
@@ -430,8 +445,10 @@ const char *dns_info_answer(const struct dns_info *in, size_t *pos, uint32_t *tt
 	return a;
 }
 
-void dns_json_write(const struct dns_info *in, const struct dns_conn *c, int dotted,
-		    struct dns_sbuf *b)
+/* The record by exact appends, each checked against DNS_REC_MAX: the path of a record whose
+ * worst case does not fit under the cap (json_write_fast writes the same bytes). */
+static void json_write_exact(const struct dns_info *in, const struct dns_conn *c, int dotted,
+			     struct dns_sbuf *b)
 {
 	char a[INET6_ADDRSTRLEN], nb[32];
 
@@ -523,4 +540,207 @@ void dns_json_write(const struct dns_info *in, const struct dns_conn *c, int dot
 		json_kbool(b, "edns_cookie", e->cookie);
 	}
 	dns_sb_put(b, "}", 1);
+}
+
+/* A literal appended at p: p advanced past it (the length is a constant). */
+#define JSON_LIT(p, s) ((p) = (char *)memcpy((p), (s), sizeof(s) - 1) + sizeof(s) - 1)
+
+/* A string that needs no escapes (uid, address text, table names) between quotes at p. */
+static inline char *json_raw_to(char *p, const char *s)
+{
+	size_t n = strlen(s);
+	*p = '"';
+	memcpy(p + 1, s, n);
+	p[n + 1] = '"';
+	return p + n + 2;
+}
+
+static inline char *json_bool_to(char *p, bool v)
+{
+	if (v)
+		JSON_LIT(p, "true");
+	else
+		JSON_LIT(p, "false");
+	return p;
+}
+
+/*
+ * Bytes the record of in may take at most. Fixed part: keys, numbers (20 digits at most),
+ * booleans, uid (< 24), address texts (< 46), table names (< 32), EDNS with its client subnet:
+ * under 1,500 bytes. Escaped strings take at most 6 bytes per byte plus their quotes; each
+ * answer adds a comma and its quotes, and its TTL at most 13 bytes (",4294967295.0").
+ */
+static size_t json_bound(const struct dns_info *in, const struct dns_conn *c, size_t qlen)
+{
+	return 2048 + 6 * (qlen + strlen(c->node) + strlen(in->iface)) + 6 * in->answers.len +
+	       24 * (size_t)in->nanswers;
+}
+
+/*
+ * The record written in place after one reservation of its worst case (json_bound): no check
+ * per field. Returns false, having written nothing, when that reservation does not fit under
+ * DNS_REC_MAX; the caller then takes the exact path, so a record near the cap is cut exactly
+ * where it always was.
+ */
+static bool json_write_fast(const struct dns_info *in, const struct dns_conn *c, int dotted,
+			    struct dns_sbuf *b)
+{
+	char nb[32];
+	size_t qlen = in->query ? strlen(in->query) : 0;
+	char *p = json_room(b, json_bound(in, c, qlen));
+
+	if (!p)
+		return false;
+	JSON_LIT(p, "{\"ts\":");
+	p = json_secs_to(p, in->ts_ns);
+	JSON_LIT(p, ",\"uid\":");
+	p = json_raw_to(p, c->uid);
+	if (dotted)
+		JSON_LIT(p, ",\"id.orig_h\":");
+	else
+		JSON_LIT(p, ",\"id_orig_h\":");
+	p = json_raw_to(p, c->orig_s);
+	if (dotted)
+		JSON_LIT(p, ",\"id.orig_p\":");
+	else
+		JSON_LIT(p, ",\"id_orig_p\":");
+	p = json_utoa(p, c->orig_p);
+	if (dotted)
+		JSON_LIT(p, ",\"id.resp_h\":");
+	else
+		JSON_LIT(p, ",\"id_resp_h\":");
+	p = json_raw_to(p, c->resp_s);
+	if (dotted)
+		JSON_LIT(p, ",\"id.resp_p\":");
+	else
+		JSON_LIT(p, ",\"id_resp_p\":");
+	p = json_utoa(p, c->resp_p);
+	if (c->proto == 6)
+		JSON_LIT(p, ",\"proto\":\"tcp\",\"trans_id\":");
+	else
+		JSON_LIT(p, ",\"proto\":\"udp\",\"trans_id\":");
+	p = json_utoa(p, in->trans_id);
+	if (in->has_rtt) {
+		JSON_LIT(p, ",\"rtt\":");
+		p = json_secs_to(p, in->rtt_ns);
+	}
+	if (in->query) {
+		JSON_LIT(p, ",\"query\":");
+		p = json_str_to(p, in->query, qlen);
+	}
+	if (in->has_qclass) {
+		JSON_LIT(p, ",\"qclass\":");
+		p = json_utoa(p, in->qclass);
+		JSON_LIT(p, ",\"qclass_name\":");
+		p = json_raw_to(p, dns_qclass_name(in->qclass, nb, sizeof(nb)));
+		JSON_LIT(p, ",\"qtype\":");
+		p = json_utoa(p, in->qtype);
+		const char *tn = dns_qtype_name(in->qtype, nb, sizeof(nb));
+		if (c->netbios && in->qtype == DNS_T_SRV)
+			tn = "NBSTAT";
+		JSON_LIT(p, ",\"qtype_name\":");
+		p = json_raw_to(p, tn);
+	}
+	if (in->has_rcode) {
+		JSON_LIT(p, ",\"rcode\":");
+		p = json_utoa(p, in->rcode);
+		JSON_LIT(p, ",\"rcode_name\":");
+		p = json_raw_to(p, dns_rcode_name(in->rcode, nb, sizeof(nb)));
+	}
+	JSON_LIT(p, ",\"AA\":");
+	p = json_bool_to(p, in->AA);
+	JSON_LIT(p, ",\"TC\":");
+	p = json_bool_to(p, in->TC);
+	JSON_LIT(p, ",\"RD\":");
+	p = json_bool_to(p, in->RD);
+	JSON_LIT(p, ",\"RA\":");
+	p = json_bool_to(p, in->RA);
+	JSON_LIT(p, ",\"Z\":");
+	p = json_utoa(p, in->Z);
+	if (in->nanswers) {
+		size_t pos = 0;
+		JSON_LIT(p, ",\"answers\":[");
+		for (unsigned i = 0; i < in->nanswers; i++) {
+			const char *a = in->answers.p + pos;
+			size_t n = strlen(a);
+			pos += n + 1;
+			if (i)
+				*p++ = ',';
+			p = json_str_to(p, a, n);
+		}
+		JSON_LIT(p, "],\"TTLs\":[");
+		for (unsigned i = 0; i < in->nanswers; i++) {
+			uint32_t ttl;
+			memcpy(&ttl, in->ttls.p + (size_t)i * sizeof(ttl), sizeof(ttl));
+			if (i)
+				*p++ = ',';
+			p = json_utoa(p, ttl);
+			JSON_LIT(p, ".0");
+		}
+		*p++ = ']';
+	}
+	if (in->rejected)
+		JSON_LIT(p, ",\"rejected\":true,\"opcode\":");
+	else
+		JSON_LIT(p, ",\"rejected\":false,\"opcode\":");
+	p = json_utoa(p, in->opcode);
+	JSON_LIT(p, ",\"opcode_name\":");
+	p = json_raw_to(p, dns_opcode_name(in->opcode, c->netbios, nb, sizeof(nb)));
+	/* PANO's own fields. */
+	if (c->node[0]) {
+		JSON_LIT(p, ",\"node\":");
+		p = json_str_to(p, c->node, strlen(c->node));
+	}
+	if (in->iface[0]) {
+		JSON_LIT(p, ",\"interface\":");
+		p = json_str_to(p, in->iface, strlen(in->iface));
+	}
+	if (in->dir == 0)
+		JSON_LIT(p, ",\"direction\":\"in\"");
+	else if (in->dir == 1)
+		JSON_LIT(p, ",\"direction\":\"out\"");
+	if (in->query_size) {
+		JSON_LIT(p, ",\"query_size\":");
+		p = json_utoa(p, in->query_size);
+	}
+	if (in->reply_size) {
+		JSON_LIT(p, ",\"reply_size\":");
+		p = json_utoa(p, in->reply_size);
+	}
+	if (in->has_edns) {
+		const struct dns_edns *e = &in->edns;
+		JSON_LIT(p, ",\"edns_udp_size\":");
+		p = json_utoa(p, e->udp_size);
+		JSON_LIT(p, ",\"edns_version\":");
+		p = json_utoa(p, e->version);
+		JSON_LIT(p, ",\"edns_do\":");
+		p = json_bool_to(p, e->do_bit);
+		if (e->ecs) {
+			char a[INET6_ADDRSTRLEN], s[INET6_ADDRSTRLEN + 8];
+			if (e->ecs_family == 1)
+				pano_ip4_text(e->ecs_addr, a);
+			else
+				pano_ip6_text(e->ecs_addr, a);
+			int n = snprintf(s, sizeof(s), "%s/%u", a, e->ecs_source);
+			JSON_LIT(p, ",\"edns_ecs\":");
+			p = json_str_to(p, s,
+					n < 0			? 0
+					: (size_t)n < sizeof(s) ? (size_t)n
+								: sizeof(s) - 1);
+		}
+		JSON_LIT(p, ",\"edns_cookie\":");
+		p = json_bool_to(p, e->cookie);
+	}
+	*p++ = '}';
+	json_done(b, p);
+	return true;
+}
+
+void dns_json_write(const struct dns_info *in, const struct dns_conn *c, int dotted,
+		    struct dns_sbuf *b)
+{
+	b->len = 0;
+	b->cut = false;
+	if (!json_write_fast(in, c, dotted, b))
+		json_write_exact(in, c, dotted, b);
 }
