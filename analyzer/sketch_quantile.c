@@ -66,11 +66,20 @@ static int quant_index_calc(double x)
 }
 
 /* The same, with the buckets of small whole numbers (message sizes, packet counts) computed
- * once: a log() per value is most of what an update costs. */
+ * once, and the last values seen remembered in a small direct-mapped table (size ratios and
+ * times repeat): a log() per value is most of what an update costs. Both give exactly what
+ * quant_index_calc() gives. */
 #define QUANT_SMALL 16384
+#define QUANT_MEMO  256
 static int quant_index(double x)
 {
 	static int16_t small[QUANT_SMALL]; /* bucket + 1, 0 while not computed */
+	static struct {
+		double x; /* 0 while unused: never an input here (x >= QUANT_MIN) */
+		int i;
+	} memo[QUANT_MEMO];
+	uint64_t bits;
+	unsigned m;
 
 	if (x < QUANT_SMALL && x == (double)(unsigned)x) {
 		unsigned u = (unsigned)x;
@@ -79,7 +88,13 @@ static int quant_index(double x)
 			small[u] = (int16_t)(quant_index_calc(x) + 1);
 		return small[u] - 1;
 	}
-	return quant_index_calc(x);
+	memcpy(&bits, &x, sizeof(bits));
+	m = (unsigned)(((bits ^ (bits >> 29)) * 0x9e3779b97f4a7c15ULL) >> 56) % QUANT_MEMO;
+	if (memo[m].x != x) {
+		memo[m].x = x;
+		memo[m].i = quant_index_calc(x);
+	}
+	return memo[m].i;
 }
 
 void quant_add_n(struct quant *q, double x, uint64_t n)

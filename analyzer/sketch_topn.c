@@ -2,9 +2,10 @@
 /*
  * sketch_topn.c - Misra-Gries heavy hitters (see sketch_topn.h for the guarantees). Entries
  * live in a dense array; an open-addressing index (linear probing, power-of-two size >= 2k)
- * maps a key's hash to its entry. Entries are only ever removed all at once by a purge, which
- * compacts the array and rebuilds the index, so the index needs no tombstones. Purges cost
- * O(k) and happen at most N/(k+1) times, so an update is O(1) amortised. Keys up to
+ * maps a key's hash to its entry. An index slot also holds the top 32 bits of its entry's hash,
+ * so that a probe past other keys reads no entry. Entries are only ever removed all at once by a
+ * purge, which compacts the array and rebuilds the index, so the index needs no tombstones. Purges
+ * cost O(k) and happen at most N/(k+1) times, so an update is O(1) amortised. Keys up to
  * TOPN_INLINE bytes (most names and every address) live inside their entry, so that the
  * constant churn of a stream of distinct keys costs no malloc/free.
  */
@@ -28,9 +29,9 @@ struct topn_entry {
 };
 
 struct topn {
-	unsigned k, n;	/* capacity, entries in use */
-	unsigned mask;	/* index size - 1 */
-	int32_t *index; /* entry number, or -1 */
+	unsigned k, n;	 /* capacity, entries in use */
+	unsigned mask;	 /* index size - 1 */
+	uint64_t *index; /* 0 (free) or entry number + 1 | hash >> 32 << 32 */
 	struct topn_entry *e;
 	uint64_t total, offset;
 	size_t key_bytes; /* sum of allocated key lengths */
@@ -56,7 +57,7 @@ struct topn *topn_new(unsigned k)
 		topn_free(t);
 		return NULL;
 	}
-	memset(t->index, 0xff, sz * sizeof(*t->index));
+	memset(t->index, 0, sz * sizeof(*t->index));
 	return t;
 }
 
@@ -93,7 +94,7 @@ static void topn_clear_entries(struct topn *t)
 		topn_key_free(&t->e[i]);
 	t->n = 0;
 	t->key_bytes = 0;
-	memset(t->index, 0xff, (t->mask + 1) * sizeof(*t->index));
+	memset(t->index, 0, (t->mask + 1) * sizeof(*t->index));
 }
 
 void topn_free(struct topn *t)
@@ -114,18 +115,32 @@ void topn_reset(struct topn *t)
 	t->offset = 0;
 }
 
+/* The entry number in an index slot, -1 when the slot is free. */
+static inline int32_t topn_ent(uint64_t v)
+{
+	return (int32_t)(uint32_t)v - 1;
+}
+
+static inline uint64_t topn_slot_val(unsigned i, uint64_t h)
+{
+	return (h >> 32 << 32) | (i + 1);
+}
+
 /* Slot of key in the index: where it is, or the empty slot where it would go. */
 static unsigned topn_slot(const struct topn *t, uint64_t h, const void *key, size_t len)
 {
 	unsigned s = (unsigned)h & t->mask;
+	uint64_t tag = h >> 32;
 
 	for (;;) {
-		int32_t i = t->index[s];
+		uint64_t v = t->index[s];
+		const struct topn_entry *e;
 
-		if (i < 0)
+		if (!v)
 			return s;
-		if (t->e[i].hash == h && t->e[i].len == len &&
-		    !memcmp(topn_key(&t->e[i]), key, len))
+		e = &t->e[topn_ent(v)];
+		if ((v >> 32) == tag && e->hash == h && e->len == len &&
+		    !memcmp(topn_key(e), key, len))
 			return s;
 		s = (s + 1) & t->mask;
 	}
@@ -133,11 +148,14 @@ static unsigned topn_slot(const struct topn *t, uint64_t h, const void *key, siz
 
 static void topn_reindex(struct topn *t)
 {
-	memset(t->index, 0xff, (t->mask + 1) * sizeof(*t->index));
-	for (unsigned i = 0; i < t->n; i++) {
-		struct topn_entry *e = &t->e[i];
+	memset(t->index, 0, (t->mask + 1) * sizeof(*t->index));
+	for (unsigned i = 0; i < t->n; i++) { /* keys are distinct: the first free slot */
+		uint64_t h = t->e[i].hash;
+		unsigned s = (unsigned)h & t->mask;
 
-		t->index[topn_slot(t, e->hash, topn_key(e), e->len)] = (int32_t)i;
+		while (t->index[s])
+			s = (s + 1) & t->mask;
+		t->index[s] = topn_slot_val(i, h);
 	}
 }
 
@@ -175,7 +193,7 @@ static int topn_insert(struct topn *t, uint64_t h, const void *key, size_t len, 
 	e->count = w;
 	if (slot < 0)
 		slot = topn_slot(t, h, key, len);
-	t->index[slot] = (int32_t)t->n;
+	t->index[slot] = topn_slot_val(t->n, h);
 	t->n++;
 	if (len > TOPN_INLINE)
 		t->key_bytes += len;
@@ -192,8 +210,8 @@ int topn_add_hash(struct topn *t, uint64_t h, const void *key, size_t len, uint6
 		len = TOPN_KEY_MAX;
 	t->total += w;
 	s = topn_slot(t, h, key, len);
-	if (t->index[s] >= 0) {
-		t->e[t->index[s]].count += w;
+	if (t->index[s]) {
+		t->e[topn_ent(t->index[s])].count += w;
 		return 0;
 	}
 	if (t->n == t->k) {
@@ -275,8 +293,8 @@ int topn_merge(struct topn *dst, const struct topn *src)
 		const struct topn_entry *se = &src->e[i];
 		unsigned s = topn_slot(dst, se->hash, topn_key(se), se->len);
 
-		if (dst->index[s] >= 0) {
-			all[dst->index[s]].count += se->count;
+		if (dst->index[s]) {
+			all[topn_ent(dst->index[s])].count += se->count;
 			continue;
 		}
 		all[n] = *se;
@@ -346,7 +364,7 @@ uint64_t topn_count(const struct topn *t, const void *key, size_t len)
 		len = TOPN_KEY_MAX;
 	h = sketch_hash(key, len, SKETCH_SEED);
 	s = topn_slot(t, h, key, len);
-	return t->index[s] >= 0 ? t->e[t->index[s]].count : 0;
+	return t->index[s] ? t->e[topn_ent(t->index[s])].count : 0;
 }
 
 uint64_t topn_total(const struct topn *t)

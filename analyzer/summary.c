@@ -415,23 +415,61 @@ static void sum_name_flush(struct sum_window *w, struct sum_nent *e)
 	memset(e->pend, 0, sizeof(e->pend));
 }
 
-/* The cache slot of a name (len <= SUM_NC_KEY, hash h), taken over from another name if need
- * be; a name entering the cache is counted in the unique-names HyperLogLog. */
-static inline struct sum_nent *sum_name_slot(struct sum_window *w, const char *name, size_t len,
-					     uint64_t h)
+/* A cheap hash for the front caches' slots: one multiply per 8 bytes, the top bits used. */
+static inline uint64_t sum_fast_hash(const char *s, size_t len)
 {
-	struct sum_nent *e = &sum_st.front->names[h & (SUM_NC_SLOTS - 1)];
+	uint64_t h = (len + 1) * 0x9e3779b97f4a7c15ULL, w = 0;
 
-	if (__builtin_expect(e->used && e->hash == h && e->len == len, 1) &&
-	    !memcmp(e->key, name, len))
+	if (len >= 8) {
+		for (size_t i = 0; i + 8 < len; i += 8) {
+			memcpy(&w, s + i, 8);
+			h = (h ^ w) * 0xff51afd7ed558ccdULL;
+			h ^= h >> 32;
+		}
+		memcpy(&w, s + len - 8, 8); /* the last 8 bytes, maybe overlapping */
+	} else {
+		for (size_t i = 0; i < len; i++)
+			w = w << 8 | (uint8_t)s[i];
+	}
+	return (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+}
+
+/* memcmp(a, b, len) == 0 for the short keys of the caches, without the call. */
+static inline bool sum_key_eq(const char *a, const char *b, size_t len)
+{
+	uint64_t x, y;
+
+	if (len < 8)
+		return !memcmp(a, b, len);
+	for (size_t i = 0; i + 8 < len; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return false;
+	}
+	memcpy(&x, a + len - 8, 8);
+	memcpy(&y, b + len - 8, 8);
+	return x == y;
+}
+
+/* The cache slot of a name (len <= SUM_NC_KEY, cheap hash fh), taken over from another name if
+ * need be; a name entering the cache is counted in the unique-names HyperLogLog. */
+static inline struct sum_nent *sum_name_slot(struct sum_window *w, const char *name, size_t len,
+					     uint64_t fh)
+{
+	struct sum_nent *e = &sum_st.front->names[fh >> (64 - SUM_NC_BITS)];
+
+	if (__builtin_expect(e->used && e->fh == fh && e->len == len, 1) &&
+	    sum_key_eq(e->key, name, len))
 		return e;
 	if (e->used)
 		sum_name_flush(w, e);
 	e->used = 1;
-	e->hash = h;
+	e->fh = fh;
+	e->hash = sketch_hash(name, len, SKETCH_SEED);
 	e->len = (uint16_t)len;
 	memcpy(e->key, name, len);
-	hll_add_hash(w->h[SUM_H_QNAME], h);
+	hll_add_hash(w->h[SUM_H_QNAME], e->hash);
 	return e;
 }
 
@@ -442,35 +480,51 @@ static inline void sum_name_count(struct sum_window *w, struct sum_nent *e, int 
 		sum_name_flush(w, e);
 }
 
+/* The top-N key of an address slot: family byte, then the address. Returns its length. */
+static size_t sum_addr_bytes(const struct sum_aent *e, uint8_t key[17])
+{
+	key[0] = e->len == 17 ? 6 : 4;
+	memcpy(key + 1, e->a, e->len - 1);
+	return e->len;
+}
+
 /* A client (which 0) or server (1) address: top-N and HyperLogLog through the cache. */
 static void sum_addr_key(struct sum_window *w, int which, const struct pano_addr *a)
 {
-	size_t len = a->family == 6 ? 17 : 5;
-	uint8_t key[17];
-	uint64_t hash;
+	uint64_t a0 = 0, a1 = 0, x;
+	uint8_t len, key[17];
 	struct sum_aent *e;
 
-	key[0] = a->family;
-	if (len == 17)
-		memcpy(key + 1, a->a, 16);
-	else
-		memcpy(key + 1, a->a, 4);
-	hash = sketch_hash(key, len, SKETCH_SEED); /* hashed once for both sketches */
-	e = &sum_st.front->addr[which][hash & (SUM_AC_SLOTS - 1)];
-	if (__builtin_expect(e->len == len && e->hash == hash, 1) && !memcmp(e->key, key, len) &&
+	if (a->family == 6) {
+		memcpy(&a0, a->a, 8);
+		memcpy(&a1, a->a + 8, 8);
+		len = 17;
+	} else {
+		uint32_t v4;
+
+		memcpy(&v4, a->a, 4);
+		a0 = v4;
+		len = 5;
+	}
+	x = (a0 * 0x9e3779b97f4a7c15ULL) ^ a1;
+	x = (x ^ (x >> 29) ^ len) * 0xff51afd7ed558ccdULL;
+	e = &sum_st.front->addr[which][x >> (64 - SUM_AC_BITS)];
+	if (__builtin_expect(e->a[0] == a0 && e->a[1] == a1 && e->len == len, 1) &&
 	    e->pend < 0x80000000u) {
 		e->pend++;
 		return;
 	}
 	if (e->pend)
-		topn_add_hash(w->t[SUM_T_CLIENT + which], e->hash, e->key, e->len, e->pend);
-	if (e->len != len || e->hash != hash || memcmp(e->key, key, len)) {
-		e->len = (uint8_t)len;
-		e->hash = hash;
-		memcpy(e->key, key, len);
-		hll_add_hash(w->h[SUM_H_CLIENT + which], hash);
-	}
+		topn_add_hash(w->t[SUM_T_CLIENT + which], e->hash, key, sum_addr_bytes(e, key),
+			      e->pend);
 	e->pend = 1;
+	if (e->a[0] == a0 && e->a[1] == a1 && e->len == len)
+		return; /* only the counter was full */
+	e->a[0] = a0;
+	e->a[1] = a1;
+	e->len = len;
+	e->hash = sketch_hash(key, sum_addr_bytes(e, key), SKETCH_SEED);
+	hll_add_hash(w->h[SUM_H_CLIENT + which], e->hash);
 }
 
 static void sum_port(struct sum_window *w, uint16_t port)
@@ -501,9 +555,11 @@ void sum_flush(bool forget)
 			for (unsigned i = 0; i < SUM_AC_SLOTS; i++) {
 				struct sum_aent *e = &f->addr[a][i];
 
+				uint8_t key[17];
+
 				if (e->pend)
-					topn_add_hash(w->t[SUM_T_CLIENT + a], e->hash, e->key,
-						      e->len, e->pend);
+					topn_add_hash(w->t[SUM_T_CLIENT + a], e->hash, key,
+						      sum_addr_bytes(e, key), e->pend);
 				e->pend = 0;
 			}
 		for (unsigned i = 0; i < SUM_PC_SLOTS; i++) {
@@ -560,11 +616,12 @@ void summary_dns_message(const struct summary_dns_msg *m)
 	w->c.opcode[m->opcode & 15]++;
 	if (m->qname) { /* pktvisor counts names and qtypes on queries and replies alike */
 		qlen = strlen(m->qname);
-		qhash = sketch_hash(m->qname, qlen, SKETCH_SEED); /* once for every sketch */
 		if (qlen <= SUM_NC_KEY) {
-			ne = sum_name_slot(w, m->qname, qlen, qhash);
+			ne = sum_name_slot(w, m->qname, qlen, sum_fast_hash(m->qname, qlen));
 			sum_name_count(w, ne, SUM_NP_Q);
 		} else {
+			qhash =
+			    sketch_hash(m->qname, qlen, SKETCH_SEED); /* once for every sketch */
 			const char *sfx, *sfx3;
 			size_t n, n3;
 
@@ -637,16 +694,18 @@ void summary_dns_message(const struct summary_dns_msg *m)
 static void sum_slow_name(struct sum_window *w, const char *name)
 {
 	size_t len = strlen(name);
-	uint64_t h = sketch_hash(name, len < TOPN_KEY_MAX ? len : TOPN_KEY_MAX, SKETCH_SEED);
-	struct sum_nent *e = &sum_st.front->names[h & (SUM_NC_SLOTS - 1)];
 
-	if (len <= SUM_NC_KEY && e->used && e->hash == h && e->len == len &&
-	    !memcmp(e->key, name, len)) {
-		sum_name_count(w, e, SUM_NP_SLOW);
-		sum_st.front->dirty = true;
-		return;
+	if (len <= SUM_NC_KEY) {
+		uint64_t fh = sum_fast_hash(name, len);
+		struct sum_nent *e = &sum_st.front->names[fh >> (64 - SUM_NC_BITS)];
+
+		if (e->used && e->fh == fh && e->len == len && sum_key_eq(e->key, name, len)) {
+			sum_name_count(w, e, SUM_NP_SLOW);
+			sum_st.front->dirty = true;
+			return;
+		}
 	}
-	topn_add_hash(w->t[SUM_T_SLOW], h, name, len, 1);
+	topn_add(w->t[SUM_T_SLOW], name, len, 1);
 }
 
 void summary_dns_txn(const struct summary_dns_txn *t)

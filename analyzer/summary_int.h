@@ -97,15 +97,21 @@ struct sum_window {
  * stay, so its HyperLogLog update is made then: adding the same hash again would change
  * nothing.
  */
-#define SUM_NC_SLOTS  256 /* name cache, direct-mapped on the name's hash */
-#define SUM_NC_KEY    92  /* longer names bypass the cache */
-#define SUM_AC_SLOTS  256 /* address caches (client, server) */
+#define SUM_NC_BITS   11 /* name cache: 2^11 slots, direct-mapped on a cheap hash of the name */
+#define SUM_NC_SLOTS  (1u << SUM_NC_BITS)
+#define SUM_NC_KEY    88 /* longer names bypass the cache */
+#define SUM_AC_BITS   10 /* address caches (client, server) */
+#define SUM_AC_SLOTS  (1u << SUM_AC_BITS)
 #define SUM_PC_SLOTS  64  /* non-53 port cache */
 #define SUM_QT_DIRECT 256 /* qtypes below this are counted in a plain array */
 
 enum { SUM_NP_Q, SUM_NP_NX, SUM_NP_SRVFAIL, SUM_NP_REFUSED, SUM_NP_SLOW, SUM_NP_N };
 
+/* The slots are found with a cheap hash of the key (sum_fast_hash); the sketch hash
+ * (sketch_hash.h), which the top-N and HyperLogLog sketches need, is computed once when a key
+ * enters its slot. */
 struct sum_nent {		 /* 128 bytes */
+	uint64_t fh;		 /* sum_fast_hash of the name */
 	uint64_t hash;		 /* sketch_hash of the name */
 	uint32_t pend[SUM_NP_N]; /* Q: qname, qname2 and qname3 alike */
 	uint16_t len;
@@ -114,12 +120,11 @@ struct sum_nent {		 /* 128 bytes */
 	char key[SUM_NC_KEY];
 };
 
-struct sum_aent { /* 32 bytes */
-	uint64_t hash;
+struct sum_aent {      /* 32 bytes */
+	uint64_t a[2]; /* the address bytes (IPv4: 4, the rest zero) */
+	uint64_t hash; /* sketch_hash of the top-N key (family byte, address bytes) */
 	uint32_t pend;
-	uint8_t len; /* key bytes (5 or 17), 0: free */
-	uint8_t key[17];
-	uint8_t pad[2];
+	uint8_t len; /* top-N key bytes (5 or 17), 0: free */
 };
 
 struct sum_pent {
