@@ -7,7 +7,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,7 +224,6 @@ void summary_free(void)
 	sum_window_release(&sum_st.merged);
 	free(sum_st.win);
 	sum_st.win = NULL;
-	pthread_mutex_destroy(&sum_st.lock);
 }
 
 int summary_init(const struct summary_config *cfg)
@@ -241,7 +239,7 @@ int summary_init(const struct summary_config *cfg)
 		sum_st.cfg.periods = SUMMARY_MAX_PERIODS;
 	if (sum_st.cfg.period_ns < 1000000000ull)
 		sum_st.cfg.period_ns = 1000000000ull;
-	pthread_mutex_init(&sum_st.lock, NULL);
+	atomic_init(&sum_st.lock, 0);
 	sum_st.win = calloc(sum_st.cfg.periods, sizeof(*sum_st.win));
 	sum_st.front = aligned_alloc(64, sizeof(*sum_st.front));
 	if (!sum_st.win || !sum_st.front) {

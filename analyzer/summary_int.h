@@ -6,7 +6,8 @@
 #ifndef PANO_SUMMARY_INT_H
 #define PANO_SUMMARY_INT_H
 
-#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -143,7 +144,7 @@ struct sum_front {
 
 struct summary_state {
 	struct summary_config cfg;
-	pthread_mutex_t lock;
+	atomic_int lock;	/* sum_lock_take(): a spinlock */
 	struct sum_window *win; /* cfg.periods windows, a ring */
 	unsigned cur;
 	struct sum_front *front;  /* the current window's front caches */
@@ -155,17 +156,42 @@ struct summary_state {
 
 extern struct summary_state sum_st;
 
-/* The lock matters only when another thread reads the summaries (--metrics); a --read
+/* The lock between the input thread (hooks) and the HTTP thread (readers). A spinlock: the
+ * hooks hold it for a few hundred instructions, so taking it is one atomic exchange and
+ * releasing it one store; a waiter spins briefly, then yields the CPU (a reader building a
+ * JSON view holds it longest). */
+static inline void sum_lock_take(void)
+{
+	unsigned spins = 0;
+
+	while (atomic_exchange_explicit(&sum_st.lock, 1, memory_order_acquire)) {
+		while (atomic_load_explicit(&sum_st.lock, memory_order_relaxed)) {
+			if (++spins < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+				__builtin_ia32_pause();
+#endif
+			} else {
+				sched_yield();
+			}
+		}
+	}
+}
+static inline void sum_lock_give(void)
+{
+	atomic_store_explicit(&sum_st.lock, 0, memory_order_release);
+}
+
+/* The hooks' lock matters only when another thread reads the summaries (--metrics); a --read
  * --summary run updates them uncontended from one thread and skips it. */
 static inline void sum_lock(void)
 {
 	if (sum_st.cfg.shared)
-		pthread_mutex_lock(&sum_st.lock);
+		sum_lock_take();
 }
 static inline void sum_unlock(void)
 {
 	if (sum_st.cfg.shared)
-		pthread_mutex_unlock(&sum_st.lock);
+		sum_lock_give();
 }
 
 /* Moves every pending count of the front caches into the current window; with forget, the

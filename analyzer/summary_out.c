@@ -203,7 +203,7 @@ int summary_json(int n, struct hbuf *out, bool pretty)
 
 	if (!summary_on)
 		return 404;
-	pthread_mutex_lock(&sum_st.lock);
+	sum_lock_take();
 	if (n < 0) {
 		for (unsigned i = 0; i < sum_st.cfg.periods; i++)
 			nwin += sum_window_nth(i) != NULL;
@@ -214,7 +214,7 @@ int summary_json(int n, struct hbuf *out, bool pretty)
 	}
 	if (w)
 		root = sum_json_window(w, nwin);
-	pthread_mutex_unlock(&sum_st.lock);
+	sum_lock_give();
 	if (!root)
 		return 404;
 	text = pretty ? cJSON_Print(root) : cJSON_PrintUnformatted(root);
@@ -301,7 +301,7 @@ int summary_metrics(void *ctx, const char *query, struct hbuf *b)
 
 	if (!summary_on)
 		return 200;
-	pthread_mutex_lock(&sum_st.lock);
+	sum_lock_take();
 	c = sum_st.life;
 	w = sum_window_nth(0);
 	if (w)
@@ -360,7 +360,7 @@ int summary_metrics(void *ctx, const char *query, struct hbuf *b)
 	prom_sample(b, "pano_dns_unique_servers", PROM_GAUGE, NULL,
 		    (uint64_t)(hll_estimate(m->h[SUM_H_SERVER]) + 0.5));
 	sum_prom_tops(b, m);
-	pthread_mutex_unlock(&sum_st.lock);
+	sum_lock_give();
 	return 200;
 }
 
