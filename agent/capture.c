@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,8 +28,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "capture_api.h" /* before the skeleton: it names struct pano_clock */
 #include "bpf/capture.skel.h"
-#include "capture_api.h"
 #include "counter.h"
 #include "log.h"
 
@@ -52,9 +53,28 @@ struct capture_link {
 	__u32 xdp_flags; /* XDP: the mode we attached in */
 };
 
+/*
+ * The ring buffer as the kernel maps it for a reader (BPF_MAP_TYPE_RINGBUF): a writable page
+ * holding the consumer position, then a read-only page holding the producer position followed
+ * by the data area mapped twice in a row, so a sample never wraps. Each sample starts with an
+ * 8-byte header whose first word is its length plus a busy bit (still being written) and a
+ * discard bit; samples start on 8-byte boundaries.
+ */
+struct capture_ring {
+	unsigned long *cons_pos; /* written by us, read by the programs */
+	const unsigned long *prod_pos;
+	const uint8_t *data;
+	size_t size, mask, page;
+	unsigned long seen; /* end of the last sample handed out; cons_pos <= seen */
+};
+
+#define CAPTURE_RB_BUSY	   (1u << 31)
+#define CAPTURE_RB_DISCARD (1u << 30)
+#define CAPTURE_RB_HDR	   8u
+
 struct capture {
 	struct capture_bpf *skel;
-	struct ring_buffer *rb;
+	struct capture_ring ring;
 	int epfd; /* edge-triggered on the ring: only the programs' forced wakeups wake us */
 	enum capture_mode mode;
 	struct capture_link *links;
@@ -62,9 +82,6 @@ struct capture {
 	__u32 tc_ids[2];      /* ids of our TC ingress and egress programs */
 	uint64_t bad_records; /* atomic: capture_bad_records may run on another thread */
 	time_t clock_synced;  /* CLOCK_MONOTONIC seconds of the last wall-offset update */
-	capture_cb cb;	      /* valid during capture_poll */
-	void *cb_ctx;
-	int handled;
 };
 
 static int capture_verbose;
@@ -124,11 +141,16 @@ static void capture_explain_eperm(const char *what)
 		       what);
 }
 
-/* Publishes CLOCK_REALTIME - CLOCK_MONOTONIC to the programs (BPF only reads monotonic time). */
+/*
+ * Publishes the wall clock to the programs (struct pano_clock): CLOCK_REALTIME - CLOCK_MONOTONIC,
+ * and the monotonic time of the last whole wall second, into the slot not in use, then flips.
+ */
 static void capture_sync_clock(struct capture *c)
 {
 	struct timespec m1, rt, m2;
-	int64_t mono;
+	int64_t mono, wall, off;
+	uint32_t idx = c->skel->bss->pano_clock_idx;
+	volatile struct pano_clock *ck = &c->skel->bss->pano_clock[(idx + 1) & 1];
 
 	clock_gettime(CLOCK_MONOTONIC, &m1);
 	clock_gettime(CLOCK_REALTIME, &rt);
@@ -136,8 +158,12 @@ static void capture_sync_clock(struct capture *c)
 	mono = ((int64_t)m1.tv_sec * 1000000000 + m1.tv_nsec + (int64_t)m2.tv_sec * 1000000000 +
 		m2.tv_nsec) /
 	       2;
-	c->skel->bss->pano_wall_offset_ns =
-	    (uint64_t)((int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec - mono);
+	wall = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec;
+	off = wall - mono;
+	ck->wall_off_ns = (uint64_t)off;
+	ck->sec = (uint64_t)(wall / 1000000000);
+	ck->base_mono_ns = (uint64_t)(wall / 1000000000 * 1000000000 - off);
+	__atomic_store_n(&c->skel->bss->pano_clock_idx, idx + 1, __ATOMIC_RELEASE);
 	c->clock_synced = m2.tv_sec;
 }
 
@@ -153,25 +179,98 @@ int capture_rec_check(const void *data, size_t size)
 	return 0;
 }
 
-/* ring_buffer callback: checks the sample, hands good ones to the poller's callback. */
-static int capture_on_sample(void *ctx, void *data, size_t size)
+/* Counts (and logs, sparingly) a sample that is not a valid record. */
+static void capture_bad_sample(struct capture *c, size_t size)
 {
-	struct capture *c = ctx;
-	const struct pano_rec *r = data;
+	uint64_t n = __atomic_add_fetch(&c->bad_records, 1, __ATOMIC_RELAXED);
 
-	if (capture_rec_check(data, size)) {
-		uint64_t n = __atomic_add_fetch(&c->bad_records, 1, __ATOMIC_RELAXED);
+	counter_inc(&c_bad_records);
+	if ((n & (n - 1)) == 0) /* 1st, 2nd, 4th... */
+		pr_warn("capture: bad ring record (size %zu), %llu so far: skipped", size,
+			(unsigned long long)n);
+}
 
-		counter_inc(&c_bad_records);
-		if ((n & (n - 1)) == 0) /* 1st, 2nd, 4th... */
-			pr_warn("capture: bad ring record (size %zu), %llu so far: skipped", size,
-				(unsigned long long)n);
-		return 0;
+/* Maps the ring for reading (see struct capture_ring). 0 or -errno. */
+static int capture_ring_map(struct capture_ring *r, int fd, size_t size)
+{
+	void *p;
+
+	r->page = (size_t)getpagesize();
+	r->size = size;
+	r->mask = size - 1;
+	p = mmap(NULL, r->page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	r->cons_pos = p;
+	p = mmap(NULL, r->page + 2 * size, PROT_READ, MAP_SHARED, fd, (off_t)r->page);
+	if (p == MAP_FAILED) {
+		int err = -errno;
+
+		munmap(r->cons_pos, r->page);
+		r->cons_pos = NULL;
+		return err;
 	}
-	c->handled++;
-	if (c->cb)
-		c->cb(c->cb_ctx, r, (const uint8_t *)(r + 1));
+	r->prod_pos = p;
+	r->data = (const uint8_t *)p + r->page;
+	r->seen = __atomic_load_n(r->cons_pos, __ATOMIC_ACQUIRE);
 	return 0;
+}
+
+static void capture_ring_unmap(struct capture_ring *r)
+{
+	if (r->cons_pos)
+		munmap(r->cons_pos, r->page);
+	if (r->prod_pos)
+		munmap((void *)r->prod_pos, r->page + 2 * r->size);
+	memset(r, 0, sizeof(*r));
+}
+
+void capture_release(struct capture *c)
+{
+	struct capture_ring *r = &c->ring;
+
+	if (*r->cons_pos != r->seen)
+		__atomic_store_n(r->cons_pos, r->seen, __ATOMIC_RELEASE);
+}
+
+/*
+ * Hands every committed sample after the last one handed out to cb (valid records) and counts
+ * the invalid ones; stops at a sample still being written. With hold, the consumer position
+ * stays where it was (capture_release moves it); without, it follows every record. Returns the
+ * number of records handed to cb.
+ */
+static int capture_ring_read(struct capture *c, capture_cb cb, void *ctx, bool hold)
+{
+	struct capture_ring *r = &c->ring;
+	unsigned long pos = r->seen, prod = __atomic_load_n(r->prod_pos, __ATOMIC_ACQUIRE);
+	int handled = 0;
+
+	while (pos < prod) {
+		const uint8_t *h = r->data + (pos & r->mask);
+		uint32_t len = __atomic_load_n((const uint32_t *)h, __ATOMIC_ACQUIRE);
+		uint32_t size = len & ~(CAPTURE_RB_BUSY | CAPTURE_RB_DISCARD);
+
+		if (len & CAPTURE_RB_BUSY)
+			break;
+		pos += (CAPTURE_RB_HDR + size + 7) & ~7ul;
+		r->seen = pos;
+		if (!(len & CAPTURE_RB_DISCARD)) {
+			const struct pano_rec *rec = (const void *)(h + CAPTURE_RB_HDR);
+
+			if (size > r->size || capture_rec_check(rec, size)) {
+				capture_bad_sample(c, size);
+			} else {
+				handled++;
+				if (cb)
+					cb(ctx, rec, (const uint8_t *)(rec + 1));
+			}
+		}
+		if (!hold)
+			__atomic_store_n(r->cons_pos, pos, __ATOMIC_RELEASE);
+		if (pos == prod)
+			prod = __atomic_load_n(r->prod_pos, __ATOMIC_ACQUIRE);
+	}
+	return handled;
 }
 
 static int capture_write_cfg(struct capture *c, const struct pano_cfg *cfg)
@@ -238,6 +337,7 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 	 * bpf_xdp_load_bytes needs 5.18, so elsewhere only the TC programs load */
 	c->skel->rodata->pano_emit_mode = opts->emit_mode;
 	c->skel->rodata->pano_wakeup_bytes = ring / CAPTURE_WAKEUP_DIV;
+	c->skel->rodata->pano_ts_nsec = !!opts->nsec;
 	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_xdp_load_bytes, NULL) == 0) {
 		if (opts->mode == CAPTURE_XDP) {
 			pr_err(
@@ -274,15 +374,14 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 		err = capture_set_ports(c, def_ports, 1);
 	if (err)
 		goto cleanup;
-	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.pano_ring), capture_on_sample, c, NULL);
-	if (!c->rb) {
-		err = -errno;
-		pr_err("ring_buffer__new: %s", strerror(-err));
+	err = capture_ring_map(&c->ring, bpf_map__fd(c->skel->maps.pano_ring), ring);
+	if (err) {
+		pr_err("mmap(pano_ring): %s", strerror(-err));
 		goto cleanup;
 	}
-	/* Our own epoll set, edge-triggered: libbpf's is level-triggered, so it would report a
-	 * ring holding a single record (committed without a wakeup) at once, and the reader
-	 * would take records one by one again. */
+	/* Our own epoll set, edge-triggered: a level-triggered one would report a ring holding a
+	 * single record (committed without a wakeup) at once, and the reader would take records
+	 * one by one again. */
 	c->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (c->epfd < 0) {
 		err = -errno;
@@ -919,7 +1018,8 @@ int capture_set_transports(struct capture *c, uint32_t transports)
 	return capture_write_cfg(c, &cfg);
 }
 
-int capture_poll(struct capture *c, int timeout_ms, capture_cb cb, void *ctx)
+/* Waits (see capture_poll), keeps the programs' wall clock fresh, then reads the ring. */
+static int capture_poll_ring(struct capture *c, int timeout_ms, capture_cb cb, void *ctx, bool hold)
 {
 	struct epoll_event ev;
 	struct timespec now;
@@ -935,16 +1035,17 @@ int capture_poll(struct capture *c, int timeout_ms, capture_cb cb, void *ctx)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (now.tv_sec != c->clock_synced)
 		capture_sync_clock(c);
-	c->cb = cb;
-	c->cb_ctx = ctx;
-	c->handled = 0;
-	n = ring_buffer__consume(c->rb);
-	c->cb = NULL;
-	if (n < 0) {
-		pr_err("ring_buffer__consume: %s", strerror(-n));
-		return n;
-	}
-	return c->handled;
+	return capture_ring_read(c, cb, ctx, hold);
+}
+
+int capture_poll(struct capture *c, int timeout_ms, capture_cb cb, void *ctx)
+{
+	return capture_poll_ring(c, timeout_ms, cb, ctx, false);
+}
+
+int capture_poll_hold(struct capture *c, int timeout_ms, capture_cb cb, void *ctx)
+{
+	return capture_poll_ring(c, timeout_ms, cb, ctx, true);
 }
 
 int capture_read_stats(struct capture *c, uint64_t *out)
@@ -993,7 +1094,7 @@ void capture_close(struct capture *c)
 		capture_detach(c, c->links[c->nlinks - 1].ifindex);
 	if (c->epfd >= 0)
 		close(c->epfd);
-	ring_buffer__free(c->rb);
+	capture_ring_unmap(&c->ring);
 	capture_bpf__destroy(c->skel);
 	free(c->links);
 	free(c);

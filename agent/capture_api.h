@@ -10,26 +10,26 @@
 #include <stdint.h>
 #include <linux/types.h>
 
-#include "capture.h"	/* bpf/capture.h (found through -Ibpf): struct pano_rec, enum pano_stat */
+#include "capture.h" /* bpf/capture.h (found through -Ibpf): struct pano_rec, enum pano_stat */
 
 enum capture_mode { CAPTURE_TC = 0, CAPTURE_XDP = 1 };
 
 struct capture_opts {
 	enum capture_mode mode;
-	uint32_t snaplen;		/* 1..PANO_SNAPLEN_MAX */
-	const uint16_t *ports;		/* ports to match on either side */
+	uint32_t snaplen;      /* 1..PANO_SNAPLEN_MAX */
+	const uint16_t *ports; /* ports to match on either side */
 	int nports;
-	uint32_t transports;		/* PANO_TR_* bits */
-	uint32_t ring_bytes;		/* ring buffer size, power of two (default 8 MiB) */
-	int verbose;			/* libbpf debug output */
-	uint32_t emit_mode;		/* enum pano_emit_mode; 0 (the default) unless benchmarking */
+	uint32_t transports; /* PANO_TR_* bits */
+	uint32_t ring_bytes; /* ring buffer size, power of two (default 8 MiB) */
+	int verbose;	     /* libbpf debug output */
+	uint32_t emit_mode;  /* enum pano_emit_mode; 0 (the default) unless benchmarking */
+	int nsec;	     /* pcap headers in records (pano_rec.pcap) carry ns, not us */
 };
 
 /* TC filters PANO installs carry this handle and priority, so a new agent can find (and replace
  * or remove) the ones a crashed agent left behind. */
-#define CAPTURE_TC_HANDLE 0x50414e4fu	/* "PANO" */
+#define CAPTURE_TC_HANDLE 0x50414e4fu /* "PANO" */
 #define CAPTURE_TC_PRIO	  0x7a0e
-
 
 struct capture;
 
@@ -50,6 +50,16 @@ int capture_set_transports(struct capture *c, uint32_t transports);
  * a batch of records, then calls cb for every record in the ring. Returns records handled or
  * -errno. A caller that wants them all now loops while it returns > 0 with timeout 0. */
 int capture_poll(struct capture *c, int timeout_ms, capture_cb cb, void *ctx);
+/*
+ * Like capture_poll, but the records cb is given stay in the ring, readable through the
+ * pointers cb got, until capture_release: the ring's consumer position does not move before.
+ * That lets a caller send frames straight from the ring without copying them. Release soon (at
+ * the latest after the round): the programs drop what does not fit in the rest of the ring.
+ * Another capture_poll_hold continues after the last record handed out, released or not.
+ */
+int capture_poll_hold(struct capture *c, int timeout_ms, capture_cb cb, void *ctx);
+/* Gives back every record handed out so far (also from within cb: the current one too). */
+void capture_release(struct capture *c);
 /* Sums the per-CPU counters into out[PANO_STAT_MAX]. */
 int capture_read_stats(struct capture *c, uint64_t *out);
 /* Counts records user space rejected (bad sizes). */

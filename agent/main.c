@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "capture_api.h"
@@ -24,18 +25,17 @@
 #include "out_proto.h"
 #include "output.h"
 
-/* Encoded records gathered for the PCAP-over-TCP server before one hand-off: one send() per
- * client for a whole round at full load, still small enough to stay in the cache between the
- * encoding and the kernel's copy. */
-#define AGENT_BATCH_BYTES (256u << 10)
-
 static volatile sig_atomic_t agent_stop;
 
 struct agent {
 	struct capture *cap;
 	struct out_file *file, *out;
 	struct pcap_server *srv;
-	struct pcap_batch batch; /* the round's records for srv, encoded once */
+	/* srv's records, pointing into the capture ring (held there until handed over): each
+	 * record's pcap header and frame, written by the BPF program, sent without a copy */
+	struct iovec iov[PCAP_SERVER_IOV_MAX];
+	uint32_t niov;
+	size_t iov_len;
 	struct out_proto *proto; /* --connect */
 	struct ifwatch *ifw;
 	struct httpd *http;
@@ -163,33 +163,51 @@ static int agent_parse_transports(const char *s, uint32_t *out)
 	return *out ? 0 : -1;
 }
 
-/* Hands the gathered records to the PCAP-over-TCP server, under its lock once. */
+/* Hands the gathered records to the PCAP-over-TCP server, then gives them back to the ring. */
 static void agent_flush_batch(struct agent *a)
 {
-	if (a->srv && a->batch.n) {
-		pcap_server_write_batch(a->srv, &a->batch);
-		pcap_batch_reset(&a->batch);
+	if (!a->srv)
+		return;
+	if (a->niov) {
+		pcap_server_write_iov(a->srv, a->iov, a->niov, a->iov_len);
+		a->niov = 0;
+		a->iov_len = 0;
 	}
+	capture_release(a->cap);
 }
 
 /*
- * Per record: the server's records are only encoded here, into a.batch, and handed over after
- * the round (or when the batch is full); the files buffer on their own.
+ * Per record: the files and the protobuf stream copy it; the server's records are only
+ * gathered (pointers into the ring) and handed over when PCAP_SERVER_IOV_MAX are there or the
+ * round ends, after the other outputs are done with them.
  */
 static void agent_on_record(void *ctx, const struct pano_rec *rec, const uint8_t *frame)
 {
 	struct agent *a = ctx;
 
-	if (a->srv && pcap_batch_add(&a->batch, rec, frame)) {
-		agent_flush_batch(a);
-		pcap_batch_add(&a->batch, rec, frame); /* fits an empty batch: caplen is checked */
-	}
 	if (a->file)
 		out_file_write(a->file, rec, frame);
 	if (a->out)
 		out_file_write(a->out, rec, frame);
 	if (a->proto)
 		out_proto_write(a->proto, rec, frame);
+	if (a->srv) {
+		size_t n = sizeof(rec->pcap) + rec->caplen;
+
+		a->iov[a->niov].iov_base = (void *)&rec->pcap; /* frame follows: one pcap record */
+		a->iov[a->niov++].iov_len = n;
+		a->iov_len += n;
+		if (a->niov == PCAP_SERVER_IOV_MAX)
+			agent_flush_batch(a);
+	}
+}
+
+/* Reads the ring: with the PCAP-over-TCP server, records stay there until agent_flush_batch. */
+static int agent_poll(struct agent *a, int timeout_ms)
+{
+	if (a->srv)
+		return capture_poll_hold(a->cap, timeout_ms, agent_on_record, a);
+	return capture_poll(a->cap, timeout_ms, agent_on_record, a);
 }
 
 /* ifwatch callbacks: remove what a crashed agent left, then attach. */
@@ -449,6 +467,7 @@ int main(int argc, char **argv)
 		goto usage;
 	}
 	co.verbose = verbose > 1;
+	co.nsec = nsec;
 
 	struct sigaction sa = {.sa_handler = agent_on_signal};
 	sigemptyset(&sa.sa_mask);
@@ -473,10 +492,6 @@ int main(int argc, char **argv)
 		struct pcap_server_opts so = {
 		    .snaplen = co.snaplen, .nsec = nsec, .queue_bytes = queue};
 		so.tls = &po.tls; /* --tls-*: the server side of TLS */
-		if (pcap_batch_init(&a.batch, AGENT_BATCH_BYTES, nsec)) {
-			pr_err("pcap batch: %s", strerror(ENOMEM));
-			goto out;
-		}
 		if (!(a.srv = pcap_server_start(listen_spec, &so)))
 			goto out;
 	}
@@ -512,7 +527,7 @@ int main(int argc, char **argv)
 
 	rc = 0;
 	while (!agent_stop) {
-		int got = capture_poll(a.cap, 100, agent_on_record, &a);
+		int got = agent_poll(&a, 100);
 		if (got < 0 && got != -EINTR) {
 			pr_err("capture_poll: %s", strerror(-got));
 			rc = 1;
@@ -529,12 +544,11 @@ out:
 	ifwatch_close(a.ifw);
 	a.ifw = NULL;
 	if (a.cap) {
-		capture_poll(a.cap, 0, agent_on_record, &a);
+		agent_poll(&a, 0);
 		agent_after_batch(&a, 1);
 		agent_final_stats(&a);
 	}
 	pcap_server_stop(a.srv);
-	pcap_batch_free(&a.batch);
 	out_proto_stop(a.proto);
 	out_file_close(a.file);
 	out_file_close(a.out);

@@ -14,6 +14,7 @@
 
 struct pano_rec;
 struct hbuf;
+struct iovec;
 struct tls_opts;
 
 /* ---- pcap encoding (out_pcap.c) ---------------------------------------------------------- */
@@ -107,10 +108,10 @@ void out_file_close(struct out_file *f);
 struct pcap_server_opts {
 	uint32_t snaplen;
 	int nsec;
-	size_t queue_bytes; /* per-client queue; default 4 MiB */
-	int max_clients;    /* default 64; more are refused (counted) */
-	unsigned stall_ms;  /* a client whose queue stays full this long is dropped
-			     * (default 5000) */
+	size_t queue_bytes;	    /* per-client queue; default 4 MiB */
+	int max_clients;	    /* default 64; more are refused (counted) */
+	unsigned stall_ms;	    /* a client whose queue stays full this long is dropped
+				     * (default 5000) */
 	const struct tls_opts *tls; /* NULL or nothing set: plain TCP; with a CA, clients
 				     * must present a certificate it signed (lib/tls.h) */
 };
@@ -122,11 +123,20 @@ struct pcap_server;
 struct pcap_server *pcap_server_start(const char *spec, const struct pcap_server_opts *o);
 /* Queues one record for every connected client; never blocks on a socket. */
 void pcap_server_write(struct pcap_server *s, const struct pano_rec *rec, const uint8_t *frame);
-/* Queues every record of the batch for every connected client, under one lock: a client with
- * room for the whole batch takes it in one copy, one without gets the records that fit and the
- * others are dropped and counted for it, record by record. Never blocks on a socket. */
+/* Records per pcap_server_write_iov call at most (sendmsg's IOV_MAX). */
+#define PCAP_SERVER_IOV_MAX 1024
+/*
+ * Hands n complete pcap records (one iovec each, len bytes in all, n <= PCAP_SERVER_IOV_MAX) to
+ * every connected client, under one lock; never blocks on a socket. A plain-TCP client with
+ * nothing queued gets them with one non-blocking sendmsg() straight from the iovecs, and what
+ * the socket does not take is queued. Otherwise a client with room for all of them takes them
+ * into its queue, one without gets the records that fit and the others are dropped and counted
+ * for it, record by record. The iovecs are not used after the call.
+ */
+void pcap_server_write_iov(struct pcap_server *s, const struct iovec *iov, uint32_t n, size_t len);
+/* The same for every record of an encoded batch. */
 void pcap_server_write_batch(struct pcap_server *s, const struct pcap_batch *b);
-/* Wakes the writer thread after a batch of writes. */
+/* After a round of writes: wakes the writer thread when any of them left bytes queued. */
 void pcap_server_kick(struct pcap_server *s);
 int pcap_server_port(const struct pcap_server *s);
 int pcap_server_clients(struct pcap_server *s);

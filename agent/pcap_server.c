@@ -3,17 +3,18 @@
  * pcap_server.c - the PCAP-over-TCP server (--pcap-listen): every client gets the 24-byte
  * global header, then every record captured while it is connected, with no other framing.
  *
- * Threads: the ring reader (main thread) hands over a whole capture_poll() round of encoded
- * records at a time (struct pcap_batch) under one short mutex. To a plain-TCP client with
- * nothing queued it sends the batch itself, with one non-blocking send(): no copy, no wakeup
- * of another thread, which at full load is most of what serving a client costs. What the socket
- * does not take (and everything for a client with bytes already queued, or a TLS one) is copied
- * into the client's byte queue. A writer thread owns the rest: it accepts, sends from the
- * queues with non-blocking send() driven by epoll, reads, and closes clients. The queues are
- * single-producer single-consumer rings: the producer appends at tail, the writer sends from
- * head without holding the lock (the producer never overwrites [head, tail)). Both threads
- * send, but never at once: the reader only while it holds the lock and the queue is empty, the
- * writer only while the queue holds bytes, which only it removes.
+ * Threads: the ring reader (main thread) hands over up to PCAP_SERVER_IOV_MAX complete pcap
+ * records at a time, as iovecs (pano-agent points them straight into the capture ring, whose
+ * records carry their pcap header), under one short mutex. To a plain-TCP client with nothing
+ * queued it sends them itself, with one non-blocking sendmsg(): no copy in user space, no
+ * wakeup of another thread, which at full load is most of what serving a client costs. What
+ * the socket does not take (and everything for a client with bytes already queued, or a TLS
+ * one) is copied into the client's byte queue. A writer thread owns the rest: it accepts, sends
+ * from the queues with non-blocking send() driven by epoll, reads, and closes clients. The
+ * queues are single-producer single-consumer rings: the producer appends at tail, the writer
+ * sends from head without holding the lock (the producer never overwrites [head, tail)). Both
+ * threads send, but never at once: the reader only while it holds the lock and the queue is
+ * empty, the writer only while the queue holds bytes, which only it removes.
  *
  * A slow client: when its queue (default 4 MiB) has no room for a whole record, the record is
  * dropped for that client only and counted; when it keeps dropping for stall_ms (default 5 s)
@@ -32,6 +33,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -117,29 +119,28 @@ static void ps_wake(struct pcap_server *s)
 }
 
 /*
- * Producer, lock held: the records of b that fit in c's queue, record by record, for a client
- * without room for the whole batch (b->ends[] are offsets from base, b->buf is at base). A record
- * that does not fit is dropped and counted; the first drop of an overflow is logged, and one
- * stall_ms after it the client is marked for the writer to close (and gets nothing more). A record
- * that fits ends the overflow.
+ * Producer, lock held: records [i, n) of iov (one record each) into c's queue, those that fit,
+ * record by record. A record that does not fit is dropped and counted; the first drop of an
+ * overflow is logged, and one stall_ms after it the client is marked for the writer to close
+ * (and gets nothing more). A record that fits ends the overflow.
  */
-static void ps_queue_some(struct pcap_server *s, struct ps_client *c, const struct pcap_batch *b,
-			  uint64_t *now, size_t base)
+static void ps_queue_recs(struct pcap_server *s, struct ps_client *c, const struct iovec *iov,
+			  uint32_t i, uint32_t n, uint64_t *now)
 {
-	size_t room = c->cap - (c->tail - c->head), start = base;
+	size_t room = c->cap - (c->tail - c->head);
 	uint64_t sent = 0, sent_b = 0, drop = 0, drop_b = 0;
 
-	for (uint32_t i = 0; i < b->n; i++) {
-		size_t n = b->ends[i] - start;
-		if (n <= room) {
-			ps_put(c, b->buf + (start - base), n);
-			room -= n;
+	for (; i < n; i++) {
+		size_t len = iov[i].iov_len;
+		if (len <= room) {
+			ps_put(c, iov[i].iov_base, len);
+			room -= len;
 			sent++;
-			sent_b += n;
+			sent_b += len;
 			c->full_since_ms = 0;
 		} else {
 			drop++;
-			drop_b += n;
+			drop_b += len;
 			if (!*now)
 				*now = ps_now_ms();
 			if (!c->full_since_ms) {
@@ -150,7 +151,6 @@ static void ps_queue_some(struct pcap_server *s, struct ps_client *c, const stru
 				break;
 			}
 		}
-		start = b->ends[i];
 	}
 	if (sent) {
 		out_stats_sent_n(&c->stats, sent, sent_b);
@@ -164,63 +164,57 @@ static void ps_queue_some(struct pcap_server *s, struct ps_client *c, const stru
 }
 
 /*
- * Producer, lock held, c's queue empty: sends b straight to the socket (non-blocking). Returns
- * the bytes the socket took (the caller queues the rest), or -1 when the send failed for good
- * (the client is marked for the writer to close).
+ * Producer, lock held, c's queue empty: sends the n records straight to the socket
+ * (non-blocking) and queues what it did not take: first the rest of a record it took a part
+ * of, which always fits (the queue holds a record of the largest size) and must follow or the
+ * stream would be corrupt, then the other records as ps_queue_recs does. Returns 1 when bytes
+ * were left queued or the send failed for good (the client is marked for the writer to close
+ * then), 0 when the socket took everything.
  */
-static ssize_t ps_send_direct(struct ps_client *c, const struct pcap_batch *b)
+static int ps_send_direct(struct pcap_server *s, struct ps_client *c, const struct iovec *iov,
+			  uint32_t n, size_t len, uint64_t *now)
 {
-	ssize_t w = send(c->fd, b->buf, b->len, MSG_DONTWAIT | MSG_NOSIGNAL);
-
-	if (w >= 0)
-		return w;
-	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-		return 0;
-	c->send_err = errno;
-	c->kill = 1;
-	return -1;
-}
-
-/*
- * Producer, lock held: the part of b the socket did not take (from byte off on) goes into c's
- * empty queue: first the rest of the record the socket took a part of, which always fits (the
- * queue holds a record of the largest size) and must follow or the stream would be corrupt,
- * then the other records as ps_queue_some does. Counts the records the socket took whole.
- */
-static void ps_queue_rest(struct pcap_server *s, struct ps_client *c, const struct pcap_batch *b,
-			  size_t off, uint64_t *now)
-{
+	struct msghdr mh = {.msg_iov = (struct iovec *)iov, .msg_iovlen = n};
+	ssize_t w = sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	size_t left, sent_b = 0;
 	uint32_t i = 0;
-	size_t start = 0;
 
-	while (i < b->n && b->ends[i] <= off)
-		start = b->ends[i++];
-	if (i < b->n && off > start) {
-		ps_put(c, b->buf + off, b->ends[i] - off);
-		start = b->ends[i++];
+	if (w < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			c->send_err = errno;
+			c->kill = 1;
+			return 1;
+		}
+		w = 0;
+	}
+	c->full_since_ms = 0;
+	if ((size_t)w == len) {
+		out_stats_sent_n(&c->stats, n, len);
+		out_stats_sent_n(&s->stats, n, len);
+		return 0;
+	}
+	for (left = (size_t)w; i < n && iov[i].iov_len <= left; i++) {
+		left -= iov[i].iov_len;
+		sent_b += iov[i].iov_len;
+	}
+	if (left) { /* i < n: w < len */
+		ps_put(c, (const uint8_t *)iov[i].iov_base + left, iov[i].iov_len - left);
+		sent_b += iov[i++].iov_len;
 	}
 	if (i) {
-		out_stats_sent_n(&c->stats, i, start);
-		out_stats_sent_n(&s->stats, i, start);
+		out_stats_sent_n(&c->stats, i, sent_b);
+		out_stats_sent_n(&s->stats, i, sent_b);
 	}
-	if (i < b->n) {
-		struct pcap_batch rest = *b;
-
-		/* the remaining records, their ends relative to the first one */
-		rest.buf = b->buf + start;
-		rest.len = b->len - start;
-		rest.ends = b->ends + i;
-		rest.n = b->n - i;
-		ps_queue_some(s, c, &rest, now, start);
-	}
+	ps_queue_recs(s, c, iov, i, n, now);
+	return 1;
 }
 
-void pcap_server_write_batch(struct pcap_server *s, const struct pcap_batch *b)
+void pcap_server_write_iov(struct pcap_server *s, const struct iovec *iov, uint32_t n, size_t len)
 {
 	int wake = 0;
 	uint64_t now = 0;
 
-	if (!b->n)
+	if (!n)
 		return;
 	pthread_mutex_lock(&s->lock);
 	for (int i = 0; i < s->ncl; i++) {
@@ -228,26 +222,16 @@ void pcap_server_write_batch(struct pcap_server *s, const struct pcap_batch *b)
 		if (c->kill)
 			continue;
 		if (c->direct && c->tail == c->head) {
-			ssize_t w = ps_send_direct(c, b);
-			if (w < 0) {
-				wake = 1; /* the writer closes it */
-				continue;
-			}
+			/* a failed client or bytes left over: the writer closes or sends */
+			wake |= ps_send_direct(s, c, iov, n, len, &now);
+		} else if (c->cap - (c->tail - c->head) >= len) {
+			for (uint32_t k = 0; k < n; k++)
+				ps_put(c, iov[k].iov_base, iov[k].iov_len);
 			c->full_since_ms = 0;
-			if ((size_t)w == b->len) {
-				out_stats_sent_n(&c->stats, b->n, b->len);
-				out_stats_sent_n(&s->stats, b->n, b->len);
-				continue;
-			}
-			ps_queue_rest(s, c, b, (size_t)w, &now);
-			wake = 1; /* the writer waits for room on the socket */
-		} else if (c->cap - (c->tail - c->head) >= b->len) {
-			ps_put(c, b->buf, b->len);
-			c->full_since_ms = 0;
-			out_stats_sent_n(&c->stats, b->n, b->len);
-			out_stats_sent_n(&s->stats, b->n, b->len);
+			out_stats_sent_n(&c->stats, n, len);
+			out_stats_sent_n(&s->stats, n, len);
 		} else {
-			ps_queue_some(s, c, b, &now, 0);
+			ps_queue_recs(s, c, iov, 0, n, &now);
 			wake |= c->kill;
 		}
 		if (c->tail != c->head)
@@ -258,6 +242,26 @@ void pcap_server_write_batch(struct pcap_server *s, const struct pcap_batch *b)
 	pthread_mutex_unlock(&s->lock);
 	if (wake)
 		ps_wake(s);
+}
+
+/* The records of a batch as iovecs, PCAP_SERVER_IOV_MAX at a time. */
+void pcap_server_write_batch(struct pcap_server *s, const struct pcap_batch *b)
+{
+	struct iovec iov[PCAP_SERVER_IOV_MAX];
+	uint32_t i = 0, n = 0;
+	size_t start = 0, len = 0;
+
+	while (i < b->n) {
+		iov[n].iov_base = b->buf + start;
+		iov[n].iov_len = b->ends[i] - start;
+		len += iov[n++].iov_len;
+		start = b->ends[i++];
+		if (n == PCAP_SERVER_IOV_MAX || i == b->n) {
+			pcap_server_write_iov(s, iov, n, len);
+			n = 0;
+			len = 0;
+		}
+	}
 }
 
 /* One record: a batch of one on the stack. */

@@ -25,6 +25,7 @@
 #define PANO_PULL_LEN	256 /* bytes of a non-linear skb pulled in so headers can be read */
 #define PANO_IP_MF	0x2000
 #define PANO_IP_OFFMASK 0x1fff
+#define PANO_NS		1000000000ull
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -38,8 +39,11 @@ const volatile __u32 pano_emit_mode = PANO_EMIT_HYBRID;
  * wakeup per batch instead of one per record is most of what capturing costs user space.
  */
 const volatile __u32 pano_wakeup_bytes = 0;
-/* CLOCK_REALTIME - CLOCK_MONOTONIC in ns, kept fresh by the loader (BPF only has monotonic). */
-volatile __u64 pano_wall_offset_ns;
+/* Set by the loader before load: nanosecond (1) or microsecond (0) pcap timestamps. */
+const volatile __u32 pano_ts_nsec = 0;
+/* The wall clock, kept fresh by the loader (struct pano_clock): slot pano_clock_idx & 1. */
+volatile struct pano_clock pano_clock[2];
+volatile __u32 pano_clock_idx;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -415,6 +419,8 @@ static __always_inline void pano_handle(void *ctx, bool xdp, void *data, void *d
 	struct pano_cfg *cfg;
 	__u32 zero = 0, snaplen;
 	__u8 one = 1;
+	volatile struct pano_clock *ck;
+	__u64 mono, sec, frac;
 
 	pano_count(PANO_STAT_SEEN);
 	cfg = bpf_map_lookup_elem(&pano_cfg, &zero);
@@ -445,11 +451,33 @@ static __always_inline void pano_handle(void *ctx, bool xdp, void *data, void *d
 	snaplen = cfg->snaplen;
 	if (snaplen < 1 || snaplen > PANO_SNAPLEN_MAX)
 		snaplen = PANO_SNAPLEN_DEFAULT;
-	h.ts_ns = bpf_ktime_get_ns() + pano_wall_offset_ns;
+	ck = &pano_clock[pano_clock_idx & 1];
+	mono = bpf_ktime_get_ns(); /* after reading the slot: never before its base */
+	h.ts_ns = mono + ck->wall_off_ns;
 	h.ifindex = ifindex;
 	h.len = len;
 	h.caplen = len < snaplen ? len : snaplen;
 	h.dir = dir;
+	/* The loader refreshes the slot about every second, so the second is the slot's or one
+	 * or two after it; a stale slot (nothing read the ring for long) takes the division. */
+	frac = mono - ck->base_mono_ns;
+	sec = ck->sec;
+	if (frac >= PANO_NS) {
+		frac -= PANO_NS;
+		sec++;
+		if (frac >= PANO_NS) {
+			frac -= PANO_NS;
+			sec++;
+			if (frac >= PANO_NS) {
+				sec = h.ts_ns / PANO_NS;
+				frac = h.ts_ns - sec * PANO_NS;
+			}
+		}
+	}
+	h.pcap.ts_sec = (__u32)sec; /* truncated, wrapping in 2106, as pcap has it */
+	h.pcap.ts_frac = (__u32)frac;
+	if (!pano_ts_nsec)
+		h.pcap.ts_frac /= 1000;
 	pano_emit(ctx, xdp, &h);
 }
 

@@ -47,17 +47,51 @@ enum pano_dir {
 };
 
 /*
+ * The classic pcap record header (host byte order, as libpcap writes it), which the programs
+ * fill in so the agent can send [pcap][frame] straight from the ring without encoding anything:
+ * seconds and micro- or nanoseconds (rodata pano_ts_nsec) of ts_ns, caplen, len.
+ */
+struct pano_pcap_rec {
+	__u32 ts_sec;
+	__u32 ts_frac;
+	__u32 caplen;
+	__u32 len;
+};
+
+/*
  * One record in the ring buffer: this header, then caplen bytes of the frame, starting at the
  * Ethernet header. The reservation is rounded up to a size class, so user space must trust
- * caplen (checked against the sample size), never the reservation.
+ * caplen (checked against the sample size), never the reservation. The last 16 bytes are the
+ * frame's pcap record header (caplen and len are its fields), so the bytes from &pcap on are
+ * one complete pcap record.
  */
 struct pano_rec {
 	__u64 ts_ns;		/* capture time, ns since the Unix epoch (wall clock) */
 	__u32 ifindex;		/* interface the frame was seen on */
-	__u32 len;		/* original frame length */
-	__u32 caplen;		/* bytes that follow this header */
 	__u8 dir;		/* enum pano_dir */
 	__u8 pad[3];
+	union {
+		struct pano_pcap_rec pcap; /* ts_ns encoded, caplen, len */
+		struct {
+			__u32 pcap_ts_sec;
+			__u32 pcap_ts_frac;
+			__u32 caplen;	/* bytes that follow this header */
+			__u32 len;	/* original frame length */
+		};
+	};
+};
+
+/*
+ * The wall clock for the programs (BPF only reads CLOCK_MONOTONIC), published by the loader in
+ * two slots: it fills the one not in use, then flips the index, so a program never sees half an
+ * update. At monotonic time base_mono_ns the wall clock read exactly sec seconds; wall time is
+ * monotonic + wall_off_ns. The programs split timestamps into seconds and fraction from there
+ * by subtraction instead of a 64-bit division.
+ */
+struct pano_clock {
+	__u64 wall_off_ns;
+	__u64 base_mono_ns;
+	__u64 sec;
 };
 
 /* Per-CPU counters, one array slot each; user space sums over CPUs. */

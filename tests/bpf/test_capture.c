@@ -31,8 +31,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "capture_api.h" /* before the skeleton: it names struct pano_clock */
 #include "bpf/capture.skel.h"
-#include "capture_api.h"
 #include "check.h"
 #include "log.h"
 

@@ -23,8 +23,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "capture_api.h" /* before the skeleton: it names struct pano_clock */
 #include "bpf/capture.skel.h"
-#include "capture_api.h"
 #include "log.h"
 
 #define BENCH_BATCH 1000 /* frames per test run: 1000 x 9248 bytes fits the 16 MiB ring */
