@@ -586,7 +586,7 @@ static bool json_write_fast(const struct dns_info *in, const struct dns_conn *c,
 			    struct dns_sbuf *b)
 {
 	char nb[32];
-	size_t qlen = in->query ? strlen(in->query) : 0;
+	size_t qlen = in->query ? in->query_len : 0;
 	char *p = json_room(b, json_bound(in, c, qlen));
 
 	if (!p)

@@ -158,6 +158,26 @@ static bool port_multicast(uint16_t p)
 
 /* ---- pending lists ------------------------------------------------------------------ */
 
+/* The capacity a buffer grown from empty by dns_sb_put holds for len bytes: the smallest
+ * 512 * 2^k above len (DNS_REC_MAX at most), 0 when empty. */
+static size_t sb_grown_cap(size_t len)
+{
+	size_t cap = 512;
+	if (!len)
+		return 0;
+	while (cap < len + 1)
+		cap *= 2;
+	return cap < DNS_REC_MAX ? cap : DNS_REC_MAX;
+}
+
+/* Bytes of answers a pending record counts against DNS_PENDING_BYTES: what its buffers would
+ * hold had they grown from empty for this record alone (buffers kept from an earlier record may
+ * be larger; the cap must not depend on which record used them before). */
+static size_t info_held(const struct dns_info *in)
+{
+	return sb_grown_cap(in->answers.len) + sb_grown_cap(in->ttls.len);
+}
+
 static void info_unlink(struct dns_info *in)
 {
 	struct dns_conn *c = in->conn;
@@ -179,7 +199,7 @@ static void info_unlink(struct dns_info *in)
 	else
 		g_tail = in->gprev;
 	g_open--;
-	g_bytes -= in->answers.cap + in->ttls.cap;
+	g_bytes -= info_held(in);
 	in->cprev = in->cnext = in->gprev = in->gnext = NULL;
 }
 
@@ -202,15 +222,74 @@ static void info_link(struct dns_info *in)
 		g_head = in;
 	g_tail = in;
 	g_open++;
-	g_bytes += in->answers.cap + in->ttls.cap;
+	g_bytes += info_held(in);
 }
 
-static void info_free(struct dns_info *in)
+/* Releases a record's buffers (qbuf, answers, TTLs) and the record itself. */
+static void info_release(struct dns_info *in)
 {
-	free(in->query);
+	free(in->qbuf);
 	dns_sb_free(&in->answers);
 	dns_sb_free(&in->ttls);
-	pool_put(&info_pool, in);
+	free(in);
+}
+
+/* Answer and TTL buffers up to this size stay with a record in the free list. */
+#define DNS_POOL_KEEP_BYTES 4096
+
+static void sb_keep(struct dns_sbuf *b)
+{
+	if (b->cap > DNS_POOL_KEEP_BYTES) {
+		dns_sb_free(b);
+		return;
+	}
+	b->len = 0;
+	b->cut = false;
+}
+
+/* Into the free list, keeping its (small) buffers for the next record. */
+static void info_free(struct dns_info *in)
+{
+	if (info_pool.n >= DNS_POOL_MAX) {
+		info_release(in);
+		return;
+	}
+	in->query = NULL;
+	in->query_len = 0;
+	sb_keep(&in->answers);
+	sb_keep(&in->ttls);
+	memcpy(in, &info_pool.head, sizeof(void *));
+	info_pool.head = in;
+	info_pool.n++;
+}
+
+/* A zeroed record (empty buffers kept from its last use), or NULL when out of memory. */
+static struct dns_info *info_get(void)
+{
+	struct dns_info *in = info_pool.head;
+	if (!in)
+		return calloc(1, sizeof(*in));
+	memcpy(&info_pool.head, in, sizeof(void *));
+	info_pool.n--;
+	char *qbuf = in->qbuf;
+	size_t qcap = in->qcap;
+	struct dns_sbuf answers = in->answers, ttls = in->ttls;
+	memset(in, 0, sizeof(*in));
+	in->qbuf = qbuf;
+	in->qcap = qcap;
+	in->answers = answers;
+	in->ttls = ttls;
+	return in;
+}
+
+static void info_pool_drain(void)
+{
+	while (info_pool.head) {
+		struct dns_info *in = info_pool.head;
+		memcpy(&info_pool.head, in, sizeof(void *));
+		info_release(in);
+	}
+	info_pool.n = 0;
 }
 
 /* Writes the record and frees it (in must not be linked). */
@@ -389,17 +468,28 @@ void dns_conn_close(struct dns_conn *c)
 
 /* ---- applying a message to a record (Zeek's event handlers) --------------------------- */
 
-static void info_set_query(struct dns_info *in, const char *q, bool lower)
+/* Sets the query text to q (n bytes). Names from dns_name_read are lower-case already (ASCII
+ * letters lowered, other bytes escaped as lower-case hex); NetBIOS names are kept as decoded. */
+static void info_set_query(struct dns_info *in, const char *q, size_t n)
 {
-	free(in->query);
-	in->query = strdup(q);
-	if (!in->query) {
-		counter_inc(&c_dns_nomem);
-		return;
+	if (n + 1 > in->qcap) {
+		size_t cap = 64;
+		while (cap < n + 1)
+			cap *= 2;
+		char *p = malloc(cap);
+		if (!p) {
+			in->query = NULL;
+			in->query_len = 0;
+			counter_inc(&c_dns_nomem);
+			return;
+		}
+		free(in->qbuf);
+		in->qbuf = p;
+		in->qcap = cap;
 	}
-	if (lower)
-		for (char *p = in->query; *p; p++)
-			*p = (char)tolower((unsigned char)*p);
+	memcpy(in->qbuf, q, n + 1);
+	in->query = in->qbuf;
+	in->query_len = n;
 }
 
 /* NetBIOS first-level decoding ("EBEC..." or "ebec..." -> "AB"), Zeek style: 15 name characters,
@@ -493,10 +583,13 @@ static void info_apply(struct dns_info *in, const struct dns_msg *m, const struc
 			in->qclass = m->qclass;
 			in->qtype = m->qtype;
 			in->has_qclass = true;
-			memcpy(q, m->qname, strlen(m->qname) + 1);
-			if (c->netbios)
+			if (c->netbios) {
+				memcpy(q, m->qname, strlen(m->qname) + 1);
 				netbios_decode(q);
-			info_set_query(in, q, !c->netbios);
+				info_set_query(in, q, strlen(q));
+			} else {
+				info_set_query(in, m->qname, strlen(m->qname));
+			}
 		}
 		return;
 	}
@@ -527,7 +620,7 @@ static void info_apply(struct dns_info *in, const struct dns_msg *m, const struc
 		if (!in->query) {
 			char owner[DNS_NAME_TEXT];
 			dns_name_at(m, rr->name_off, owner, sizeof(owner));
-			info_set_query(in, owner, true);
+			info_set_query(in, owner, strlen(owner));
 		}
 		in->AA = DNS_AA(m->flags);
 		in->RA = DNS_RA(m->flags);
@@ -545,7 +638,7 @@ static void info_apply(struct dns_info *in, const struct dns_msg *m, const struc
 static struct dns_info *info_new(struct dns_conn *c, const struct dns_msg *m,
 				 const struct pano_pkt *pkt)
 {
-	struct dns_info *in = pool_get(&info_pool, sizeof(*in));
+	struct dns_info *in = info_get();
 	if (!in) {
 		counter_inc(&c_dns_nomem);
 		return NULL;
@@ -647,6 +740,6 @@ void dns_txn_flush(void)
 	}
 	while (lru_head)
 		udp_conn_free(lru_head);
-	pool_drain(&info_pool);
+	info_pool_drain();
 	pool_drain(&conn_pool);
 }

@@ -45,7 +45,10 @@ struct dns_conn;
 struct dns_info {
 	uint64_t ts_ns;
 	uint64_t rtt_ns;
-	char *query;		 /* escaped text, or NULL when unset */
+	char *query;	  /* escaped text (in qbuf), or NULL when unset */
+	size_t query_len; /* strlen(query) */
+	char *qbuf;	  /* query's storage, kept with the record in the free list */
+	size_t qcap;
 	struct dns_sbuf answers; /* the answer texts, each NUL-terminated */
 	struct dns_sbuf ttls;	 /* their TTLs, uint32_t each */
 	unsigned nanswers;
