@@ -71,6 +71,7 @@ struct capture_ring {
 #define CAPTURE_RB_BUSY	   (1u << 31)
 #define CAPTURE_RB_DISCARD (1u << 30)
 #define CAPTURE_RB_HDR	   8u
+#define CAPTURE_PREFETCH   2048 /* bytes of the ring read ahead of the record being handled */
 
 struct capture {
 	struct capture_bpf *skel;
@@ -243,10 +244,16 @@ static int capture_ring_read(struct capture *c, capture_cb cb, void *ctx, bool h
 {
 	struct capture_ring *r = &c->ring;
 	unsigned long pos = r->seen, prod = __atomic_load_n(r->prod_pos, __ATOMIC_ACQUIRE);
+	unsigned long pf = pos & ~63ul; /* cache lines from here on are not prefetched yet */
 	int handled = 0;
 
 	while (pos < prod) {
 		const uint8_t *h = r->data + (pos & r->mask);
+
+		/* The programs wrote these lines on other CPUs: ask for them ahead, for us and for
+		 * whoever reads the frames next (a send straight from the ring). */
+		for (; pf < pos + CAPTURE_PREFETCH && pf < prod; pf += 64)
+			__builtin_prefetch(r->data + (pf & r->mask));
 		uint32_t len = __atomic_load_n((const uint32_t *)h, __ATOMIC_ACQUIRE);
 		uint32_t size = len & ~(CAPTURE_RB_BUSY | CAPTURE_RB_DISCARD);
 
@@ -958,9 +965,9 @@ int capture_detach(struct capture *c, int ifindex)
 int capture_set_ports(struct capture *c, const uint16_t *ports, int nports)
 {
 	struct bpf_map *m = c->skel->maps.pano_ports;
-	__u16 old[PANO_MAX_PORTS], key, *prev = NULL;
-	__u8 one = 1;
-	int nold = 0, i, j, err;
+	struct pano_portset *cur, *next;
+	__u32 zero = 0;
+	int i, err;
 
 	if (nports < 0 || nports > PANO_MAX_PORTS) {
 		pr_err("capture: %d ports, at most %d", nports, PANO_MAX_PORTS);
@@ -971,31 +978,29 @@ int capture_set_ports(struct capture *c, const uint16_t *ports, int nports)
 			pr_err("capture: port 0 is not a port");
 			return -EINVAL;
 		}
-	while (nold < PANO_MAX_PORTS && !bpf_map__get_next_key(m, prev, &key, sizeof(key))) {
-		old[nold] = key;
-		prev = &old[nold++];
+	cur = calloc(2, sizeof(*cur));
+	if (!cur)
+		return -ENOMEM;
+	next = cur + 1;
+	for (i = 0; i < nports; i++)
+		next->bits[ports[i] >> 3] |= 1u << (ports[i] & 7);
+	err = bpf_map__lookup_elem(m, &zero, sizeof(zero), cur, sizeof(*cur), 0);
+	if (err) {
+		pr_err("bpf_map_lookup_elem(pano_ports): %s", strerror(-err));
+		goto out;
 	}
-	/* Add first, then remove, so ports in both sets never stop matching. */
-	for (i = 0; i < nports; i++) {
-		err = bpf_map__update_elem(m, &ports[i], sizeof(ports[i]), &one, sizeof(one),
-					   BPF_ANY);
-		if (err) {
-			pr_err("bpf_map_update_elem(pano_ports, %u): %s", ports[i], strerror(-err));
-			return err;
-		}
-	}
-	for (i = 0; i < nold; i++) {
-		for (j = 0; j < nports && ports[j] != old[i]; j++)
-			;
-		if (j < nports)
-			continue;
-		err = bpf_map__delete_elem(m, &old[i], sizeof(old[i]), 0);
-		if (err && err != -ENOENT) {
-			pr_err("bpf_map_delete_elem(pano_ports, %u): %s", old[i], strerror(-err));
-			return err;
-		}
-	}
-	return 0;
+	/* The union first, then the new set: a port in both never stops matching, even for a
+	 * program reading the bitmap while it is being copied in. */
+	for (i = 0; i < (int)sizeof(cur->bits); i++)
+		cur->bits[i] |= next->bits[i];
+	err = bpf_map__update_elem(m, &zero, sizeof(zero), cur, sizeof(*cur), BPF_ANY);
+	if (!err)
+		err = bpf_map__update_elem(m, &zero, sizeof(zero), next, sizeof(*next), BPF_ANY);
+	if (err)
+		pr_err("bpf_map_update_elem(pano_ports): %s", strerror(-err));
+out:
+	free(cur);
+	return err;
 }
 
 int capture_set_transports(struct capture *c, uint32_t transports)

@@ -65,10 +65,10 @@ struct {
 } pano_cfg SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, PANO_MAX_PORTS);
-	__type(key, __u16);
-	__type(value, __u8);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pano_portset);
 } pano_ports SEC(".maps");
 
 struct {
@@ -400,14 +400,18 @@ static __always_inline void pano_emit(void *ctx, bool xdp, const struct pano_rec
 /* True when the L4 packet passes the transport and port filters. */
 static __always_inline bool pano_wanted(const struct pano_cfg *cfg, const struct pano_pkt *pkt)
 {
-	__u32 bit = pkt->proto == IPPROTO_UDP ? PANO_TR_UDP : PANO_TR_TCP;
+	__u32 bit = pkt->proto == IPPROTO_UDP ? PANO_TR_UDP : PANO_TR_TCP, zero = 0;
+	struct pano_portset *ps;
+	__u16 sp = pkt->sport, dp = pkt->dport;
 
 	if (!(cfg->transports & bit))
 		return false;
 	if (cfg->match_all_ports)
 		return true;
-	return bpf_map_lookup_elem(&pano_ports, &pkt->sport) ||
-	       bpf_map_lookup_elem(&pano_ports, &pkt->dport);
+	ps = bpf_map_lookup_elem(&pano_ports, &zero);
+	if (!ps)
+		return false;
+	return ((ps->bits[sp >> 3] >> (sp & 7)) & 1) || ((ps->bits[dp >> 3] >> (dp & 7)) & 1);
 }
 
 /* The whole decision for one frame; data..data_end are its readable (linear) bytes. */

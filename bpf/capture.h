@@ -19,10 +19,14 @@
 #define PANO_FRAG_ENTRIES    4096	/* datagrams remembered in the fragment LRU map */
 
 /*
- * Port filter map (BPF_MAP_TYPE_HASH, PANO_MAX_PORTS entries): key __u16 port in host byte
- * order, value __u8 (any value; presence is what matters). A frame matches when its source or
- * destination port is a key.
+ * Port filter map (BPF_MAP_TYPE_ARRAY, one entry): a bitmap with one bit per port in host byte
+ * order, bit (port & 7) of bits[port >> 3]. A frame matches when the bit of its source or
+ * destination port is set. At most PANO_MAX_PORTS are set (the loader's limit). One indexed
+ * load per port, where a hash map lookup costs a hash and a bucket walk on every frame.
  */
+struct pano_portset {
+	__u8 bits[65536 / 8];
+};
 
 /*
  * How the programs copy a frame into the ring (a load-time constant, rodata pano_emit_mode).
