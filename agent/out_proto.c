@@ -2,13 +2,17 @@
 /*
  * out_proto.c - the protobuf stream output (see out_proto.h). Two sides:
  *   - the ring reader calls out_proto_write(), which copies the record into a bounded byte
- *     queue under a mutex and returns (full: dropped and counted);
+ *     queue and returns (full: dropped and counted). The queue is a single-producer,
+ *     single-consumer ring without a lock: the producer only moves tail, the writer only head.
+ *     out_proto_kick(), after each ring round, wakes the writer only when it asked for it: for
+ *     the first record (to start the flush clock) or for a full batch;
  *   - the writer thread connects (TCP, then TLS if configured), sends the preamble and a hello,
- *     then moves records from the queue into packet batches, sends a batch when it is full or
- *     flush_ms old and an AgentStats message every stats_ms. When the connection fails it drops
- *     the envelope in flight (counted), and retries with backoff 100 ms doubling to
- *     backoff_max_ms, reset by a successful hello. The queue keeps filling meanwhile, so a short
- *     outage loses only what does not fit.
+ *     then encodes a packet batch straight from the queue into its send buffer (the wire format
+ *     written by hand, lib/stream.c: no protobuf-c on this path, no intermediate copy) when a
+ *     batch's worth is queued or the oldest record is flush_ms old, and an AgentStats message
+ *     every stats_ms. When the connection fails it drops the envelope in flight (counted), and
+ *     retries with backoff 100 ms doubling to backoff_max_ms, reset by a successful hello. The
+ *     queue keeps filling meanwhile, so a short outage loses only what does not fit.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -34,6 +38,8 @@
 #define OP_BACKOFF_MIN_MS 100
 #define OP_STEP_MS	  200
 #define OP_CONNECT_MS	  3000
+#define OP_NO_KICK	  UINT64_MAX  /* wake_recs while disconnected: records wait */
+#define OP_STAGE_BYTES	  (64u << 10) /* > one record of PANO_SNAPLEN_MAX */
 
 PANO_COUNTER(c_op_queue_full, "proto_out_queue_full", "drop",
 	     "frames the protobuf stream output dropped: its queue was full");
@@ -58,27 +64,39 @@ struct out_proto {
 	int efd; /* eventfd: kicks and stop */
 	volatile int stop;
 
-	/* The record queue: [u32 len][struct pano_rec][frame], wrapping. */
-	pthread_mutex_t mu;
+	/* The record queue: [struct pano_rec][frame], back to back, wrapping; qcap is a power of
+	 * two. Positions only grow: the producer owns qtail and recs_in, the writer qhead and
+	 * recs_out (atomics, no lock). */
 	uint8_t *q;
-	size_t qcap, qhead, qtail, qused;
+	uint64_t qcap;
+	uint64_t qtail, recs_in;
+	uint64_t qhead, recs_out;
+	uint8_t *stage; /* producer only: records of this ring round, not yet in the queue */
+	size_t stage_len;
+	unsigned stage_recs;
+	uint64_t wake_recs; /* the writer wants a kick once this many records are queued */
+			    /* (or batch_bytes of them; OP_NO_KICK: none) */
+	int kicked;	    /* an eventfd wakeup is pending */
+
+	pthread_mutex_t mu; /* the interface table */
 	struct op_iface ifs[OP_MAX_IFACES];
 	int nifs;
+	unsigned ifs_gen; /* bumped on every change of ifs[] */
 
 	/* Writer thread only. */
 	int fd;
 	struct tls_conn *conn;
-	uint64_t session;
-	struct stream_batch batch;
-	char (*pkt_iface)[IF_NAMESIZE]; /* per-packet names of unannounced interfaces */
-	uint8_t *out;			/* the envelope being sent */
+	uint64_t session, seq;
+	struct op_iface wifs[OP_MAX_IFACES]; /* the writer's copy of ifs[] */
+	int nwifs;
+	unsigned wifs_gen;
+	uint64_t first_seen_ns; /* when the writer first saw the oldest queued record, 0: none */
+	uint8_t *out;		/* the envelope being sent */
 	size_t out_cap, out_len, out_off;
 	unsigned out_pkts; /* packets in that envelope */
 	uint64_t out_bytes;
-	int held; /* rec_buf holds a record that did not fit the batch */
-	int batch_full;
 	uint64_t last_stats_ns;
-	uint8_t rec_buf[sizeof(struct pano_rec) + PANO_SNAPLEN_MAX];
+	uint8_t frame_buf[PANO_SNAPLEN_MAX]; /* a frame that wraps around the queue's end */
 
 	struct out_stats st;
 	uint64_t reconnects, dropped_unreported;
@@ -129,63 +147,85 @@ static int op_split(const char *spec, char *host, size_t hsz, char *port, size_t
 
 /* ---- the queue (ring reader side) --------------------------------------------------------- */
 
-static void q_put(struct out_proto *p, const void *src, size_t n)
+/* Copies n bytes into the queue at position pos (wrapping). */
+static void q_write(struct out_proto *p, uint64_t pos, const void *src, size_t n)
 {
-	size_t first = p->qcap - p->qhead < n ? p->qcap - p->qhead : n;
-	memcpy(p->q + p->qhead, src, first);
+	size_t off = (size_t)(pos & (p->qcap - 1)), first = (size_t)p->qcap - off;
+	if (first > n)
+		first = n;
+	memcpy(p->q + off, src, first);
 	memcpy(p->q, (const uint8_t *)src + first, n - first);
-	p->qhead = (p->qhead + n) % p->qcap;
-	p->qused += n;
 }
 
-static void q_get(struct out_proto *p, void *dst, size_t n)
+/* Copies n bytes out of the queue from position pos (wrapping). */
+static void q_read(const struct out_proto *p, uint64_t pos, void *dst, size_t n)
 {
-	size_t first = p->qcap - p->qtail < n ? p->qcap - p->qtail : n;
-	memcpy(dst, p->q + p->qtail, first);
+	size_t off = (size_t)(pos & (p->qcap - 1)), first = (size_t)p->qcap - off;
+	if (first > n)
+		first = n;
+	memcpy(dst, p->q + off, first);
 	memcpy((uint8_t *)dst + first, p->q, n - first);
-	p->qtail = (p->qtail + n) % p->qcap;
-	p->qused -= n;
 }
 
+/* Moves the staged records into the queue (room was reserved when they were staged). */
+static void q_publish(struct out_proto *p)
+{
+	if (!p->stage_len)
+		return;
+	q_write(p, p->qtail, p->stage, p->stage_len);
+	__atomic_store_n(&p->qtail, p->qtail + p->stage_len, __ATOMIC_RELEASE);
+	__atomic_store_n(&p->recs_in, p->recs_in + p->stage_recs, __ATOMIC_RELEASE);
+	p->stage_len = 0;
+	p->stage_recs = 0;
+}
+
+/*
+ * Records are gathered in a small staging buffer that stays in cache and enter the queue in one
+ * copy per ring round (or per OP_STAGE_BYTES): a copy per record into the large queue, whose
+ * lines are cold by the time the ring comes round, cost more than the encoding itself.
+ */
 void out_proto_write(struct out_proto *p, const struct pano_rec *rec, const uint8_t *frame)
 {
 	uint32_t caplen = rec->caplen > PANO_SNAPLEN_MAX ? PANO_SNAPLEN_MAX : rec->caplen;
-	uint32_t len = (uint32_t)sizeof(*rec) + caplen;
-	struct pano_rec r = *rec;
-	r.caplen = caplen;
+	size_t need = sizeof(*rec) + caplen;
+	uint64_t head = __atomic_load_n(&p->qhead, __ATOMIC_ACQUIRE);
 
-	pthread_mutex_lock(&p->mu);
-	if (p->qcap - p->qused < len + 4) {
-		pthread_mutex_unlock(&p->mu);
+	if (p->qcap - (p->qtail - head) < p->stage_len + need) {
 		counter_inc(&c_op_queue_full);
 		out_stats_drop(&p->st, caplen);
 		__atomic_fetch_add(&p->dropped_unreported, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	q_put(p, &len, 4);
-	q_put(p, &r, sizeof(r));
-	q_put(p, frame, caplen);
-	pthread_mutex_unlock(&p->mu);
+	if (p->stage_len + need > OP_STAGE_BYTES)
+		q_publish(p);
+	struct pano_rec r = *rec;
+	r.caplen = caplen;
+	memcpy(p->stage + p->stage_len, &r, sizeof(r));
+	memcpy(p->stage + p->stage_len + sizeof(r), frame, caplen);
+	p->stage_len += need;
+	p->stage_recs++;
 }
 
-/* Takes the oldest record into p->rec_buf; its length, or 0 when the queue is empty. */
-static uint32_t q_pop(struct out_proto *p)
+static void op_wake(struct out_proto *p)
 {
-	uint32_t len = 0;
-	pthread_mutex_lock(&p->mu);
-	if (p->qused >= 4) {
-		q_get(p, &len, 4);
-		q_get(p, p->rec_buf, len);
-	}
-	pthread_mutex_unlock(&p->mu);
-	return len;
+	uint64_t one = 1;
+	if (__atomic_exchange_n(&p->kicked, 1, __ATOMIC_ACQ_REL))
+		return;
+	if (write(p->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		pr_debug("eventfd write: %s", strerror(errno));
 }
 
 void out_proto_kick(struct out_proto *p)
 {
-	uint64_t one = 1;
-	if (write(p->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		pr_debug("eventfd write: %s", strerror(errno));
+	q_publish(p);
+	/* Pairs with the writer's store of wake_recs then load of recs_in: one of the two sides
+	 * sees the other's update (one full fence per ring round, not per record). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	uint64_t want = __atomic_load_n(&p->wake_recs, __ATOMIC_RELAXED);
+	uint64_t queued = p->recs_in - __atomic_load_n(&p->recs_out, __ATOMIC_ACQUIRE);
+	uint64_t bytes = p->qtail - __atomic_load_n(&p->qhead, __ATOMIC_ACQUIRE);
+	if (want != OP_NO_KICK && queued && (queued >= want || bytes >= p->o.batch_bytes))
+		op_wake(p);
 }
 
 void out_proto_iface_add(struct out_proto *p, int ifindex, const char *name)
@@ -201,6 +241,7 @@ void out_proto_iface_add(struct out_proto *p, int ifindex, const char *name)
 		snprintf(p->ifs[i].name, sizeof(p->ifs[i].name), "%s", name);
 		p->ifs[i].announced = 0;
 	}
+	__atomic_store_n(&p->ifs_gen, p->ifs_gen + 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&p->mu);
 }
 
@@ -213,6 +254,7 @@ void out_proto_iface_del(struct out_proto *p, int ifindex)
 			break;
 		}
 	}
+	__atomic_store_n(&p->ifs_gen, p->ifs_gen + 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&p->mu);
 }
 
@@ -290,6 +332,8 @@ static int op_queue_hello(struct out_proto *p)
 	h.capture = &cc;
 	h.start_ns = p->start_ns;
 	h.session = ++p->session;
+	p->seq = 0;
+	__atomic_store_n(&p->ifs_gen, p->ifs_gen + 1, __ATOMIC_RELEASE); /* announced changed */
 	env.msg_case = PANO__V1__ENVELOPE__MSG_HELLO;
 	env.hello = &h;
 	int rc = op_queue_env(p, &env, 0);
@@ -345,47 +389,82 @@ static void op_queue_stats(struct out_proto *p)
 	op_queue_env(p, &env, 0);
 }
 
-/* Moves queued records into the batch until it is full or the queue is empty. */
-static void op_fill_batch(struct out_proto *p, uint64_t now)
+/* The writer's entry for ifindex (its copy of the table, refreshed when the table changed). */
+static const struct op_iface *op_iface_of(struct out_proto *p, int ifindex)
 {
-	while (p->batch.n < p->batch.max_pkts) {
-		if (!p->held && !q_pop(p))
-			return;
-		p->held = 0;
-		const struct pano_rec *r = (const struct pano_rec *)p->rec_buf;
-		const uint8_t *frame = p->rec_buf + sizeof(*r);
-		int rc = stream_batch_add(&p->batch, r->ts_ns, r->ifindex, r->dir, r->len, frame,
-					  r->caplen, now);
-		if (rc == -ENOSPC) {
-			/* Out of frame bytes: keep the record for the next batch, send this one. */
-			p->held = 1;
-			p->batch_full = 1;
-			return;
-		}
-		if (rc) {
-			out_stats_drop(&p->st, r->caplen);
-			continue;
-		}
-		/* Name an interface the analyzer has not heard of in this session. */
-		Pano__V1__Packet *pk = &p->batch.pkts[p->batch.n - 1];
+	unsigned gen = __atomic_load_n(&p->ifs_gen, __ATOMIC_ACQUIRE);
+	if (gen != p->wifs_gen) {
 		pthread_mutex_lock(&p->mu);
-		for (int i = 0; i < p->nifs; i++) {
-			if (p->ifs[i].ifindex == (int)r->ifindex && !p->ifs[i].announced) {
-				memcpy(p->pkt_iface[p->batch.n - 1], p->ifs[i].name, IF_NAMESIZE);
-				pk->iface = p->pkt_iface[p->batch.n - 1];
-				break;
-			}
-		}
+		memcpy(p->wifs, p->ifs, sizeof(p->ifs[0]) * (size_t)p->nifs);
+		p->nwifs = p->nifs;
+		p->wifs_gen = p->ifs_gen;
 		pthread_mutex_unlock(&p->mu);
 	}
+	for (int i = 0; i < p->nwifs; i++)
+		if (p->wifs[i].ifindex == ifindex)
+			return &p->wifs[i];
+	return NULL;
+}
+
+/*
+ * Encodes the oldest queued records (up to batch_packets, and batch_bytes of frames) as one
+ * batch envelope into p->out, straight from the queue, and frees their room. Packets of an
+ * interface the current session's hello did not name carry its name.
+ */
+static void op_build_batch(struct out_proto *p)
+{
+	uint8_t *body = p->out + STREAM_BATCH_OVERHEAD;
+	uint64_t head = p->qhead, tail = __atomic_load_n(&p->qtail, __ATOMIC_ACQUIRE);
+	size_t used = 0, frames = 0;
+	unsigned n = 0;
+
+	while (n < p->o.batch_packets && head < tail) {
+		struct pano_rec r;
+		struct stream_pkt pk;
+		q_read(p, head, &r, sizeof(r));
+		if (n && frames + r.caplen > p->o.batch_bytes)
+			break;
+		uint64_t fpos = head + sizeof(r);
+		size_t off = (size_t)(fpos & (p->qcap - 1));
+		pk.ts_ns = r.ts_ns;
+		pk.ifindex = r.ifindex;
+		pk.direction = r.dir == 0   ? PANO__V1__DIRECTION__DIRECTION_IN
+			       : r.dir == 1 ? PANO__V1__DIRECTION__DIRECTION_OUT
+					    : PANO__V1__DIRECTION__DIRECTION_UNKNOWN;
+		pk.orig_len = r.len;
+		pk.frame_len = r.caplen;
+		if (off + r.caplen <= p->qcap) {
+			pk.frame = p->q + off;
+		} else {
+			q_read(p, fpos, p->frame_buf, r.caplen);
+			pk.frame = p->frame_buf;
+		}
+		const struct op_iface *f = op_iface_of(p, (int)r.ifindex);
+		pk.iface = f && !f->announced ? f->name : NULL;
+		pk.iface_len = pk.iface ? (uint32_t)strnlen(pk.iface, IF_NAMESIZE) : 0;
+		used += stream_pkt_encode(body + used, &pk);
+		head = fpos + r.caplen;
+		frames += r.caplen;
+		n++;
+	}
+	__atomic_store_n(&p->qhead, head, __ATOMIC_RELEASE);
+	__atomic_store_n(&p->recs_out, p->recs_out + n, __ATOMIC_RELEASE);
+	p->first_seen_ns = head < tail ? op_now_ns() : 0;
+
+	uint64_t dropped = __atomic_exchange_n(&p->dropped_unreported, 0, __ATOMIC_RELAXED);
+	uint8_t *start;
+	size_t len = stream_batch_frame(body, used, ++p->seq, dropped, &start);
+	p->out_off = (size_t)(start - p->out);
+	p->out_len = p->out_off + len;
+	p->out_pkts = n;
+	p->out_bytes = frames;
 }
 
 static void op_disconnect(struct out_proto *p, const char *why)
 {
 	if (p->out_pkts && p->out_off < p->out_len) {
 		counter_add(&c_op_inflight, p->out_pkts);
-		for (unsigned i = 0; i < p->out_pkts; i++)
-			out_stats_drop(&p->st, 0);
+		out_stats_drop_n(&p->st, p->out_pkts, p->out_bytes);
 		__atomic_fetch_add(&p->dropped_unreported, p->out_pkts, __ATOMIC_RELAXED);
 	}
 	if (why)
@@ -408,6 +487,7 @@ static short op_wait(struct out_proto *p, int fd, short events, int ms)
 		uint64_t v;
 		if (read(p->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 			pr_debug("eventfd read: %s", strerror(errno));
+		__atomic_store_n(&p->kicked, 0, __ATOMIC_RELEASE);
 	}
 	return fd >= 0 ? pf[1].revents : 0;
 }
@@ -504,8 +584,8 @@ static int op_send(struct out_proto *p)
 		}
 		p->out_off += (size_t)w;
 	}
-	for (unsigned i = 0; i < p->out_pkts; i++)
-		out_stats_sent(&p->st, p->out_bytes / (p->out_pkts ? p->out_pkts : 1));
+	if (p->out_pkts)
+		out_stats_sent_n(&p->st, p->out_pkts, p->out_bytes);
 	p->out_len = p->out_off = p->out_pkts = 0;
 	return 0;
 }
@@ -527,28 +607,29 @@ static int op_drain_input(struct out_proto *p)
 	}
 }
 
+/* Records in the queue now (writer side). */
+static uint64_t op_queued(const struct out_proto *p)
+{
+	return __atomic_load_n(&p->recs_in, __ATOMIC_SEQ_CST) - p->recs_out;
+}
+
 /* One round while connected: build the next envelope if none is pending, send, wait. */
 static void op_connected_round(struct out_proto *p)
 {
 	uint64_t now = op_now_ns();
 	uint64_t flush_ns = (uint64_t)p->o.flush_ms * 1000000ull;
+	uint64_t queued = op_queued(p);
 
+	if (queued && !p->first_seen_ns)
+		p->first_seen_ns = now;
 	if (p->out_len == 0) {
-		op_fill_batch(p, now);
+		uint64_t qbytes = __atomic_load_n(&p->qtail, __ATOMIC_ACQUIRE) - p->qhead;
 		if (now - p->last_stats_ns >= (uint64_t)p->o.stats_ms * 1000000ull) {
 			p->last_stats_ns = now;
 			op_queue_stats(p);
-		} else if (p->batch.n && (stream_batch_due(&p->batch, now, flush_ns) ||
-					  p->batch_full || p->stop)) {
-			Pano__V1__Envelope env;
-			Pano__V1__PacketBatch bm;
-			uint64_t dropped =
-			    __atomic_exchange_n(&p->dropped_unreported, 0, __ATOMIC_RELAXED);
-			stream_batch_envelope(&p->batch, &env, &bm, dropped);
-			p->out_bytes = p->batch.arena_used;
-			op_queue_env(p, &env, p->batch.n);
-			stream_batch_reset(&p->batch);
-			p->batch_full = 0;
+		} else if (queued && (queued >= p->o.batch_packets || qbytes >= p->o.batch_bytes ||
+				      now - p->first_seen_ns >= flush_ns || p->stop)) {
+			op_build_batch(p);
 		}
 	}
 	if (p->out_len) {
@@ -556,10 +637,16 @@ static void op_connected_round(struct out_proto *p)
 			op_wait(p, p->fd, tls_conn_events(p->conn), OP_STEP_MS);
 		return;
 	}
-	/* Nothing to send now: sleep until a kick, input from the analyzer, or a deadline. */
+	/* Nothing to send now: ask for a kick at the first record (that starts the flush clock)
+	 * or when a batch is full, then sleep until a kick, input from the analyzer, or the
+	 * deadline. The queue is looked at again after the request, so no kick is missed. */
+	__atomic_store_n(&p->wake_recs, queued ? p->o.batch_packets : 1, __ATOMIC_SEQ_CST);
+	uint64_t again = op_queued(p);
+	if (again >= p->o.batch_packets || (again && !queued))
+		return;
 	int ms = OP_STEP_MS;
-	if (p->batch.n) {
-		uint64_t age = now - p->batch.first_ns;
+	if (queued) {
+		uint64_t age = now - p->first_seen_ns;
 		ms = age >= flush_ns ? 0 : (int)((flush_ns - age) / 1000000ull) + 1;
 	}
 	if (tls_conn_pending(p->conn) || (op_wait(p, p->fd, POLLIN, ms) & (POLLIN | POLLHUP)))
@@ -573,6 +660,8 @@ static void *op_thread(void *arg)
 	uint64_t next_try = 0;
 
 	while (!p->stop) {
+		if (p->fd < 0)
+			__atomic_store_n(&p->wake_recs, OP_NO_KICK, __ATOMIC_SEQ_CST);
 		if (p->fd >= 0) {
 			op_connected_round(p);
 			if (p->fd < 0) {
@@ -598,10 +687,7 @@ static void *op_thread(void *arg)
 	}
 	/* Stopping: give a connected analyzer what is queued, for about a second. */
 	for (int i = 0; i < 20 && p->fd >= 0; i++) {
-		pthread_mutex_lock(&p->mu);
-		size_t left = p->qused;
-		pthread_mutex_unlock(&p->mu);
-		if (!left && !p->batch.n && !p->out_len)
+		if (!op_queued(p) && !p->out_len)
 			break;
 		op_connected_round(p);
 	}
@@ -617,11 +703,12 @@ struct out_proto *out_proto_start(const char *hostport, const struct out_proto_o
 		return NULL;
 	p->fd = -1;
 	p->efd = -1;
+	p->wake_recs = OP_NO_KICK;
 	p->o = *o;
 	if (!p->o.queue_bytes)
 		p->o.queue_bytes = 8u << 20;
 	if (!p->o.batch_packets)
-		p->o.batch_packets = 256;
+		p->o.batch_packets = 1024;
 	if (!p->o.batch_bytes)
 		p->o.batch_bytes = 256u << 10;
 	if (p->o.batch_bytes < PANO_SNAPLEN_MAX)
@@ -642,12 +729,19 @@ struct out_proto *out_proto_start(const char *hostport, const struct out_proto_o
 		snprintf(p->node, sizeof(p->node), "unknown");
 	if (tls_opts_any(&o->tls) && tls_ctx_new(&p->tls, false, &o->tls))
 		goto fail;
-	p->qcap = p->o.queue_bytes;
+	p->qcap = 65536;
+	while (p->qcap < p->o.queue_bytes && p->qcap < (1ull << 31))
+		p->qcap *= 2; /* a power of two: positions wrap with a mask */
 	p->q = malloc(p->qcap);
-	p->pkt_iface = calloc(p->o.batch_packets, sizeof(*p->pkt_iface));
-	if (!p->q || !p->pkt_iface ||
-	    stream_batch_init(&p->batch, p->o.batch_packets, p->o.batch_bytes)) {
-		pr_err("protobuf stream: out of memory for a %zu-byte queue", p->qcap);
+	p->stage = malloc(OP_STAGE_BYTES);
+	if (p->q)
+		memset(p->q, 0, p->qcap); /* fault it in now, not page by page on the hot path */
+	if (!p->q || !p->stage ||
+	    op_out_reserve(p, STREAM_BATCH_OVERHEAD + p->o.batch_bytes +
+				  (size_t)p->o.batch_packets * (STREAM_PKT_OVERHEAD + IF_NAMESIZE) +
+				  16)) {
+		pr_err("protobuf stream: out of memory for a %llu-byte queue",
+		       (unsigned long long)p->qcap);
 		goto fail;
 	}
 	p->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -667,9 +761,9 @@ struct out_proto *out_proto_start(const char *hostport, const struct out_proto_o
 fail:
 	if (p->efd >= 0)
 		close(p->efd);
-	stream_batch_free(&p->batch);
 	free(p->q);
-	free(p->pkt_iface);
+	free(p->stage);
+	free(p->out);
 	tls_ctx_free(p->tls);
 	free(p);
 	return NULL;
@@ -694,14 +788,14 @@ void out_proto_stop(struct out_proto *p)
 {
 	if (!p)
 		return;
+	q_publish(p);
 	p->stop = 1;
-	out_proto_kick(p);
+	op_wake(p);
 	pthread_join(p->thread, NULL);
 	pthread_mutex_destroy(&p->mu);
 	close(p->efd);
-	stream_batch_free(&p->batch);
 	free(p->q);
-	free(p->pkt_iface);
+	free(p->stage);
 	free(p->out);
 	tls_ctx_free(p->tls);
 	free(p);

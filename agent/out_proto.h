@@ -7,7 +7,7 @@
  * The ring reader only copies records into a bounded queue (never blocking: a full queue drops
  * the record, counted); a writer thread batches, encodes and sends, and reconnects with
  * exponential backoff when the analyzer is slow to accept, goes away or refuses us. Records
- * that arrive while no analyzer is connected are dropped and counted too.
+ * keep queueing while no analyzer is connected; what does not fit is dropped and counted.
  */
 #ifndef PANO_AGENT_OUT_PROTO_H
 #define PANO_AGENT_OUT_PROTO_H
@@ -24,7 +24,7 @@ struct out_proto_opts {
 	const char *node;	 /* --node; NULL: the host name */
 	struct tls_opts tls;	 /* any set: TLS (with ca: verify the analyzer) */
 	size_t queue_bytes;	 /* record queue; default 8 MiB */
-	unsigned batch_packets;	 /* default 256 */
+	unsigned batch_packets;	 /* default 1024 */
 	size_t batch_bytes;	 /* default 256 KiB */
 	unsigned flush_ms;	 /* a batch waits at most this long; default 50 */
 	unsigned stats_ms;	 /* AgentStats period; default 1000 */
@@ -48,9 +48,10 @@ struct out_proto;
 /* Parses HOST:PORT ([v6]:PORT too) and starts the writer thread, which connects in the
  * background. NULL on a bad spec or TLS configuration (logged). */
 struct out_proto *out_proto_start(const char *hostport, const struct out_proto_opts *o);
-/* Queues one record; never blocks (a full queue or no connection: dropped, counted). */
+/* Queues one record; never blocks (a full queue: dropped, counted). Called from one thread. */
 void out_proto_write(struct out_proto *p, const struct pano_rec *rec, const uint8_t *frame);
-/* Wakes the writer after a batch of writes. */
+/* After a batch of writes (same thread): hands them to the writer, and wakes it when it waits
+ * for them (first records of a batch, or a full batch). */
 void out_proto_kick(struct out_proto *p);
 /* Interfaces for the hello (and for packets of interfaces added after it). */
 void out_proto_iface_add(struct out_proto *p, int ifindex, const char *name);

@@ -70,6 +70,14 @@ struct ip_iface {
 	int linktype;
 };
 
+/* An interface named by packets (not in the hello): the name is interned once per change. */
+struct ip_named {
+	uint32_t ifindex;
+	uint8_t len;
+	char name[63];
+	const char *interned;
+};
+
 struct ip_conn {
 	int fd;
 	struct tls_conn *tls;
@@ -79,6 +87,8 @@ struct ip_conn {
 	struct ip_agent *agent;
 	struct ip_iface ifs[IP_MAX_IFACES];
 	int nifs;
+	struct ip_named named[8]; /* recently named interfaces, round robin */
+	unsigned nnamed;
 	uint64_t frames, batches, last_seq;
 };
 
@@ -155,43 +165,70 @@ static int ip_on_hello(struct ip_conn *c, struct stream_dec *d, const Pano__V1__
 	return 0;
 }
 
-static void ip_on_batch(struct ip_conn *c, const Pano__V1__PacketBatch *b)
+/* The interned name a packet gives its interface (cached per connection: agents name every
+ * packet of an interface their hello did not list). NULL for an empty name. */
+static const char *ip_packet_iface(struct ip_conn *c, const struct stream_pkt *p)
 {
+	char name[64];
+	size_t len = strnlen(p->iface, p->iface_len < 63 ? p->iface_len : 63);
+	if (len == 0)
+		return NULL;
+	for (unsigned k = 0; k < sizeof(c->named) / sizeof(c->named[0]); k++) {
+		struct ip_named *e = &c->named[k];
+		if (e->interned && e->ifindex == p->ifindex && e->len == len &&
+		    memcmp(e->name, p->iface, len) == 0)
+			return e->interned;
+	}
+	memcpy(name, p->iface, len);
+	name[len] = '\0';
+	struct ip_named *e = &c->named[c->nnamed++ % (sizeof(c->named) / sizeof(c->named[0]))];
+	e->interned = ip_intern(name);
+	e->ifindex = p->ifindex;
+	e->len = (uint8_t)len;
+	memcpy(e->name, name, len);
+	return e->interned;
+}
+
+static void ip_on_batch(struct ip_conn *c, const struct stream_batch_view *b)
+{
+	struct stream_pkt_iter it;
+	struct stream_pkt p;
+	const struct ip_iface *ifc = NULL;
+
 	c->batches++;
 	c->last_seq = b->seq;
-	for (size_t i = 0; i < b->n_packets; i++) {
-		const Pano__V1__Packet *p = b->packets[i];
+	stream_batch_iter(b, &it);
+	while (stream_batch_next(&it, &p)) {
 		struct pano_frame f = {0};
-		const struct ip_iface *ifc = NULL;
-		for (int k = 0; k < c->nifs; k++)
-			if (c->ifs[k].ifindex == p->ifindex) {
-				ifc = &c->ifs[k];
-				break;
-			}
-		f.ts_ns = p->ts_ns;
-		f.data = p->frame.data;
-		f.caplen = (uint32_t)p->frame.len;
-		f.len = p->orig_len;
+		if (!ifc || ifc->ifindex != p.ifindex) {
+			ifc = NULL;
+			for (int k = 0; k < c->nifs; k++)
+				if (c->ifs[k].ifindex == p.ifindex) {
+					ifc = &c->ifs[k];
+					break;
+				}
+		}
+		f.ts_ns = p.ts_ns;
+		f.data = p.frame;
+		f.caplen = p.frame_len;
+		f.len = p.orig_len;
 		if (f.len < f.caplen) {
 			counter_inc(&c_ip_bad_len);
 			f.len = f.caplen;
 		}
 		f.linktype = ifc ? ifc->linktype : PCAP_LINKTYPE_ETHERNET;
 		f.src = &c->agent->src;
-		if (ifc) {
+		if (ifc)
 			f.meta.iface = ifc->name;
-		} else if (p->iface && *p->iface) {
-			char name[64];
-			snprintf(name, sizeof(name), "%s", p->iface);
-			f.meta.iface = ip_intern(name);
-		}
-		f.meta.dir = p->direction == PANO__V1__DIRECTION__DIRECTION_IN	  ? 0
-			     : p->direction == PANO__V1__DIRECTION__DIRECTION_OUT ? 1
-										  : -1;
-		counter_inc(&c_ip_frames);
+		else if (p.iface_len)
+			f.meta.iface = ip_packet_iface(c, &p);
+		f.meta.dir = p.direction == PANO__V1__DIRECTION__DIRECTION_IN	 ? 0
+			     : p.direction == PANO__V1__DIRECTION__DIRECTION_OUT ? 1
+										 : -1;
 		c->frames++;
 		decode_frame(&f);
 	}
+	counter_add(&c_ip_frames, b->n_packets);
 }
 
 /* Counts what the agent lost since the last stats this analyzer saw from that agent run. */
@@ -212,17 +249,17 @@ static void ip_on_stats(struct ip_conn *c, const Pano__V1__AgentStats *s)
 	}
 }
 
-static int ip_on_msg(void *ctx, struct stream_dec *d, const Pano__V1__Envelope *env)
+static int ip_on_msg(void *ctx, struct stream_dec *d, const struct stream_msg *m)
 {
 	struct ip_conn *c = ctx;
-	switch (env->msg_case) {
+	switch (m->type) {
 	case PANO__V1__ENVELOPE__MSG_HELLO:
-		return ip_on_hello(c, d, env->hello);
+		return ip_on_hello(c, d, m->hello);
 	case PANO__V1__ENVELOPE__MSG_BATCH:
-		ip_on_batch(c, env->batch);
+		ip_on_batch(c, &m->batch);
 		return 0;
 	case PANO__V1__ENVELOPE__MSG_STATS:
-		ip_on_stats(c, env->stats);
+		ip_on_stats(c, m->stats);
 		return 0;
 	default:
 		return 0;

@@ -5,6 +5,15 @@
  * packet batch the agent fills. Every length read from the wire is checked against a cap before
  * anything is allocated, and protobuf-c unpacks through an allocator with a memory budget, so
  * a hostile peer cannot make the analyzer allocate more than a small multiple of the cap.
+ *
+ * Packets, the hot path, skip protobuf-c both ways: stream_pkt_encode() writes the wire format
+ * directly (the same bytes protobuf-c packs), and a batch envelope is checked and walked in
+ * place through a bounded cursor (no allocation, frames point into the received bytes). The
+ * walker accepts exactly what protobuf-c's unpack accepts for PacketBatch and Packet (wire types
+ * per field, unknown fields skipped, last value wins); tests and the fuzz harness hold it to
+ * protobuf-c. Any other envelope shape (hello, stats, a batch merged from several members)
+ * goes through protobuf-c, after a structural check of every length on the way down, since
+ * protobuf-c's own length check can wrap for lengths near 4 GiB.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -13,6 +22,7 @@
 #include <string.h>
 
 #include "counter.h"
+#include "cursor.h"
 #include "log.h"
 #include "stream.h"
 
@@ -68,6 +78,362 @@ size_t stream_envelope_pack(const Pano__V1__Envelope *env, uint8_t *out)
 	return STREAM_LEN_PREFIX + n;
 }
 
+/* ---- the wire format by hand -------------------------------------------------------------- */
+
+enum { WT_VARINT = 0, WT_64BIT = 1, WT_LEN = 2, WT_32BIT = 5 };
+
+static inline unsigned varint_len(uint64_t v)
+{
+	unsigned n = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static inline uint8_t *put_varint(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+/* A varint of at most max bytes (protobuf-c: 10 for values, 5 for keys and lengths); the low 64
+ * bits of its value. Unterminated within max or the cursor: sticky error. */
+static inline uint64_t get_varint(struct cursor *c, unsigned max)
+{
+	const uint8_t *p = c->base + c->off;
+	size_t left = c->len - c->off;
+	if (c->err || left == 0) {
+		c->err = 1;
+		return 0;
+	}
+	if (p[0] < 0x80) {
+		c->off++;
+		return p[0];
+	}
+	uint64_t v = 0;
+	unsigned shift = 0;
+	for (unsigned i = 0; i < max && i < left; i++, shift += 7) {
+		if (shift < 64)
+			v |= (uint64_t)(p[i] & 0x7f) << shift;
+		if (!(p[i] & 0x80)) {
+			c->off += i + 1;
+			return v;
+		}
+	}
+	c->err = 1;
+	return 0;
+}
+
+/* A field key (at most 5 bytes); field number 0 is an error, as in protobuf-c 1.4. */
+static inline uint64_t get_key(struct cursor *c)
+{
+	uint64_t key = get_varint(c, 5);
+	if ((key >> 3) == 0)
+		c->err = 1;
+	return key;
+}
+
+/* A length-delimited field's bytes (length varint of at most 5 bytes, within the cursor). */
+static inline const uint8_t *get_bytes(struct cursor *c, size_t *n)
+{
+	uint64_t len = get_varint(c, 5);
+	if (c->err || len > cur_left(c)) {
+		c->err = 1;
+		*n = 0;
+		return NULL;
+	}
+	*n = (size_t)len;
+	return cur_take(c, (size_t)len);
+}
+
+/* Skips a field of an unknown number; groups (3, 4) and wire types 6, 7 are errors, as in
+ * protobuf-c. */
+static inline void skip_field(struct cursor *c, unsigned wt)
+{
+	size_t n;
+	switch (wt) {
+	case WT_VARINT:
+		get_varint(c, 10);
+		break;
+	case WT_64BIT:
+		cur_skip(c, 8);
+		break;
+	case WT_LEN:
+		get_bytes(c, &n);
+		break;
+	case WT_32BIT:
+		cur_skip(c, 4);
+		break;
+	default:
+		c->err = 1;
+	}
+}
+
+size_t stream_pkt_encode(uint8_t *out, const struct stream_pkt *pk)
+{
+	/* proto3: fields at their zero value are left out, as protobuf-c does; a negative enum
+	 * value is sign-extended to 10 bytes. */
+	uint64_t dir = (uint64_t)(int64_t)pk->direction;
+	size_t n = 0;
+	if (pk->ts_ns)
+		n += 1 + varint_len(pk->ts_ns);
+	if (pk->ifindex)
+		n += 1 + varint_len(pk->ifindex);
+	if (dir)
+		n += 1 + varint_len(dir);
+	if (pk->orig_len)
+		n += 1 + varint_len(pk->orig_len);
+	if (pk->frame_len)
+		n += 1 + varint_len(pk->frame_len) + pk->frame_len;
+	if (pk->iface_len)
+		n += 1 + varint_len(pk->iface_len) + pk->iface_len;
+
+	uint8_t *p = out;
+	*p++ = 2 << 3 | WT_LEN; /* PacketBatch.packets */
+	p = put_varint(p, n);
+	if (pk->ts_ns) {
+		*p++ = 1 << 3 | WT_VARINT;
+		p = put_varint(p, pk->ts_ns);
+	}
+	if (pk->ifindex) {
+		*p++ = 2 << 3 | WT_VARINT;
+		p = put_varint(p, pk->ifindex);
+	}
+	if (dir) {
+		*p++ = 3 << 3 | WT_VARINT;
+		p = put_varint(p, dir);
+	}
+	if (pk->orig_len) {
+		*p++ = 4 << 3 | WT_VARINT;
+		p = put_varint(p, pk->orig_len);
+	}
+	if (pk->frame_len) {
+		*p++ = 5 << 3 | WT_LEN;
+		p = put_varint(p, pk->frame_len);
+		memcpy(p, pk->frame, pk->frame_len);
+		p += pk->frame_len;
+	}
+	if (pk->iface_len) {
+		*p++ = 6 << 3 | WT_LEN;
+		p = put_varint(p, pk->iface_len);
+		memcpy(p, pk->iface, pk->iface_len);
+		p += pk->iface_len;
+	}
+	return (size_t)(p - out);
+}
+
+size_t stream_batch_frame(uint8_t *body, size_t body_len, uint64_t seq, uint64_t dropped_before,
+			  uint8_t **start)
+{
+	uint8_t *t = body + body_len;
+	if (dropped_before) {
+		*t++ = 3 << 3 | WT_VARINT;
+		t = put_varint(t, dropped_before);
+	}
+	size_t seq_len = seq ? 1 + varint_len(seq) : 0;
+	size_t batch_len = seq_len + (size_t)(t - body);
+	size_t env_len = 1 + varint_len(batch_len) + batch_len;
+	uint8_t *s = body - seq_len - varint_len(batch_len) - 1 - STREAM_LEN_PREFIX;
+	uint8_t *p = s;
+	put_be32(p, (uint32_t)env_len);
+	p += STREAM_LEN_PREFIX;
+	*p++ = 2 << 3 | WT_LEN; /* Envelope.batch */
+	p = put_varint(p, batch_len);
+	if (seq) {
+		*p++ = 1 << 3 | WT_VARINT;
+		put_varint(p, seq);
+	}
+	*start = s;
+	return STREAM_LEN_PREFIX + env_len;
+}
+
+/* One Packet message (c covers exactly its bytes). 0, or -1 where protobuf-c would fail. */
+static int pkt_decode(struct cursor *c, struct stream_pkt *pk)
+{
+	size_t n;
+	memset(pk, 0, sizeof(*pk));
+	while (cur_left(c) && !c->err) {
+		uint64_t key = get_key(c);
+		unsigned wt = key & 7;
+		switch ((uint32_t)(key >> 3)) {
+		case 1:
+			if (wt != WT_VARINT)
+				return -1;
+			pk->ts_ns = get_varint(c, 10);
+			break;
+		case 2:
+			if (wt != WT_VARINT)
+				return -1;
+			pk->ifindex = (uint32_t)get_varint(c, 10);
+			break;
+		case 3:
+			if (wt != WT_VARINT)
+				return -1;
+			pk->direction = (int32_t)(uint32_t)get_varint(c, 10);
+			break;
+		case 4:
+			if (wt != WT_VARINT)
+				return -1;
+			pk->orig_len = (uint32_t)get_varint(c, 10);
+			break;
+		case 5:
+			if (wt != WT_LEN)
+				return -1;
+			pk->frame = get_bytes(c, &n);
+			pk->frame_len = (uint32_t)n;
+			if (n == 0)
+				pk->frame = NULL;
+			break;
+		case 6:
+			if (wt != WT_LEN)
+				return -1;
+			pk->iface = (const char *)get_bytes(c, &n);
+			pk->iface_len = (uint32_t)n;
+			break;
+		default:
+			skip_field(c, wt);
+		}
+	}
+	return c->err ? -1 : 0;
+}
+
+int stream_batch_parse(const uint8_t *msg, size_t len, struct stream_batch_view *v,
+		       const char **why)
+{
+	struct cursor c = cursor_init(msg, len);
+	struct stream_pkt pk;
+	const char *bad = "bad batch field";
+	size_t n;
+
+	memset(v, 0, sizeof(*v));
+	v->data = msg;
+	v->len = len;
+	while (cur_left(&c) && !c.err) {
+		uint64_t key = get_key(&c);
+		unsigned wt = key & 7;
+		switch ((uint32_t)(key >> 3)) {
+		case 1:
+			if (wt != WT_VARINT)
+				goto fail;
+			v->seq = get_varint(&c, 10);
+			break;
+		case 2: {
+			if (wt != WT_LEN)
+				goto fail;
+			const uint8_t *p = get_bytes(&c, &n);
+			if (c.err)
+				goto fail;
+			struct cursor pc = cursor_init(p, n);
+			if (pkt_decode(&pc, &pk)) {
+				bad = "bad packet";
+				goto fail;
+			}
+			v->n_packets++;
+			break;
+		}
+		case 3:
+			if (wt != WT_VARINT)
+				goto fail;
+			v->dropped_before = get_varint(&c, 10);
+			break;
+		default:
+			skip_field(&c, wt);
+		}
+	}
+	if (!c.err)
+		return 0;
+fail:
+	if (why)
+		*why = bad;
+	return -EBADMSG;
+}
+
+bool stream_batch_next(struct stream_pkt_iter *it, struct stream_pkt *pk)
+{
+	struct cursor c = cursor_init(it->p, (size_t)(it->end - it->p));
+	size_t n;
+	while (cur_left(&c) && !c.err) {
+		uint64_t key = get_key(&c);
+		if (key == (2 << 3 | WT_LEN)) {
+			const uint8_t *p = get_bytes(&c, &n);
+			if (c.err)
+				break;
+			struct cursor pc = cursor_init(p, n);
+			if (pkt_decode(&pc, pk))
+				break;
+			it->p += c.off;
+			return true;
+		}
+		skip_field(&c, key & 7);
+	}
+	it->p = it->end;
+	return false;
+}
+
+/*
+ * Structure check before protobuf-c unpacks an envelope: every key and length well formed and
+ * inside its message, down through the message-typed fields of pano_stream.proto. protobuf-c
+ * checks the same things except that its length check can wrap for lengths near 4 GiB.
+ */
+enum { WM_LEAF, WM_ENVELOPE, WM_HELLO, WM_BATCH, WM_STATS };
+
+/* The message kind of field f of a kind-m message, or -1 for a scalar, string or bytes. */
+static int wm_child(int m, uint32_t f)
+{
+	switch (m) {
+	case WM_ENVELOPE:
+		return f == 1 ? WM_HELLO : f == 2 ? WM_BATCH : f == 3 ? WM_STATS : -1;
+	case WM_HELLO:
+		return f == 4 || f == 5 ? WM_LEAF : -1; /* CaptureConfig, Interface */
+	case WM_BATCH:
+		return f == 2 ? WM_LEAF : -1; /* Packet */
+	case WM_STATS:
+		return f == 9 ? WM_LEAF : -1; /* OutputStats */
+	default:
+		return -1;
+	}
+}
+
+static bool wire_ok(const uint8_t *msg, size_t len, int kind)
+{
+	struct cursor c = cursor_init(msg, len);
+	size_t n;
+	while (cur_left(&c) && !c.err) {
+		uint64_t key = get_key(&c);
+		unsigned wt = key & 7;
+		if (wt != WT_LEN) {
+			skip_field(&c, wt);
+			continue;
+		}
+		const uint8_t *p = get_bytes(&c, &n);
+		int child = wm_child(kind, (uint32_t)(key >> 3));
+		if (!c.err && child >= 0 && !wire_ok(p, n, child))
+			return false;
+	}
+	return !c.err;
+}
+
+bool stream_batch_wire_ok(const uint8_t *msg, size_t len)
+{
+	return wire_ok(msg, len, WM_BATCH);
+}
+
+/* The envelope is exactly one batch member (what agents send): its PacketBatch bytes. */
+static bool envelope_is_batch(const uint8_t *msg, size_t len, const uint8_t **batch, size_t *blen)
+{
+	struct cursor c = cursor_init(msg, len);
+	if (get_key(&c) != (2 << 3 | WT_LEN))
+		return false;
+	*batch = get_bytes(&c, blen);
+	return !c.err && cur_left(&c) == 0;
+}
+
 /* ---- decoder ------------------------------------------------------------------------------ */
 
 /* protobuf-c allocator with a budget: each block carries its size in front so that free can
@@ -113,6 +479,9 @@ void stream_dec_free(struct stream_dec *d)
 	free(d->buf);
 	d->buf = NULL;
 	d->buf_cap = d->buf_have = 0;
+	free(d->scratch);
+	d->scratch = NULL;
+	d->scratch_cap = 0;
 }
 
 int stream_dec_fail(struct stream_dec *d, int err, const char *fmt, ...)
@@ -171,22 +540,68 @@ static int check_preamble(struct stream_dec *d)
 	return 0;
 }
 
-/* Unpacks one envelope and hands it on; enforces hello-first. */
+static int malformed(struct stream_dec *d, size_t len, const char *why)
+{
+	counter_inc(&c_malformed);
+	return stream_dec_fail(d, -EBADMSG, "malformed envelope #%llu (%zu bytes): %s",
+			       (unsigned long long)d->messages + 1, len, why);
+}
+
+/* A batch protobuf-c unpacked from an unusual envelope (several batch members merged, unknown
+ * members next to it): packed again into d->scratch, canonical, then walked like any other. */
+static int repack_batch(struct stream_dec *d, const Pano__V1__PacketBatch *b,
+			struct stream_batch_view *v)
+{
+	size_t n = pano__v1__packet_batch__get_packed_size(b);
+	if (n > d->scratch_cap) {
+		if (n > (size_t)d->max_msg * 2)
+			return -EBADMSG;
+		uint8_t *nb = realloc(d->scratch, n);
+		if (!nb)
+			return -ENOMEM;
+		d->scratch = nb;
+		d->scratch_cap = n;
+	}
+	pano__v1__packet_batch__pack(b, d->scratch);
+	return stream_batch_parse(d->scratch, n, v, NULL);
+}
+
+/* Decodes one envelope and hands it on; enforces hello-first. */
 static int deliver(struct stream_dec *d, const uint8_t *msg, size_t len, stream_msg_cb cb,
 		   void *ctx)
 {
 	ProtobufCAllocator a = {.alloc = budget_alloc, .free = budget_free, .allocator_data = d};
-	Pano__V1__Envelope *env = pano__v1__envelope__unpack(&a, len, msg);
-	if (!env) {
-		counter_inc(&c_malformed);
-		return stream_dec_fail(d, -EBADMSG,
-				       "malformed envelope #%llu (%zu bytes): protobuf-c unpack "
-				       "failed",
-				       (unsigned long long)d->messages + 1, len);
+	Pano__V1__Envelope *env = NULL;
+	struct stream_msg m = {.type = PANO__V1__ENVELOPE__MSG__NOT_SET};
+	const uint8_t *body;
+	const char *why = "protobuf-c unpack failed";
+	size_t blen;
+
+	if (len && envelope_is_batch(msg, len, &body, &blen)) {
+		if (stream_batch_parse(body, blen, &m.batch, &why) < 0)
+			return malformed(d, len, why);
+		m.type = PANO__V1__ENVELOPE__MSG_BATCH;
+		d->fast_batches++;
+	} else {
+		if (len && !wire_ok(msg, len, WM_ENVELOPE))
+			return malformed(d, len, "bad key or length");
+		env = pano__v1__envelope__unpack(&a, len, msg);
+		if (!env)
+			return malformed(d, len, why);
+		m.type = env->msg_case;
+		if (m.type == PANO__V1__ENVELOPE__MSG_HELLO)
+			m.hello = env->hello;
+		else if (m.type == PANO__V1__ENVELOPE__MSG_STATS)
+			m.stats = env->stats;
+		else if (m.type == PANO__V1__ENVELOPE__MSG_BATCH &&
+			 repack_batch(d, env->batch, &m.batch)) {
+			pano__v1__envelope__free_unpacked(env, &a);
+			return malformed(d, len, "batch could not be packed again");
+		}
 	}
 	int rc = 0;
-	bool is_hello = env->msg_case == PANO__V1__ENVELOPE__MSG_HELLO;
-	if (env->msg_case == PANO__V1__ENVELOPE__MSG__NOT_SET) {
+	bool is_hello = m.type == PANO__V1__ENVELOPE__MSG_HELLO;
+	if (m.type == PANO__V1__ENVELOPE__MSG__NOT_SET) {
 		if (d->peer_minor > STREAM_VERSION_MINOR && d->got_hello) {
 			counter_inc(&c_unknown);
 			d->skipped++;
@@ -205,12 +620,13 @@ static int deliver(struct stream_dec *d, const uint8_t *msg, size_t len, stream_
 		d->got_hello = true;
 		d->messages++;
 		if (cb) {
-			rc = cb(ctx, d, env);
+			rc = cb(ctx, d, &m);
 			if (rc < 0)
 				rc = stream_dec_fail(d, rc, "message refused by the reader");
 		}
 	}
-	pano__v1__envelope__free_unpacked(env, &a);
+	if (env)
+		pano__v1__envelope__free_unpacked(env, &a);
 	return rc < 0 ? rc : 0;
 }
 

@@ -10,6 +10,9 @@
  * length over its cap (without allocating it), and stops at the first error: the connection is
  * then closed by the caller. A newer minor version may add Envelope members; an older reader
  * skips those (counted).
+ *
+ * Packet batches, the bulk of the stream, are encoded and decoded here by hand (same bytes as
+ * protobuf-c, which stays the encoder/decoder for hellos and stats, and the tests' oracle).
  */
 #ifndef PANO_STREAM_H
 #define PANO_STREAM_H
@@ -38,15 +41,90 @@ size_t stream_envelope_size(const Pano__V1__Envelope *env);
  * caller has room for). Returns the bytes written. */
 size_t stream_envelope_pack(const Pano__V1__Envelope *env, uint8_t *out);
 
-/* ---- decoder ------------------------------------------------------------------------------ */
+/* ---- packets on the wire, without protobuf-c -------------------------------------------- */
+
+/* One Packet as the hand encoder takes it and the batch walker gives it (zero copy: frame and
+ * iface point into the caller's or the received buffer; iface is not NUL-terminated). */
+struct stream_pkt {
+	uint64_t ts_ns;
+	uint32_t ifindex;
+	int32_t direction; /* PANO__V1__DIRECTION__* (any value a peer sent) */
+	uint32_t orig_len;
+	uint32_t frame_len, iface_len;
+	const uint8_t *frame;
+	const char *iface;
+};
+
+/* Bytes stream_pkt_encode() writes at most besides frame and iface bytes. */
+#define STREAM_PKT_OVERHEAD 48
+/* Bytes a batch envelope takes at most besides its packets (length prefix, envelope and
+ * batch headers, seq, dropped_before). */
+#define STREAM_BATCH_OVERHEAD 40
+
+/* Writes pk as one member of PacketBatch.packets (tag, length, Packet), byte for byte what
+ * protobuf-c packs. out has room for STREAM_PKT_OVERHEAD + frame_len + iface_len. Returns the
+ * bytes written. */
+size_t stream_pkt_encode(uint8_t *out, const struct stream_pkt *pk);
 
 /*
- * Called once per complete envelope, in order; env (and everything it points to) is valid only
+ * Frames a batch envelope around packets already encoded at body (body_len bytes, from
+ * stream_pkt_encode()): writes the length prefix, envelope and batch headers and seq in the
+ * STREAM_BATCH_OVERHEAD bytes the caller left free before body, and dropped_before after it
+ * (room for 11 bytes). *start is set to the first byte of the envelope; returns its length.
+ * The result is what stream_envelope_pack() writes for the same batch.
+ */
+size_t stream_batch_frame(uint8_t *body, size_t body_len, uint64_t seq, uint64_t dropped_before,
+			  uint8_t **start);
+
+/* A PacketBatch checked by the decoder, walked with stream_batch_next(). */
+struct stream_batch_view {
+	uint64_t seq, dropped_before;
+	size_t n_packets;
+	const uint8_t *data; /* the PacketBatch message */
+	size_t len;
+};
+
+/* Checks a PacketBatch message (the fields protobuf-c would accept, nothing else) and fills v.
+ * 0, or -EBADMSG with a reason in why (may be NULL). */
+int stream_batch_parse(const uint8_t *msg, size_t len, struct stream_batch_view *v,
+		       const char **why);
+
+/* The structure check the decoder runs before protobuf-c sees a message: every key and length
+ * well formed and within its message, down through Packet. (Tests and the fuzz harness use it
+ * to keep inputs that would wrap protobuf-c's own length check away from protobuf-c.) */
+bool stream_batch_wire_ok(const uint8_t *msg, size_t len);
+
+struct stream_pkt_iter {
+	const uint8_t *p, *end;
+};
+
+static inline void stream_batch_iter(const struct stream_batch_view *v, struct stream_pkt_iter *it)
+{
+	it->p = v->data;
+	it->end = v->data + v->len;
+}
+/* The next packet of a parsed batch, in order. false at the end. */
+bool stream_batch_next(struct stream_pkt_iter *it, struct stream_pkt *pk);
+
+/* ---- decoder ------------------------------------------------------------------------------ */
+
+/* One envelope as the decoder delivers it. Batches come as a checked view (no protobuf-c
+ * unpacking on the hot path); hello and stats as protobuf-c messages. */
+struct stream_msg {
+	Pano__V1__Envelope__MsgCase type; /* HELLO, BATCH or STATS */
+	const Pano__V1__Hello *hello;
+	const Pano__V1__AgentStats *stats;
+	struct stream_batch_view batch;
+};
+
+/*
+ * Called once per complete envelope, in order; m (and everything it points to) is valid only
  * during the call. Return 0 to go on, or a negative errno to stop the stream (the decoder then
- * fails with that error and the message set with stream_dec_fail(), if any).
+ * fails with that error and the message set with stream_dec_fail(), if any). stream_dec_fail()
+ * releases the bytes m points into: return right after calling it.
  */
 struct stream_dec;
-typedef int (*stream_msg_cb)(void *ctx, struct stream_dec *d, const Pano__V1__Envelope *env);
+typedef int (*stream_msg_cb)(void *ctx, struct stream_dec *d, const struct stream_msg *m);
 
 struct stream_dec {
 	uint32_t max_msg; /* cap on one envelope's length */
@@ -62,7 +140,10 @@ struct stream_dec {
 	uint64_t skipped;		/* envelopes of a newer minor version we do not know */
 	uint64_t bytes;			/* bytes fed */
 	size_t alloc_used, alloc_limit; /* protobuf-c unpack memory budget */
-	int err;			/* 0, or the negative errno the stream failed with */
+	uint64_t fast_batches;		/* batches walked in place (the common encoding) */
+	uint8_t *scratch;		/* a batch protobuf-c merged, packed again */
+	size_t scratch_cap;
+	int err; /* 0, or the negative errno the stream failed with */
 	char errmsg[200];
 };
 
@@ -78,7 +159,7 @@ void stream_dec_free(struct stream_dec *d);
  *   -EPROTO           bad magic, first envelope not a Hello, a second Hello, empty envelope
  *   -EPROTONOSUPPORT  major version other than ours (newer or older)
  *   -EMSGSIZE         length prefix over max_msg
- *   -EBADMSG          envelope that protobuf-c cannot unpack (or over the memory budget)
+ *   -EBADMSG          envelope that protobuf-c would not unpack (or over the memory budget)
  * stream_dec_error() then says what happened in one line. Each refusal is counted.
  */
 int stream_dec_feed(struct stream_dec *d, const void *data, size_t len, stream_msg_cb cb,

@@ -12,14 +12,31 @@
 # decoded per second of sending, a floor for what the transport carries. PCAP-over-TLS is read
 # by the analyzer's own client (--pcap-connect with --tls-*).
 # CPU is user+system time from /proc/PID/stat; "frames" is what the analyzer decoded.
-. "$(dirname "$0")/../tests/lib/lib.sh"
+#
+# Environment: BUILD (make's build directory, relative to the tree or absolute) or PANO_BUILD;
+# BENCH_MODES (default "proto proto-tls pcap pcap-tls"); BENCH_PERF=DIR records a perf profile
+# (perf record -g) of each process while the frames are sent, into DIR/MODE-{agent,analyzer}.data
+# (profiling costs CPU: the CPU figures of such a run are not comparable).
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+case ${BUILD:-build} in /*) _b=$BUILD ;; *) _b=$ROOT/${BUILD:-build} ;; esac
+export PANO_BUILD=${PANO_BUILD:-$_b}
+. "$ROOT/tests/lib/lib.sh"
 
 FRAMES=${1:-200000}
-B=${PANO_BUILD:-$PANO_ROOT/build}
+MODES=${BENCH_MODES:-proto proto-tls pcap pcap-tls}
+B=$PANO_BUILD
 A=$B/pano-analyzer
 G=$B/pano-agent
 need_root bench-transport
 need_cmd bench-transport python3 openssl
+if [ ! -x "$A" ] || [ ! -x "$G" ]; then
+	echo "bench-transport: $B has no pano-agent/pano-analyzer (make BUILD=...)" >&2
+	exit 1
+fi
+if [ -n "${BENCH_PERF:-}" ]; then
+	need_cmd bench-transport perf
+	mkdir -p "$BENCH_PERF"
+fi
 netns_up || { echo "bench-transport: could not build the test hosts" >&2; exit 1; }
 ip -n "$NS_NODE" link set lo up
 CERTS=$T_TMP/certs
@@ -63,15 +80,34 @@ stop_pid() {
 	for i in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
 }
 
-# run LABEL: agent and analyzer are up (pids AG, AN); send, measure.
+# perf_start LABEL: perf record on both processes while the frames are sent.
+PERF_PIDS=()
+perf_start() {
+	PERF_PIDS=()
+	[ -n "${BENCH_PERF:-}" ] || return 0
+	perf record -q -g -p "$AG" -o "$BENCH_PERF/$1-agent.data" 2>/dev/null &
+	PERF_PIDS+=($!)
+	perf record -q -g -p "$AN" -o "$BENCH_PERF/$1-analyzer.data" 2>/dev/null &
+	PERF_PIDS+=($!)
+	sleep 0.5
+}
+perf_stop() {
+	local p
+	for p in "${PERF_PIDS[@]}"; do kill -INT "$p" 2>/dev/null; done
+	for p in "${PERF_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+}
+
+# measure LABEL: agent and analyzer are up (pids AG, AN); send, measure.
 measure() {
 	local label=$1 c0a c0n t0 t1 c1a c1n frames
 	sleep 1
 	c0a=$(cpu "$AG"); c0n=$(cpu "$AN")
+	perf_start "$label"
 	t0=$(date +%s.%N)
 	send
 	t1=$(date +%s.%N)
 	sleep 2		# drain: batches (50 ms), queues, the analyzer's decoding
+	perf_stop
 	c1a=$(cpu "$AG"); c1n=$(cpu "$AN")
 	stop_pid "$AG"
 	stop_pid "$AN"
@@ -87,8 +123,8 @@ EOF
 }
 
 PORT=$(free_port)
-echo "bench-transport: $FRAMES frames per run"
-for mode in proto proto-tls pcap pcap-tls; do
+echo "bench-transport: $FRAMES frames per run ($B)"
+for mode in $MODES; do
 	case $mode in
 	proto)
 		bg an "$A" --stats -o /dev/null --listen "127.0.0.1:$PORT"
@@ -106,6 +142,9 @@ for mode in proto proto-tls pcap pcap-tls; do
 		bg ag "$G" -i "$IF_CLI" -p 9999 --pcap-listen "127.0.0.1:$PORT" "${TLS[@]}"
 		sleep 0.5
 		bg an "$A" --stats -o /dev/null --pcap-connect "127.0.0.1:$PORT" "${TLSC[@]}" ;;
+	*)
+		echo "bench-transport: unknown mode $mode" >&2
+		exit 2 ;;
 	esac
 	AG=$(cat "$T_TMP/ag.pid") AN=$(cat "$T_TMP/an.pid")
 	measure "$mode"

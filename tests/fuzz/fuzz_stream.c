@@ -1,26 +1,75 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * fuzz_stream.c - libFuzzer harness for the protobuf stream decoder (lib/stream.c). The input is
- * fed in two chunks split where its first byte says, so partial reads get exercised too; a small
- * cap keeps the length checks in reach.
+ * fuzz_stream.c - libFuzzer harness for the protobuf stream decoder (lib/stream.c). Two parts:
+ *   - the input as a stream, fed in two chunks split where its first byte says (partial reads),
+ *     with a small cap to keep the length checks in reach; every frame byte of every batch is
+ *     touched (ASan sees a bad pointer or length), and every batch the decoder delivers must be
+ *     one protobuf-c unpacks to the same packets;
+ *   - the input (after its first byte) as one PacketBatch message: the hand walker and
+ *     protobuf-c's unpack must agree on accepting it and on what it holds. Inputs the structure
+ *     check refuses (lengths that would wrap protobuf-c's own check) must be refused by the
+ *     walker too, and are not shown to protobuf-c.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "stream.h"
 
 static volatile uint8_t fuzz_sink;
 
-/* Touches every frame byte, so that a bad pointer or length shows under ASan. */
-static int on_msg(void *ctx, struct stream_dec *d, const Pano__V1__Envelope *env)
+static int same_packet(const struct stream_pkt *a, const Pano__V1__Packet *b)
+{
+	const char *bi = b->iface ? b->iface : "";
+	return a->ts_ns == b->ts_ns && a->ifindex == b->ifindex &&
+	       a->direction == (int32_t)b->direction && a->orig_len == b->orig_len &&
+	       a->frame_len == b->frame.len &&
+	       (!a->frame_len || memcmp(a->frame, b->frame.data, a->frame_len) == 0) &&
+	       memcmp(a->iface ? a->iface : "", bi, a->iface_len) == 0 && bi[a->iface_len] == 0;
+}
+
+/* The walker's view of a batch against protobuf-c's unpack of the same bytes; aborts when they
+ * differ. */
+static void check_batch(const uint8_t *msg, size_t len, int walker_rc,
+			const struct stream_batch_view *v)
+{
+	if (!stream_batch_wire_ok(msg, len)) {
+		if (walker_rc == 0)
+			abort();
+		return;
+	}
+	Pano__V1__PacketBatch *u = pano__v1__packet_batch__unpack(NULL, len, msg);
+	if ((walker_rc == 0) != (u != NULL))
+		abort();
+	if (!u)
+		return;
+	if (v->seq != u->seq || v->dropped_before != u->dropped_before ||
+	    v->n_packets != u->n_packets)
+		abort();
+	struct stream_pkt_iter it;
+	struct stream_pkt p;
+	size_t i = 0;
+	stream_batch_iter(v, &it);
+	while (stream_batch_next(&it, &p)) {
+		if (i >= u->n_packets || !same_packet(&p, u->packets[i++]))
+			abort();
+		for (size_t j = 0; j < p.frame_len; j++)
+			fuzz_sink ^= p.frame[j];
+		for (size_t j = 0; j < p.iface_len; j++)
+			fuzz_sink ^= (uint8_t)p.iface[j];
+	}
+	if (i != u->n_packets)
+		abort();
+	pano__v1__packet_batch__free_unpacked(u, NULL);
+}
+
+static int on_msg(void *ctx, struct stream_dec *d, const struct stream_msg *m)
 {
 	(void)ctx;
 	(void)d;
-	if (env->msg_case != PANO__V1__ENVELOPE__MSG_BATCH)
-		return 0;
-	for (size_t i = 0; i < env->batch->n_packets; i++)
-		for (size_t j = 0; j < env->batch->packets[i]->frame.len; j++)
-			fuzz_sink ^= env->batch->packets[i]->frame.data[j];
+	if (m->type == PANO__V1__ENVELOPE__MSG_BATCH)
+		check_batch(m->batch.data, m->batch.len, 0, &m->batch);
 	return 0;
 }
 
@@ -32,5 +81,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (stream_dec_feed(&d, data, cut, on_msg, NULL) == 0)
 		stream_dec_feed(&d, data + cut, size - cut, on_msg, NULL);
 	stream_dec_free(&d);
+
+	if (size) {
+		/* An exact-size copy, so that ASan sees any read past the message. */
+		uint8_t *msg = malloc(size - 1 ? size - 1 : 1);
+		struct stream_batch_view v;
+		memcpy(msg, data + 1, size - 1);
+		int rc = stream_batch_parse(msg, size - 1, &v, NULL);
+		check_batch(msg, size - 1, rc, &v);
+		free(msg);
+	}
 	return 0;
 }
