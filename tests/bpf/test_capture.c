@@ -227,6 +227,11 @@ static void expect_captured(enum prog p, const struct spec *s)
 	/* the clock offset works: the stamp lies between the two readings (1 s slack for the
 	 * offset's own error, not a speed requirement) */
 	CHECK(got.rec[0].ts_ns + 1000000000ull >= t0 && got.rec[0].ts_ns <= t1 + 1000000000ull);
+	/* the program's pcap header (microseconds by default) says the same as ts_ns */
+	CHECK_EQ_INT(got.rec[0].pcap.ts_sec, got.rec[0].ts_ns / 1000000000ull);
+	CHECK_EQ_INT(got.rec[0].pcap.ts_frac, got.rec[0].ts_ns % 1000000000ull / 1000);
+	CHECK_EQ_INT(got.rec[0].pcap.caplen, len);
+	CHECK_EQ_INT(got.rec[0].pcap.len, len);
 	CHECK(memcmp(got.data[0], frame, len) == 0);
 	CHECK_EQ_INT(dstat(cap, PANO_STAT_SEEN), 1);
 	CHECK_EQ_INT(dstat(cap, PANO_STAT_MATCHED), 1);
@@ -544,6 +549,65 @@ static void t_ring_full(void)
 	CHECK_EQ_INT(dstat(c, PANO_STAT_CAPTURED), n);
 	CHECK_EQ_INT(dstat(c, PANO_STAT_RING_FULL), 100 - n);
 	CHECK_EQ_INT(dstat(c, PANO_STAT_MATCHED), 100);
+	capture_close(c);
+}
+
+/* Nanosecond pcap headers, and seconds right across many records: the program derives them
+ * from the published clock slot without a division, so compare with the division. */
+static void t_pcap_nsec(void)
+{
+	struct capture_opts o = {.nsec = 1};
+	struct spec a = UDP4(40000, 53);
+	struct capture *c;
+	size_t len = build(frame, &a);
+
+	if (capture_open(&c, &o)) {
+		CHECK(!"capture_open(nsec)");
+		return;
+	}
+	for (int i = 0; i < 20; i++) {
+		memset(&got, 0, sizeof(got.n) + sizeof(got.rec));
+		run(c, P_TC_IN, frame, len, 1);
+		CHECK_EQ_INT(capture_poll(c, 0, collect, &got), 1);
+		CHECK_EQ_INT(got.rec[0].pcap.ts_sec, got.rec[0].ts_ns / 1000000000ull);
+		CHECK_EQ_INT(got.rec[0].pcap.ts_frac, got.rec[0].ts_ns % 1000000000ull);
+		usleep(100000); /* 2 s in all: the published second moves on */
+	}
+	capture_close(c);
+}
+
+/* Held records keep their ring space until released; a later poll continues after them. */
+static void t_hold_release(void)
+{
+	struct capture_opts o = {.ring_bytes = 4096};
+	struct spec a = UDP4(40000, 53);
+	struct capture *c;
+	size_t len = build(frame, &a);
+	int n, m;
+
+	if (capture_open(&c, &o)) {
+		CHECK(!"capture_open(4 KiB ring)");
+		return;
+	}
+	stats_mark(c);
+	run(c, P_TC_IN, frame, len, 100); /* fills the ring */
+	memset(&got, 0, sizeof(got.n) + sizeof(got.rec));
+	n = capture_poll_hold(c, 0, collect, &got);
+	CHECK(n > 0 && n < 100);
+	CHECK_EQ_INT(dstat(c, PANO_STAT_RING_FULL), 100 - n);
+	CHECK_EQ_INT(capture_poll_hold(c, 0, collect, &got), 0); /* nothing new */
+	run(c, P_TC_IN, frame, len, 10);			 /* still no room */
+	CHECK_EQ_INT(dstat(c, PANO_STAT_RING_FULL), 110 - n);
+	CHECK_EQ_INT(capture_poll_hold(c, 0, collect, &got), 0);
+	capture_release(c);
+	run(c, P_TC_IN, frame, len, 10); /* room again */
+	memset(&got, 0, sizeof(got.n) + sizeof(got.rec));
+	m = capture_poll_hold(c, 0, collect, &got);
+	CHECK_EQ_INT(m, 10);
+	CHECK_EQ_INT(got.rec[0].caplen, len);
+	CHECK(memcmp(got.data[0], frame, len) == 0);
+	capture_release(c);
+	CHECK_EQ_INT(dstat(c, PANO_STAT_CAPTURED), n + 10);
 	capture_close(c);
 }
 
@@ -1023,6 +1087,8 @@ int main(void)
 	TEST_CASE("bpf_emit_modes_same_records", t_emit_modes);
 	TEST_CASE("bpf_ring_full_counted", t_ring_full);
 	TEST_CASE("capture_rec_check", t_rec_check);
+	TEST_CASE("bpf_pcap_header_nsec", t_pcap_nsec);
+	TEST_CASE("capture_hold_release", t_hold_release);
 	capture_close(cap);
 
 	if (ns_setup()) {
