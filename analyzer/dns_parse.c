@@ -43,14 +43,20 @@ size_t dns_escape_byte(uint8_t b, char *out)
  * root) must stay <= 255. The cursor ends after the name as it first appears (after the first
  * pointer, if any).
  */
-/* Whether all 8 bytes of x are printable ASCII (0x20..0x7e), which dns_name_read copies as
- * they are (after lower-casing). */
-static inline bool name_printable8(uint64_t x)
+/* The high bit of each byte of x that is not printable ASCII (0x20..0x7e), which dns_name_read
+ * copies as it is (after lower-casing). Exact for the lowest such byte: borrows and carries only
+ * run towards higher bytes, so the bytes below the first flagged one are exact too. */
+static inline uint64_t name_unprintable8(uint64_t x)
 {
 	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
 	uint64_t lt = (x - ones * 0x20) & ~x; /* a byte below 0x20 */
 	uint64_t hi = x | (x + ones);	      /* 0x7f or above */
-	return !((lt | hi) & high);
+	return (lt | hi) & high;
+}
+
+static inline bool name_printable8(uint64_t x)
+{
+	return !name_unprintable8(x);
 }
 
 /* x (8 bytes below 0x80) with 'A'..'Z' turned to 'a'..'z'. No byte carries into the next. */
@@ -62,7 +68,8 @@ static inline uint64_t name_lower8(uint64_t x)
 	return x | ((ge_a & ~gt_z & high) >> 2);
 }
 
-int dns_name_read(struct cursor *c, char *out, size_t outsz)
+/* dns_name_read, also telling whether the name held a compression pointer (*jumped). */
+static int name_read(struct cursor *c, char *out, size_t outsz, int *jumped_out)
 {
 	struct cursor w = *c; /* walking cursor; c only advances over the first run */
 	size_t lo = w.off, o = 0, wire = 1;
@@ -119,6 +126,22 @@ int dns_name_read(struct cursor *c, char *out, size_t outsz)
 			out[o++] = '.';
 		if (o + 4 * (size_t)l < outsz) { /* room even if every byte is escaped */
 			unsigned i = 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			/* A label under 8 bytes with 8 bytes of message at p and room for 8 at out
+			 * + o (most labels): one word, its bytes past the label left out of the
+			 * check. They are written too, past the label's end, where the next label
+			 * or the NUL goes. */
+			if (l < 8 && (size_t)(p - w.base) + 8 <= w.len && o + 8 < outsz) {
+				uint64_t x;
+				memcpy(&x, p, 8);
+				if (!(name_unprintable8(x) & ((1ull << (8 * l)) - 1))) {
+					x = name_lower8(x);
+					memcpy(out + o, &x, 8);
+					o += l;
+					continue;
+				}
+			}
+#endif
 			for (; i + 8 <= l; i += 8) { /* eight printable bytes at a time */
 				uint64_t x;
 				memcpy(&x, p + i, 8);
@@ -151,6 +174,7 @@ int dns_name_read(struct cursor *c, char *out, size_t outsz)
 		out[o < outsz ? o : outsz - 1] = '\0';
 	if (!jumped)
 		c->off = w.off;
+	*jumped_out = jumped;
 	switch (rc) {
 	case DNS_ETRUNC:
 		c->err = 1;
@@ -167,6 +191,12 @@ int dns_name_read(struct cursor *c, char *out, size_t outsz)
 		break;
 	}
 	return rc;
+}
+
+int dns_name_read(struct cursor *c, char *out, size_t outsz)
+{
+	int jumped;
+	return name_read(c, out, outsz, &jumped);
 }
 
 int dns_name_at(const struct dns_msg *m, size_t off, char *out, size_t outsz)
@@ -249,8 +279,13 @@ int dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m)
 		counter_inc(&c_dns_trunc);
 		return m->err = DNS_ETRUNC;
 	}
+	/* The first question's name at DNS_HDR_LEN read cleanly without a pointer: an owner name
+	 * that is just a pointer to it (the usual c0 0c) would walk the same labels, so it is not
+	 * walked again. */
+	bool q_plain = false;
 	for (unsigned i = 0; i < m->qdcount; i++) {
-		rc = dns_name_read(&c, i ? NULL : m->qname, i ? 0 : DNS_NAME_TEXT);
+		int jumped;
+		rc = name_read(&c, i ? NULL : m->qname, i ? 0 : DNS_NAME_TEXT, &jumped);
 		uint16_t t = cur_u16(&c), cl = cur_u16(&c);
 		if (!rc && c.err) {
 			counter_inc(&c_dns_trunc);
@@ -262,6 +297,7 @@ int dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m)
 			m->qtype = t;
 			m->qclass = cl;
 			m->has_question = true;
+			q_plain = !jumped;
 		}
 	}
 	unsigned total = (unsigned)m->ancount + m->nscount + m->arcount;
@@ -271,9 +307,16 @@ int dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m)
 			     : i < (unsigned)m->ancount + m->nscount ? DNS_SEC_NS
 								     : DNS_SEC_AR;
 		rr.name_off = c.off;
-		rc = dns_name_read(&c, NULL, 0); /* checked now, its text made when needed */
-		if (rc)
-			return m->err = rc;
+		if (q_plain && c.off + 2 <= len && buf[c.off] == 0xc0 &&
+		    buf[c.off + 1] == DNS_HDR_LEN) {
+			c.off += 2; /* the pointer is backwards (c.off > DNS_HDR_LEN) and its target
+				       good */
+		} else {
+			rc =
+			    dns_name_read(&c, NULL, 0); /* checked now, its text made when needed */
+			if (rc)
+				return m->err = rc;
+		}
 		rr.type = cur_u16(&c);
 		rr.rclass = cur_u16(&c);
 		rr.ttl = cur_u32(&c);
