@@ -49,6 +49,9 @@ static struct dns_info *g_head, *g_tail; /* pending, oldest first */
 static unsigned g_open;
 static size_t g_bytes; /* answer bytes held by pending records */
 static struct dns_conn *udp_hash[1u << DNS_HASH_BITS];
+/* Pending records by (connection, trans_id): a message finds its other half without walking
+ * the connection's list, which holds hundreds of records on a busy client socket. */
+static struct dns_info *pending_hash[1u << DNS_HASH_BITS];
 static struct dns_conn *lru_head, *lru_tail;
 static unsigned udp_nconns;
 static uint64_t uid_counter;
@@ -158,6 +161,14 @@ static bool port_multicast(uint16_t p)
 
 /* ---- pending lists ------------------------------------------------------------------ */
 
+/* A connection's records go to slots from a place of its own (pseed): for UDP that is the
+ * connection's hash, known from the packet before the message is parsed, so both table slots
+ * can be prefetched while it is. */
+static unsigned pending_slot(uint64_t pseed, uint16_t id)
+{
+	return (unsigned)(pseed + id) & ((1u << DNS_HASH_BITS) - 1);
+}
+
 /* The capacity a buffer grown from empty by dns_sb_put holds for len bytes: the smallest
  * 512 * 2^k above len (DNS_REC_MAX at most), 0 when empty. */
 static size_t sb_grown_cap(size_t len)
@@ -190,6 +201,12 @@ static void info_unlink(struct dns_info *in)
 	else
 		c->ptail = in->cprev;
 	c->npending--;
+	if (in->hprev)
+		in->hprev->hnext = in->hnext;
+	else
+		pending_hash[in->hslot] = in->hnext;
+	if (in->hnext)
+		in->hnext->hprev = in->hprev;
 	if (in->gprev)
 		in->gprev->gnext = in->gnext;
 	else
@@ -200,7 +217,7 @@ static void info_unlink(struct dns_info *in)
 		g_tail = in->gprev;
 	g_open--;
 	g_bytes -= info_held(in);
-	in->cprev = in->cnext = in->gprev = in->gnext = NULL;
+	in->cprev = in->cnext = in->gprev = in->gnext = in->hprev = in->hnext = NULL;
 }
 
 static void info_link(struct dns_info *in)
@@ -214,6 +231,12 @@ static void info_link(struct dns_info *in)
 		c->phead = in;
 	c->ptail = in;
 	c->npending++;
+	in->hslot = pending_slot(c->pseed, in->trans_id);
+	in->hprev = NULL;
+	in->hnext = pending_hash[in->hslot];
+	if (in->hnext)
+		in->hnext->hprev = in;
+	pending_hash[in->hslot] = in;
 	in->gnext = NULL;
 	in->gprev = g_tail;
 	if (g_tail)
@@ -317,7 +340,7 @@ static void info_emit(struct dns_info *in)
 
 /* ---- UDP connections ---------------------------------------------------------------- */
 
-static unsigned conn_hash(const struct pano_addr *a, uint16_t ap, const struct pano_addr *b,
+static uint64_t conn_hash(const struct pano_addr *a, uint16_t ap, const struct pano_addr *b,
 			  uint16_t bp, uint32_t src)
 {
 	uint64_t h = src, x = 0, y = 0;
@@ -327,8 +350,7 @@ static unsigned conn_hash(const struct pano_addr *a, uint16_t ap, const struct p
 	memcpy(&x, b->a, 8);
 	memcpy(&y, b->a + 8, 8);
 	uint64_t hb = mix64(x ^ mix64(y ^ bp));
-	h = mix64(h ^ (ha + hb)); /* symmetric in the two endpoints */
-	return (unsigned)(h & ((1u << DNS_HASH_BITS) - 1));
+	return mix64(h ^ (ha + hb)); /* symmetric in the two endpoints */
 }
 
 static bool addr_eq(const struct pano_addr *a, const struct pano_addr *b)
@@ -394,10 +416,10 @@ static void conn_set_node(struct dns_conn *c, const struct pano_source *src)
 /* Finds or creates the UDP connection of pkt. A new connection's originator is the sender of
  * a query, or the receiver of a reply (Zeek flips such connections) unless the reply goes to a
  * multicast group. NULL when out of memory. */
-static struct dns_conn *udp_conn_get(const struct pano_pkt *pkt, bool is_reply)
+static struct dns_conn *udp_conn_get(const struct pano_pkt *pkt, bool is_reply, uint32_t src,
+				     uint64_t h64)
 {
-	uint32_t src = pkt->frame && pkt->frame->src ? pkt->frame->src->id : 0;
-	unsigned h = conn_hash(&pkt->saddr, pkt->sport, &pkt->daddr, pkt->dport, src);
+	unsigned h = (unsigned)(h64 & ((1u << DNS_HASH_BITS) - 1));
 	struct dns_conn *c;
 
 	for (c = udp_hash[h]; c; c = c->hnext) {
@@ -437,6 +459,7 @@ static struct dns_conn *udp_conn_get(const struct pano_pkt *pkt, bool is_reply)
 	c->netbios = c->resp_p == 137;
 	dns_make_uid(c->uid, ++uid_counter);
 	c->hslot = h;
+	c->pseed = h64;
 	c->hnext = udp_hash[h];
 	udp_hash[h] = c;
 	lru_append(c);
@@ -459,6 +482,7 @@ void dns_conn_init_tcp(struct dns_conn *c, const struct pano_addr *client, uint1
 	c->is_tcp = true;
 	conn_set_node(c, src);
 	dns_make_uid(c->uid, conn_id ^ 0x7463700000000000ull ^ ((uint64_t)c->src_id << 32));
+	c->pseed = mix64((uint64_t)(uintptr_t)c);
 }
 
 void dns_conn_close(struct dns_conn *c)
@@ -653,6 +677,17 @@ static struct dns_info *info_new(struct dns_conn *c, const struct dns_msg *m,
 void dns_txn_message(struct dns_conn *c, const struct pano_pkt *pkt, const uint8_t *msg, size_t len)
 {
 	struct dns_msg *m = &txn_msg;
+	uint32_t src = 0;
+	uint64_t h64 = 0;
+	if (!c) {
+		/* The UDP connection's slot, and where a record with this message's id would be:
+		 * into the cache while the message is parsed. */
+		src = pkt->frame && pkt->frame->src ? pkt->frame->src->id : 0;
+		h64 = conn_hash(&pkt->saddr, pkt->sport, &pkt->daddr, pkt->dport, src);
+		__builtin_prefetch(&udp_hash[h64 & ((1u << DNS_HASH_BITS) - 1)]);
+		if (len >= 2)
+			__builtin_prefetch(&pending_hash[pending_slot(h64, msg[0] << 8 | msg[1])]);
+	}
 	int rc = dns_parse(msg, len, m);
 	if (rc == DNS_ETRUNC && len < DNS_HDR_LEN) {
 		counter_inc(&c_dns_short);
@@ -663,20 +698,23 @@ void dns_txn_message(struct dns_conn *c, const struct pano_pkt *pkt, const uint8
 		summary_dns_parsed(m, pkt, len);
 	bool is_reply = DNS_QR(m->flags);
 	if (!c) {
-		c = udp_conn_get(pkt, is_reply);
+		c = udp_conn_get(pkt, is_reply, src, h64);
 		if (!c)
 			return;
 	}
 	c->last_ns = pkt->ts_ns;
 
+	/* The oldest pending record of c with this trans_id and the other half missing. Its slot's
+	 * chain is newest first, and records of one connection enter it in the order of c's list:
+	 * the last match is the one nearest c's head. */
 	struct dns_info *in = NULL;
 	if (!c->multicast) {
-		for (struct dns_info *p = c->phead; p; p = p->cnext)
-			if (p->trans_id == m->id && (is_reply ? p->saw_query && !p->saw_reply
-							      : p->saw_reply && !p->saw_query)) {
+		for (struct dns_info *p = pending_hash[pending_slot(c->pseed, m->id)]; p;
+		     p = p->hnext)
+			if (p->conn == c && p->trans_id == m->id &&
+			    (is_reply ? p->saw_query && !p->saw_reply
+				      : p->saw_reply && !p->saw_query))
 				in = p;
-				break;
-			}
 	}
 	if (in) {
 		info_unlink(in);

@@ -43,6 +43,16 @@ struct dns_conn;
 
 /* One dns.log record in the making (Zeek's DNS::Info). */
 struct dns_info {
+	/* what matching and the pending lists touch, in the first 64 bytes (the free list reuses
+	 * the first pointer) */
+	struct dns_info *hnext; /* pending_hash chain: same slot, newest first */
+	struct dns_conn *conn;
+	uint16_t trans_id;
+	bool saw_query, saw_reply;
+	unsigned hslot; /* its pending_hash slot, from (conn, trans_id) */
+	struct dns_info *hprev;
+	struct dns_info *cprev, *cnext; /* the connection's pending list */
+	struct dns_info *gprev, *gnext; /* global pending list, oldest first (timeouts) */
 	uint64_t ts_ns;
 	uint64_t rtt_ns;
 	char *query;	  /* escaped text (in qbuf), or NULL when unset */
@@ -52,20 +62,16 @@ struct dns_info {
 	struct dns_sbuf answers; /* the answer texts, each NUL-terminated */
 	struct dns_sbuf ttls;	 /* their TTLs, uint32_t each */
 	unsigned nanswers;
-	uint16_t trans_id, qclass, qtype;
+	uint16_t qclass, qtype;
 	uint8_t rcode, opcode, Z;
 	bool has_rtt, has_qclass, has_rcode;
 	bool AA, TC, RD, RA, rejected;
-	bool saw_query, saw_reply;
 	uint64_t query_ts_ns, reply_ts_ns; /* when each half was seen (0: not seen) */
 	uint32_t query_size, reply_size;   /* DNS message bytes; 0 when not seen */
 	bool has_edns;
 	struct dns_edns edns; /* from the query, else the reply */
 	int dir;	      /* capture direction of the first message, -1 unknown */
 	char iface[32];
-	struct dns_conn *conn;
-	struct dns_info *cprev, *cnext; /* the connection's pending list */
-	struct dns_info *gprev, *gnext; /* global pending list, oldest first (timeouts) */
 };
 
 struct dns_conn {
@@ -81,9 +87,10 @@ struct dns_conn {
 	uint64_t last_ns;
 	struct dns_info *phead, *ptail; /* pending queries and replies, in arrival order */
 	unsigned npending;
-	bool is_tcp;			/* owned by the TCP slot, not the UDP table */
-	struct dns_conn *hnext;		/* UDP hash chain */
-	unsigned hslot;			/* its udp_hash slot (conn_hash, made once) */
+	bool is_tcp;		/* owned by the TCP slot, not the UDP table */
+	struct dns_conn *hnext; /* UDP hash chain */
+	unsigned hslot;		/* its udp_hash slot (conn_hash, made once) */
+	uint64_t pseed; /* where its records start in pending_hash (UDP: the whole conn_hash) */
 	struct dns_conn *lprev, *lnext; /* UDP LRU list, least recent first */
 };
 
