@@ -137,10 +137,109 @@ static void test_windows(void)
 	summary_free();
 }
 
+/* One query for name from client 10.1.x.y (n picks x.y). */
+static void feed_from(uint64_t ts_ns, const char *qname, unsigned n)
+{
+	struct pano_addr c = {.family = 4, .a = {10, 1, (uint8_t)(n >> 8), (uint8_t)n}};
+	struct summary_dns_msg m = {.ts_ns = ts_ns,
+				    .saddr = &c,
+				    .daddr = &srv,
+				    .sport = 4000,
+				    .dport = 53,
+				    .l4proto = IPPROTO_UDP,
+				    .qtype = 1,
+				    .qname = qname,
+				    .size = 40};
+
+	summary_dns_message(&m);
+}
+
+/* estimate and upper of item name in the top_qname list of js (-1 when absent). */
+static void top_item(const char *js, const char *list, const char *name, long long *est,
+		     long long *upper)
+{
+	char pat[128];
+	const char *p = strstr(js, list);
+
+	*est = *upper = -1;
+	snprintf(pat, sizeof(pat), "{\"name\":\"%s\",\"estimate\":", name);
+	p = p ? strstr(p, pat) : NULL;
+	if (p)
+		sscanf(p + strlen(pat), "%lld,\"upper\":%lld", est, upper);
+}
+
+/*
+ * The front caches before the top-N sketches: more distinct names and clients than cache slots,
+ * with a read in the middle (which flushes them). With k above the number of distinct keys the
+ * counts are exact; with the default k the Misra-Gries bounds hold for a heavy hitter.
+ */
+static void test_front_caches(void)
+{
+	struct summary_config cfg;
+	struct hbuf b;
+	const uint64_t t0 = 1700000000ull * 1000000000ull;
+	const unsigned nnames = 6000;
+	char name[64];
+	long long est, up;
+	uint64_t ts = t0;
+
+	summary_config_default(&cfg);
+	cfg.topn_k = 8192;
+	CHECK_EQ_INT(summary_init(&cfg), 0);
+	hbuf_init(&b);
+	/* name j is asked (j % 5) + 1 times, in rounds, by client j % 3000 */
+	for (unsigned r = 0; r < 5; r++) {
+		for (unsigned j = 0; j < nnames; j++) {
+			if (j % 5 < r)
+				continue;
+			snprintf(name, sizeof(name), "n%u.zone%u.example", j, j % 40);
+			feed_from(ts++, name, j % 3000);
+		}
+		if (r == 2) { /* a reader in the middle */
+			CHECK_EQ_INT(summary_json(0, &b, false), 200);
+			hbuf_reset(&b);
+		}
+	}
+	CHECK_EQ_INT(summary_json(0, &b, false), 200);
+	top_item(b.data, "\"top_qname\"", "n4.zone4.example", &est, &up);
+	CHECK_EQ_INT(est, 5);
+	CHECK_EQ_INT(up, 5);
+	/* zone z gets names j = z mod 40: sum of (j % 5) + 1 over them, the same for every
+	 * zone with the same z % 5; zone 4 (j % 5 == 4) is among the largest: 150 names x 5 */
+	top_item(b.data, "\"top_qname2\"", ".zone4.example", &est, &up);
+	CHECK_EQ_INT(est, 750);
+	CHECK_EQ_INT(up, 750);
+	{
+		long long card = json_num(b.data, "\"cardinality\"", "qname");
+
+		CHECK(card > nnames * 0.98 && card < nnames * 1.02);
+	}
+	hbuf_free(&b);
+	summary_free();
+
+	/* default k = 512: 20,000 names once each around one name asked 1,000 times */
+	summary_config_default(&cfg);
+	CHECK_EQ_INT(summary_init(&cfg), 0);
+	hbuf_init(&b);
+	for (unsigned j = 0; j < 20000; j++) {
+		snprintf(name, sizeof(name), "u%u.example", j);
+		feed_from(ts++, name, j);
+		if (j % 20 == 0)
+			feed_from(ts++, "heavy.example", 1);
+	}
+	CHECK_EQ_INT(summary_json(0, &b, false), 200);
+	top_item(b.data, "\"top_qname\"", "heavy.example", &est, &up);
+	CHECK(est >= 0 && est <= 1000 && up >= 1000);
+	CHECK(up - est <= 21000 / 513);
+	hbuf_free(&b);
+	summary_free();
+}
+
 int main(void)
 {
 	TEST_CASE("summary_qname2_qname3", test_qname_suffix);
 	TEST_CASE("summary_host_spec", test_host_spec);
 	TEST_CASE("summary_windows_rates_merge", test_windows);
+	TEST_CASE("summary_front_caches_exact_and_bounded", test_front_caches);
 	TEST_EXIT();
 }
