@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "counter.h"
@@ -16,6 +17,7 @@
 #include "pano/pcap.h"
 
 #define INPUT_POLL_EVERY 4096
+#define INPUT_FILE_BUF	 (256 * 1024) /* stdio buffer of a capture file */
 
 PANO_COUNTER(c_pcap_read_err, "pcap_read_error", "drop", "pcap files that ended in a read error");
 
@@ -36,9 +38,41 @@ static int input_dlt_to_linktype(int dlt)
 	}
 }
 
+/*
+ * pcap_open_offline_with_tstamp_precision() on a FILE of our own with a large buffer (*buf, to
+ * free after pcap_close(), which closes the FILE): libpcap reads each record with two fread()
+ * calls, and stdio's default buffer (the file system's block, 4 KiB) would make one read(2) per
+ * 4 KiB of capture. Without memory for the buffer the FILE keeps stdio's. The error text is
+ * libpcap's.
+ */
+static pcap_t *input_pcap_open_file(const char *path, char *errbuf, char **buf)
+{
+	FILE *fp = fopen(path, "rb");
+	pcap_t *p;
+
+	*buf = NULL;
+	if (!fp) {
+		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	*buf = malloc(INPUT_FILE_BUF);
+	if (*buf && setvbuf(fp, *buf, _IOFBF, INPUT_FILE_BUF) != 0) {
+		free(*buf);
+		*buf = NULL;
+	}
+	p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	if (!p) {
+		fclose(fp);
+		free(*buf);
+		*buf = NULL;
+	}
+	return p;
+}
+
 int input_pcap_read(const char *path, const struct input_hooks *h)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	char *fbuf = NULL;
 	pcap_t *p;
 	int is_stdin = strcmp(path, "-") == 0;
 
@@ -46,8 +80,7 @@ int input_pcap_read(const char *path, const struct input_hooks *h)
 		p = pcap_fopen_offline_with_tstamp_precision(stdin, PCAP_TSTAMP_PRECISION_NANO,
 							     errbuf);
 	else
-		p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO,
-							    errbuf);
+		p = input_pcap_open_file(path, errbuf, &fbuf);
 	if (!p) {
 		pr_err("pcap_open_offline %s: %s", path, errbuf);
 		return -EINVAL;
@@ -78,5 +111,6 @@ int input_pcap_read(const char *path, const struct input_hooks *h)
 		pr_warn("pcap_next_ex %s: %s", path, pcap_geterr(p));
 	}
 	pcap_close(p);
+	free(fbuf);
 	return ret;
 }
