@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dns_txn.h"
 #include "log.h"
 #include "sketch_hash.h"
 #include "summary.h"
@@ -241,7 +242,8 @@ int summary_init(const struct summary_config *cfg)
 		sum_st.cfg.period_ns = 1000000000ull;
 	atomic_init(&sum_st.lock, 0);
 	sum_st.win = calloc(sum_st.cfg.periods, sizeof(*sum_st.win));
-	sum_st.front = aligned_alloc(64, sizeof(*sum_st.front));
+	if (posix_memalign((void **)&sum_st.front, 64, sizeof(*sum_st.front)))
+		sum_st.front = NULL;
 	if (!sum_st.win || !sum_st.front) {
 		summary_free();
 		return -ENOMEM;
@@ -586,7 +588,9 @@ void sum_flush(bool forget)
 	}
 }
 
-void summary_dns_message(const struct summary_dns_msg *m)
+/* summary_dns_message(), inlined into both hooks so that summary_dns_parsed() builds no
+ * structure in memory. */
+static inline __attribute__((always_inline)) void sum_dns_message(const struct summary_dns_msg *m)
 {
 	const struct pano_addr *client = m->is_reply ? m->daddr : m->saddr;
 	const struct pano_addr *server = m->is_reply ? m->saddr : m->daddr;
@@ -685,6 +689,35 @@ void summary_dns_message(const struct summary_dns_msg *m)
 			w->c.ecs++;
 	}
 	sum_unlock();
+}
+
+void summary_dns_message(const struct summary_dns_msg *m)
+{
+	sum_dns_message(m);
+}
+
+void summary_dns_parsed(const struct dns_msg *m, const struct pano_pkt *pkt, size_t len)
+{
+	struct summary_dns_msg s = {
+	    .ts_ns = pkt->ts_ns,
+	    .saddr = &pkt->saddr,
+	    .daddr = &pkt->daddr,
+	    .sport = pkt->sport,
+	    .dport = pkt->dport,
+	    .l4proto = pkt->l4proto,
+	    .is_reply = DNS_QR(m->flags),
+	    .opcode = DNS_OPCODE(m->flags),
+	    .rcode = DNS_RCODE(m->flags),
+	    .qtype = m->has_question ? m->qtype : 0,
+	    .qname = m->has_question ? m->qname : NULL,
+	    .ancount = m->ancount,
+	    .size = (uint32_t)len,
+	    .edns = m->edns.present,
+	    .do_bit = m->edns.do_bit,
+	    .ecs = m->edns.ecs,
+	};
+
+	sum_dns_message(&s);
 }
 
 /* A slow transaction's name: through its cache slot when the name sits there (it usually
