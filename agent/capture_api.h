@@ -46,7 +46,7 @@ int capture_detach(struct capture *c, int ifindex);
  * matches); a port in both the old and the new set never stops matching. Transports: PANO_TR_*. */
 int capture_set_ports(struct capture *c, const uint16_t *ports, int nports);
 int capture_set_transports(struct capture *c, uint32_t transports);
-/* Waits up to timeout_ms (at most 20 ms: the ring is read at least that often; 0: no wait) for
+/* Waits up to timeout_ms (at most 50 ms: the ring is read at least that often; 0: no wait) for
  * a batch of records, then calls cb for every record in the ring. Returns records handled or
  * -errno. A caller that wants them all now loops while it returns > 0 with timeout 0. */
 int capture_poll(struct capture *c, int timeout_ms, capture_cb cb, void *ctx);
