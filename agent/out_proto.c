@@ -38,8 +38,8 @@
 #define OP_BACKOFF_MIN_MS 100
 #define OP_STEP_MS	  200
 #define OP_CONNECT_MS	  3000
-#define OP_NO_KICK	  UINT64_MAX  /* wake_recs while disconnected: records wait */
-#define OP_STAGE_BYTES	  (64u << 10) /* > one record of PANO_SNAPLEN_MAX */
+#define OP_NO_KICK	  UINT64_MAX   /* wake_recs while disconnected: records wait */
+#define OP_STAGE_BYTES	  (256u << 10) /* > one record of PANO_SNAPLEN_MAX */
 
 PANO_COUNTER(c_op_queue_full, "proto_out_queue_full", "drop",
 	     "frames the protobuf stream output dropped: its queue was full");
@@ -83,7 +83,9 @@ struct out_proto {
 	int nifs;
 	unsigned ifs_gen; /* bumped on every change of ifs[] */
 
-	/* Writer thread only. */
+	/* The connection and the envelope being sent: the writer thread holds smu except while it
+	 * sleeps in poll(); the ring reader takes it only with trylock, to send a round itself. */
+	pthread_mutex_t smu;
 	int fd;
 	struct tls_conn *conn;
 	uint64_t session, seq;
@@ -146,6 +148,8 @@ static int op_split(const char *spec, char *host, size_t hsz, char *port, size_t
 }
 
 /* ---- the queue (ring reader side) --------------------------------------------------------- */
+
+static void op_direct(struct out_proto *p);
 
 /* Copies n bytes into the queue at position pos (wrapping). */
 static void q_write(struct out_proto *p, uint64_t pos, const void *src, size_t n)
@@ -217,6 +221,7 @@ static void op_wake(struct out_proto *p)
 
 void out_proto_kick(struct out_proto *p)
 {
+	op_direct(p);
 	q_publish(p);
 	/* Pairs with the writer's store of wake_recs then load of recs_in: one of the two sides
 	 * sees the other's update (one full fence per ring round, not per record). */
@@ -406,10 +411,43 @@ static const struct op_iface *op_iface_of(struct out_proto *p, int ifindex)
 	return NULL;
 }
 
+/* Encodes one record as a Packet at dst; returns the bytes written. Packets of an interface the
+ * current session's hello did not name carry its name. */
+static size_t op_encode_rec(struct out_proto *p, const struct pano_rec *r, const uint8_t *frame,
+			    uint8_t *dst)
+{
+	struct stream_pkt pk;
+	pk.ts_ns = r->ts_ns;
+	pk.ifindex = r->ifindex;
+	pk.direction = r->dir == 0   ? PANO__V1__DIRECTION__DIRECTION_IN
+		       : r->dir == 1 ? PANO__V1__DIRECTION__DIRECTION_OUT
+				     : PANO__V1__DIRECTION__DIRECTION_UNKNOWN;
+	pk.orig_len = r->len;
+	pk.frame_len = r->caplen;
+	pk.frame = frame;
+	const struct op_iface *f = op_iface_of(p, (int)r->ifindex);
+	pk.iface = f && !f->announced ? f->name : NULL;
+	pk.iface_len = pk.iface ? (uint32_t)strnlen(pk.iface, IF_NAMESIZE) : 0;
+	return stream_pkt_encode(dst, &pk);
+}
+
+/* Frames the packets encoded at p->out + STREAM_BATCH_OVERHEAD as the next batch envelope, to
+ * be sent from p->out + p->out_off. */
+static void op_frame_batch(struct out_proto *p, size_t used, unsigned n, size_t frames)
+{
+	uint64_t dropped = __atomic_exchange_n(&p->dropped_unreported, 0, __ATOMIC_RELAXED);
+	uint8_t *start;
+	size_t len =
+	    stream_batch_frame(p->out + STREAM_BATCH_OVERHEAD, used, ++p->seq, dropped, &start);
+	p->out_off = (size_t)(start - p->out);
+	p->out_len = p->out_off + len;
+	p->out_pkts = n;
+	p->out_bytes = frames;
+}
+
 /*
  * Encodes the oldest queued records (up to batch_packets, and batch_bytes of frames) as one
- * batch envelope into p->out, straight from the queue, and frees their room. Packets of an
- * interface the current session's hello did not name carry its name.
+ * batch envelope into p->out, straight from the queue, and frees their room.
  */
 static void op_build_batch(struct out_proto *p)
 {
@@ -420,29 +458,19 @@ static void op_build_batch(struct out_proto *p)
 
 	while (n < p->o.batch_packets && head < tail) {
 		struct pano_rec r;
-		struct stream_pkt pk;
+		const uint8_t *frame;
 		q_read(p, head, &r, sizeof(r));
 		if (n && frames + r.caplen > p->o.batch_bytes)
 			break;
 		uint64_t fpos = head + sizeof(r);
 		size_t off = (size_t)(fpos & (p->qcap - 1));
-		pk.ts_ns = r.ts_ns;
-		pk.ifindex = r.ifindex;
-		pk.direction = r.dir == 0   ? PANO__V1__DIRECTION__DIRECTION_IN
-			       : r.dir == 1 ? PANO__V1__DIRECTION__DIRECTION_OUT
-					    : PANO__V1__DIRECTION__DIRECTION_UNKNOWN;
-		pk.orig_len = r.len;
-		pk.frame_len = r.caplen;
 		if (off + r.caplen <= p->qcap) {
-			pk.frame = p->q + off;
+			frame = p->q + off;
 		} else {
 			q_read(p, fpos, p->frame_buf, r.caplen);
-			pk.frame = p->frame_buf;
+			frame = p->frame_buf;
 		}
-		const struct op_iface *f = op_iface_of(p, (int)r.ifindex);
-		pk.iface = f && !f->announced ? f->name : NULL;
-		pk.iface_len = pk.iface ? (uint32_t)strnlen(pk.iface, IF_NAMESIZE) : 0;
-		used += stream_pkt_encode(body + used, &pk);
+		used += op_encode_rec(p, &r, frame, body + used);
 		head = fpos + r.caplen;
 		frames += r.caplen;
 		n++;
@@ -450,14 +478,68 @@ static void op_build_batch(struct out_proto *p)
 	__atomic_store_n(&p->qhead, head, __ATOMIC_RELEASE);
 	__atomic_store_n(&p->recs_out, p->recs_out + n, __ATOMIC_RELEASE);
 	p->first_seen_ns = head < tail ? op_now_ns() : 0;
+	op_frame_batch(p, used, n, frames);
+}
 
-	uint64_t dropped = __atomic_exchange_n(&p->dropped_unreported, 0, __ATOMIC_RELAXED);
-	uint8_t *start;
-	size_t len = stream_batch_frame(body, used, ++p->seq, dropped, &start);
-	p->out_off = (size_t)(start - p->out);
-	p->out_len = p->out_off + len;
-	p->out_pkts = n;
-	p->out_bytes = frames;
+/* Sends what is pending in p->out without ever waiting or closing: 0 when all went, -1 when
+ * some is left (the writer finishes it, or meets the error and reconnects). */
+static int op_send_some(struct out_proto *p)
+{
+	while (p->out_off < p->out_len) {
+		ssize_t w = tls_conn_write(p->conn, p->out + p->out_off, p->out_len - p->out_off);
+		if (w <= 0)
+			return -1;
+		p->out_off += (size_t)w;
+	}
+	if (p->out_pkts)
+		out_stats_sent_n(&p->st, p->out_pkts, p->out_bytes);
+	p->out_len = p->out_off = p->out_pkts = 0;
+	return 0;
+}
+
+/*
+ * Ring reader, end of a round: when the connection is idle (nothing pending, nothing queued)
+ * and the writer is asleep, encodes the staged records as batches and sends them itself: no
+ * copy into the queue, no wakeup. Whatever the socket does not take stays pending for the
+ * writer (woken to finish it); records not encoded stay staged and go to the queue.
+ */
+static void op_direct(struct out_proto *p)
+{
+	size_t off = 0;
+	unsigned taken = 0;
+
+	if (!p->stage_recs || pthread_mutex_trylock(&p->smu) != 0)
+		return;
+	if (p->fd >= 0 && __atomic_load_n(&p->connected, __ATOMIC_RELAXED) && !p->out_len &&
+	    !p->stop && __atomic_load_n(&p->qhead, __ATOMIC_ACQUIRE) == p->qtail) {
+		while (off < p->stage_len && !p->out_len) {
+			uint8_t *body = p->out + STREAM_BATCH_OVERHEAD;
+			size_t used = 0, frames = 0;
+			unsigned n = 0;
+			while (off < p->stage_len && n < p->o.batch_packets) {
+				struct pano_rec r;
+				memcpy(&r, p->stage + off, sizeof(r));
+				if (n && frames + r.caplen > p->o.batch_bytes)
+					break;
+				used +=
+				    op_encode_rec(p, &r, p->stage + off + sizeof(r), body + used);
+				off += sizeof(r) + r.caplen;
+				frames += r.caplen;
+				n++;
+			}
+			taken += n;
+			op_frame_batch(p, used, n, frames);
+			op_send_some(p);
+		}
+		if (p->out_len)
+			op_wake(p);
+	}
+	pthread_mutex_unlock(&p->smu);
+	if (off) {
+		memmove(p->stage, p->stage + off, p->stage_len - off);
+		p->stage_len -= off;
+		p->stage_recs -= taken;
+	}
 }
 
 static void op_disconnect(struct out_proto *p, const char *why)
@@ -479,11 +561,15 @@ static void op_disconnect(struct out_proto *p, const char *why)
 	__atomic_store_n(&p->connected, 0, __ATOMIC_RELAXED);
 }
 
-/* Waits for events on fd (and the eventfd) up to ms; returns poll's revents for fd. */
+/* Waits for events on fd (and the eventfd) up to ms, with smu released; returns poll's revents
+ * for fd. */
 static short op_wait(struct out_proto *p, int fd, short events, int ms)
 {
 	struct pollfd pf[2] = {{.fd = p->efd, .events = POLLIN}, {.fd = fd, .events = events}};
-	if (poll(pf, fd >= 0 ? 2 : 1, ms) > 0 && (pf[0].revents & POLLIN)) {
+	pthread_mutex_unlock(&p->smu);
+	int n = poll(pf, fd >= 0 ? 2 : 1, ms);
+	pthread_mutex_lock(&p->smu);
+	if (n > 0 && (pf[0].revents & POLLIN)) {
 		uint64_t v;
 		if (read(p->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 			pr_debug("eventfd read: %s", strerror(errno));
@@ -659,6 +745,7 @@ static void *op_thread(void *arg)
 	unsigned backoff = OP_BACKOFF_MIN_MS;
 	uint64_t next_try = 0;
 
+	pthread_mutex_lock(&p->smu);
 	while (!p->stop) {
 		if (p->fd < 0)
 			__atomic_store_n(&p->wake_recs, OP_NO_KICK, __ATOMIC_SEQ_CST);
@@ -693,6 +780,7 @@ static void *op_thread(void *arg)
 	}
 	if (p->fd >= 0)
 		op_disconnect(p, NULL);
+	pthread_mutex_unlock(&p->smu);
 	return NULL;
 }
 
@@ -750,11 +838,13 @@ struct out_proto *out_proto_start(const char *hostport, const struct out_proto_o
 		goto fail;
 	}
 	pthread_mutex_init(&p->mu, NULL);
+	pthread_mutex_init(&p->smu, NULL);
 	p->start_ns = op_wall_ns();
 	int err = pthread_create(&p->thread, NULL, op_thread, p);
 	if (err) {
 		pr_err("pthread_create: %s", strerror(err));
 		pthread_mutex_destroy(&p->mu);
+		pthread_mutex_destroy(&p->smu);
 		goto fail;
 	}
 	return p;
@@ -793,6 +883,7 @@ void out_proto_stop(struct out_proto *p)
 	op_wake(p);
 	pthread_join(p->thread, NULL);
 	pthread_mutex_destroy(&p->mu);
+	pthread_mutex_destroy(&p->smu);
 	close(p->efd);
 	free(p->q);
 	free(p->stage);

@@ -21,6 +21,8 @@
 #include "log.h"
 #include "tls.h"
 
+#define TLS_READ_BUFFER (256u << 10)
+
 PANO_COUNTER(c_tls_refused, "tls_handshake_failed", "drop",
 	     "TLS handshakes that failed (peer refused, bad certificate, not TLS)");
 PANO_COUNTER(c_tls_ok, "tls_handshake_ok", "event", "TLS handshakes completed");
@@ -71,8 +73,13 @@ int tls_ctx_new(struct tls_ctx **out, bool server, const struct tls_opts *o)
 		goto fail;
 	}
 	SSL_CTX_set_min_proto_version(t->ssl, TLS1_2_VERSION);
+	/* Buffers stay allocated for the connection's life (no SSL_MODE_RELEASE_BUFFERS). */
 	SSL_CTX_set_mode(t->ssl,
 			 SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* Read ahead into a large buffer: one recv() takes many records, not two per record
+	 * (header, then body) as OpenSSL does by default. */
+	SSL_CTX_set_read_ahead(t->ssl, 1);
+	SSL_CTX_set_default_read_buffer_len(t->ssl, TLS_READ_BUFFER);
 	if (server && (!o->cert || !o->key)) {
 		pr_err("TLS server needs --tls-cert and --tls-key");
 		goto fail;
