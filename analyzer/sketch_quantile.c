@@ -71,7 +71,7 @@ static int quant_index_calc(double x)
  * quant_index_calc() gives. */
 #define QUANT_SMALL 16384
 #define QUANT_MEMO  256
-static int quant_index(double x)
+static inline __attribute__((always_inline)) int quant_index(double x)
 {
 	static int16_t small[QUANT_SMALL]; /* bucket + 1, 0 while not computed */
 	static struct {
@@ -119,6 +119,31 @@ void quant_add_n(struct quant *q, double x, uint64_t n)
 	}
 	i = quant_index(x);
 	q->b[i] += n;
+	if (i < q->lo)
+		q->lo = i;
+	if (i > q->hi)
+		q->hi = i;
+}
+
+/* quant_add() of a whole number (a message size): the same updates, with the bucket of small
+ * values straight from the table and none of the checks a double needs. */
+void quant_add_uint(struct quant *q, uint32_t v)
+{
+	double x = v;
+	int i;
+
+	if (v == 0 || v >= QUANT_SMALL) {
+		quant_add_n(q, x, 1);
+		return;
+	}
+	if (q->n == 0 || x < q->min)
+		q->min = x;
+	if (q->n == 0 || x > q->max)
+		q->max = x;
+	q->n++;
+	q->sum += x;
+	i = quant_index(x);
+	q->b[i]++;
 	if (i < q->lo)
 		q->lo = i;
 	if (i > q->hi)

@@ -39,6 +39,7 @@ void quant_reset(struct quant *q);
 
 void quant_add(struct quant *q, double x);
 void quant_add_n(struct quant *q, double x, uint64_t n); /* x, n times */
+void quant_add_uint(struct quant *q, uint32_t v);	 /* quant_add(q, v), faster */
 void quant_merge(struct quant *dst, const struct quant *src);
 
 /* Value at quantile p in [0, 1] (see the bound above); 0 when empty. */

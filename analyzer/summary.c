@@ -129,8 +129,7 @@ static const char *sum_suffix(const char *name, size_t len, unsigned labels, siz
 static void sum_suffix23(const char *name, size_t len, const char **s2, size_t *n2, const char **s3,
 			 size_t *n3)
 {
-	unsigned seen = 0;
-	size_t i;
+	const char *d1, *d2, *d3;
 
 	*s2 = *s3 = name;
 	*n2 = *n3 = 0;
@@ -138,22 +137,23 @@ static void sum_suffix23(const char *name, size_t len, const char **s2, size_t *
 		return;
 	if (name[len - 1] == '.') /* a trailing root dot is not a label */
 		len--;
-	for (i = len; i-- > 0;) {
-		if (name[i] != '.')
-			continue;
-		if (++seen == 2) {
-			*s2 = name + i;
-			*n2 = len - i;
-		} else if (seen == 3) {
-			*s3 = name + i;
-			*n3 = len - i;
-			return;
-		}
-	}
-	if (len && seen == 1)
+	d1 = memrchr(name, '.', len); /* the dots from the end, as the scan would meet them */
+	if (!d1)
+		return;
+	d2 = memrchr(name, '.', (size_t)(d1 - name));
+	if (!d2) { /* exactly two labels: the whole name */
 		*n2 = len;
-	if (len && seen == 2)
+		return;
+	}
+	*s2 = d2;
+	*n2 = len - (size_t)(d2 - name);
+	d3 = memrchr(name, '.', (size_t)(d2 - name));
+	if (!d3) {
 		*n3 = len;
+		return;
+	}
+	*s3 = d3;
+	*n3 = len - (size_t)(d3 - name);
 }
 
 void summary_qname_suffix(const char *name, unsigned labels, char *out, size_t outsz)
@@ -648,7 +648,7 @@ static inline __attribute__((always_inline)) void sum_dns_message(const struct s
 		int nt = -1, np = -1;
 
 		w->c.replies++;
-		quant_add(w->q[SUM_Q_RSIZE], m->size);
+		quant_add_uint(w->q[SUM_Q_RSIZE], m->size);
 		f->rcode[m->rcode & 15]++;
 		switch (m->rcode) {
 		case 0: /* pktvisor: NOERROR without answers is NODATA */
@@ -679,7 +679,7 @@ static inline __attribute__((always_inline)) void sum_dns_message(const struct s
 			sum_topn_hashed(w->t[nt], qhash, m->qname, qlen, 1);
 	} else {
 		w->c.queries++;
-		quant_add(w->q[SUM_Q_QSIZE], m->size);
+		quant_add_uint(w->q[SUM_Q_QSIZE], m->size);
 		/* EDNS features are the client's choice: counted on queries (as pktvisor) */
 		if (m->edns)
 			w->c.edns++;

@@ -333,6 +333,32 @@ static void test_quant_merge(void)
 	free(v);
 }
 
+/* quant_add_uint() is quant_add() of the same whole number, to the bit; repeated values
+ * (remembered buckets) too. */
+static void test_quant_uint(void)
+{
+	struct quant *a = quant_new(), *b = quant_new();
+	int same = 1;
+
+	rng_state = 30;
+	for (size_t i = 0; i < QN; i++) {
+		uint32_t v =
+		    i % 7 == 0 ? (uint32_t)(rng_unit() * 100000) : (uint32_t)(rng_unit() * 600);
+
+		quant_add(a, v);
+		quant_add_uint(b, v);
+		quant_add(a, v / 7.0); /* values that are not whole numbers, through the memo */
+		quant_add(b, v / 7.0);
+	}
+	for (double p = 0; p <= 1; p += 0.01)
+		same &= quant_quantile(a, p) == quant_quantile(b, p);
+	CHECK(same);
+	CHECK(quant_count(a) == quant_count(b) && quant_sum(a) == quant_sum(b));
+	CHECK(quant_min(a) == quant_min(b) && quant_max(a) == quant_max(b));
+	quant_free(a);
+	quant_free(b);
+}
+
 /* 10 million distinct names: the structures keep a size fixed by their parameters. */
 static void test_memory_bounded(void)
 {
@@ -376,6 +402,7 @@ int main(void)
 	TEST_CASE("hll_merge_equals_union", test_hll_merge);
 	TEST_CASE("quantile_relative_error", test_quant_error);
 	TEST_CASE("quantile_merge_equals_union", test_quant_merge);
+	TEST_CASE("quantile_add_uint_same_as_add", test_quant_uint);
 	TEST_CASE("sketch_memory_bounded_10M_unique", test_memory_bounded);
 	TEST_EXIT();
 }
