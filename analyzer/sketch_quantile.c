@@ -97,7 +97,8 @@ static inline __attribute__((always_inline)) int quant_index(double x)
 	return memo[m].i;
 }
 
-void quant_add_n(struct quant *q, double x, uint64_t n)
+static inline __attribute__((always_inline)) void quant_add_n_in(struct quant *q, double x,
+								 uint64_t n)
 {
 	int i;
 
@@ -150,9 +151,14 @@ void quant_add_uint(struct quant *q, uint32_t v)
 		q->hi = i;
 }
 
+void quant_add_n(struct quant *q, double x, uint64_t n)
+{
+	quant_add_n_in(q, x, n);
+}
+
 void quant_add(struct quant *q, double x)
 {
-	quant_add_n(q, x, 1);
+	quant_add_n_in(q, x, 1);
 }
 
 void quant_merge(struct quant *dst, const struct quant *src)

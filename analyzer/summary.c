@@ -488,11 +488,33 @@ static size_t sum_addr_bytes(const struct sum_aent *e, uint8_t key[17])
 	return e->len;
 }
 
+/* The miss path of sum_addr_key(): slot e's pending count into the sketch, then the address
+ * (a0, a1, len) takes the slot. */
+static __attribute__((noinline)) void sum_addr_miss(struct sum_window *w, int which,
+						    struct sum_aent *e, uint64_t a0, uint64_t a1,
+						    uint8_t len)
+{
+	uint8_t key[17];
+
+	if (e->pend)
+		topn_add_hash(w->t[SUM_T_CLIENT + which], e->hash, key, sum_addr_bytes(e, key),
+			      e->pend);
+	e->pend = 1;
+	if (e->a[0] == a0 && e->a[1] == a1 && e->len == len)
+		return; /* only the counter was full */
+	e->a[0] = a0;
+	e->a[1] = a1;
+	e->len = len;
+	e->hash = sketch_hash(key, sum_addr_bytes(e, key), SKETCH_SEED);
+	hll_add_hash(w->h[SUM_H_CLIENT + which], e->hash);
+}
+
 /* A client (which 0) or server (1) address: top-N and HyperLogLog through the cache. */
-static void sum_addr_key(struct sum_window *w, int which, const struct pano_addr *a)
+static inline __attribute__((always_inline)) void sum_addr_key(struct sum_window *w, int which,
+							       const struct pano_addr *a)
 {
 	uint64_t a0 = 0, a1 = 0, x;
-	uint8_t len, key[17];
+	uint8_t len;
 	struct sum_aent *e;
 
 	if (a->family == 6) {
@@ -514,17 +536,7 @@ static void sum_addr_key(struct sum_window *w, int which, const struct pano_addr
 		e->pend++;
 		return;
 	}
-	if (e->pend)
-		topn_add_hash(w->t[SUM_T_CLIENT + which], e->hash, key, sum_addr_bytes(e, key),
-			      e->pend);
-	e->pend = 1;
-	if (e->a[0] == a0 && e->a[1] == a1 && e->len == len)
-		return; /* only the counter was full */
-	e->a[0] = a0;
-	e->a[1] = a1;
-	e->len = len;
-	e->hash = sketch_hash(key, sum_addr_bytes(e, key), SKETCH_SEED);
-	hll_add_hash(w->h[SUM_H_CLIENT + which], e->hash);
+	sum_addr_miss(w, which, e, a0, a1, len);
 }
 
 static void sum_port(struct sum_window *w, uint16_t port)
