@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * out_proto.c - the protobuf stream output (see out_proto.h). Two sides:
- *   - the ring reader calls out_proto_write(), which copies the record into a bounded byte
- *     queue and returns (full: dropped and counted). The queue is a single-producer,
- *     single-consumer ring without a lock: the producer only moves tail, the writer only head.
- *     out_proto_kick(), after each ring round, wakes the writer only when it asked for it: for
- *     the first record (to start the flush clock) or for a full batch;
- *   - the writer thread connects (TCP, then TLS if configured), sends the preamble and a hello,
- *     then encodes a packet batch straight from the queue into its send buffer (the wire format
- *     written by hand, lib/stream.c: no protobuf-c on this path, no intermediate copy) when a
- *     batch's worth is queued or the oldest record is flush_ms old, and an AgentStats message
- *     every stats_ms. When the connection fails it drops the envelope in flight (counted), and
- *     retries with backoff 100 ms doubling to backoff_max_ms, reset by a successful hello. The
- *     queue keeps filling meanwhile, so a short outage loses only what does not fit.
+ *   - the ring reader calls out_proto_write(), which encodes the record as a Packet (the wire
+ *     format written by hand, lib/stream.c: no protobuf-c on this path) into a staging buffer
+ *     that stays in cache. At the end of the round (out_proto_kick) it sends the round itself
+ *     when the connection is up and the writer asleep (trylock, never waits: what is pending,
+ *     what is queued, then the round framed as one batch where it lies), and otherwise copies
+ *     the round into a bounded queue (full: dropped and counted). The queue is a
+ *     single-producer, single-consumer ring of encoded packets; the writer is woken only when
+ *     it asked for it: the first packets (to start the flush clock) or a full batch;
+ *   - the writer thread connects (TCP, then TLS if configured; the first time after the
+ *     interfaces attached at start are known, so that the hello names them), sends the
+ *     preamble and a hello, then frames batches from the queue when a batch's worth is queued
+ *     or the oldest packet is flush_ms old, finishes what the ring reader could not send, and
+ *     sends an AgentStats message every stats_ms. When the connection fails it drops the
+ *     envelope in flight (counted), and retries with backoff 100 ms doubling to
+ *     backoff_max_ms, reset by a successful hello. The queue keeps filling meanwhile, so a short
+ *     outage loses only what does not fit.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -38,8 +42,11 @@
 #define OP_BACKOFF_MIN_MS 100
 #define OP_STEP_MS	  200
 #define OP_CONNECT_MS	  3000
+#define OP_FIRST_WAIT_MS  1000
+#define OP_IFACE_QUIET_MS 100
 #define OP_NO_KICK	  UINT64_MAX   /* wake_recs while disconnected: records wait */
-#define OP_STAGE_BYTES	  (256u << 10) /* > one record of PANO_SNAPLEN_MAX */
+#define OP_STAGE_BYTES	  (256u << 10) /* > one packet of PANO_SNAPLEN_MAX */
+#define OP_PKT_MAX	  (STREAM_PKT_OVERHEAD + IF_NAMESIZE + PANO_SNAPLEN_MAX)
 
 PANO_COUNTER(c_op_queue_full, "proto_out_queue_full", "drop",
 	     "frames the protobuf stream output dropped: its queue was full");
@@ -64,14 +71,15 @@ struct out_proto {
 	int efd; /* eventfd: kicks and stop */
 	volatile int stop;
 
-	/* The record queue: [struct pano_rec][frame], back to back, wrapping; qcap is a power of
-	 * two. Positions only grow: the producer owns qtail and recs_in, the writer qhead and
-	 * recs_out (atomics, no lock). */
+	/* The record queue: packets already encoded as PacketBatch.packets members (tag, length,
+	 * Packet), back to back, wrapping; qcap is a power of two. Positions only grow: the
+	 * producer owns qtail and recs_in, the writer qhead and recs_out (atomics, no lock). */
 	uint8_t *q;
 	uint64_t qcap;
 	uint64_t qtail, recs_in;
 	uint64_t qhead, recs_out;
-	uint8_t *stage; /* producer only: records of this ring round, not yet in the queue */
+	uint8_t *stage; /* producer only: this ring round's packets, encoded after
+			 * STREAM_BATCH_OVERHEAD bytes of room for the batch header */
 	size_t stage_len;
 	unsigned stage_recs;
 	uint64_t wake_recs; /* the writer wants a kick once this many records are queued */
@@ -81,7 +89,10 @@ struct out_proto {
 	pthread_mutex_t mu; /* the interface table */
 	struct op_iface ifs[OP_MAX_IFACES];
 	int nifs;
-	unsigned ifs_gen; /* bumped on every change of ifs[] */
+	unsigned ifs_gen;		     /* bumped on every change of ifs[] */
+	struct op_iface pifs[OP_MAX_IFACES]; /* the producer's copy of ifs[] */
+	int npifs;
+	unsigned pifs_gen;
 
 	/* The connection and the envelope being sent: the writer thread holds smu except while it
 	 * sleeps in poll(); the ring reader takes it only with trylock, to send a round itself. */
@@ -89,20 +100,18 @@ struct out_proto {
 	int fd;
 	struct tls_conn *conn;
 	uint64_t session, seq;
-	struct op_iface wifs[OP_MAX_IFACES]; /* the writer's copy of ifs[] */
-	int nwifs;
-	unsigned wifs_gen;
 	uint64_t first_seen_ns; /* when the writer first saw the oldest queued record, 0: none */
 	uint8_t *out;		/* the envelope being sent */
 	size_t out_cap, out_len, out_off;
 	unsigned out_pkts; /* packets in that envelope */
 	uint64_t out_bytes;
 	uint64_t last_stats_ns;
-	uint8_t frame_buf[PANO_SNAPLEN_MAX]; /* a frame that wraps around the queue's end */
 
 	struct out_stats st;
 	uint64_t reconnects, dropped_unreported;
 	uint64_t start_ns;
+	uint64_t ifs_changed_ns; /* monotonic time of the last out_proto_iface_add() */
+	uint64_t start_mono_ns;
 	int connected;
 };
 
@@ -176,37 +185,63 @@ static void q_publish(struct out_proto *p)
 {
 	if (!p->stage_len)
 		return;
-	q_write(p, p->qtail, p->stage, p->stage_len);
+	q_write(p, p->qtail, p->stage + STREAM_BATCH_OVERHEAD, p->stage_len);
 	__atomic_store_n(&p->qtail, p->qtail + p->stage_len, __ATOMIC_RELEASE);
 	__atomic_store_n(&p->recs_in, p->recs_in + p->stage_recs, __ATOMIC_RELEASE);
 	p->stage_len = 0;
 	p->stage_recs = 0;
 }
 
+/* The producer's entry for ifindex (its copy of the table, refreshed when the table changed). */
+static const struct op_iface *op_iface_of(struct out_proto *p, int ifindex)
+{
+	unsigned gen = __atomic_load_n(&p->ifs_gen, __ATOMIC_ACQUIRE);
+	if (gen != p->pifs_gen) {
+		pthread_mutex_lock(&p->mu);
+		memcpy(p->pifs, p->ifs, sizeof(p->ifs[0]) * (size_t)p->nifs);
+		p->npifs = p->nifs;
+		p->pifs_gen = p->ifs_gen;
+		pthread_mutex_unlock(&p->mu);
+	}
+	for (int i = 0; i < p->npifs; i++)
+		if (p->pifs[i].ifindex == ifindex)
+			return &p->pifs[i];
+	return NULL;
+}
+
 /*
- * Records are gathered in a small staging buffer that stays in cache and enter the queue in one
- * copy per ring round (or per OP_STAGE_BYTES): a copy per record into the large queue, whose
- * lines are cold by the time the ring comes round, cost more than the encoding itself.
+ * Each record is encoded at once (the wire format by hand, lib/stream.c) into a staging buffer
+ * that stays in cache; the round's packets then either go to the analyzer from there (see
+ * op_direct) or enter the queue in one copy. Packets of an interface the current session's
+ * hello did not name carry its name (a packet encoded before a reconnection may name it
+ * needlessly: harmless).
  */
 void out_proto_write(struct out_proto *p, const struct pano_rec *rec, const uint8_t *frame)
 {
 	uint32_t caplen = rec->caplen > PANO_SNAPLEN_MAX ? PANO_SNAPLEN_MAX : rec->caplen;
-	size_t need = sizeof(*rec) + caplen;
 	uint64_t head = __atomic_load_n(&p->qhead, __ATOMIC_ACQUIRE);
 
-	if (p->qcap - (p->qtail - head) < p->stage_len + need) {
+	if (p->qcap - (p->qtail - head) < p->stage_len + OP_PKT_MAX) {
 		counter_inc(&c_op_queue_full);
 		out_stats_drop(&p->st, caplen);
 		__atomic_fetch_add(&p->dropped_unreported, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	if (p->stage_len + need > OP_STAGE_BYTES)
+	if (p->stage_len + OP_PKT_MAX > OP_STAGE_BYTES)
 		q_publish(p);
-	struct pano_rec r = *rec;
-	r.caplen = caplen;
-	memcpy(p->stage + p->stage_len, &r, sizeof(r));
-	memcpy(p->stage + p->stage_len + sizeof(r), frame, caplen);
-	p->stage_len += need;
+	struct stream_pkt pk;
+	pk.ts_ns = rec->ts_ns;
+	pk.ifindex = rec->ifindex;
+	pk.direction = rec->dir == 0   ? PANO__V1__DIRECTION__DIRECTION_IN
+		       : rec->dir == 1 ? PANO__V1__DIRECTION__DIRECTION_OUT
+				       : PANO__V1__DIRECTION__DIRECTION_UNKNOWN;
+	pk.orig_len = rec->len;
+	pk.frame_len = caplen;
+	pk.frame = frame;
+	const struct op_iface *f = op_iface_of(p, (int)rec->ifindex);
+	pk.iface = f && !f->announced ? f->name : NULL;
+	pk.iface_len = pk.iface ? (uint32_t)strnlen(pk.iface, IF_NAMESIZE) : 0;
+	p->stage_len += stream_pkt_encode(p->stage + STREAM_BATCH_OVERHEAD + p->stage_len, &pk);
 	p->stage_recs++;
 }
 
@@ -247,7 +282,10 @@ void out_proto_iface_add(struct out_proto *p, int ifindex, const char *name)
 		p->ifs[i].announced = 0;
 	}
 	__atomic_store_n(&p->ifs_gen, p->ifs_gen + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&p->ifs_changed_ns, op_now_ns(), __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&p->mu);
+	if (!p->session)
+		op_wake(p); /* the first connection may be waiting for interfaces */
 }
 
 void out_proto_iface_del(struct out_proto *p, int ifindex)
@@ -394,91 +432,62 @@ static void op_queue_stats(struct out_proto *p)
 	op_queue_env(p, &env, 0);
 }
 
-/* The writer's entry for ifindex (its copy of the table, refreshed when the table changed). */
-static const struct op_iface *op_iface_of(struct out_proto *p, int ifindex)
-{
-	unsigned gen = __atomic_load_n(&p->ifs_gen, __ATOMIC_ACQUIRE);
-	if (gen != p->wifs_gen) {
-		pthread_mutex_lock(&p->mu);
-		memcpy(p->wifs, p->ifs, sizeof(p->ifs[0]) * (size_t)p->nifs);
-		p->nwifs = p->nifs;
-		p->wifs_gen = p->ifs_gen;
-		pthread_mutex_unlock(&p->mu);
-	}
-	for (int i = 0; i < p->nwifs; i++)
-		if (p->wifs[i].ifindex == ifindex)
-			return &p->wifs[i];
-	return NULL;
-}
-
-/* Encodes one record as a Packet at dst; returns the bytes written. Packets of an interface the
- * current session's hello did not name carry its name. */
-static size_t op_encode_rec(struct out_proto *p, const struct pano_rec *r, const uint8_t *frame,
-			    uint8_t *dst)
-{
-	struct stream_pkt pk;
-	pk.ts_ns = r->ts_ns;
-	pk.ifindex = r->ifindex;
-	pk.direction = r->dir == 0   ? PANO__V1__DIRECTION__DIRECTION_IN
-		       : r->dir == 1 ? PANO__V1__DIRECTION__DIRECTION_OUT
-				     : PANO__V1__DIRECTION__DIRECTION_UNKNOWN;
-	pk.orig_len = r->len;
-	pk.frame_len = r->caplen;
-	pk.frame = frame;
-	const struct op_iface *f = op_iface_of(p, (int)r->ifindex);
-	pk.iface = f && !f->announced ? f->name : NULL;
-	pk.iface_len = pk.iface ? (uint32_t)strnlen(pk.iface, IF_NAMESIZE) : 0;
-	return stream_pkt_encode(dst, &pk);
-}
-
-/* Frames the packets encoded at p->out + STREAM_BATCH_OVERHEAD as the next batch envelope, to
- * be sent from p->out + p->out_off. */
-static void op_frame_batch(struct out_proto *p, size_t used, unsigned n, size_t frames)
+/* Frames the packets encoded at body (STREAM_BATCH_OVERHEAD bytes of room before it, 16 after)
+ * as the next batch envelope; p->out_* describe it. */
+static void op_frame_batch(struct out_proto *p, uint8_t *body, size_t used, unsigned n)
 {
 	uint64_t dropped = __atomic_exchange_n(&p->dropped_unreported, 0, __ATOMIC_RELAXED);
 	uint8_t *start;
-	size_t len =
-	    stream_batch_frame(p->out + STREAM_BATCH_OVERHEAD, used, ++p->seq, dropped, &start);
-	p->out_off = (size_t)(start - p->out);
-	p->out_len = p->out_off + len;
+	size_t len = stream_batch_frame(body, used, ++p->seq, dropped, &start);
 	p->out_pkts = n;
-	p->out_bytes = frames;
+	p->out_bytes = used;
+	if (body == p->out + STREAM_BATCH_OVERHEAD) {
+		p->out_off = (size_t)(start - p->out);
+		p->out_len = p->out_off + len;
+	} else { /* framed elsewhere (the stage): the caller sends from start */
+		p->out_off = 0;
+		p->out_len = len;
+	}
+}
+
+/* The length of the packet member at queue position pos (its tag, length and Packet). */
+static size_t op_member_len(const struct out_proto *p, uint64_t pos)
+{
+	uint8_t h[4];
+	size_t len = 0;
+	q_read(p, pos, h, sizeof(h)); /* tag, then a length of at most 3 bytes (< 2 MiB) */
+	for (unsigned i = 1, shift = 0; i < sizeof(h); i++, shift += 7) {
+		len |= (size_t)(h[i] & 0x7f) << shift;
+		if (!(h[i] & 0x80))
+			return 1 + i + len;
+	}
+	return 0; /* not reached: the producer wrote these bytes */
 }
 
 /*
- * Encodes the oldest queued records (up to batch_packets, and batch_bytes of frames) as one
- * batch envelope into p->out, straight from the queue, and frees their room.
+ * Takes the oldest queued packets (up to batch_packets, and batch_bytes) as one batch envelope
+ * into p->out, and frees their room.
  */
 static void op_build_batch(struct out_proto *p)
 {
 	uint8_t *body = p->out + STREAM_BATCH_OVERHEAD;
 	uint64_t head = p->qhead, tail = __atomic_load_n(&p->qtail, __ATOMIC_ACQUIRE);
-	size_t used = 0, frames = 0;
+	size_t used = 0;
 	unsigned n = 0;
 
 	while (n < p->o.batch_packets && head < tail) {
-		struct pano_rec r;
-		const uint8_t *frame;
-		q_read(p, head, &r, sizeof(r));
-		if (n && frames + r.caplen > p->o.batch_bytes)
+		size_t m = op_member_len(p, head);
+		if (n && used + m > p->o.batch_bytes)
 			break;
-		uint64_t fpos = head + sizeof(r);
-		size_t off = (size_t)(fpos & (p->qcap - 1));
-		if (off + r.caplen <= p->qcap) {
-			frame = p->q + off;
-		} else {
-			q_read(p, fpos, p->frame_buf, r.caplen);
-			frame = p->frame_buf;
-		}
-		used += op_encode_rec(p, &r, frame, body + used);
-		head = fpos + r.caplen;
-		frames += r.caplen;
+		q_read(p, head, body + used, m);
+		used += m;
+		head += m;
 		n++;
 	}
 	__atomic_store_n(&p->qhead, head, __ATOMIC_RELEASE);
 	__atomic_store_n(&p->recs_out, p->recs_out + n, __ATOMIC_RELEASE);
 	p->first_seen_ns = head < tail ? op_now_ns() : 0;
-	op_frame_batch(p, used, n, frames);
+	op_frame_batch(p, p->out + STREAM_BATCH_OVERHEAD, used, n);
 }
 
 /* Sends what is pending in p->out without ever waiting or closing: 0 when all went, -1 when
@@ -498,48 +507,56 @@ static int op_send_some(struct out_proto *p)
 }
 
 /*
- * Ring reader, end of a round: when the connection is idle (nothing pending, nothing queued)
- * and the writer is asleep, encodes the staged records as batches and sends them itself: no
- * copy into the queue, no wakeup. Whatever the socket does not take stays pending for the
- * writer (woken to finish it); records not encoded stay staged and go to the queue.
+ * Ring reader, end of a round: when the writer is asleep and the connection is up, sends what
+ * is pending, then what is queued, then the round's staged packets (framed as one batch where
+ * they are: no copy into the queue), itself, as far as the socket takes them without waiting;
+ * no wakeup. What the socket does not take is left to the writer, woken to finish it.
  */
 static void op_direct(struct out_proto *p)
 {
-	size_t off = 0;
-	unsigned taken = 0;
-
 	if (!p->stage_recs || pthread_mutex_trylock(&p->smu) != 0)
 		return;
-	if (p->fd >= 0 && __atomic_load_n(&p->connected, __ATOMIC_RELAXED) && !p->out_len &&
-	    !p->stop && __atomic_load_n(&p->qhead, __ATOMIC_ACQUIRE) == p->qtail) {
-		while (off < p->stage_len && !p->out_len) {
-			uint8_t *body = p->out + STREAM_BATCH_OVERHEAD;
-			size_t used = 0, frames = 0;
-			unsigned n = 0;
-			while (off < p->stage_len && n < p->o.batch_packets) {
-				struct pano_rec r;
-				memcpy(&r, p->stage + off, sizeof(r));
-				if (n && frames + r.caplen > p->o.batch_bytes)
+	if (p->fd >= 0 && __atomic_load_n(&p->connected, __ATOMIC_RELAXED) && !p->stop) {
+		for (;;) {
+			if (p->out_len) {
+				if (op_send_some(p))
 					break;
-				used +=
-				    op_encode_rec(p, &r, p->stage + off + sizeof(r), body + used);
-				off += sizeof(r) + r.caplen;
-				frames += r.caplen;
-				n++;
+			} else if (__atomic_load_n(&p->qhead, __ATOMIC_ACQUIRE) != p->qtail) {
+				op_build_batch(p);
+			} else if (p->stage_recs) {
+				uint8_t *body = p->stage + STREAM_BATCH_OVERHEAD, *start;
+				uint64_t dropped = __atomic_exchange_n(&p->dropped_unreported, 0,
+								       __ATOMIC_RELAXED);
+				size_t len = stream_batch_frame(body, p->stage_len, ++p->seq,
+								dropped, &start);
+				/* Sent from the stage; what the socket leaves goes to p->out. */
+				size_t sent = 0;
+				while (sent < len) {
+					ssize_t w =
+					    tls_conn_write(p->conn, start + sent, len - sent);
+					if (w <= 0)
+						break;
+					sent += (size_t)w;
+				}
+				if (sent == len) {
+					out_stats_sent_n(&p->st, p->stage_recs, p->stage_len);
+				} else {
+					memcpy(p->out, start + sent, len - sent);
+					p->out_off = 0;
+					p->out_len = len - sent;
+					p->out_pkts = p->stage_recs;
+					p->out_bytes = p->stage_len;
+				}
+				p->stage_len = 0;
+				p->stage_recs = 0;
+			} else {
+				break;
 			}
-			taken += n;
-			op_frame_batch(p, used, n, frames);
-			op_send_some(p);
 		}
 		if (p->out_len)
 			op_wake(p);
 	}
 	pthread_mutex_unlock(&p->smu);
-	if (off) {
-		memmove(p->stage, p->stage + off, p->stage_len - off);
-		p->stage_len -= off;
-		p->stage_recs -= taken;
-	}
 }
 
 static void op_disconnect(struct out_proto *p, const char *why)
@@ -739,6 +756,18 @@ static void op_connected_round(struct out_proto *p)
 		op_drain_input(p);
 }
 
+/*
+ * The first connection waits (at most OP_FIRST_WAIT_MS) until the interfaces being attached at
+ * start are known and quiet for OP_IFACE_QUIET_MS, so that the hello names them: packets of an
+ * interface the hello did not name carry its name, every one of them, until a reconnection.
+ */
+static bool op_ifaces_settled(struct out_proto *p, uint64_t now)
+{
+	uint64_t changed = __atomic_load_n(&p->ifs_changed_ns, __ATOMIC_ACQUIRE);
+	return now - p->start_mono_ns >= OP_FIRST_WAIT_MS * 1000000ull ||
+	       (changed && now - changed >= OP_IFACE_QUIET_MS * 1000000ull);
+}
+
 static void *op_thread(void *arg)
 {
 	struct out_proto *p = arg;
@@ -758,6 +787,10 @@ static void *op_thread(void *arg)
 			continue;
 		}
 		uint64_t now = op_now_ns();
+		if (!p->session && !op_ifaces_settled(p, now)) {
+			op_wait(p, -1, 0, OP_IFACE_QUIET_MS);
+			continue;
+		}
 		if (now >= next_try) {
 			if (op_connect(p) == 0) {
 				backoff = OP_BACKOFF_MIN_MS;
@@ -821,13 +854,13 @@ struct out_proto *out_proto_start(const char *hostport, const struct out_proto_o
 	while (p->qcap < p->o.queue_bytes && p->qcap < (1ull << 31))
 		p->qcap *= 2; /* a power of two: positions wrap with a mask */
 	p->q = malloc(p->qcap);
-	p->stage = malloc(OP_STAGE_BYTES);
+	p->stage = malloc(STREAM_BATCH_OVERHEAD + OP_STAGE_BYTES + 16);
 	if (p->q)
 		memset(p->q, 0, p->qcap); /* fault it in now, not page by page on the hot path */
 	if (!p->q || !p->stage ||
-	    op_out_reserve(p, STREAM_BATCH_OVERHEAD + p->o.batch_bytes +
-				  (size_t)p->o.batch_packets * (STREAM_PKT_OVERHEAD + IF_NAMESIZE) +
-				  16)) {
+	    op_out_reserve(
+		p, STREAM_BATCH_OVERHEAD + OP_PKT_MAX + 64 +
+		       (p->o.batch_bytes > OP_STAGE_BYTES ? p->o.batch_bytes : OP_STAGE_BYTES))) {
 		pr_err("protobuf stream: out of memory for a %llu-byte queue",
 		       (unsigned long long)p->qcap);
 		goto fail;
@@ -840,6 +873,7 @@ struct out_proto *out_proto_start(const char *hostport, const struct out_proto_o
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_mutex_init(&p->smu, NULL);
 	p->start_ns = op_wall_ns();
+	p->start_mono_ns = op_now_ns();
 	int err = pthread_create(&p->thread, NULL, op_thread, p);
 	if (err) {
 		pr_err("pthread_create: %s", strerror(err));
