@@ -771,12 +771,49 @@ static void test_tcp_caps(void)
 	tcp_set_limits(&old);
 }
 
+/* UDP and IPv4 header checksums of every payload length 0..96 (odd lengths pad the last byte),
+ * over IPv4 and IPv6, with payload bytes that carry (0xff runs) and that do not: a right one
+ * verifies, one flipped bit anywhere in the datagram is flagged. */
+static void test_csum_lengths(void)
+{
+	uint8_t pl[128], seg[256], ip[512];
+	uint64_t bad = cnt("l4_csum_bad"), ip4bad = cnt("ip4_csum_bad");
+	int ok = 1, flagged = 1;
+	unsigned seed = 1;
+
+	for (int v6 = 0; v6 < 2; v6++) {
+		for (uint32_t n = 0; n <= 96; n++) {
+			for (uint32_t i = 0; i < n; i++) {
+				seed = seed * 1103515245u + 12345u;
+				pl[i] = n % 3 == 0 ? 0xff : (uint8_t)(seed >> 16);
+			}
+			uint32_t sl = mk_udp(seg, v6, 40000, 53, pl, n);
+			uint32_t il = v6 ? mk_ip6(ip, IPPROTO_UDP, NULL, 0, seg, sl)
+					 : mk_ip4(ip, 1, IPPROTO_UDP, 1, 0, seg, sl, (n % 2) * 4);
+			reset_seen();
+			feed_eth(ip, il, 0, v6);
+			ok &= seen.udp == 1 && !seen.udp_csum_bad;
+			/* a flipped bit in the payload (or, empty, in the ports) */
+			uint32_t at = il - sl + (n ? 8 + (n * 7) % n : 1);
+			ip[at] ^= 0x10;
+			reset_seen();
+			feed_eth(ip, il, 0, v6);
+			flagged &= seen.udp == 1 && seen.udp_csum_bad;
+		}
+	}
+	CHECK(ok);
+	CHECK(flagged);
+	CHECK_EQ_INT(cnt("l4_csum_bad") - bad, 2 * 97);
+	CHECK_EQ_INT(cnt("ip4_csum_bad"), ip4bad);
+}
+
 int main(void)
 {
 	l7_register(&t_proto);
 	TEST_CASE("decode_link_types", test_link_types);
 	TEST_CASE("decode_vlan_qinq", test_vlan);
 	TEST_CASE("decode_ip4_options_csum_truncation", test_ip4_options_and_csum);
+	TEST_CASE("decode_csum_lengths", test_csum_lengths);
 	TEST_CASE("decode_ip6_ext_headers", test_ip6_ext);
 	TEST_CASE("decode_ip4_fragments", test_frag4);
 	TEST_CASE("decode_ip6_fragments", test_frag6);
