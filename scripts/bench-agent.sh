@@ -155,12 +155,12 @@ echo " host_busy: how busy all CPUs were during the run, softirq included.)"
 
 if [ -n "${BENCH_PERF_STAT:-}" ]; then
 	echo
-	echo "perf stat during the run (instructions and task-clock per captured packet):"
+	echo "perf stat during the run (per captured packet; instructions n/a: no hardware counters here):"
 	for m in tcpdump agent; do
 		awk -v m="$m" -v n="${R_CAP[$m]}" '
 			/instructions/ { gsub(",", "", $1); ins = $1 }
 			/task-clock/ { gsub(",", "", $1); tc = $1 }
-			END { if (n > 0) printf "  %-8s %8.0f instructions/pkt %8.1f ns task-clock/pkt\n", m, ins / n, tc * 1e6 / n }' \
+			END { if (n > 0) { ipp = ins > 0 ? sprintf("%8.0f", ins / n) : "     n/a"; printf "  %-8s %s instructions/pkt %8.1f ns task-clock/pkt\n", m, ipp, tc * 1e6 / n } }' \
 			"$T_TMP/perfstat-$m.txt"
 	done
 fi
