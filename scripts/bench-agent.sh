@@ -158,7 +158,7 @@ if [ -n "${BENCH_PERF_STAT:-}" ]; then
 	echo "perf stat during the run (per captured packet; instructions n/a: no hardware counters here):"
 	for m in tcpdump agent; do
 		awk -v m="$m" -v n="${R_CAP[$m]}" '
-			/instructions/ { gsub(",", "", $1); ins = $1 }
+			/instructions/ { gsub(",", "", $1); ins = $1 + 0 }
 			/task-clock/ { gsub(",", "", $1); tc = $1 }
 			END { if (n > 0) { ipp = ins > 0 ? sprintf("%8.0f", ins / n) : "     n/a"; printf "  %-8s %s instructions/pkt %8.1f ns task-clock/pkt\n", m, ipp, tc * 1e6 / n } }' \
 			"$T_TMP/perfstat-$m.txt"
