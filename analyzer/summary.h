@@ -13,8 +13,13 @@
  * Each call site is guarded by summary_enabled(), so a run without summaries pays one branch.
  * Time is packet time only, so a replay of a capture always gives the same numbers.
  *
+ * Top-N updates go through small exact front caches first (summary_int.h): a repeated key
+ * costs a counter increment, and the Misra-Gries sketch gets one weighted update per stay of a
+ * key in its cache slot. Counts are those of unbuffered updates whenever a sketch holds all the
+ * keys of its window; otherwise only the order of updates differs, within the same bounds.
+ *
  * Threads: the hooks run on the input thread; the output functions may run on the HTTP
- * thread. One mutex serialises them.
+ * thread. One lock (a spinlock, taken by the hooks only with --metrics) serialises them.
  */
 #ifndef PANO_SUMMARY_H
 #define PANO_SUMMARY_H
