@@ -169,26 +169,6 @@ static unsigned pending_slot(uint64_t pseed, uint16_t id)
 	return (unsigned)(pseed + id) & ((1u << DNS_HASH_BITS) - 1);
 }
 
-/* The capacity a buffer grown from empty by dns_sb_put holds for len bytes: the smallest
- * 512 * 2^k above len (DNS_REC_MAX at most), 0 when empty. */
-static size_t sb_grown_cap(size_t len)
-{
-	size_t cap = 512;
-	if (!len)
-		return 0;
-	while (cap < len + 1)
-		cap *= 2;
-	return cap < DNS_REC_MAX ? cap : DNS_REC_MAX;
-}
-
-/* Bytes of answers a pending record counts against DNS_PENDING_BYTES: what its buffers would
- * hold had they grown from empty for this record alone (buffers kept from an earlier record may
- * be larger; the cap must not depend on which record used them before). */
-static size_t info_held(const struct dns_info *in)
-{
-	return sb_grown_cap(in->answers.len) + sb_grown_cap(in->ttls.len);
-}
-
 static void info_unlink(struct dns_info *in)
 {
 	struct dns_conn *c = in->conn;
@@ -216,7 +196,7 @@ static void info_unlink(struct dns_info *in)
 	else
 		g_tail = in->gprev;
 	g_open--;
-	g_bytes -= info_held(in);
+	g_bytes -= in->answers.cap + in->ttls.cap;
 	in->cprev = in->cnext = in->gprev = in->gnext = in->hprev = in->hnext = NULL;
 }
 
@@ -245,32 +225,54 @@ static void info_link(struct dns_info *in)
 		g_head = in;
 	g_tail = in;
 	g_open++;
-	g_bytes += info_held(in);
+	g_bytes += in->answers.cap + in->ttls.cap;
 }
 
-/* Releases a record's buffers (qbuf, answers, TTLs) and the record itself. */
-static void info_release(struct dns_info *in)
-{
-	free(in->qbuf);
-	dns_sb_free(&in->answers);
-	dns_sb_free(&in->ttls);
-	free(in);
-}
+/*
+ * Free answer and TTL buffers of dns_sb_put's first size: a record takes one only when it gets
+ * its first answer, so a pending query holds none, and a buffer in use always has the capacity
+ * it would have grown to from empty (the pending-bytes cap counts exactly what it did). Grown
+ * buffers go back to malloc.
+ */
+#define DNS_SB_FIRST  512 /* dns_sb_put_slow's first capacity */
+#define DNS_QBUF_KEEP 64  /* query buffers kept with a record in the free list */
+static struct dns_pool sb_pool;
 
-/* Answer and TTL buffers up to this size stay with a record in the free list. */
-#define DNS_POOL_KEEP_BYTES 4096
-
-static void sb_keep(struct dns_sbuf *b)
+static void sb_release(struct dns_sbuf *b)
 {
-	if (b->cap > DNS_POOL_KEEP_BYTES) {
-		dns_sb_free(b);
+	if (b->cap == DNS_SB_FIRST && sb_pool.n < DNS_POOL_MAX) {
+		memcpy(b->p, &sb_pool.head, sizeof(void *));
+		sb_pool.head = b->p;
+		sb_pool.n++;
+		memset(b, 0, sizeof(*b));
 		return;
 	}
+	dns_sb_free(b);
+}
+
+/* Gives an empty b a pooled buffer (else dns_sb_put allocates one as usual). */
+static void sb_attach(struct dns_sbuf *b)
+{
+	if (b->cap || !sb_pool.head)
+		return;
+	b->p = sb_pool.head;
+	memcpy(&sb_pool.head, b->p, sizeof(void *));
+	sb_pool.n--;
+	b->cap = DNS_SB_FIRST;
 	b->len = 0;
 	b->cut = false;
 }
 
-/* Into the free list, keeping its (small) buffers for the next record. */
+/* Releases a record's buffers and the record itself. */
+static void info_release(struct dns_info *in)
+{
+	free(in->qbuf);
+	sb_release(&in->answers);
+	sb_release(&in->ttls);
+	free(in);
+}
+
+/* Into the free list, with a small query buffer kept for the next record. */
 static void info_free(struct dns_info *in)
 {
 	if (info_pool.n >= DNS_POOL_MAX) {
@@ -279,14 +281,19 @@ static void info_free(struct dns_info *in)
 	}
 	in->query = NULL;
 	in->query_len = 0;
-	sb_keep(&in->answers);
-	sb_keep(&in->ttls);
+	if (in->qcap > DNS_QBUF_KEEP) {
+		free(in->qbuf);
+		in->qbuf = NULL;
+		in->qcap = 0;
+	}
+	sb_release(&in->answers);
+	sb_release(&in->ttls);
 	memcpy(in, &info_pool.head, sizeof(void *));
 	info_pool.head = in;
 	info_pool.n++;
 }
 
-/* A zeroed record (empty buffers kept from its last use), or NULL when out of memory. */
+/* A zeroed record (a small query buffer kept from its last use), or NULL when out of memory. */
 static struct dns_info *info_get(void)
 {
 	struct dns_info *in = info_pool.head;
@@ -296,12 +303,9 @@ static struct dns_info *info_get(void)
 	info_pool.n--;
 	char *qbuf = in->qbuf;
 	size_t qcap = in->qcap;
-	struct dns_sbuf answers = in->answers, ttls = in->ttls;
 	memset(in, 0, sizeof(*in));
 	in->qbuf = qbuf;
 	in->qcap = qcap;
-	in->answers = answers;
-	in->ttls = ttls;
 	return in;
 }
 
@@ -313,6 +317,7 @@ static void info_pool_drain(void)
 		info_release(in);
 	}
 	info_pool.n = 0;
+	pool_drain(&sb_pool);
 }
 
 /* Writes the record and frees it (in must not be linked). */
@@ -545,6 +550,8 @@ static void info_add_answer(struct dns_info *in, const char *text, size_t len, u
 		counter_inc(&c_dns_ans_cut);
 		return;
 	}
+	sb_attach(&in->answers);
+	sb_attach(&in->ttls);
 	dns_sb_put(&in->answers, text, len);
 	dns_sb_put(&in->answers, "", 1); /* each answer ends with its NUL */
 	dns_sb_put(&in->ttls, (const char *)&ttl, sizeof(ttl));
