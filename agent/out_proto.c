@@ -78,9 +78,9 @@ struct out_proto {
 	uint64_t qcap;
 	uint64_t qtail, recs_in;
 	uint64_t qhead, recs_out;
-	uint8_t *stage; /* producer only: this ring round's packets, encoded after
-			 * STREAM_BATCH_OVERHEAD bytes of room for the batch header */
-	size_t stage_len;
+	uint8_t *stage;		     /* producer only: this ring round's packets, encoded after
+				      * STREAM_BATCH_OVERHEAD bytes of room for the batch header */
+	size_t stage_len, stage_max; /* stage_max: a quarter of the queue, at most OP_STAGE_BYTES */
 	unsigned stage_recs;
 	uint64_t wake_recs; /* the writer wants a kick once this many records are queued */
 			    /* (or batch_bytes of them; OP_NO_KICK: none) */
@@ -227,7 +227,7 @@ void out_proto_write(struct out_proto *p, const struct pano_rec *rec, const uint
 		__atomic_fetch_add(&p->dropped_unreported, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	if (p->stage_len + OP_PKT_MAX > OP_STAGE_BYTES)
+	if (p->stage_len + OP_PKT_MAX > p->stage_max)
 		q_publish(p);
 	struct stream_pkt pk;
 	pk.ts_ns = rec->ts_ns;
@@ -855,6 +855,7 @@ struct out_proto *out_proto_start(const char *hostport, const struct out_proto_o
 		p->qcap *= 2; /* a power of two: positions wrap with a mask */
 	p->q = malloc(p->qcap);
 	p->stage = malloc(STREAM_BATCH_OVERHEAD + OP_STAGE_BYTES + 16);
+	p->stage_max = p->qcap / 4 < OP_STAGE_BYTES ? (size_t)p->qcap / 4 : OP_STAGE_BYTES;
 	if (p->q)
 		memset(p->q, 0, p->qcap); /* fault it in now, not page by page on the hot path */
 	if (!p->q || !p->stage ||
