@@ -303,11 +303,13 @@ static int pkt_decode(struct cursor *c, struct stream_pkt *pk)
 	return c->err ? -1 : 0;
 }
 
-int stream_batch_parse(const uint8_t *msg, size_t len, struct stream_batch_view *v,
-		       const char **why)
+/* stream_batch_parse(), keeping the decoded packets in arr when they are at most cap (the
+ * walk of the batch then hands them out instead of decoding them again). */
+static int batch_parse(const uint8_t *msg, size_t len, struct stream_batch_view *v,
+		       const char **why, struct stream_pkt *arr, size_t cap)
 {
 	struct cursor c = cursor_init(msg, len);
-	struct stream_pkt pk;
+	struct stream_pkt tmp, *pk = &tmp;
 	const char *bad = "bad batch field";
 	size_t n;
 
@@ -330,7 +332,8 @@ int stream_batch_parse(const uint8_t *msg, size_t len, struct stream_batch_view 
 			if (c.err)
 				goto fail;
 			struct cursor pc = cursor_init(p, n);
-			if (pkt_decode(&pc, &pk)) {
+			pk = v->n_packets < cap ? &arr[v->n_packets] : &tmp;
+			if (pkt_decode(&pc, pk)) {
 				bad = "bad packet";
 				goto fail;
 			}
@@ -346,16 +349,31 @@ int stream_batch_parse(const uint8_t *msg, size_t len, struct stream_batch_view 
 			skip_field(&c, wt);
 		}
 	}
-	if (!c.err)
+	if (!c.err) {
+		if (arr && v->n_packets <= cap)
+			v->pkts = arr;
 		return 0;
+	}
 fail:
 	if (why)
 		*why = bad;
 	return -EBADMSG;
 }
 
+int stream_batch_parse(const uint8_t *msg, size_t len, struct stream_batch_view *v,
+		       const char **why)
+{
+	return batch_parse(msg, len, v, why, NULL, 0);
+}
+
 bool stream_batch_next(struct stream_pkt_iter *it, struct stream_pkt *pk)
 {
+	if (it->pkts) {
+		if (it->i == it->n)
+			return false;
+		*pk = it->pkts[it->i++];
+		return true;
+	}
 	struct cursor c = cursor_init(it->p, (size_t)(it->end - it->p));
 	size_t n;
 	while (cur_left(&c) && !c.err) {
@@ -482,6 +500,8 @@ void stream_dec_free(struct stream_dec *d)
 	free(d->scratch);
 	d->scratch = NULL;
 	d->scratch_cap = 0;
+	free(d->pkts);
+	d->pkts = NULL;
 }
 
 int stream_dec_fail(struct stream_dec *d, int err, const char *fmt, ...)
@@ -578,7 +598,9 @@ static int deliver(struct stream_dec *d, const uint8_t *msg, size_t len, stream_
 	size_t blen;
 
 	if (len && envelope_is_batch(msg, len, &body, &blen)) {
-		if (stream_batch_parse(body, blen, &m.batch, &why) < 0)
+		if (!d->pkts && !(d->pkts = malloc(STREAM_DEC_PKTS * sizeof(*d->pkts))))
+			return stream_dec_fail(d, -ENOMEM, "malloc: %s", strerror(ENOMEM));
+		if (batch_parse(body, blen, &m.batch, &why, d->pkts, STREAM_DEC_PKTS) < 0)
 			return malformed(d, len, why);
 		m.type = PANO__V1__ENVELOPE__MSG_BATCH;
 		d->fast_batches++;

@@ -31,6 +31,7 @@
 #define STREAM_PREAMBLE_LEN  8
 #define STREAM_LEN_PREFIX    4
 #define STREAM_MAX_MSG	     (4u << 20) /* default cap on one envelope */
+#define STREAM_DEC_PKTS	     4096	/* packets of a batch the decoder keeps decoded */
 
 /* Writes the preamble for major/minor (STREAM_VERSION_* in normal use; tests pass others). */
 void stream_preamble(uint8_t out[STREAM_PREAMBLE_LEN], uint16_t major, uint16_t minor);
@@ -82,6 +83,7 @@ struct stream_batch_view {
 	size_t n_packets;
 	const uint8_t *data; /* the PacketBatch message */
 	size_t len;
+	const struct stream_pkt *pkts; /* the packets as the check decoded them, or NULL */
 };
 
 /* Checks a PacketBatch message (the fields protobuf-c would accept, nothing else) and fills v.
@@ -96,12 +98,17 @@ bool stream_batch_wire_ok(const uint8_t *msg, size_t len);
 
 struct stream_pkt_iter {
 	const uint8_t *p, *end;
+	const struct stream_pkt *pkts; /* decoded already: handed out from here */
+	size_t i, n;
 };
 
 static inline void stream_batch_iter(const struct stream_batch_view *v, struct stream_pkt_iter *it)
 {
 	it->p = v->data;
 	it->end = v->data + v->len;
+	it->pkts = v->pkts;
+	it->i = 0;
+	it->n = v->n_packets;
 }
 /* The next packet of a parsed batch, in order. false at the end. */
 bool stream_batch_next(struct stream_pkt_iter *it, struct stream_pkt *pk);
@@ -142,6 +149,7 @@ struct stream_dec {
 	size_t alloc_used, alloc_limit; /* protobuf-c unpack memory budget */
 	uint64_t fast_batches;		/* batches walked in place (the common encoding) */
 	uint8_t *scratch;		/* a batch protobuf-c merged, packed again */
+	struct stream_pkt *pkts;	/* STREAM_DEC_PKTS packets decoded while checking a batch */
 	size_t scratch_cap;
 	int err; /* 0, or the negative errno the stream failed with */
 	char errmsg[200];
