@@ -13,9 +13,10 @@
 # in the client namespace against knot in the server namespace, recorded by tcpdump on the
 # server's veth: a mix of names and types, NXDOMAIN, truncated answers. It is made once and
 # cached as $PANO_BUILD/bench/dns-capture.pcap (delete it to make a new one).
-# Prints packets per second, ratios and peak RSS (/usr/bin/time); then runs
-# scripts/bench-kafka.sh when it exists (BENCH_KAFKA=0 skips it). A benchmark: prints, asserts
-# nothing.
+# Prints packets per second, ratios and peak RSS (/usr/bin/time); then the cost of the live
+# summaries on the same capture (scripts/bench-summary.sh: with and without --summary;
+# BENCH_SUMMARY=0 skips it) and scripts/bench-kafka.sh (BENCH_KAFKA=0 skips it). A benchmark:
+# prints, asserts nothing.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # The build directory: PANO_BUILD, else make's BUILD (relative to the tree), else build/.
@@ -108,6 +109,11 @@ done
 echo "(x_wall, x_cpu: pano-analyzer's rate over the tool's, per wall-clock and per CPU second; for"
 echo " pcap_loop, below 1, the fraction of the bare read loop's speed the analyzer reaches."
 echo " pano-analyzer wrote ${records:-?} JSON records. Load average now: $(cut -d' ' -f1-3 /proc/loadavg).)"
+
+if [ "${BENCH_SUMMARY:-1}" != 0 ]; then
+	echo
+	"$ROOT/scripts/bench-summary.sh" "$CAP"
+fi
 
 if [ -x "$ROOT/scripts/bench-kafka.sh" ] && [ "${BENCH_KAFKA:-1}" != 0 ]; then
 	echo
