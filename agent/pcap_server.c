@@ -59,6 +59,8 @@ PANO_COUNTER(c_ps_accepted, "agent_pcap_clients_accepted", "event",
 struct ps_client {
 	int fd;
 	struct tls_conn *tls; /* TLS or plain passthrough (lib/tls.h) */
+	pthread_mutex_t io;   /* held around every use of tls: the writer thread locks it, the
+			       * ring reader only tries (ps_send_tls) */
 	char name[64];	      /* peer ADDR:PORT, the metrics label */
 	uint8_t *q;
 	size_t cap;
@@ -280,11 +282,73 @@ void pcap_server_write(struct pcap_server *s, const struct pano_rec *rec, const 
 	pcap_server_write_batch(s, &b);
 }
 
+/*
+ * Ring reader, end of a round: sends what TLS clients have queued itself, encrypting it in
+ * pieces as large as the queue holds (full 16 KiB records), for each client whose handshake is
+ * done and whose connection the writer is not using (trylock: never waits for it). Up to the
+ * socket's room, without blocking; a partial write's remainder stays queued at head, where
+ * whoever writes next (this thread or the writer) passes it again, as OpenSSL wants. Returns 1
+ * when the writer has work left: bytes the socket did not take, a client busy or still in its
+ * handshake, a plain client's leftover, a failed send.
+ */
+static int ps_send_tls(struct pcap_server *s)
+{
+	int wake = 0;
+
+	pthread_mutex_lock(&s->lock);
+	for (int i = 0; i < s->ncl; i++) {
+		struct ps_client *c = s->cl[i];
+		if (c->tail == c->head)
+			continue;
+		if (c->direct || c->kill || pthread_mutex_trylock(&c->io)) {
+			wake = 1;
+			continue;
+		}
+		while (c->head != c->tail) {
+			if (!tls_conn_ready(c->tls)) {
+				wake = 1;
+				break;
+			}
+			size_t off = c->head % c->cap, n = c->tail - c->head;
+			if (n > c->cap - off)
+				n = c->cap - off;
+			ssize_t w = tls_conn_write(c->tls, c->q + off, n);
+			if (w > 0) {
+				c->head += (uint64_t)w;
+				continue;
+			}
+			if (w != -EAGAIN) {
+				c->send_err = w < 0 ? (int)-w : EPIPE;
+				c->kill = 1;
+			}
+			wake = 1;
+			break;
+		}
+		pthread_mutex_unlock(&c->io);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return wake;
+}
+
 /* Only when something was queued: records sent straight to the sockets need no writer. */
 void pcap_server_kick(struct pcap_server *s)
 {
-	if (__atomic_exchange_n(&s->pending, 0, __ATOMIC_ACQ_REL))
-		ps_wake(s);
+	if (!__atomic_exchange_n(&s->pending, 0, __ATOMIC_ACQ_REL))
+		return;
+	if (s->tls && !ps_send_tls(s))
+		return; /* the TLS clients took everything */
+	ps_wake(s);
+}
+
+/* Frees a client that is in no table: TLS close_notify first, then closes fd (unless < 0). */
+static void ps_free(struct ps_client *c, int fd)
+{
+	tls_conn_free(c->tls);
+	if (fd >= 0)
+		close(fd);
+	free(c->q);
+	pthread_mutex_destroy(&c->io);
+	free(c);
 }
 
 /* Writer thread: closes c and removes it from the table. */
@@ -306,22 +370,23 @@ static void ps_close(struct pcap_server *s, struct ps_client *c, const char *why
 	pr_info("pcap client %s disconnected (%s): %llu records sent, %llu dropped", c->name, why,
 		(unsigned long long)st.sent_records, (unsigned long long)st.drop_records);
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-	tls_conn_free(c->tls);
-	close(c->fd);
-	free(c->q);
-	free(c);
+	ps_free(c, c->fd);
 }
 
 /* Writer thread: sends what the client's queue holds until empty or the socket is full.
  * Returns 0, or -1 when the client is gone (closed here). */
 static int ps_flush(struct pcap_server *s, struct ps_client *c)
 {
+	char why[256];
+
+	pthread_mutex_lock(&c->io);
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
 		uint64_t head = c->head, tail = c->tail;
 		int kill = c->kill;
 		pthread_mutex_unlock(&s->lock);
 		if (kill) {
+			pthread_mutex_unlock(&c->io);
 			if (c->send_err) {
 				ps_close(s, c, strerror(c->send_err));
 				return -1;
@@ -340,24 +405,31 @@ static int ps_flush(struct pcap_server *s, struct ps_client *c)
 		ssize_t w = tls_conn_write(c->tls, c->q + off, n);
 		if (w == -EAGAIN) {
 			/* A TLS handshake waiting to read is served by ps_readable. */
-			if (!(tls_conn_events(c->tls) & POLLOUT))
+			if (!(tls_conn_events(c->tls) & POLLOUT)) {
+				pthread_mutex_unlock(&c->io);
 				return 0;
+			}
 			if (!c->want_out) {
 				struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLOUT,
 							 .data.ptr = c};
 				epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 				c->want_out = 1;
 			}
+			pthread_mutex_unlock(&c->io);
 			return 0;
 		}
 		if (w <= 0) {
-			ps_close(s, c, w < 0 ? tls_conn_error(c->tls) : "send returned 0");
+			snprintf(why, sizeof(why), "%s",
+				 w < 0 ? tls_conn_error(c->tls) : "send returned 0");
+			pthread_mutex_unlock(&c->io);
+			ps_close(s, c, why);
 			return -1;
 		}
 		pthread_mutex_lock(&s->lock);
 		c->head += w;
 		pthread_mutex_unlock(&s->lock);
 	}
+	pthread_mutex_unlock(&c->io);
 	if (c->want_out) {
 		struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
 		epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev);
@@ -390,13 +462,15 @@ static void ps_accept(struct pcap_server *s)
 		port = ntohs(a->sin6_port);
 	}
 	struct ps_client *c = calloc(1, sizeof(*c));
-	if (c)
+	if (c) {
+		pthread_mutex_init(&c->io, NULL);
 		c->q = malloc(s->o.queue_bytes);
+	}
 	if (!c || !c->q) {
 		pr_warn("pcap server: no memory for client %s: refused", host);
 		counter_inc(&c_ps_refused);
 		if (c)
-			free(c);
+			ps_free(c, -1);
 		close(fd);
 		return;
 	}
@@ -408,9 +482,7 @@ static void ps_accept(struct pcap_server *s)
 	c->tls = tls_conn_new(s->tls, fd, NULL);
 	if (!c->tls) {
 		counter_inc(&c_ps_refused);
-		close(fd);
-		free(c->q);
-		free(c);
+		ps_free(c, fd);
 		return;
 	}
 	snprintf(c->name, sizeof(c->name), ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host,
@@ -420,10 +492,7 @@ static void ps_accept(struct pcap_server *s)
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 		pr_warn("pcap server: epoll_ctl: %s", strerror(errno));
-		tls_conn_free(c->tls);
-		close(fd);
-		free(c->q);
-		free(c);
+		ps_free(c, fd);
 		return;
 	}
 	pthread_mutex_lock(&s->lock);
@@ -435,10 +504,7 @@ static void ps_accept(struct pcap_server *s)
 		pr_warn("pcap server: %d clients already, refusing %s", s->o.max_clients, c->name);
 		counter_inc(&c_ps_refused);
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
-		tls_conn_free(c->tls);
-		close(fd);
-		free(c->q);
-		free(c);
+		ps_free(c, fd);
 		return;
 	}
 	counter_inc(&c_ps_accepted);
@@ -450,19 +516,24 @@ static void ps_accept(struct pcap_server *s)
  * and EOF or an error means it left. */
 static void ps_readable(struct pcap_server *s, struct ps_client *c)
 {
-	char junk[512];
+	char junk[512], why[256];
 
+	pthread_mutex_lock(&c->io);
 	for (;;) {
 		ssize_t r = tls_conn_read(c->tls, junk, sizeof(junk));
 		if (r > 0)
 			continue;
 		if (r == -EAGAIN) {
+			pthread_mutex_unlock(&c->io);
 			/* TLS: this may have advanced the handshake; send what waits. */
 			if (tls_conn_is_tls(c->tls))
 				ps_flush(s, c);
 			return;
 		}
-		ps_close(s, c, r == 0 ? "closed by peer" : tls_conn_error(c->tls));
+		snprintf(why, sizeof(why), "%s",
+			 r == 0 ? "closed by peer" : tls_conn_error(c->tls));
+		pthread_mutex_unlock(&c->io);
+		ps_close(s, c, why);
 		return;
 	}
 }
@@ -686,10 +757,7 @@ void pcap_server_stop(struct pcap_server *s)
 				break;
 			c->head += w;
 		}
-		tls_conn_free(c->tls);
-		close(c->fd);
-		free(c->q);
-		free(c);
+		ps_free(c, c->fd);
 	}
 	free(s->cl);
 	if (s->lfd >= 0)

@@ -312,6 +312,11 @@ bool tls_conn_is_tls(const struct tls_conn *c)
 	return c->ssl != NULL;
 }
 
+bool tls_conn_ready(const struct tls_conn *c)
+{
+	return !c->ssl || c->done;
+}
+
 const char *tls_conn_peer(const struct tls_conn *c)
 {
 	return c->peer;

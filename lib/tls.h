@@ -59,6 +59,9 @@ short tls_conn_events(const struct tls_conn *c);
 /* Bytes already decrypted and buffered inside OpenSSL (poll will not report them). */
 size_t tls_conn_pending(const struct tls_conn *c);
 bool tls_conn_is_tls(const struct tls_conn *c);
+/* True once data can be written without driving a handshake: plain TCP always, TLS after the
+ * handshake finished. */
+bool tls_conn_ready(const struct tls_conn *c);
 /* Subject of the peer's certificate (after the handshake), or "" . */
 const char *tls_conn_peer(const struct tls_conn *c);
 /* Last failure in one line (OpenSSL's reason and the verify result), or "". */
