@@ -33,8 +33,7 @@
 #define IP_MAX_AGENTS	  1024 /* agent identities remembered per analyzer run */
 #define IP_MAX_IFACES	  256  /* interfaces per hello */
 #define IP_MAX_NAMES	  4096 /* distinct interface/node strings interned */
-#define IP_READ_CHUNK	  (64u << 10)
-#define IP_READS_PER_TURN 8 /* chunks read from one connection before serving others */
+#define IP_READS_PER_TURN 8    /* reads from one connection before serving others */
 #define IP_POLL_MS	  200
 #define IP_SOURCE_BASE	  0x10000u /* ids of agent sources (inputs use 0 and 1) */
 
@@ -283,7 +282,7 @@ static void ip_close(struct ip_conn *c, const char *why)
 }
 
 /* Serves one readable connection. 0 to keep it, -1 when it was closed (and freed). */
-static int ip_service(struct ip_conn *c, uint8_t *buf)
+static int ip_service(struct ip_conn *c)
 {
 	if (!c->handshaken) {
 		int rc = tls_conn_handshake(c->tls);
@@ -302,7 +301,14 @@ static int ip_service(struct ip_conn *c, uint8_t *buf)
 			pr_debug("TLS peer %s: %s", c->peer, tls_conn_peer(c->tls));
 	}
 	for (int i = 0; i < IP_READS_PER_TURN; i++) {
-		ssize_t n = tls_conn_read(c->tls, buf, IP_READ_CHUNK);
+		size_t room;
+		uint8_t *buf = stream_dec_rx_space(&c->dec, &room);
+		if (!buf) {
+			counter_inc(&c_ip_errors);
+			ip_close(c, stream_dec_error(&c->dec));
+			return -1;
+		}
+		ssize_t n = tls_conn_read(c->tls, buf, room);
 		if (n == -EAGAIN)
 			return 0;
 		if (n == 0 || n < 0) {
@@ -315,7 +321,7 @@ static int ip_service(struct ip_conn *c, uint8_t *buf)
 			return -1;
 		}
 		counter_add(&c_ip_bytes, (uint64_t)n);
-		if (stream_dec_feed(&c->dec, buf, (size_t)n, ip_on_msg, c) < 0) {
+		if (stream_dec_rx_commit(&c->dec, (size_t)n, ip_on_msg, c) < 0) {
 			counter_inc(&c_ip_errors);
 			ip_close(c, stream_dec_error(&c->dec));
 			return -1;
@@ -443,9 +449,8 @@ int input_proto_run(const struct input_proto_opts *opts, const struct input_hook
 	}
 	struct ip_conn **conns = calloc((size_t)o.max_conns, sizeof(*conns));
 	struct pollfd *pfd = calloc((size_t)o.max_conns + 1, sizeof(*pfd));
-	uint8_t *buf = malloc(IP_READ_CHUNK);
 	int nconns = 0;
-	if (!conns || !pfd || !buf) {
+	if (!conns || !pfd) {
 		pr_err("input_proto: out of memory");
 		rc = -ENOMEM;
 		goto out;
@@ -471,7 +476,7 @@ int input_proto_run(const struct input_proto_opts *opts, const struct input_hook
 		for (int i = 0; i < seen; i++) {
 			struct ip_conn *c = conns[i];
 			bool ready = n > 0 && pfd[i + 1].revents;
-			if ((ready || tls_conn_pending(c->tls)) && ip_service(c, buf) < 0)
+			if ((ready || tls_conn_pending(c->tls)) && ip_service(c) < 0)
 				continue;
 			conns[kept++] = c;
 		}
@@ -486,7 +491,6 @@ out:
 		ip_close(conns[i], NULL);
 	free(conns);
 	free(pfd);
-	free(buf);
 	close(lfd);
 	tls_ctx_free(tls);
 	return rc;

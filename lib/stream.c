@@ -502,6 +502,9 @@ void stream_dec_free(struct stream_dec *d)
 	d->scratch_cap = 0;
 	free(d->pkts);
 	d->pkts = NULL;
+	free(d->rx);
+	d->rx = NULL;
+	d->rx_cap = d->rx_off = d->rx_len = 0;
 }
 
 int stream_dec_fail(struct stream_dec *d, int err, const char *fmt, ...)
@@ -525,13 +528,13 @@ const char *stream_dec_error(const struct stream_dec *d)
 
 bool stream_dec_idle(const struct stream_dec *d)
 {
-	return d->state == ST_LENGTH && d->hdr_have == 0;
+	return d->state == ST_LENGTH && d->hdr_have == 0 && d->rx_len == d->rx_off;
 }
 
 bool stream_dec_partial(const struct stream_dec *d)
 {
-	return d->state == ST_BODY ||
-	       ((d->state == ST_PREAMBLE || d->state == ST_LENGTH) && d->hdr_have > 0);
+	return d->state == ST_BODY || ((d->state == ST_PREAMBLE || d->state == ST_LENGTH) &&
+				       (d->hdr_have > 0 || d->rx_len > d->rx_off));
 }
 
 static int check_preamble(struct stream_dec *d)
@@ -652,6 +655,14 @@ static int deliver(struct stream_dec *d, const uint8_t *msg, size_t len, stream_
 	return rc < 0 ? rc : 0;
 }
 
+static int oversize(struct stream_dec *d)
+{
+	counter_inc(&c_oversize);
+	return stream_dec_fail(d, -EMSGSIZE,
+			       "envelope #%llu claims %u bytes, over the %u-byte limit",
+			       (unsigned long long)d->messages + 1, d->need, d->max_msg);
+}
+
 /* Appends n bytes to the partial envelope, growing the buffer geometrically but never past
  * d->need, so memory follows bytes actually received, not the claimed length. */
 static int buf_append(struct stream_dec *d, const uint8_t *p, size_t n)
@@ -704,14 +715,8 @@ int stream_dec_feed(struct stream_dec *d, const void *data, size_t len, stream_m
 				break;
 			}
 			d->need = get_be32(d->hdr);
-			if (d->need > d->max_msg) {
-				counter_inc(&c_oversize);
-				return stream_dec_fail(d, -EMSGSIZE,
-						       "envelope #%llu claims %u bytes, over the "
-						       "%u-byte limit",
-						       (unsigned long long)d->messages + 1, d->need,
-						       d->max_msg);
-			}
+			if (d->need > d->max_msg)
+				return oversize(d);
 			if (d->need == 0) {
 				if ((rc = deliver(d, NULL, 0, cb, ctx)) < 0)
 					return rc;
@@ -755,6 +760,89 @@ int stream_dec_feed(struct stream_dec *d, const void *data, size_t len, stream_m
 		}
 		if (d->state == ST_FAILED)
 			return d->err;
+	}
+	return 0;
+}
+
+uint8_t *stream_dec_rx_space(struct stream_dec *d, size_t *room)
+{
+	*room = 0;
+	if (d->state == ST_FAILED)
+		return NULL;
+	if (!d->rx || d->rx_cap - d->rx_len < STREAM_RX_ROOM) {
+		size_t pend = d->rx_len - d->rx_off, cap = d->rx_cap;
+		if (!d->rx)
+			cap = STREAM_RX_START;
+		else if (cap - pend < STREAM_RX_ROOM)
+			cap *= 2; /* a partial envelope fills the buffer: it has sent that much */
+		else if (pend > cap / 8 && cap < STREAM_RX_MAX)
+			cap *= 2; /* large envelopes: a larger buffer moves fewer bytes */
+		if (cap != d->rx_cap) {
+			uint8_t *nb = malloc(cap);
+			if (!nb) {
+				stream_dec_fail(d, -ENOMEM, "malloc %zu bytes: %s", cap,
+						strerror(ENOMEM));
+				return NULL;
+			}
+			if (pend)
+				memcpy(nb, d->rx + d->rx_off, pend);
+			free(d->rx);
+			d->rx = nb;
+			d->rx_cap = cap;
+		} else if (d->rx_off) {
+			memmove(d->rx, d->rx + d->rx_off, pend);
+		}
+		d->rx_off = 0;
+		d->rx_len = pend;
+	}
+	*room = d->rx_cap - d->rx_len;
+	return d->rx + d->rx_len;
+}
+
+int stream_dec_rx_commit(struct stream_dec *d, size_t n, stream_msg_cb cb, void *ctx)
+{
+	int rc;
+
+	if (d->state == ST_FAILED)
+		return d->err;
+	if (n > d->rx_cap - d->rx_len)
+		return stream_dec_fail(d, -EINVAL, "committed %zu bytes, room for %zu", n,
+				       d->rx_cap - d->rx_len);
+	d->rx_len += n;
+	d->bytes += n;
+	for (;;) {
+		const uint8_t *p = d->rx + d->rx_off;
+		size_t left = d->rx_len - d->rx_off;
+		if (d->state == ST_PREAMBLE) {
+			if (left < STREAM_PREAMBLE_LEN)
+				break;
+			memcpy(d->hdr, p, STREAM_PREAMBLE_LEN);
+			d->rx_off += STREAM_PREAMBLE_LEN;
+			if ((rc = check_preamble(d)) < 0)
+				return rc;
+			d->state = ST_LENGTH;
+			continue;
+		}
+		if (left < STREAM_LEN_PREFIX)
+			break;
+		d->need = get_be32(p);
+		if (d->need > d->max_msg)
+			return oversize(d);
+		if (left - STREAM_LEN_PREFIX < d->need)
+			break;
+		d->rx_off += STREAM_LEN_PREFIX + d->need;
+		if ((rc = deliver(d, d->need ? p + STREAM_LEN_PREFIX : NULL, d->need, cb, ctx)) < 0)
+			return rc;
+		if (d->state == ST_FAILED)
+			return d->err;
+	}
+	if (d->rx_off == d->rx_len) {
+		d->rx_off = d->rx_len = 0; /* all delivered: the next read starts at the front */
+		if (d->rx_cap > STREAM_RX_MAX) {
+			free(d->rx); /* not kept for one large envelope */
+			d->rx = NULL;
+			d->rx_cap = 0;
+		}
 	}
 	return 0;
 }

@@ -151,7 +151,9 @@ struct stream_dec {
 	uint8_t *scratch;		/* a batch protobuf-c merged, packed again */
 	struct stream_pkt *pkts;	/* STREAM_DEC_PKTS packets decoded while checking a batch */
 	size_t scratch_cap;
-	int err; /* 0, or the negative errno the stream failed with */
+	uint8_t *rx; /* receive buffer of stream_dec_rx_space()/stream_dec_rx_commit() */
+	size_t rx_cap, rx_off, rx_len; /* bytes [rx_off, rx_len) received, not yet delivered */
+	int err;		       /* 0, or the negative errno the stream failed with */
 	char errmsg[200];
 };
 
@@ -172,6 +174,23 @@ void stream_dec_free(struct stream_dec *d);
  */
 int stream_dec_feed(struct stream_dec *d, const void *data, size_t len, stream_msg_cb cb,
 		    void *ctx);
+/*
+ * Receiving without a copy: the caller reads straight into the decoder's buffer at the address
+ * stream_dec_rx_space() gives (room bytes free there, at least 1 while the stream is fine; NULL
+ * once it failed), then says how many bytes it put there with stream_dec_rx_commit(), which
+ * delivers every envelope they complete in place (same callbacks, errors and checks as
+ * stream_dec_feed()) and keeps a partial one for the next read. Do not mix with
+ * stream_dec_feed() on one decoder. The buffer starts at STREAM_RX_START bytes and doubles to
+ * STREAM_RX_MAX while envelopes are large; past that only as far as an envelope that is being
+ * received needs (never beyond twice max_msg plus STREAM_RX_ROOM).
+ */
+#define STREAM_RX_START (128u << 10)
+#define STREAM_RX_MAX	(1u << 20)
+/* Room offered at least, unless a partial envelope fills the buffer. */
+#define STREAM_RX_ROOM (64u << 10)
+uint8_t *stream_dec_rx_space(struct stream_dec *d, size_t *room);
+int stream_dec_rx_commit(struct stream_dec *d, size_t n, stream_msg_cb cb, void *ctx);
+
 /* Marks the stream failed with err and a message (printf format); for callbacks that refuse a
  * message on its content. Returns err. */
 int stream_dec_fail(struct stream_dec *d, int err, const char *fmt, ...)

@@ -10,6 +10,7 @@
  *     check refuses (lengths that would wrap protobuf-c's own check) must be refused by the
  *     walker too, and are not shown to protobuf-c.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -78,8 +79,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct stream_dec d;
 	size_t cut = size ? data[0] % (size + 1) : 0;
 	stream_dec_init(&d, 65536);
-	if (stream_dec_feed(&d, data, cut, on_msg, NULL) == 0)
-		stream_dec_feed(&d, data + cut, size - cut, on_msg, NULL);
+	int rc = stream_dec_feed(&d, data, cut, on_msg, NULL);
+	if (rc == 0)
+		rc = stream_dec_feed(&d, data + cut, size - cut, on_msg, NULL);
+	uint64_t msgs = d.messages;
+	bool partial = stream_dec_partial(&d);
+	stream_dec_free(&d);
+
+	/* The same bytes through the receive buffer, read cut bytes at a time (at least 1): the
+	 * same envelopes, the same outcome. */
+	size_t off = 0, step = cut ? cut : 1;
+	int rx_rc = 0;
+	stream_dec_init(&d, 65536);
+	while (off < size && rx_rc == 0) {
+		size_t room;
+		uint8_t *w = stream_dec_rx_space(&d, &room);
+		if (!w || !room)
+			abort(); /* fine streams always get room */
+		size_t k = size - off < room ? size - off : room;
+		if (k > step)
+			k = step;
+		memcpy(w, data + off, k);
+		off += k;
+		rx_rc = stream_dec_rx_commit(&d, k, on_msg, NULL);
+	}
+	if (rx_rc != rc || d.messages != msgs || (rc == 0 && stream_dec_partial(&d) != partial))
+		abort();
 	stream_dec_free(&d);
 
 	if (size) {

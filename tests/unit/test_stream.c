@@ -211,6 +211,160 @@ static size_t preamble_hello(uint8_t *out)
 	return STREAM_PREAMBLE_LEN + put_hello(out + STREAM_PREAMBLE_LEN, "n");
 }
 
+/* Feeds data through the receive buffer (stream_dec_rx_space/commit) in reads of at most chunk
+ * bytes (0: as much as the decoder offers). Returns the first error, or 0. */
+static int rx_feed(struct stream_dec *d, const uint8_t *data, size_t n, size_t chunk, void *got)
+{
+	size_t off = 0;
+	while (off < n) {
+		size_t room;
+		uint8_t *w = stream_dec_rx_space(d, &room);
+		if (!w)
+			return d->err ? d->err : -1;
+		if (room == 0)
+			return -2; /* must not happen while the stream is fine */
+		size_t k = n - off;
+		if (k > room)
+			k = room;
+		if (chunk && k > chunk)
+			k = chunk;
+		memcpy(w, data + off, k);
+		off += k;
+		int rc = stream_dec_rx_commit(d, k, on_msg, got);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* The receive buffer path delivers what stream_dec_feed() does, for reads split anywhere. */
+static void test_rx_split_everywhere(void)
+{
+	struct seen want;
+	size_t n = build_stream(sbuf, &want);
+	int bad = 0;
+	for (size_t chunk = 1; chunk <= n; chunk++) {
+		struct seen got = {0};
+		struct stream_dec d;
+		stream_dec_init(&d, 0);
+		int rc = rx_feed(&d, sbuf, n, chunk, &got);
+		if (rc || memcmp(&got, &want, sizeof(got)) != 0 || !stream_dec_idle(&d) ||
+		    stream_dec_partial(&d) || d.messages != 5)
+			bad++;
+		stream_dec_free(&d);
+	}
+	CHECK_EQ_INT(bad, 0);
+
+	/* Ends inside the last envelope: partial, not idle, the rest never delivered. */
+	struct seen got = {0};
+	struct stream_dec d;
+	stream_dec_init(&d, 0);
+	CHECK_EQ_INT(rx_feed(&d, sbuf, n - 3, 7, &got), 0);
+	CHECK(stream_dec_partial(&d));
+	CHECK(!stream_dec_idle(&d));
+	CHECK_EQ_INT(got.batches, 3);
+	CHECK_EQ_INT(got.stats, 0);
+	stream_dec_free(&d);
+}
+
+/* Refusals through the receive buffer: same errors, sticky, nothing allocated for a claim. */
+static void test_rx_refusals(void)
+{
+	struct seen got = {0};
+	struct stream_dec d;
+	size_t n = preamble_hello(sbuf), room;
+	memcpy(sbuf + n, "\xff\xff\xff\xff\x0a\x00", 6);
+	stream_dec_init(&d, 0);
+	CHECK_EQ_INT(rx_feed(&d, sbuf, n + 6, 0, &got), -EMSGSIZE);
+	CHECK(strstr(stream_dec_error(&d), "4294967295") != NULL);
+	CHECK_EQ_INT(got.hellos, 1);
+	CHECK(stream_dec_rx_space(&d, &room) == NULL);
+	CHECK_EQ_INT(room, 0);
+	CHECK_EQ_INT(stream_dec_rx_commit(&d, 0, on_msg, &got), -EMSGSIZE);
+	CHECK(d.rx == NULL); /* released on failure */
+	stream_dec_free(&d);
+
+	/* Not a PANO stream, and a newer major version. */
+	stream_dec_init(&d, 0);
+	CHECK_EQ_INT(rx_feed(&d, (const uint8_t *)"\xd4\xc3\xb2\xa1\x02\x00\x04\x00", 8, 0, &got),
+		     -EPROTO);
+	stream_dec_free(&d);
+	stream_preamble(sbuf, STREAM_VERSION_MAJOR + 1, 0);
+	stream_dec_init(&d, 0);
+	CHECK_EQ_INT(rx_feed(&d, sbuf, STREAM_PREAMBLE_LEN, 3, &got), -EPROTONOSUPPORT);
+	stream_dec_free(&d);
+
+	/* A batch before the hello; an empty envelope after it. */
+	stream_preamble(sbuf, STREAM_VERSION_MAJOR, STREAM_VERSION_MINOR);
+	memcpy(sbuf + 8, "\x00\x00\x00\x02\x12\x00", 6);
+	stream_dec_init(&d, 0);
+	CHECK_EQ_INT(rx_feed(&d, sbuf, 14, 0, &got), -EPROTO);
+	stream_dec_free(&d);
+	n = preamble_hello(sbuf);
+	memcpy(sbuf + n, "\x00\x00\x00\x00", 4);
+	stream_dec_init(&d, 0);
+	CHECK_EQ_INT(rx_feed(&d, sbuf, n + 4, 1, &got), -EPROTO);
+	stream_dec_free(&d);
+
+	/* Committing more than the room offered is refused, not written past. */
+	stream_dec_init(&d, 0);
+	CHECK(stream_dec_rx_space(&d, &room) != NULL);
+	CHECK_EQ_INT(stream_dec_rx_commit(&d, room + 1, on_msg, &got), -EINVAL);
+	stream_dec_free(&d);
+}
+
+/* A large envelope: the buffer grows only with bytes received (a claim alone allocates
+ * nothing beyond the start size), stays within its bound, and goes back after delivery. */
+static void test_rx_growth(void)
+{
+	const uint32_t cap = 3u << 20;
+	size_t n = preamble_hello(sbuf), room;
+	struct seen got = {0};
+	struct stream_dec d;
+	stream_dec_init(&d, cap);
+	CHECK_EQ_INT(rx_feed(&d, sbuf, n, 0, &got), 0);
+	/* Claim cap bytes: a batch whose one unknown field (number 15, bytes) fills it. */
+	uint8_t *big = malloc(cap + 4);
+	uint32_t body = cap, fl = cap - 10;
+	big[0] = body >> 24, big[1] = body >> 16, big[2] = body >> 8, big[3] = body;
+	uint8_t *p = big + 4;
+	uint32_t bl = cap - 1 - 4;
+	*p++ = 0x12; /* Envelope.batch */
+	for (int i = 0; i < 3; i++)
+		*p++ = (uint8_t)(bl >> (7 * i) | 0x80);
+	*p++ = (uint8_t)(bl >> 21);
+	*p++ = 0x7a; /* field 15, length-delimited: skipped */
+	for (int i = 0; i < 3; i++)
+		*p++ = (uint8_t)(fl >> (7 * i) | 0x80);
+	*p++ = (uint8_t)(fl >> 21);
+	CHECK_EQ_INT((size_t)(p - big) + fl, (size_t)cap + 4);
+	memset(p, 0xab, fl);
+	CHECK_EQ_INT(rx_feed(&d, big, 16, 0, &got), 0);
+	CHECK(d.rx_cap <= STREAM_RX_START); /* the claim alone allocates nothing */
+	CHECK(stream_dec_partial(&d));
+	size_t max_cap = 0;
+	for (size_t off = 16; off < (size_t)cap + 4;) {
+		uint8_t *w = stream_dec_rx_space(&d, &room);
+		CHECK(w != NULL && room > 0);
+		if (!w || !room)
+			break;
+		if (d.rx_cap > max_cap)
+			max_cap = d.rx_cap;
+		size_t k = cap + 4 - off < room ? cap + 4 - off : room;
+		memcpy(w, big + off, k);
+		off += k;
+		CHECK_EQ_INT(stream_dec_rx_commit(&d, k, on_msg, &got), 0);
+	}
+	CHECK_EQ_INT(got.batches, 1);
+	CHECK_EQ_INT(got.npkts, 0);
+	CHECK(max_cap >= (size_t)cap + 4);
+	CHECK(max_cap <= 2 * ((size_t)cap + 4) + STREAM_RX_ROOM);
+	CHECK(stream_dec_idle(&d));
+	CHECK(d.rx == NULL); /* a buffer over STREAM_RX_MAX is not kept after its envelope */
+	stream_dec_free(&d);
+	free(big);
+}
+
 static void test_huge_length(void)
 {
 	struct seen got = {0};
@@ -730,6 +884,9 @@ int main(int argc, char **argv)
 	TEST_CASE("stream_round_trip", test_round_trip);
 	TEST_CASE("stream_split_every_byte", test_split_everywhere);
 	TEST_CASE("stream_truncated_envelope", test_truncated);
+	TEST_CASE("stream_rx_split_everywhere", test_rx_split_everywhere);
+	TEST_CASE("stream_rx_refusals", test_rx_refusals);
+	TEST_CASE("stream_rx_growth", test_rx_growth);
 	TEST_CASE("stream_4gb_length_prefix", test_huge_length);
 	TEST_CASE("stream_garbage_after_hello", test_garbage_after_hello);
 	TEST_CASE("stream_versions", test_versions);
