@@ -227,8 +227,12 @@ void out_proto_write(struct out_proto *p, const struct pano_rec *rec, const uint
 		__atomic_fetch_add(&p->dropped_unreported, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	if (p->stage_len + OP_PKT_MAX > p->stage_max)
+	if (p->stage_len + OP_PKT_MAX > p->stage_max) {
+		/* A full stage is sent as one batch where it lies, as at the end of a round, when
+		 * the writer is asleep; otherwise (or what the socket left) it is queued. */
+		op_direct(p);
 		q_publish(p);
+	}
 	struct stream_pkt pk;
 	pk.ts_ns = rec->ts_ns;
 	pk.ifindex = rec->ifindex;
@@ -517,6 +521,7 @@ static void op_direct(struct out_proto *p)
 	if (!p->stage_recs || pthread_mutex_trylock(&p->smu) != 0)
 		return;
 	if (p->fd >= 0 && __atomic_load_n(&p->connected, __ATOMIC_RELAXED) && !p->stop) {
+		tls_conn_cork(p->conn, true); /* TLS: this run's 16 KiB records in full segments */
 		for (;;) {
 			if (p->out_len) {
 				if (op_send_some(p))
@@ -553,6 +558,7 @@ static void op_direct(struct out_proto *p)
 				break;
 			}
 		}
+		tls_conn_cork(p->conn, false);
 		if (p->out_len)
 			op_wake(p);
 	}

@@ -304,6 +304,7 @@ static int ps_send_tls(struct pcap_server *s)
 			wake = 1;
 			continue;
 		}
+		tls_conn_cork(c->tls, true);
 		while (c->head != c->tail) {
 			if (!tls_conn_ready(c->tls)) {
 				wake = 1;
@@ -324,6 +325,7 @@ static int ps_send_tls(struct pcap_server *s)
 			wake = 1;
 			break;
 		}
+		tls_conn_cork(c->tls, false);
 		pthread_mutex_unlock(&c->io);
 	}
 	pthread_mutex_unlock(&s->lock);

@@ -5,6 +5,8 @@
  * is given, and read/write calls that report "would block" the same way for TLS and plain TCP.
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -295,6 +297,14 @@ ssize_t tls_conn_write(struct tls_conn *c, const void *buf, size_t n)
 		return (ssize_t)put;
 	int rc = ssl_result(c, r, "SSL_write_ex");
 	return rc == 0 ? -EPIPE : rc;
+}
+
+void tls_conn_cork(struct tls_conn *c, bool on)
+{
+	int v = on;
+
+	if (c->ssl)
+		setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &v, sizeof(v));
 }
 
 short tls_conn_events(const struct tls_conn *c)

@@ -54,6 +54,12 @@ ssize_t tls_conn_read(struct tls_conn *c, void *buf, size_t n);
 /* >0 bytes written, -EAGAIN (poll for tls_conn_events()), or -errno. OpenSSL retries must
  * repeat the same buffer: callers pass the unsent remainder of their queue, which does. */
 ssize_t tls_conn_write(struct tls_conn *c, const void *buf, size_t n);
+/*
+ * TLS only (no-op for plain TCP): on, TCP_CORK on the socket, so that the records of a run of
+ * tls_conn_write calls (one 16 KiB record per write(2)) leave in full segments rather than one
+ * push each; off sends what is held. Callers cork around a run of writes and always uncork.
+ */
+void tls_conn_cork(struct tls_conn *c, bool on);
 /* Poll events (POLLIN/POLLOUT) the last -EAGAIN waits for. */
 short tls_conn_events(const struct tls_conn *c);
 /* Bytes already decrypted and buffered inside OpenSSL (poll will not report them). */
