@@ -89,6 +89,9 @@ struct ip_conn {
 	struct ip_named named[8]; /* recently named interfaces, round robin */
 	unsigned nnamed;
 	uint64_t frames, batches, last_seq;
+	bool more; /* the last turn stopped on its read budget, not on EAGAIN: serve it again
+		    * without waiting for poll (TLS may hold whole records the socket no longer
+		    * shows, which SSL_pending() does not count) */
 };
 
 static struct ip_agent *ip_agents[IP_MAX_AGENTS];
@@ -300,6 +303,7 @@ static int ip_service(struct ip_conn *c)
 		if (tls_conn_is_tls(c->tls))
 			pr_debug("TLS peer %s: %s", c->peer, tls_conn_peer(c->tls));
 	}
+	c->more = true;
 	for (int i = 0; i < IP_READS_PER_TURN; i++) {
 		size_t room;
 		uint8_t *buf = stream_dec_rx_space(&c->dec, &room);
@@ -309,8 +313,10 @@ static int ip_service(struct ip_conn *c)
 			return -1;
 		}
 		ssize_t n = tls_conn_read(c->tls, buf, room);
-		if (n == -EAGAIN)
+		if (n == -EAGAIN) {
+			c->more = false;
 			return 0;
+		}
 		if (n == 0 || n < 0) {
 			if (n == 0 && stream_dec_partial(&c->dec)) {
 				counter_inc(&c_ip_truncated);
@@ -461,7 +467,7 @@ int input_proto_run(const struct input_proto_opts *opts, const struct input_hook
 		for (int i = 0; i < nconns; i++) {
 			pfd[i + 1] = (struct pollfd){.fd = conns[i]->fd,
 						     .events = tls_conn_events(conns[i]->tls)};
-			if (tls_conn_pending(conns[i]->tls))
+			if (conns[i]->more || tls_conn_pending(conns[i]->tls))
 				timeout = 0;
 		}
 		int n = poll(pfd, (nfds_t)nconns + 1, timeout);
@@ -476,7 +482,7 @@ int input_proto_run(const struct input_proto_opts *opts, const struct input_hook
 		for (int i = 0; i < seen; i++) {
 			struct ip_conn *c = conns[i];
 			bool ready = n > 0 && pfd[i + 1].revents;
-			if ((ready || tls_conn_pending(c->tls)) && ip_service(c) < 0)
+			if ((ready || c->more || tls_conn_pending(c->tls)) && ip_service(c) < 0)
 				continue;
 			conns[kept++] = c;
 		}
