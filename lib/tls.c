@@ -312,9 +312,19 @@ short tls_conn_events(const struct tls_conn *c)
 	return c->events;
 }
 
+/* SSL_pending counts decrypted bytes only; records read from the socket but not yet decrypted
+ * are invisible to poll too, so they count as one byte: the caller reads again instead of
+ * waiting for the peer to send more. */
 size_t tls_conn_pending(const struct tls_conn *c)
 {
-	return c->ssl ? (size_t)SSL_pending(c->ssl) : 0;
+	int n;
+
+	if (!c->ssl)
+		return 0;
+	n = SSL_pending(c->ssl);
+	if (n > 0)
+		return (size_t)n;
+	return SSL_has_pending(c->ssl) ? 1 : 0;
 }
 
 bool tls_conn_is_tls(const struct tls_conn *c)

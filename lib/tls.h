@@ -62,7 +62,8 @@ ssize_t tls_conn_write(struct tls_conn *c, const void *buf, size_t n);
 void tls_conn_cork(struct tls_conn *c, bool on);
 /* Poll events (POLLIN/POLLOUT) the last -EAGAIN waits for. */
 short tls_conn_events(const struct tls_conn *c);
-/* Bytes already decrypted and buffered inside OpenSSL (poll will not report them). */
+/* Bytes already decrypted and buffered inside OpenSSL, or 1 when only undecrypted records are
+ * held there (poll reports neither). */
 size_t tls_conn_pending(const struct tls_conn *c);
 bool tls_conn_is_tls(const struct tls_conn *c);
 /* True once data can be written without driving a handshake: plain TCP always, TLS after the
