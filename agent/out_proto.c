@@ -494,6 +494,14 @@ static void op_build_batch(struct out_proto *p)
 	op_frame_batch(p, p->out + STREAM_BATCH_OVERHEAD, used, n);
 }
 
+/* p->out went out whole: count its packets as sent and empty it. */
+static void op_out_done(struct out_proto *p)
+{
+	if (p->out_pkts)
+		out_stats_sent_n(&p->st, p->out_pkts, p->out_bytes);
+	p->out_len = p->out_off = p->out_pkts = 0;
+}
+
 /* Sends what is pending in p->out without ever waiting or closing: 0 when all went, -1 when
  * some is left (the writer finishes it, or meets the error and reconnects). */
 static int op_send_some(struct out_proto *p)
@@ -504,9 +512,7 @@ static int op_send_some(struct out_proto *p)
 			return -1;
 		p->out_off += (size_t)w;
 	}
-	if (p->out_pkts)
-		out_stats_sent_n(&p->st, p->out_pkts, p->out_bytes);
-	p->out_len = p->out_off = p->out_pkts = 0;
+	op_out_done(p);
 	return 0;
 }
 
@@ -693,9 +699,7 @@ static int op_send(struct out_proto *p)
 		}
 		p->out_off += (size_t)w;
 	}
-	if (p->out_pkts)
-		out_stats_sent_n(&p->st, p->out_pkts, p->out_bytes);
-	p->out_len = p->out_off = p->out_pkts = 0;
+	op_out_done(p);
 	return 0;
 }
 
