@@ -45,14 +45,6 @@ TLS=(--tls-cert "$CERTS/server.crt" --tls-key "$CERTS/server.key" --tls-ca "$CER
 TLSC=(--tls-cert "$CERTS/client.crt" --tls-key "$CERTS/client.key" --tls-ca "$CERTS/ca.crt")
 TICK=$(getconf CLK_TCK)
 
-bg() {	# bg NAME CMD...: run in the node namespace; pid in $T_TMP/NAME.pid
-	local name=$1; shift
-	sh -c 'echo $$ >"$0"; exec ip netns exec "$@"' "$T_TMP/$name.pid" "$NS_NODE" "$@" \
-		>"$T_TMP/$name.out" 2>"$T_TMP/$name.err" &
-	disown
-	wait_for 5 test -s "$T_TMP/$name.pid"
-	on_exit "kill -9 $(cat "$T_TMP/$name.pid")"
-}
 cpu() {	# cpu PID...: user+system seconds of these processes, summed
 	local t=0 p
 	for p in "$@"; do
@@ -127,21 +119,21 @@ echo "bench-transport: $FRAMES frames per run ($B)"
 for mode in $MODES; do
 	case $mode in
 	proto)
-		bg an "$A" --stats -o /dev/null --listen "127.0.0.1:$PORT"
+		ns_start an "$A" --stats -o /dev/null --listen "127.0.0.1:$PORT"
 		sleep 0.5
-		bg ag "$G" -i "$IF_CLI" -p 9999 --connect "127.0.0.1:$PORT" ;;
+		ns_start ag "$G" -i "$IF_CLI" -p 9999 --connect "127.0.0.1:$PORT" ;;
 	proto-tls)
-		bg an "$A" --stats -o /dev/null --listen "127.0.0.1:$PORT" "${TLS[@]}"
+		ns_start an "$A" --stats -o /dev/null --listen "127.0.0.1:$PORT" "${TLS[@]}"
 		sleep 0.5
-		bg ag "$G" -i "$IF_CLI" -p 9999 --connect "127.0.0.1:$PORT" "${TLSC[@]}" ;;
+		ns_start ag "$G" -i "$IF_CLI" -p 9999 --connect "127.0.0.1:$PORT" "${TLSC[@]}" ;;
 	pcap)
-		bg ag "$G" -i "$IF_CLI" -p 9999 --pcap-listen "127.0.0.1:$PORT"
+		ns_start ag "$G" -i "$IF_CLI" -p 9999 --pcap-listen "127.0.0.1:$PORT"
 		sleep 0.5
-		bg an "$A" --stats -o /dev/null --pcap-connect "127.0.0.1:$PORT" ;;
+		ns_start an "$A" --stats -o /dev/null --pcap-connect "127.0.0.1:$PORT" ;;
 	pcap-tls)
-		bg ag "$G" -i "$IF_CLI" -p 9999 --pcap-listen "127.0.0.1:$PORT" "${TLS[@]}"
+		ns_start ag "$G" -i "$IF_CLI" -p 9999 --pcap-listen "127.0.0.1:$PORT" "${TLS[@]}"
 		sleep 0.5
-		bg an "$A" --stats -o /dev/null --pcap-connect "127.0.0.1:$PORT" "${TLSC[@]}" ;;
+		ns_start an "$A" --stats -o /dev/null --pcap-connect "127.0.0.1:$PORT" "${TLSC[@]}" ;;
 	*)
 		echo "bench-transport: unknown mode $mode" >&2
 		exit 2 ;;

@@ -40,16 +40,6 @@ CERTS=$T_TMP/certs
 "$PANO_ROOT/scripts/make-certs.sh" "$CERTS" >/dev/null || { fail "proto_certs: make-certs.sh"; t_done; }
 PORT=$(free_port)
 
-# start NAME PROG ARGS...: runs PROG in the node namespace, stdout to $T_TMP/NAME.out, stderr to
-# $T_TMP/NAME.err; its pid in $T_TMP/NAME.pid. Killed on exit.
-start() {
-	local name=$1; shift
-	sh -c 'echo $$ >"$0"; exec ip netns exec "$@"' "$T_TMP/$name.pid" "$NS_NODE" "$@" \
-		>"$T_TMP/$name.out" 2>"$T_TMP/$name.err" &
-	disown
-	wait_for 5 test -s "$T_TMP/$name.pid"
-	on_exit "kill -9 $(cat "$T_TMP/$name.pid")"
-}
 pid() { cat "$T_TMP/$1.pid"; }
 # stop NAME [SIG]: signal (TERM by default) and wait up to 10 s for the process to go.
 stop() {
@@ -61,7 +51,7 @@ stop() {
 }
 analyzer() {	# analyzer NAME ARGS...: an analyzer listening on $PORT, records in NAME.out
 	local name=$1; shift
-	start "$name" "$A" -v --stats --listen "127.0.0.1:$PORT" "$@"
+	ns_start "$name" "$A" -v --stats --listen "127.0.0.1:$PORT" "$@"
 	wait_for 5 grep -q "listening for agents" "$T_TMP/$name.err"
 }
 connected() { grep -c "agent $2 connected" "$T_TMP/$1.err"; }
@@ -94,9 +84,9 @@ EOF
 # query from the first client is seen by node-a and node-b, one from the second by node-c and
 # node-b; each agent must report each of its transactions once, with its own node/interface.
 analyzer an1 || fail "proto_analyzer_start: $(tail -3 "$T_TMP/an1.err")"
-start ag_a "$G" -v -i "$IF_CLI" --connect "127.0.0.1:$PORT" --node node-a
-start ag_b "$G" -v -i "$IF_SRV" --connect "127.0.0.1:$PORT" --node node-b
-start ag_c "$G" -v -i "$IF_CLI2" --connect "127.0.0.1:$PORT" --node node-c
+ns_start ag_a "$G" -v -i "$IF_CLI" --connect "127.0.0.1:$PORT" --node node-a
+ns_start ag_b "$G" -v -i "$IF_SRV" --connect "127.0.0.1:$PORT" --node node-b
+ns_start ag_c "$G" -v -i "$IF_CLI2" --connect "127.0.0.1:$PORT" --node node-c
 ok=1
 for n in node-a node-b node-c; do
 	wait_for 10 sh -c "grep -q 'agent $n connected' '$T_TMP/an1.err'" || ok=0
@@ -136,7 +126,7 @@ print(len(c), sorted(set(c.values())))' $R)" "$((2 * N)) [2]"
 
 # ---- 2. analyzer killed and restarted mid-stream ------------------------------------------------
 analyzer an2
-start ag_r "$G" -v -i "$IF_CLI" --connect "127.0.0.1:$PORT" --node node-r --connect-queue 64k
+ns_start ag_r "$G" -v -i "$IF_CLI" --connect "127.0.0.1:$PORT" --node node-r --connect-queue 64k
 wait_for 10 sh -c "grep -q 'agent node-r connected' '$T_TMP/an2.err'" ||
 	fail "proto_restart_connect: $(tail -3 "$T_TMP/ag_r.err")"
 queries 5 before
@@ -164,13 +154,13 @@ log "agent dropped $agent_dropped frames; new analyzer counted $an_dropped upstr
 TLS_S=(--tls-cert "$CERTS/server.crt" --tls-key "$CERTS/server.key" --tls-ca "$CERTS/ca.crt")
 analyzer an4 "${TLS_S[@]}"
 tls_agent() {	# tls_agent NAME NODE CERT IFACE: an agent on IFACE presenting CERT
-	start "$1" "$G" -v -i "$4" --connect "127.0.0.1:$PORT" --node "$2" \
+	ns_start "$1" "$G" -v -i "$4" --connect "127.0.0.1:$PORT" --node "$2" \
 		--tls-ca "$CERTS/ca.crt" --tls-cert "$CERTS/$3.crt" --tls-key "$CERTS/$3.key"
 }
 tls_agent ag_good tls-good client "$IF_CLI"
 tls_agent ag_other tls-other other "$IF_SRV"
 tls_agent ag_expired tls-expired expired "$IF_CLI2"
-start ag_plain "$G" -v -i br0 --connect "127.0.0.1:$PORT" --node tls-plain
+ns_start ag_plain "$G" -v -i br0 --connect "127.0.0.1:$PORT" --node tls-plain
 wait_for 10 sh -c "grep -q 'agent tls-good connected' '$T_TMP/an4.err'"
 check_eq proto_tls_good_connected "$(connected an4 tls-good)" 1
 # Refusals happen at (or right after) the handshake; let each agent try at least twice.
@@ -239,7 +229,7 @@ check_eq proto_malformed_no_records "$(grep -c . "$T_TMP/an5.out")" 0
 
 # ---- 5. PCAP-over-TCP over TLS ----------------------------------------------------------------
 PPORT=$(free_port)
-start ag_pot "$G" -v -i "$IF_CLI" --pcap-listen "127.0.0.1:$PPORT" "${TLS_S[@]}"
+ns_start ag_pot "$G" -v -i "$IF_CLI" --pcap-listen "127.0.0.1:$PPORT" "${TLS_S[@]}"
 wait_for 10 sh -c "grep -q 'listening on' '$T_TMP/ag_pot.err'"
 # s_client NAME CERT: a TLS client presenting CERT, its plaintext output in $T_TMP/NAME.pcap.
 s_client() {
@@ -268,9 +258,9 @@ except OSError:
 open(sys.argv[2], "wb").write(data)' "$PPORT" "$T_TMP/pot_plain.pcap" &
 CLIENTS+=($!)
 # The analyzer's own PCAP-over-TCP client over TLS: verifies the agent, presents a certificate.
-start an_pot "$A" -v --node potnode --pcap-connect "127.0.0.1:$PPORT" --tls-ca "$CERTS/ca.crt" \
+ns_start an_pot "$A" -v --node potnode --pcap-connect "127.0.0.1:$PPORT" --tls-ca "$CERTS/ca.crt" \
 	--tls-cert "$CERTS/client.crt" --tls-key "$CERTS/client.key"
-start an_pot_other "$A" -v --pcap-connect "127.0.0.1:$PPORT" --tls-ca "$CERTS/ca.crt" \
+ns_start an_pot_other "$A" -v --pcap-connect "127.0.0.1:$PPORT" --tls-ca "$CERTS/ca.crt" \
 	--tls-cert "$CERTS/other.crt" --tls-key "$CERTS/other.key"
 wait_for 10 grep -q "connected to 127.0.0.1:$PPORT (TLS)" "$T_TMP/an_pot.err"
 sleep 1

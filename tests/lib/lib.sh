@@ -96,3 +96,14 @@ netns_up() {
 	wait_for 5 ip netns exec "$NS_CLI" ping -c1 -W1 $SRV4
 }
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# ns_start NAME PROG ARGS...: runs PROG in the node namespace ($NS_NODE) in the background,
+# stdout to $T_TMP/NAME.out, stderr to $T_TMP/NAME.err, its pid in $T_TMP/NAME.pid; killed on exit.
+ns_start() {
+	local name=$1; shift
+	sh -c 'echo $$ >"$0"; exec ip netns exec "$@"' "$T_TMP/$name.pid" "$NS_NODE" "$@" \
+		>"$T_TMP/$name.out" 2>"$T_TMP/$name.err" &
+	disown
+	wait_for 5 test -s "$T_TMP/$name.pid"
+	on_exit "kill -9 $(cat "$T_TMP/$name.pid")"
+}
