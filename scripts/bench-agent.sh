@@ -13,7 +13,12 @@
 # that crossed the veth, drops, and CPU seconds of the capturing process per million packets
 # (utime+stime from /proc/PID/stat). Then the BPF program's own cost per frame from
 # build/tests/bpf_bench (bpf_prog_test_run_opts with repeat). A benchmark: prints, asserts
-# nothing. Environment: BENCH_SECONDS, BENCH_CLIENTS (dnsperf -c, default 8), PANO_BUILD,
+# nothing. The query rate swings by 10-20% from one run to the next on a small, shared machine, as
+# much as capturing costs, and it drifts, so the three ways run BENCH_ROUNDS times (default 3)
+# interleaved (none, tcpdump, agent, none, ..., none): each capture's ratio is taken against the
+# no-capture rate interpolated between the no-capture runs around it, and the report gives every
+# run and the medians.
+# Environment: BENCH_SECONDS, BENCH_ROUNDS, BENCH_CLIENTS (dnsperf -c, default 8), PANO_BUILD,
 # BENCH_PERF=FILE (perf record -g of the agent during its run, into FILE), BENCH_PERF_STAT=1
 # (perf stat -e instructions,task-clock of tcpdump and of the agent during their runs, reported).
 set -u
@@ -26,6 +31,7 @@ export PANO_BUILD=${PANO_BUILD:-$_b}
 . "$ROOT/tests/lib/e2e.sh"
 T_PREFIX=pb$$
 SECS=${BENCH_SECONDS:-10}
+ROUNDS=${BENCH_ROUNDS:-3}
 CLIENTS=${BENCH_CLIENTS:-8}
 TCK=$(getconf CLK_TCK)
 
@@ -88,66 +94,112 @@ for i in $(seq 1 50); do echo "www.pano.test A"; echo "mail.pano.test A"; echo "
 nsx "$NS_CLI" dnsperf -s "$SRV4" -d "$T_TMP/queries.txt" -l 1 -c "$CLIENTS" >/dev/null 2>&1	# warm up
 
 # 1. no capture
-echo "bench-agent: no capture, ${SECS}s" >&2
-run_load none
-R_QPS[none]=$QPS R_SENT[none]=$SENT_PKTS R_CAP[none]=- R_DROP[none]=- R_CPU[none]=-
+bench_none() {
+	run_load none
+	R_QPS[none]=$QPS R_SENT[none]=$SENT_PKTS R_CAP[none]=- R_DROP[none]=- R_CPU[none]=-
+}
 
 # 2. tcpdump
-echo "bench-agent: tcpdump, ${SECS}s" >&2
-bg_start TD_PID "$T_TMP/tcpdump.log" "$NS_NODE" tcpdump -i "$IF_SRV" -n -w /dev/null port 53
-wait_for 10 grep -q 'listening on' "$T_TMP/tcpdump.log" || die "tcpdump did not start"
-c0=$(cpu_seconds "$TD_PID")
-perf_stat_start "$TD_PID" tcpdump
-run_load tcpdump
-perf_stat_stop
-c1=$(cpu_seconds "$TD_PID")
-bg_stop "$TD_PID" INT 10
-R_QPS[tcpdump]=$QPS R_SENT[tcpdump]=$SENT_PKTS
-R_CAP[tcpdump]=$(awk '/packets captured/ { print $1 }' "$T_TMP/tcpdump.log")
-R_DROP[tcpdump]=$(awk '/dropped by kernel/ { print $1 }' "$T_TMP/tcpdump.log")
-R_CPU[tcpdump]=$(echo "$c1 - $c0" | bc)
+bench_tcpdump() {
+	local c0 c1
+	bg_start TD_PID "$T_TMP/tcpdump.log" "$NS_NODE" tcpdump -i "$IF_SRV" -n -w /dev/null port 53
+	wait_for 10 grep -q 'listening on' "$T_TMP/tcpdump.log" || die "tcpdump did not start"
+	c0=$(cpu_seconds "$TD_PID")
+	perf_stat_start "$TD_PID" tcpdump
+	run_load tcpdump
+	perf_stat_stop
+	c1=$(cpu_seconds "$TD_PID")
+	bg_stop "$TD_PID" INT 10
+	R_QPS[tcpdump]=$QPS R_SENT[tcpdump]=$SENT_PKTS
+	R_CAP[tcpdump]=$(awk '/packets captured/ { print $1 }' "$T_TMP/tcpdump.log")
+	R_DROP[tcpdump]=$(awk '/dropped by kernel/ { print $1 }' "$T_TMP/tcpdump.log")
+	R_CPU[tcpdump]=$(echo "$c1 - $c0" | bc)
+}
 
 # 3. pano-agent with a PCAP-over-TCP reader
-echo "bench-agent: pano-agent, ${SECS}s" >&2
-PORT=$(free_port)
-agent_up "$NS_NODE" "$IF_SRV" "$PORT" || die "pano-agent did not start"
-bg_start RD_PID "$T_TMP/reader.log" "$NS_NODE" bash -c \
-	"exec '$PANO_BUILD/tests/pcap_loop' - </dev/tcp/127.0.0.1/$PORT"
-wait_for 10 established "$NS_NODE" "$PORT" 1 || die "the reader did not connect"
-sleep 0.5
-c0=$(cpu_seconds "$AGENT_PID") r0=$(cpu_seconds "$RD_PID")
-[ -n "${BENCH_PERF:-}" ] && { perf record -q -g -p "$AGENT_PID" -o "$BENCH_PERF" >/dev/null 2>&1 & PERF_PID=$!; }
-perf_stat_start "$AGENT_PID" agent
-run_load agent
-perf_stat_stop
-[ -n "${BENCH_PERF:-}" ] && { kill -INT "$PERF_PID"; wait "$PERF_PID"; }
-sleep 0.5	# the ring and the client queue drain
-c1=$(cpu_seconds "$AGENT_PID") r1=$(cpu_seconds "$RD_PID")
-bg_stop "$AGENT_PID" INT 10
-bg_stop "$RD_PID" TERM 10
-stats=$(grep 'stats:' "$T_TMP/agent.log" | tail -1)
-R_QPS[agent]=$QPS R_SENT[agent]=$SENT_PKTS
-R_CAP[agent]=$(awk '{ print $2 }' "$T_TMP/reader.log")
-ring=$(echo "$stats" | sed -n 's/.*ring drops \([0-9]*\).*/\1/p')
-client=$(echo "$stats" | sed -n 's/.*pcap-listen: sent [0-9]*, dropped \([0-9]*\).*/\1/p')
-R_DROP[agent]=$((${ring:-0} + ${client:-0}))
-R_CPU[agent]=$(echo "$c1 - $c0" | bc)
-rd_cpu=$(echo "$r1 - $r0" | bc)
+bench_agent() {
+	local c0 c1 r0 r1 ring client port
+	port=$(free_port)
+	agent_up "$NS_NODE" "$IF_SRV" "$port" || die "pano-agent did not start"
+	bg_start RD_PID "$T_TMP/reader.log" "$NS_NODE" bash -c \
+		"exec '$PANO_BUILD/tests/pcap_loop' - </dev/tcp/127.0.0.1/$port"
+	wait_for 10 established "$NS_NODE" "$port" 1 || die "the reader did not connect"
+	sleep 0.5
+	c0=$(cpu_seconds "$AGENT_PID") r0=$(cpu_seconds "$RD_PID")
+	[ -n "${BENCH_PERF:-}" ] && { perf record -q -g -p "$AGENT_PID" -o "$BENCH_PERF" >/dev/null 2>&1 & PERF_PID=$!; }
+	perf_stat_start "$AGENT_PID" agent
+	run_load agent
+	perf_stat_stop
+	[ -n "${BENCH_PERF:-}" ] && { kill -INT "$PERF_PID"; wait "$PERF_PID"; }
+	sleep 0.5	# the ring and the client queue drain
+	c1=$(cpu_seconds "$AGENT_PID") r1=$(cpu_seconds "$RD_PID")
+	bg_stop "$AGENT_PID" INT 10
+	bg_stop "$RD_PID" TERM 10
+	AGENT_STATS=$(grep 'stats:' "$T_TMP/agent.log" | tail -1)
+	R_QPS[agent]=$QPS R_SENT[agent]=$SENT_PKTS
+	R_CAP[agent]=$(awk '{ print $2 }' "$T_TMP/reader.log")
+	ring=$(echo "$AGENT_STATS" | sed -n 's/.*ring drops \([0-9]*\).*/\1/p')
+	client=$(echo "$AGENT_STATS" | sed -n 's/.*pcap-listen: sent [0-9]*, dropped \([0-9]*\).*/\1/p')
+	R_DROP[agent]=$((${ring:-0} + ${client:-0}))
+	R_CPU[agent]=$(echo "$c1 - $c0" | bc)
+	RD_CPU=$(echo "$r1 - $r0" | bc)
+	RD_LOG=$(cat "$T_TMP/reader.log")
+}
 
-# ---- report --------------------------------------------------------------------------------
-echo
-echo "bench-agent: dnsperf -c $CLIENTS for ${SECS}s per run, client -> bridge -> knot (2 workers); $(nproc) CPUs"
-printf '%-11s %10s %7s %12s %12s %8s %8s %12s %9s\n' mode qps ratio veth_pkts captured drops cpu_s cpu_s/Mpkt host_busy
-for m in none tcpdump agent; do
-	ratio=$(echo "scale=3; ${R_QPS[$m]} / ${R_QPS[none]}" | bc)
-	if [ "${R_CAP[$m]}" = - ]; then per=-; else
-		per=$(echo "scale=3; ${R_CPU[$m]} * 1000000 / (${R_CAP[$m]} + 1)" | bc)
-	fi
-	printf '%-11s %10.0f %7.3f %12s %12s %8s %8s %12s %9s\n' "$([ $m = agent ] && echo pano-agent || echo $m)" \
-		"${R_QPS[$m]}" "$ratio" "${R_SENT[$m]}" "${R_CAP[$m]}" "${R_DROP[$m]}" "${R_CPU[$m]}" "$per" "${R_BUSY[$m]}"
+# ---- rounds and report -----------------------------------------------------------------------
+RUNS=$T_TMP/runs.txt
+: >"$RUNS"
+SEQ=0
+# record MODE: one line per run, in the order they ran.
+record() {
+	local per=-
+	[ "${R_CAP[$1]}" = - ] || per=$(echo "scale=3; ${R_CPU[$1]} * 1000000 / (${R_CAP[$1]} + 1)" | bc)
+	echo "$SEQ $ROUND $1 ${R_QPS[$1]} ${R_SENT[$1]:-?} ${R_CAP[$1]:-?} ${R_DROP[$1]:-?} ${R_CPU[$1]:-?} $per ${R_BUSY[$1]:-?}" >>"$RUNS"
+	SEQ=$((SEQ + 1))
+}
+for ROUND in $(seq "$ROUNDS"); do
+	for m in none tcpdump agent; do
+		echo "bench-agent: round $ROUND, $m, ${SECS}s" >&2
+		"bench_$m"
+		record "$m"
+	done
+	echo "bench-agent: round $ROUND: $AGENT_STATS; PCAP-over-TCP reader (pcap_loop): $RD_LOG; its CPU: ${RD_CPU}s" >&2
 done
-echo "pano-agent: $stats"
-echo "PCAP-over-TCP reader (pcap_loop): $(cat "$T_TMP/reader.log"); its CPU: ${rd_cpu}s"
+echo "bench-agent: closing no-capture run, ${SECS}s" >&2
+ROUND=$((ROUNDS + 1))
+bench_none
+record none
+
+echo
+echo "bench-agent: dnsperf -c $CLIENTS for ${SECS}s per run, client -> bridge -> knot (2 workers); $(nproc) CPUs; $ROUNDS rounds"
+# The no-capture rate drifts over minutes on a shared machine; each capture's ratio is against
+# the no-capture rate interpolated at its place between the no-capture runs before and after it.
+python3 - "$RUNS" <<'EOF'
+import statistics, sys
+runs = [l.split() for l in open(sys.argv[1])]
+none = [(int(r[0]), float(r[3])) for r in runs if r[2] == "none"]
+def base(seq):
+    a = max((n for n in none if n[0] < seq), default=none[0])
+    b = min((n for n in none if n[0] > seq), default=none[-1])
+    return a[1] if a[0] == b[0] else a[1] + (b[1] - a[1]) * (seq - a[0]) / (b[0] - a[0])
+hdr = "%-6s %-11s %9s %8s %7s %11s %11s %7s %7s %11s %9s"
+print(hdr % ("round", "mode", "qps", "baseline", "ratio", "veth_pkts", "captured", "drops", "cpu_s", "cpu_s/Mpkt", "host_busy"))
+ratios, per = {}, {}
+for r in runs:
+    seq, rnd, m, qps = int(r[0]), r[1], r[2], float(r[3])
+    b = qps if m == "none" else base(seq)
+    name = "pano-agent" if m == "agent" else m
+    print(hdr % (rnd, name, "%.0f" % qps, "%.0f" % b, "%.3f" % (qps / b), r[4], r[5], r[6], r[7], r[8], r[9]))
+    if m != "none":
+        ratios.setdefault(name, []).append(qps / b)
+        per.setdefault(name, []).append(float(r[8]))
+print("\nmedians (ratio: qps over the interpolated no-capture qps):")
+for name in sorted(ratios):
+    print("  %-10s qps ratio %.3f (rounds: %s)   cpu_s/Mpkt %.3f" % (name, statistics.median(ratios[name]),
+          " ".join("%.3f" % x for x in ratios[name]), statistics.median(per[name])))
+EOF
+echo "pano-agent, last round: $AGENT_STATS"
+echo "PCAP-over-TCP reader (pcap_loop), last round: $RD_LOG; its CPU: ${RD_CPU}s"
 echo "(veth_pkts counts every frame on the veth in both directions, ARP and ND included; the"
 echo " captures keep port 53 only. drops: tcpdump's 'dropped by kernel'; the agent's ring-full"
 echo " drops plus frames its PCAP-over-TCP client queue dropped. cpu_s: the capturing process only;"

@@ -11,10 +11,14 @@
 # no L7 work hides the transport's cost. The rate is bounded by the sender: "fps" is frames
 # decoded per second of sending, a floor for what the transport carries. PCAP-over-TLS is read
 # by the analyzer's own client (--pcap-connect with --tls-*).
-# CPU is user+system time from /proc/PID/stat; "frames" is what the analyzer decoded.
+# CPU is time on a CPU in ns, summed over every thread of the process (/proc/PID/task/*/schedstat,
+# the scheduler's own count, not clock ticks: a tick of 10 ms is 10% of a run here); "frames" is
+# what the analyzer decoded. The modes run BENCH_ROUNDS times (default 3), interleaved (one of
+# each mode, then again), and the report gives each mode's median, then the ratios the targets
+# are about: protobuf against PCAP (CPU per frame) and each TLS mode against its clear twin.
 #
 # Environment: BUILD (make's build directory, relative to the tree or absolute) or PANO_BUILD;
-# BENCH_MODES (default "proto proto-tls pcap pcap-tls"); BENCH_PERF=DIR records a perf profile
+# BENCH_MODES (default "proto proto-tls pcap pcap-tls"); BENCH_ROUNDS; BENCH_PERF=DIR records a perf profile
 # (perf record -g) of each process while the frames are sent, into DIR/MODE-{agent,analyzer}.data
 # (profiling costs CPU: the CPU figures of such a run are not comparable).
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,15 +47,11 @@ CERTS=$T_TMP/certs
 "$PANO_ROOT/scripts/make-certs.sh" "$CERTS" >/dev/null
 TLS=(--tls-cert "$CERTS/server.crt" --tls-key "$CERTS/server.key" --tls-ca "$CERTS/ca.crt")
 TLSC=(--tls-cert "$CERTS/client.crt" --tls-key "$CERTS/client.key" --tls-ca "$CERTS/ca.crt")
-TICK=$(getconf CLK_TCK)
+ROUNDS=${BENCH_ROUNDS:-3}
+RESULTS=$T_TMP/results.txt
 
-cpu() {	# cpu PID...: user+system seconds of these processes, summed
-	local t=0 p
-	for p in "$@"; do
-		[ -r "/proc/$p/stat" ] || continue
-		t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
-	done
-	echo "$t"
+cpu() {	# cpu PID: ns the process's threads have spent on a CPU so far, summed
+	cat "/proc/$1"/task/*/schedstat 2>/dev/null | awk '{ t += $1 } END { printf "%d\n", t }'
 }
 send() {
 	nsx "$NS_CLI" python3 - "$SRV4" "$FRAMES" <<'EOF'
@@ -104,41 +104,71 @@ measure() {
 	stop_pid "$AG"
 	stop_pid "$AN"
 	frames=$(awk '$1 == "frames" {print $2; exit}' "$T_TMP/an.err")
-	python3 - "$label" "${frames:-0}" "$t0" "$t1" "$((c1a - c0a))" "$((c1n - c0n))" "$TICK" <<'EOF'
+	python3 - "$label" "${frames:-0}" "$t0" "$t1" "$((c1a - c0a))" "$((c1n - c0n))" <<'EOF' | tee -a "$RESULTS"
 import sys
-label, frames, t0, t1, ca, cn, tick = sys.argv[1], int(sys.argv[2]), *map(float, sys.argv[3:5]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
+label, frames, t0, t1, ca, cn = sys.argv[1], int(sys.argv[2]), *map(float, sys.argv[3:5]), int(sys.argv[5]), int(sys.argv[6])
 wall = t1 - t0
-per_m = lambda c: (c / tick) / (frames / 1e6) if frames else float("nan")
-print(f"{label:10s} {frames:9d} frames {frames / wall if wall > 0 else 0:10.0f} fps   "
-      f"agent {per_m(ca):6.2f} s/Mframe   analyzer {per_m(cn):6.2f} s/Mframe")
+per_m = lambda c: (c / 1e9) / (frames / 1e6) if frames else float("nan")
+print(f"{label:12s} {frames:9d} frames {frames / wall if wall > 0 else 0:8.0f} fps   "
+      f"agent {per_m(ca):.4f}   analyzer {per_m(cn):.4f} CPU s/Mframe")
+EOF
+}
+
+# report: each mode's median over the rounds, then the ratios of the targets.
+report() {
+	python3 - "$RESULTS" "$ROUNDS" <<'EOF'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    if len(f) >= 10 and f[2] == "frames":
+        runs.setdefault(f[0], []).append((int(f[1]), float(f[3]), float(f[6]), float(f[8])))
+print(f"\nmedian of {sys.argv[2]} rounds (CPU s per million frames):")
+med = {}
+for m, r in runs.items():
+    ag, an = statistics.median(x[2] for x in r), statistics.median(x[3] for x in r)
+    med[m] = statistics.median(x[2] + x[3] for x in r)
+    print(f"  {m:12s} agent {ag:.4f}  analyzer {an:.4f}  both {med[m]:.4f}   "
+          f"frames {min(x[0] for x in r)}-{max(x[0] for x in r)}")
+def ratio(a, b, what):
+    if a in med and b in med and med[b] > 0:
+        print(f"  {what}: {med[a] / med[b]:.3f}")
+print("ratios (agent + analyzer CPU per frame):")
+ratio("proto", "pcap", "protobuf / PCAP-over-TCP       (target <= 1)   ")
+ratio("proto-tls", "proto", "protobuf+TLS / protobuf        (target < 1.30)")
+ratio("pcap-tls", "pcap", "PCAP-over-TLS / PCAP-over-TCP  (target < 1.30)")
 EOF
 }
 
 PORT=$(free_port)
-echo "bench-transport: $FRAMES frames per run ($B)"
-for mode in $MODES; do
-	case $mode in
-	proto)
-		ns_start an "$A" --stats -o /dev/null --listen "127.0.0.1:$PORT"
+echo "bench-transport: $FRAMES frames per run, $ROUNDS rounds ($B)"
+: >"$RESULTS"
+for round in $(seq "$ROUNDS"); do
+	for mode in $MODES; do
+		case $mode in
+		proto)
+			ns_start an "$A" --stats -o /dev/null --listen "127.0.0.1:$PORT"
+			sleep 0.5
+			ns_start ag "$G" -i "$IF_CLI" -p 9999 --connect "127.0.0.1:$PORT" ;;
+		proto-tls)
+			ns_start an "$A" --stats -o /dev/null --listen "127.0.0.1:$PORT" "${TLS[@]}"
+			sleep 0.5
+			ns_start ag "$G" -i "$IF_CLI" -p 9999 --connect "127.0.0.1:$PORT" "${TLSC[@]}" ;;
+		pcap)
+			ns_start ag "$G" -i "$IF_CLI" -p 9999 --pcap-listen "127.0.0.1:$PORT"
+			sleep 0.5
+			ns_start an "$A" --stats -o /dev/null --pcap-connect "127.0.0.1:$PORT" ;;
+		pcap-tls)
+			ns_start ag "$G" -i "$IF_CLI" -p 9999 --pcap-listen "127.0.0.1:$PORT" "${TLS[@]}"
+			sleep 0.5
+			ns_start an "$A" --stats -o /dev/null --pcap-connect "127.0.0.1:$PORT" "${TLSC[@]}" ;;
+		*)
+			echo "bench-transport: unknown mode $mode" >&2
+			exit 2 ;;
+		esac
+		AG=$(cat "$T_TMP/ag.pid") AN=$(cat "$T_TMP/an.pid")
+		measure "$mode"
 		sleep 0.5
-		ns_start ag "$G" -i "$IF_CLI" -p 9999 --connect "127.0.0.1:$PORT" ;;
-	proto-tls)
-		ns_start an "$A" --stats -o /dev/null --listen "127.0.0.1:$PORT" "${TLS[@]}"
-		sleep 0.5
-		ns_start ag "$G" -i "$IF_CLI" -p 9999 --connect "127.0.0.1:$PORT" "${TLSC[@]}" ;;
-	pcap)
-		ns_start ag "$G" -i "$IF_CLI" -p 9999 --pcap-listen "127.0.0.1:$PORT"
-		sleep 0.5
-		ns_start an "$A" --stats -o /dev/null --pcap-connect "127.0.0.1:$PORT" ;;
-	pcap-tls)
-		ns_start ag "$G" -i "$IF_CLI" -p 9999 --pcap-listen "127.0.0.1:$PORT" "${TLS[@]}"
-		sleep 0.5
-		ns_start an "$A" --stats -o /dev/null --pcap-connect "127.0.0.1:$PORT" "${TLSC[@]}" ;;
-	*)
-		echo "bench-transport: unknown mode $mode" >&2
-		exit 2 ;;
-	esac
-	AG=$(cat "$T_TMP/ag.pid") AN=$(cat "$T_TMP/an.pid")
-	measure "$mode"
-	sleep 0.5
+	done
 done
+report
