@@ -506,7 +506,7 @@ static uint64_t rnd(void)
 /* A value of a random size class (zero, small, multi-byte varint, full width). */
 static uint64_t rnd_val(void)
 {
-	switch (rnd() % 5) {
+	switch (rnd() % 6) {
 	case 0:
 		return 0;
 	case 1:
@@ -515,6 +515,8 @@ static uint64_t rnd_val(void)
 		return rnd() % 70000;
 	case 3:
 		return rnd() & 0xffffffffu;
+	case 4: /* every varint length, 1 to 10 bytes, with its boundaries */
+		return rnd() >> (rnd() % 64);
 	default:
 		return rnd();
 	}
