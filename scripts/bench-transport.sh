@@ -53,6 +53,9 @@ RESULTS=$T_TMP/results.txt
 cpu() {	# cpu PID: ns the process's threads have spent on a CPU so far, summed
 	cat "/proc/$1"/task/*/schedstat 2>/dev/null | awk '{ t += $1 } END { printf "%d\n", t }'
 }
+# A frame on the wire: the 32-byte query below in UDP, IPv4 and Ethernet (74 bytes), plus 16 bytes
+# of pcap record header (a protobuf Packet's own header is about as long).
+FRAME_BYTES=90
 send() {
 	nsx "$NS_CLI" python3 - "$SRV4" "$FRAMES" <<'EOF'
 import socket, sys
@@ -114,9 +117,16 @@ print(f"{label:12s} {frames:9d} frames {frames / wall if wall > 0 else 0:8.0f} f
 EOF
 }
 
+# gcm_speed: bytes per second AES-128-GCM (the suite PANO's TLS prefers) encrypts here, in
+# 16 KiB pieces (full TLS records): the floor under any TLS transport's cost.
+gcm_speed() {
+	openssl speed -seconds 2 -bytes 16384 -evp aes-128-gcm 2>/dev/null |
+		awk '/^AES-128-GCM/ { v = $2; sub("k", "", v); printf "%.0f\n", v * 1000 }'
+}
+
 # report: each mode's median over the rounds, then the ratios of the targets.
 report() {
-	python3 - "$RESULTS" "$ROUNDS" <<'EOF'
+	python3 - "$RESULTS" "$ROUNDS" "$(gcm_speed)" "$FRAME_BYTES" <<'EOF'
 import statistics, sys
 runs = {}
 for line in open(sys.argv[1]):
@@ -137,6 +147,15 @@ print("ratios (agent + analyzer CPU per frame):")
 ratio("proto", "pcap", "protobuf / PCAP-over-TCP       (target <= 1)   ")
 ratio("proto-tls", "proto", "protobuf+TLS / protobuf        (target < 1.30)")
 ratio("pcap-tls", "pcap", "PCAP-over-TLS / PCAP-over-TCP  (target < 1.30)")
+speed, fb = float(sys.argv[3] or 0), int(sys.argv[4])
+if speed > 0:
+    floor = 2 * fb * 1e6 / speed  # encrypt at the agent, decrypt at the analyzer, per Mframe
+    print(f"cipher alone: {fb} bytes a frame, AES-128-GCM at {speed / 1e9:.2f} GB/s (openssl speed), "
+          f"both ends: {floor:.4f} CPU s per Mframe")
+    for m in ("pcap", "proto"):
+        if m in med:
+            print(f"  = {floor / med[m]:.3f} of the clear {m} path: no TLS mode can go below "
+                  f"{1 + floor / med[m]:.3f} here")
 EOF
 }
 
