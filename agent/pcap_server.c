@@ -8,9 +8,11 @@
  * records carry their pcap header), under one short mutex. To a plain-TCP client with nothing
  * queued it sends them itself, with one non-blocking sendmsg(): no copy in user space, no
  * wakeup of another thread, which at full load is most of what serving a client costs. What
- * the socket does not take (and everything for a client with bytes already queued, or a TLS
- * one) is copied into the client's byte queue. A writer thread owns the rest: it accepts, sends
- * from the queues with non-blocking send() driven by epoll, reads, and closes clients. The
+ * the socket does not take (and everything for a client with bytes already queued) is copied
+ * into the client's byte queue. An idle TLS client is served the same way, except that the
+ * records are gathered into one TLS record's plaintext at a time and encrypted there. A writer
+ * thread owns the rest: it accepts, sends from the queues with non-blocking send() driven by
+ * epoll, reads, and closes clients. The
  * queues are single-producer single-consumer rings: the producer appends at tail, the writer
  * sends from head without holding the lock (the producer never overwrites [head, tail)). Both
  * threads send, but never at once: the reader only while it holds the lock and the queue is
@@ -88,7 +90,12 @@ struct pcap_server {
 	struct pcap_server_opts o;
 	uint8_t ghdr[PCAP_GHDR_LEN];
 	struct out_stats stats; /* all clients together */
+	uint8_t *tls_piece;	/* TLS: the plaintext of one record the ring reader encrypts */
+	size_t tls_piece_max;	/* (NULL, 0: a queue too small; TLS clients go through it) */
 };
+
+/* Plaintext the ring reader hands OpenSSL at once: one full TLS record. */
+#define PS_TLS_PIECE 16384u
 
 static uint64_t ps_now_ms(void)
 {
@@ -211,6 +218,84 @@ static int ps_send_direct(struct pcap_server *s, struct ps_client *c, const stru
 	return 1;
 }
 
+/* The ring reader may serve TLS client c itself: TLS, nothing queued, the handshake done and
+ * the writer not using the connection. True with c->io taken (the caller unlocks it). */
+static bool ps_tls_take(struct pcap_server *s, struct ps_client *c)
+{
+	if (!s->tls_piece || c->direct || c->kill || c->tail != c->head ||
+	    pthread_mutex_trylock(&c->io))
+		return false;
+	if (tls_conn_ready(c->tls))
+		return true;
+	pthread_mutex_unlock(&c->io);
+	return false;
+}
+
+/*
+ * Producer, lock and c->io held, c's queue empty, handshake done: encrypts and sends the n
+ * records itself, gathering them into one TLS record's plaintext at a time (s->tls_piece, small
+ * and hot in cache) instead of copying them into the client's large queue and encrypting from
+ * there. What the socket does not take is queued: first the rest of the piece OpenSSL was
+ * given, at the very start of the queue so that the writer passes it again in one piece as
+ * OpenSSL requires, then the rest of the record the piece ended in (the stream must go on with
+ * it), then the other records as ps_queue_recs does. Returns 1 when the writer has work (bytes
+ * queued, or a failed send: the client is marked for the writer to close), 0 when all went.
+ */
+static int ps_send_tls_direct(struct pcap_server *s, struct ps_client *c, const struct iovec *iov,
+			      uint32_t n, size_t len, uint64_t *now)
+{
+	uint8_t *piece = s->tls_piece;
+	size_t fill = 0, done = 0, off = 0, took_b = 0;
+	uint32_t i = 0;
+	ssize_t w = 0;
+
+	while (i < n) {
+		while (i < n && fill < s->tls_piece_max) {
+			size_t k = iov[i].iov_len - off;
+			if (k > s->tls_piece_max - fill)
+				k = s->tls_piece_max - fill;
+			memcpy(piece + fill, (const uint8_t *)iov[i].iov_base + off, k);
+			fill += k;
+			off += k;
+			if (off == iov[i].iov_len) {
+				took_b += iov[i++].iov_len;
+				off = 0;
+			}
+		}
+		for (done = 0; done < fill; done += (size_t)w) {
+			w = tls_conn_write(c->tls, piece + done, fill - done);
+			if (w <= 0)
+				goto left;
+		}
+		fill = 0;
+	}
+	c->full_since_ms = 0;
+	out_stats_sent_n(&c->stats, n, len);
+	out_stats_sent_n(&s->stats, n, len);
+	return 0;
+left:
+	if (w != -EAGAIN) {
+		c->send_err = w < 0 ? (int)-w : EPIPE;
+		c->kill = 1;
+		return 1;
+	}
+	if (c->tail % c->cap) /* empty: start it over at offset 0 */
+		c->tail += c->cap - c->tail % c->cap;
+	c->head = c->tail;
+	ps_put(c, piece + done, fill - done); /* fits: tls_piece_max leaves a record's room */
+	if (off) {
+		ps_put(c, (const uint8_t *)iov[i].iov_base + off, iov[i].iov_len - off);
+		took_b += iov[i++].iov_len;
+	}
+	c->full_since_ms = 0;
+	if (i) {
+		out_stats_sent_n(&c->stats, i, took_b);
+		out_stats_sent_n(&s->stats, i, took_b);
+	}
+	ps_queue_recs(s, c, iov, i, n, now);
+	return 1;
+}
+
 void pcap_server_write_iov(struct pcap_server *s, const struct iovec *iov, uint32_t n, size_t len)
 {
 	int wake = 0;
@@ -226,6 +311,11 @@ void pcap_server_write_iov(struct pcap_server *s, const struct iovec *iov, uint3
 		if (c->direct && c->tail == c->head) {
 			/* a failed client or bytes left over: the writer closes or sends */
 			wake |= ps_send_direct(s, c, iov, n, len, &now);
+		} else if (ps_tls_take(s, c)) {
+			tls_conn_cork(c->tls, true);
+			wake |= ps_send_tls_direct(s, c, iov, n, len, &now);
+			tls_conn_cork(c->tls, false);
+			pthread_mutex_unlock(&c->io);
 		} else if (c->cap - (c->tail - c->head) >= len) {
 			for (uint32_t k = 0; k < n; k++)
 				ps_put(c, iov[k].iov_base, iov[k].iov_len);
@@ -634,6 +724,12 @@ struct pcap_server *pcap_server_start(const char *spec, const struct pcap_server
 		s->o.queue_bytes = 4u << 20;
 	if (s->o.queue_bytes < PCAP_GHDR_LEN + PCAP_RHDR_LEN + PANO_SNAPLEN_MAX)
 		s->o.queue_bytes = PCAP_GHDR_LEN + PCAP_RHDR_LEN + PANO_SNAPLEN_MAX;
+	/* The ring reader serves idle TLS clients through a piece buffer when the queue can hold
+	 * a piece and a record after it (what is left when the socket is full); else the queue. */
+	if (tls && s->o.queue_bytes >= PS_TLS_PIECE + PCAP_RHDR_LEN + PANO_SNAPLEN_MAX) {
+		s->tls_piece = malloc(PS_TLS_PIECE);
+		s->tls_piece_max = s->tls_piece ? PS_TLS_PIECE : 0;
+	}
 	if (s->o.max_clients <= 0 || s->o.max_clients > PS_MAX_CLIENTS_LIMIT)
 		s->o.max_clients = s->o.max_clients <= 0 ? 64 : PS_MAX_CLIENTS_LIMIT;
 	if (!s->o.stall_ms)
@@ -770,5 +866,6 @@ void pcap_server_stop(struct pcap_server *s)
 		close(s->epfd);
 	pthread_mutex_destroy(&s->lock);
 	tls_ctx_free(s->tls);
+	free(s->tls_piece);
 	free(s);
 }
