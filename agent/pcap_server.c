@@ -12,11 +12,11 @@
  * into the client's byte queue. An idle TLS client is served the same way, except that the
  * records are gathered into one TLS record's plaintext at a time and encrypted there. A writer
  * thread owns the rest: it accepts, sends from the queues with non-blocking send() driven by
- * epoll, reads, and closes clients. The
- * queues are single-producer single-consumer rings: the producer appends at tail, the writer
- * sends from head without holding the lock (the producer never overwrites [head, tail)). Both
- * threads send, but never at once: the reader only while it holds the lock and the queue is
- * empty, the writer only while the queue holds bytes, which only it removes.
+ * epoll, reads, and closes clients. The queues are single-producer single-consumer rings: the
+ * producer appends at tail, the writer sends from head without holding the lock (the producer
+ * never overwrites [head, tail)). Both threads send, but never at once: the reader only while it
+ * holds the lock and the queue is empty, the writer only while the queue holds bytes, which only
+ * it removes.
  *
  * A slow client: when its queue (default 4 MiB) has no room for a whole record, the record is
  * dropped for that client only and counted; when it keeps dropping for stall_ms (default 5 s)
@@ -90,8 +90,8 @@ struct pcap_server {
 	struct pcap_server_opts o;
 	uint8_t ghdr[PCAP_GHDR_LEN];
 	struct out_stats stats; /* all clients together */
-	uint8_t *tls_piece;	/* TLS: the plaintext of one record the ring reader encrypts */
-	size_t tls_piece_max;	/* (NULL, 0: a queue too small; TLS clients go through it) */
+	uint8_t *tls_piece;	/* TLS: PS_TLS_PIECE bytes of plaintext the ring reader gathers
+				 * and encrypts (NULL: queues too small; all through them) */
 };
 
 /* Plaintext the ring reader hands OpenSSL at once: one full TLS record. */
@@ -250,10 +250,10 @@ static int ps_send_tls_direct(struct pcap_server *s, struct ps_client *c, const 
 	ssize_t w = 0;
 
 	while (i < n) {
-		while (i < n && fill < s->tls_piece_max) {
+		while (i < n && fill < PS_TLS_PIECE) {
 			size_t k = iov[i].iov_len - off;
-			if (k > s->tls_piece_max - fill)
-				k = s->tls_piece_max - fill;
+			if (k > PS_TLS_PIECE - fill)
+				k = PS_TLS_PIECE - fill;
 			memcpy(piece + fill, (const uint8_t *)iov[i].iov_base + off, k);
 			fill += k;
 			off += k;
@@ -282,7 +282,7 @@ left:
 	if (c->tail % c->cap) /* empty: start it over at offset 0 */
 		c->tail += c->cap - c->tail % c->cap;
 	c->head = c->tail;
-	ps_put(c, piece + done, fill - done); /* fits: tls_piece_max leaves a record's room */
+	ps_put(c, piece + done, fill - done); /* fits: see pcap_server_start */
 	if (off) {
 		ps_put(c, (const uint8_t *)iov[i].iov_base + off, iov[i].iov_len - off);
 		took_b += iov[i++].iov_len;
@@ -726,10 +726,8 @@ struct pcap_server *pcap_server_start(const char *spec, const struct pcap_server
 		s->o.queue_bytes = PCAP_GHDR_LEN + PCAP_RHDR_LEN + PANO_SNAPLEN_MAX;
 	/* The ring reader serves idle TLS clients through a piece buffer when the queue can hold
 	 * a piece and a record after it (what is left when the socket is full); else the queue. */
-	if (tls && s->o.queue_bytes >= PS_TLS_PIECE + PCAP_RHDR_LEN + PANO_SNAPLEN_MAX) {
-		s->tls_piece = malloc(PS_TLS_PIECE);
-		s->tls_piece_max = s->tls_piece ? PS_TLS_PIECE : 0;
-	}
+	if (tls && s->o.queue_bytes >= PS_TLS_PIECE + PCAP_RHDR_LEN + PANO_SNAPLEN_MAX)
+		s->tls_piece = malloc(PS_TLS_PIECE); /* NULL: through the queues as well */
 	if (s->o.max_clients <= 0 || s->o.max_clients > PS_MAX_CLIENTS_LIMIT)
 		s->o.max_clients = s->o.max_clients <= 0 ? 64 : PS_MAX_CLIENTS_LIMIT;
 	if (!s->o.stall_ms)

@@ -83,7 +83,8 @@ int tls_ctx_new(struct tls_ctx **out, bool server, const struct tls_opts *o)
 		pr_err("SSL_CTX_set_ciphersuites: %s", ssl_err(eb, sizeof(eb)));
 		goto fail;
 	}
-	if (server) /* the order above, also for clients that list AES-256 first (openssl s_client) */
+	/* The server's order wins: also for clients that list AES-256 first (openssl s_client). */
+	if (server)
 		SSL_CTX_set_options(t->ssl, SSL_OP_CIPHER_SERVER_PREFERENCE);
 	/* Buffers stay allocated for the connection's life (no SSL_MODE_RELEASE_BUFFERS). */
 	SSL_CTX_set_mode(t->ssl,
