@@ -40,6 +40,7 @@ struct tls_conn {
 	SSL *ssl;     /* NULL: plain TCP */
 	short events; /* what the last -EAGAIN waits for */
 	bool done;    /* handshake finished */
+	bool starved; /* the last read wanted bytes the socket did not have yet */
 	int failed;   /* handshake failure (negative errno), sticky */
 	char peer[256];
 	char err[256];
@@ -287,9 +288,12 @@ ssize_t tls_conn_read(struct tls_conn *c, void *buf, size_t n)
 	ERR_clear_error();
 	size_t got = 0;
 	int r = SSL_read_ex(c->ssl, buf, n, &got);
+	c->starved = false;
 	if (r == 1)
 		return (ssize_t)got;
-	return ssl_result(c, r, "SSL_read_ex");
+	int rc = ssl_result(c, r, "SSL_read_ex");
+	c->starved = rc == -EAGAIN && c->events == POLLIN;
+	return rc;
 }
 
 ssize_t tls_conn_write(struct tls_conn *c, const void *buf, size_t n)
@@ -325,7 +329,9 @@ short tls_conn_events(const struct tls_conn *c)
 
 /* SSL_pending counts decrypted bytes only; records read from the socket but not yet decrypted
  * are invisible to poll too, so they count as one byte: the caller reads again instead of
- * waiting for the peer to send more. */
+ * waiting for the peer to send more. Except after a read that wanted more from the socket:
+ * what OpenSSL holds then is the start of a record, which only more bytes complete (counting
+ * it had the caller read again at once, in a loop, until they came). */
 size_t tls_conn_pending(const struct tls_conn *c)
 {
 	int n;
@@ -335,7 +341,7 @@ size_t tls_conn_pending(const struct tls_conn *c)
 	n = SSL_pending(c->ssl);
 	if (n > 0)
 		return (size_t)n;
-	return SSL_has_pending(c->ssl) ? 1 : 0;
+	return !c->starved && SSL_has_pending(c->ssl) ? 1 : 0;
 }
 
 bool tls_conn_is_tls(const struct tls_conn *c)
