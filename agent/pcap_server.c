@@ -172,6 +172,20 @@ static void ps_queue_recs(struct pcap_server *s, struct ps_client *c, const stru
 	}
 }
 
+/* A send by the producer failed for good (err: an errno): the writer closes the client. */
+static void ps_send_failed(struct ps_client *c, int err)
+{
+	c->send_err = err;
+	c->kill = 1;
+}
+
+/* A TLS write's result w that is neither progress nor "would block" marks the client failed. */
+static void ps_tls_failed(struct ps_client *c, ssize_t w)
+{
+	if (w != -EAGAIN)
+		ps_send_failed(c, w < 0 ? (int)-w : EPIPE);
+}
+
 /*
  * Producer, lock held, c's queue empty: sends the n records straight to the socket
  * (non-blocking) and queues what it did not take: first the rest of a record it took a part
@@ -190,8 +204,7 @@ static int ps_send_direct(struct pcap_server *s, struct ps_client *c, const stru
 
 	if (w < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			c->send_err = errno;
-			c->kill = 1;
+			ps_send_failed(c, errno);
 			return 1;
 		}
 		w = 0;
@@ -274,11 +287,9 @@ static int ps_send_tls_direct(struct pcap_server *s, struct ps_client *c, const 
 	out_stats_sent_n(&s->stats, n, len);
 	return 0;
 left:
-	if (w != -EAGAIN) {
-		c->send_err = w < 0 ? (int)-w : EPIPE;
-		c->kill = 1;
+	ps_tls_failed(c, w);
+	if (c->kill)
 		return 1;
-	}
 	if (c->tail % c->cap) /* empty: start it over at offset 0 */
 		c->tail += c->cap - c->tail % c->cap;
 	c->head = c->tail;
@@ -408,10 +419,7 @@ static int ps_send_tls(struct pcap_server *s)
 				c->head += (uint64_t)w;
 				continue;
 			}
-			if (w != -EAGAIN) {
-				c->send_err = w < 0 ? (int)-w : EPIPE;
-				c->kill = 1;
-			}
+			ps_tls_failed(c, w);
 			wake = 1;
 			break;
 		}
