@@ -30,6 +30,15 @@ OBJ     := $(BUILD)/obj
 SANFLAGS :=
 endif
 
+# build/ holds one flavour of binaries at a time (its objects are kept apart, OBJ above): the
+# stamp names the flavour last asked for, and every link depends on it, so `make` after
+# `make SAN=1` relinks plain binaries rather than leaving sanitized ones behind.
+FLAVOUR       := $(if $(filter 1,$(SAN)),san,plain)
+FLAVOUR_STAMP := $(BUILD)/flavour
+$(shell mkdir -p $(BUILD) && { [ "$$(cat $(FLAVOUR_STAMP) 2>/dev/null)" = $(FLAVOUR) ] || \
+	echo $(FLAVOUR) > $(FLAVOUR_STAMP); })
+LINKED = $(filter-out $(FLAVOUR_STAMP),$^)
+
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
 	   -D_GNU_SOURCE -DPANO_VERSION='"$(VERSION)"' -Iinclude -I$(BUILD) -I$(BUILD)/proto \
@@ -113,36 +122,37 @@ $(OBJ)/libanalyzer.a: $(ANALYZER_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@; ar rcs $@ $^
 
-$(BUILD)/pano-agent: $(OBJ)/agent/main.o $(OBJ)/libagent.a $(OBJ)/libpano.a
+$(BUILD)/pano-agent: $(OBJ)/agent/main.o $(OBJ)/libagent.a $(OBJ)/libpano.a $(FLAVOUR_STAMP)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_AGENT)
-$(BUILD)/pano-analyzer: $(OBJ)/analyzer/main.o $(OBJ)/libanalyzer.a $(OBJ)/libpano.a
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(LINKED) $(LIBS_AGENT)
+$(BUILD)/pano-analyzer: $(OBJ)/analyzer/main.o $(OBJ)/libanalyzer.a $(OBJ)/libpano.a $(FLAVOUR_STAMP)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_ANALYZER)
-$(BUILD)/pano-top: $(patsubst %.c,$(OBJ)/%.o,$(TOP_SRCS)) $(OBJ)/libpano.a
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(LINKED) $(LIBS_ANALYZER)
+$(BUILD)/pano-top: $(patsubst %.c,$(OBJ)/%.o,$(TOP_SRCS)) $(OBJ)/libpano.a $(FLAVOUR_STAMP)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_ANALYZER) -lncurses
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(LINKED) $(LIBS_ANALYZER) -lncurses
 
 # ---- tests -------------------------------------------------------------------------
 # Unit tests, BPF tests and helper tools link against all three archives; only what
 # they use is pulled in.
 TEST_LIBS := $(OBJ)/libanalyzer.a $(OBJ)/libagent.a $(OBJ)/libpano.a
+TEST_DEPS := $(TEST_LIBS) $(FLAVOUR_STAMP)
 TEST_LDLIBS := $(sort $(LIBS_AGENT) $(LIBS_ANALYZER)) -lrdkafka
 
-$(BUILD)/tests/%: tests/unit/%.c $(TEST_LIBS) | $(GENERATED)
+$(BUILD)/tests/%: tests/unit/%.c $(TEST_DEPS) | $(GENERATED)
 	@mkdir -p $(@D)
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/lib $(LDFLAGS) -o $@ $< $(TEST_LIBS) $(TEST_LDLIBS)
-$(BUILD)/tests/%: tests/bpf/%.c $(TEST_LIBS) | $(GENERATED)
+$(BUILD)/tests/%: tests/bpf/%.c $(TEST_DEPS) | $(GENERATED)
 	@mkdir -p $(@D)
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/lib $(LDFLAGS) -o $@ $< $(TEST_LIBS) $(TEST_LDLIBS)
-$(BUILD)/tests/%: tests/tools/%.c $(TEST_LIBS) | $(GENERATED)
+$(BUILD)/tests/%: tests/tools/%.c $(TEST_DEPS) | $(GENERATED)
 	@mkdir -p $(@D)
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/lib $(LDFLAGS) -o $@ $< $(TEST_LIBS) $(TEST_LDLIBS)
 # Replay drivers: the fuzz harness plus a main() that feeds it files (no libFuzzer needed).
-$(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(TEST_LIBS) | $(GENERATED)
+$(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(TEST_DEPS) | $(GENERATED)
 	@mkdir -p $(@D)
 	$(call msg,REPLAY,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(TEST_LIBS) $(TEST_LDLIBS)
