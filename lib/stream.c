@@ -88,8 +88,25 @@ static inline unsigned varint_len(uint64_t v)
 	return v ? (unsigned)(63 - __builtin_clzll(v)) / 7 + 1 : 1; /* 7 bits a byte */
 }
 
+/* A 9-byte varint (2^56 <= v < 2^63: any time stamp in ns since 1972). The low 56 bits are
+ * spread into eight 7-bit groups in three steps (get_varint's packing backwards), stored with
+ * their continuation bits at once; the ninth byte holds the rest. */
+static inline uint8_t *put_varint9(uint8_t *p, uint64_t v)
+{
+	uint64_t x = v & 0x00ffffffffffffffull;
+	x = ((x << 4) & 0x0fffffff00000000ull) | (x & 0x000000000fffffffull);
+	x = ((x << 2) & 0x3fff00003fff0000ull) | (x & 0x00003fff00003fffull);
+	x = ((x << 1) & 0x7f007f007f007f00ull) | (x & 0x007f007f007f007full);
+	x = htole64(x | 0x8080808080808080ull);
+	memcpy(p, &x, sizeof(x));
+	p[8] = (uint8_t)(v >> 56);
+	return p + 9;
+}
+
 static inline uint8_t *put_varint(uint8_t *p, uint64_t v)
 {
+	if (v >= 1ull << 56 && v < 1ull << 63)
+		return put_varint9(p, v);
 	while (v >= 0x80) {
 		*p++ = (uint8_t)(v | 0x80);
 		v >>= 7;
@@ -100,7 +117,7 @@ static inline uint8_t *put_varint(uint8_t *p, uint64_t v)
 
 /* A varint of at most max bytes (protobuf-c: 10 for values, 5 for keys and lengths); the low 64
  * bits of its value. Unterminated within max or the cursor: sticky error. */
-static inline uint64_t get_varint(struct cursor *c, unsigned max)
+static inline __attribute__((always_inline)) uint64_t get_varint(struct cursor *c, unsigned max)
 {
 	const uint8_t *p = c->base + c->off;
 	size_t left = c->len - c->off;
@@ -158,7 +175,8 @@ static inline uint64_t get_key(struct cursor *c)
 }
 
 /* A length-delimited field's bytes (length varint of at most 5 bytes, within the cursor). */
-static inline const uint8_t *get_bytes(struct cursor *c, size_t *n)
+static inline __attribute__((always_inline)) const uint8_t *get_bytes(struct cursor *c,
+								  size_t *n)
 {
 	uint64_t len = get_varint(c, 5);
 	if (c->err || len > cur_left(c)) {
@@ -193,8 +211,56 @@ static inline void skip_field(struct cursor *c, unsigned wt)
 	}
 }
 
+/* One or two bytes of varint (v < 2^14). */
+static inline uint8_t *put_varint2(uint8_t *p, uint32_t v)
+{
+	if (v < 0x80) {
+		*p++ = (uint8_t)v;
+	} else {
+		*p++ = (uint8_t)(v | 0x80);
+		*p++ = (uint8_t)(v >> 7);
+	}
+	return p;
+}
+
+/*
+ * What the agent sends nearly always: a time stamp of 9 varint bytes, ifindex and direction of
+ * one, orig_len and a frame of one or two, no interface name; every field present. Written
+ * without the general path's length arithmetic and loops; the bytes are the same.
+ */
+static inline bool pkt_encode_agent(uint8_t *out, const struct stream_pkt *pk, size_t *len)
+{
+	uint32_t ol = pk->orig_len, fl = pk->frame_len;
+	if (pk->ts_ns < 1ull << 56 || pk->ts_ns >= 1ull << 63 || pk->ifindex - 1 >= 0x7f ||
+	    (uint32_t)pk->direction - 1 >= 0x7f || ol - 1 >= 0x3fff || fl - 1 >= 0x3f00 ||
+	    pk->iface_len)
+		return false;
+	/* ts 1 + 9, ifindex 2, direction 2, orig_len 2 or 3, frame key, length, bytes */
+	uint32_t n = 14 + (ol < 0x80 ? 2 : 3) + (fl < 0x80 ? 2 : 3) + fl; /* < 2^14 */
+	uint8_t *p = out;
+	*p++ = 2 << 3 | WT_LEN; /* PacketBatch.packets */
+	p = put_varint2(p, n);
+	*p++ = 1 << 3 | WT_VARINT;
+	p = put_varint9(p, pk->ts_ns);
+	p[0] = 2 << 3 | WT_VARINT;
+	p[1] = (uint8_t)pk->ifindex;
+	p[2] = 3 << 3 | WT_VARINT;
+	p[3] = (uint8_t)pk->direction;
+	p[4] = 4 << 3 | WT_VARINT;
+	p = put_varint2(p + 5, ol);
+	*p++ = 5 << 3 | WT_LEN;
+	p = put_varint2(p, fl);
+	memcpy(p, pk->frame, fl);
+	*len = (size_t)(p + fl - out);
+	return true;
+}
+
 size_t stream_pkt_encode(uint8_t *out, const struct stream_pkt *pk)
 {
+	size_t len;
+	if (pkt_encode_agent(out, pk, &len))
+		return len;
+
 	/* proto3: fields at their zero value are left out, as protobuf-c does; a negative enum
 	 * value is sign-extended to 10 bytes. */
 	uint64_t dir = (uint64_t)(int64_t)pk->direction;
@@ -271,10 +337,62 @@ size_t stream_batch_frame(uint8_t *body, size_t body_len, uint64_t seq, uint64_t
 	return STREAM_LEN_PREFIX + env_len;
 }
 
+/*
+ * The agent's encoding of a Packet, read straight: the time stamp (any varint), ifindex and
+ * direction of one byte, orig_len and the frame's length of one or two, the frame, nothing
+ * after it. True when the bytes at c are exactly that (pk filled, as the general loop of
+ * pkt_decode would fill it); false for anything else, which that loop then reads.
+ */
+static inline bool pkt_decode_agent(const struct cursor *c, struct stream_pkt *pk)
+{
+	struct cursor tc = *c;
+	const uint8_t *p, *end = c->base + c->len;
+	uint32_t orig, flen;
+
+	if (cur_left(c) < 2 || c->base[c->off] != (1 << 3 | WT_VARINT))
+		return false;
+	tc.off++;
+	uint64_t ts = get_varint(&tc, 10);
+	p = tc.base + tc.off;
+	/* Ten bytes at least follow in any such packet with a frame: 5 fixed, orig_len, the frame
+	 * key, its length and one byte of frame. */
+	if (tc.err || end - p < 10 || p[0] != (2 << 3 | WT_VARINT) || p[1] >= 0x80 ||
+	    p[2] != (3 << 3 | WT_VARINT) || p[3] >= 0x80 || p[4] != (4 << 3 | WT_VARINT))
+		return false;
+	pk->ifindex = p[1];
+	pk->direction = p[3];
+	p += 5;
+	orig = *p++;
+	if (orig >= 0x80) {
+		if (*p >= 0x80)
+			return false;
+		orig = (orig & 0x7f) | (uint32_t)*p++ << 7;
+	}
+	if (*p++ != (5 << 3 | WT_LEN))
+		return false;
+	flen = *p++;
+	if (flen >= 0x80) {
+		if (p == end || *p >= 0x80)
+			return false;
+		flen = (flen & 0x7f) | (uint32_t)*p++ << 7;
+	}
+	if (flen == 0 || (size_t)(end - p) != flen)
+		return false;
+	pk->ts_ns = ts;
+	pk->orig_len = orig;
+	pk->frame_len = flen;
+	pk->frame = p;
+	pk->iface = NULL;
+	pk->iface_len = 0;
+	return true;
+}
+
 /* One Packet message (c covers exactly its bytes). 0, or -1 where protobuf-c would fail. */
 static int pkt_decode(struct cursor *c, struct stream_pkt *pk)
 {
 	size_t n;
+	if (pkt_decode_agent(c, pk))
+		return 0;
 	memset(pk, 0, sizeof(*pk));
 	while (cur_left(c) && !c->err) {
 		uint64_t key = get_key(c);

@@ -20,7 +20,8 @@
 # Environment: BUILD (make's build directory, relative to the tree or absolute) or PANO_BUILD;
 # BENCH_MODES (default "proto proto-tls pcap pcap-tls"); BENCH_ROUNDS; BENCH_PERF=DIR records a perf profile
 # (perf record -g) of each process while the frames are sent, into DIR/MODE-{agent,analyzer}.data
-# (profiling costs CPU: the CPU figures of such a run are not comparable).
+# (profiling costs CPU: the CPU figures of such a run are not comparable); BENCH_PERF_FREQ sets
+# its sampling rate (default 4000 Hz).
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 case ${BUILD:-build} in /*) _b=$BUILD ;; *) _b=$ROOT/${BUILD:-build} ;; esac
 export PANO_BUILD=${PANO_BUILD:-$_b}
@@ -80,9 +81,9 @@ PERF_PIDS=()
 perf_start() {
 	PERF_PIDS=()
 	[ -n "${BENCH_PERF:-}" ] || return 0
-	perf record -q -g -p "$AG" -o "$BENCH_PERF/$1-agent.data" 2>/dev/null &
+	perf record -q -g -F "${BENCH_PERF_FREQ:-4000}" -p "$AG" -o "$BENCH_PERF/$1-agent.data" 2>/dev/null &
 	PERF_PIDS+=($!)
-	perf record -q -g -p "$AN" -o "$BENCH_PERF/$1-analyzer.data" 2>/dev/null &
+	perf record -q -g -F "${BENCH_PERF_FREQ:-4000}" -p "$AN" -o "$BENCH_PERF/$1-analyzer.data" 2>/dev/null &
 	PERF_PIDS+=($!)
 	sleep 0.5
 }
@@ -117,6 +118,30 @@ print(f"{label:12s} {frames:9d} frames {frames / wall if wall > 0 else 0:8.0f} f
 EOF
 }
 
+# measure_feed LABEL: the analyzer alone (pid AN) takes FRAMES frames from stream_feed, which
+# stream_feed's own command (FEED) sends from memory; only the analyzer's CPU counts.
+measure_feed() {
+	local label=$1 c0n c1n t0 t1 frames
+	sleep 0.5
+	c0n=$(cpu "$AN")
+	perf_start "$label"
+	t0=$(date +%s.%N)
+	"${FEED[@]}" >/dev/null || echo "bench-transport: stream_feed failed ($label)" >&2
+	t1=$(date +%s.%N)
+	sleep 1		# drain: what the analyzer has read but not yet decoded
+	perf_stop
+	c1n=$(cpu "$AN")
+	stop_pid "$AN"
+	frames=$(awk '$1 == "frames" {print $2; exit}' "$T_TMP/an.err")
+	python3 - "$label" "${frames:-0}" "$t0" "$t1" "$((c1n - c0n))" <<'EOF2' | tee -a "$RESULTS"
+import sys
+label, frames, t0, t1, cn = sys.argv[1], int(sys.argv[2]), *map(float, sys.argv[3:5]), int(sys.argv[5])
+per_m = (cn / 1e9) / (frames / 1e6) if frames else float("nan")
+print(f"{label:12s} {frames:9d} frames {frames / (t1 - t0) if t1 > t0 else 0:8.0f} fps   "
+      f"agent 0.0000   analyzer {per_m:.4f} CPU s/Mframe")
+EOF2
+}
+
 # gcm_speed: bytes per second AES-128-GCM (the suite PANO's TLS prefers) encrypts here, in
 # 16 KiB pieces (full TLS records): the floor under any TLS transport's cost.
 gcm_speed() {
@@ -145,6 +170,7 @@ def ratio(a, b, what):
         print(f"  {what}: {med[a] / med[b]:.3f}")
 print("ratios (agent + analyzer CPU per frame):")
 ratio("proto", "pcap", "protobuf / PCAP-over-TCP       (target <= 1)   ")
+ratio("feed-proto", "feed-pcap", "analyzer alone, protobuf / PCAP (feed modes)  ")
 ratio("proto-tls", "proto", "protobuf+TLS / protobuf        (target < 1.30)")
 ratio("pcap-tls", "pcap", "PCAP-over-TLS / PCAP-over-TCP  (target < 1.30)")
 speed, fb = float(sys.argv[3] or 0), int(sys.argv[4])
@@ -181,6 +207,22 @@ for round in $(seq "$ROUNDS"); do
 			ns_start ag "$G" -i "$IF_CLI" -p 9999 --pcap-listen "127.0.0.1:$PORT" "${TLS[@]}"
 			sleep 0.5
 			ns_start an "$A" --stats -o /dev/null --pcap-connect "127.0.0.1:$PORT" "${TLSC[@]}" ;;
+		feed-proto)
+			ns_start an "$A" --stats -o /dev/null --listen "127.0.0.1:$PORT"
+			AN=$(cat "$T_TMP/an.pid")
+			FEED=(nsx "$NS_NODE" "$B/tests/stream_feed" proto "127.0.0.1:$PORT" "$FRAMES")
+			measure_feed "$mode"
+			sleep 0.5
+			continue ;;
+		feed-pcap)
+			# The analyzer retries its connection (backoff from 100 ms) until stream_feed
+			# listens: nothing is decoded before the CPU count starts.
+			ns_start an "$A" --stats -o /dev/null --pcap-connect "127.0.0.1:$PORT"
+			AN=$(cat "$T_TMP/an.pid")
+			FEED=(nsx "$NS_NODE" "$B/tests/stream_feed" pcap "$PORT" "$FRAMES")
+			measure_feed "$mode"
+			sleep 0.5
+			continue ;;
 		*)
 			echo "bench-transport: unknown mode $mode" >&2
 			exit 2 ;;
