@@ -175,8 +175,7 @@ static inline uint64_t get_key(struct cursor *c)
 }
 
 /* A length-delimited field's bytes (length varint of at most 5 bytes, within the cursor). */
-static inline __attribute__((always_inline)) const uint8_t *get_bytes(struct cursor *c,
-								  size_t *n)
+static inline __attribute__((always_inline)) const uint8_t *get_bytes(struct cursor *c, size_t *n)
 {
 	uint64_t len = get_varint(c, 5);
 	if (c->err || len > cur_left(c)) {

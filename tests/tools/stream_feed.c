@@ -6,9 +6,8 @@
  *   stream_feed proto HOST:PORT FRAMES [RATE]   connects to pano-analyzer --listen and sends the
  *                                        protobuf stream: preamble, hello, then batches encoded
  *                                        the way pano-agent encodes them (lib/stream.c)
- *   stream_feed pcap PORT FRAMES [RATE]         listens on 127.0.0.1:PORT for one PCAP-over-TCP client
- *                                        (pano-analyzer --pcap-connect) and sends it the pcap
- *                                        stream: global header, then records
+ *   stream_feed pcap PORT FRAMES [RATE]         listens on 127.0.0.1:PORT for one PCAP-over-TCP
+ * client (pano-analyzer --pcap-connect) and sends it the pcap stream: global header, then records
  *
  * Both carry the same FRAMES frames: the 74-byte UDP datagram of the transport benchmark (a
  * DNS-sized query to port 9999, valid checksums), time stamps 10 us apart. The whole stream is
@@ -32,11 +31,11 @@
 #include "pano_stream.pb-c.h"
 #include "stream.h"
 
-#define FEED_BATCH    2048	 /* packets per batch envelope (a ring round's worth) */
-#define FEED_WRITE    (64u << 10)
-#define FEED_IFINDEX  2
-#define FEED_FRAME    74
-#define FEED_STEP_NS  10000ull
+#define FEED_BATCH   2048 /* packets per batch envelope (a ring round's worth) */
+#define FEED_WRITE   (64u << 10)
+#define FEED_IFINDEX 2
+#define FEED_FRAME   74
+#define FEED_STEP_NS 10000ull
 
 static uint16_t csum_fold(uint32_t s)
 {
@@ -57,8 +56,9 @@ static uint32_t csum_add(uint32_t s, const uint8_t *p, size_t n)
 /* Ethernet, IPv4 198.18.0.1 -> 198.18.0.2, UDP 40000 -> 9999, the benchmark's 32-byte query. */
 static void make_frame(uint8_t f[FEED_FRAME])
 {
-	static const uint8_t q[] = {0xab, 0xcd, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 5, 'b', 'e', 'n', 'c',
-				    'h', 4, 'p', 'a', 'n', 'o', 4, 't', 'e', 's', 't', 0, 0, 1, 0, 1};
+	static const uint8_t q[] = {0xab, 0xcd, 1,   0,	  0,   1,   0,	 0, 0,	 0,   0,
+				    0,	  5,	'b', 'e', 'n', 'c', 'h', 4, 'p', 'a', 'n',
+				    'o',  4,	't', 'e', 's', 't', 0,	 0, 1,	 0,   1};
 	uint8_t *ip = f + 14, *udp = ip + 20;
 	uint16_t ulen = (uint16_t)(8 + sizeof(q) - 1);
 
@@ -129,7 +129,8 @@ static size_t build_proto(uint8_t *out, unsigned frames, const uint8_t *frame)
 
 static void put_le32(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
+	p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16),
+	p[3] = (uint8_t)(v >> 24);
 }
 
 /* The pcap stream (microsecond records, LINKTYPE_ETHERNET), as pano-agent --pcap-listen sends
@@ -182,8 +183,9 @@ static int send_all(int fd, const uint8_t *p, size_t n, long frames, long rate)
 						       (double)rate * 1e9);
 			uint64_t now = mono_ns();
 			if (due > now) {
-				struct timespec d = {.tv_sec = (time_t)((due - now) / 1000000000ull),
-						     .tv_nsec = (long)((due - now) % 1000000000ull)};
+				struct timespec d = {
+				    .tv_sec = (time_t)((due - now) / 1000000000ull),
+				    .tv_nsec = (long)((due - now) % 1000000000ull)};
 				nanosleep(&d, NULL);
 			}
 		}
@@ -246,8 +248,9 @@ int main(int argc, char **argv)
 
 	if (argc < 4 || argc > 5 || (!proto && strcmp(argv[1], "pcap")) || frames <= 0 ||
 	    frames > 50000000 || rate < 0) {
-		fprintf(stderr, "usage: stream_feed proto HOST:PORT FRAMES [RATE] | stream_feed pcap "
-				"PORT FRAMES [RATE]\n");
+		fprintf(stderr,
+			"usage: stream_feed proto HOST:PORT FRAMES [RATE] | stream_feed pcap "
+			"PORT FRAMES [RATE]\n");
 		return 2;
 	}
 	make_frame(frame);
