@@ -93,6 +93,7 @@ struct out_proto {
 	struct op_iface pifs[OP_MAX_IFACES]; /* the producer's copy of ifs[] */
 	int npifs;
 	unsigned pifs_gen;
+	const struct op_iface *plast; /* the producer's last lookup (NULL: none, or stale) */
 
 	/* The connection and the envelope being sent: the writer thread holds smu except while it
 	 * sleeps in poll(); the ring reader takes it only with trylock, to send a round itself. */
@@ -202,10 +203,13 @@ static const struct op_iface *op_iface_of(struct out_proto *p, int ifindex)
 		p->npifs = p->nifs;
 		p->pifs_gen = p->ifs_gen;
 		pthread_mutex_unlock(&p->mu);
+		p->plast = NULL;
 	}
+	if (p->plast && p->plast->ifindex == ifindex) /* runs of one interface: no scan */
+		return p->plast;
 	for (int i = 0; i < p->npifs; i++)
 		if (p->pifs[i].ifindex == ifindex)
-			return &p->pifs[i];
+			return p->plast = &p->pifs[i];
 	return NULL;
 }
 
