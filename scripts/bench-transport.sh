@@ -76,13 +76,17 @@ stop_pid() {
 	for i in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
 }
 
-# perf_start LABEL: perf record on both processes while the frames are sent.
+# perf_start LABEL: perf record on both processes (the analyzer alone in the feed modes) while
+# the frames are sent.
 PERF_PIDS=()
+AG=
 perf_start() {
 	PERF_PIDS=()
 	[ -n "${BENCH_PERF:-}" ] || return 0
-	perf record -q -g -F "${BENCH_PERF_FREQ:-4000}" -p "$AG" -o "$BENCH_PERF/$1-agent.data" 2>/dev/null &
-	PERF_PIDS+=($!)
+	if [ -n "$AG" ]; then
+		perf record -q -g -F "${BENCH_PERF_FREQ:-4000}" -p "$AG" -o "$BENCH_PERF/$1-agent.data" 2>/dev/null &
+		PERF_PIDS+=($!)
+	fi
 	perf record -q -g -F "${BENCH_PERF_FREQ:-4000}" -p "$AN" -o "$BENCH_PERF/$1-analyzer.data" 2>/dev/null &
 	PERF_PIDS+=($!)
 	sleep 0.5
@@ -208,6 +212,7 @@ for round in $(seq "$ROUNDS"); do
 			sleep 0.5
 			ns_start an "$A" --stats -o /dev/null --pcap-connect "127.0.0.1:$PORT" "${TLSC[@]}" ;;
 		feed-proto)
+			AG=
 			ns_start an "$A" --stats -o /dev/null --listen "127.0.0.1:$PORT"
 			AN=$(cat "$T_TMP/an.pid")
 			FEED=(nsx "$NS_NODE" "$B/tests/stream_feed" proto "127.0.0.1:$PORT" "$FRAMES")
@@ -217,6 +222,7 @@ for round in $(seq "$ROUNDS"); do
 		feed-pcap)
 			# The analyzer retries its connection (backoff from 100 ms) until stream_feed
 			# listens: nothing is decoded before the CPU count starts.
+			AG=
 			ns_start an "$A" --stats -o /dev/null --pcap-connect "127.0.0.1:$PORT"
 			AN=$(cat "$T_TMP/an.pid")
 			FEED=(nsx "$NS_NODE" "$B/tests/stream_feed" pcap "$PORT" "$FRAMES")
