@@ -11,6 +11,9 @@
 # no L7 work hides the transport's cost. The rate is bounded by the sender: "fps" is frames
 # decoded per second of sending, a floor for what the transport carries. PCAP-over-TLS is read
 # by the analyzer's own client (--pcap-connect with --tls-*).
+# The feed modes (feed-proto, feed-pcap) take the agent out: tests/tools/stream_feed sends the
+# analyzer the same frames from memory, as a protobuf or a PCAP-over-TCP stream, paced, and only
+# the analyzer's CPU counts.
 # CPU is time on a CPU in ns, summed over every thread of the process (/proc/PID/task/*/schedstat,
 # the scheduler's own count, not clock ticks: a tick of 10 ms is 10% of a run here); "frames" is
 # what the analyzer decoded. The modes run BENCH_ROUNDS times (default 3), interleaved (one of
@@ -18,7 +21,7 @@
 # are about: protobuf against PCAP (CPU per frame) and each TLS mode against its clear twin.
 #
 # Environment: BUILD (make's build directory, relative to the tree or absolute) or PANO_BUILD;
-# BENCH_MODES (default "proto proto-tls pcap pcap-tls"); BENCH_ROUNDS; BENCH_PERF=DIR records a perf profile
+# BENCH_MODES (default "proto proto-tls pcap pcap-tls feed-proto feed-pcap"); BENCH_ROUNDS; BENCH_PERF=DIR records a perf profile
 # (perf record -g) of each process while the frames are sent, into DIR/MODE-{agent,analyzer}.data
 # (profiling costs CPU: the CPU figures of such a run are not comparable); BENCH_PERF_FREQ sets
 # its sampling rate (default 4000 Hz).
@@ -28,7 +31,7 @@ export PANO_BUILD=${PANO_BUILD:-$_b}
 . "$ROOT/tests/lib/lib.sh"
 
 FRAMES=${1:-200000}
-MODES=${BENCH_MODES:-proto proto-tls pcap pcap-tls}
+MODES=${BENCH_MODES:-proto proto-tls pcap pcap-tls feed-proto feed-pcap}
 B=$PANO_BUILD
 A=$B/pano-analyzer
 G=$B/pano-agent
