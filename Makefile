@@ -194,7 +194,7 @@ bench-agent: all
 	$(Q)scripts/bench-agent.sh
 bench-analyzer: all
 	$(Q)scripts/bench-analyzer.sh
-bench-transport: all
+bench-transport: all $(BUILD)/tests/stream_feed
 	$(Q)scripts/bench-transport.sh
 bench-kafka: all
 	$(Q)BUILD=$(BUILD) scripts/bench-kafka.sh

@@ -41,6 +41,12 @@ if [ ! -x "$A" ] || [ ! -x "$G" ]; then
 	echo "bench-transport: $B has no pano-agent/pano-analyzer (make BUILD=...)" >&2
 	exit 1
 fi
+case " $MODES " in *" feed-"*)
+	if [ ! -x "$B/tests/stream_feed" ]; then
+		echo "bench-transport: the feed modes need $B/tests/stream_feed (make BUILD=... tests-build)" >&2
+		exit 1
+	fi ;;
+esac
 if [ -n "${BENCH_PERF:-}" ]; then
 	need_cmd bench-transport perf
 	mkdir -p "$BENCH_PERF"
