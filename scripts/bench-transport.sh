@@ -108,7 +108,7 @@ perf_stop() {
 
 # measure LABEL: agent and analyzer are up (pids AG, AN); send, measure.
 measure() {
-	local label=$1 c0a c0n t0 t1 c1a c1n frames
+	local label=$1 c0a c0n t0 t1 c1a c1n
 	sleep 1
 	c0a=$(cpu "$AG"); c0n=$(cpu "$AN")
 	perf_start "$label"
@@ -120,8 +120,15 @@ measure() {
 	c1a=$(cpu "$AG"); c1n=$(cpu "$AN")
 	stop_pid "$AG"
 	stop_pid "$AN"
+	result "$label" "$t0" "$t1" "$((c1a - c0a))" "$((c1n - c0n))"
+}
+
+# result LABEL T0 T1 AGENT_NS ANALYZER_NS: one run's line (frames from the analyzer's --stats),
+# printed and kept for the report.
+result() {
+	local frames
 	frames=$(awk '$1 == "frames" {print $2; exit}' "$T_TMP/an.err")
-	python3 - "$label" "${frames:-0}" "$t0" "$t1" "$((c1a - c0a))" "$((c1n - c0n))" <<'EOF' | tee -a "$RESULTS"
+	python3 - "$1" "${frames:-0}" "$2" "$3" "$4" "$5" <<'EOF' | tee -a "$RESULTS"
 import sys
 label, frames, t0, t1, ca, cn = sys.argv[1], int(sys.argv[2]), *map(float, sys.argv[3:5]), int(sys.argv[5]), int(sys.argv[6])
 wall = t1 - t0
@@ -134,7 +141,7 @@ EOF
 # measure_feed LABEL: the analyzer alone (pid AN) takes FRAMES frames from stream_feed, which
 # stream_feed's own command (FEED) sends from memory; only the analyzer's CPU counts.
 measure_feed() {
-	local label=$1 c0n c1n t0 t1 frames
+	local label=$1 c0n c1n t0 t1
 	sleep 0.5
 	c0n=$(cpu "$AN")
 	perf_start "$label"
@@ -145,14 +152,7 @@ measure_feed() {
 	perf_stop
 	c1n=$(cpu "$AN")
 	stop_pid "$AN"
-	frames=$(awk '$1 == "frames" {print $2; exit}' "$T_TMP/an.err")
-	python3 - "$label" "${frames:-0}" "$t0" "$t1" "$((c1n - c0n))" <<'EOF2' | tee -a "$RESULTS"
-import sys
-label, frames, t0, t1, cn = sys.argv[1], int(sys.argv[2]), *map(float, sys.argv[3:5]), int(sys.argv[5])
-per_m = (cn / 1e9) / (frames / 1e6) if frames else float("nan")
-print(f"{label:12s} {frames:9d} frames {frames / (t1 - t0) if t1 > t0 else 0:8.0f} fps   "
-      f"agent 0.0000   analyzer {per_m:.4f} CPU s/Mframe")
-EOF2
+	result "$label" "$t0" "$t1" 0 "$((c1n - c0n))"
 }
 
 # gcm_speed: bytes per second AES-128-GCM (the suite PANO's TLS prefers) encrypts here, in

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "output.h"
 #include "pano_stream.pb-c.h"
 #include "stream.h"
 
@@ -127,32 +128,17 @@ static size_t build_proto(uint8_t *out, unsigned frames, const uint8_t *frame)
 	return n;
 }
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16),
-	p[3] = (uint8_t)(v >> 24);
-}
-
-/* The pcap stream (microsecond records, LINKTYPE_ETHERNET), as pano-agent --pcap-listen sends
- * it; its length. */
+/* The pcap stream (microsecond records, LINKTYPE_ETHERNET), with the agent's own header
+ * encoders (agent/out_pcap.c); its length. */
 static size_t build_pcap(uint8_t *out, unsigned frames, const uint8_t *frame)
 {
 	uint64_t ts = wall_ns();
-	size_t n = 24;
+	size_t n = PCAP_GHDR_LEN;
 
-	put_le32(out, 0xa1b2c3d4);
-	put_le32(out + 4, 2 | 4u << 16);
-	put_le32(out + 8, 0);
-	put_le32(out + 12, 0);
-	put_le32(out + 16, 65535);
-	put_le32(out + 20, 1);
-	for (unsigned i = 0; i < frames; i++, n += 16 + FEED_FRAME) {
-		ts += FEED_STEP_NS;
-		put_le32(out + n, (uint32_t)(ts / 1000000000ull));
-		put_le32(out + n + 4, (uint32_t)(ts % 1000000000ull / 1000));
-		put_le32(out + n + 8, FEED_FRAME);
-		put_le32(out + n + 12, FEED_FRAME);
-		memcpy(out + n + 16, frame, FEED_FRAME);
+	pcap_encode_global(out, 65535, 0);
+	for (unsigned i = 0; i < frames; i++, n += PCAP_RHDR_LEN + FEED_FRAME) {
+		pcap_encode_record(out + n, ts += FEED_STEP_NS, FEED_FRAME, FEED_FRAME, 0);
+		memcpy(out + n + PCAP_RHDR_LEN, frame, FEED_FRAME);
 	}
 	return n;
 }
