@@ -191,24 +191,31 @@ static const char *ip_packet_iface(struct ip_conn *c, const struct stream_pkt *p
 	return e->interned;
 }
 
-static void ip_on_batch(struct ip_conn *c, const struct stream_batch_view *b)
+/* Decodes a batch's frames as the walk hands them out; a malformed field stops it there and
+ * refuses the stream (the frames before it were decoded). 0 or -EBADMSG. */
+static int ip_on_batch(struct ip_conn *c, struct stream_dec *d, const struct stream_batch_view *b)
 {
 	struct stream_pkt_iter it;
 	struct stream_pkt p;
 	const struct ip_iface *ifc = NULL;
+	struct pano_frame f = {.linktype = PCAP_LINKTYPE_ETHERNET, .src = &c->agent->src};
+	uint32_t last_ifindex = 0;
+	bool looked = false;
 
 	c->batches++;
-	c->last_seq = b->seq;
 	stream_batch_iter(b, &it);
 	while (stream_batch_next(&it, &p)) {
-		struct pano_frame f = {0};
-		if (!ifc || ifc->ifindex != p.ifindex) {
+		if (!looked || last_ifindex != p.ifindex) {
 			ifc = NULL;
 			for (int k = 0; k < c->nifs; k++)
 				if (c->ifs[k].ifindex == p.ifindex) {
 					ifc = &c->ifs[k];
 					break;
 				}
+			last_ifindex = p.ifindex;
+			looked = true;
+			f.linktype = ifc ? ifc->linktype : PCAP_LINKTYPE_ETHERNET;
+			f.meta.iface = ifc ? ifc->name : NULL;
 		}
 		f.ts_ns = p.ts_ns;
 		f.data = p.frame;
@@ -218,19 +225,17 @@ static void ip_on_batch(struct ip_conn *c, const struct stream_batch_view *b)
 			counter_inc(&c_ip_bad_len);
 			f.len = f.caplen;
 		}
-		f.linktype = ifc ? ifc->linktype : PCAP_LINKTYPE_ETHERNET;
-		f.src = &c->agent->src;
-		if (ifc)
-			f.meta.iface = ifc->name;
-		else if (p.iface_len)
-			f.meta.iface = ip_packet_iface(c, &p);
+		if (!ifc)
+			f.meta.iface = p.iface_len ? ip_packet_iface(c, &p) : NULL;
 		f.meta.dir = p.direction == PANO__V1__DIRECTION__DIRECTION_IN	 ? 0
 			     : p.direction == PANO__V1__DIRECTION__DIRECTION_OUT ? 1
 										 : -1;
-		c->frames++;
 		decode_frame(&f);
 	}
-	counter_add(&c_ip_frames, b->n_packets);
+	c->frames += it.n;
+	counter_add(&c_ip_frames, it.n);
+	c->last_seq = it.seq;
+	return it.err ? stream_batch_refuse(d, &it) : 0;
 }
 
 /* Counts what the agent lost since the last stats this analyzer saw from that agent run. */
@@ -258,8 +263,7 @@ static int ip_on_msg(void *ctx, struct stream_dec *d, const struct stream_msg *m
 	case PANO__V1__ENVELOPE__MSG_HELLO:
 		return ip_on_hello(c, d, m->hello);
 	case PANO__V1__ENVELOPE__MSG_BATCH:
-		ip_on_batch(c, &m->batch);
-		return 0;
+		return ip_on_batch(c, d, &m->batch);
 	case PANO__V1__ENVELOPE__MSG_STATS:
 		ip_on_stats(c, m->stats);
 		return 0;

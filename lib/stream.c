@@ -7,10 +7,14 @@
  * a hostile peer cannot make the analyzer allocate more than a small multiple of the cap.
  *
  * Packets, the hot path, skip protobuf-c both ways: stream_pkt_encode() writes the wire format
- * directly (the same bytes protobuf-c packs), and a batch envelope is checked and walked in
- * place through a bounded cursor (no allocation, frames point into the received bytes). The
- * walker accepts exactly what protobuf-c's unpack accepts for PacketBatch and Packet (wire types
- * per field, unknown fields skipped, last value wins); tests and the fuzz harness hold it to
+ * directly (the same bytes protobuf-c packs), and a batch envelope is walked in place, once,
+ * checked as it is read: no allocation, no array of decoded packets, frames point into the
+ * received bytes, and each packet goes to the reader as soon as it is read (the agent's usual
+ * member shape by a straight-line reader, anything else through a bounded cursor). The walk
+ * accepts exactly what protobuf-c's unpack accepts for PacketBatch and Packet (wire types per
+ * field, unknown fields skipped, last value wins) and stops at the first field it would refuse;
+ * the reader then refuses the stream (stream_batch_refuse), after the packets before that
+ * field, as a pcap reader does at a broken record. Tests and the fuzz harness hold it to
  * protobuf-c. Any other envelope shape (hello, stats, a batch merged from several members)
  * goes through protobuf-c, after a structural check of every length on the way down, since
  * protobuf-c's own length check can wrap for lengths near 4 GiB.
@@ -336,62 +340,10 @@ size_t stream_batch_frame(uint8_t *body, size_t body_len, uint64_t seq, uint64_t
 	return STREAM_LEN_PREFIX + env_len;
 }
 
-/*
- * The agent's encoding of a Packet, read straight: the time stamp (any varint), ifindex and
- * direction of one byte, orig_len and the frame's length of one or two, the frame, nothing
- * after it. True when the bytes at c are exactly that (pk filled, as the general loop of
- * pkt_decode would fill it); false for anything else, which that loop then reads.
- */
-static inline bool pkt_decode_agent(const struct cursor *c, struct stream_pkt *pk)
-{
-	struct cursor tc = *c;
-	const uint8_t *p, *end = c->base + c->len;
-	uint32_t orig, flen;
-
-	if (cur_left(c) < 2 || c->base[c->off] != (1 << 3 | WT_VARINT))
-		return false;
-	tc.off++;
-	uint64_t ts = get_varint(&tc, 10);
-	p = tc.base + tc.off;
-	/* Ten bytes at least follow in any such packet with a frame: 5 fixed, orig_len, the frame
-	 * key, its length and one byte of frame. */
-	if (tc.err || end - p < 10 || p[0] != (2 << 3 | WT_VARINT) || p[1] >= 0x80 ||
-	    p[2] != (3 << 3 | WT_VARINT) || p[3] >= 0x80 || p[4] != (4 << 3 | WT_VARINT))
-		return false;
-	pk->ifindex = p[1];
-	pk->direction = p[3];
-	p += 5;
-	orig = *p++;
-	if (orig >= 0x80) {
-		if (*p >= 0x80)
-			return false;
-		orig = (orig & 0x7f) | (uint32_t)*p++ << 7;
-	}
-	if (*p++ != (5 << 3 | WT_LEN))
-		return false;
-	flen = *p++;
-	if (flen >= 0x80) {
-		if (p == end || *p >= 0x80)
-			return false;
-		flen = (flen & 0x7f) | (uint32_t)*p++ << 7;
-	}
-	if (flen == 0 || (size_t)(end - p) != flen)
-		return false;
-	pk->ts_ns = ts;
-	pk->orig_len = orig;
-	pk->frame_len = flen;
-	pk->frame = p;
-	pk->iface = NULL;
-	pk->iface_len = 0;
-	return true;
-}
-
 /* One Packet message (c covers exactly its bytes). 0, or -1 where protobuf-c would fail. */
 static int pkt_decode(struct cursor *c, struct stream_pkt *pk)
 {
 	size_t n;
-	if (pkt_decode_agent(c, pk))
-		return 0;
 	memset(pk, 0, sizeof(*pk));
 	while (cur_left(c) && !c->err) {
 		uint64_t key = get_key(c);
@@ -438,95 +390,167 @@ static int pkt_decode(struct cursor *c, struct stream_pkt *pk)
 	return c->err ? -1 : 0;
 }
 
-/* stream_batch_parse(), keeping the decoded packets in arr when they are at most cap (the
- * walk of the batch then hands them out instead of decoding them again). */
-static int batch_parse(const uint8_t *msg, size_t len, struct stream_batch_view *v,
-		       const char **why, struct stream_pkt *arr, size_t cap)
+/*
+ * The walk of a PacketBatch, one field at a time, in place: packets are handed out as they are
+ * read, seq and dropped_before kept as they come (the last one wins), unknown fields skipped.
+ * It stops at the first field protobuf-c would refuse (it->err says which kind); the packets
+ * before it were handed out already.
+ */
+static __attribute__((noinline)) bool batch_next_field(struct stream_pkt_iter *it,
+						       struct stream_pkt *pk)
 {
-	struct cursor c = cursor_init(msg, len);
-	struct stream_pkt tmp, *pk = &tmp;
-	const char *bad = "bad batch field";
-	size_t n;
-
-	memset(v, 0, sizeof(*v));
-	v->data = msg;
-	v->len = len;
-	while (cur_left(&c) && !c.err) {
+	while (it->p < it->end) {
+		struct cursor c = cursor_init(it->p, (size_t)(it->end - it->p));
 		uint64_t key = get_key(&c);
 		unsigned wt = key & 7;
+		bool got = false;
+		size_t n;
+
 		switch ((uint32_t)(key >> 3)) {
 		case 1:
 			if (wt != WT_VARINT)
-				goto fail;
-			v->seq = get_varint(&c, 10);
+				goto bad_field;
+			it->seq = get_varint(&c, 10);
 			break;
 		case 2: {
 			if (wt != WT_LEN)
-				goto fail;
-			const uint8_t *p = get_bytes(&c, &n);
+				goto bad_field;
+			const uint8_t *b = get_bytes(&c, &n);
 			if (c.err)
-				goto fail;
-			struct cursor pc = cursor_init(p, n);
-			pk = v->n_packets < cap ? &arr[v->n_packets] : &tmp;
+				goto bad_field;
+			struct cursor pc = cursor_init(b, n);
 			if (pkt_decode(&pc, pk)) {
-				bad = "bad packet";
-				goto fail;
+				it->err = "bad packet";
+				goto stop;
 			}
-			v->n_packets++;
+			got = true;
 			break;
 		}
 		case 3:
 			if (wt != WT_VARINT)
-				goto fail;
-			v->dropped_before = get_varint(&c, 10);
+				goto bad_field;
+			it->dropped_before = get_varint(&c, 10);
 			break;
 		default:
 			skip_field(&c, wt);
 		}
+		if (c.err)
+			goto bad_field;
+		it->p += c.off;
+		if (got) {
+			it->n++;
+			return true;
+		}
 	}
-	if (!c.err) {
-		if (arr && v->n_packets <= cap)
-			v->pkts = arr;
-		return 0;
+	return false;
+bad_field:
+	it->err = "bad batch field";
+stop:
+	it->p = it->end;
+	return false;
+}
+
+/*
+ * The member the agent writes (pkt_encode_agent), read straight: the packets key, a length of
+ * one or two bytes, then a Packet of a 9-byte time stamp, ifindex and direction of one byte,
+ * orig_len and the frame's length of one or two, the frame, nothing after it. True with pk
+ * filled (as the general walk would fill it) and *next past the member; false for anything
+ * else, which batch_next_field then reads.
+ */
+static inline __attribute__((always_inline)) bool
+member_agent(const uint8_t *p, const uint8_t *end, struct stream_pkt *pk, const uint8_t **next)
+{
+	/* packets key and length 2-3, ts 10, five fixed bytes, orig_len 1-2, frame key and
+	 * length 2-3, one byte of frame at least */
+	if (end - p < 21 || p[0] != (2 << 3 | WT_LEN))
+		return false;
+	size_t mlen = p[1];
+	p += 2;
+	if (mlen >= 0x80) {
+		if (*p >= 0x80)
+			return false;
+		mlen = (mlen & 0x7f) | (size_t)*p++ << 7;
 	}
-fail:
-	if (why)
-		*why = bad;
-	return -EBADMSG;
+	if (mlen < 19 || mlen > (size_t)(end - p))
+		return false;
+	const uint8_t *mend = p + mlen;
+	uint64_t x, y;
+	memcpy(&x, p + 1, sizeof(x));
+	memcpy(&y, p + 10, sizeof(y)); /* 10 + 8 <= 19 <= mlen */
+	x = le64toh(x);
+	y = le64toh(y);
+	/* ts key, eight bytes that go on and a ninth that ends; then the ifindex key, a byte, the
+	 * direction key, a byte, the orig_len key */
+	if (p[0] != (1 << 3 | WT_VARINT) || (x & 0x8080808080808080ull) != 0x8080808080808080ull ||
+	    p[9] >= 0x80 ||
+	    (y & 0xff80ff80ffull) != ((uint64_t)(4 << 3 | WT_VARINT) << 32 |
+				      (3 << 3 | WT_VARINT) << 16 | (2 << 3 | WT_VARINT)))
+		return false;
+	x &= 0x7f7f7f7f7f7f7f7full;
+	x = ((x & 0x7f007f007f007f00ull) >> 1) | (x & 0x007f007f007f007full);
+	x = ((x & 0x3fff00003fff0000ull) >> 2) | (x & 0x00003fff00003fffull);
+	x = ((x & 0x0fffffff00000000ull) >> 4) | (x & 0x000000000fffffffull);
+	pk->ts_ns = x | (uint64_t)p[9] << 56;
+	pk->ifindex = p[11];
+	pk->direction = p[13];
+	p += 15;
+	uint32_t orig = *p++;
+	if (orig >= 0x80) {
+		if (*p >= 0x80)
+			return false;
+		orig = (orig & 0x7f) | (uint32_t)*p++ << 7;
+	}
+	/* p is at most 17 bytes into the member: the frame key and a length byte are inside */
+	if (*p++ != (5 << 3 | WT_LEN))
+		return false;
+	uint32_t flen = *p++;
+	if (flen >= 0x80) {
+		if (p == mend || *p >= 0x80)
+			return false;
+		flen = (flen & 0x7f) | (uint32_t)*p++ << 7;
+	}
+	if (flen == 0 || (size_t)(mend - p) != flen)
+		return false;
+	pk->orig_len = orig;
+	pk->frame_len = flen;
+	pk->frame = p;
+	pk->iface = NULL;
+	pk->iface_len = 0;
+	*next = mend;
+	return true;
+}
+
+bool stream_batch_next(struct stream_pkt_iter *it, struct stream_pkt *pk)
+{
+	if (member_agent(it->p, it->end, pk, &it->p)) {
+		it->n++;
+		return true;
+	}
+	return batch_next_field(it, pk);
 }
 
 int stream_batch_parse(const uint8_t *msg, size_t len, struct stream_batch_view *v,
 		       const char **why)
 {
-	return batch_parse(msg, len, v, why, NULL, 0);
-}
+	struct stream_pkt_iter it;
+	struct stream_pkt pk;
 
-bool stream_batch_next(struct stream_pkt_iter *it, struct stream_pkt *pk)
-{
-	if (it->pkts) {
-		if (it->i == it->n)
-			return false;
-		*pk = it->pkts[it->i++];
-		return true;
+	memset(v, 0, sizeof(*v));
+	v->data = msg;
+	v->len = len;
+	stream_batch_iter(v, &it);
+	while (stream_batch_next(&it, &pk))
+		;
+	if (it.err) {
+		if (why)
+			*why = it.err;
+		return -EBADMSG;
 	}
-	struct cursor c = cursor_init(it->p, (size_t)(it->end - it->p));
-	size_t n;
-	while (cur_left(&c) && !c.err) {
-		uint64_t key = get_key(&c);
-		if (key == (2 << 3 | WT_LEN)) {
-			const uint8_t *p = get_bytes(&c, &n);
-			if (c.err)
-				break;
-			struct cursor pc = cursor_init(p, n);
-			if (pkt_decode(&pc, pk))
-				break;
-			it->p += c.off;
-			return true;
-		}
-		skip_field(&c, key & 7);
-	}
-	it->p = it->end;
-	return false;
+	v->seq = it.seq;
+	v->dropped_before = it.dropped_before;
+	v->n_packets = it.n;
+	v->checked = true;
+	return 0;
 }
 
 /*
@@ -635,8 +659,6 @@ void stream_dec_free(struct stream_dec *d)
 	free(d->scratch);
 	d->scratch = NULL;
 	d->scratch_cap = 0;
-	free(d->pkts);
-	d->pkts = NULL;
 	free(d->rx);
 	d->rx = NULL;
 	d->rx_cap = d->rx_off = d->rx_len = 0;
@@ -705,6 +727,16 @@ static int malformed(struct stream_dec *d, size_t len, const char *why)
 			       (unsigned long long)d->messages + 1, len, why);
 }
 
+int stream_batch_refuse(struct stream_dec *d, const struct stream_pkt_iter *it)
+{
+	counter_inc(&c_malformed);
+	return stream_dec_fail(d, -EBADMSG,
+			       "malformed envelope #%llu (batch of %zu bytes): %s after %zu "
+			       "packet(s)",
+			       (unsigned long long)d->messages, it->len, it->err ? it->err : "?",
+			       it->n);
+}
+
 /* A batch protobuf-c unpacked from an unusual envelope (several batch members merged, unknown
  * members next to it): packed again into d->scratch, canonical, then walked like any other. */
 static int repack_batch(struct stream_dec *d, const Pano__V1__PacketBatch *b,
@@ -736,10 +768,8 @@ static int deliver(struct stream_dec *d, const uint8_t *msg, size_t len, stream_
 	size_t blen;
 
 	if (len && envelope_is_batch(msg, len, &body, &blen)) {
-		if (!d->pkts && !(d->pkts = malloc(STREAM_DEC_PKTS * sizeof(*d->pkts))))
-			return stream_dec_fail(d, -ENOMEM, "malloc: %s", strerror(ENOMEM));
-		if (batch_parse(body, blen, &m.batch, &why, d->pkts, STREAM_DEC_PKTS) < 0)
-			return malformed(d, len, why);
+		m.batch.data = body; /* walked by the reader (stream_batch_next) */
+		m.batch.len = blen;
 		m.type = PANO__V1__ENVELOPE__MSG_BATCH;
 		d->fast_batches++;
 	} else {

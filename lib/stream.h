@@ -31,7 +31,6 @@
 #define STREAM_PREAMBLE_LEN  8
 #define STREAM_LEN_PREFIX    4
 #define STREAM_MAX_MSG	     (4u << 20) /* default cap on one envelope */
-#define STREAM_DEC_PKTS	     4096	/* packets of a batch the decoder keeps decoded */
 
 /* Writes the preamble for major/minor (STREAM_VERSION_* in normal use; tests pass others). */
 void stream_preamble(uint8_t out[STREAM_PREAMBLE_LEN], uint16_t major, uint16_t minor);
@@ -77,17 +76,23 @@ size_t stream_pkt_encode(uint8_t *out, const struct stream_pkt *pk);
 size_t stream_batch_frame(uint8_t *body, size_t body_len, uint64_t seq, uint64_t dropped_before,
 			  uint8_t **start);
 
-/* A PacketBatch checked by the decoder, walked with stream_batch_next(). */
+/*
+ * A PacketBatch message, walked in place with stream_batch_next(). The decoder delivers batches
+ * unchecked (checked false, the counts 0): the walk checks each field as it reads it, hands out
+ * packets as it goes and finds seq and dropped_before on the way (in the iterator). A reader
+ * whose walk stopped on an error (it.err) refuses the envelope with stream_batch_refuse(): the
+ * stream then fails as for any malformed envelope, after the packets before the error.
+ */
 struct stream_batch_view {
-	uint64_t seq, dropped_before;
-	size_t n_packets;
 	const uint8_t *data; /* the PacketBatch message */
 	size_t len;
-	const struct stream_pkt *pkts; /* the packets as the check decoded them, or NULL */
+	bool checked; /* stream_batch_parse() walked it whole: the three counts below are set */
+	uint64_t seq, dropped_before;
+	size_t n_packets;
 };
 
-/* Checks a PacketBatch message (the fields protobuf-c would accept, nothing else) and fills v.
- * 0, or -EBADMSG with a reason in why (may be NULL). */
+/* Walks a PacketBatch message whole (the fields protobuf-c would accept, nothing else) and
+ * fills v, counts included. 0, or -EBADMSG with a reason in why (may be NULL). */
 int stream_batch_parse(const uint8_t *msg, size_t len, struct stream_batch_view *v,
 		       const char **why);
 
@@ -98,24 +103,28 @@ bool stream_batch_wire_ok(const uint8_t *msg, size_t len);
 
 struct stream_pkt_iter {
 	const uint8_t *p, *end;
-	const struct stream_pkt *pkts; /* decoded already: handed out from here */
-	size_t i, n;
+	size_t len;		      /* of the whole batch */
+	uint64_t seq, dropped_before; /* as read so far (the last value wins); final at the end */
+	size_t n;		      /* packets handed out */
+	const char *err;	      /* the walk stopped on a field protobuf-c would refuse */
 };
 
 static inline void stream_batch_iter(const struct stream_batch_view *v, struct stream_pkt_iter *it)
 {
 	it->p = v->data;
 	it->end = v->data + v->len;
-	it->pkts = v->pkts;
-	it->i = 0;
-	it->n = v->n_packets;
+	it->len = v->len;
+	it->seq = it->dropped_before = 0;
+	it->n = 0;
+	it->err = NULL;
 }
-/* The next packet of a parsed batch, in order. false at the end. */
+/* The next packet of the batch, in order. false at the end, or on a malformed field (it->err
+ * set; the walk stays stopped). */
 bool stream_batch_next(struct stream_pkt_iter *it, struct stream_pkt *pk);
 
 /* ---- decoder ------------------------------------------------------------------------------ */
 
-/* One envelope as the decoder delivers it. Batches come as a checked view (no protobuf-c
+/* One envelope as the decoder delivers it. Batches come as a view to walk (no protobuf-c
  * unpacking on the hot path); hello and stats as protobuf-c messages. */
 struct stream_msg {
 	Pano__V1__Envelope__MsgCase type; /* HELLO, BATCH or STATS */
@@ -147,9 +156,8 @@ struct stream_dec {
 	uint64_t skipped;		/* envelopes of a newer minor version we do not know */
 	uint64_t bytes;			/* bytes fed */
 	size_t alloc_used, alloc_limit; /* protobuf-c unpack memory budget */
-	uint64_t fast_batches;		/* batches walked in place (the common encoding) */
+	uint64_t fast_batches;		/* batches delivered in place (the common encoding) */
 	uint8_t *scratch;		/* a batch protobuf-c merged, packed again */
-	struct stream_pkt *pkts;	/* STREAM_DEC_PKTS packets decoded while checking a batch */
 	size_t scratch_cap;
 	uint8_t *rx; /* receive buffer of stream_dec_rx_space()/stream_dec_rx_commit() */
 	size_t rx_cap, rx_off, rx_len; /* bytes [rx_off, rx_len) received, not yet delivered */
@@ -191,6 +199,10 @@ int stream_dec_feed(struct stream_dec *d, const void *data, size_t len, stream_m
 uint8_t *stream_dec_rx_space(struct stream_dec *d, size_t *room);
 int stream_dec_rx_commit(struct stream_dec *d, size_t n, stream_msg_cb cb, void *ctx);
 
+/* For a callback whose walk of a batch stopped on an error (it->err): counts the envelope as
+ * malformed and fails the stream with -EBADMSG, which it returns (return it from the callback).
+ */
+int stream_batch_refuse(struct stream_dec *d, const struct stream_pkt_iter *it);
 /* Marks the stream failed with err and a message (printf format); for callbacks that refuse a
  * message on its content. Returns err. */
 int stream_dec_fail(struct stream_dec *d, int err, const char *fmt, ...)

@@ -3,8 +3,9 @@
  * fuzz_stream.c - libFuzzer harness for the protobuf stream decoder (lib/stream.c). Two parts:
  *   - the input as a stream, fed in two chunks split where its first byte says (partial reads),
  *     with a small cap to keep the length checks in reach; every frame byte of every batch is
- *     touched (ASan sees a bad pointer or length), and every batch the decoder delivers must be
- *     one protobuf-c unpacks to the same packets;
+ *     touched (ASan sees a bad pointer or length), and every batch the decoder delivers is
+ *     walked and held to protobuf-c's unpack (same packets; the walk stops on an error exactly
+ *     when protobuf-c refuses the batch, and the stream is then refused);
  *   - the input (after its first byte) as one PacketBatch message: the hand walker and
  *     protobuf-c's unpack must agree on accepting it and on what it holds. Inputs the structure
  *     check refuses (lengths that would wrap protobuf-c's own check) must be refused by the
@@ -30,48 +31,56 @@ static int same_packet(const struct stream_pkt *a, const Pano__V1__Packet *b)
 	       memcmp(a->iface ? a->iface : "", bi, a->iface_len) == 0 && bi[a->iface_len] == 0;
 }
 
-/* The walker's view of a batch against protobuf-c's unpack of the same bytes; aborts when they
- * differ. */
-static void check_batch(const uint8_t *msg, size_t len, int walker_rc,
-			const struct stream_batch_view *v)
+/*
+ * Walks msg as a PacketBatch and holds the walk to protobuf-c's unpack of the same bytes: the
+ * walk stops on an error exactly where protobuf-c refuses the message, and otherwise hands out
+ * the same packets, seq and dropped_before. With parsed, stream_batch_parse()'s result (rc and
+ * view) must agree with both. Aborts when anything differs; returns the finished walk in *out.
+ */
+static void check_batch(const uint8_t *msg, size_t len, const struct stream_batch_view *parsed,
+			int parse_rc, struct stream_pkt_iter *out)
 {
-	if (!stream_batch_wire_ok(msg, len)) {
-		if (walker_rc == 0)
-			abort();
-		return;
-	}
-	Pano__V1__PacketBatch *u = pano__v1__packet_batch__unpack(NULL, len, msg);
-	if ((walker_rc == 0) != (u != NULL))
-		abort();
-	if (!u)
-		return;
-	if (v->seq != u->seq || v->dropped_before != u->dropped_before ||
-	    v->n_packets != u->n_packets)
-		abort();
+	struct stream_batch_view w = {.data = msg, .len = len};
 	struct stream_pkt_iter it;
 	struct stream_pkt p;
+	bool wire = stream_batch_wire_ok(msg, len);
+	Pano__V1__PacketBatch *u = wire ? pano__v1__packet_batch__unpack(NULL, len, msg) : NULL;
 	size_t i = 0;
-	stream_batch_iter(v, &it);
+
+	stream_batch_iter(&w, &it);
 	while (stream_batch_next(&it, &p)) {
-		if (i >= u->n_packets || !same_packet(&p, u->packets[i++]))
+		if (u && (i >= u->n_packets || !same_packet(&p, u->packets[i])))
 			abort();
+		i++;
 		for (size_t j = 0; j < p.frame_len; j++)
 			fuzz_sink ^= p.frame[j];
 		for (size_t j = 0; j < p.iface_len; j++)
 			fuzz_sink ^= (uint8_t)p.iface[j];
 	}
-	if (i != u->n_packets)
+	bool ok = it.err == NULL;
+	if (ok != (u != NULL) || i != it.n)
 		abort();
-	pano__v1__packet_batch__free_unpacked(u, NULL);
+	if (u &&
+	    (it.seq != u->seq || it.dropped_before != u->dropped_before || it.n != u->n_packets))
+		abort();
+	if (parsed &&
+	    ((parse_rc == 0) != ok ||
+	     (ok && (!parsed->checked || parsed->seq != it.seq ||
+		     parsed->dropped_before != it.dropped_before || parsed->n_packets != it.n))))
+		abort();
+	if (u)
+		pano__v1__packet_batch__free_unpacked(u, NULL);
+	*out = it;
 }
 
 static int on_msg(void *ctx, struct stream_dec *d, const struct stream_msg *m)
 {
+	struct stream_pkt_iter it;
 	(void)ctx;
-	(void)d;
-	if (m->type == PANO__V1__ENVELOPE__MSG_BATCH)
-		check_batch(m->batch.data, m->batch.len, 0, &m->batch);
-	return 0;
+	if (m->type != PANO__V1__ENVELOPE__MSG_BATCH)
+		return 0;
+	check_batch(m->batch.data, m->batch.len, m->batch.checked ? &m->batch : NULL, 0, &it);
+	return it.err ? stream_batch_refuse(d, &it) : 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -112,8 +121,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t *msg = malloc(size - 1 ? size - 1 : 1);
 		struct stream_batch_view v;
 		memcpy(msg, data + 1, size - 1);
+		struct stream_pkt_iter it;
 		int rc = stream_batch_parse(msg, size - 1, &v, NULL);
-		check_batch(msg, size - 1, rc, &v);
+		check_batch(msg, size - 1, &v, rc, &it);
 		free(msg);
 	}
 	return 0;

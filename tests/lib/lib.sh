@@ -101,6 +101,7 @@ nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 # stdout to $T_TMP/NAME.out, stderr to $T_TMP/NAME.err, its pid in $T_TMP/NAME.pid; killed on exit.
 ns_start() {
 	local name=$1; shift
+	rm -f "$T_TMP/$name.pid" # an earlier run's file would be taken for this one's
 	sh -c 'echo $$ >"$0"; exec ip netns exec "$@"' "$T_TMP/$name.pid" "$NS_NODE" "$@" \
 		>"$T_TMP/$name.out" 2>"$T_TMP/$name.err" &
 	disown

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "counter.h"
 #include "stream.h"
 
 /* What the test callback saw, flattened so that runs can be compared. */
@@ -39,7 +40,6 @@ static int on_msg(void *ctx, struct stream_dec *d, const struct stream_msg *m)
 		break;
 	case PANO__V1__ENVELOPE__MSG_BATCH:
 		s->batches++;
-		s->last_seq = m->batch.seq;
 		stream_batch_iter(&m->batch, &it);
 		while (stream_batch_next(&it, &p)) {
 			if (s->npkts == 0) {
@@ -53,9 +53,12 @@ static int on_msg(void *ctx, struct stream_dec *d, const struct stream_msg *m)
 			for (size_t j = 0; j < p.frame_len; j++)
 				s->sum_bytes += p.frame[j];
 		}
-		if (n != m->batch.n_packets)
+		if (n != it.n)
 			s->npkts +=
 			    1000000; /* the walk and the count disagree: fails the compare */
+		s->last_seq = it.seq;
+		if (it.err)
+			return stream_batch_refuse(d, &it);
 		break;
 	case PANO__V1__ENVELOPE__MSG_STATS:
 		s->stats++;
@@ -534,16 +537,20 @@ static void random_packets(struct stream_pkt *pk, Pano__V1__Packet *pb, Pano__V1
 		memset(&pk[i], 0, sizeof(pk[i]));
 		pano__v1__packet__init(&pb[i]);
 		pbp[i] = &pb[i];
-		pk[i].ts_ns = rnd_val();
-		pk[i].ifindex = (uint32_t)rnd_val();
+		bool agent = rnd() % 3 == 0; /* the shape pano-agent sends (the walk's fast path) */
+		pk[i].ts_ns = agent ? 1ull << 56 | rnd() >> 8 : rnd_val();
+		pk[i].ifindex = agent ? 1 + (uint32_t)(rnd() % 127) : (uint32_t)rnd_val();
 		static const int32_t dirs[] = {0, 1, 2, 7, -1, -100000};
-		pk[i].direction = dirs[rnd() % 6];
-		pk[i].orig_len = (uint32_t)rnd_val();
-		pk[i].frame_len = (uint32_t)(rnd() % 4 == 0 ? 0 : rnd() % sizeof(frames[i]));
+		pk[i].direction = agent ? 1 + (int32_t)(rnd() % 2) : dirs[rnd() % 6];
+		pk[i].orig_len = agent ? 1 + (uint32_t)(rnd() % 0x3fff) : (uint32_t)rnd_val();
+		pk[i].frame_len =
+		    (uint32_t)(rnd() % 4 == 0 && !agent ? 0 : rnd() % sizeof(frames[i]));
+		if (agent && pk[i].frame_len == 0)
+			pk[i].frame_len = 1;
 		for (uint32_t j = 0; j < pk[i].frame_len; j++)
 			frames[i][j] = (uint8_t)rnd();
 		pk[i].frame = pk[i].frame_len ? frames[i] : NULL;
-		if (rnd() % 3 == 0) {
+		if (!agent && rnd() % 3 == 0) {
 			snprintf(ifnames[i], sizeof(ifnames[i]), "veth%u",
 				 (unsigned)(rnd() % 1000));
 			pk[i].iface = ifnames[i];
@@ -795,9 +802,68 @@ static void test_wrapping_lengths(void)
 		CHECK_EQ_INT(stream_dec_feed(&d, sbuf, n, on_msg, &got), 0);
 		CHECK_EQ_INT(stream_dec_feed(&d, copy, lens[i], on_msg, &got), -EBADMSG);
 		CHECK(strstr(stream_dec_error(&d), "malformed") != NULL);
-		CHECK_EQ_INT(got.batches, 0);
+		CHECK_EQ_INT(got.npkts, 0);
 		stream_dec_free(&d);
 		free(copy);
+	}
+}
+
+/*
+ * A batch whose third packet is malformed (its frame length runs past the packet): the walk
+ * hands out the two packets before it, then stops; the reader refuses the envelope and the
+ * stream fails as malformed, counted, with nothing read past the bad packet and no later
+ * envelope delivered. A batch that ends in a cut field (a key with no value) fails the same way.
+ */
+static void test_bad_packet_mid_batch(void)
+{
+	struct stream_pkt pk[4];
+	struct pano_counter *bad = counter_find("stream_malformed");
+	static uint8_t frame[60];
+	for (int i = 0; i < 4; i++) /* the agent's shape: 1-byte member lengths */
+		pk[i] = (struct stream_pkt){.ts_ns = 1700000000000000000ull + (uint64_t)i * 1000,
+					    .ifindex = 2,
+					    .direction = PANO__V1__DIRECTION__DIRECTION_IN,
+					    .orig_len = 74,
+					    .frame_len = sizeof(frame),
+					    .frame = frame};
+	CHECK(bad != NULL);
+	if (!bad)
+		return;
+	for (int variant = 0; variant < 2; variant++) {
+		struct seen got = {0};
+		struct stream_dec d;
+		size_t n = preamble_hello(sbuf);
+		uint8_t *body = enc_a + STREAM_BATCH_OVERHEAD, *start;
+		size_t used = 0, bad_at = 0;
+		for (int i = 0; i < 4; i++) {
+			if (i == 2)
+				bad_at = used;
+			used += stream_pkt_encode(body + used, &pk[i]);
+		}
+		if (variant == 0) {
+			/* Packet 3 becomes a frame key with a length one past the packet's end. */
+			uint8_t mlen = body[bad_at + 1];
+			CHECK(mlen < 0x80 && mlen > 3);
+			body[bad_at + 2] = 5 << 3 | 2;
+			body[bad_at + 3] = (uint8_t)(mlen - 1);
+		} else {
+			used = bad_at +
+			       2; /* cut inside packet 3: a member key and a length, no bytes */
+			body[bad_at + 1] = 9;
+		}
+		size_t len = stream_batch_frame(body, used, 77, 0, &start);
+		memcpy(sbuf + n, start, len);
+		memcpy(sbuf + n + len, sbuf + n, len); /* a second, never delivered envelope */
+		uint64_t before = counter_get(bad);
+		stream_dec_init(&d, 0);
+		CHECK_EQ_INT(stream_dec_feed(&d, sbuf, n + 2 * len, on_msg, &got), -EBADMSG);
+		CHECK(strstr(stream_dec_error(&d), "malformed") != NULL);
+		CHECK(strstr(stream_dec_error(&d), "after 2 packet(s)") != NULL);
+		CHECK_EQ_INT(got.batches, 1);
+		CHECK_EQ_INT(got.npkts, 2);
+		CHECK(got.sum_ts == pk[0].ts_ns + pk[1].ts_ns);
+		CHECK(counter_get(bad) == before + 1);
+		stream_dec_free(&d);
 	}
 }
 
@@ -898,5 +964,6 @@ int main(int argc, char **argv)
 	TEST_CASE("stream_batch_walker_vs_protobuf_c", test_walker_vs_protobuf_c);
 	TEST_CASE("stream_unusual_batch_envelopes", test_unusual_batch_envelopes);
 	TEST_CASE("stream_wrapping_lengths", test_wrapping_lengths);
+	TEST_CASE("stream_bad_packet_mid_batch", test_bad_packet_mid_batch);
 	TEST_EXIT();
 }
