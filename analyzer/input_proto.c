@@ -30,6 +30,9 @@
 #include "pano/pcap.h"
 #include "stream.h"
 
+_Static_assert(PANO__V1__DIRECTION__DIRECTION_IN == 1 && PANO__V1__DIRECTION__DIRECTION_OUT == 2,
+	       "ip_on_batch maps the directions by value");
+
 #define IP_MAX_AGENTS	  1024 /* agent identities remembered per analyzer run */
 #define IP_MAX_IFACES	  256  /* interfaces per hello */
 #define IP_MAX_NAMES	  4096 /* distinct interface/node strings interned */
@@ -202,7 +205,8 @@ static int ip_on_batch(struct ip_conn *c, struct stream_dec *d, const struct str
 	uint32_t last_ifindex = 0;
 	bool looked = false;
 
-	c->batches++;
+	if (!b->part)
+		c->batches++;
 	stream_batch_iter(b, &it);
 	while (stream_batch_next(&it, &p)) {
 		if (!looked || last_ifindex != p.ifindex) {
@@ -227,9 +231,8 @@ static int ip_on_batch(struct ip_conn *c, struct stream_dec *d, const struct str
 		}
 		if (!ifc)
 			f.meta.iface = p.iface_len ? ip_packet_iface(c, &p) : NULL;
-		f.meta.dir = p.direction == PANO__V1__DIRECTION__DIRECTION_IN	 ? 0
-			     : p.direction == PANO__V1__DIRECTION__DIRECTION_OUT ? 1
-										 : -1;
+		/* DIRECTION_IN (1) and _OUT (2) to 0 and 1, anything else unknown */
+		f.meta.dir = (uint32_t)p.direction - 1u < 2u ? (int)p.direction - 1 : -1;
 		decode_frame(&f);
 	}
 	c->frames += it.n;

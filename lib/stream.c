@@ -43,7 +43,8 @@ PANO_COUNTER(c_order, "stream_bad_order", "weird",
 PANO_COUNTER(c_unknown, "stream_unknown_msg", "event",
 	     "envelopes of a newer minor version skipped");
 
-enum { ST_PREAMBLE, ST_LENGTH, ST_BODY, ST_FAILED };
+/* ST_BATCH: inside a batch envelope the receive path delivers as it arrives (stream_dec_rx_*) */
+enum { ST_PREAMBLE, ST_LENGTH, ST_BODY, ST_BATCH, ST_FAILED };
 
 /* Unpack memory per envelope byte we allow protobuf-c (its structs are larger than the wire
  * encoding: an empty Packet is 2 bytes on the wire, ~80 in memory). */
@@ -391,13 +392,51 @@ static int pkt_decode(struct cursor *c, struct stream_pkt *pk)
 }
 
 /*
+ * In a part of a batch with more to come: true when the field at p, which did not read whole
+ * from the left bytes at hand, may still be whole with the rest bytes still to come. 16 bytes
+ * hold any well-formed key and varint.
+ */
+static bool field_cut(const uint8_t *p, size_t left, size_t rest)
+{
+	struct cursor c = cursor_init(p, left);
+	uint64_t key = get_key(&c), n;
+	if (c.err)
+		return left < 16;
+	switch (key & 7) {
+	case WT_VARINT:
+		get_varint(&c, 10);
+		return c.err && left < 16;
+	case WT_64BIT:
+		return cur_left(&c) < 8;
+	case WT_32BIT:
+		return cur_left(&c) < 4;
+	case WT_LEN:
+		n = get_varint(&c, 5);
+		if (c.err)
+			return left < 16;
+		return n > cur_left(&c) && n - cur_left(&c) <= rest;
+	default:
+		return false;
+	}
+}
+
+/* The walk of a part ended (at its end, or at a field it cuts): tells the decoder. */
+static void batch_walked(struct stream_pkt_iter *it)
+{
+	if (it->progress) {
+		it->progress->taken = (size_t)(it->p - it->data);
+		it->progress->seq = it->seq;
+		it->progress->dropped_before = it->dropped_before;
+	}
+}
+
+/*
  * The walk of a PacketBatch, one field at a time, in place: packets are handed out as they are
  * read, seq and dropped_before kept as they come (the last one wins), unknown fields skipped.
  * It stops at the first field protobuf-c would refuse (it->err says which kind); the packets
  * before it were handed out already.
  */
-static __attribute__((noinline)) bool batch_next_field(struct stream_pkt_iter *it,
-						       struct stream_pkt *pk)
+bool stream_batch_next_field(struct stream_pkt_iter *it, struct stream_pkt *pk)
 {
 	while (it->p < it->end) {
 		struct cursor c = cursor_init(it->p, (size_t)(it->end - it->p));
@@ -442,91 +481,17 @@ static __attribute__((noinline)) bool batch_next_field(struct stream_pkt_iter *i
 			return true;
 		}
 	}
+	batch_walked(it);
 	return false;
 bad_field:
+	if (it->rest && field_cut(it->p, (size_t)(it->end - it->p), it->rest)) {
+		batch_walked(it); /* the rest of this field is still coming */
+		return false;
+	}
 	it->err = "bad batch field";
 stop:
 	it->p = it->end;
 	return false;
-}
-
-/*
- * The member the agent writes (pkt_encode_agent), read straight: the packets key, a length of
- * one or two bytes, then a Packet of a 9-byte time stamp, ifindex and direction of one byte,
- * orig_len and the frame's length of one or two, the frame, nothing after it. True with pk
- * filled (as the general walk would fill it) and *next past the member; false for anything
- * else, which batch_next_field then reads.
- */
-static inline __attribute__((always_inline)) bool
-member_agent(const uint8_t *p, const uint8_t *end, struct stream_pkt *pk, const uint8_t **next)
-{
-	/* packets key and length 2-3, ts 10, five fixed bytes, orig_len 1-2, frame key and
-	 * length 2-3, one byte of frame at least */
-	if (end - p < 21 || p[0] != (2 << 3 | WT_LEN))
-		return false;
-	size_t mlen = p[1];
-	p += 2;
-	if (mlen >= 0x80) {
-		if (*p >= 0x80)
-			return false;
-		mlen = (mlen & 0x7f) | (size_t)*p++ << 7;
-	}
-	if (mlen < 19 || mlen > (size_t)(end - p))
-		return false;
-	const uint8_t *mend = p + mlen;
-	uint64_t x, y;
-	memcpy(&x, p + 1, sizeof(x));
-	memcpy(&y, p + 10, sizeof(y)); /* 10 + 8 <= 19 <= mlen */
-	x = le64toh(x);
-	y = le64toh(y);
-	/* ts key, eight bytes that go on and a ninth that ends; then the ifindex key, a byte, the
-	 * direction key, a byte, the orig_len key */
-	if (p[0] != (1 << 3 | WT_VARINT) || (x & 0x8080808080808080ull) != 0x8080808080808080ull ||
-	    p[9] >= 0x80 ||
-	    (y & 0xff80ff80ffull) != ((uint64_t)(4 << 3 | WT_VARINT) << 32 |
-				      (3 << 3 | WT_VARINT) << 16 | (2 << 3 | WT_VARINT)))
-		return false;
-	x &= 0x7f7f7f7f7f7f7f7full;
-	x = ((x & 0x7f007f007f007f00ull) >> 1) | (x & 0x007f007f007f007full);
-	x = ((x & 0x3fff00003fff0000ull) >> 2) | (x & 0x00003fff00003fffull);
-	x = ((x & 0x0fffffff00000000ull) >> 4) | (x & 0x000000000fffffffull);
-	pk->ts_ns = x | (uint64_t)p[9] << 56;
-	pk->ifindex = p[11];
-	pk->direction = p[13];
-	p += 15;
-	uint32_t orig = *p++;
-	if (orig >= 0x80) {
-		if (*p >= 0x80)
-			return false;
-		orig = (orig & 0x7f) | (uint32_t)*p++ << 7;
-	}
-	/* p is at most 17 bytes into the member: the frame key and a length byte are inside */
-	if (*p++ != (5 << 3 | WT_LEN))
-		return false;
-	uint32_t flen = *p++;
-	if (flen >= 0x80) {
-		if (p == mend || *p >= 0x80)
-			return false;
-		flen = (flen & 0x7f) | (uint32_t)*p++ << 7;
-	}
-	if (flen == 0 || (size_t)(mend - p) != flen)
-		return false;
-	pk->orig_len = orig;
-	pk->frame_len = flen;
-	pk->frame = p;
-	pk->iface = NULL;
-	pk->iface_len = 0;
-	*next = mend;
-	return true;
-}
-
-bool stream_batch_next(struct stream_pkt_iter *it, struct stream_pkt *pk)
-{
-	if (member_agent(it->p, it->end, pk, &it->p)) {
-		it->n++;
-		return true;
-	}
-	return batch_next_field(it, pk);
 }
 
 int stream_batch_parse(const uint8_t *msg, size_t len, struct stream_batch_view *v,
@@ -661,7 +626,7 @@ void stream_dec_free(struct stream_dec *d)
 	d->scratch_cap = 0;
 	free(d->rx);
 	d->rx = NULL;
-	d->rx_cap = d->rx_off = d->rx_len = 0;
+	d->rx_cap = d->rx_off = d->rx_len = d->rx_room = 0;
 }
 
 int stream_dec_fail(struct stream_dec *d, int err, const char *fmt, ...)
@@ -690,8 +655,9 @@ bool stream_dec_idle(const struct stream_dec *d)
 
 bool stream_dec_partial(const struct stream_dec *d)
 {
-	return d->state == ST_BODY || ((d->state == ST_PREAMBLE || d->state == ST_LENGTH) &&
-				       (d->hdr_have > 0 || d->rx_len > d->rx_off));
+	return d->state == ST_BODY || d->state == ST_BATCH ||
+	       ((d->state == ST_PREAMBLE || d->state == ST_LENGTH) &&
+		(d->hdr_have > 0 || d->rx_len > d->rx_off));
 }
 
 static int check_preamble(struct stream_dec *d)
@@ -731,10 +697,9 @@ int stream_batch_refuse(struct stream_dec *d, const struct stream_pkt_iter *it)
 {
 	counter_inc(&c_malformed);
 	return stream_dec_fail(d, -EBADMSG,
-			       "malformed envelope #%llu (batch of %zu bytes): %s after %zu "
-			       "packet(s)",
-			       (unsigned long long)d->messages, it->len, it->err ? it->err : "?",
-			       it->n);
+			       "malformed envelope #%llu (a batch): %s after %zu packet(s)",
+			       (unsigned long long)d->messages + (d->state == ST_BATCH),
+			       it->err ? it->err : "?", it->n);
 }
 
 /* A batch protobuf-c unpacked from an unusual envelope (several batch members merged, unknown
@@ -934,6 +899,13 @@ uint8_t *stream_dec_rx_space(struct stream_dec *d, size_t *room)
 	*room = 0;
 	if (d->state == ST_FAILED)
 		return NULL;
+	if (d->rx_off && d->rx_len - d->rx_off <= STREAM_RX_KEEP) {
+		/* A few bytes of a field or envelope left: to the front, so that reads keep
+		 * landing in the same (cached) bytes instead of sweeping the buffer. */
+		memmove(d->rx, d->rx + d->rx_off, d->rx_len - d->rx_off);
+		d->rx_len -= d->rx_off;
+		d->rx_off = 0;
+	}
 	if (!d->rx || d->rx_cap - d->rx_len < STREAM_RX_ROOM) {
 		size_t pend = d->rx_len - d->rx_off, cap = d->rx_cap;
 		if (!d->rx)
@@ -961,7 +933,74 @@ uint8_t *stream_dec_rx_space(struct stream_dec *d, size_t *room)
 		d->rx_len = pend;
 	}
 	*room = d->rx_cap - d->rx_len;
+	if (*room > STREAM_RX_READ)
+		*room = STREAM_RX_READ;
+	d->rx_room = *room;
 	return d->rx + d->rx_len;
+}
+
+/*
+ * The receive path does not wait for the whole of a large batch envelope: what has come of it
+ * is delivered as it comes, in parts of whole top-level fields, so that the bytes are decoded
+ * while the read has just brought them into the cache and the buffer stays small (a quarter
+ * MiB envelope otherwise sits whole in it first). Only an envelope that is exactly one batch
+ * member is taken this way (the oneof rules for other shapes need the whole envelope).
+ */
+
+/* At the length prefix of an envelope that has not come whole (p: the avail bytes after the
+ * prefix): the envelope key and batch length of a one-batch envelope, or 0 (not that shape, or
+ * its header not here yet: the envelope is then received whole). */
+static size_t batch_stream_header(const struct stream_dec *d, const uint8_t *p, size_t avail,
+				  size_t *blen)
+{
+	struct cursor c = cursor_init(p, avail < d->need ? avail : d->need);
+	if (get_key(&c) != (2 << 3 | WT_LEN))
+		return 0;
+	uint64_t n = get_varint(&c, 5);
+	if (c.err || c.off + n != d->need)
+		return 0;
+	*blen = (size_t)n;
+	return c.off;
+}
+
+/* Bytes a part waits for at least, and more of them when the last one held no whole field (a
+ * long field coming in small reads does not make a callback of every read). */
+#define STREAM_PART_STEP 256
+
+/* ST_BATCH: hands the reader what has come of the batch as one part; the reader's walk says
+ * how far it got (a field the part's end cuts stays for the next one). */
+static int batch_stream_part(struct stream_dec *d, stream_msg_cb cb, void *ctx)
+{
+	size_t avail = d->rx_len - d->rx_off;
+	struct stream_msg m = {.type = PANO__V1__ENVELOPE__MSG_BATCH};
+
+	if (avail > d->need)
+		avail = d->need;
+	if (avail < d->need && avail < d->part_tried + STREAM_PART_STEP)
+		return 0;
+	m.batch.data = d->rx + d->rx_off;
+	m.batch.len = avail;
+	m.batch.seq = d->progress.seq;
+	m.batch.dropped_before = d->progress.dropped_before;
+	m.batch.part = d->part++;
+	m.batch.more = avail < d->need;
+	m.batch.rest = d->need - avail;
+	m.batch.progress = &d->progress;
+	d->progress.taken = avail;
+	int rc = cb ? cb(ctx, d, &m) : 0;
+	if (rc < 0 || d->state == ST_FAILED) {
+		d->messages++; /* a refused envelope counts, as in deliver() */
+		return rc < 0 ? stream_dec_fail(d, rc, "message refused by the reader") : d->err;
+	}
+	size_t k = d->progress.taken <= avail ? d->progress.taken : avail;
+	d->part_tried = k ? 0 : avail;
+	d->rx_off += k;
+	d->need -= (uint32_t)k;
+	if (!d->need) {
+		d->state = ST_LENGTH;
+		d->messages++; /* counted when whole, as on the other paths */
+	}
+	return 0;
 }
 
 int stream_dec_rx_commit(struct stream_dec *d, size_t n, stream_msg_cb cb, void *ctx)
@@ -970,9 +1009,10 @@ int stream_dec_rx_commit(struct stream_dec *d, size_t n, stream_msg_cb cb, void 
 
 	if (d->state == ST_FAILED)
 		return d->err;
-	if (n > d->rx_cap - d->rx_len)
+	if (n > d->rx_room)
 		return stream_dec_fail(d, -EINVAL, "committed %zu bytes, room for %zu", n,
-				       d->rx_cap - d->rx_len);
+				       d->rx_room);
+	d->rx_room = 0; /* one commit per stream_dec_rx_space() */
 	d->rx_len += n;
 	d->bytes += n;
 	for (;;) {
@@ -988,13 +1028,33 @@ int stream_dec_rx_commit(struct stream_dec *d, size_t n, stream_msg_cb cb, void 
 			d->state = ST_LENGTH;
 			continue;
 		}
+		if (d->state == ST_BATCH) {
+			size_t before = d->rx_off;
+			if ((rc = batch_stream_part(d, cb, ctx)) < 0)
+				return rc;
+			if (d->state == ST_BATCH && d->rx_off == before)
+				break; /* the next field is not here whole yet */
+			continue;
+		}
 		if (left < STREAM_LEN_PREFIX)
 			break;
 		d->need = get_be32(p);
 		if (d->need > d->max_msg)
 			return oversize(d);
-		if (left - STREAM_LEN_PREFIX < d->need)
-			break;
+		if (left - STREAM_LEN_PREFIX < d->need) {
+			size_t blen, h = batch_stream_header(d, p + STREAM_LEN_PREFIX,
+							     left - STREAM_LEN_PREFIX, &blen);
+			if (!h || !d->got_hello) /* before the hello: refused once it is whole */
+				break;
+			d->fast_batches++;
+			d->rx_off += STREAM_LEN_PREFIX + h;
+			d->need = (uint32_t)blen;
+			d->state = ST_BATCH;
+			d->part = 0;
+			d->part_tried = 0;
+			d->progress = (struct stream_batch_progress){0};
+			continue;
+		}
 		d->rx_off += STREAM_LEN_PREFIX + d->need;
 		if ((rc = deliver(d, d->need ? p + STREAM_LEN_PREFIX : NULL, d->need, cb, ctx)) < 0)
 			return rc;

@@ -17,9 +17,11 @@
 #ifndef PANO_STREAM_H
 #define PANO_STREAM_H
 
+#include <endian.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <protobuf-c/protobuf-c.h>
 
@@ -82,13 +84,28 @@ size_t stream_batch_frame(uint8_t *body, size_t body_len, uint64_t seq, uint64_t
  * packets as it goes and finds seq and dropped_before on the way (in the iterator). A reader
  * whose walk stopped on an error (it.err) refuses the envelope with stream_batch_refuse(): the
  * stream then fails as for any malformed envelope, after the packets before the error.
+ *
+ * The receive path (stream_dec_rx_*) delivers a large batch in parts, as its bytes come: part
+ * counts the deliveries from 0, more says the batch goes on past data + len. The walk of such a
+ * part stops without an error at a field cut by the part's end, and tells the decoder where
+ * (progress): that field comes again at the start of the next part. A reader that does not
+ * walk a part to its end skips the rest of it.
  */
+struct stream_batch_progress {
+	size_t taken;		      /* bytes of the part walked (all of it unless a walk says) */
+	uint64_t seq, dropped_before; /* as the walk left them */
+};
+
 struct stream_batch_view {
-	const uint8_t *data; /* the PacketBatch message */
+	const uint8_t *data; /* the PacketBatch message, or this part of it */
 	size_t len;
 	bool checked; /* stream_batch_parse() walked it whole: the three counts below are set */
-	uint64_t seq, dropped_before;
+	uint64_t seq, dropped_before; /* a part after the first: the values of the parts before */
 	size_t n_packets;
+	unsigned part;
+	bool more;
+	size_t rest;				/* more: bytes of the batch after this part */
+	struct stream_batch_progress *progress; /* a part (NULL otherwise): the walk reports here */
 };
 
 /* Walks a PacketBatch message whole (the fields protobuf-c would accept, nothing else) and
@@ -102,8 +119,10 @@ int stream_batch_parse(const uint8_t *msg, size_t len, struct stream_batch_view 
 bool stream_batch_wire_ok(const uint8_t *msg, size_t len);
 
 struct stream_pkt_iter {
-	const uint8_t *p, *end;
-	size_t len;		      /* of the whole batch */
+	const uint8_t *p, *end, *data;
+	size_t len;  /* of the view */
+	size_t rest; /* of the batch after the view (a part with more to come) */
+	struct stream_batch_progress *progress;
 	uint64_t seq, dropped_before; /* as read so far (the last value wins); final at the end */
 	size_t n;		      /* packets handed out */
 	const char *err;	      /* the walk stopped on a field protobuf-c would refuse */
@@ -111,16 +130,99 @@ struct stream_pkt_iter {
 
 static inline void stream_batch_iter(const struct stream_batch_view *v, struct stream_pkt_iter *it)
 {
-	it->p = v->data;
-	it->end = v->data + v->len;
+	it->p = it->data = v->data;
+	it->end = v->len ? v->data + v->len : v->data; /* an empty batch may have no bytes */
 	it->len = v->len;
-	it->seq = it->dropped_before = 0;
+	it->rest = v->more ? v->rest : 0;
+	it->progress = v->progress;
+	it->seq = v->seq;
+	it->dropped_before = v->dropped_before;
 	it->n = 0;
 	it->err = NULL;
 }
-/* The next packet of the batch, in order. false at the end, or on a malformed field (it->err
- * set; the walk stays stopped). */
-bool stream_batch_next(struct stream_pkt_iter *it, struct stream_pkt *pk);
+/*
+ * The member the agent writes (pkt_encode_agent), read straight: the packets key, a length of
+ * one or two bytes, then a Packet of a 9-byte time stamp, ifindex and direction of one byte,
+ * orig_len and the frame's length of one or two, the frame, nothing after it. True with pk
+ * filled (as the general walk would fill it) and *next past the member; false for anything
+ * else, which stream_batch_next_field() then reads. (Inline: the reader's loop holds it.)
+ */
+static inline __attribute__((always_inline)) bool stream_member_agent(const uint8_t *p,
+								      const uint8_t *end,
+								      struct stream_pkt *pk,
+								      const uint8_t **next)
+{
+	/* packets key and length 2-3, ts 10, five fixed bytes, orig_len 1-2, frame key and
+	 * length 2-3, one byte of frame at least */
+	if (end - p < 21 || p[0] != 0x12 /* 2 << 3 | 2 */)
+		return false;
+	size_t mlen = p[1];
+	p += 2;
+	if (mlen >= 0x80) {
+		if (*p >= 0x80)
+			return false;
+		mlen = (mlen & 0x7f) | (size_t)*p++ << 7;
+	}
+	if (mlen < 19 || mlen > (size_t)(end - p))
+		return false;
+	const uint8_t *mend = p + mlen;
+	uint64_t x, y;
+	memcpy(&x, p + 1, sizeof(x));
+	memcpy(&y, p + 10, sizeof(y)); /* 10 + 8 <= 19 <= mlen */
+	x = le64toh(x);
+	y = le64toh(y);
+	/* ts key (1 << 3), eight bytes that go on and a ninth that ends; then the ifindex key
+	 * (2 << 3), a byte, the direction key (3 << 3), a byte, the orig_len key (4 << 3) */
+	if (p[0] != 0x08 || (x & 0x8080808080808080ull) != 0x8080808080808080ull || p[9] >= 0x80 ||
+	    (y & 0xff80ff80ffull) != 0x2000180010ull)
+		return false;
+	x &= 0x7f7f7f7f7f7f7f7full;
+	x = ((x & 0x7f007f007f007f00ull) >> 1) | (x & 0x007f007f007f007full);
+	x = ((x & 0x3fff00003fff0000ull) >> 2) | (x & 0x00003fff00003fffull);
+	x = ((x & 0x0fffffff00000000ull) >> 4) | (x & 0x000000000fffffffull);
+	pk->ts_ns = x | (uint64_t)p[9] << 56;
+	pk->ifindex = p[11];
+	pk->direction = p[13];
+	p += 15;
+	uint32_t orig = *p++;
+	if (orig >= 0x80) {
+		if (*p >= 0x80)
+			return false;
+		orig = (orig & 0x7f) | (uint32_t)*p++ << 7;
+	}
+	/* p is at most 17 bytes into the member: the frame key and a length byte are inside */
+	if (*p++ != 0x2a)
+		return false;
+	uint32_t flen = *p++;
+	if (flen >= 0x80) {
+		if (p == mend || *p >= 0x80)
+			return false;
+		flen = (flen & 0x7f) | (uint32_t)*p++ << 7;
+	}
+	if (flen == 0 || (size_t)(mend - p) != flen)
+		return false;
+	pk->orig_len = orig;
+	pk->frame_len = flen;
+	pk->frame = p;
+	pk->iface = NULL;
+	pk->iface_len = 0;
+	*next = mend;
+	return true;
+}
+
+/* The walk past the agent's member shape: every other field, the end, errors. */
+bool stream_batch_next_field(struct stream_pkt_iter *it, struct stream_pkt *pk);
+
+/* The next packet of the batch, in order. false at the end (of a part: maybe at a field the
+ * part's end cuts), or on a malformed field (it->err set; the walk stays stopped). */
+static inline bool stream_batch_next(struct stream_pkt_iter *it, struct stream_pkt *pk)
+{
+	if (stream_member_agent(it->p, it->end, pk, &it->p)) {
+		it->n++;
+		return true;
+	}
+	return stream_batch_next_field(it, pk);
+}
 
 /* ---- decoder ------------------------------------------------------------------------------ */
 
@@ -159,8 +261,12 @@ struct stream_dec {
 	uint64_t fast_batches;		/* batches delivered in place (the common encoding) */
 	uint8_t *scratch;		/* a batch protobuf-c merged, packed again */
 	size_t scratch_cap;
-	uint8_t *rx; /* receive buffer of stream_dec_rx_space()/stream_dec_rx_commit() */
+	unsigned part;			       /* ST_BATCH: parts of the batch delivered */
+	struct stream_batch_progress progress; /* ST_BATCH: where the last part's walk got */
+	size_t part_tried; /* ST_BATCH: bytes at hand when a part was last delivered whole-less */
+	uint8_t *rx;	   /* receive buffer of stream_dec_rx_space()/stream_dec_rx_commit() */
 	size_t rx_cap, rx_off, rx_len; /* bytes [rx_off, rx_len) received, not yet delivered */
+	size_t rx_room;		       /* offered by the last stream_dec_rx_space() */
 	int err;		       /* 0, or the negative errno the stream failed with */
 	char errmsg[200];
 };
@@ -187,15 +293,24 @@ int stream_dec_feed(struct stream_dec *d, const void *data, size_t len, stream_m
  * stream_dec_rx_space() gives (room bytes free there, at least 1 while the stream is fine; NULL
  * once it failed), then says how many bytes it put there with stream_dec_rx_commit(), which
  * delivers every envelope they complete in place (same callbacks, errors and checks as
- * stream_dec_feed()) and keeps a partial one for the next read. Do not mix with
- * stream_dec_feed() on one decoder. The buffer starts at STREAM_RX_START bytes and doubles to
- * STREAM_RX_MAX while envelopes are large; past that only as far as an envelope that is being
- * received needs (never beyond twice max_msg plus STREAM_RX_ROOM).
+ * stream_dec_feed()) and keeps a partial one for the next read. A large batch envelope is not
+ * kept whole: the fields of it that have come are delivered at once, as parts of the batch
+ * (struct stream_batch_view: part, more). Do not mix with stream_dec_feed() on one decoder.
+ *
+ * The buffer starts at STREAM_RX_START bytes and doubles to STREAM_RX_MAX while envelopes that
+ * must come whole are large; past that only as far as an envelope that is being received
+ * needs (never beyond twice max_msg plus STREAM_RX_ROOM). One read gets at most STREAM_RX_READ
+ * bytes, and what is left undelivered after a read (STREAM_RX_KEEP bytes at most) moves to the
+ * front: the bytes a read brings are decoded while in the cache, in a buffer that stays in it
+ * (a quarter MiB envelope read whole, or reads sweeping a MiB, made the kernel's copy into
+ * the buffer several times slower: bench-transport).
  */
 #define STREAM_RX_START (128u << 10)
 #define STREAM_RX_MAX	(1u << 20)
 /* Room offered at least, unless a partial envelope fills the buffer. */
 #define STREAM_RX_ROOM (64u << 10)
+#define STREAM_RX_READ (32u << 10)
+#define STREAM_RX_KEEP (16u << 10)
 uint8_t *stream_dec_rx_space(struct stream_dec *d, size_t *room);
 int stream_dec_rx_commit(struct stream_dec *d, size_t n, stream_msg_cb cb, void *ctx);
 

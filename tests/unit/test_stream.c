@@ -27,6 +27,8 @@ struct seen {
 	int first_dir;
 };
 
+static int batch_parts; /* batch views delivered (parts of a batch count one each) */
+
 static int on_msg(void *ctx, struct stream_dec *d, const struct stream_msg *m)
 {
 	struct seen *s = ctx;
@@ -39,7 +41,9 @@ static int on_msg(void *ctx, struct stream_dec *d, const struct stream_msg *m)
 		snprintf(s->node, sizeof(s->node), "%s", m->hello->node);
 		break;
 	case PANO__V1__ENVELOPE__MSG_BATCH:
-		s->batches++;
+		if (!m->batch.part)
+			s->batches++;
+		batch_parts++;
 		stream_batch_iter(&m->batch, &it);
 		while (stream_batch_next(&it, &p)) {
 			if (s->npkts == 0) {
@@ -867,6 +871,90 @@ static void test_bad_packet_mid_batch(void)
 	}
 }
 
+/*
+ * A batch envelope larger than the receive buffer (3000 packets of the agent's shape, about
+ * 300 KB) read 64 KiB at a time: its packets are delivered in parts as they come, in order and
+ * whole, seq carried to every part; the buffer never grows past its start size. The same
+ * batch with a member that runs past the batch's end (packet 2000 with a 3-byte length, the
+ * last packet with a 2-byte one): the packets before it are delivered, then the stream fails
+ * as malformed.
+ */
+static void test_rx_streamed_batch(void)
+{
+	enum { NBIG = 3000 };
+	static uint8_t frame[74];
+	size_t cap = STREAM_BATCH_OVERHEAD + NBIG * 120 + 64;
+	uint8_t *buf = malloc(cap), *wire = malloc(cap + 4096);
+	for (int variant = 0; variant < 3; variant++) {
+		struct seen got = {0};
+		struct stream_dec d;
+		uint8_t *body = buf + STREAM_BATCH_OVERHEAD, *start;
+		size_t used = 0, bad_at = 0;
+		int bad_pkt = variant == 1 ? 2000 : NBIG - 1;
+		uint64_t want_ts = 0;
+		for (int i = 0; i < NBIG; i++) {
+			struct stream_pkt pk = {.ts_ns = 1700000000000000000ull + (uint64_t)i * 977,
+						.ifindex = 3,
+						.direction = PANO__V1__DIRECTION__DIRECTION_OUT,
+						.orig_len = 74,
+						.frame_len = sizeof(frame),
+						.frame = frame};
+			frame[0] = (uint8_t)i;
+			if (i == bad_pkt)
+				bad_at = used;
+			used += stream_pkt_encode(body + used, &pk);
+			if (variant == 0 || i < bad_pkt)
+				want_ts += pk.ts_ns;
+		}
+		if (variant == 1) { /* packet 2000's member claims 2^20 bytes */
+			body[bad_at + 1] = 0x80;
+			body[bad_at + 2] = 0x80;
+			body[bad_at + 3] = 0x40;
+		} else if (variant == 2) { /* the last one claims 16383 (a two-byte length) */
+			body[bad_at + 1] = 0xff;
+			body[bad_at + 2] = 0x7f;
+		}
+		size_t len = stream_batch_frame(body, used, 42, 0, &start);
+		size_t n = preamble_hello(wire);
+		memcpy(wire + n, start, len);
+		stream_dec_init(&d, 0);
+		size_t off = 0, max_cap = 0;
+		int rc = 0;
+		batch_parts = 0;
+		while (off < n + len && rc == 0) {
+			size_t room;
+			uint8_t *w = stream_dec_rx_space(&d, &room);
+			if (!w || !room)
+				break;
+			size_t k = n + len - off < room ? n + len - off : room;
+			memcpy(w, wire + off, k);
+			off += k;
+			rc = stream_dec_rx_commit(&d, k, on_msg, &got);
+			if (d.rx_cap > max_cap)
+				max_cap = d.rx_cap;
+		}
+		CHECK(len > 2 * STREAM_RX_START);
+		CHECK(max_cap <= STREAM_RX_START);
+		CHECK_EQ_INT(got.batches, 1);
+		CHECK(batch_parts >= (variant == 0 ? 4 : 2));
+		CHECK_EQ_INT(got.last_seq, 42);
+		CHECK(got.sum_ts == want_ts);
+		if (variant == 0) {
+			CHECK_EQ_INT(rc, 0);
+			CHECK_EQ_INT(got.npkts, NBIG);
+			CHECK(stream_dec_idle(&d));
+			CHECK_EQ_INT(d.messages, 2);
+		} else {
+			CHECK_EQ_INT(rc, -EBADMSG);
+			CHECK_EQ_INT(got.npkts, bad_pkt);
+			CHECK(strstr(stream_dec_error(&d), "malformed") != NULL);
+		}
+		stream_dec_free(&d);
+	}
+	free(buf);
+	free(wire);
+}
+
 /* Writes the fuzz seeds (tests/fuzz/corpus/stream/) from the same builders the tests use. */
 static int write_seeds(const char *dir)
 {
@@ -965,5 +1053,6 @@ int main(int argc, char **argv)
 	TEST_CASE("stream_unusual_batch_envelopes", test_unusual_batch_envelopes);
 	TEST_CASE("stream_wrapping_lengths", test_wrapping_lengths);
 	TEST_CASE("stream_bad_packet_mid_batch", test_bad_packet_mid_batch);
+	TEST_CASE("stream_rx_streamed_batch", test_rx_streamed_batch);
 	TEST_EXIT();
 }
