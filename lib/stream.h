@@ -100,7 +100,7 @@ struct stream_batch_view {
 	const uint8_t *data; /* the PacketBatch message, or this part of it */
 	size_t len;
 	bool checked; /* stream_batch_parse() walked it whole: the three counts below are set */
-	uint64_t seq, dropped_before; /* a part after the first: the values of the parts before */
+	uint64_t seq, dropped_before; /* checked: the batch's; a later part: the parts before's */
 	size_t n_packets;
 	unsigned part;
 	bool more;
@@ -140,6 +140,7 @@ static inline void stream_batch_iter(const struct stream_batch_view *v, struct s
 	it->n = 0;
 	it->err = NULL;
 }
+
 /*
  * The member the agent writes (pkt_encode_agent), read straight: the packets key, a length of
  * one or two bytes, then a Packet of a 9-byte time stamp, ifindex and direction of one byte,
