@@ -146,10 +146,7 @@ static inline __attribute__((always_inline)) uint64_t get_varint(struct cursor *
 		if (n < 8)
 			x &= (1ull << (8 * n)) - 1;
 		if (n <= 8 || p[8] < 0x80) {
-			x &= 0x7f7f7f7f7f7f7f7full;
-			x = ((x & 0x7f007f007f007f00ull) >> 1) | (x & 0x007f007f007f007full);
-			x = ((x & 0x3fff00003fff0000ull) >> 2) | (x & 0x00003fff00003fffull);
-			x = ((x & 0x0fffffff00000000ull) >> 4) | (x & 0x000000000fffffffull);
+			x = stream_varint_groups(x);
 			if (n == 9)
 				x |= (uint64_t)p[8] << 56;
 			c->off += n;
@@ -983,7 +980,6 @@ static int batch_stream_part(struct stream_dec *d, stream_msg_cb cb, void *ctx)
 	m.batch.seq = d->progress.seq;
 	m.batch.dropped_before = d->progress.dropped_before;
 	m.batch.part = d->part++;
-	m.batch.more = avail < d->need;
 	m.batch.rest = d->need - avail;
 	m.batch.progress = &d->progress;
 	d->progress.taken = avail;

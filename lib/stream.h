@@ -86,10 +86,10 @@ size_t stream_batch_frame(uint8_t *body, size_t body_len, uint64_t seq, uint64_t
  * stream then fails as for any malformed envelope, after the packets before the error.
  *
  * The receive path (stream_dec_rx_*) delivers a large batch in parts, as its bytes come: part
- * counts the deliveries from 0, more says the batch goes on past data + len. The walk of such a
- * part stops without an error at a field cut by the part's end, and tells the decoder where
- * (progress): that field comes again at the start of the next part. A reader that does not
- * walk a part to its end skips the rest of it.
+ * counts the deliveries from 0, rest says how much of the batch comes after data + len. The
+ * walk of such a part stops without an error at a field cut by the part's end, and tells the
+ * decoder where (progress): that field comes again at the start of the next part. A reader
+ * that does not walk a part to its end skips the rest of it.
  */
 struct stream_batch_progress {
 	size_t taken;		      /* bytes of the part walked (all of it unless a walk says) */
@@ -103,8 +103,7 @@ struct stream_batch_view {
 	uint64_t seq, dropped_before; /* checked: the batch's; a later part: the parts before's */
 	size_t n_packets;
 	unsigned part;
-	bool more;
-	size_t rest;				/* more: bytes of the batch after this part */
+	size_t rest;				/* bytes of the batch after this part (0: none) */
 	struct stream_batch_progress *progress; /* a part (NULL otherwise): the walk reports here */
 };
 
@@ -120,7 +119,6 @@ bool stream_batch_wire_ok(const uint8_t *msg, size_t len);
 
 struct stream_pkt_iter {
 	const uint8_t *p, *end, *data;
-	size_t len;  /* of the view */
 	size_t rest; /* of the batch after the view (a part with more to come) */
 	struct stream_batch_progress *progress;
 	uint64_t seq, dropped_before; /* as read so far (the last value wins); final at the end */
@@ -132,13 +130,22 @@ static inline void stream_batch_iter(const struct stream_batch_view *v, struct s
 {
 	it->p = it->data = v->data;
 	it->end = v->len ? v->data + v->len : v->data; /* an empty batch may have no bytes */
-	it->len = v->len;
-	it->rest = v->more ? v->rest : 0;
+	it->rest = v->rest;
 	it->progress = v->progress;
 	it->seq = v->seq;
 	it->dropped_before = v->dropped_before;
 	it->n = 0;
 	it->err = NULL;
+}
+
+/* Eight varint bytes (the first in the low byte) to their value: the 7-bit groups packed
+ * together in three steps, continuation bits dropped. */
+static inline uint64_t stream_varint_groups(uint64_t x)
+{
+	x &= 0x7f7f7f7f7f7f7f7full;
+	x = ((x & 0x7f007f007f007f00ull) >> 1) | (x & 0x007f007f007f007full);
+	x = ((x & 0x3fff00003fff0000ull) >> 2) | (x & 0x00003fff00003fffull);
+	return ((x & 0x0fffffff00000000ull) >> 4) | (x & 0x000000000fffffffull);
 }
 
 /*
@@ -177,11 +184,7 @@ static inline __attribute__((always_inline)) bool stream_member_agent(const uint
 	if (p[0] != 0x08 || (x & 0x8080808080808080ull) != 0x8080808080808080ull || p[9] >= 0x80 ||
 	    (y & 0xff80ff80ffull) != 0x2000180010ull)
 		return false;
-	x &= 0x7f7f7f7f7f7f7f7full;
-	x = ((x & 0x7f007f007f007f00ull) >> 1) | (x & 0x007f007f007f007full);
-	x = ((x & 0x3fff00003fff0000ull) >> 2) | (x & 0x00003fff00003fffull);
-	x = ((x & 0x0fffffff00000000ull) >> 4) | (x & 0x000000000fffffffull);
-	pk->ts_ns = x | (uint64_t)p[9] << 56;
+	pk->ts_ns = stream_varint_groups(x) | (uint64_t)p[9] << 56;
 	pk->ifindex = p[11];
 	pk->direction = p[13];
 	p += 15;
@@ -296,7 +299,7 @@ int stream_dec_feed(struct stream_dec *d, const void *data, size_t len, stream_m
  * delivers every envelope they complete in place (same callbacks, errors and checks as
  * stream_dec_feed()) and keeps a partial one for the next read. A large batch envelope is not
  * kept whole: the fields of it that have come are delivered at once, as parts of the batch
- * (struct stream_batch_view: part, more). Do not mix with stream_dec_feed() on one decoder.
+ * (struct stream_batch_view: part, rest). Do not mix with stream_dec_feed() on one decoder.
  *
  * The buffer starts at STREAM_RX_START bytes and doubles to STREAM_RX_MAX while envelopes that
  * must come whole are large; past that only as far as an envelope that is being received

@@ -90,7 +90,7 @@ static int on_msg(void *ctx, struct stream_dec *d, const struct stream_msg *m)
 	if (it.err)
 		return stream_batch_refuse(d, &it);
 	size_t taken = m->batch.progress ? m->batch.progress->taken : m->batch.len;
-	if (taken > m->batch.len || (!m->batch.more && taken != m->batch.len))
+	if (taken > m->batch.len || (!m->batch.rest && taken != m->batch.len))
 		abort();
 	check_batch(m->batch.data, taken, m->batch.checked ? &m->batch : NULL, 0, &w);
 	if (w.err || w.n != it.n)
