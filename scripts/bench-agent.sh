@@ -18,8 +18,16 @@
 # interleaved (none, tcpdump, agent, none, ..., none): each capture's ratio is taken against the
 # no-capture rate interpolated between the no-capture runs around it, and the report gives every
 # run and the medians.
+# With BENCH_QPS=N, dnsperf is paced at N queries/s (dnsperf -Q) instead of its maximum: then
+# the query rates agree and what differs is how busy the host was, so the report adds each
+# capture's extra busy CPU per packet over the interpolated no-capture run (host_us/pkt): the
+# whole cost of capturing, in softirq and in other processes (cache, wakeups) included.
+# BENCH_MODES picks the capturing ways (default "tcpdump agent"); "agent2" is the agent again,
+# started with BENCH_AGENT2_ARGS (say --ring-size 1M), to compare two settings in one run.
 # Environment: BENCH_SECONDS, BENCH_ROUNDS, BENCH_CLIENTS (dnsperf -c, default 8), PANO_BUILD,
-# BENCH_PERF=FILE (perf record -g of the agent during its run, into FILE), BENCH_PERF_STAT=1
+# BENCH_PERF=FILE (perf record -g of the agent during its run, into FILE), BENCH_PERF_ALL=DIR
+# (perf record -a -g of the whole host during every run, into DIR/MODE-ROUND.data, at
+# BENCH_PERF_FREQ samples/s, default 999), BENCH_PERF_STAT=1
 # (perf stat -e instructions,task-clock of tcpdump and of the agent during their runs, reported).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,6 +41,7 @@ T_PREFIX=pb$$
 SECS=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
 CLIENTS=${BENCH_CLIENTS:-8}
+MODES=${BENCH_MODES:-tcpdump agent}
 TCK=$(getconf CLK_TCK)
 
 die() { echo "bench-agent: $*" >&2; exit 1; }
@@ -54,19 +63,28 @@ cpu_seconds() {
 host_busy() {
 	awk -v t="$TCK" '/^cpu / { printf "%.2f\n", ($2 + $3 + $4 + $7 + $8) / t }' /proc/stat
 }
+# host_steal: CPU seconds the hypervisor has taken from this VM's CPUs so far.
+host_steal() {
+	awk -v t="$TCK" '/^cpu / { printf "%.2f\n", $9 / t }' /proc/stat
+}
 # veth_packets: packets that crossed the server's veth (both directions) so far.
 veth_packets() {
 	ip -n "$NS_NODE" -s -j link show dev "$IF_SRV" | jq '.[0].stats64 | .rx.packets + .tx.packets'
 }
 # run_load NAME: dnsperf at full speed; sets QPS, SENT_PKTS (veth packets during the run).
 run_load() {
-	local before after b0 w0
+	local before after b0 s0 w0
 	before=$(veth_packets)
-	b0=$(host_busy) w0=$(date +%s.%N)
+	b0=$(host_busy) s0=$(host_steal) w0=$(date +%s.%N)
+	[ -n "${BENCH_PERF_ALL:-}" ] && { perf record -q -a -g -F "${BENCH_PERF_FREQ:-999}" \
+		-o "$BENCH_PERF_ALL/$1-$ROUND.data" -- sleep "$SECS" >/dev/null 2>&1 & PERF_ALL=$!; }
 	nsx "$NS_CLI" dnsperf -s "$SRV4" -d "$T_TMP/queries.txt" -l "$SECS" -c "$CLIENTS" -q 500 \
-		-t 2 >"$T_TMP/dnsperf-$1.txt" 2>&1
+		-t 2 ${BENCH_QPS:+-Q "$BENCH_QPS"} >"$T_TMP/dnsperf-$1.txt" 2>&1
 	after=$(veth_packets)
-	R_BUSY[$1]=$(echo "scale=1; 100 * ($(host_busy) - $b0) / (($(date +%s.%N) - $w0) * $(nproc))" | bc)%
+	[ -n "${BENCH_PERF_ALL:-}" ] && wait "$PERF_ALL"
+	R_BUSY[$1]=$(echo "scale=3; $(host_busy) - $b0" | bc)
+	R_WALL[$1]=$(echo "$(date +%s.%N) - $w0" | bc)
+	R_STEAL[$1]=$(echo "$(host_steal) - $s0" | bc)
 	QPS=$(dnsperf_qps "$T_TMP/dnsperf-$1.txt")
 	SENT_PKTS=$((after - before))
 	[ -n "$QPS" ] || die "dnsperf failed: $(tail -3 "$T_TMP/dnsperf-$1.txt")"
@@ -85,7 +103,7 @@ perf_stat_stop() {
 	kill -INT "$PS_PID"; wait "$PS_PID"; PS_PID=
 }
 
-declare -A R_QPS R_SENT R_CAP R_DROP R_CPU R_BUSY
+declare -A R_QPS R_SENT R_CAP R_DROP R_CPU R_BUSY R_WALL R_STEAL
 echo "bench-agent: setting up namespaces and knot" >&2
 netns_up || die "netns_up failed"
 DNS_WORKERS=2 dns_up || die "knot did not start"
@@ -117,18 +135,21 @@ bench_tcpdump() {
 }
 
 # 3. pano-agent with a PCAP-over-TCP reader
+# bench_agent [NAME ARGS...]: the run, recorded as NAME (default agent), the agent started with
+# ARGS besides its interface and --pcap-listen.
 bench_agent() {
-	local c0 c1 r0 r1 ring client port
+	local c0 c1 r0 r1 ring client port m=${1:-agent}
+	shift
 	port=$(free_port)
-	agent_up "$NS_NODE" "$IF_SRV" "$port" || die "pano-agent did not start"
+	agent_up "$NS_NODE" "$IF_SRV" "$port" "$@" || die "pano-agent did not start"
 	bg_start RD_PID "$T_TMP/reader.log" "$NS_NODE" bash -c \
 		"exec '$PANO_BUILD/tests/pcap_loop' - </dev/tcp/127.0.0.1/$port"
 	wait_for 10 established "$NS_NODE" "$port" 1 || die "the reader did not connect"
 	sleep 0.5
 	c0=$(cpu_seconds "$AGENT_PID") r0=$(cpu_seconds "$RD_PID")
 	[ -n "${BENCH_PERF:-}" ] && { perf record -q -g -p "$AGENT_PID" -o "$BENCH_PERF" >/dev/null 2>&1 & PERF_PID=$!; }
-	perf_stat_start "$AGENT_PID" agent
-	run_load agent
+	perf_stat_start "$AGENT_PID" "$m"
+	run_load "$m"
 	perf_stat_stop
 	[ -n "${BENCH_PERF:-}" ] && { kill -INT "$PERF_PID"; wait "$PERF_PID"; }
 	sleep 0.5	# the ring and the client queue drain
@@ -136,12 +157,12 @@ bench_agent() {
 	bg_stop "$AGENT_PID" INT 10
 	bg_stop "$RD_PID" TERM 10
 	AGENT_STATS=$(grep 'stats:' "$T_TMP/agent.log" | tail -1)
-	R_QPS[agent]=$QPS R_SENT[agent]=$SENT_PKTS
-	R_CAP[agent]=$(awk '{ print $2 }' "$T_TMP/reader.log")
+	R_QPS[$m]=$QPS R_SENT[$m]=$SENT_PKTS
+	R_CAP[$m]=$(awk '{ print $2 }' "$T_TMP/reader.log")
 	ring=$(echo "$AGENT_STATS" | sed -n 's/.*ring drops \([0-9]*\).*/\1/p')
 	client=$(echo "$AGENT_STATS" | sed -n 's/.*pcap-listen: sent [0-9]*, dropped \([0-9]*\).*/\1/p')
-	R_DROP[agent]=$((${ring:-0} + ${client:-0}))
-	R_CPU[agent]=$(echo "$c1 - $c0" | bc)
+	R_DROP[$m]=$((${ring:-0} + ${client:-0}))
+	R_CPU[$m]=$(echo "$c1 - $c0" | bc)
 	RD_CPU=$(echo "$r1 - $r0" | bc)
 	RD_LOG=$(cat "$T_TMP/reader.log")
 }
@@ -154,13 +175,17 @@ SEQ=0
 record() {
 	local per=-
 	[ "${R_CAP[$1]}" = - ] || per=$(echo "scale=3; ${R_CPU[$1]} * 1000000 / (${R_CAP[$1]} + 1)" | bc)
-	echo "$SEQ $ROUND $1 ${R_QPS[$1]} ${R_SENT[$1]:-?} ${R_CAP[$1]:-?} ${R_DROP[$1]:-?} ${R_CPU[$1]:-?} $per ${R_BUSY[$1]:-?}" >>"$RUNS"
+	echo "$SEQ $ROUND $1 ${R_QPS[$1]} ${R_SENT[$1]:-?} ${R_CAP[$1]:-?} ${R_DROP[$1]:-?} ${R_CPU[$1]:-?} $per ${R_BUSY[$1]:-?} ${R_WALL[$1]:-?} ${R_STEAL[$1]:-?}" >>"$RUNS"
 	SEQ=$((SEQ + 1))
 }
 for ROUND in $(seq "$ROUNDS"); do
-	for m in none tcpdump agent; do
+	for m in none $MODES; do
 		echo "bench-agent: round $ROUND, $m, ${SECS}s" >&2
-		"bench_$m"
+		case $m in
+		agent2) read -ra a2 <<<"${BENCH_AGENT2_ARGS:-}"; bench_agent agent2 "${a2[@]}" ;;
+		agent) bench_agent agent ;;
+		*) "bench_$m" ;;
+		esac
 		record "$m"
 	done
 	echo "bench-agent: round $ROUND: $AGENT_STATS; PCAP-over-TCP reader (pcap_loop): $RD_LOG; its CPU: ${RD_CPU}s" >&2
@@ -174,36 +199,56 @@ echo
 echo "bench-agent: dnsperf -c $CLIENTS for ${SECS}s per run, client -> bridge -> knot (2 workers); $(nproc) CPUs; $ROUNDS rounds"
 # The no-capture rate drifts over minutes on a shared machine; each capture's ratio is against
 # the no-capture rate interpolated at its place between the no-capture runs before and after it.
-python3 - "$RUNS" <<'EOF'
+python3 - "$RUNS" "$(nproc)" <<'EOF'
 import statistics, sys
 runs = [l.split() for l in open(sys.argv[1])]
-none = [(int(r[0]), float(r[3])) for r in runs if r[2] == "none"]
-def base(seq):
-    a = max((n for n in none if n[0] < seq), default=none[0])
-    b = min((n for n in none if n[0] > seq), default=none[-1])
+ncpu = int(sys.argv[2])
+# host_us/pkt: busy CPU time of the whole host per frame that crossed the veth.
+def host_us(r):
+    return float(r[9]) * 1e6 / max(int(r[4]), 1)
+# steal: the share of the VM's CPU time the hypervisor gave to others during the run.
+def steal(r):
+    return float(r[11]) / (float(r[10]) * ncpu)
+def interp(pts, seq):
+    a = max((n for n in pts if n[0] < seq), default=pts[0])
+    b = min((n for n in pts if n[0] > seq), default=pts[-1])
     return a[1] if a[0] == b[0] else a[1] + (b[1] - a[1]) * (seq - a[0]) / (b[0] - a[0])
-hdr = "%-6s %-11s %9s %8s %7s %11s %11s %7s %7s %11s %9s"
-print(hdr % ("round", "mode", "qps", "baseline", "ratio", "veth_pkts", "captured", "drops", "cpu_s", "cpu_s/Mpkt", "host_busy"))
-ratios, per = {}, {}
+nones = [r for r in runs if r[2] == "none"]
+none_qps = [(int(r[0]), float(r[3])) for r in nones]
+none_adj = [(int(r[0]), float(r[3]) / (1 - steal(r))) for r in nones]
+none_us = [(int(r[0]), host_us(r)) for r in nones]
+hdr = "%-6s %-11s %9s %8s %7s %11s %11s %7s %7s %11s %9s %6s %8s %8s"
+print(hdr % ("round", "mode", "qps", "baseline", "ratio", "veth_pkts", "captured", "drops", "cpu_s",
+             "cpu_s/Mpkt", "host_busy", "steal", "host_us", "extra_us"))
+ratios, adj, per, extra = {}, {}, {}, {}
 for r in runs:
     seq, rnd, m, qps = int(r[0]), r[1], r[2], float(r[3])
-    b = qps if m == "none" else base(seq)
+    b = qps if m == "none" else interp(none_qps, seq)
+    x = "-" if m == "none" else "%.3f" % (host_us(r) - interp(none_us, seq))
     name = "pano-agent" if m == "agent" else m
-    print(hdr % (rnd, name, "%.0f" % qps, "%.0f" % b, "%.3f" % (qps / b), r[4], r[5], r[6], r[7], r[8], r[9]))
+    busy = "%.1f%%" % (100 * float(r[9]) / (float(r[10]) * ncpu))
+    print(hdr % (rnd, name, "%.0f" % qps, "%.0f" % b, "%.3f" % (qps / b), r[4], r[5], r[6], r[7], r[8],
+                 busy, "%.1f%%" % (100 * steal(r)), "%.3f" % host_us(r), x))
     if m != "none":
         ratios.setdefault(name, []).append(qps / b)
+        adj.setdefault(name, []).append(qps / (1 - steal(r)) / interp(none_adj, seq))
         per.setdefault(name, []).append(float(r[8]))
-print("\nmedians (ratio: qps over the interpolated no-capture qps):")
+        extra.setdefault(name, []).append(host_us(r) - interp(none_us, seq))
+print("\nmedians (ratio: qps over the interpolated no-capture qps; steal-adjusted: each rate over")
+print("the share of CPU time the hypervisor left the VM; extra_us: the host's busy CPU microseconds")
+print("per veth frame over the interpolated no-capture run's):")
 for name in sorted(ratios):
-    print("  %-10s qps ratio %.3f (rounds: %s)   cpu_s/Mpkt %.3f" % (name, statistics.median(ratios[name]),
-          " ".join("%.3f" % x for x in ratios[name]), statistics.median(per[name])))
+    print("  %-10s qps ratio %.3f (rounds: %s)   steal-adjusted %.3f   cpu_s/Mpkt %.3f   extra host us/pkt %.3f" % (
+          name, statistics.median(ratios[name]), " ".join("%.3f" % x for x in ratios[name]),
+          statistics.median(adj[name]), statistics.median(per[name]), statistics.median(extra[name])))
 EOF
 echo "pano-agent, last round: $AGENT_STATS"
 echo "PCAP-over-TCP reader (pcap_loop), last round: $RD_LOG; its CPU: ${RD_CPU}s"
 echo "(veth_pkts counts every frame on the veth in both directions, ARP and ND included; the"
 echo " captures keep port 53 only. drops: tcpdump's 'dropped by kernel'; the agent's ring-full"
 echo " drops plus frames its PCAP-over-TCP client queue dropped. cpu_s: the capturing process only;"
-echo " host_busy: how busy all CPUs were during the run, softirq included.)"
+echo " host_busy: how busy all CPUs were during the run, softirq included; host_us: busy CPU"
+echo " microseconds of the whole host per veth frame; extra_us: that over the no-capture runs.)"
 
 if [ -n "${BENCH_PERF_STAT:-}" ]; then
 	echo
