@@ -98,6 +98,11 @@ $(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto | $(BUILD)/proto
 	$(call msg,PROTOC,$<)
 	$(Q)protoc-c --proto_path=proto --c_out=$(BUILD)/proto $<
 
+# Generated sources are kept: make would otherwise delete them as intermediates after a build
+# that reached them only through pattern rules (make build/tests/X), and the next build that
+# includes the header fails.
+.SECONDARY: $(PROTO_C) $(patsubst %.c,%.h,$(PROTO_C))
+
 $(OBJ)/proto/%.o: $(BUILD)/proto/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$<)
