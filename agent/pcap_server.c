@@ -5,12 +5,13 @@
  *
  * Threads: the ring reader (main thread) hands over up to PCAP_SERVER_IOV_MAX complete pcap
  * records at a time, as iovecs (pano-agent points them straight into the capture ring, whose
- * records carry their pcap header), under one short mutex. To a plain-TCP client with nothing
- * queued it sends them itself, with one non-blocking sendmsg(): no copy in user space, no
- * wakeup of another thread, which at full load is most of what serving a client costs. What
- * the socket does not take (and everything for a client with bytes already queued) is copied
- * into the client's byte queue. An idle TLS client is served the same way, except that the
- * records are gathered into one TLS record's plaintext at a time and encrypted there. A writer
+ * records carry their pcap header), under one short mutex. To a client with nothing queued it
+ * sends them itself: no wakeup of another thread, which at full load is most of what serving a
+ * client costs. It gathers them into a piece buffer (64 KiB for plain TCP, one TLS record's
+ * 16 KiB of plaintext for TLS) and writes each piece with one non-blocking send(): the kernel's
+ * copy of one long buffer costs half of its copy of a thousand 90-byte iovecs (sendmsg straight
+ * from the ring). What the socket does not take (and everything for a client with bytes
+ * already queued) is copied into the client's byte queue. A writer
  * thread owns the rest: it accepts, sends from the queues with non-blocking send() driven by
  * epoll, reads, and closes clients. The queues are single-producer single-consumer rings: the
  * producer appends at tail, the writer sends from head without holding the lock (the producer
@@ -90,11 +91,13 @@ struct pcap_server {
 	struct pcap_server_opts o;
 	uint8_t ghdr[PCAP_GHDR_LEN];
 	struct out_stats stats; /* all clients together */
-	uint8_t *tls_piece;	/* TLS: PS_TLS_PIECE bytes of plaintext the ring reader gathers
-				 * and encrypts (NULL: queues too small; all through them) */
+	uint8_t *piece;		/* what the ring reader gathers for one write to an idle client */
+	size_t piece_len; /* its size: PS_TCP_PIECE or PS_TLS_PIECE, less if the queue is small */
 };
 
-/* Plaintext the ring reader hands OpenSSL at once: one full TLS record. */
+/* Bytes the ring reader gathers for one write: one send() to a plain-TCP client, one full
+ * TLS record's plaintext handed to OpenSSL. */
+#define PS_TCP_PIECE 65536u
 #define PS_TLS_PIECE 16384u
 
 static uint64_t ps_now_ms(void)
@@ -186,57 +189,11 @@ static void ps_tls_failed(struct ps_client *c, ssize_t w)
 		ps_send_failed(c, w < 0 ? (int)-w : EPIPE);
 }
 
-/*
- * Producer, lock held, c's queue empty: sends the n records straight to the socket
- * (non-blocking) and queues what it did not take: first the rest of a record it took a part
- * of, which always fits (the queue holds a record of the largest size) and must follow or the
- * stream would be corrupt, then the other records as ps_queue_recs does. Returns 1 when bytes
- * were left queued or the send failed for good (the client is marked for the writer to close
- * then), 0 when the socket took everything.
- */
-static int ps_send_direct(struct pcap_server *s, struct ps_client *c, const struct iovec *iov,
-			  uint32_t n, size_t len, uint64_t *now)
-{
-	struct msghdr mh = {.msg_iov = (struct iovec *)iov, .msg_iovlen = n};
-	ssize_t w = sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-	size_t left, sent_b = 0;
-	uint32_t i = 0;
-
-	if (w < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			ps_send_failed(c, errno);
-			return 1;
-		}
-		w = 0;
-	}
-	c->full_since_ms = 0;
-	if ((size_t)w == len) {
-		out_stats_sent_n(&c->stats, n, len);
-		out_stats_sent_n(&s->stats, n, len);
-		return 0;
-	}
-	for (left = (size_t)w; i < n && iov[i].iov_len <= left; i++) {
-		left -= iov[i].iov_len;
-		sent_b += iov[i].iov_len;
-	}
-	if (left) { /* i < n: w < len */
-		ps_put(c, (const uint8_t *)iov[i].iov_base + left, iov[i].iov_len - left);
-		sent_b += iov[i++].iov_len;
-	}
-	if (i) {
-		out_stats_sent_n(&c->stats, i, sent_b);
-		out_stats_sent_n(&s->stats, i, sent_b);
-	}
-	ps_queue_recs(s, c, iov, i, n, now);
-	return 1;
-}
-
 /* The ring reader may serve TLS client c itself: TLS, nothing queued, the handshake done and
  * the writer not using the connection. True with c->io taken (the caller unlocks it). */
-static bool ps_tls_take(struct pcap_server *s, struct ps_client *c)
+static bool ps_tls_take(struct ps_client *c)
 {
-	if (!s->tls_piece || c->direct || c->kill || c->tail != c->head ||
-	    pthread_mutex_trylock(&c->io))
+	if (c->direct || c->kill || c->tail != c->head || pthread_mutex_trylock(&c->io))
 		return false;
 	if (tls_conn_ready(c->tls))
 		return true;
@@ -244,29 +201,41 @@ static bool ps_tls_take(struct pcap_server *s, struct ps_client *c)
 	return false;
 }
 
-/*
- * Producer, lock and c->io held, c's queue empty, handshake done: encrypts and sends the n
- * records itself, gathering them into one TLS record's plaintext at a time (s->tls_piece, small
- * and hot in cache) instead of copying them into the client's large queue and encrypting from
- * there. What the socket does not take is queued: first the rest of the piece OpenSSL was
- * given, at the very start of the queue so that the writer passes it again in one piece as
- * OpenSSL requires, then the rest of the record the piece ended in (the stream must go on with
- * it), then the other records as ps_queue_recs does. Returns 1 when the writer has work (bytes
- * queued, or a failed send: the client is marked for the writer to close), 0 when all went.
- */
-static int ps_send_tls_direct(struct pcap_server *s, struct ps_client *c, const struct iovec *iov,
-			      uint32_t n, size_t len, uint64_t *now)
+/* One write of a piece to c: send() on a plain-TCP client, a TLS record otherwise. What
+ * tls_conn_write returns (bytes taken, -EAGAIN, another -errno or 0 for a closed connection). */
+static ssize_t ps_write_piece(struct ps_client *c, const uint8_t *p, size_t n)
 {
-	uint8_t *piece = s->tls_piece;
+	if (!c->direct)
+		return tls_conn_write(c->tls, p, n);
+	ssize_t w = send(c->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (w >= 0)
+		return w;
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? -EAGAIN : -errno;
+}
+
+/*
+ * Producer, lock held, c's queue empty (and for TLS c->io held and the handshake done): sends
+ * the n records itself, gathering them into s->piece (small and hot in cache) one piece at a
+ * time and writing each piece whole. What the socket does not take is queued: first the rest
+ * of the piece, at the very start of the queue so that the writer passes it again in one
+ * piece as OpenSSL requires, then the rest of the record the piece ended in (the stream must
+ * go on with it), then the other records as ps_queue_recs does. Returns 1 when the writer has
+ * work (bytes queued, or a failed send: the client is marked for the writer to close), 0 when
+ * all went.
+ */
+static int ps_send_pieces(struct pcap_server *s, struct ps_client *c, const struct iovec *iov,
+			  uint32_t n, size_t len, uint64_t *now)
+{
+	uint8_t *piece = s->piece;
 	size_t fill = 0, done = 0, off = 0, took_b = 0;
 	uint32_t i = 0;
 	ssize_t w = 0;
 
 	while (i < n) {
-		while (i < n && fill < PS_TLS_PIECE) {
+		while (i < n && fill < s->piece_len) {
 			size_t k = iov[i].iov_len - off;
-			if (k > PS_TLS_PIECE - fill)
-				k = PS_TLS_PIECE - fill;
+			if (k > s->piece_len - fill)
+				k = s->piece_len - fill;
 			memcpy(piece + fill, (const uint8_t *)iov[i].iov_base + off, k);
 			fill += k;
 			off += k;
@@ -276,7 +245,7 @@ static int ps_send_tls_direct(struct pcap_server *s, struct ps_client *c, const 
 			}
 		}
 		for (done = 0; done < fill; done += (size_t)w) {
-			w = tls_conn_write(c->tls, piece + done, fill - done);
+			w = ps_write_piece(c, piece + done, fill - done);
 			if (w <= 0)
 				goto left;
 		}
@@ -321,10 +290,10 @@ void pcap_server_write_iov(struct pcap_server *s, const struct iovec *iov, uint3
 			continue;
 		if (c->direct && c->tail == c->head) {
 			/* a failed client or bytes left over: the writer closes or sends */
-			wake |= ps_send_direct(s, c, iov, n, len, &now);
-		} else if (ps_tls_take(s, c)) {
+			wake |= ps_send_pieces(s, c, iov, n, len, &now);
+		} else if (ps_tls_take(c)) {
 			tls_conn_cork(c->tls, true);
-			wake |= ps_send_tls_direct(s, c, iov, n, len, &now);
+			wake |= ps_send_pieces(s, c, iov, n, len, &now);
 			tls_conn_cork(c->tls, false);
 			pthread_mutex_unlock(&c->io);
 		} else if (c->cap - (c->tail - c->head) >= len) {
@@ -732,10 +701,19 @@ struct pcap_server *pcap_server_start(const char *spec, const struct pcap_server
 		s->o.queue_bytes = 4u << 20;
 	if (s->o.queue_bytes < PCAP_GHDR_LEN + PCAP_RHDR_LEN + PANO_SNAPLEN_MAX)
 		s->o.queue_bytes = PCAP_GHDR_LEN + PCAP_RHDR_LEN + PANO_SNAPLEN_MAX;
-	/* The ring reader serves idle TLS clients through a piece buffer when the queue can hold
-	 * a piece and a record after it (what is left when the socket is full); else the queue. */
-	if (tls && s->o.queue_bytes >= PS_TLS_PIECE + PCAP_RHDR_LEN + PANO_SNAPLEN_MAX)
-		s->tls_piece = malloc(PS_TLS_PIECE); /* NULL: through the queues as well */
+	/* The ring reader serves idle clients through a piece buffer; the queue must hold what
+	 * the socket left of a piece and the rest of a record after it, so a small queue makes
+	 * the piece smaller (the smallest queue leaves 24 bytes). */
+	s->piece_len = tls ? PS_TLS_PIECE : PS_TCP_PIECE;
+	if (s->piece_len > s->o.queue_bytes - PCAP_RHDR_LEN - PANO_SNAPLEN_MAX)
+		s->piece_len = s->o.queue_bytes - PCAP_RHDR_LEN - PANO_SNAPLEN_MAX;
+	s->piece = malloc(s->piece_len);
+	if (!s->piece) {
+		pr_err("pcap server: malloc: %s", strerror(errno));
+		tls_ctx_free(tls);
+		free(s);
+		return NULL;
+	}
 	if (s->o.max_clients <= 0 || s->o.max_clients > PS_MAX_CLIENTS_LIMIT)
 		s->o.max_clients = s->o.max_clients <= 0 ? 64 : PS_MAX_CLIENTS_LIMIT;
 	if (!s->o.stall_ms)
@@ -872,6 +850,6 @@ void pcap_server_stop(struct pcap_server *s)
 		close(s->epfd);
 	pthread_mutex_destroy(&s->lock);
 	tls_ctx_free(s->tls);
-	free(s->tls_piece);
+	free(s->piece);
 	free(s);
 }

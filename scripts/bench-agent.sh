@@ -8,10 +8,12 @@
 #   tcpdump     tcpdump -i <server veth> -w /dev/null port 53
 #   pano-agent  pano-agent on the same veth, a PCAP-over-TCP reader (tests/tools/pcap_loop)
 #               draining the stream
+#   agent-file  pano-agent on the same veth writing pcap to /dev/null (--write), no client:
+#               the capture alone, like for like with tcpdump -w /dev/null
 #
 # For each: queries per second and its ratio to no capture, packets captured versus packets
 # that crossed the veth, drops, and CPU seconds of the capturing process per million packets
-# (utime+stime from /proc/PID/stat). Then the BPF program's own cost per frame from
+# (the scheduler's ns, all threads). Then the BPF program's own cost per frame from
 # build/tests/bpf_bench (bpf_prog_test_run_opts with repeat). A benchmark: prints, asserts
 # nothing. The query rate swings by 10-20% from one run to the next on a small, shared machine, as
 # much as capturing costs, and it drifts, so the three ways run BENCH_ROUNDS times (default 3)
@@ -22,7 +24,10 @@
 # the query rates agree and what differs is how busy the host was, so the report adds each
 # capture's extra busy CPU per packet over the interpolated no-capture run (host_us/pkt): the
 # whole cost of capturing, in softirq and in other processes (cache, wakeups) included.
-# BENCH_MODES picks the capturing ways (default "tcpdump agent"); "agent2" is the agent again,
+# After the rounds, tests/tools/tcp_floor gathers records of the size the agent sent and sends
+# them over loopback TCP at the agent's packet rate, with no capture: what carrying
+# PCAP-over-TCP costs on this host by itself, the floor under the agent's CPU per packet.
+# BENCH_MODES picks the capturing ways (default "tcpdump agent agent-file"); "agent2" is the agent again,
 # started with BENCH_AGENT2_ARGS (say --ring-size 1M), to compare two settings in one run.
 # Environment: BENCH_SECONDS, BENCH_ROUNDS, BENCH_CLIENTS (dnsperf -c, default 8), PANO_BUILD,
 # BENCH_PERF=FILE (perf record -g of the agent during its run, into FILE), BENCH_PERF_ALL=DIR
@@ -41,22 +46,22 @@ T_PREFIX=pb$$
 SECS=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
 CLIENTS=${BENCH_CLIENTS:-8}
-MODES=${BENCH_MODES:-tcpdump agent}
+MODES=${BENCH_MODES:-tcpdump agent agent-file}
 TCK=$(getconf CLK_TCK)
 
 die() { echo "bench-agent: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "needs root (namespaces, eBPF)"
 for c in knotd dnsperf tcpdump jq; do command -v "$c" >/dev/null || die "$c is not installed (scripts/install-deps.sh)"; done
 [ -x "$PANO_AGENT" ] || die "$PANO_AGENT is not built (make)"
-make -C "$ROOT" -s BUILD="$PANO_BUILD" "$PANO_BUILD/tests/pcap_loop" >/dev/null || die "cannot build pcap_loop"
+make -C "$ROOT" -s BUILD="$PANO_BUILD" "$PANO_BUILD/tests/pcap_loop" "$PANO_BUILD/tests/tcp_floor" >/dev/null ||
+	die "cannot build pcap_loop and tcp_floor"
 [ -f "$ROOT/tests/tools/bpf_bench.c" ] && make -C "$ROOT" -s BUILD="$PANO_BUILD" "$PANO_BUILD/tests/bpf_bench" >/dev/null
 
-# cpu_seconds PID: user+system CPU time the process has used so far.
+# cpu_seconds PID: CPU time the process's threads have spent so far, in seconds with ns
+# resolution (the scheduler's own count, /proc/PID/task/*/schedstat; /proc/PID/stat counts in
+# 10 ms ticks, a tenth of what a run measures).
 cpu_seconds() {
-	local f
-	f=$(sed 's/.*) //' "/proc/$1/stat") || { echo 0; return; }
-	set -- $f	# fields from state (3rd of stat) on: utime is the 12th here, stime the 13th
-	echo "scale=3; (${12} + ${13}) / $TCK" | bc
+	cat "/proc/$1"/task/*/schedstat 2>/dev/null | awk '{ t += $1 } END { printf "%.6f\n", t / 1e9 }'
 }
 # host_busy: CPU seconds all CPUs have spent busy (user, nice, system, irq, softirq) so far; the
 # BPF program and packet sockets run in softirq, charged to whoever was on the CPU.
@@ -136,15 +141,19 @@ bench_tcpdump() {
 
 # 3. pano-agent with a PCAP-over-TCP reader
 # bench_agent [NAME ARGS...]: the run, recorded as NAME (default agent), the agent started with
-# ARGS besides its interface and --pcap-listen.
+# ARGS besides its interface and --pcap-listen. NAME agent-file: no reader connects, and the
+# agent writes pcap to /dev/null instead.
 bench_agent() {
 	local c0 c1 r0 r1 ring client port m=${1:-agent}
 	shift
 	port=$(free_port)
+	[ "$m" = agent-file ] && set -- --write /dev/null "$@"
 	agent_up "$NS_NODE" "$IF_SRV" "$port" "$@" || die "pano-agent did not start"
-	bg_start RD_PID "$T_TMP/reader.log" "$NS_NODE" bash -c \
-		"exec '$PANO_BUILD/tests/pcap_loop' - </dev/tcp/127.0.0.1/$port"
-	wait_for 10 established "$NS_NODE" "$port" 1 || die "the reader did not connect"
+	if [ "$m" != agent-file ]; then
+		bg_start RD_PID "$T_TMP/reader.log" "$NS_NODE" bash -c \
+			"exec '$PANO_BUILD/tests/pcap_loop' - </dev/tcp/127.0.0.1/$port"
+		wait_for 10 established "$NS_NODE" "$port" 1 || die "the reader did not connect"
+	fi
 	sleep 0.5
 	c0=$(cpu_seconds "$AGENT_PID") r0=$(cpu_seconds "$RD_PID")
 	[ -n "${BENCH_PERF:-}" ] && { perf record -q -g -p "$AGENT_PID" -o "$BENCH_PERF" >/dev/null 2>&1 & PERF_PID=$!; }
@@ -155,10 +164,21 @@ bench_agent() {
 	sleep 0.5	# the ring and the client queue drain
 	c1=$(cpu_seconds "$AGENT_PID") r1=$(cpu_seconds "$RD_PID")
 	bg_stop "$AGENT_PID" INT 10
+	R_QPS[$m]=$QPS R_SENT[$m]=$SENT_PKTS
+	if [ "$m" = agent-file ]; then
+		FILE_STATS=$(grep 'stats:' "$T_TMP/agent.log" | tail -1)
+		R_CAP[$m]=$(echo "$FILE_STATS" | sed -n 's/.*file: sent \([0-9]*\).*/\1/p')
+		ring=$(echo "$FILE_STATS" | sed -n 's/.*ring drops \([0-9]*\).*/\1/p')
+		R_DROP[$m]=${ring:-?}
+		R_CPU[$m]=$(echo "$c1 - $c0" | bc)
+		return
+	fi
 	bg_stop "$RD_PID" TERM 10
 	AGENT_STATS=$(grep 'stats:' "$T_TMP/agent.log" | tail -1)
 	R_QPS[$m]=$QPS R_SENT[$m]=$SENT_PKTS
 	R_CAP[$m]=$(awk '{ print $2 }' "$T_TMP/reader.log")
+	# for tcp_floor: the packet rate and the PCAP bytes per packet the reader got
+	FLOOR_ARGS="--rate $(echo "${R_CAP[$m]} / ${R_WALL[$m]}" | bc) --record-bytes $(awk '{ printf "%d", $4 / ($2 + 1) }' "$T_TMP/reader.log")"
 	ring=$(echo "$AGENT_STATS" | sed -n 's/.*ring drops \([0-9]*\).*/\1/p')
 	client=$(echo "$AGENT_STATS" | sed -n 's/.*pcap-listen: sent [0-9]*, dropped \([0-9]*\).*/\1/p')
 	R_DROP[$m]=$((${ring:-0} + ${client:-0}))
@@ -183,7 +203,7 @@ for ROUND in $(seq "$ROUNDS"); do
 		echo "bench-agent: round $ROUND, $m, ${SECS}s" >&2
 		case $m in
 		agent2) read -ra a2 <<<"${BENCH_AGENT2_ARGS:-}"; bench_agent agent2 "${a2[@]}" ;;
-		agent) bench_agent agent ;;
+		agent | agent-file) bench_agent "$m" ;;
 		*) "bench_$m" ;;
 		esac
 		record "$m"
@@ -260,6 +280,13 @@ if [ -n "${BENCH_PERF_STAT:-}" ]; then
 			END { if (n > 0) { ipp = ins > 0 ? sprintf("%8.0f", ins / n) : "     n/a"; printf "  %-8s %s instructions/pkt %8.1f ns task-clock/pkt\n", m, ipp, tc * 1e6 / n } }' \
 			"$T_TMP/perfstat-$m.txt"
 	done
+fi
+
+if [ -n "${FLOOR_ARGS:-}" ]; then
+	echo
+	echo "PCAP-over-TCP floor (build/tests/tcp_floor $FLOOR_ARGS: the agent's records gathered and"
+	echo "sent over loopback TCP at its packet rate, no capture; CPU s per million records):"
+	for i in 1 2 3; do "$PANO_BUILD/tests/tcp_floor" $FLOOR_ARGS; done | sed 's/^/  /'
 fi
 
 if [ -x "$PANO_BUILD/tests/bpf_bench" ]; then

@@ -253,6 +253,7 @@ struct reader {
 	int done;
 	unsigned delay_us; /* pause after each read (a reader slower than the producer) */
 	size_t chunk;	   /* bytes per recv, 0: 64 KiB */
+	int hold;	   /* atomic: while set, the reader does not read yet */
 };
 
 static void *reader_thread(void *arg)
@@ -260,6 +261,8 @@ static void *reader_thread(void *arg)
 	struct reader *rd = arg;
 	uint8_t tmp[65536];
 
+	while (__atomic_load_n(&rd->hold, __ATOMIC_ACQUIRE))
+		usleep(1000);
 	for (;;) {
 		ssize_t n = recv(rd->fd, tmp, rd->chunk ? rd->chunk : sizeof(tmp), 0);
 		if (n <= 0)
@@ -410,6 +413,88 @@ static void test_server_iov_partial(void)
 out:
 	free(iov);
 	free(recs);
+	pcap_server_stop(s);
+}
+
+/* Parses a stream with records dropped: the global header, then whole records whose seq (the
+ * microseconds of their time stamp, see mkrec) only grows. The number of records, or -1. */
+static long stream_ok_gaps(const struct reader *rd)
+{
+	uint8_t g[24];
+	size_t off = 24;
+	long nrec = 0, last = -1;
+
+	pcap_encode_global(g, 1518, 0);
+	if (rd->len < 24 || memcmp(rd->buf, g, 24) != 0)
+		return -1;
+	while (off < rd->len) {
+		struct pcap_rec_header_s h;
+		if (off + 16 > rd->len)
+			return -1;
+		memcpy(&h, rd->buf + off, 16);
+		if ((long)h.ts_frac <= last || h.caplen != rd->caplen || h.len != rd->caplen + 10 ||
+		    off + 16 + h.caplen > rd->len ||
+		    !frame_ok(rd->buf + off + 16, h.ts_frac, h.caplen))
+			return -1;
+		last = h.ts_frac;
+		off += 16 + h.caplen;
+		nrec++;
+	}
+	return nrec;
+}
+
+/*
+ * The smallest client queue (one largest record) leaves the server a 24-byte piece to gather
+ * into, so records cross many pieces, and a batch is larger than the queue. The reader starts only
+ * after the producer is done: the socket fills in the middle of a piece, the rest goes through the
+ * queue, and when the queue is full whole records are dropped. Whatever arrives must be whole
+ * records in order, as many as were counted sent, and sent + dropped must be all of them.
+ */
+static void test_server_small_queue(void)
+{
+	struct pcap_server_opts o = {.snaplen = 1518, .queue_bytes = 1, .stall_ms = 60000};
+	struct pcap_server *s = pcap_server_start("127.0.0.1:0", &o);
+	struct reader rd = {.caplen = 300, .hold = 1};
+	enum { BATCH = 64, BATCHES = 750 }; /* 15 MB: more than the sockets' buffers hold */
+	struct iovec iov[BATCH];
+	uint8_t recs[BATCH][16 + 300];
+	const uint32_t n = BATCH * BATCHES;
+	pthread_t th;
+	struct out_stats st;
+
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	rd.fd = connect_port(pcap_server_port(s), 4096);
+	rd.cap = 24 + (size_t)n * (16 + rd.caplen);
+	rd.buf = malloc(rd.cap);
+	CHECK(wait_clients(s, 1));
+	pthread_create(&th, NULL, reader_thread, &rd);
+	for (uint32_t b = 0, seq = 0; b < BATCHES; b++) {
+		for (uint32_t i = 0; i < BATCH; i++, seq++) {
+			struct pano_rec r;
+			mkrec(&r, recs[i] + 16, seq, rd.caplen);
+			pcap_encode_record(recs[i], r.ts_ns, r.caplen, r.len, 0);
+			iov[i].iov_base = recs[i];
+			iov[i].iov_len = sizeof(recs[i]);
+		}
+		pcap_server_write_iov(s, iov, BATCH, sizeof(recs));
+		pcap_server_kick(s);
+		memset(recs, 0xa5, sizeof(recs)); /* the server must not read the iovecs later */
+	}
+	out_stats_read(pcap_server_stats(s), &st);
+	__atomic_store_n(&rd.hold, 0, __ATOMIC_RELEASE);
+	for (int t = 0; t < 3000 && __atomic_load_n(&rd.bytes, __ATOMIC_ACQUIRE) <
+					24 + st.sent_records * (16 + rd.caplen);
+	     t++)
+		usleep(1000);
+	shutdown(rd.fd, SHUT_RDWR);
+	pthread_join(th, NULL);
+	close(rd.fd);
+	CHECK_EQ_INT(stream_ok_gaps(&rd), st.sent_records);
+	CHECK_EQ_INT(st.sent_records + st.drop_records, n);
+	CHECK(st.drop_records > 0); /* the queue did fill: the partial-piece path ran */
+	free(rd.buf);
 	pcap_server_stop(s);
 }
 
@@ -667,6 +752,7 @@ int main(void)
 	TEST_CASE("agent_server_two_clients", test_server_two_clients);
 	TEST_CASE("agent_server_slow_client", test_server_slow_client);
 	TEST_CASE("agent_server_iov_partial", test_server_iov_partial);
+	TEST_CASE("agent_server_small_queue", test_server_small_queue);
 	TEST_CASE("agent_metrics_text", test_metrics);
 	TEST_CASE("agent_httpd", test_httpd);
 	char cmd[300];
