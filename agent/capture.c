@@ -254,7 +254,7 @@ static int capture_ring_read(struct capture *c, capture_cb cb, void *ctx, bool h
 		const uint8_t *h = r->data + (pos & r->mask);
 
 		/* The programs wrote these lines on other CPUs: ask for them ahead, for us and for
-		 * whoever reads the frames next (a send straight from the ring). */
+		 * whoever reads the frames next (the PCAP-over-TCP server's gather). */
 		for (; pf < pos + CAPTURE_PREFETCH && pf < prod; pf += 64)
 			__builtin_prefetch(r->data + (pf & r->mask));
 		uint32_t len = __atomic_load_n((const uint32_t *)h, __ATOMIC_ACQUIRE);

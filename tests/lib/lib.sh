@@ -34,7 +34,7 @@ on_exit() { T_CLEANUPS=("$*" "${T_CLEANUPS[@]}"); }
 t_cleanup() {
 	local c
 	for c in "${T_CLEANUPS[@]}"; do eval "$c" >/dev/null 2>&1 || true; done
-	rm -rf "$T_TMP"
+	[ -n "${T_KEEP:-}" ] && cp -r "$T_TMP" "$T_KEEP"; rm -rf "$T_TMP"
 }
 # Only the test's own shell cleans up: a "( ... ) &" subshell that receives a signal before
 # bash resets its inherited traps must not run the parent's cleanup.
