@@ -193,25 +193,24 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	double t0 = thread_cpu_s();
 	size_t off = 0, fill = 0;
-	for (unsigned long i = 0; i < records; i++) {
-		if (i && i % burst == 0) { /* a burst ends: what it gathered goes, then a pause */
-			if (fill && send_all(snd, piece, fill))
-				break;
+	int failed = 0;
+	for (unsigned long i = 0; i < records && !failed; i++) {
+		int burst_end = i && i % burst == 0; /* what it gathered goes, then a pause */
+		if (fill && (burst_end || fill + rec > piece_len)) {
+			failed = send_all(snd, piece, fill);
 			fill = 0;
+		}
+		if (burst_end)
 			sleep_until(&start, (unsigned long long)(i / burst) * FLOOR_BURST_MS);
-		}
-		if (fill + rec > piece_len) {
-			if (send_all(snd, piece, fill))
-				break;
-			fill = 0;
-		}
 		memcpy(piece + fill, area + off, rec);
 		fill += rec;
 		off += FLOOR_SPACING;
 		if (off + FLOOR_SPACING > FLOOR_AREA)
 			off = 0;
 	}
-	if (fill && send_all(snd, piece, fill))
+	if (!failed && fill)
+		failed = send_all(snd, piece, fill);
+	if (failed)
 		fprintf(stderr, "tcp_floor: send: %s\n", strerror(errno));
 	double sender_s = thread_cpu_s() - t0;
 	shutdown(snd, SHUT_WR);

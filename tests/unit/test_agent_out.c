@@ -358,6 +358,43 @@ static void test_server_two_clients(void)
 	pcap_server_stop(s);
 }
 
+/* Connects rd to s with a 4 KiB receive buffer, makes room for the global header and n
+ * records of rd->caplen bytes, and starts its thread once s has the client. */
+static void reader_start(struct pcap_server *s, struct reader *rd, uint32_t n, pthread_t *th)
+{
+	rd->fd = connect_port(pcap_server_port(s), 4096);
+	rd->cap = 24 + (size_t)n * (16 + rd->caplen);
+	rd->buf = malloc(rd->cap);
+	CHECK(wait_clients(s, 1));
+	pthread_create(th, NULL, reader_thread, rd);
+}
+
+/* Waits (at most 30 s) until the reader got want bytes, then closes it and joins its thread. */
+static void reader_stop(struct reader *rd, pthread_t th, uint64_t want)
+{
+	for (int t = 0; t < 3000 && __atomic_load_n(&rd->bytes, __ATOMIC_ACQUIRE) < want; t++)
+		usleep(10000);
+	shutdown(rd->fd, SHUT_RDWR);
+	pthread_join(th, NULL);
+	close(rd->fd);
+}
+
+/* Encodes records seq..seq+k-1 of caplen bytes into recs (one after the other) and points
+ * iov at them, one each; returns their length in all. */
+static size_t batch_fill(uint8_t *recs, struct iovec *iov, uint32_t k, uint32_t seq,
+			 uint32_t caplen)
+{
+	for (uint32_t i = 0; i < k; i++) {
+		struct pano_rec r;
+		uint8_t *p = recs + (size_t)i * (16 + caplen);
+		mkrec(&r, p + 16, seq + i, caplen);
+		pcap_encode_record(p, r.ts_ns, r.caplen, r.len, 0);
+		iov[i].iov_base = p;
+		iov[i].iov_len = 16 + caplen;
+	}
+	return (size_t)k * (16 + caplen);
+}
+
 /*
  * Records handed over as iovecs, PCAP_SERVER_IOV_MAX at a time, to a plain-TCP client that
  * reads slower than they come: the server sends straight from the iovecs and its socket takes
@@ -377,32 +414,16 @@ static void test_server_iov_partial(void)
 	CHECK(s != NULL);
 	if (!s || !iov || !recs)
 		goto out;
-	rd.fd = connect_port(pcap_server_port(s), 4096);
-	rd.cap = 24 + (size_t)n * (16 + rd.caplen);
-	rd.buf = malloc(rd.cap);
-	CHECK(wait_clients(s, 1));
-	pthread_create(&th, NULL, reader_thread, &rd);
-	for (uint32_t b = 0, seq = 0; b < batches; b++) {
-		size_t len = 0;
-		for (uint32_t i = 0; i < PCAP_SERVER_IOV_MAX; i++, seq++) {
-			struct pano_rec r;
-			uint8_t *p = recs + (size_t)i * (16 + rd.caplen);
-			mkrec(&r, p + 16, seq, rd.caplen);
-			pcap_encode_record(p, r.ts_ns, r.caplen, r.len, 0);
-			iov[i].iov_base = p;
-			iov[i].iov_len = 16 + rd.caplen;
-			len += iov[i].iov_len;
-		}
+	reader_start(s, &rd, n, &th);
+	for (uint32_t b = 0; b < batches; b++) {
+		size_t len =
+		    batch_fill(recs, iov, PCAP_SERVER_IOV_MAX, b * PCAP_SERVER_IOV_MAX, rd.caplen);
 		pcap_server_write_iov(s, iov, PCAP_SERVER_IOV_MAX, len);
 		pcap_server_kick(s);
 		/* the iovecs' memory is reused at once: the server must not read it later */
 		memset(recs, 0xa5, (size_t)PCAP_SERVER_IOV_MAX * (16 + rd.caplen));
 	}
-	for (int t = 0; t < 3000 && __atomic_load_n(&rd.bytes, __ATOMIC_ACQUIRE) < rd.cap; t++)
-		usleep(10000);
-	shutdown(rd.fd, SHUT_RDWR);
-	pthread_join(th, NULL);
-	close(rd.fd);
+	reader_stop(&rd, th, rd.cap);
 	CHECK_EQ_INT(rd.len, rd.cap);
 	CHECK(stream_ok(&rd, n));
 	struct out_stats st;
@@ -465,32 +486,16 @@ static void test_server_small_queue(void)
 	CHECK(s != NULL);
 	if (!s)
 		return;
-	rd.fd = connect_port(pcap_server_port(s), 4096);
-	rd.cap = 24 + (size_t)n * (16 + rd.caplen);
-	rd.buf = malloc(rd.cap);
-	CHECK(wait_clients(s, 1));
-	pthread_create(&th, NULL, reader_thread, &rd);
-	for (uint32_t b = 0, seq = 0; b < BATCHES; b++) {
-		for (uint32_t i = 0; i < BATCH; i++, seq++) {
-			struct pano_rec r;
-			mkrec(&r, recs[i] + 16, seq, rd.caplen);
-			pcap_encode_record(recs[i], r.ts_ns, r.caplen, r.len, 0);
-			iov[i].iov_base = recs[i];
-			iov[i].iov_len = sizeof(recs[i]);
-		}
-		pcap_server_write_iov(s, iov, BATCH, sizeof(recs));
+	reader_start(s, &rd, n, &th);
+	for (uint32_t b = 0; b < BATCHES; b++) {
+		size_t len = batch_fill(recs[0], iov, BATCH, b * BATCH, rd.caplen);
+		pcap_server_write_iov(s, iov, BATCH, len);
 		pcap_server_kick(s);
 		memset(recs, 0xa5, sizeof(recs)); /* the server must not read the iovecs later */
 	}
 	out_stats_read(pcap_server_stats(s), &st);
 	__atomic_store_n(&rd.hold, 0, __ATOMIC_RELEASE);
-	for (int t = 0; t < 3000 && __atomic_load_n(&rd.bytes, __ATOMIC_ACQUIRE) <
-					24 + st.sent_records * (16 + rd.caplen);
-	     t++)
-		usleep(1000);
-	shutdown(rd.fd, SHUT_RDWR);
-	pthread_join(th, NULL);
-	close(rd.fd);
+	reader_stop(&rd, th, 24 + st.sent_records * (16 + rd.caplen));
 	CHECK_EQ_INT(stream_ok_gaps(&rd), st.sent_records);
 	CHECK_EQ_INT(st.sent_records + st.drop_records, n);
 	CHECK(st.drop_records > 0); /* the queue did fill: the partial-piece path ran */
