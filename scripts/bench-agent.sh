@@ -178,7 +178,7 @@ bench_agent() {
 	R_QPS[$m]=$QPS R_SENT[$m]=$SENT_PKTS
 	R_CAP[$m]=$(awk '{ print $2 }' "$T_TMP/reader.log")
 	# for tcp_floor: the packet rate and the PCAP bytes per packet the reader got
-	FLOOR_ARGS="--rate $(echo "${R_CAP[$m]} / ${R_WALL[$m]}" | bc) --record-bytes $(awk '{ printf "%d", $4 / ($2 + 1) }' "$T_TMP/reader.log")"
+	FLOOR_ARGS="--rate $((R_CAP[$m] / SECS)) --record-bytes $(awk '{ printf "%d", $4 / ($2 + 1) }' "$T_TMP/reader.log")"
 	ring=$(echo "$AGENT_STATS" | sed -n 's/.*ring drops \([0-9]*\).*/\1/p')
 	client=$(echo "$AGENT_STATS" | sed -n 's/.*pcap-listen: sent [0-9]*, dropped \([0-9]*\).*/\1/p')
 	R_DROP[$m]=$((${ring:-0} + ${client:-0}))
