@@ -33,8 +33,10 @@
 #include "counter.h"
 #include "log.h"
 
-#define CAPTURE_RING_DEFAULT (8u << 20)
-#define CAPTURE_MAX_LINKS    4096 /* interfaces one agent attaches to */
+/* Default ring size: CAPTURE_RING_TOTAL over the CPUs' rings, CAPTURE_RING_MIN at least each. */
+#define CAPTURE_RING_TOTAL (8u << 20)
+#define CAPTURE_RING_MIN   (1u << 20)
+#define CAPTURE_MAX_LINKS  4096 /* interfaces one agent attaches to */
 /*
  * Batching: the programs wake the reader only when CAPTURE_WAKEUP_DIV-th of the ring is unread,
  * and capture_poll looks at the ring at least every CAPTURE_FLUSH_MS without a wakeup, so a
@@ -64,11 +66,17 @@ struct capture_link {
  * discard bit; samples start on 8-byte boundaries.
  */
 struct capture_ring {
+	int fd;
 	unsigned long *cons_pos; /* written by us, read by the programs */
 	const unsigned long *prod_pos;
 	const uint8_t *data;
 	size_t size, mask, page;
 	unsigned long seen; /* end of the last sample handed out; cons_pos <= seen */
+	/* during a read (capture_ring_read): */
+	unsigned long prod; /* the producer position when the read began: it reads up to here */
+	unsigned long next; /* end of the sample of the record at the head */
+	unsigned long pf;   /* cache lines from here on are not prefetched yet */
+	const struct pano_rec *head; /* the next record to hand out, NULL: none yet */
 };
 
 #define CAPTURE_RB_BUSY	   (1u << 31)
@@ -78,8 +86,10 @@ struct capture_ring {
 
 struct capture {
 	struct capture_bpf *skel;
-	struct capture_ring ring;
-	int epfd; /* edge-triggered on the ring: only the programs' forced wakeups wake us */
+	struct capture_ring *rings; /* one per possible CPU, the rings of pano_rings */
+	int nrings;
+	int *active; /* scratch of capture_ring_read: rings with a record at the head */
+	int epfd;    /* edge-triggered on the rings: only the programs' forced wakeups wake us */
 	enum capture_mode mode;
 	struct capture_link *links;
 	int nlinks, caplinks;
@@ -199,6 +209,7 @@ static int capture_ring_map(struct capture_ring *r, int fd, size_t size)
 {
 	void *p;
 
+	r->fd = fd;
 	r->page = (size_t)getpagesize();
 	r->size = size;
 	r->mask = size - 1;
@@ -226,59 +237,99 @@ static void capture_ring_unmap(struct capture_ring *r)
 		munmap(r->cons_pos, r->page);
 	if (r->prod_pos)
 		munmap((void *)r->prod_pos, r->page + 2 * r->size);
+	if (r->fd > 0)
+		close(r->fd);
 	memset(r, 0, sizeof(*r));
 }
 
 void capture_release(struct capture *c)
 {
-	struct capture_ring *r = &c->ring;
-
-	if (*r->cons_pos != r->seen)
-		__atomic_store_n(r->cons_pos, r->seen, __ATOMIC_RELEASE);
+	for (int i = 0; i < c->nrings; i++) {
+		struct capture_ring *r = &c->rings[i];
+		if (*r->cons_pos != r->seen)
+			__atomic_store_n(r->cons_pos, r->seen, __ATOMIC_RELEASE);
+	}
 }
 
 /*
- * Hands every committed sample after the last one handed out to cb (valid records) and counts
- * the invalid ones; stops at a sample still being written. With hold, the consumer position
- * stays where it was (capture_release moves it); without, it follows every record. Returns the
- * number of records handed to cb.
+ * Finds the record at the head of r's unread samples before r->prod and sets r->head (NULL:
+ * none yet, the end or a sample still being written) and r->next. Discarded samples on the
+ * way are passed, impossible ones passed and counted; without hold the consumer position
+ * follows.
  */
-static int capture_ring_read(struct capture *c, capture_cb cb, void *ctx, bool hold)
+static void capture_ring_peek(struct capture *c, struct capture_ring *r, bool hold)
 {
-	struct capture_ring *r = &c->ring;
-	unsigned long pos = r->seen, prod = __atomic_load_n(r->prod_pos, __ATOMIC_ACQUIRE);
-	unsigned long pf = pos & ~63ul; /* cache lines from here on are not prefetched yet */
-	int handled = 0;
+	unsigned long pos = r->seen;
 
-	while (pos < prod) {
+	r->head = NULL;
+	while (pos < r->prod) {
 		const uint8_t *h = r->data + (pos & r->mask);
 
-		/* The programs wrote these lines on other CPUs: ask for them ahead, for us and for
+		/* The programs wrote these lines on another CPU: ask for them ahead, for us and for
 		 * whoever reads the frames next (the PCAP-over-TCP server's gather). */
-		for (; pf < pos + CAPTURE_PREFETCH && pf < prod; pf += 64)
-			__builtin_prefetch(r->data + (pf & r->mask));
+		for (; r->pf < pos + CAPTURE_PREFETCH && r->pf < r->prod; r->pf += 64)
+			__builtin_prefetch(r->data + (r->pf & r->mask));
 		uint32_t len = __atomic_load_n((const uint32_t *)h, __ATOMIC_ACQUIRE);
 		uint32_t size = len & ~(CAPTURE_RB_BUSY | CAPTURE_RB_DISCARD);
 
 		if (len & CAPTURE_RB_BUSY)
-			break;
-		pos += (CAPTURE_RB_HDR + size + 7) & ~7ul;
-		r->seen = pos;
+			return;
+		unsigned long next = pos + ((CAPTURE_RB_HDR + size + 7) & ~7ul);
 		if (!(len & CAPTURE_RB_DISCARD)) {
 			const struct pano_rec *rec = (const void *)(h + CAPTURE_RB_HDR);
-
-			if (size > r->size || capture_rec_check(rec, size)) {
-				capture_bad_sample(c, size);
-			} else {
-				handled++;
-				if (cb)
-					cb(ctx, rec, (const uint8_t *)(rec + 1));
+			if (size <= r->size && !capture_rec_check(rec, size)) {
+				r->head = rec;
+				r->next = next;
+				return;
 			}
+			capture_bad_sample(c, size);
 		}
+		pos = r->seen = next;
 		if (!hold)
 			__atomic_store_n(r->cons_pos, pos, __ATOMIC_RELEASE);
-		if (pos == prod)
-			prod = __atomic_load_n(r->prod_pos, __ATOMIC_ACQUIRE);
+	}
+}
+
+/*
+ * Hands every record committed to the rings when the read began, after the last one handed
+ * out, to cb, merged by capture time: each CPU's ring is in time order, and the one whose next
+ * record is oldest goes first, so that a query captured on one CPU comes before its reply
+ * captured on another. Stops in a ring at a sample still being written. With hold, the
+ * consumer positions stay where they were (capture_release moves them); without, they follow
+ * every record. Returns the number of records handed to cb.
+ */
+static int capture_ring_read(struct capture *c, capture_cb cb, void *ctx, bool hold)
+{
+	int nactive = 0, handled = 0;
+
+	for (int i = 0; i < c->nrings; i++) {
+		struct capture_ring *r = &c->rings[i];
+		r->prod = __atomic_load_n(r->prod_pos, __ATOMIC_ACQUIRE);
+		r->pf = r->seen & ~63ul;
+	}
+	for (int i = 0; i < c->nrings; i++) {
+		capture_ring_peek(c, &c->rings[i], hold);
+		if (c->rings[i].head)
+			c->active[nactive++] = i;
+	}
+	while (nactive) {
+		int best = 0;
+		for (int k = 1; k < nactive; k++)
+			if (c->rings[c->active[k]].head->ts_ns <
+			    c->rings[c->active[best]].head->ts_ns)
+				best = k;
+		struct capture_ring *r = &c->rings[c->active[best]];
+		const struct pano_rec *rec = r->head;
+
+		r->seen = r->next;
+		if (!hold)
+			__atomic_store_n(r->cons_pos, r->seen, __ATOMIC_RELEASE);
+		handled++;
+		if (cb)
+			cb(ctx, rec, (const uint8_t *)(rec + 1));
+		capture_ring_peek(c, r, hold);
+		if (!r->head)
+			c->active[best] = c->active[--nactive];
 	}
 	return handled;
 }
@@ -302,10 +353,53 @@ static __u32 capture_prog_id(int fd)
 	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
 }
 
+/* Creates n rings of size bytes, maps them and adds them to the epoll set (before the load:
+ * the first is the template of pano_rings' values, see capture_open). */
+static int capture_rings_create(struct capture *c, int n, uint32_t size)
+{
+	int err;
+
+	c->rings = calloc(n, sizeof(*c->rings));
+	c->active = calloc(n, sizeof(*c->active));
+	if (!c->rings || !c->active)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		struct capture_ring *r = &c->rings[i];
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLET};
+		int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "pano_ring", 0, 0, size, NULL);
+
+		if (fd < 0) {
+			if (fd == -EPERM)
+				capture_explain_eperm("bpf_map_create(pano_ring)");
+			else
+				pr_err("bpf_map_create(pano_ring %d, %u bytes): %s", i, size,
+				       strerror(-fd));
+			return fd;
+		}
+		err = capture_ring_map(r, fd, size);
+		if (err) {
+			pr_err("mmap(pano_ring %d): %s", i, strerror(-err));
+			close(fd);
+			return err;
+		}
+		c->nrings = i + 1; /* capture_close unmaps and closes it from here on */
+		/* Edge-triggered: a level-triggered set would report a ring holding a single record
+		 * (committed without a wakeup) at once, and the reader would take records one by
+		 * one again. */
+		if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+			err = -errno;
+			pr_err("epoll_ctl(pano_ring %d): %s", i, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
 int capture_open(struct capture **out, const struct capture_opts *opts)
 {
 	static const uint16_t def_ports[] = {53};
-	uint32_t ring = opts->ring_bytes ? opts->ring_bytes : CAPTURE_RING_DEFAULT;
+	int ncpu = libbpf_num_possible_cpus();
+	uint32_t ring = opts->ring_bytes;
 	struct pano_cfg cfg = {
 	    .snaplen = opts->snaplen ? opts->snaplen : PANO_SNAPLEN_DEFAULT,
 	    .transports = opts->transports ? opts->transports : PANO_TR_UDP | PANO_TR_TCP,
@@ -314,6 +408,16 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 	int err;
 
 	*out = NULL;
+	if (ncpu < 1) {
+		pr_err("libbpf_num_possible_cpus: %s", strerror(ncpu < 0 ? -ncpu : EINVAL));
+		return ncpu < 0 ? ncpu : -EINVAL;
+	}
+	if (!ring) { /* CAPTURE_RING_TOTAL shared out, a power of two each */
+		for (ring = CAPTURE_RING_MIN; ring < CAPTURE_RING_TOTAL / (uint32_t)ncpu;)
+			ring <<= 1;
+		if (ring > CAPTURE_RING_TOTAL / (uint32_t)ncpu && ring > CAPTURE_RING_MIN)
+			ring >>= 1;
+	}
 	if (cfg.snaplen > PANO_SNAPLEN_MAX || cfg.transports & ~(PANO_TR_UDP | PANO_TR_TCP) ||
 	    (ring & (ring - 1)) || ring < (uint32_t)getpagesize() ||
 	    opts->emit_mode > PANO_EMIT_RESERVE_MAX) {
@@ -358,9 +462,24 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 		}
 		bpf_program__set_autoload(c->skel->progs.pano_xdp, false);
 	}
-	err = bpf_map__set_max_entries(c->skel->maps.pano_ring, ring);
+	/* The rings exist before the load: the first is the template of pano_rings' values (the
+	 * verifier's idea of their size), one per possible CPU. */
+	c->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (c->epfd < 0) {
+		err = -errno;
+		pr_err("epoll_create1: %s", strerror(-err));
+		goto cleanup;
+	}
+	err = capture_rings_create(c, ncpu, ring);
+	if (err)
+		goto cleanup;
+	err = bpf_map__set_max_entries(c->skel->maps.pano_rings, (__u32)ncpu);
+	if (!err)
+		err = bpf_map__set_inner_map_fd(c->skel->maps.pano_rings, c->rings[0].fd);
 	if (err) {
-		pr_err("bpf_map__set_max_entries(pano_ring, %u): %s", ring, strerror(-err));
+		pr_err(
+		    "bpf_map__set_max_entries/inner_map_fd(pano_rings: %d rings of %u bytes): %s",
+		    ncpu, ring, strerror(-err));
 		goto cleanup;
 	}
 	/* 3. load (the verifier runs here) */
@@ -384,26 +503,12 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 		err = capture_set_ports(c, def_ports, 1);
 	if (err)
 		goto cleanup;
-	err = capture_ring_map(&c->ring, bpf_map__fd(c->skel->maps.pano_ring), ring);
-	if (err) {
-		pr_err("mmap(pano_ring): %s", strerror(-err));
-		goto cleanup;
-	}
-	/* Our own epoll set, edge-triggered: a level-triggered one would report a ring holding a
-	 * single record (committed without a wakeup) at once, and the reader would take records
-	 * one by one again. */
-	c->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (c->epfd < 0) {
-		err = -errno;
-		pr_err("epoll_create1: %s", strerror(-err));
-		goto cleanup;
-	}
-	{
-		struct epoll_event ev = {.events = EPOLLIN | EPOLLET};
-
-		if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, bpf_map__fd(c->skel->maps.pano_ring), &ev)) {
+	for (int i = 0; i < c->nrings; i++) {
+		__u32 key = i;
+		if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.pano_rings), &key,
+					&c->rings[i].fd, BPF_ANY)) {
 			err = -errno;
-			pr_err("epoll_ctl(pano_ring): %s", strerror(-err));
+			pr_err("bpf_map_update_elem(pano_rings, %d): %s", i, strerror(-err));
 			goto cleanup;
 		}
 	}
@@ -484,7 +589,7 @@ static pid_t capture_map_holder(__u32 map_id)
 	return found;
 }
 
-/* The id of the ring buffer map program prog_fd uses, or 0. */
+/* The id of the map of ring buffers program prog_fd uses (pano_rings), or 0. */
 static __u32 capture_prog_ring(int prog_fd)
 {
 	struct bpf_prog_info info = {};
@@ -501,7 +606,8 @@ static __u32 capture_prog_ring(int prog_fd)
 
 		if (fd < 0)
 			continue;
-		if (!bpf_obj_get_info_by_fd(fd, &mi, &mlen) && mi.type == BPF_MAP_TYPE_RINGBUF) {
+		if (!bpf_obj_get_info_by_fd(fd, &mi, &mlen) &&
+		    mi.type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
 			close(fd);
 			return mi.id;
 		}
@@ -1037,7 +1143,7 @@ static int capture_poll_ring(struct capture *c, int timeout_ms, capture_cb cb, v
 		timeout_ms = CAPTURE_FLUSH_MS;
 	if (timeout_ms && epoll_wait(c->epfd, &ev, 1, timeout_ms) < 0 && errno != EINTR) {
 		n = -errno;
-		pr_err("epoll_wait(pano_ring): %s", strerror(-n));
+		pr_err("epoll_wait(pano_rings): %s", strerror(-n));
 		return n;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -1084,6 +1190,15 @@ int capture_read_stats(struct capture *c, uint64_t *out)
 	return 0;
 }
 
+uint64_t capture_ring_produced(struct capture *c)
+{
+	uint64_t sum = 0;
+
+	for (int i = 0; i < c->nrings; i++)
+		sum += __atomic_load_n(c->rings[i].prod_pos, __ATOMIC_ACQUIRE);
+	return sum;
+}
+
 uint64_t capture_bad_records(const struct capture *c)
 {
 	return __atomic_load_n(&c->bad_records, __ATOMIC_RELAXED);
@@ -1102,7 +1217,10 @@ void capture_close(struct capture *c)
 		capture_detach(c, c->links[c->nlinks - 1].ifindex);
 	if (c->epfd >= 0)
 		close(c->epfd);
-	capture_ring_unmap(&c->ring);
+	for (int i = 0; i < c->nrings; i++)
+		capture_ring_unmap(&c->rings[i]);
+	free(c->rings);
+	free(c->active);
 	capture_bpf__destroy(c->skel);
 	free(c->links);
 	free(c);

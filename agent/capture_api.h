@@ -20,7 +20,8 @@ struct capture_opts {
 	const uint16_t *ports; /* ports to match on either side */
 	int nports;
 	uint32_t transports; /* PANO_TR_* bits */
-	uint32_t ring_bytes; /* ring buffer size, power of two (default 8 MiB) */
+	uint32_t ring_bytes; /* each CPU's ring buffer, a power of two (default: 8 MiB
+			      * shared out, 1 MiB at least each: 4 MiB on 2 CPUs) */
 	int verbose;	     /* libbpf debug output */
 	uint32_t emit_mode;  /* enum pano_emit_mode; 0 (the default) unless benchmarking */
 	int nsec;	     /* pcap headers in records (pano_rec.pcap) carry ns, not us */
@@ -60,6 +61,8 @@ int capture_poll(struct capture *c, int timeout_ms, capture_cb cb, void *ctx);
 int capture_poll_hold(struct capture *c, int timeout_ms, capture_cb cb, void *ctx);
 /* Gives back every record handed out so far (also from within cb: the current one too). */
 void capture_release(struct capture *c);
+/* Bytes the programs have put in the rings so far (sample headers and padding included). */
+uint64_t capture_ring_produced(struct capture *c);
 /* Sums the per-CPU counters into out[PANO_STAT_MAX]. */
 int capture_read_stats(struct capture *c, uint64_t *out);
 /* Counts records user space rejected (bad sizes). */

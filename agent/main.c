@@ -56,7 +56,8 @@ static void agent_usage(FILE *f)
 		"  -p, --ports LIST         ports on either side (default 53)\n"
 		"  -t, --transports LIST    udp,tcp (default both)\n"
 		"  -s, --snaplen N          bytes kept per frame (default %d, max %d)\n"
-		"      --ring-size BYTES    ring buffer size, power of two (default 8M)\n"
+		"      --ring-size BYTES    each CPU's ring buffer, power of two (default: 8M over\n"
+		"                           the CPUs, 1M at least each)\n"
 		"Outputs (at least one):\n"
 		"  -l, --pcap-listen ADDR:PORT  PCAP-over-TCP server (default address 127.0.0.1,\n"
 		"                           conventional port %d)\n"
@@ -337,8 +338,7 @@ int main(int argc, char **argv)
 				  .snaplen = PANO_SNAPLEN_DEFAULT,
 				  .ports = ports,
 				  .nports = 1,
-				  .transports = PANO_TR_UDP | PANO_TR_TCP,
-				  .ring_bytes = 8u << 20};
+				  .transports = PANO_TR_UDP | PANO_TR_TCP};
 	uint64_t rot_size = 0, rot_sec = 0, queue = 4u << 20, v;
 	int use_stdout = 0, nsec = 0, verbose = 0, opt, rc = 1;
 	struct agent a = {0};

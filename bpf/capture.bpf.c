@@ -45,10 +45,23 @@ const volatile __u32 pano_ts_nsec = 0;
 volatile struct pano_clock pano_clock[2];
 volatile __u32 pano_clock_idx;
 
-struct {
+/*
+ * One ring buffer per CPU, so that CPUs never share a ring: a shared ring's spinlock and
+ * producer position bounce between the CPUs that capture at once, which tripled the cost of a
+ * record on two CPUs (tests/tools/bpf_bench --cpus 2). The loader sizes the array to the
+ * possible CPUs, creates the rings (all of the template's size) and merges them by time.
+ */
+struct pano_ring_tmpl {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20); /* the loader sets the real size */
-} pano_ring SEC(".maps");
+	__uint(max_entries, 1 << 20); /* the loader sets the real size */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1); /* the loader sets one per possible CPU */
+	__type(key, __u32);
+	__array(values, struct pano_ring_tmpl);
+} pano_rings SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -296,10 +309,10 @@ static __always_inline long pano_load(void *ctx, bool xdp, void *dst, __u32 len)
  * Reserves header + cls bytes (cls a compile-time constant: bpf_ringbuf_reserve wants one),
  * copies caplen <= cls frame bytes and submits. Counts ring-full and copy failures.
  */
-static __always_inline void pano_emit_class(void *ctx, bool xdp, const struct pano_rec *h,
-					    const __u32 cls)
+static __always_inline void pano_emit_class(void *ring, void *ctx, bool xdp,
+					    const struct pano_rec *h, const __u32 cls)
 {
-	struct pano_rec *r = bpf_ringbuf_reserve(&pano_ring, sizeof(*r) + cls, 0);
+	struct pano_rec *r = bpf_ringbuf_reserve(ring, sizeof(*r) + cls, 0);
 	__u64 caplen = h->caplen; /* 64-bit: no zero-extension copy that would hide the bounds */
 
 	if (!r) {
@@ -319,7 +332,7 @@ static __always_inline void pano_emit_class(void *ctx, bool xdp, const struct pa
 	__builtin_memcpy(r, h, sizeof(*r));
 	/* the reservation already counts in the unread data */
 	bpf_ringbuf_submit(
-	    r, pano_wake_flags(bpf_ringbuf_query(&pano_ring, BPF_RB_AVAIL_DATA), sizeof(*r) + cls));
+	    r, pano_wake_flags(bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA), sizeof(*r) + cls));
 	pano_count(PANO_STAT_CAPTURED);
 	if (h->caplen < h->len)
 		pano_count(PANO_STAT_TRUNCATED);
@@ -330,7 +343,8 @@ drop:
 }
 
 /* Copies into the per-CPU scratch buffer, then outputs exactly header + caplen bytes. */
-static __always_inline void pano_emit_scratch(void *ctx, bool xdp, const struct pano_rec *h)
+static __always_inline void pano_emit_scratch(void *ring, void *ctx, bool xdp,
+					      const struct pano_rec *h)
 {
 	__u64 caplen = h->caplen, avail;
 	__u32 zero = 0;
@@ -346,9 +360,8 @@ static __always_inline void pano_emit_scratch(void *ctx, bool xdp, const struct 
 		return;
 	}
 	__builtin_memcpy(&s->hdr, h, sizeof(*h));
-	avail =
-	    bpf_ringbuf_query(&pano_ring, BPF_RB_AVAIL_DATA) + PANO_RB_SPACE(sizeof(*h) + caplen);
-	if (bpf_ringbuf_output(&pano_ring, s, sizeof(*h) + caplen,
+	avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) + PANO_RB_SPACE(sizeof(*h) + caplen);
+	if (bpf_ringbuf_output(ring, s, sizeof(*h) + caplen,
 			       pano_wake_flags(avail, sizeof(*h) + caplen))) {
 		pano_count(PANO_STAT_RING_FULL);
 		return;
@@ -370,31 +383,36 @@ static __always_inline void pano_emit_scratch(void *ctx, bool xdp, const struct 
  */
 static __always_inline void pano_emit(void *ctx, bool xdp, const struct pano_rec *h)
 {
-	__u32 caplen = h->caplen;
+	__u32 caplen = h->caplen, cpu = bpf_get_smp_processor_id();
+	void *ring = bpf_map_lookup_elem(&pano_rings, &cpu);
 
+	if (!ring) { /* a CPU the loader made no ring for: cannot happen, but counted */
+		pano_count(PANO_STAT_RING_FULL);
+		return;
+	}
 	if (pano_emit_mode == PANO_EMIT_SCRATCH ||
 	    (pano_emit_mode == PANO_EMIT_HYBRID && caplen <= PANO_EMIT_EXACT_MAX)) {
-		pano_emit_scratch(ctx, xdp, h);
+		pano_emit_scratch(ring, ctx, xdp, h);
 		return;
 	}
 	if (pano_emit_mode == PANO_EMIT_RESERVE_MAX) {
-		pano_emit_class(ctx, xdp, h, PANO_SNAPLEN_MAX);
+		pano_emit_class(ring, ctx, xdp, h, PANO_SNAPLEN_MAX);
 		return;
 	}
 	if (caplen <= 128)
-		pano_emit_class(ctx, xdp, h, 128);
+		pano_emit_class(ring, ctx, xdp, h, 128);
 	else if (caplen <= 256)
-		pano_emit_class(ctx, xdp, h, 256);
+		pano_emit_class(ring, ctx, xdp, h, 256);
 	else if (caplen <= 512)
-		pano_emit_class(ctx, xdp, h, 512);
+		pano_emit_class(ring, ctx, xdp, h, 512);
 	else if (caplen <= 1024)
-		pano_emit_class(ctx, xdp, h, 1024);
+		pano_emit_class(ring, ctx, xdp, h, 1024);
 	else if (caplen <= 1536)
-		pano_emit_class(ctx, xdp, h, 1536);
+		pano_emit_class(ring, ctx, xdp, h, 1536);
 	else if (caplen <= 4096)
-		pano_emit_class(ctx, xdp, h, 4096);
+		pano_emit_class(ring, ctx, xdp, h, 4096);
 	else
-		pano_emit_class(ctx, xdp, h, PANO_SNAPLEN_MAX);
+		pano_emit_class(ring, ctx, xdp, h, PANO_SNAPLEN_MAX);
 }
 
 /* True when the L4 packet passes the transport and port filters. */

@@ -10,6 +10,8 @@
 #               draining the stream
 #   agent-file  pano-agent on the same veth writing pcap to /dev/null (--write), no client:
 #               the capture alone, like for like with tcpdump -w /dev/null
+#   control     (BENCH_MODES=control ...) no capture again, measured as a capture is: the
+#               method's own bias and noise
 #
 # For each: queries per second and its ratio to no capture, packets captured versus packets
 # that crossed the veth, drops, and CPU seconds of the capturing process per million packets
@@ -109,6 +111,7 @@ perf_stat_stop() {
 }
 
 declare -A R_QPS R_SENT R_CAP R_DROP R_CPU R_BUSY R_WALL R_STEAL
+RD_PID= RD_CPU= RD_LOG= AGENT_STATS= FLOOR_ARGS=	# set by the agent's runs; reported when there were any
 echo "bench-agent: setting up namespaces and knot" >&2
 netns_up || die "netns_up failed"
 DNS_WORKERS=2 dns_up || die "knot did not start"
@@ -120,6 +123,13 @@ nsx "$NS_CLI" dnsperf -s "$SRV4" -d "$T_TMP/queries.txt" -l 1 -c "$CLIENTS" >/de
 bench_none() {
 	run_load none
 	R_QPS[none]=$QPS R_SENT[none]=$SENT_PKTS R_CAP[none]=- R_DROP[none]=- R_CPU[none]=-
+}
+
+# control: another run with no capture, taken as a capturing way is (its ratio against the
+# interpolated no-capture runs): how far the method itself puts a run that captures nothing.
+bench_control() {
+	run_load control
+	R_QPS[control]=$QPS R_SENT[control]=$SENT_PKTS R_CAP[control]=- R_DROP[control]=- R_CPU[control]=-
 }
 
 # 2. tcpdump
@@ -208,7 +218,7 @@ for ROUND in $(seq "$ROUNDS"); do
 		esac
 		record "$m"
 	done
-	echo "bench-agent: round $ROUND: $AGENT_STATS; PCAP-over-TCP reader (pcap_loop): $RD_LOG; its CPU: ${RD_CPU}s" >&2
+	[ -n "$AGENT_STATS" ] && echo "bench-agent: round $ROUND: $AGENT_STATS; PCAP-over-TCP reader (pcap_loop): $RD_LOG; its CPU: ${RD_CPU}s" >&2
 done
 echo "bench-agent: closing no-capture run, ${SECS}s" >&2
 ROUND=$((ROUNDS + 1))
@@ -252,18 +262,22 @@ for r in runs:
     if m != "none":
         ratios.setdefault(name, []).append(qps / b)
         adj.setdefault(name, []).append(qps / (1 - steal(r)) / interp(none_adj, seq))
-        per.setdefault(name, []).append(float(r[8]))
+        if r[8] != "-":
+            per.setdefault(name, []).append(float(r[8]))
         extra.setdefault(name, []).append(host_us(r) - interp(none_us, seq))
 print("\nmedians (ratio: qps over the interpolated no-capture qps; steal-adjusted: each rate over")
 print("the share of CPU time the hypervisor left the VM; extra_us: the host's busy CPU microseconds")
 print("per veth frame over the interpolated no-capture run's):")
 for name in sorted(ratios):
-    print("  %-10s qps ratio %.3f (rounds: %s)   steal-adjusted %.3f   cpu_s/Mpkt %.3f   extra host us/pkt %.3f" % (
+    cpu = "%.3f" % statistics.median(per[name]) if name in per else "-"
+    print("  %-10s qps ratio %.3f (rounds: %s)   steal-adjusted %.3f   cpu_s/Mpkt %s   extra host us/pkt %.3f" % (
           name, statistics.median(ratios[name]), " ".join("%.3f" % x for x in ratios[name]),
-          statistics.median(adj[name]), statistics.median(per[name]), statistics.median(extra[name])))
+          statistics.median(adj[name]), cpu, statistics.median(extra[name])))
 EOF
-echo "pano-agent, last round: $AGENT_STATS"
-echo "PCAP-over-TCP reader (pcap_loop), last round: $RD_LOG; its CPU: ${RD_CPU}s"
+if [ -n "$AGENT_STATS" ]; then
+	echo "pano-agent, last round: $AGENT_STATS"
+	echo "PCAP-over-TCP reader (pcap_loop), last round: $RD_LOG; its CPU: ${RD_CPU}s"
+fi
 echo "(veth_pkts counts every frame on the veth in both directions, ARP and ND included; the"
 echo " captures keep port 53 only. drops: tcpdump's 'dropped by kernel'; the agent's ring-full"
 echo " drops plus frames its PCAP-over-TCP client queue dropped. cpu_s: the capturing process only;"

@@ -5,20 +5,24 @@
  * ports that do not match, and a large (1400-byte) matching frame, for each way of copying
  * frames into the ring (enum pano_emit_mode). The ring is drained between batches so every
  * matching run really commits a record (a full ring would measure the drop path instead).
- * Ring bytes per record are read from the ring's producer position, i.e. what the kernel
+ * Ring bytes per record are read from the rings' producer positions, i.e. what the kernel
  * really consumed, including its 8-byte sample header and alignment.
+ * With --cpus N, N threads, one pinned to each of CPUs 0..N-1, run the program at once (each
+ * CPU writes its own ring; the drain between batches takes turns): the cost of a record when
+ * several CPUs capture at the same time. The figures are the mean over the threads.
  *
  * Output (machine-readable, one line each):
- *   bpf_ns_per_frame match=NN nomatch=NN                       default mode, small frame
- *   bpf_emit mode=NAME frame=BYTES match_ns=NN ring_bytes_per_record=NN
- *   bpf_ns_per_frame_nomatch mode=NAME ns=NN
+ *   bpf_ns_per_frame match=NN nomatch=NN cpus=N                default mode, small frame
+ *   bpf_emit mode=NAME frame=BYTES match_ns=NN ring_bytes_per_record=NN cpus=N
+ *   bpf_ns_per_frame_nomatch mode=NAME ns=NN cpus=N
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -27,7 +31,8 @@
 #include "bpf/capture.skel.h"
 #include "log.h"
 
-#define BENCH_BATCH 1000 /* frames per test run: 1000 x 9248 bytes fits the 16 MiB ring */
+#define BENCH_BATCH    1000 /* frames per test run: 1000 x 9248 bytes fits a 16 MiB ring */
+#define BENCH_CPUS_MAX 64
 
 static const char *const mode_names[] = {"hybrid", "size_classes", "scratch", "reserve_max"};
 
@@ -64,45 +69,97 @@ struct bench_result {
 	uint64_t ring_full;
 };
 
-/* Runs the TC ingress program total times on the frame, in batches with the ring drained in
- * between; fills the mean ns per frame (kernel-measured) and ring bytes per frame. */
-static int bench_run(struct capture *c, const volatile unsigned long *prod, const uint8_t *f,
-		     size_t len, long total, struct bench_result *r)
+/* One thread's share of a measurement. */
+struct bench_thread {
+	struct capture *c;
+	const uint8_t *f;
+	size_t len;
+	long total;
+	int cpu, err;
+	double ns_sum;
+};
+
+static pthread_mutex_t drain_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Runs the TC ingress program t->total times on t->cpu, in batches with the rings drained in
+ * between; sums the kernel-measured ns. */
+static void *bench_thread_run(void *arg)
 {
-	int fd = bpf_program__fd(capture_skeleton(c)->progs.pano_tc_in);
-	uint64_t before[PANO_STAT_MAX], after[PANO_STAT_MAX];
-	unsigned long p0 = *prod;
-	double ns_sum = 0;
+	struct bench_thread *t = arg;
+	int fd = bpf_program__fd(capture_skeleton(t->c)->progs.pano_tc_in);
+	cpu_set_t set;
 	long done = 0;
 
-	capture_read_stats(c, before);
-	while (done < total) {
-		int n = total - done < BENCH_BATCH ? total - done : BENCH_BATCH;
-		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = len, .repeat = n);
-		int err = bpf_prog_test_run_opts(fd, &o);
-
-		if (err) {
-			pr_err("bpf_prog_test_run_opts: %s", strerror(-err));
-			return err;
-		}
-		ns_sum += (double)o.duration * n;
-		done += n;
-		while (capture_poll(c, 0, NULL, NULL) > 0)
-			;
+	CPU_ZERO(&set);
+	CPU_SET(t->cpu, &set);
+	t->err = -pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	if (t->err) {
+		pr_err("pthread_setaffinity_np(CPU %d): %s", t->cpu, strerror(-t->err));
+		return NULL;
 	}
+	while (done < t->total) {
+		int n = t->total - done < BENCH_BATCH ? t->total - done : BENCH_BATCH;
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = t->f, .data_size_in = t->len,
+			    .repeat = n);
+
+		t->err = bpf_prog_test_run_opts(fd, &o);
+		if (t->err) {
+			pr_err("bpf_prog_test_run_opts: %s", strerror(-t->err));
+			return NULL;
+		}
+		t->ns_sum += (double)o.duration * n;
+		done += n;
+		pthread_mutex_lock(&drain_lock);
+		while (capture_poll(t->c, 0, NULL, NULL) > 0)
+			;
+		pthread_mutex_unlock(&drain_lock);
+	}
+	return NULL;
+}
+
+/* Runs the program total times on the frame on each of CPUs 0..ncpu-1 at once; fills the mean
+ * ns per frame (kernel-measured) and ring bytes per frame. */
+static int bench_run(struct capture *c, const uint8_t *f, size_t len, long total, int ncpu,
+		     struct bench_result *r)
+{
+	struct bench_thread t[BENCH_CPUS_MAX];
+	pthread_t th[BENCH_CPUS_MAX];
+	uint64_t before[PANO_STAT_MAX], after[PANO_STAT_MAX], p0 = capture_ring_produced(c);
+	double ns_sum = 0;
+	int err = 0;
+
+	capture_read_stats(c, before);
+	for (int i = 0; i < ncpu; i++) {
+		t[i] = (struct bench_thread){.c = c, .f = f, .len = len, .total = total, .cpu = i};
+		err = pthread_create(&th[i], NULL, bench_thread_run, &t[i]);
+		if (err) {
+			pr_err("pthread_create: %s", strerror(err));
+			ncpu = i;
+			break;
+		}
+	}
+	for (int i = 0; i < ncpu; i++) {
+		pthread_join(th[i], NULL);
+		ns_sum += t[i].ns_sum;
+		if (t[i].err)
+			err = t[i].err;
+	}
+	if (err || !ncpu)
+		return err ? err : -EINVAL;
 	capture_read_stats(c, after);
-	r->ns = ns_sum / total;
-	r->ring_bytes = (double)(*prod - p0) / total;
+	r->ns = ns_sum / ((double)total * ncpu);
+	r->ring_bytes = (double)(capture_ring_produced(c) - p0) / ((double)total * ncpu);
 	r->ring_full = after[PANO_STAT_RING_FULL] - before[PANO_STAT_RING_FULL];
 	return 0;
 }
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: bpf_bench [--repeat N]\n"
+	fprintf(out, "usage: bpf_bench [--repeat N] [--cpus N]\n"
 		     "Measures the capture TC program (ns per frame, ring bytes per record) with\n"
 		     "BPF_PROG_TEST_RUN for each ring emit mode. Needs root.\n"
 		     "  -n, --repeat N   frames per measurement (default 1000000)\n"
+		     "  -c, --cpus N     run on CPUs 0..N-1 at once, N frames each (default 1)\n"
 		     "  -h, --help       this text\n"
 		     "  -V, --version    print the version\n");
 }
@@ -110,23 +167,36 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {{"repeat", required_argument, NULL, 'n'},
+					      {"cpus", required_argument, NULL, 'c'},
 					      {"help", no_argument, NULL, 'h'},
 					      {"version", no_argument, NULL, 'V'},
 					      {0}};
 	uint8_t small[64 + 1400], nomatch[64 + 1400], big[1500];
 	size_t small_len, nomatch_len, big_len;
 	long total = 1000000;
+	int ncpu = 1;
 	double default_match = 0, default_nomatch = 0;
 	uint32_t mode;
 	int opt;
 
 	log_init("bpf_bench", 0);
-	while ((opt = getopt_long(argc, argv, "n:hV", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "n:c:hV", lopts, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
 			total = strtol(optarg, NULL, 10);
 			if (total < 1) {
 				pr_err("--repeat must be a positive number");
+				return 2;
+			}
+			break;
+		case 'c':
+			ncpu = (int)strtol(optarg, NULL, 10);
+			if (ncpu < 1 || ncpu > BENCH_CPUS_MAX ||
+			    ncpu > libbpf_num_possible_cpus()) {
+				pr_err("--cpus must be 1 to %d (the CPUs there are)",
+				       libbpf_num_possible_cpus() < BENCH_CPUS_MAX
+					   ? libbpf_num_possible_cpus()
+					   : BENCH_CPUS_MAX);
 				return 2;
 			}
 			break;
@@ -152,27 +222,16 @@ int main(int argc, char **argv)
 	for (mode = PANO_EMIT_HYBRID; mode <= PANO_EMIT_RESERVE_MAX; mode++) {
 		struct capture_opts o = {.ring_bytes = 16u << 20, .emit_mode = mode};
 		struct bench_result m, nm, b;
-		long page = sysconf(_SC_PAGESIZE);
 		struct capture *c;
-		void *prod;
 		int err;
 
 		if (capture_open(&c, &o))
 			return 1;
-		/* the ring's producer position lives in the page after the consumer's */
-		prod = mmap(NULL, page, PROT_READ, MAP_SHARED,
-			    bpf_map__fd(capture_skeleton(c)->maps.pano_ring), page);
-		if (prod == MAP_FAILED) {
-			pr_err("mmap(ring producer page): %s", strerror(errno));
-			capture_close(c);
-			return 1;
-		}
-		err = bench_run(c, prod, small, small_len, total, &m);
+		err = bench_run(c, small, small_len, total, ncpu, &m);
 		if (!err)
-			err = bench_run(c, prod, nomatch, nomatch_len, total, &nm);
+			err = bench_run(c, nomatch, nomatch_len, total, ncpu, &nm);
 		if (!err)
-			err = bench_run(c, prod, big, big_len, total, &b);
-		munmap(prod, page);
+			err = bench_run(c, big, big_len, total, ncpu, &b);
 		capture_close(c);
 		if (err)
 			return 1;
@@ -180,16 +239,20 @@ int main(int argc, char **argv)
 			pr_warn("mode %s: %llu ring-full drops during the run: numbers understate "
 				"the copy",
 				mode_names[mode], (unsigned long long)(m.ring_full + b.ring_full));
-		printf("bpf_emit mode=%s frame=%zu match_ns=%.1f ring_bytes_per_record=%.0f\n",
-		       mode_names[mode], small_len, m.ns, m.ring_bytes);
-		printf("bpf_emit mode=%s frame=%zu match_ns=%.1f ring_bytes_per_record=%.0f\n",
-		       mode_names[mode], big_len, b.ns, b.ring_bytes);
-		printf("bpf_ns_per_frame_nomatch mode=%s ns=%.1f\n", mode_names[mode], nm.ns);
+		printf(
+		    "bpf_emit mode=%s frame=%zu match_ns=%.1f ring_bytes_per_record=%.0f cpus=%d\n",
+		    mode_names[mode], small_len, m.ns, m.ring_bytes, ncpu);
+		printf(
+		    "bpf_emit mode=%s frame=%zu match_ns=%.1f ring_bytes_per_record=%.0f cpus=%d\n",
+		    mode_names[mode], big_len, b.ns, b.ring_bytes, ncpu);
+		printf("bpf_ns_per_frame_nomatch mode=%s ns=%.1f cpus=%d\n", mode_names[mode],
+		       nm.ns, ncpu);
 		if (mode == PANO_EMIT_HYBRID) {
 			default_match = m.ns;
 			default_nomatch = nm.ns;
 		}
 	}
-	printf("bpf_ns_per_frame match=%.1f nomatch=%.1f\n", default_match, default_nomatch);
+	printf("bpf_ns_per_frame match=%.1f nomatch=%.1f cpus=%d\n", default_match, default_nomatch,
+	       ncpu);
 	return 0;
 }
