@@ -257,7 +257,8 @@ void capture_release(struct capture *c)
  * way are passed, impossible ones passed and counted; without hold the consumer position
  * follows.
  */
-static void capture_ring_peek(struct capture *c, struct capture_ring *r, bool hold)
+static inline __attribute__((always_inline)) void
+capture_ring_peek(struct capture *c, struct capture_ring *r, bool hold)
 {
 	unsigned long pos = r->seen;
 
@@ -313,21 +314,32 @@ static int capture_ring_read(struct capture *c, capture_cb cb, void *ctx, bool h
 			c->active[nactive++] = i;
 	}
 	while (nactive) {
+		/* the ring with the oldest head goes, as long as its records are older than every
+		 * other ring's head (one comparison a record; alone, a ring just drains) */
 		int best = 0;
-		for (int k = 1; k < nactive; k++)
-			if (c->rings[c->active[k]].head->ts_ns <
-			    c->rings[c->active[best]].head->ts_ns)
+		uint64_t oldest = c->rings[c->active[0]].head->ts_ns, limit = UINT64_MAX;
+		for (int k = 1; k < nactive; k++) {
+			uint64_t ts = c->rings[c->active[k]].head->ts_ns;
+			if (ts < oldest) {
+				limit = oldest;
+				oldest = ts;
 				best = k;
+			} else if (ts < limit) {
+				limit = ts;
+			}
+		}
 		struct capture_ring *r = &c->rings[c->active[best]];
-		const struct pano_rec *rec = r->head;
+		do {
+			const struct pano_rec *rec = r->head;
 
-		r->seen = r->next;
-		if (!hold)
-			__atomic_store_n(r->cons_pos, r->seen, __ATOMIC_RELEASE);
-		handled++;
-		if (cb)
-			cb(ctx, rec, (const uint8_t *)(rec + 1));
-		capture_ring_peek(c, r, hold);
+			r->seen = r->next;
+			if (!hold)
+				__atomic_store_n(r->cons_pos, r->seen, __ATOMIC_RELEASE);
+			handled++;
+			if (cb)
+				cb(ctx, rec, (const uint8_t *)(rec + 1));
+			capture_ring_peek(c, r, hold);
+		} while (r->head && r->head->ts_ns <= limit);
 		if (!r->head)
 			c->active[best] = c->active[--nactive];
 	}
