@@ -137,11 +137,12 @@ int main(int argc, char **argv)
 					     {"piece", required_argument, NULL, 'p'},
 					     {"rate", required_argument, NULL, 'r'},
 					     {"help", no_argument, NULL, 'h'},
+					     {"version", no_argument, NULL, 'V'},
 					     {NULL, 0, NULL, 0}};
 	unsigned long records = 2000000, rec = 90, piece_len = 65536, rate = 0;
 	int c, snd, rcv;
 
-	while ((c = getopt_long(argc, argv, "n:b:p:r:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:b:p:r:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			records = strtoul(optarg, NULL, 0);
@@ -157,6 +158,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("tcp_floor %s\n", PANO_VERSION);
 			return 0;
 		default:
 			usage(stderr);
