@@ -237,8 +237,7 @@ static void capture_ring_unmap(struct capture_ring *r)
 		munmap(r->cons_pos, r->page);
 	if (r->prod_pos)
 		munmap((void *)r->prod_pos, r->page + 2 * r->size);
-	if (r->fd > 0)
-		close(r->fd);
+	close(r->fd); /* only mapped rings come here: each has its descriptor */
 	memset(r, 0, sizeof(*r));
 }
 
@@ -424,12 +423,11 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 		pr_err("libbpf_num_possible_cpus: %s", strerror(ncpu < 0 ? -ncpu : EINVAL));
 		return ncpu < 0 ? ncpu : -EINVAL;
 	}
-	if (!ring) { /* CAPTURE_RING_TOTAL shared out, a power of two each */
-		for (ring = CAPTURE_RING_MIN; ring < CAPTURE_RING_TOTAL / (uint32_t)ncpu;)
-			ring <<= 1;
-		if (ring > CAPTURE_RING_TOTAL / (uint32_t)ncpu && ring > CAPTURE_RING_MIN)
+	/* default: CAPTURE_RING_TOTAL shared out, a power of two each, CAPTURE_RING_MIN at least */
+	if (!ring)
+		for (ring = CAPTURE_RING_TOTAL;
+		     ring > CAPTURE_RING_MIN && (uint64_t)ring * ncpu > CAPTURE_RING_TOTAL;)
 			ring >>= 1;
-	}
 	if (cfg.snaplen > PANO_SNAPLEN_MAX || cfg.transports & ~(PANO_TR_UDP | PANO_TR_TCP) ||
 	    (ring & (ring - 1)) || ring < (uint32_t)getpagesize() ||
 	    opts->emit_mode > PANO_EMIT_RESERVE_MAX) {

@@ -154,7 +154,7 @@ bench_tcpdump() {
 # ARGS besides its interface and --pcap-listen. NAME agent-file: no reader connects, and the
 # agent writes pcap to /dev/null instead.
 bench_agent() {
-	local c0 c1 r0 r1 ring client port m=${1:-agent}
+	local c0 c1 r0 r1 ring client port stats m=${1:-agent}
 	shift
 	port=$(free_port)
 	[ "$m" = agent-file ] && set -- --write /dev/null "$@"
@@ -174,25 +174,21 @@ bench_agent() {
 	sleep 0.5	# the ring and the client queue drain
 	c1=$(cpu_seconds "$AGENT_PID") r1=$(cpu_seconds "$RD_PID")
 	bg_stop "$AGENT_PID" INT 10
-	R_QPS[$m]=$QPS R_SENT[$m]=$SENT_PKTS
+	stats=$(grep 'stats:' "$T_TMP/agent.log" | tail -1)
+	ring=$(echo "$stats" | sed -n 's/.*ring drops \([0-9]*\).*/\1/p')
+	R_QPS[$m]=$QPS R_SENT[$m]=$SENT_PKTS R_CPU[$m]=$(echo "$c1 - $c0" | bc)
 	if [ "$m" = agent-file ]; then
-		FILE_STATS=$(grep 'stats:' "$T_TMP/agent.log" | tail -1)
-		R_CAP[$m]=$(echo "$FILE_STATS" | sed -n 's/.*file: sent \([0-9]*\).*/\1/p')
-		ring=$(echo "$FILE_STATS" | sed -n 's/.*ring drops \([0-9]*\).*/\1/p')
-		R_DROP[$m]=${ring:-?}
-		R_CPU[$m]=$(echo "$c1 - $c0" | bc)
+		R_CAP[$m]=$(echo "$stats" | sed -n 's/.*file: sent \([0-9]*\).*/\1/p')
+		R_DROP[$m]=${ring:-0}
 		return
 	fi
 	bg_stop "$RD_PID" TERM 10
-	AGENT_STATS=$(grep 'stats:' "$T_TMP/agent.log" | tail -1)
-	R_QPS[$m]=$QPS R_SENT[$m]=$SENT_PKTS
+	AGENT_STATS=$stats
 	R_CAP[$m]=$(awk '{ print $2 }' "$T_TMP/reader.log")
 	# for tcp_floor: the packet rate and the PCAP bytes per packet the reader got
 	FLOOR_ARGS="--rate $((R_CAP[$m] / SECS)) --record-bytes $(awk '{ printf "%d", $4 / ($2 + 1) }' "$T_TMP/reader.log")"
-	ring=$(echo "$AGENT_STATS" | sed -n 's/.*ring drops \([0-9]*\).*/\1/p')
-	client=$(echo "$AGENT_STATS" | sed -n 's/.*pcap-listen: sent [0-9]*, dropped \([0-9]*\).*/\1/p')
+	client=$(echo "$stats" | sed -n 's/.*pcap-listen: sent [0-9]*, dropped \([0-9]*\).*/\1/p')
 	R_DROP[$m]=$((${ring:-0} + ${client:-0}))
-	R_CPU[$m]=$(echo "$c1 - $c0" | bc)
 	RD_CPU=$(echo "$r1 - $r0" | bc)
 	RD_LOG=$(cat "$T_TMP/reader.log")
 }
