@@ -124,11 +124,11 @@ struct pcap_server *pcap_server_start(const char *spec, const struct pcap_server
 /* Queues one record for every connected client; never blocks on a socket. */
 void pcap_server_write(struct pcap_server *s, const struct pano_rec *rec, const uint8_t *frame);
 /* Records per pcap_server_write_iov call at most. */
-#define PCAP_SERVER_IOV_MAX 1024
+#define PCAP_SERVER_IOV_MAX 8192
 /*
  * Hands n complete pcap records (one iovec each, len bytes in all, n <= PCAP_SERVER_IOV_MAX) to
  * every connected client, under one lock; never blocks on a socket. A client with nothing
- * queued gets them gathered into 64 KiB pieces (16 KiB TLS records), each written with one
+ * queued gets them gathered into 1 MiB pieces (16 KiB TLS records), each written with one
  * non-blocking send, and what the socket does not take is queued. Otherwise a client with
  * room for all of them takes them into its queue, one without gets the records that fit and
  * the others are dropped and counted for it, record by record. The iovecs are not used after

@@ -7,7 +7,7 @@
  * records at a time, as iovecs (pano-agent points them straight into the capture ring, whose
  * records carry their pcap header), under one short mutex. To a client with nothing queued it
  * sends them itself: no wakeup of another thread, which at full load is most of what serving a
- * client costs. It gathers them into a piece buffer (64 KiB for plain TCP, one TLS record's
+ * client costs. It gathers them into a piece buffer (1 MiB for plain TCP, one TLS record's
  * 16 KiB of plaintext for TLS) and writes each piece with one non-blocking send(): the copy
  * into the piece and the kernel's copy of it cost about 0.6 of the kernel's copy of a thousand
  * 90-byte iovecs (a sendmsg straight from the ring, as it was before). What the socket does not
@@ -96,8 +96,10 @@ struct pcap_server {
 };
 
 /* Bytes the ring reader gathers for one write: one send() to a plain-TCP client, one full
- * TLS record's plaintext handed to OpenSSL. */
-#define PS_TCP_PIECE 65536u
+ * TLS record's plaintext handed to OpenSSL. 1 MiB holds a 50 ms round at about 190k records a
+ * second, so at full load a round is one send() and one wakeup of the client, not one per
+ * 64 KiB: 0.061 instead of 0.072 agent CPU s per million packets in bench-agent. */
+#define PS_TCP_PIECE (1u << 20)
 #define PS_TLS_PIECE 16384u
 
 static uint64_t ps_now_ms(void)
@@ -317,10 +319,11 @@ void pcap_server_write_iov(struct pcap_server *s, const struct iovec *iov, uint3
 		ps_wake(s);
 }
 
-/* The records of a batch as iovecs, PCAP_SERVER_IOV_MAX at a time. */
+/* The records of a batch as iovecs, PS_BATCH_IOV at a time (on the stack). */
+#define PS_BATCH_IOV 1024
 void pcap_server_write_batch(struct pcap_server *s, const struct pcap_batch *b)
 {
-	struct iovec iov[PCAP_SERVER_IOV_MAX];
+	struct iovec iov[PS_BATCH_IOV];
 	uint32_t i = 0, n = 0;
 	size_t start = 0, len = 0;
 
@@ -329,7 +332,7 @@ void pcap_server_write_batch(struct pcap_server *s, const struct pcap_batch *b)
 		iov[n].iov_len = b->ends[i] - start;
 		len += iov[n++].iov_len;
 		start = b->ends[i++];
-		if (n == PCAP_SERVER_IOV_MAX || i == b->n) {
+		if (n == PS_BATCH_IOV || i == b->n) {
 			pcap_server_write_iov(s, iov, n, len);
 			n = 0;
 			len = 0;

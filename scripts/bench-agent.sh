@@ -30,7 +30,8 @@
 # them over loopback TCP at the agent's packet rate, with no capture: what carrying
 # PCAP-over-TCP costs on this host by itself, the floor under the agent's CPU per packet.
 # BENCH_MODES picks the capturing ways (default "tcpdump agent agent-file"); "agent2" is the agent again,
-# started with BENCH_AGENT2_ARGS (say --ring-size 1M), to compare two settings in one run.
+# started with BENCH_AGENT2_ARGS (say --ring-size 1M) and, with BENCH_AGENT2_BIN, another build of
+# it, to compare two settings or two builds in one run.
 # Environment: BENCH_SECONDS, BENCH_ROUNDS, BENCH_CLIENTS (dnsperf -c, default 8), PANO_BUILD,
 # BENCH_PERF=FILE (perf record -g of the agent during its run, into FILE), BENCH_PERF_ALL=DIR
 # (perf record -a -g of the whole host during every run, into DIR/MODE-ROUND.data, at
@@ -55,6 +56,8 @@ die() { echo "bench-agent: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "needs root (namespaces, eBPF)"
 for c in knotd dnsperf tcpdump jq; do command -v "$c" >/dev/null || die "$c is not installed (scripts/install-deps.sh)"; done
 [ -x "$PANO_AGENT" ] || die "$PANO_AGENT is not built (make)"
+# A sanitizer build costs several times the CPU: measuring it would mislead.
+[ "$(cat "$PANO_BUILD/flavour" 2>/dev/null)" != san ] || die "$PANO_BUILD holds a SAN=1 build (make, then again)"
 make -C "$ROOT" -s BUILD="$PANO_BUILD" "$PANO_BUILD/tests/pcap_loop" "$PANO_BUILD/tests/tcp_floor" >/dev/null ||
 	die "cannot build pcap_loop and tcp_floor"
 [ -f "$ROOT/tests/tools/bpf_bench.c" ] && make -C "$ROOT" -s BUILD="$PANO_BUILD" "$PANO_BUILD/tests/bpf_bench" >/dev/null
@@ -208,7 +211,8 @@ for ROUND in $(seq "$ROUNDS"); do
 	for m in none $MODES; do
 		echo "bench-agent: round $ROUND, $m, ${SECS}s" >&2
 		case $m in
-		agent2) read -ra a2 <<<"${BENCH_AGENT2_ARGS:-}"; bench_agent agent2 "${a2[@]}" ;;
+		agent2) read -ra a2 <<<"${BENCH_AGENT2_ARGS:-}"
+			PANO_AGENT=${BENCH_AGENT2_BIN:-$PANO_AGENT} bench_agent agent2 "${a2[@]}" ;;
 		agent | agent-file) bench_agent "$m" ;;
 		*) "bench_$m" ;;
 		esac

@@ -41,6 +41,10 @@ if [ ! -x "$A" ] || [ ! -x "$G" ]; then
 	echo "bench-transport: $B has no pano-agent/pano-analyzer (make BUILD=...)" >&2
 	exit 1
 fi
+if [ "$(cat "$B/flavour" 2>/dev/null)" = san ]; then
+	echo "bench-transport: $B holds a SAN=1 build, several times slower (make, then again)" >&2
+	exit 1
+fi
 case " $MODES " in *" feed-"*)
 	if [ ! -x "$B/tests/stream_feed" ]; then
 		echo "bench-transport: the feed modes need $B/tests/stream_feed (make BUILD=... tests-build)" >&2

@@ -126,8 +126,9 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: tcp_floor [--records N] [--record-bytes B] [--piece BYTES] [--rate R]\n"
 		"  the CPU per million records of gathering B-byte records into pieces and\n"
-		"  sending them over loopback TCP (defaults: 2000000 records of 90 bytes, 64 KiB\n"
-		"  pieces, as fast as possible; --rate: R records a second, in 50 ms bursts)\n");
+		"  sending them over loopback TCP (defaults: 2000000 records of 90 bytes, 1 MiB\n"
+		"  pieces as pano-agent's, as fast as possible; --rate: R records a second, in\n"
+		"  50 ms bursts)\n");
 }
 
 int main(int argc, char **argv)
@@ -139,7 +140,7 @@ int main(int argc, char **argv)
 					     {"help", no_argument, NULL, 'h'},
 					     {"version", no_argument, NULL, 'V'},
 					     {NULL, 0, NULL, 0}};
-	unsigned long records = 2000000, rec = 90, piece_len = 65536, rate = 0;
+	unsigned long records = 2000000, rec = 90, piece_len = 1u << 20, rate = 0;
 	int c, snd, rcv;
 
 	while ((c = getopt_long(argc, argv, "n:b:p:r:hV", opts, NULL)) != -1) {
