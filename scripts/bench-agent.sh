@@ -12,6 +12,8 @@
 #               the capture alone, like for like with tcpdump -w /dev/null
 #   control     (BENCH_MODES=control ...) no capture again, measured as a capture is: the
 #               method's own bias and noise
+#   clsact      (BENCH_MODES=clsact ...) only the clsact qdisc on the veth, no filter
+#   tc-noop     (BENCH_MODES=tc-noop ...) a BPF filter that returns at once, both directions
 #
 # For each: queries per second and its ratio to no capture, packets captured versus packets
 # that crossed the veth, drops, and CPU seconds of the capturing process per million packets
@@ -135,6 +137,34 @@ bench_control() {
 	R_QPS[control]=$QPS R_SENT[control]=$SENT_PKTS R_CAP[control]=- R_DROP[control]=- R_CPU[control]=-
 }
 
+# clsact: (BENCH_MODES=clsact ...) the clsact qdisc the agent's TC programs hang from, alone on
+# the veth with no filter and no process: what the hook itself costs the query rate.
+bench_clsact() {
+	ip netns exec "$NS_NODE" tc qdisc add dev "$IF_SRV" clsact || die "tc qdisc add clsact failed"
+	run_load clsact
+	ip netns exec "$NS_NODE" tc qdisc del dev "$IF_SRV" clsact
+	R_QPS[clsact]=$QPS R_SENT[clsact]=$SENT_PKTS R_CAP[clsact]=- R_DROP[clsact]=- R_CPU[clsact]=-
+}
+
+# tc-noop: (BENCH_MODES=tc-noop ...) a direct-action BPF filter that passes every frame at once,
+# ingress and egress, no process: what running any program on the hook costs.
+bench_tc_noop() {
+	local d
+	if [ ! -f "$T_TMP/noop.bpf.o" ]; then
+		printf '%s\n' '__attribute__((section("tc"))) int noop(void *skb) { return 0; }' \
+			'char LICENSE[] __attribute__((section("license"))) = "GPL";' |
+			clang -target bpf -O2 -x c -c - -o "$T_TMP/noop.bpf.o" || die "clang could not build the no-op filter"
+	fi
+	ip netns exec "$NS_NODE" tc qdisc add dev "$IF_SRV" clsact || die "tc qdisc add clsact failed"
+	for d in ingress egress; do
+		ip netns exec "$NS_NODE" tc filter add dev "$IF_SRV" "$d" bpf da obj "$T_TMP/noop.bpf.o" sec tc ||
+			die "tc filter add bpf ($d) failed"
+	done
+	run_load tc-noop
+	ip netns exec "$NS_NODE" tc qdisc del dev "$IF_SRV" clsact
+	R_QPS[tc-noop]=$QPS R_SENT[tc-noop]=$SENT_PKTS R_CAP[tc-noop]=- R_DROP[tc-noop]=- R_CPU[tc-noop]=-
+}
+
 # 2. tcpdump
 bench_tcpdump() {
 	local c0 c1
@@ -189,7 +219,8 @@ bench_agent() {
 	AGENT_STATS=$stats
 	R_CAP[$m]=$(awk '{ print $2 }' "$T_TMP/reader.log")
 	# for tcp_floor: the packet rate and the PCAP bytes per packet the reader got
-	FLOOR_ARGS="--rate $((R_CAP[$m] / SECS)) --record-bytes $(awk '{ printf "%d", $4 / ($2 + 1) }' "$T_TMP/reader.log")"
+	[ "${R_CAP[$m]:-0}" -gt 0 ] &&
+		FLOOR_ARGS="--rate $((R_CAP[$m] / SECS)) --record-bytes $(awk '{ printf "%d", $4 / $2 }' "$T_TMP/reader.log")"
 	client=$(echo "$stats" | sed -n 's/.*pcap-listen: sent [0-9]*, dropped \([0-9]*\).*/\1/p')
 	R_DROP[$m]=$((${ring:-0} + ${client:-0}))
 	RD_CPU=$(echo "$r1 - $r0" | bc)
@@ -203,7 +234,7 @@ SEQ=0
 # record MODE: one line per run, in the order they ran.
 record() {
 	local per=-
-	[ "${R_CAP[$1]}" = - ] || per=$(echo "scale=3; ${R_CPU[$1]} * 1000000 / (${R_CAP[$1]} + 1)" | bc)
+	case ${R_CAP[$1]} in - | 0 | '') ;; *) per=$(echo "scale=3; ${R_CPU[$1]} * 1000000 / ${R_CAP[$1]}" | bc) ;; esac
 	echo "$SEQ $ROUND $1 ${R_QPS[$1]} ${R_SENT[$1]:-?} ${R_CAP[$1]:-?} ${R_DROP[$1]:-?} ${R_CPU[$1]:-?} $per ${R_BUSY[$1]:-?} ${R_WALL[$1]:-?} ${R_STEAL[$1]:-?}" >>"$RUNS"
 	SEQ=$((SEQ + 1))
 }
@@ -214,7 +245,7 @@ for ROUND in $(seq "$ROUNDS"); do
 		agent2) read -ra a2 <<<"${BENCH_AGENT2_ARGS:-}"
 			PANO_AGENT=${BENCH_AGENT2_BIN:-$PANO_AGENT} bench_agent agent2 "${a2[@]}" ;;
 		agent | agent-file) bench_agent "$m" ;;
-		*) "bench_$m" ;;
+		*) "bench_${m//-/_}" ;;
 		esac
 		record "$m"
 	done
