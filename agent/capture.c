@@ -1209,6 +1209,11 @@ uint64_t capture_ring_produced(struct capture *c)
 	return sum;
 }
 
+size_t capture_ring_size(const struct capture *c)
+{
+	return c->nrings ? c->rings[0].size : 0;
+}
+
 uint64_t capture_bad_records(const struct capture *c)
 {
 	return __atomic_load_n(&c->bad_records, __ATOMIC_RELAXED);

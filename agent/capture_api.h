@@ -63,6 +63,8 @@ int capture_poll_hold(struct capture *c, int timeout_ms, capture_cb cb, void *ct
 void capture_release(struct capture *c);
 /* Bytes the programs have put in the rings so far (sample headers and padding included). */
 uint64_t capture_ring_produced(struct capture *c);
+/* Bytes of each CPU's ring. */
+size_t capture_ring_size(const struct capture *c);
 /* Sums the per-CPU counters into out[PANO_STAT_MAX]. */
 int capture_read_stats(struct capture *c, uint64_t *out);
 /* Counts records user space rejected (bad sizes). */

@@ -36,6 +36,7 @@ struct agent {
 	struct iovec iov[PCAP_SERVER_IOV_MAX];
 	uint32_t niov;
 	size_t iov_len;
+	size_t iov_len_max; /* hand over at this many bytes: the ring space held stays small */
 	struct out_proto *proto; /* --connect */
 	struct ifwatch *ifw;
 	struct httpd *http;
@@ -179,8 +180,8 @@ static void agent_flush_batch(struct agent *a)
 
 /*
  * Per record: the files and the protobuf stream copy it; the server's records are only
- * gathered (pointers into the ring) and handed over when PCAP_SERVER_IOV_MAX are there or the
- * round ends, after the other outputs are done with them.
+ * gathered (pointers into the ring) and handed over when PCAP_SERVER_IOV_MAX records or
+ * iov_len_max bytes are there or the round ends, after the other outputs are done with them.
  */
 static void agent_on_record(void *ctx, const struct pano_rec *rec, const uint8_t *frame)
 {
@@ -198,7 +199,7 @@ static void agent_on_record(void *ctx, const struct pano_rec *rec, const uint8_t
 		a->iov[a->niov].iov_base = (void *)&rec->pcap; /* frame follows: one pcap record */
 		a->iov[a->niov++].iov_len = n;
 		a->iov_len += n;
-		if (a->niov == PCAP_SERVER_IOV_MAX)
+		if (a->niov == PCAP_SERVER_IOV_MAX || a->iov_len >= a->iov_len_max)
 			agent_flush_batch(a);
 	}
 }
@@ -494,6 +495,9 @@ int main(int argc, char **argv)
 		so.tls = &po.tls; /* --tls-*: the server side of TLS */
 		if (!(a.srv = pcap_server_start(listen_spec, &so)))
 			goto out;
+		a.iov_len_max = capture_ring_size(a.cap) / 4;
+		if (a.iov_len_max > PCAP_SERVER_BATCH_LEN)
+			a.iov_len_max = PCAP_SERVER_BATCH_LEN;
 	}
 	if (connect_spec) {
 		po.queue_bytes = connect_queue;

@@ -123,8 +123,12 @@ struct pcap_server;
 struct pcap_server *pcap_server_start(const char *spec, const struct pcap_server_opts *o);
 /* Queues one record for every connected client; never blocks on a socket. */
 void pcap_server_write(struct pcap_server *s, const struct pano_rec *rec, const uint8_t *frame);
-/* Records per pcap_server_write_iov call at most. */
-#define PCAP_SERVER_IOV_MAX 8192
+/* Records per pcap_server_write_iov call at most, and the bytes after which a caller that
+ * holds them in place should hand them over: one plain-TCP piece, a full-load round of
+ * DNS-sized frames. pano-agent holds them in the capture ring and hands them over after a
+ * quarter of one CPU's ring if that is less. */
+#define PCAP_SERVER_IOV_MAX   8192
+#define PCAP_SERVER_BATCH_LEN (1u << 20)
 /*
  * Hands n complete pcap records (one iovec each, len bytes in all, n <= PCAP_SERVER_IOV_MAX) to
  * every connected client, under one lock; never blocks on a socket. A client with nothing
