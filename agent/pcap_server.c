@@ -96,11 +96,11 @@ struct pcap_server {
 };
 
 /* Bytes the ring reader gathers for one write: one send() to a plain-TCP client, one full
- * TLS record's plaintext handed to OpenSSL. 1 MiB holds a 50 ms round at about 190k records a
- * second, so at full load a round is one send() and one wakeup of the client, not one per
- * 64 KiB: 0.056 instead of 0.067 agent CPU s per million packets in bench-agent (both builds
- * in the same 10 rounds). */
-#define PS_TCP_PIECE (1u << 20)
+ * TLS record's plaintext handed to OpenSSL. A plain-TCP piece holds a whole batch
+ * (PCAP_SERVER_BATCH_LEN, 1 MiB: a 50 ms round at about 190k records a second), so at full
+ * load a round is one send() and one wakeup of the client, not one per 64 KiB: 0.056 instead
+ * of 0.067 agent CPU s per million packets in bench-agent (both builds in the same 10 rounds). */
+#define PS_TCP_PIECE PCAP_SERVER_BATCH_LEN
 #define PS_TLS_PIECE 16384u
 
 static uint64_t ps_now_ms(void)
@@ -219,8 +219,9 @@ static ssize_t ps_write_piece(struct ps_client *c, const uint8_t *p, size_t n)
 
 /*
  * Producer, lock held, c's queue empty (and for TLS c->io held and the handshake done): sends
- * the n records itself, gathering them into s->piece (small and hot in cache) one piece at a
- * time and writing each piece whole. What the socket does not take is queued: first the rest
+ * the n records itself, gathering them into s->piece one piece at a time (one copy in user
+ * space, then one large write instead of the kernel's walk over an iovec per record) and
+ * writing each piece whole. What the socket does not take is queued: first the rest
  * of the piece, at the very start of the queue so that the writer passes it again in one
  * piece as OpenSSL requires, then the rest of the record the piece ended in (the stream must
  * go on with it), then the other records as ps_queue_recs does. Returns 1 when the writer has

@@ -124,45 +124,53 @@ DNS_WORKERS=2 dns_up || die "knot did not start"
 for i in $(seq 1 50); do echo "www.pano.test A"; echo "mail.pano.test A"; echo "nx$i.pano.test A"; echo "www.pano.test AAAA"; done >"$T_TMP/queries.txt"
 nsx "$NS_CLI" dnsperf -s "$SRV4" -d "$T_TMP/queries.txt" -l 1 -c "$CLIENTS" >/dev/null 2>&1	# warm up
 
+# nocap_result NAME: the figures of a run that captured nothing (rate and packets only).
+nocap_result() {
+	R_QPS[$1]=$QPS R_SENT[$1]=$SENT_PKTS R_CAP[$1]=- R_DROP[$1]=- R_CPU[$1]=-
+}
+
 # 1. no capture
 bench_none() {
 	run_load none
-	R_QPS[none]=$QPS R_SENT[none]=$SENT_PKTS R_CAP[none]=- R_DROP[none]=- R_CPU[none]=-
+	nocap_result none
 }
 
 # control: another run with no capture, taken as a capturing way is (its ratio against the
 # interpolated no-capture runs): how far the method itself puts a run that captures nothing.
 bench_control() {
 	run_load control
-	R_QPS[control]=$QPS R_SENT[control]=$SENT_PKTS R_CAP[control]=- R_DROP[control]=- R_CPU[control]=-
+	nocap_result control
 }
 
-# clsact: (BENCH_MODES=clsact ...) the clsact qdisc the agent's TC programs hang from, alone on
-# the veth with no filter and no process: what the hook itself costs the query rate.
-bench_clsact() {
+# hook_run NAME [OBJ]: one run, recorded as NAME, with the clsact qdisc the agent's TC programs
+# hang from on the server's veth, and OBJ's section tc as a direct-action filter in both
+# directions when given; no process captures.
+hook_run() {
+	local d
 	ip netns exec "$NS_NODE" tc qdisc add dev "$IF_SRV" clsact || die "tc qdisc add clsact failed"
-	run_load clsact
+	for d in ${2:+ingress egress}; do
+		ip netns exec "$NS_NODE" tc filter add dev "$IF_SRV" "$d" bpf da obj "$2" sec tc ||
+			die "tc filter add bpf ($d) failed"
+	done
+	run_load "$1"
 	ip netns exec "$NS_NODE" tc qdisc del dev "$IF_SRV" clsact
-	R_QPS[clsact]=$QPS R_SENT[clsact]=$SENT_PKTS R_CAP[clsact]=- R_DROP[clsact]=- R_CPU[clsact]=-
+	nocap_result "$1"
+}
+
+# clsact: (BENCH_MODES=clsact ...) the qdisc alone: what the hook itself costs the query rate.
+bench_clsact() {
+	hook_run clsact
 }
 
 # tc-noop: (BENCH_MODES=tc-noop ...) a direct-action BPF filter that passes every frame at once,
 # ingress and egress, no process: what running any program on the hook costs.
 bench_tc_noop() {
-	local d
 	if [ ! -f "$T_TMP/noop.bpf.o" ]; then
 		printf '%s\n' '__attribute__((section("tc"))) int noop(void *skb) { return 0; }' \
 			'char LICENSE[] __attribute__((section("license"))) = "GPL";' |
 			clang -target bpf -O2 -x c -c - -o "$T_TMP/noop.bpf.o" || die "clang could not build the no-op filter"
 	fi
-	ip netns exec "$NS_NODE" tc qdisc add dev "$IF_SRV" clsact || die "tc qdisc add clsact failed"
-	for d in ingress egress; do
-		ip netns exec "$NS_NODE" tc filter add dev "$IF_SRV" "$d" bpf da obj "$T_TMP/noop.bpf.o" sec tc ||
-			die "tc filter add bpf ($d) failed"
-	done
-	run_load tc-noop
-	ip netns exec "$NS_NODE" tc qdisc del dev "$IF_SRV" clsact
-	R_QPS[tc-noop]=$QPS R_SENT[tc-noop]=$SENT_PKTS R_CAP[tc-noop]=- R_DROP[tc-noop]=- R_CPU[tc-noop]=-
+	hook_run tc-noop "$T_TMP/noop.bpf.o"
 }
 
 # 2. tcpdump

@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "output.h" /* PCAP_SERVER_BATCH_LEN: pano-agent's piece, the default here */
+
 #define FLOOR_SPACING  128u	  /* bytes between record starts: ring header, metadata, frame */
 #define FLOOR_AREA     (8u << 20) /* records are taken from an area this large, like the ring */
 #define FLOOR_BURST_MS 50u
@@ -140,7 +142,7 @@ int main(int argc, char **argv)
 					     {"help", no_argument, NULL, 'h'},
 					     {"version", no_argument, NULL, 'V'},
 					     {NULL, 0, NULL, 0}};
-	unsigned long records = 2000000, rec = 90, piece_len = 1u << 20, rate = 0;
+	unsigned long records = 2000000, rec = 90, piece_len = PCAP_SERVER_BATCH_LEN, rate = 0;
 	int c, snd, rcv;
 
 	while ((c = getopt_long(argc, argv, "n:b:p:r:hV", opts, NULL)) != -1) {
