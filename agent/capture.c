@@ -79,6 +79,8 @@ struct capture_ring {
 	const struct pano_rec *head; /* the next record to hand out, NULL: none yet */
 };
 
+#define CAPTURE_WHO_PROGS 10 /* programs in bpf/who.bpf.h */
+
 #define CAPTURE_RB_BUSY	   (1u << 31)
 #define CAPTURE_RB_DISCARD (1u << 30)
 #define CAPTURE_RB_HDR	   8u
@@ -96,6 +98,8 @@ struct capture {
 	__u32 tc_ids[2];      /* ids of our TC ingress and egress programs */
 	uint64_t bad_records; /* atomic: capture_bad_records may run on another thread */
 	time_t clock_synced;  /* CLOCK_MONOTONIC seconds of the last wall-offset update */
+	struct bpf_link *who_links[CAPTURE_WHO_PROGS]; /* bpf/who.bpf.h's programs */
+	int nwho;
 };
 
 static int capture_verbose;
@@ -406,6 +410,78 @@ static int capture_rings_create(struct capture *c, int n, uint32_t size)
 	return 0;
 }
 
+/* The programs of bpf/who.bpf.h that attach to the cgroup2 root, into p; returns how many. */
+static int capture_who_cgroup_progs(struct capture *c, struct bpf_program *p[CAPTURE_WHO_PROGS])
+{
+	p[0] = c->skel->progs.pano_who_create;
+	p[1] = c->skel->progs.pano_who_bind4;
+	p[2] = c->skel->progs.pano_who_bind6;
+	p[3] = c->skel->progs.pano_who_connect4;
+	p[4] = c->skel->progs.pano_who_connect6;
+	p[5] = c->skel->progs.pano_who_sendmsg4;
+	p[6] = c->skel->progs.pano_who_sendmsg6;
+	return 7;
+}
+
+/*
+ * Before the load: the process-noting programs load only where they can attach (a cgroup2
+ * mount was given; the sock_send_length tracepoint exists, 6.3+).
+ */
+static void capture_who_autoload(struct capture *c, const struct capture_opts *o)
+{
+	struct bpf_program *p[CAPTURE_WHO_PROGS];
+	int n = capture_who_cgroup_progs(c, p);
+
+	for (int i = 0; i < n; i++)
+		bpf_program__set_autoload(p[i], o->cgroup2 != NULL);
+	bpf_program__set_autoload(c->skel->progs.pano_who_sent,
+				  o->cgroup2 && libbpf_find_vmlinux_btf_id(
+						    "sock_send_length", BPF_TRACE_RAW_TP) > 0);
+}
+
+/*
+ * After the load: attaches the process-noting programs (links: the kernel detaches them when
+ * the agent dies). A failure costs the process names only, so it is a warning.
+ */
+static void capture_who_attach(struct capture *c, const char *cgroup2)
+{
+	int fd = open(cgroup2, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct bpf_program *p[CAPTURE_WHO_PROGS];
+	int n = capture_who_cgroup_progs(c, p);
+	struct bpf_link *l;
+
+	if (fd < 0) {
+		pr_warn("open(%s): %s: frames will carry no process", cgroup2, strerror(errno));
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		l = bpf_program__attach_cgroup(p[i], fd);
+		if (!l) {
+			pr_warn("bpf_program__attach_cgroup(%s, %s): %s: frames will carry no "
+				"process",
+				bpf_program__name(p[i]), cgroup2, strerror(errno));
+			break;
+		}
+		c->who_links[c->nwho++] = l;
+	}
+	close(fd);
+	if (bpf_program__autoload(c->skel->progs.pano_who_sent) &&
+	    (l = bpf_program__attach(c->skel->progs.pano_who_sent)))
+		c->who_links[c->nwho++] = l;
+	else
+		pr_info("capture: no sock_send_length tracepoint: sockets opened before the "
+			"agent are named only after they connect or send unconnected");
+	if (c->nwho < n) {
+		while (c->nwho > 0)
+			bpf_link__destroy(c->who_links[--c->nwho]);
+	}
+}
+
+int capture_who_attached(const struct capture *c)
+{
+	return c->nwho > 0;
+}
+
 int capture_open(struct capture **out, const struct capture_opts *opts)
 {
 	static const uint16_t def_ports[] = {53};
@@ -414,6 +490,7 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 	struct pano_cfg cfg = {
 	    .snaplen = opts->snaplen ? opts->snaplen : PANO_SNAPLEN_DEFAULT,
 	    .transports = opts->transports ? opts->transports : PANO_TR_UDP | PANO_TR_TCP,
+	    .dedup_us = opts->dedup_us,
 	};
 	struct capture *c;
 	int err;
@@ -472,6 +549,7 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 		}
 		bpf_program__set_autoload(c->skel->progs.pano_xdp, false);
 	}
+	capture_who_autoload(c, opts);
 	/* The rings exist before the load: the first is the template of pano_rings' values (the
 	 * verifier's idea of their size), one per possible CPU. */
 	c->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -522,7 +600,10 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 			goto cleanup;
 		}
 	}
-	/* 4. attach happens per interface in capture_attach */
+	/* 4. attach: the process-noting programs now, the capture per interface in
+	 * capture_attach */
+	if (opts->cgroup2)
+		capture_who_attach(c, opts->cgroup2);
 	*out = c;
 	return 0;
 cleanup:
@@ -1122,24 +1203,45 @@ out:
 	return err;
 }
 
-int capture_set_transports(struct capture *c, uint32_t transports)
+/* Reads the filter configuration, lets change() edit it, writes it back. */
+static int capture_edit_cfg(struct capture *c, void (*change)(struct pano_cfg *, uint32_t),
+			    uint32_t v)
 {
 	struct pano_cfg cfg;
 	__u32 zero = 0;
-	int err;
-
-	if (!transports || transports & ~(PANO_TR_UDP | PANO_TR_TCP)) {
-		pr_err("capture: bad transport set %#x", transports);
-		return -EINVAL;
-	}
-	err =
+	int err =
 	    bpf_map__lookup_elem(c->skel->maps.pano_cfg, &zero, sizeof(zero), &cfg, sizeof(cfg), 0);
+
 	if (err) {
 		pr_err("bpf_map_lookup_elem(pano_cfg): %s", strerror(-err));
 		return err;
 	}
-	cfg.transports = transports;
+	change(&cfg, v);
 	return capture_write_cfg(c, &cfg);
+}
+
+static void capture_cfg_dedup(struct pano_cfg *cfg, uint32_t v)
+{
+	cfg->dedup_us = v;
+}
+
+static void capture_cfg_transports(struct pano_cfg *cfg, uint32_t v)
+{
+	cfg->transports = v;
+}
+
+int capture_set_dedup(struct capture *c, uint32_t dedup_us)
+{
+	return capture_edit_cfg(c, capture_cfg_dedup, dedup_us);
+}
+
+int capture_set_transports(struct capture *c, uint32_t transports)
+{
+	if (!transports || transports & ~(PANO_TR_UDP | PANO_TR_TCP)) {
+		pr_err("capture: bad transport set %#x", transports);
+		return -EINVAL;
+	}
+	return capture_edit_cfg(c, capture_cfg_transports, transports);
 }
 
 /* Waits (see capture_poll), keeps the programs' wall clock fresh, then reads the ring. */
@@ -1230,6 +1332,8 @@ void capture_close(struct capture *c)
 		return;
 	while (c->nlinks > 0)
 		capture_detach(c, c->links[c->nlinks - 1].ifindex);
+	while (c->nwho > 0)
+		bpf_link__destroy(c->who_links[--c->nwho]);
 	if (c->epfd >= 0)
 		close(c->epfd);
 	for (int i = 0; i < c->nrings; i++)

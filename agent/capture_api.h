@@ -25,6 +25,11 @@ struct capture_opts {
 	int verbose;	     /* libbpf debug output */
 	uint32_t emit_mode;  /* enum pano_emit_mode; 0 (the default) unless benchmarking */
 	int nsec;	     /* pcap headers in records (pano_rec.pcap) carry ns, not us */
+	uint32_t dedup_us;   /* drop copies of a frame seen at another hook within this many
+			      * microseconds (bpf/dedup.bpf.h); 0: keep every copy */
+	const char *cgroup2; /* the cgroup2 mount: where the programs that note each socket's
+			      * process attach (bpf/who.bpf.h); NULL: frames carry the cgroup
+			      * but no process */
 };
 
 /* TC filters PANO installs carry this handle and priority, so a new agent can find (and replace
@@ -47,6 +52,10 @@ int capture_detach(struct capture *c, int ifindex);
  * matches); a port in both the old and the new set never stops matching. Transports: PANO_TR_*. */
 int capture_set_ports(struct capture *c, const uint16_t *ports, int nports);
 int capture_set_transports(struct capture *c, uint32_t transports);
+/* Run-time dedup window in microseconds (0: off). 0 or -errno. */
+int capture_set_dedup(struct capture *c, uint32_t dedup_us);
+/* True when the programs that note each socket's process are attached. */
+int capture_who_attached(const struct capture *c);
 /* Waits up to timeout_ms (at most 50 ms: the ring is read at least that often; 0: no wait) for
  * a batch of records, then calls cb for every record in the ring. Returns records handled or
  * -errno. A caller that wants them all now loops while it returns > 0 with timeout 0. */

@@ -24,6 +24,7 @@
 #include "metrics.h"
 #include "out_proto.h"
 #include "output.h"
+#include "who.h"
 
 static volatile sig_atomic_t agent_stop;
 
@@ -39,6 +40,7 @@ struct agent {
 	size_t iov_len_max; /* hand over at this many bytes: the ring space held stays small */
 	struct out_proto *proto; /* --connect */
 	struct ifwatch *ifw;
+	struct who *who; /* cgroup id -> pod, for the outputs that carry it */
 	struct httpd *http;
 	struct agent_metrics m;
 };
@@ -59,6 +61,12 @@ static void agent_usage(FILE *f)
 		"  -s, --snaplen N          bytes kept per frame (default %d, max %d)\n"
 		"      --ring-size BYTES    each CPU's ring buffer, power of two (default: 8M over\n"
 		"                           the CPUs, 1M at least each)\n"
+		"      --dedup on|off       capture a packet once per node, at the first hook\n"
+		"                           that sees it (default on; see README)\n"
+		"Who sent each frame:\n"
+		"      --cgroup-root DIR    the cgroup2 mount (default: found in /proc/mounts)\n"
+		"      --k8s-root DIR       where var/log/pods and var/log/containers are, to name\n"
+		"                           pods and containers (default /)\n"
 		"Outputs (at least one):\n"
 		"  -l, --pcap-listen ADDR:PORT  PCAP-over-TCP server (default address 127.0.0.1,\n"
 		"                           conventional port %d)\n"
@@ -191,8 +199,11 @@ static void agent_on_record(void *ctx, const struct pano_rec *rec, const uint8_t
 		out_file_write(a->file, rec, frame);
 	if (a->out)
 		out_file_write(a->out, rec, frame);
-	if (a->proto)
-		out_proto_write(a->proto, rec, frame);
+	if (a->proto) {
+		const struct who_pod *pod =
+		    rec->cgroup_id && a->who ? who_lookup(a->who, rec->cgroup_id, rec->ts_ns) : NULL;
+		out_proto_write(a->proto, rec, frame, pod);
+	}
 	if (a->srv) {
 		size_t n = sizeof(rec->pcap) + rec->caplen;
 
@@ -276,12 +287,16 @@ static void agent_final_stats(struct agent *a)
 	capture_read_stats(a->cap, v);
 	n += snprintf(
 	    line + n, sizeof(line) - n,
-	    "stats: seen %llu, matched %llu, captured %llu, ring drops %llu, copy errors "
-	    "%llu, bad records %llu",
+	    "stats: seen %llu, matched %llu, captured %llu, dedup copies %llu, ring drops %llu, "
+	    "copy errors %llu, bad records %llu",
 	    (unsigned long long)v[PANO_STAT_SEEN], (unsigned long long)v[PANO_STAT_MATCHED],
-	    (unsigned long long)v[PANO_STAT_CAPTURED], (unsigned long long)v[PANO_STAT_RING_FULL],
-	    (unsigned long long)v[PANO_STAT_COPY_ERR],
+	    (unsigned long long)v[PANO_STAT_CAPTURED],
+	    (unsigned long long)v[PANO_STAT_DEDUP_COPIES],
+	    (unsigned long long)v[PANO_STAT_RING_FULL], (unsigned long long)v[PANO_STAT_COPY_ERR],
 	    (unsigned long long)capture_bad_records(a->cap));
+	n += snprintf(line + n, sizeof(line) - n, "; sender known %llu (process %llu)",
+		      (unsigned long long)v[PANO_STAT_WHO_SOCKET],
+		      (unsigned long long)v[PANO_STAT_WHO_PROCESS]);
 	struct {
 		const char *name;
 		const struct out_stats *st;
@@ -307,6 +322,7 @@ int main(int argc, char **argv)
 {
 	enum { O_RING = 256, O_ROT_SIZE, O_ROT_SEC, O_STDOUT, O_NSEC, O_METRICS, O_QUEUE };
 	enum { O_CONNECT = 300, O_NODE, O_TLS_CERT, O_TLS_KEY, O_TLS_CA, O_CONNECT_QUEUE };
+	enum { O_DEDUP = 400, O_CGROUP_ROOT, O_K8S_ROOT };
 	static const struct option lopts[] = {
 	    {"iface", required_argument, NULL, 'i'},
 	    {"mode", required_argument, NULL, 'm'},
@@ -328,6 +344,9 @@ int main(int argc, char **argv)
 	    {"tls-key", required_argument, NULL, O_TLS_KEY},
 	    {"tls-ca", required_argument, NULL, O_TLS_CA},
 	    {"connect-queue", required_argument, NULL, O_CONNECT_QUEUE},
+	    {"dedup", required_argument, NULL, O_DEDUP},
+	    {"cgroup-root", required_argument, NULL, O_CGROUP_ROOT},
+	    {"k8s-root", required_argument, NULL, O_K8S_ROOT},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -339,7 +358,9 @@ int main(int argc, char **argv)
 				  .snaplen = PANO_SNAPLEN_DEFAULT,
 				  .ports = ports,
 				  .nports = 1,
-				  .transports = PANO_TR_UDP | PANO_TR_TCP};
+				  .transports = PANO_TR_UDP | PANO_TR_TCP,
+				  .dedup_us = PANO_DEDUP_US_DEFAULT};
+	const char *cgroup_root = NULL, *k8s_root = NULL;
 	uint64_t rot_size = 0, rot_sec = 0, queue = 4u << 20, v;
 	int use_stdout = 0, nsec = 0, verbose = 0, opt, rc = 1;
 	struct agent a = {0};
@@ -427,6 +448,20 @@ int main(int argc, char **argv)
 			    connect_queue > (1ull << 30))
 				goto usage_msg;
 			break;
+		case O_DEDUP:
+			if (strcmp(optarg, "on") == 0)
+				co.dedup_us = PANO_DEDUP_US_DEFAULT;
+			else if (strcmp(optarg, "off") == 0)
+				co.dedup_us = 0;
+			else
+				goto usage_msg;
+			break;
+		case O_CGROUP_ROOT:
+			cgroup_root = optarg;
+			break;
+		case O_K8S_ROOT:
+			k8s_root = optarg;
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -476,6 +511,12 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	a.who = who_open(cgroup_root, k8s_root);
+	if (!a.who) {
+		pr_err("who_open: %s", strerror(ENOMEM));
+		return 1;
+	}
+	co.cgroup2 = who_cgroup2(a.who);
 	int err = capture_open(&a.cap, &co);
 	if (err) {
 		pr_err("cannot load the capture programs: %s", strerror(-err));
@@ -557,6 +598,7 @@ out:
 	out_file_close(a.file);
 	out_file_close(a.out);
 	capture_close(a.cap);
+	who_close(a.who);
 	return rc;
 
 usage_msg:

@@ -26,6 +26,16 @@ static const struct {
 				 "later IP fragments captured because their first matched"},
     [PANO_STAT_PARSE_SHORT] = {"parse_short", "frames whose headers were cut short"},
     [PANO_STAT_COPY_ERR] = {"copy_errors", "matched frames dropped: copying into the ring failed"},
+    [PANO_STAT_DEDUP_COPIES] = {"dedup_copies",
+				"matched frames not captured: copies of a frame captured at "
+				"another hook of this node (--dedup)"},
+    [PANO_STAT_WHO_SOCKET] = {"who_socket", "captured frames that carry their sender's cgroup"},
+    [PANO_STAT_WHO_PROCESS] = {"who_process",
+			       "captured frames that carry their sender's process too"},
+    [PANO_STAT_WHO_NOTED] = {"who_noted", "socket calls that named a socket's process"},
+    [PANO_STAT_WHO_NOTE_FAIL] = {"who_note_failed",
+				 "socket calls whose process could not be noted (no memory "
+				 "for the socket's storage)"},
 };
 
 const char *agent_bpf_stat_name(int i)

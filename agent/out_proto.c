@@ -37,6 +37,7 @@
 #include "log.h"
 #include "out_proto.h"
 #include "stream.h"
+#include "who.h"
 
 #define OP_MAX_IFACES	  512
 #define OP_BACKOFF_MIN_MS 100
@@ -46,7 +47,7 @@
 #define OP_IFACE_QUIET_MS 100
 #define OP_NO_KICK	  UINT64_MAX   /* wake_recs while disconnected: records wait */
 #define OP_STAGE_BYTES	  (256u << 10) /* > one packet of PANO_SNAPLEN_MAX */
-#define OP_PKT_MAX	  (STREAM_PKT_OVERHEAD + IF_NAMESIZE + PANO_SNAPLEN_MAX)
+#define OP_PKT_MAX	  (STREAM_PKT_OVERHEAD + IF_NAMESIZE + STREAM_WHO_MAX + PANO_SNAPLEN_MAX)
 
 PANO_COUNTER(c_op_queue_full, "proto_out_queue_full", "drop",
 	     "frames the protobuf stream output dropped: its queue was full");
@@ -220,7 +221,8 @@ static const struct op_iface *op_iface_of(struct out_proto *p, int ifindex)
  * hello did not name carry its name (a packet encoded before a reconnection may name it
  * needlessly: harmless).
  */
-void out_proto_write(struct out_proto *p, const struct pano_rec *rec, const uint8_t *frame)
+void out_proto_write(struct out_proto *p, const struct pano_rec *rec, const uint8_t *frame,
+		     const struct who_pod *pod)
 {
 	uint32_t caplen = rec->caplen > PANO_SNAPLEN_MAX ? PANO_SNAPLEN_MAX : rec->caplen;
 	uint64_t head = __atomic_load_n(&p->qhead, __ATOMIC_ACQUIRE);
@@ -249,6 +251,16 @@ void out_proto_write(struct out_proto *p, const struct pano_rec *rec, const uint
 	const struct op_iface *f = op_iface_of(p, (int)rec->ifindex);
 	pk.iface = f && !f->announced ? f->name : NULL;
 	pk.iface_len = pk.iface ? (uint32_t)strnlen(pk.iface, IF_NAMESIZE) : 0;
+	pk.cgroup_id = rec->cgroup_id;
+	pk.pid = rec->pid;
+	pk.comm = rec->comm;
+	pk.comm_len = (uint32_t)strnlen(rec->comm, sizeof(rec->comm));
+	pk.ns = pod ? pod->ns : NULL;
+	pk.ns_len = pod ? (uint32_t)strnlen(pod->ns, sizeof(pod->ns) - 1) : 0;
+	pk.pod = pod ? pod->pod : NULL;
+	pk.pod_len = pod ? (uint32_t)strnlen(pod->pod, sizeof(pod->pod) - 1) : 0;
+	pk.container = pod ? pod->container : NULL;
+	pk.container_len = pod ? (uint32_t)strnlen(pod->container, sizeof(pod->container) - 1) : 0;
 	p->stage_len += stream_pkt_encode(p->stage + STREAM_BATCH_OVERHEAD + p->stage_len, &pk);
 	p->stage_recs++;
 }

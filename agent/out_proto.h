@@ -19,6 +19,7 @@
 #include "tls.h"
 
 struct pano_rec;
+struct who_pod;
 
 struct out_proto_opts {
 	const char *node;	 /* --node; NULL: the host name */
@@ -48,8 +49,10 @@ struct out_proto;
 /* Parses HOST:PORT ([v6]:PORT too) and starts the writer thread, which connects in the
  * background. NULL on a bad spec or TLS configuration (logged). */
 struct out_proto *out_proto_start(const char *hostport, const struct out_proto_opts *o);
-/* Queues one record; never blocks (a full queue: dropped, counted). Called from one thread. */
-void out_proto_write(struct out_proto *p, const struct pano_rec *rec, const uint8_t *frame);
+/* Queues one record, with the pod its sender belongs to (NULL: none known); never blocks (a
+ * full queue: dropped, counted). Called from one thread. */
+void out_proto_write(struct out_proto *p, const struct pano_rec *rec, const uint8_t *frame,
+		     const struct who_pod *pod);
 /* After a batch of writes (same thread): hands them to the writer, and wakes it when it waits
  * for them (first records of a batch, or a full batch). */
 void out_proto_kick(struct out_proto *p);

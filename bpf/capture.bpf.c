@@ -130,6 +130,13 @@ struct pano_pkt {
 	__u16 dport;
 	__u8 proto;
 	__u8 first_frag; /* offset 0 with more fragments to come */
+	/* what else identifies the packet across hooks (dedup.bpf.h) */
+	__u16 fragoff; /* fragment offset field (IPv4) or offset and M flag (IPv6) */
+	__u16 csum;    /* UDP/TCP checksum field as found */
+	__u32 l3len;   /* IPv4 total length or IPv6 payload length */
+	__u32 seq;     /* TCP sequence and acknowledgment numbers */
+	__u32 ack;
+	__u64 head8; /* the first 8 bytes of the L4 payload, zeros where there are none */
 };
 
 static __always_inline void pano_count(__u32 idx)
@@ -138,6 +145,20 @@ static __always_inline void pano_count(__u32 idx)
 
 	if (v)
 		(*v)++;
+}
+
+#include "dedup.bpf.h"
+#include "who.bpf.h"
+
+/* The first 8 payload bytes at off when the linear data holds them (dedup's fingerprint). */
+static __always_inline void pano_head8(void *data, void *data_end, __u32 off, struct pano_pkt *pkt)
+{
+	__u64 *p;
+
+	off &= 0x3fff;
+	p = data + off;
+	if ((void *)(p + 1) <= data_end)
+		__builtin_memcpy(&pkt->head8, p, sizeof(pkt->head8));
 }
 
 /* Reads the UDP or TCP ports at off; SHORT when the (minimal) header is not all there. */
@@ -153,6 +174,8 @@ static __always_inline int pano_parse_l4(void *data, void *data_end, __u32 off, 
 			return PANO_P_SHORT;
 		pkt->sport = bpf_ntohs(uh->source);
 		pkt->dport = bpf_ntohs(uh->dest);
+		pkt->csum = uh->check;
+		pano_head8(data, data_end, off + sizeof(*uh), pkt);
 		return PANO_P_L4;
 	}
 	if (proto == IPPROTO_TCP) {
@@ -162,6 +185,10 @@ static __always_inline int pano_parse_l4(void *data, void *data_end, __u32 off, 
 			return PANO_P_SHORT;
 		pkt->sport = bpf_ntohs(th->source);
 		pkt->dport = bpf_ntohs(th->dest);
+		pkt->csum = th->check;
+		pkt->seq = th->seq;
+		pkt->ack = th->ack_seq;
+		pano_head8(data, data_end, off + th->doff * 4, pkt);
 		return PANO_P_L4;
 	}
 	return PANO_P_OTHER;
@@ -187,7 +214,9 @@ static __always_inline int pano_parse_ipv4(void *data, void *data_end, __u32 off
 	pkt->frag.id = bpf_ntohs(ip->id);
 	pkt->frag.family = 4;
 	pkt->frag.proto = ip->protocol;
+	pkt->l3len = bpf_ntohs(ip->tot_len);
 	fo = bpf_ntohs(ip->frag_off);
+	pkt->fragoff = fo & (PANO_IP_OFFMASK | PANO_IP_MF);
 	if (fo & PANO_IP_OFFMASK)
 		return PANO_P_LATER;
 	pkt->first_frag = !!(fo & PANO_IP_MF);
@@ -209,6 +238,7 @@ static __always_inline int pano_parse_ipv6(void *data, void *data_end, __u32 off
 	__builtin_memcpy(pkt->frag.saddr, &ip6->saddr, 16);
 	__builtin_memcpy(pkt->frag.daddr, &ip6->daddr, 16);
 	pkt->frag.family = 6;
+	pkt->l3len = bpf_ntohs(ip6->payload_len);
 	nh = ip6->nexthdr;
 	off += sizeof(*ip6);
 
@@ -226,6 +256,7 @@ static __always_inline int pano_parse_ipv6(void *data, void *data_end, __u32 off
 			pkt->frag.id = bpf_ntohl(fh->id);
 			pkt->frag.proto = fh->nexthdr;
 			fo = bpf_ntohs(fh->frag_off);
+			pkt->fragoff = fo;
 			if (fo & 0xfff8)
 				return PANO_P_LATER;
 			pkt->first_frag = fo & 1;
@@ -470,11 +501,15 @@ static __always_inline void pano_handle(void *ctx, bool xdp, void *data, void *d
 	}
 	pano_count(PANO_STAT_MATCHED);
 
+	ck = &pano_clock[pano_clock_idx & 1];
+	mono = bpf_ktime_get_ns(); /* after reading the slot: never before its base */
+	if (pano_dedup_copy(cfg, &pkt, ifindex, dir, mono))
+		return;
+	if (!xdp)
+		pano_who(ctx, &h);
 	snaplen = cfg->snaplen;
 	if (snaplen < 1 || snaplen > PANO_SNAPLEN_MAX)
 		snaplen = PANO_SNAPLEN_DEFAULT;
-	ck = &pano_clock[pano_clock_idx & 1];
-	mono = bpf_ktime_get_ns(); /* after reading the slot: never before its base */
 	h.ts_ns = mono + ck->wall_off_ns;
 	h.ifindex = ifindex;
 	h.len = len;

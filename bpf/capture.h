@@ -62,18 +62,31 @@ struct pano_pcap_rec {
 	__u32 len;
 };
 
+/* Length of a process name as the kernel keeps it (TASK_COMM_LEN). */
+#define PANO_COMM_LEN 16
+
 /*
  * One record in the ring buffer: this header, then caplen bytes of the frame, starting at the
  * Ethernet header. The reservation is rounded up to a size class, so user space must trust
  * caplen (checked against the sample size), never the reservation. The last 16 bytes are the
  * frame's pcap record header (caplen and len are its fields), so the bytes from &pcap on are
  * one complete pcap record.
+ *
+ * Who sent the frame, when the skb still holds the sending socket (a socket of this node sent
+ * it and no IP stack has taken it in since, see who.bpf.h): cgroup_id is the socket's cgroup v2
+ * id (0: no socket), pid and comm the process that last sent on the socket (0 and empty: not
+ * known, e.g. a socket that has not sent since the agent started).
  */
 struct pano_rec {
 	__u64 ts_ns;		/* capture time, ns since the Unix epoch (wall clock) */
 	__u32 ifindex;		/* interface the frame was seen on */
 	__u8 dir;		/* enum pano_dir */
-	__u8 pad[3];
+	__u8 flags;		/* PANO_RF_* */
+	__u8 pad[2];
+	__u64 cgroup_id;	/* cgroup v2 id of the sending socket, 0: unknown */
+	__u32 pid;		/* process (tgid) that sent on that socket, 0: unknown */
+	__u32 pad2;
+	char comm[PANO_COMM_LEN]; /* its name, NUL-padded; empty: unknown */
 	union {
 		struct pano_pcap_rec pcap; /* ts_ns encoded, caplen, len */
 		struct {
@@ -84,6 +97,9 @@ struct pano_rec {
 		};
 	};
 };
+
+/* Bits of struct pano_rec.flags. */
+#define PANO_RF_SOCKET 1	/* the skb held a socket (cgroup_id is set) */
 
 /*
  * The wall clock for the programs (BPF only reads CLOCK_MONOTONIC), published by the loader in
@@ -109,6 +125,11 @@ enum pano_stat {
 	PANO_STAT_FRAG_FOLLOWED,/* later fragments captured because their first matched */
 	PANO_STAT_PARSE_SHORT,	/* headers cut short (runt or truncated): not matched */
 	PANO_STAT_COPY_ERR,	/* matched but copying the frame into the ring failed: dropped */
+	PANO_STAT_DEDUP_COPIES,	/* matched copies of a frame already captured at another hook */
+	PANO_STAT_WHO_SOCKET,	/* captured frames whose skb held the sending socket */
+	PANO_STAT_WHO_PROCESS,	/* ... and whose process (pid, comm) was known */
+	PANO_STAT_WHO_NOTED,	/* sends on a socket that (re)named the socket's process */
+	PANO_STAT_WHO_NOTE_FAIL,/* sends whose socket storage could not be had (memory) */
 	PANO_STAT_MAX,
 };
 
@@ -121,8 +142,14 @@ struct pano_cfg {
 	__u32 snaplen;		/* bytes to keep per frame, 1..PANO_SNAPLEN_MAX */
 	__u32 transports;	/* PANO_TR_* bits */
 	__u32 match_all_ports;	/* 1: ignore the port map, capture every UDP/TCP packet */
-	__u32 pad;
+	__u32 dedup_us;		/* copies of a frame seen at another hook within this many
+				 * microseconds are dropped (dedup.bpf.h); 0: keep every copy */
 };
+
+/* Default dedup window: copies inside a node follow the first within microseconds. */
+#define PANO_DEDUP_US_DEFAULT 100000
+/* Slots of the dedup table (a power of two): 24 bytes each. */
+#define PANO_DEDUP_SLOTS 16384
 
 /* Key of the fragment LRU map: a datagram whose first fragment matched. */
 struct pano_frag_key {

@@ -234,7 +234,8 @@ static inline bool pkt_encode_agent(uint8_t *out, const struct stream_pkt *pk, s
 	uint32_t ol = pk->orig_len, fl = pk->frame_len;
 	if (pk->ts_ns < 1ull << 56 || pk->ts_ns >= 1ull << 63 || pk->ifindex - 1 >= 0x7f ||
 	    (uint32_t)pk->direction - 1 >= 0x7f || ol - 1 >= 0x3fff || fl - 1 >= 0x3f00 ||
-	    pk->iface_len)
+	    pk->iface_len || pk->cgroup_id || pk->pid || pk->comm_len || pk->ns_len ||
+	    pk->pod_len || pk->container_len)
 		return false;
 	/* ts 1 + 9, ifindex 2, direction 2, orig_len 2 or 3, frame key, length, bytes */
 	uint32_t n = 14 + (ol < 0x80 ? 2 : 3) + (fl < 0x80 ? 2 : 3) + fl; /* < 2^14 */
@@ -278,6 +279,20 @@ size_t stream_pkt_encode(uint8_t *out, const struct stream_pkt *pk)
 		n += 1 + varint_len(pk->frame_len) + pk->frame_len;
 	if (pk->iface_len)
 		n += 1 + varint_len(pk->iface_len) + pk->iface_len;
+	if (pk->cgroup_id)
+		n += 1 + varint_len(pk->cgroup_id);
+	if (pk->pid)
+		n += 1 + varint_len(pk->pid);
+	const struct {
+		const char *s;
+		uint32_t len;
+	} strs[] = {{pk->comm, pk->comm_len},
+		    {pk->ns, pk->ns_len},
+		    {pk->pod, pk->pod_len},
+		    {pk->container, pk->container_len}};
+	for (int i = 0; i < 4; i++)
+		if (strs[i].len)
+			n += 1 + varint_len(strs[i].len) + strs[i].len;
 
 	uint8_t *p = out;
 	*p++ = 2 << 3 | WT_LEN; /* PacketBatch.packets */
@@ -309,6 +324,22 @@ size_t stream_pkt_encode(uint8_t *out, const struct stream_pkt *pk)
 		p = put_varint(p, pk->iface_len);
 		memcpy(p, pk->iface, pk->iface_len);
 		p += pk->iface_len;
+	}
+	if (pk->cgroup_id) {
+		*p++ = 7 << 3 | WT_VARINT;
+		p = put_varint(p, pk->cgroup_id);
+	}
+	if (pk->pid) {
+		*p++ = 8 << 3 | WT_VARINT;
+		p = put_varint(p, pk->pid);
+	}
+	for (int i = 0; i < 4; i++) {
+		if (!strs[i].len)
+			continue;
+		*p++ = (uint8_t)((9 + i) << 3 | WT_LEN);
+		p = put_varint(p, strs[i].len);
+		memcpy(p, strs[i].s, strs[i].len);
+		p += strs[i].len;
 	}
 	return (size_t)(p - out);
 }
@@ -380,6 +411,40 @@ static int pkt_decode(struct cursor *c, struct stream_pkt *pk)
 				return -1;
 			pk->iface = (const char *)get_bytes(c, &n);
 			pk->iface_len = (uint32_t)n;
+			break;
+		case 7:
+			if (wt != WT_VARINT)
+				return -1;
+			pk->cgroup_id = get_varint(c, 10);
+			break;
+		case 8:
+			if (wt != WT_VARINT)
+				return -1;
+			pk->pid = (uint32_t)get_varint(c, 10);
+			break;
+		case 9:
+			if (wt != WT_LEN)
+				return -1;
+			pk->comm = (const char *)get_bytes(c, &n);
+			pk->comm_len = (uint32_t)n;
+			break;
+		case 10:
+			if (wt != WT_LEN)
+				return -1;
+			pk->ns = (const char *)get_bytes(c, &n);
+			pk->ns_len = (uint32_t)n;
+			break;
+		case 11:
+			if (wt != WT_LEN)
+				return -1;
+			pk->pod = (const char *)get_bytes(c, &n);
+			pk->pod_len = (uint32_t)n;
+			break;
+		case 12:
+			if (wt != WT_LEN)
+				return -1;
+			pk->container = (const char *)get_bytes(c, &n);
+			pk->container_len = (uint32_t)n;
 			break;
 		default:
 			skip_field(c, wt);

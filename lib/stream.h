@@ -29,7 +29,7 @@
 
 #define STREAM_MAGIC	     "PANS"
 #define STREAM_VERSION_MAJOR 1
-#define STREAM_VERSION_MINOR 0
+#define STREAM_VERSION_MINOR 1 /* 1: Packet says who sent it (cgroup, process, pod) */
 #define STREAM_PREAMBLE_LEN  8
 #define STREAM_LEN_PREFIX    4
 #define STREAM_MAX_MSG	     (4u << 20) /* default cap on one envelope */
@@ -55,10 +55,18 @@ struct stream_pkt {
 	uint32_t frame_len, iface_len;
 	const uint8_t *frame;
 	const char *iface;
+	/* who sent it (0 and empty where unknown); strings not NUL-terminated */
+	uint64_t cgroup_id;
+	uint32_t pid;
+	uint32_t comm_len, ns_len, pod_len, container_len;
+	const char *comm, *ns, *pod, *container;
 };
 
-/* Bytes stream_pkt_encode() writes at most besides frame and iface bytes. */
-#define STREAM_PKT_OVERHEAD 48
+/* The longest strings the who fields carry (longer ones are cut by the encoder's caller). */
+#define STREAM_WHO_MAX (16 + 63 + 253 + 63)
+
+/* Bytes stream_pkt_encode() writes at most besides frame, iface and who strings' bytes. */
+#define STREAM_PKT_OVERHEAD 80
 /* Bytes a batch envelope takes at most besides its packets (length prefix, envelope and
  * batch headers, seq, dropped_before). */
 #define STREAM_BATCH_OVERHEAD 40
@@ -210,6 +218,9 @@ static inline __attribute__((always_inline)) bool stream_member_agent(const uint
 	pk->frame = p;
 	pk->iface = NULL;
 	pk->iface_len = 0;
+	pk->cgroup_id = 0;
+	pk->pid = 0;
+	pk->comm_len = pk->ns_len = pk->pod_len = pk->container_len = 0;
 	*next = mend;
 	return true;
 }
