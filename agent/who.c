@@ -28,8 +28,8 @@ PANO_COUNTER(c_who_no_log_tree, "who_log_tree_missing", "event",
 PANO_COUNTER(c_who_evicted, "who_cache_evictions", "event",
 	     "cgroup cache entries replaced to make room (the cache is bounded)");
 
-#define WHO_WAYS	  4
-#define FILEID_KERNFS_ID  0xfe /* the kernfs file handle type: the handle is the 64-bit id */
+#define WHO_WAYS	 4
+#define FILEID_KERNFS_ID 0xfe /* the kernfs file handle type: the handle is the 64-bit id */
 
 enum who_state { WHO_FREE = 0, WHO_HOST, WHO_POD, WHO_UNRESOLVED };
 
@@ -240,8 +240,8 @@ static int who_pod_names(struct who *w, const char *uid, const char *cid, struct
 	while ((e = readdir(d))) {
 		size_t n = strlen(e->d_name);
 		const char *u1 = strchr(e->d_name, '_'), *u2 = strrchr(e->d_name, '_');
-		if (n <= ul + 1 || strcmp(e->d_name + n - ul, uid) || e->d_name[n - ul - 1] != '_' ||
-		    !u1 || u1 == u2)
+		if (n <= ul + 1 || strcmp(e->d_name + n - ul, uid) ||
+		    e->d_name[n - ul - 1] != '_' || !u1 || u1 == u2)
 			continue;
 		who_copy_until(pod->ns, sizeof(pod->ns), e->d_name, u1 - e->d_name);
 		who_copy_until(pod->pod, sizeof(pod->pod), u1 + 1, u2 - u1 - 1);

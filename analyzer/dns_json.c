@@ -445,6 +445,39 @@ const char *dns_info_answer(const struct dns_info *in, size_t *pos, uint32_t *tt
 	return a;
 }
 
+/* One side's sender: <side>_k8s_namespace, _k8s_pod, _container, _pid, _comm, where known. */
+static void json_sender(struct dns_sbuf *b, const char *side, const struct sender_rec *w)
+{
+	static const char *const keys[] = {"k8s_namespace", "k8s_pod", "container", "comm"};
+	const char *vals[] = {w->ns, w->pod, w->container, w->comm};
+	char k[32];
+
+	for (int i = 0; i < 4; i++) {
+		if (i == 3 && w->pid) {
+			snprintf(k, sizeof(k), "%s_pid", side);
+			json_kuint(b, k, w->pid);
+		}
+		if (!vals[i][0])
+			continue;
+		snprintf(k, sizeof(k), "%s_%s", side, keys[i]);
+		json_kstr(b, k, vals[i]);
+	}
+}
+
+/* The fields after EDNS, by exact appends on both paths: the service address of a record
+ * joined across a DNAT, and each side's sender. */
+static void json_tail(struct dns_sbuf *b, const struct dns_info *in)
+{
+	if (in->has_service) {
+		json_kraw(b, "service_h", in->service_s);
+		json_kuint(b, "service_p", in->service_p);
+	}
+	if (in->orig_w)
+		json_sender(b, "orig", in->orig_w);
+	if (in->resp_w)
+		json_sender(b, "resp", in->resp_w);
+}
+
 /* The record by exact appends, each checked against DNS_REC_MAX: the path of a record whose
  * worst case does not fit under the cap (json_write_fast writes the same bytes). */
 static void json_write_exact(const struct dns_info *in, const struct dns_conn *c, int dotted,
@@ -539,6 +572,7 @@ static void json_write_exact(const struct dns_info *in, const struct dns_conn *c
 		}
 		json_kbool(b, "edns_cookie", e->cookie);
 	}
+	json_tail(b, in);
 	dns_sb_put(b, "}", 1);
 }
 
@@ -731,8 +765,10 @@ static bool json_write_fast(const struct dns_info *in, const struct dns_conn *c,
 		JSON_LIT(p, ",\"edns_cookie\":");
 		p = json_bool_to(p, e->cookie);
 	}
-	*p++ = '}';
 	json_done(b, p);
+	if (in->has_service || in->orig_w || in->resp_w)
+		json_tail(b, in);
+	dns_sb_put(b, "}", 1);
 	return true;
 }
 

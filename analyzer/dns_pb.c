@@ -90,6 +90,31 @@ void dns_pb_write(const struct dns_info *in, const struct dns_conn *c, struct dn
 		r.edns_do = in->edns.do_bit;
 		r.edns_version = in->edns.version;
 	}
+	if (in->has_service) {
+		r.service_h = (char *)in->service_s;
+		r.has_service_p = 1;
+		r.service_p = in->service_p;
+	}
+	struct {
+		const struct sender_rec *w;
+		char **ns, **pod, **container, **comm;
+		protobuf_c_boolean *has_pid;
+		uint32_t *pid;
+	} sides[] = {{in->orig_w, &r.orig_k8s_namespace, &r.orig_k8s_pod, &r.orig_container,
+		      &r.orig_comm, &r.has_orig_pid, &r.orig_pid},
+		     {in->resp_w, &r.resp_k8s_namespace, &r.resp_k8s_pod, &r.resp_container,
+		      &r.resp_comm, &r.has_resp_pid, &r.resp_pid}};
+	for (int i = 0; i < 2; i++) {
+		const struct sender_rec *w = sides[i].w;
+		if (!w)
+			continue;
+		*sides[i].ns = w->ns[0] ? (char *)w->ns : NULL;
+		*sides[i].pod = w->pod[0] ? (char *)w->pod : NULL;
+		*sides[i].container = w->container[0] ? (char *)w->container : NULL;
+		*sides[i].comm = w->comm[0] ? (char *)w->comm : NULL;
+		*sides[i].has_pid = w->pid != 0;
+		*sides[i].pid = w->pid;
+	}
 	size_t n = pano__v1__dns_record__get_packed_size(&r);
 	if (n + 1 > DNS_REC_MAX) {
 		out->cut = true;

@@ -10,6 +10,16 @@
  * query name of a lone reply is the owner of its first answer; mDNS/LLMNR messages are each
  * logged alone. The open-transaction table (count, and bytes of answers held), and the UDP
  * connection table are capped; what the caps push out is logged early and counted.
+ *
+ * NAT: a transaction that crosses a NAT of the capturing node is seen twice, on connections
+ * that share one side: the client's view and the server's (DNAT: pod -> service address, then
+ * pod -> backend) or the client's and the uplink's (SNAT: pod -> server, then node -> server).
+ * A query whose id, type and name equal those of a query seen at most DNS_NAT_WINDOW_NS before
+ * on another connection of the same source sharing exactly one side (found through a small
+ * table of recent queries) is the other view of the same transaction: the two are twins and
+ * make one record when both are done (or time out). DNAT: the record's server is the backend
+ * and service_h the address the client asked; SNAT: the client is the pod. The query's sender
+ * is the client and the reply's the server, from whichever view carried them.
  */
 #include <ctype.h>
 #include <netinet/in.h>
@@ -36,6 +46,8 @@ PANO_COUNTER(c_dns_conn_evicted, "dns_conn_evicted", "drop",
 	     "DNS UDP connections dropped because the table was full");
 PANO_COUNTER(c_dns_nomem, "dns_nomem", "drop", "DNS messages dropped for lack of memory");
 PANO_COUNTER(c_dns_ans_cut, "dns_answers_cut", "drop", "DNS answers beyond the per-record cap");
+PANO_COUNTER(c_dns_nat_joined, "dns_nat_joined", "event",
+	     "DNS transactions seen on both sides of a NAT of the node, logged as one record");
 
 #define DNS_CONN_IDLE_NS     (60ull * 1000000000ull) /* like Zeek's UDP inactivity timeout */
 #define DNS_CONN_MAX_PENDING 1024		     /* open transactions per connection */
@@ -43,6 +55,9 @@ PANO_COUNTER(c_dns_ans_cut, "dns_answers_cut", "drop", "DNS answers beyond the p
 #define DNS_MAX_ANSWERS	     1000
 #define DNS_ANSWERS_BYTES    (64 * 1024)
 #define DNS_PENDING_BYTES    (64u << 20) /* answers held by all open records together */
+#define DNS_RECENT_BITS	     12
+#define DNS_NAT_WINDOW_NS    200000000ull /* a NAT's two views of a query: microseconds apart */
+#define DNS_SENDERS	     8192	  /* senders (process, pod) that open records name */
 
 static struct dns_config txn_cfg;
 static struct dns_info *g_head, *g_tail; /* pending, oldest first */
@@ -57,12 +72,17 @@ static unsigned udp_nconns;
 static uint64_t uid_counter;
 static struct dns_msg txn_msg; /* parse scratch (the analyzer is one thread) */
 static struct dns_sbuf txn_out;
+static struct sender_table *txn_senders;
+/* Recent queries by (id, type, name): where the other view of a NAT's transaction is found. */
+static struct dns_info *recent[1u << DNS_RECENT_BITS];
 
 void dns_txn_init(const struct dns_config *cfg)
 {
 	txn_cfg = *cfg;
 	if (!txn_cfg.max_open)
 		txn_cfg.max_open = 100000;
+	if (!txn_senders)
+		txn_senders = sender_table_new(DNS_SENDERS);
 }
 
 unsigned dns_txn_open(void)
@@ -198,6 +218,7 @@ static void info_unlink(struct dns_info *in)
 	g_open--;
 	g_bytes -= in->answers.cap + in->ttls.cap;
 	in->cprev = in->cnext = in->gprev = in->gnext = in->hprev = in->hnext = NULL;
+	in->linked = false;
 }
 
 static void info_link(struct dns_info *in)
@@ -226,6 +247,7 @@ static void info_link(struct dns_info *in)
 	g_tail = in;
 	g_open++;
 	g_bytes += in->answers.cap + in->ttls.cap;
+	in->linked = true;
 }
 
 /*
@@ -263,9 +285,19 @@ static void sb_attach(struct dns_sbuf *b)
 	b->cut = false;
 }
 
+/* Takes in out of the recent-queries table. */
+static void recent_forget(struct dns_info *in)
+{
+	if (in->recent) {
+		recent[in->recent - 1] = NULL;
+		in->recent = 0;
+	}
+}
+
 /* Releases a record's buffers and the record itself. */
 static void info_release(struct dns_info *in)
 {
+	recent_forget(in);
 	free(in->qbuf);
 	sb_release(&in->answers);
 	sb_release(&in->ttls);
@@ -275,6 +307,7 @@ static void info_release(struct dns_info *in)
 /* Into the free list, with a small query buffer kept for the next record. */
 static void info_free(struct dns_info *in)
 {
+	recent_forget(in);
 	if (info_pool.n >= DNS_POOL_MAX) {
 		info_release(in);
 		return;
@@ -320,9 +353,49 @@ static void info_pool_drain(void)
 	pool_drain(&sb_pool);
 }
 
-/* Writes the record and frees it (in must not be linked). */
-static void info_emit(struct dns_info *in)
+/*
+ * The one record of a pair of twins (see the top of the file): the view that saw a reply
+ * (the earlier one first), the addresses of the backend (DNAT) or of the client pod (SNAT),
+ * the client's sender from either query and the server's from either reply.
+ */
+static struct dns_info *info_merge(struct dns_info *in, struct dns_info *t,
+				   const struct dns_conn **out_conn)
 {
+	struct dns_info *a = in->nat ? in : t, *b = in->nat ? t : in; /* a: the earlier view */
+	struct dns_info *base = a->saw_reply || !b->saw_reply ? a : b;
+
+	*out_conn = base->conn;
+	if (a->nat == DNS_NAT_DNAT) {
+		*out_conn = b->conn;
+		base->has_service = true;
+		memcpy(base->service_s, a->conn->resp_s, sizeof(base->service_s));
+		base->service_p = a->conn->resp_p;
+	} else {
+		*out_conn = a->conn;
+	}
+	base->orig_w = sender_get(txn_senders, a->orig_who);
+	if (!base->orig_w)
+		base->orig_w = sender_get(txn_senders, b->orig_who);
+	base->resp_w = sender_get(txn_senders, b->resp_who);
+	if (!base->resp_w)
+		base->resp_w = sender_get(txn_senders, a->resp_who);
+	counter_inc(&c_dns_nat_joined);
+	return base;
+}
+
+/* Writes the record of in (and of its twin t, or NULL: one record for both) and frees them
+ * (neither may be linked). */
+static void info_emit(struct dns_info *first, struct dns_info *t)
+{
+	struct dns_info *in = first;
+	const struct dns_conn *c = in->conn;
+
+	if (t) {
+		in = info_merge(first, t, &c);
+	} else {
+		in->orig_w = sender_get(txn_senders, in->orig_who);
+		in->resp_w = sender_get(txn_senders, in->resp_who);
+	}
 	if (summary_enabled())
 		summary_dns_info(in);
 	if (in->saw_query && !in->saw_reply)
@@ -330,17 +403,33 @@ static void info_emit(struct dns_info *in)
 	if (in->saw_reply && !in->saw_query)
 		counter_inc(&c_dns_orphan);
 	if (txn_cfg.format == DNS_FORMAT_PROTOBUF)
-		dns_pb_write(in, in->conn, &txn_out);
+		dns_pb_write(in, c, &txn_out);
 	else
-		dns_json_write(in, in->conn, txn_cfg.zeek_dotted, &txn_out);
+		dns_json_write(in, c, txn_cfg.zeek_dotted, &txn_out);
 	if (!txn_out.cut && txn_out.len) {
-		const char *key = in->conn->orig_s;
+		const char *key = c->orig_s;
 		sinks_emit("dns", key, strlen(key), txn_out.p, txn_out.len);
 		counter_inc(&c_dns_records);
 	} else {
 		counter_inc(&c_dns_nomem);
 	}
-	info_free(in);
+	if (t) {
+		t->twin = first->twin = NULL;
+		info_free(t);
+	}
+	info_free(first);
+}
+
+/* Takes in (and its twin) out of the pending lists and logs them: the end of a record. */
+static void info_finish(struct dns_info *in)
+{
+	struct dns_info *t = in->twin;
+
+	if (in->linked)
+		info_unlink(in);
+	if (t && t->linked)
+		info_unlink(t);
+	info_emit(in, t);
 }
 
 /* ---- UDP connections ---------------------------------------------------------------- */
@@ -390,11 +479,8 @@ static void lru_append(struct dns_conn *c)
 /* Logs everything still pending on c (oldest first). */
 static void conn_drain(struct dns_conn *c)
 {
-	while (c->phead) {
-		struct dns_info *in = c->phead;
-		info_unlink(in);
-		info_emit(in);
-	}
+	while (c->phead)
+		info_finish(c->phead);
 }
 
 static void udp_conn_free(struct dns_conn *c)
@@ -600,6 +686,12 @@ static void info_apply(struct dns_info *in, const struct dns_msg *m, const struc
 		snprintf(in->iface, sizeof(in->iface), "%s", pkt->frame->meta.iface);
 	if (in->dir < 0 && pkt->frame)
 		in->dir = pkt->frame->meta.dir;
+	if (pkt->frame && pkt->frame->meta.sender) {
+		/* a query's sender is the client, a reply's the server */
+		struct sender_ref *r = is_reply ? &in->resp_who : &in->orig_who;
+		if (!r->gen)
+			*r = sender_intern(txn_senders, pkt->frame->meta.sender, pkt->ts_ns);
+	}
 	if (m->edns.present && (!in->has_edns || !is_reply)) {
 		in->edns = m->edns;
 		in->has_edns = true;
@@ -665,6 +757,56 @@ static void info_apply(struct dns_info *in, const struct dns_msg *m, const struc
 }
 
 /* ---- the pairing ---------------------------------------------------------------------- */
+
+/* The recent-queries slot of a query: its id, type, transport and name. */
+static unsigned recent_slot(const struct dns_info *in)
+{
+	uint64_t h = in->trans_id | (uint64_t)in->qtype << 16 | (uint64_t)in->conn->proto << 32;
+
+	for (size_t i = 0; i < in->query_len; i++)
+		h = (h ^ (uint8_t)in->query[i]) * 0x100000001b3ull;
+	return (unsigned)(mix64(h) & ((1u << DNS_RECENT_BITS) - 1));
+}
+
+static bool conn_same_orig(const struct dns_conn *a, const struct dns_conn *b)
+{
+	return a->orig_p == b->orig_p && addr_eq(&a->orig_h, &b->orig_h);
+}
+
+static bool conn_same_resp(const struct dns_conn *a, const struct dns_conn *b)
+{
+	return a->resp_p == b->resp_p && addr_eq(&a->resp_h, &b->resp_h);
+}
+
+/*
+ * A new query in: pairs it with the other view of the same transaction across a NAT (see the
+ * top of the file) when the recent-queries table holds one, else enters it there.
+ */
+static void twin_find(struct dns_info *in)
+{
+	unsigned s = recent_slot(in);
+	struct dns_info *x = recent[s];
+	const struct dns_conn *a, *b = in->conn;
+
+	if (x && !x->twin && x->saw_query && x->trans_id == in->trans_id && x->qtype == in->qtype &&
+	    x->query_len == in->query_len &&
+	    in->query_ts_ns - x->query_ts_ns <= DNS_NAT_WINDOW_NS &&
+	    memcmp(x->query, in->query, in->query_len) == 0) {
+		a = x->conn;
+		bool so = conn_same_orig(a, b), sr = conn_same_resp(a, b);
+		if (a != b && a->proto == b->proto && a->src_id == b->src_id && so != sr) {
+			x->twin = in;
+			in->twin = x;
+			x->nat = so ? DNS_NAT_DNAT : DNS_NAT_SNAT;
+			recent_forget(x);
+			return;
+		}
+	}
+	if (x)
+		recent_forget(x);
+	recent[s] = in;
+	in->recent = s + 1;
+}
 
 static struct dns_info *info_new(struct dns_conn *c, const struct dns_msg *m,
 				 const struct pano_pkt *pkt)
@@ -738,25 +880,39 @@ void dns_txn_message(struct dns_conn *c, const struct pano_pkt *pkt, const uint8
 		in->saw_query = true;
 		in->query_ts_ns = pkt->ts_ns;
 	}
-	if (c->multicast || (in->saw_query && in->saw_reply)) {
-		info_emit(in);
+	if (c->multicast) {
+		info_finish(in);
 		return;
+	}
+	if (!is_reply && in->query && !in->saw_reply && !in->twin)
+		twin_find(in);
+	if (in->saw_query && in->saw_reply) {
+		if (!in->twin || in->twin->done) {
+			info_finish(in);
+			return;
+		}
+		in->done = true; /* its twin is still open: one record when both are done */
 	}
 	info_link(in);
 	/* Matching scans the connection's list: a bound on its length bounds the work per
-	 * message (a hostile or very busy 5-tuple cannot make pairing quadratic). */
+	 * message (a hostile or very busy 5-tuple cannot make pairing quadratic). Logging a
+	 * record early logs its twin too, which may be in: then there is nothing left to do. */
 	while (c->npending > DNS_CONN_MAX_PENDING && c->phead != in) {
 		struct dns_info *old = c->phead;
+		bool took_in = old->twin == in;
 		counter_inc(&c_dns_conn_pending_cap);
-		info_unlink(old);
-		info_emit(old);
+		info_finish(old);
+		if (took_in)
+			return;
 	}
 	while (g_head && g_head != in &&
 	       (g_open > txn_cfg.max_open || g_bytes > DNS_PENDING_BYTES)) {
 		struct dns_info *old = g_head;
+		bool took_in = old->twin == in;
 		counter_inc(&c_dns_evicted);
-		info_unlink(old);
-		info_emit(old);
+		info_finish(old);
+		if (took_in)
+			return;
 	}
 }
 
@@ -767,22 +923,16 @@ void dns_txn_udp(const struct pano_pkt *pkt)
 
 void dns_txn_tick(uint64_t now_ns)
 {
-	while (g_head && g_head->ts_ns + txn_cfg.timeout_ns <= now_ns) {
-		struct dns_info *in = g_head;
-		info_unlink(in);
-		info_emit(in);
-	}
+	while (g_head && g_head->ts_ns + txn_cfg.timeout_ns <= now_ns)
+		info_finish(g_head);
 	while (lru_head && !lru_head->npending && lru_head->last_ns + DNS_CONN_IDLE_NS <= now_ns)
 		udp_conn_free(lru_head);
 }
 
 void dns_txn_flush(void)
 {
-	while (g_head) {
-		struct dns_info *in = g_head;
-		info_unlink(in);
-		info_emit(in);
-	}
+	while (g_head)
+		info_finish(g_head);
 	while (lru_head)
 		udp_conn_free(lru_head);
 	info_pool_drain();

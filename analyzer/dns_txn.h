@@ -15,6 +15,7 @@
 #include "dns.h"
 #include "dns_parse.h"
 #include "packet.h"
+#include "sender.h"
 
 #define DNS_REC_MAX (256 * 1024) /* cap on one record's JSON; answers beyond are cut */
 
@@ -72,7 +73,23 @@ struct dns_info {
 	struct dns_edns edns; /* from the query, else the reply */
 	int dir;	      /* capture direction of the first message, -1 unknown */
 	char iface[32];
+	/* who: the query's sender is the client, the reply's the server (sender.h) */
+	struct sender_ref orig_who, resp_who;
+	/* The same transaction seen on the other side of a NAT of this node (dns_txn.c): the
+	 * two are logged as one record when both are done. */
+	struct dns_info *twin;
+	uint8_t nat;	 /* DNS_NAT_* of the pair, set on the earlier of the two */
+	bool done;	 /* both halves seen, waiting for its twin */
+	bool linked;	 /* in the pending lists (info_link) */
+	unsigned recent; /* its slot + 1 in the recent-queries table, 0 none */
+	/* filled just before the record is written */
+	const struct sender_rec *orig_w, *resp_w;
+	bool has_service;
+	uint16_t service_p;
+	char service_s[46]; /* the service (pre-DNAT) address as text */
 };
+
+enum { DNS_NAT_NONE = 0, DNS_NAT_DNAT, DNS_NAT_SNAT };
 
 struct dns_conn {
 	struct pano_addr orig_h, resp_h;

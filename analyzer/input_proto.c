@@ -202,6 +202,7 @@ static int ip_on_batch(struct ip_conn *c, struct stream_dec *d, const struct str
 	struct stream_pkt p;
 	const struct ip_iface *ifc = NULL;
 	struct pano_frame f = {.linktype = PCAP_LINKTYPE_ETHERNET, .src = &c->agent->src};
+	struct pano_sender snd;
 	uint32_t last_ifindex = 0;
 	bool looked = false;
 
@@ -233,6 +234,20 @@ static int ip_on_batch(struct ip_conn *c, struct stream_dec *d, const struct str
 			f.meta.iface = p.iface_len ? ip_packet_iface(c, &p) : NULL;
 		/* DIRECTION_IN (1) and _OUT (2) to 0 and 1, anything else unknown */
 		f.meta.dir = (uint32_t)p.direction - 1u < 2u ? (int)p.direction - 1 : -1;
+		f.meta.sender = NULL;
+		if (p.cgroup_id || p.pid) {
+			snd = (struct pano_sender){.cgroup_id = p.cgroup_id,
+						   .pid = p.pid,
+						   .comm_len = p.comm_len,
+						   .ns_len = p.ns_len,
+						   .pod_len = p.pod_len,
+						   .container_len = p.container_len,
+						   .comm = p.comm,
+						   .ns = p.ns,
+						   .pod = p.pod,
+						   .container = p.container};
+			f.meta.sender = &snd;
+		}
 		decode_frame(&f);
 	}
 	c->frames += it.n;

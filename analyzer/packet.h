@@ -13,43 +13,56 @@
 
 /* Where frames come from: one per input stream (file, PCAP-over-TCP connection, agent). */
 struct pano_source {
-	uint32_t id;		/* 0 for local inputs; a distinct id per agent stream */
-	const char *node;	/* agent's node name, or NULL */
+	uint32_t id;	  /* 0 for local inputs; a distinct id per agent stream */
+	const char *node; /* agent's node name, or NULL */
+};
+
+/*
+ * Who sent a frame, as the agent saw it (protobuf stream, pcapng comment): the sending socket's
+ * cgroup, the process, the Kubernetes pod. Strings are not NUL-terminated; a length of 0 (or
+ * a pid or cgroup_id of 0) means unknown.
+ */
+struct pano_sender {
+	uint64_t cgroup_id;
+	uint32_t pid;
+	uint32_t comm_len, ns_len, pod_len, container_len;
+	const char *comm, *ns, *pod, *container;
 };
 
 /* Per-frame metadata an input may know (protobuf stream, agent records). */
 struct pano_frame_meta {
-	const char *iface;	/* interface name, or NULL */
-	int dir;		/* 0 in, 1 out, -1 unknown */
+	const char *iface;		  /* interface name, or NULL */
+	int dir;			  /* 0 in, 1 out, -1 unknown */
+	const struct pano_sender *sender; /* NULL: not known */
 };
 
 struct pano_frame {
-	uint64_t ts_ns;		/* capture time, ns since the epoch */
+	uint64_t ts_ns; /* capture time, ns since the epoch */
 	const uint8_t *data;
-	uint32_t caplen;	/* bytes at data */
-	uint32_t len;		/* original length on the wire */
-	int linktype;		/* PCAP_LINKTYPE_* */
+	uint32_t caplen; /* bytes at data */
+	uint32_t len;	 /* original length on the wire */
+	int linktype;	 /* PCAP_LINKTYPE_* */
 	const struct pano_source *src;
 	struct pano_frame_meta meta;
 };
 
 struct pano_addr {
-	uint8_t family;		/* 4 or 6 */
-	uint8_t a[16];		/* IPv4 in the first 4 bytes, the rest zero */
+	uint8_t family; /* 4 or 6 */
+	uint8_t a[16];	/* IPv4 in the first 4 bytes, the rest zero */
 };
 
 /* A decoded UDP datagram or TCP segment (after IP reassembly). */
 struct pano_pkt {
 	uint64_t ts_ns;
-	const struct pano_frame *frame;	/* the frame that completed this packet */
+	const struct pano_frame *frame; /* the frame that completed this packet */
 	uint8_t l4proto;		/* IPPROTO_UDP or IPPROTO_TCP */
 	struct pano_addr saddr, daddr;
 	uint16_t sport, dport;
-	uint8_t tcp_flags;		/* TCP only */
-	uint32_t tcp_seq, tcp_ack;	/* TCP only */
-	bool ip_reassembled;		/* built from IP fragments */
-	bool l4_csum_bad;		/* checksum present and wrong (counted, not dropped) */
-	uint32_t ip_len;		/* IP datagram length (header + payload) */
+	uint8_t tcp_flags;	   /* TCP only */
+	uint32_t tcp_seq, tcp_ack; /* TCP only */
+	bool ip_reassembled;	   /* built from IP fragments */
+	bool l4_csum_bad;	   /* checksum present and wrong (counted, not dropped) */
+	uint32_t ip_len;	   /* IP datagram length (header + payload) */
 	const uint8_t *payload;
 	uint32_t payload_len;
 };

@@ -22,9 +22,9 @@
 #define PANO_DEDUP_BPF_H
 
 struct pano_dedup_slot {
-	__u64 fp;	/* fingerprint of the packet that took the slot last */
-	__u64 mono_ns;	/* when it was first seen (bpf_ktime_get_ns) */
-	__u32 ifindex;	/* where */
+	__u64 fp;      /* fingerprint of the packet that took the slot last */
+	__u64 mono_ns; /* when it was first seen (bpf_ktime_get_ns) */
+	__u32 ifindex; /* where */
 	__u32 dir;
 };
 
@@ -52,8 +52,8 @@ static __always_inline __u64 pano_fingerprint(const struct pano_pkt *p)
 	h = pano_mix(h, s[1]);
 	h = pano_mix(h, d[0]);
 	h = pano_mix(h, d[1]);
-	h = pano_mix(h, (__u64)p->frag.id | (__u64)p->frag.proto << 32 |
-			    (__u64)p->frag.family << 40);
+	h = pano_mix(h,
+		     (__u64)p->frag.id | (__u64)p->frag.proto << 32 | (__u64)p->frag.family << 40);
 	h = pano_mix(h, (__u64)p->sport | (__u64)p->dport << 16 | (__u64)p->l3len << 32);
 	h = pano_mix(h, (__u64)p->fragoff | (__u64)p->csum << 16 | (__u64)p->proto << 32);
 	h = pano_mix(h, (__u64)p->seq | (__u64)p->ack << 32);

@@ -22,6 +22,7 @@
 #ifndef PANO_WHO_BPF_H
 #define PANO_WHO_BPF_H
 
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 
 struct pano_sk_who {
@@ -49,6 +50,12 @@ struct sock {
 	struct sock_common __sk_common;
 } __attribute__((preserve_access_index));
 
+/* The process's name is its main thread's: a thread of it (dig's "isc-net-0000") sends. */
+struct task_struct {
+	struct task_struct *group_leader;
+	char comm[PANO_COMM_LEN];
+} __attribute__((preserve_access_index));
+
 #define PANO_AF_INET  2
 #define PANO_AF_INET6 10
 
@@ -67,7 +74,10 @@ static __always_inline void pano_note_sender(void *sk)
 	}
 	if (w->pid == pid)
 		return;
-	bpf_get_current_comm(w->comm, sizeof(w->comm));
+	struct task_struct *t = (void *)bpf_get_current_task(), *leader = NULL;
+	if (bpf_core_read(&leader, sizeof(leader), &t->group_leader) || !leader ||
+	    bpf_core_read_str(w->comm, sizeof(w->comm), &leader->comm) <= 0)
+		bpf_get_current_comm(w->comm, sizeof(w->comm));
 	w->pid = pid;
 	pano_count(PANO_STAT_WHO_NOTED);
 }
