@@ -434,9 +434,9 @@ static void capture_who_autoload(struct capture *c, const struct capture_opts *o
 
 	for (int i = 0; i < n; i++)
 		bpf_program__set_autoload(p[i], o->cgroup2 != NULL);
-	bpf_program__set_autoload(
-	    c->skel->progs.pano_who_sent,
-	    o->cgroup2 && libbpf_find_vmlinux_btf_id("sock_send_length", BPF_TRACE_RAW_TP) > 0);
+	bpf_program__set_autoload(c->skel->progs.pano_who_sent,
+				  o->cgroup2 && libbpf_find_vmlinux_btf_id(
+						    "sock_send_length", BPF_TRACE_RAW_TP) > 0);
 }
 
 /*

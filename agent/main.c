@@ -37,7 +37,7 @@ struct agent {
 	struct iovec iov[PCAP_SERVER_IOV_MAX];
 	uint32_t niov;
 	size_t iov_len;
-	size_t iov_len_max;	 /* hand over at this many bytes: the ring space held stays small */
+	size_t iov_len_max; /* hand over at this many bytes: the ring space held stays small */
 	struct out_proto *proto; /* --connect */
 	struct ifwatch *ifw;
 	struct who *who; /* cgroup id -> pod, for the outputs that carry it */
@@ -47,53 +47,52 @@ struct agent {
 
 static void agent_usage(FILE *f)
 {
-	fprintf(
-	    f,
-	    "Usage: pano-agent --iface LIST|all OUTPUT... [options]\n"
-	    "Capture DNS (or other configured ports) with eBPF and ship the frames as pcap.\n"
-	    "\n"
-	    "Interfaces:\n"
-	    "  -i, --iface LIST         eth0,eth1 or 'all' (every up non-loopback Ethernet\n"
-	    "                           interface, including those that appear later)\n"
-	    "  -m, --mode tc|xdp        TC ingress+egress (default) or XDP ingress only\n"
-	    "Filter:\n"
-	    "  -p, --ports LIST         ports on either side (default 53)\n"
-	    "  -t, --transports LIST    udp,tcp (default both)\n"
-	    "  -s, --snaplen N          bytes kept per frame (default %d, max %d)\n"
-	    "      --ring-size BYTES    each CPU's ring buffer, power of two (default: 8M over\n"
-	    "                           the CPUs, 1M at least each)\n"
-	    "      --dedup on|off       capture a packet once per node, at the first hook\n"
-	    "                           that sees it (default on; see README)\n"
-	    "Who sent each frame:\n"
-	    "      --cgroup-root DIR    the cgroup2 mount (default: found in /proc/mounts)\n"
-	    "      --k8s-root DIR       where var/log/pods and var/log/containers are, to name\n"
-	    "                           pods and containers (default /)\n"
-	    "Outputs (at least one):\n"
-	    "  -l, --pcap-listen ADDR:PORT  PCAP-over-TCP server (default address 127.0.0.1,\n"
-	    "                           conventional port %d)\n"
-	    "  -w, --write FILE         pcap file; finished rotated files become FILE.1, "
-	    "FILE.2...\n"
-	    "      --rotate-size BYTES  start a new file before FILE would exceed BYTES\n"
-	    "      --rotate-seconds N   start a new file when FILE is N seconds old\n"
-	    "      --stdout             pcap on standard output (e.g. | tcpdump -r -)\n"
-	    "      --nanosecond         nanosecond pcap timestamps (magic a1b23c4d)\n"
-	    "      --client-queue BYTES per PCAP-over-TCP client queue (default 4M)\n"
-	    "Protobuf stream to pano-analyzer --listen:\n"
-	    "      --connect HOST:PORT  stream batches of frames, hello and stats (reconnects)\n"
-	    "      --node NAME          node name carried in the stream (default: host name)\n"
-	    "      --tls-cert FILE      TLS certificate (PEM): client cert for --connect, server\n"
-	    "                           cert for --pcap-listen (then PCAP-over-TLS)\n"
-	    "      --tls-key FILE       its private key\n"
-	    "      --tls-ca FILE        CA the peer's certificate must chain to (--connect: the\n"
-	    "                           analyzer; --pcap-listen: clients must present one)\n"
-	    "      --connect-queue BYTES  frames buffered for --connect (default 8M)\n"
-	    "Other:\n"
-	    "      --metrics ADDR:PORT  Prometheus /metrics and /healthz\n"
-	    "  -v, --verbose            more messages (twice: libbpf debug)\n"
-	    "  -h, --help               this text\n"
-	    "  -V, --version            version\n"
-	    "BYTES take a k, M or G suffix (powers of 1024).\n",
-	    PANO_SNAPLEN_DEFAULT, PANO_SNAPLEN_MAX, PCAP_SERVER_PORT);
+	fprintf(f,
+		"Usage: pano-agent --iface LIST|all OUTPUT... [options]\n"
+		"Capture DNS (or other configured ports) with eBPF and ship the frames as pcap.\n"
+		"\n"
+		"Interfaces:\n"
+		"  -i, --iface LIST         eth0,eth1 or 'all' (every up non-loopback Ethernet\n"
+		"                           interface, including those that appear later)\n"
+		"  -m, --mode tc|xdp        TC ingress+egress (default) or XDP ingress only\n"
+		"Filter:\n"
+		"  -p, --ports LIST         ports on either side (default 53)\n"
+		"  -t, --transports LIST    udp,tcp (default both)\n"
+		"  -s, --snaplen N          bytes kept per frame (default %d, max %d)\n"
+		"      --ring-size BYTES    each CPU's ring buffer, power of two (default: 8M over\n"
+		"                           the CPUs, 1M at least each)\n"
+		"      --dedup on|off       capture a packet once per node, at the first hook\n"
+		"                           that sees it (default on; see README)\n"
+		"Who sent each frame:\n"
+		"      --cgroup-root DIR    the cgroup2 mount (default: found in /proc/mounts)\n"
+		"      --k8s-root DIR       where var/log/pods and var/log/containers are, to name\n"
+		"                           pods and containers (default /)\n"
+		"Outputs (at least one):\n"
+		"  -l, --pcap-listen ADDR:PORT  PCAP-over-TCP server (default address 127.0.0.1,\n"
+		"                           conventional port %d)\n"
+		"  -w, --write FILE         pcap file; finished rotated files become FILE.1, "
+		"FILE.2...\n"
+		"      --rotate-size BYTES  start a new file before FILE would exceed BYTES\n"
+		"      --rotate-seconds N   start a new file when FILE is N seconds old\n"
+		"      --stdout             pcap on standard output (e.g. | tcpdump -r -)\n"
+		"      --nanosecond         nanosecond pcap timestamps (magic a1b23c4d)\n"
+		"      --client-queue BYTES per PCAP-over-TCP client queue (default 4M)\n"
+		"Protobuf stream to pano-analyzer --listen:\n"
+		"      --connect HOST:PORT  stream batches of frames, hello and stats (reconnects)\n"
+		"      --node NAME          node name carried in the stream (default: host name)\n"
+		"      --tls-cert FILE      TLS certificate (PEM): client cert for --connect, server\n"
+		"                           cert for --pcap-listen (then PCAP-over-TLS)\n"
+		"      --tls-key FILE       its private key\n"
+		"      --tls-ca FILE        CA the peer's certificate must chain to (--connect: the\n"
+		"                           analyzer; --pcap-listen: clients must present one)\n"
+		"      --connect-queue BYTES  frames buffered for --connect (default 8M)\n"
+		"Other:\n"
+		"      --metrics ADDR:PORT  Prometheus /metrics and /healthz\n"
+		"  -v, --verbose            more messages (twice: libbpf debug)\n"
+		"  -h, --help               this text\n"
+		"  -V, --version            version\n"
+		"BYTES take a k, M or G suffix (powers of 1024).\n",
+		PANO_SNAPLEN_DEFAULT, PANO_SNAPLEN_MAX, PCAP_SERVER_PORT);
 }
 
 static void agent_on_signal(int sig)
@@ -201,9 +200,8 @@ static void agent_on_record(void *ctx, const struct pano_rec *rec, const uint8_t
 	if (a->out)
 		out_file_write(a->out, rec, frame);
 	if (a->proto) {
-		const struct who_pod *pod = rec->cgroup_id && a->who
-						? who_lookup(a->who, rec->cgroup_id, rec->ts_ns)
-						: NULL;
+		const struct who_pod *pod =
+		    rec->cgroup_id && a->who ? who_lookup(a->who, rec->cgroup_id, rec->ts_ns) : NULL;
 		out_proto_write(a->proto, rec, frame, pod);
 	}
 	if (a->srv) {

@@ -14,12 +14,12 @@
 enum dns_format { DNS_FORMAT_JSON = 0, DNS_FORMAT_PROTOBUF = 1 };
 
 struct dns_config {
-	uint16_t ports[DNS_MAX_PORTS]; /* --ports, default 53, 5353, 5355 */
+	uint16_t ports[DNS_MAX_PORTS];	/* --ports, default 53, 5353, 5355 */
 	int nports;
-	uint64_t timeout_ns;	/* --dns-timeout, default 5 s */
-	unsigned max_open;	/* cap on open transactions (default 100000) */
-	int zeek_dotted;	/* 1: "id.orig_h" names instead of "id_orig_h" */
-	enum dns_format format; /* record encoding handed to the sinks */
+	uint64_t timeout_ns;		/* --dns-timeout, default 5 s */
+	unsigned max_open;		/* cap on open transactions (default 100000) */
+	int zeek_dotted;		/* 1: "id.orig_h" names instead of "id_orig_h" */
+	enum dns_format format;		/* record encoding handed to the sinks */
 };
 
 void dns_config_default(struct dns_config *cfg);

@@ -27,8 +27,8 @@ int input_pcap_read(const char *path, const struct input_hooks *h);
  * PCAP-over-TCP client: connects to host:port ("[v6addr]:port" works too), reads the stream and
  * reconnects with exponential backoff whenever the peer goes away, until *stop. With tls
  * options set (tls may be NULL), the stream is read over TLS: with a CA the agent's
- * certificate must chain to it and match host; a client certificate is presented if given. Returns
- * 0 when stopped, -EINVAL when hostport does not parse (logged).
+ * certificate must chain to it and match host; a client certificate is presented if given. Returns 0 when
+ * stopped, -EINVAL when hostport does not parse (logged).
  */
 struct tls_opts;
 int input_pot_run(const char *hostport, const struct tls_opts *tls, const struct input_hooks *h);

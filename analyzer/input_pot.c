@@ -165,8 +165,8 @@ static int pot_fill(struct pot_conn *c, size_t n, const struct input_hooks *h)
 			return 0;
 		if (r != -EAGAIN) {
 			pr_warn("PCAP-over-TCP read: %s", tls_conn_error(c->tc)[0]
-							      ? tls_conn_error(c->tc)
-							      : strerror((int)-r));
+								? tls_conn_error(c->tc)
+								: strerror((int)-r));
 			return 0;
 		}
 		struct pollfd p = {.fd = c->fd, .events = tls_conn_events(c->tc)};

@@ -47,8 +47,7 @@ static void main_usage(FILE *out)
 	    "                             further FILE arguments are read in order)\n"
 	    "  -c, --pcap-connect HOST:PORT  PCAP-over-TCP client (pano-agent --pcap-listen),\n"
 	    "                             reconnects with backoff until SIGINT/SIGTERM\n"
-	    "  -l, --listen ADDR:PORT     protobuf stream from many agents (pano-agent "
-	    "--connect);\n"
+	    "  -l, --listen ADDR:PORT     protobuf stream from many agents (pano-agent --connect);\n"
 	    "                             PORT alone binds 127.0.0.1\n"
 	    "      --tls-cert FILE        TLS: for --listen the server certificate (PEM), for\n"
 	    "                             --pcap-connect a client certificate to present\n"
@@ -241,8 +240,7 @@ int main(int argc, char **argv)
 			} else if (strcmp(optarg, "protobuf") == 0) {
 				cfg.format = DNS_FORMAT_PROTOBUF;
 			} else {
-				fprintf(stderr,
-					"pano-analyzer: --format %s: expected json or protobuf\n",
+				fprintf(stderr, "pano-analyzer: --format %s: expected json or protobuf\n",
 					optarg);
 				return 2;
 			}
@@ -259,8 +257,7 @@ int main(int argc, char **argv)
 		case 0x101:
 		case 0x102: {
 			double v = strtod(optarg, &end);
-			if (*end || end == optarg ||
-			    !(v >= 1 && v <= (opt == 0x101 ? 86400 : 60))) {
+			if (*end || end == optarg || !(v >= 1 && v <= (opt == 0x101 ? 86400 : 60))) {
 				fprintf(stderr, "pano-analyzer: bad --%s '%s'\n",
 					opt == 0x101 ? "period" : "periods", optarg);
 				return 2;

@@ -13,8 +13,8 @@
 
 /* Where frames come from: one per input stream (file, PCAP-over-TCP connection, agent). */
 struct pano_source {
-	uint32_t id;	  /* 0 for local inputs; a distinct id per agent stream */
-	const char *node; /* agent's node name, or NULL */
+	uint32_t id;		/* 0 for local inputs; a distinct id per agent stream */
+	const char *node;	/* agent's node name, or NULL */
 };
 
 /*
@@ -31,38 +31,38 @@ struct pano_sender {
 
 /* Per-frame metadata an input may know (protobuf stream, agent records). */
 struct pano_frame_meta {
-	const char *iface;		  /* interface name, or NULL */
-	int dir;			  /* 0 in, 1 out, -1 unknown */
+	const char *iface;	/* interface name, or NULL */
+	int dir;		/* 0 in, 1 out, -1 unknown */
 	const struct pano_sender *sender; /* NULL: not known */
 };
 
 struct pano_frame {
-	uint64_t ts_ns; /* capture time, ns since the epoch */
+	uint64_t ts_ns;		/* capture time, ns since the epoch */
 	const uint8_t *data;
-	uint32_t caplen; /* bytes at data */
-	uint32_t len;	 /* original length on the wire */
-	int linktype;	 /* PCAP_LINKTYPE_* */
+	uint32_t caplen;	/* bytes at data */
+	uint32_t len;		/* original length on the wire */
+	int linktype;		/* PCAP_LINKTYPE_* */
 	const struct pano_source *src;
 	struct pano_frame_meta meta;
 };
 
 struct pano_addr {
-	uint8_t family; /* 4 or 6 */
-	uint8_t a[16];	/* IPv4 in the first 4 bytes, the rest zero */
+	uint8_t family;		/* 4 or 6 */
+	uint8_t a[16];		/* IPv4 in the first 4 bytes, the rest zero */
 };
 
 /* A decoded UDP datagram or TCP segment (after IP reassembly). */
 struct pano_pkt {
 	uint64_t ts_ns;
-	const struct pano_frame *frame; /* the frame that completed this packet */
+	const struct pano_frame *frame;	/* the frame that completed this packet */
 	uint8_t l4proto;		/* IPPROTO_UDP or IPPROTO_TCP */
 	struct pano_addr saddr, daddr;
 	uint16_t sport, dport;
-	uint8_t tcp_flags;	   /* TCP only */
-	uint32_t tcp_seq, tcp_ack; /* TCP only */
-	bool ip_reassembled;	   /* built from IP fragments */
-	bool l4_csum_bad;	   /* checksum present and wrong (counted, not dropped) */
-	uint32_t ip_len;	   /* IP datagram length (header + payload) */
+	uint8_t tcp_flags;		/* TCP only */
+	uint32_t tcp_seq, tcp_ack;	/* TCP only */
+	bool ip_reassembled;		/* built from IP fragments */
+	bool l4_csum_bad;		/* checksum present and wrong (counted, not dropped) */
+	uint32_t ip_len;		/* IP datagram length (header + payload) */
 	const uint8_t *payload;
 	uint32_t payload_len;
 };

@@ -11,17 +11,17 @@
 #include <stdint.h>
 
 struct sink {
-	const char *name; /* "file", "kafka" */
+	const char *name;	/* "file", "kafka" */
 	/* Takes a copy of rec; key groups related records (e.g. client address). 0 or -errno. */
 	int (*emit)(struct sink *s, const char *topic_proto, const void *key, size_t keylen,
 		    const void *rec, size_t len);
-	void (*poll)(struct sink *s); /* service callbacks; cheap, called often */
+	void (*poll)(struct sink *s);			/* service callbacks; cheap, called often */
 	/* Flush within timeout and release the sink's resources; the struct itself stays valid
 	 * (stats still answer) until free. 0 or -errno (e.g. records left undelivered). */
 	int (*close)(struct sink *s, int timeout_ms);
 	void (*stats)(struct sink *s, void (*out)(void *arg, const char *name, uint64_t v),
-		      void *arg);     /* name e.g. "delivered", "dropped_queue_full" */
-	void (*free)(struct sink *s); /* after close: free the struct */
+		      void *arg);			/* name e.g. "delivered", "dropped_queue_full" */
+	void (*free)(struct sink *s);			/* after close: free the struct */
 	uint64_t emitted, dropped;
 	struct sink *next;
 };
@@ -46,9 +46,9 @@ void sink_file_set_length_prefixed(struct sink *s);
 /* The Kafka sink (librdkafka). props are "key=value" strings from -X, applied after our
  * defaults (batching, compression, bounded queue) so the user can override any of them. */
 struct kafka_opts {
-	const char *brokers;	  /* --kafka-brokers */
-	const char *topic;	  /* --kafka-topic, default "pano-dns" */
-	const char *const *props; /* -X key=value */
+	const char *brokers;		/* --kafka-brokers */
+	const char *topic;		/* --kafka-topic, default "pano-dns" */
+	const char *const *props;	/* -X key=value */
 	int nprops;
 };
 int sink_kafka_open(const struct kafka_opts *opts, struct sink **out);

@@ -41,7 +41,7 @@ struct file_sink {
 	uint64_t first_ns; /* when the oldest buffered record came in */
 	uint64_t written;  /* records handed to the kernel */
 	uint64_t bytes;
-	uint64_t lost;	     /* records dropped because of a write error */
+	uint64_t lost; /* records dropped because of a write error */
 	int length_prefixed; /* 4-byte big-endian length before each record, no newline */
 };
 
@@ -140,8 +140,8 @@ static int file_emit(struct sink *s, const char *topic_proto, const void *key, s
 	}
 	if (need > FILE_SINK_BUF) {
 		/* Bigger than the buffer (which is empty now): straight out. */
-		if (file_write_all(f, (const char *)head, hlen) < 0 ||
-		    file_write_all(f, rec, len) < 0 || file_write_all(f, "\n", tlen) < 0) {
+		if (file_write_all(f, (const char *)head, hlen) < 0 || file_write_all(f, rec, len) < 0 ||
+		    file_write_all(f, "\n", tlen) < 0) {
 			file_lose(f, 1);
 			return -EIO;
 		}

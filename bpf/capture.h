@@ -15,8 +15,8 @@
  */
 #define PANO_SNAPLEN_MAX     9216
 #define PANO_SNAPLEN_DEFAULT PANO_SNAPLEN_MAX
-#define PANO_MAX_PORTS	     64	  /* entries in the port filter map */
-#define PANO_FRAG_ENTRIES    4096 /* datagrams remembered in the fragment LRU map */
+#define PANO_MAX_PORTS       64	/* entries in the port filter map */
+#define PANO_FRAG_ENTRIES    4096	/* datagrams remembered in the fragment LRU map */
 
 /*
  * Port filter map (BPF_MAP_TYPE_ARRAY, one entry): a bitmap with one bit per port in host byte
@@ -46,8 +46,8 @@ enum pano_emit_mode {
 #define PANO_EMIT_EXACT_MAX 512
 
 enum pano_dir {
-	PANO_DIR_IN = 0,  /* ingress (TC ingress, XDP) */
-	PANO_DIR_OUT = 1, /* egress (TC egress) */
+	PANO_DIR_IN = 0,	/* ingress (TC ingress, XDP) */
+	PANO_DIR_OUT = 1,	/* egress (TC egress) */
 };
 
 /*
@@ -78,13 +78,13 @@ struct pano_pcap_rec {
  * known, e.g. a socket that has not sent since the agent started).
  */
 struct pano_rec {
-	__u64 ts_ns;   /* capture time, ns since the Unix epoch (wall clock) */
-	__u32 ifindex; /* interface the frame was seen on */
-	__u8 dir;      /* enum pano_dir */
-	__u8 flags;    /* PANO_RF_* */
+	__u64 ts_ns;		/* capture time, ns since the Unix epoch (wall clock) */
+	__u32 ifindex;		/* interface the frame was seen on */
+	__u8 dir;		/* enum pano_dir */
+	__u8 flags;		/* PANO_RF_* */
 	__u8 pad[2];
-	__u64 cgroup_id; /* cgroup v2 id of the sending socket, 0: unknown */
-	__u32 pid;	 /* process (tgid) that sent on that socket, 0: unknown */
+	__u64 cgroup_id;	/* cgroup v2 id of the sending socket, 0: unknown */
+	__u32 pid;		/* process (tgid) that sent on that socket, 0: unknown */
 	__u32 pad2;
 	char comm[PANO_COMM_LEN]; /* its name, NUL-padded; empty: unknown */
 	union {
@@ -92,14 +92,14 @@ struct pano_rec {
 		struct {
 			__u32 pcap_ts_sec;
 			__u32 pcap_ts_frac;
-			__u32 caplen; /* bytes that follow this header */
-			__u32 len;    /* original frame length */
+			__u32 caplen;	/* bytes that follow this header */
+			__u32 len;	/* original frame length */
 		};
 	};
 };
 
 /* Bits of struct pano_rec.flags. */
-#define PANO_RF_SOCKET 1 /* the skb held a socket (cgroup_id is set) */
+#define PANO_RF_SOCKET 1	/* the skb held a socket (cgroup_id is set) */
 
 /*
  * The wall clock for the programs (BPF only reads CLOCK_MONOTONIC), published by the loader in
@@ -116,20 +116,20 @@ struct pano_clock {
 
 /* Per-CPU counters, one array slot each; user space sums over CPUs. */
 enum pano_stat {
-	PANO_STAT_SEEN = 0,	 /* frames the program ran on */
-	PANO_STAT_MATCHED,	 /* frames that passed the filter */
-	PANO_STAT_CAPTURED,	 /* records committed to the ring */
-	PANO_STAT_TRUNCATED,	 /* captured with caplen < len */
-	PANO_STAT_RING_FULL,	 /* matched but the ring had no room: dropped */
-	PANO_STAT_FRAG_TRACKED,	 /* first fragments remembered for their followers */
-	PANO_STAT_FRAG_FOLLOWED, /* later fragments captured because their first matched */
-	PANO_STAT_PARSE_SHORT,	 /* headers cut short (runt or truncated): not matched */
-	PANO_STAT_COPY_ERR,	 /* matched but copying the frame into the ring failed: dropped */
-	PANO_STAT_DEDUP_COPIES,	 /* matched copies of a frame already captured at another hook */
-	PANO_STAT_WHO_SOCKET,	 /* captured frames whose skb held the sending socket */
-	PANO_STAT_WHO_PROCESS,	 /* ... and whose process (pid, comm) was known */
-	PANO_STAT_WHO_NOTED,	 /* sends on a socket that (re)named the socket's process */
-	PANO_STAT_WHO_NOTE_FAIL, /* sends whose socket storage could not be had (memory) */
+	PANO_STAT_SEEN = 0,	/* frames the program ran on */
+	PANO_STAT_MATCHED,	/* frames that passed the filter */
+	PANO_STAT_CAPTURED,	/* records committed to the ring */
+	PANO_STAT_TRUNCATED,	/* captured with caplen < len */
+	PANO_STAT_RING_FULL,	/* matched but the ring had no room: dropped */
+	PANO_STAT_FRAG_TRACKED,	/* first fragments remembered for their followers */
+	PANO_STAT_FRAG_FOLLOWED,/* later fragments captured because their first matched */
+	PANO_STAT_PARSE_SHORT,	/* headers cut short (runt or truncated): not matched */
+	PANO_STAT_COPY_ERR,	/* matched but copying the frame into the ring failed: dropped */
+	PANO_STAT_DEDUP_COPIES,	/* matched copies of a frame already captured at another hook */
+	PANO_STAT_WHO_SOCKET,	/* captured frames whose skb held the sending socket */
+	PANO_STAT_WHO_PROCESS,	/* ... and whose process (pid, comm) was known */
+	PANO_STAT_WHO_NOTED,	/* sends on a socket that (re)named the socket's process */
+	PANO_STAT_WHO_NOTE_FAIL,/* sends whose socket storage could not be had (memory) */
 	PANO_STAT_MAX,
 };
 
@@ -139,11 +139,11 @@ enum pano_stat {
 
 /* Filter configuration, slot 0 of the cfg array map; changes apply on the next packet. */
 struct pano_cfg {
-	__u32 snaplen;	       /* bytes to keep per frame, 1..PANO_SNAPLEN_MAX */
-	__u32 transports;      /* PANO_TR_* bits */
-	__u32 match_all_ports; /* 1: ignore the port map, capture every UDP/TCP packet */
-	__u32 dedup_us;	       /* copies of a frame seen at another hook within this many
-				* microseconds are dropped (dedup.bpf.h); 0: keep every copy */
+	__u32 snaplen;		/* bytes to keep per frame, 1..PANO_SNAPLEN_MAX */
+	__u32 transports;	/* PANO_TR_* bits */
+	__u32 match_all_ports;	/* 1: ignore the port map, capture every UDP/TCP packet */
+	__u32 dedup_us;		/* copies of a frame seen at another hook within this many
+				 * microseconds are dropped (dedup.bpf.h); 0: keep every copy */
 };
 
 /* Default dedup window: copies inside a node follow the first within microseconds. */
@@ -153,11 +153,11 @@ struct pano_cfg {
 
 /* Key of the fragment LRU map: a datagram whose first fragment matched. */
 struct pano_frag_key {
-	__u8 saddr[16]; /* IPv4 addresses use the first 4 bytes, rest zero */
+	__u8 saddr[16];		/* IPv4 addresses use the first 4 bytes, rest zero */
 	__u8 daddr[16];
-	__u32 id;    /* IPv4 id (16 bits) or IPv6 fragment identification */
-	__u8 family; /* 4 or 6 */
-	__u8 proto;  /* L4 protocol of the datagram */
+	__u32 id;		/* IPv4 id (16 bits) or IPv6 fragment identification */
+	__u8 family;		/* 4 or 6 */
+	__u8 proto;		/* L4 protocol of the datagram */
 	__u8 pad[2];
 };
 

@@ -42,11 +42,11 @@ static inline uint64_t counter_get(const struct pano_counter *c)
 	return __atomic_load_n(&c->value, __ATOMIC_RELAXED);
 }
 
-#define PANO_COUNTER(var, cname, ckind, chelp)                                                     \
-	struct pano_counter var = {.name = cname, .kind = ckind, .help = chelp};                   \
-	static void __attribute__((constructor)) var##_register(void)                              \
-	{                                                                                          \
-		counter_register(&var);                                                            \
+#define PANO_COUNTER(var, cname, ckind, chelp)                                             \
+	struct pano_counter var = { .name = cname, .kind = ckind, .help = chelp };         \
+	static void __attribute__((constructor)) var##_register(void)                      \
+	{                                                                                  \
+		counter_register(&var);                                                    \
 	}
 
 #endif

@@ -16,15 +16,15 @@
 #include <string.h>
 
 struct cursor {
-	const uint8_t *base; /* start of the whole buffer (for offsets, e.g. DNS pointers) */
-	size_t len;	     /* bytes at base */
-	size_t off;	     /* read position, always <= len */
-	int err;	     /* set once a read ran past the end; never cleared by reads */
+	const uint8_t *base;	/* start of the whole buffer (for offsets, e.g. DNS pointers) */
+	size_t len;		/* bytes at base */
+	size_t off;		/* read position, always <= len */
+	int err;		/* set once a read ran past the end; never cleared by reads */
 };
 
 static inline struct cursor cursor_init(const uint8_t *base, size_t len)
 {
-	struct cursor c = {.base = base, .len = len, .off = 0, .err = 0};
+	struct cursor c = { .base = base, .len = len, .off = 0, .err = 0 };
 	return c;
 }
 

@@ -22,7 +22,7 @@ int log_enabled(enum pano_log_level lvl)
 
 void log_vmsg(enum pano_log_level lvl, const char *fmt, va_list ap)
 {
-	static const char *const tag[] = {"error: ", "warning: ", "", "debug: "};
+	static const char *const tag[] = { "error: ", "warning: ", "", "debug: " };
 	char line[1024];
 
 	if (!log_enabled(lvl))

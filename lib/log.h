@@ -11,7 +11,7 @@
 
 enum pano_log_level { PANO_LOG_ERR, PANO_LOG_WARN, PANO_LOG_INFO, PANO_LOG_DEBUG };
 
-void log_init(const char *prog, int verbosity); /* verbosity: 0 warn, 1 info, 2+ debug */
+void log_init(const char *prog, int verbosity);	/* verbosity: 0 warn, 1 info, 2+ debug */
 int log_enabled(enum pano_log_level lvl);
 void log_msg(enum pano_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vmsg(enum pano_log_level lvl, const char *fmt, va_list ap);
