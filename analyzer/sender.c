@@ -125,8 +125,8 @@ const struct sender_rec *sender_get(const struct sender_table *t, struct sender_
 }
 
 /* The value of "key=" at *p (up to the next space, or the rest for comm); advances *p. */
-static bool sender_kv(const char **p, const char *end, const char *key, bool rest,
-		      const char **v, uint32_t *vlen)
+static bool sender_kv(const char **p, const char *end, const char *key, bool rest, const char **v,
+		      uint32_t *vlen)
 {
 	size_t kl = strlen(key);
 	const char *q = *p;

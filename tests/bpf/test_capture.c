@@ -577,6 +577,69 @@ static void t_pcap_nsec(void)
 }
 
 /* Moves the calling thread to cpu; 0 or -1. */
+/* Runs prog on len bytes of buf and says whether a record came out of the ring. */
+static int captured_once(enum prog p, const uint8_t *buf, size_t len)
+{
+	drain(cap);
+	run(cap, p, buf, len, 1);
+	return drain(cap);
+}
+
+/*
+ * Dedup: a frame seen at a second hook (here TC ingress, then egress: another direction) is a
+ * copy, also with the MACs, VLAN tags, TTL and IP checksum a hop changes; the same frame at
+ * the same hook again (a retransmission) is not, nor is it after a NAT (other addresses) or
+ * with another payload; with dedup off every copy is kept.
+ */
+static void t_dedup(void)
+{
+	struct spec s = UDP4(40000, 53), tagged = s, s6 = UDP6(40000, 53), tcp = TCP4(40000, 53);
+	uint8_t f2[2048];
+	size_t len, len2;
+
+	tagged.ntags = 1;
+	tagged.tpid[0] = ETH_P_8021Q;
+	s.id = tagged.id = 77;
+	CHECK_EQ_INT(capture_set_dedup(cap, PANO_DEDUP_US_DEFAULT), 0);
+	stats_mark(cap);
+
+	len = build(frame, &s);
+	CHECK_EQ_INT(captured_once(P_TC_IN, frame, len), 1);
+	CHECK_EQ_INT(captured_once(P_TC_OUT, frame, len), 0); /* the copy at the next hook */
+	CHECK_EQ_INT(dstat(cap, PANO_STAT_DEDUP_COPIES), 1);
+	CHECK_EQ_INT(captured_once(P_TC_IN, frame, len), 1); /* sent again: kept */
+	/* what a hop changes: MACs, a VLAN tag, TTL, IP checksum */
+	len2 = build(f2, &tagged);
+	f2[0] ^= 0xff;
+	f2[6] ^= 0xff;
+	f2[14 + 4 + 8] = 63;
+	f2[14 + 4 + 10] = 0x12;
+	CHECK_EQ_INT(captured_once(P_TC_OUT, f2, len2), 0);
+	/* after a DNAT: another destination address, another packet */
+	memcpy(f2, frame, len);
+	f2[14 + 19] = 0x63;
+	CHECK_EQ_INT(captured_once(P_TC_OUT, f2, len), 1);
+	/* another payload (another DNS id): another packet */
+	memcpy(f2, frame, len);
+	f2[len - 40] ^= 1;
+	CHECK_EQ_INT(captured_once(P_TC_OUT, f2, len), 1);
+	/* IPv6 (hop limit changed) and TCP */
+	len = build(frame, &s6);
+	CHECK_EQ_INT(captured_once(P_TC_IN, frame, len), 1);
+	frame[14 + 7] = 63;
+	CHECK_EQ_INT(captured_once(P_TC_OUT, frame, len), 0);
+	len = build(frame, &tcp);
+	CHECK_EQ_INT(captured_once(P_TC_IN, frame, len), 1);
+	CHECK_EQ_INT(captured_once(P_TC_OUT, frame, len), 0);
+	CHECK_EQ_INT(dstat(cap, PANO_STAT_DEDUP_COPIES), 4);
+	CHECK_EQ_INT(dstat(cap, PANO_STAT_MATCHED), 10);
+	CHECK_EQ_INT(dstat(cap, PANO_STAT_CAPTURED), 6);
+	/* off: every copy */
+	CHECK_EQ_INT(capture_set_dedup(cap, 0), 0);
+	CHECK_EQ_INT(captured_once(P_TC_IN, frame, len), 1);
+	CHECK_EQ_INT(captured_once(P_TC_OUT, frame, len), 1);
+}
+
 static int on_cpu(int cpu)
 {
 	cpu_set_t set;
@@ -1126,6 +1189,7 @@ int main(void)
 	TEST_CASE("bpf_size_classes_exact", t_sizes);
 	TEST_CASE("bpf_emit_modes_same_records", t_emit_modes);
 	TEST_CASE("bpf_ring_full_counted", t_ring_full);
+	TEST_CASE("bpf_dedup_copies", t_dedup);
 	TEST_CASE("capture_rec_check", t_rec_check);
 	TEST_CASE("bpf_pcap_header_nsec", t_pcap_nsec);
 	TEST_CASE("capture_hold_release", t_hold_release);
