@@ -437,6 +437,8 @@ static void capture_who_autoload(struct capture *c, const struct capture_opts *o
 	bpf_program__set_autoload(c->skel->progs.pano_who_sent,
 				  o->cgroup2 && libbpf_find_vmlinux_btf_id(
 						    "sock_send_length", BPF_TRACE_RAW_TP) > 0);
+	bpf_program__set_autoload(c->skel->progs.pano_who_recv,
+				  bpf_program__autoload(c->skel->progs.pano_who_sent));
 }
 
 /*
@@ -465,12 +467,16 @@ static void capture_who_attach(struct capture *c, const char *cgroup2)
 		c->who_links[c->nwho++] = l;
 	}
 	close(fd);
-	if (bpf_program__autoload(c->skel->progs.pano_who_sent) &&
-	    (l = bpf_program__attach(c->skel->progs.pano_who_sent)))
-		c->who_links[c->nwho++] = l;
-	else
-		pr_info("capture: no sock_send_length tracepoint: sockets opened before the "
-			"agent are named only after they connect or send unconnected");
+	for (int i = 0; i < 2; i++) {
+		struct bpf_program *t =
+		    i ? c->skel->progs.pano_who_recv : c->skel->progs.pano_who_sent;
+		if (bpf_program__autoload(t) && (l = bpf_program__attach(t)))
+			c->who_links[c->nwho++] = l;
+		else if (i == 0)
+			pr_info("capture: no sock_send_length tracepoint (6.3+): sockets opened "
+				"before the agent are named only once they connect or send "
+				"unconnected");
+	}
 	if (c->nwho < n) {
 		while (c->nwho > 0)
 			bpf_link__destroy(c->who_links[--c->nwho]);

@@ -13,8 +13,11 @@
  * never stale after a socket closes) at every point where the socket's process is current and
  * before its first frame leaves: socket creation, bind, connect and unconnected UDP sends
  * (cgroup sock and sock_addr hooks on the cgroup2 root, inherited by every cgroup), and after
- * every send (tracepoint sock_send_length, 6.3+: sockets older than the agent, and processes
- * that share a socket). Frames sent from softirq (TCP acks, retransmissions) carry the noted
+ * every send and receive (tracepoints sock_send_length and sock_recv_length, 6.3+: sockets
+ * older than the agent, processes that share a socket; a server reads a query before it
+ * answers, so even its first answer is named). An iterator over every task's files would name
+ * old sockets at once, but the kernel hands it sockets as untrusted pointers, which socket
+ * storage refuses. Frames sent from softirq (TCP acks, retransmissions) carry the noted
  * process, never the one that happened to be interrupted. fentry on udp_sendmsg and friends
  * would be one hook instead of six, but kernels that refuse BPF trampolines (lockdown, some
  * hypervisors: this project's test machines) refuse those; these hooks load everywhere.
@@ -137,13 +140,26 @@ int pano_who_sendmsg6(struct bpf_sock_addr *ctx)
 	return pano_who_addr(ctx);
 }
 
-SEC("tp_btf/sock_send_length")
-int BPF_PROG(pano_who_sent, struct sock *sk, int ret, int flags)
+/* After a send or receive on any socket: IP sockets only. */
+static __always_inline void pano_who_io(struct sock *sk)
 {
 	unsigned short family = sk->__sk_common.skc_family;
 
 	if (family == PANO_AF_INET || family == PANO_AF_INET6)
 		pano_note_sender(sk);
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(pano_who_sent, struct sock *sk, int ret, int flags)
+{
+	pano_who_io(sk);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(pano_who_recv, struct sock *sk, int ret, int flags)
+{
+	pano_who_io(sk);
 	return 0;
 }
 
