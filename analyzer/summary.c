@@ -757,6 +757,17 @@ void summary_dns_txn(const struct summary_dns_txn *t)
 
 	sum_lock();
 	w = sum_advance(t->ts_ns);
+	if (t->client_pod && !t->orphan) {
+		char key[SENDER_NS_LEN + SENDER_POD_LEN + 1];
+		int n = snprintf(key, sizeof(key), "%s/%s", t->client_ns, t->client_pod);
+		size_t len = n < 0 ? 0 : (size_t)n < sizeof(key) ? (size_t)n : sizeof(key) - 1;
+
+		topn_add(w->t[SUM_T_POD], key, len, 1);
+		if (t->rcode == 3)
+			topn_add(w->t[SUM_T_POD_NX], key, len, 1);
+		else if (t->rcode == 2)
+			topn_add(w->t[SUM_T_POD_SRVFAIL], key, len, 1);
+	}
 	if (t->orphan) {
 		w->c.orphans++;
 	} else if (t->timed_out) {

@@ -96,6 +96,8 @@ struct summary_dns_txn {
 	bool orphan;			 /* a reply that found no query */
 	uint64_t rtt_ns;		 /* answered only */
 	uint32_t query_size, reply_size; /* 0 when that side is missing */
+	const char *client_ns, *client_pod; /* the client's pod, when it is one of the node's */
+	int rcode;			    /* the reply's, -1 without one */
 };
 void summary_dns_txn(const struct summary_dns_txn *t);
 

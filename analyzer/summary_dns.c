@@ -27,6 +27,9 @@ void summary_dns_info(const struct dns_info *in)
 			  : 0,
 	    .query_size = in->query_size,
 	    .reply_size = in->reply_size,
+	    .client_ns = in->orig_w && in->orig_w->pod[0] ? in->orig_w->ns : NULL,
+	    .client_pod = in->orig_w && in->orig_w->pod[0] ? in->orig_w->pod : NULL,
+	    .rcode = in->has_rcode ? in->rcode : -1,
 	};
 
 	if (in->conn && in->conn->multicast) /* never paired: not a transaction */

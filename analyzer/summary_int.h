@@ -67,6 +67,9 @@ enum {
 	SUM_T_CLIENT,
 	SUM_T_SERVER,
 	SUM_T_PORT,
+	SUM_T_POD,	   /* client pods ("namespace/pod") by queries */
+	SUM_T_POD_NX,	   /* ... by NXDOMAIN answers */
+	SUM_T_POD_SRVFAIL, /* ... by SERVFAIL answers */
 	SUM_T_N
 };
 enum { SUM_H_QNAME, SUM_H_CLIENT, SUM_H_SERVER, SUM_H_N };

@@ -44,6 +44,12 @@ static const struct {
 		      SUM_K_ADDR},
     [SUM_T_PORT] = {"top_port", "pano_dns_top_port", "port", "DNS server ports other than 53",
 		    SUM_K_PORT},
+    [SUM_T_POD] = {"top_client_pod", "pano_dns_top_client_pod", "pod",
+		   "client pods (namespace/pod) by transactions", SUM_K_STR},
+    [SUM_T_POD_NX] = {"top_client_pod_nxdomain", "pano_dns_top_client_pod_nxdomain", "pod",
+		      "client pods (namespace/pod) by NXDOMAIN answers", SUM_K_STR},
+    [SUM_T_POD_SRVFAIL] = {"top_client_pod_srvfail", "pano_dns_top_client_pod_srvfail", "pod",
+			   "client pods (namespace/pod) by SERVFAIL answers", SUM_K_STR},
 };
 
 static const struct {
