@@ -41,6 +41,7 @@ struct agent {
 	struct out_proto *proto; /* --connect */
 	struct ifwatch *ifw;
 	struct who *who; /* cgroup id -> pod, for the outputs that carry it */
+	uint64_t who_frames[2]; /* frames with a sender cgroup, and with a process too */
 	struct httpd *http;
 	struct agent_metrics m;
 };
@@ -195,6 +196,12 @@ static void agent_on_record(void *ctx, const struct pano_rec *rec, const uint8_t
 {
 	struct agent *a = ctx;
 
+	if (rec->cgroup_id) {
+		/* one writer; /metrics reads them with relaxed loads */
+		__atomic_store_n(&a->who_frames[0], a->who_frames[0] + 1, __ATOMIC_RELAXED);
+		if (rec->pid)
+			__atomic_store_n(&a->who_frames[1], a->who_frames[1] + 1, __ATOMIC_RELAXED);
+	}
 	if (a->file)
 		out_file_write(a->file, rec, frame);
 	if (a->out)
@@ -295,8 +302,7 @@ static void agent_final_stats(struct agent *a)
 	    (unsigned long long)v[PANO_STAT_RING_FULL], (unsigned long long)v[PANO_STAT_COPY_ERR],
 	    (unsigned long long)capture_bad_records(a->cap));
 	n += snprintf(line + n, sizeof(line) - n, "; sender known %llu (process %llu)",
-		      (unsigned long long)v[PANO_STAT_WHO_SOCKET],
-		      (unsigned long long)v[PANO_STAT_WHO_PROCESS]);
+		      (unsigned long long)a->who_frames[0], (unsigned long long)a->who_frames[1]);
 	struct {
 		const char *name;
 		const struct out_stats *st;
@@ -561,7 +567,8 @@ int main(int argc, char **argv)
 				     .cap_ctx = a.cap,
 				     .file = a.file,
 				     .out = a.out,
-				     .srv = a.srv};
+				     .srv = a.srv,
+				     .who_frames = a.who_frames};
 	if (metrics_spec && !(a.http = httpd_start(metrics_spec, agent_metrics_render, &a.m)))
 		goto out;
 	a.ifw = ifwatch_open(iface, agent_attach, agent_detach, &a);

@@ -29,9 +29,6 @@ static const struct {
     [PANO_STAT_DEDUP_COPIES] = {"dedup_copies",
 				"matched frames not captured: copies of a frame captured at "
 				"another hook of this node (--dedup)"},
-    [PANO_STAT_WHO_SOCKET] = {"who_socket", "captured frames that carry their sender's cgroup"},
-    [PANO_STAT_WHO_PROCESS] = {"who_process",
-			       "captured frames that carry their sender's process too"},
     [PANO_STAT_WHO_NOTED] = {"who_noted", "socket calls that named a socket's process"},
     [PANO_STAT_WHO_NOTE_FAIL] = {"who_note_failed",
 				 "socket calls whose process could not be noted (no memory "
@@ -118,6 +115,14 @@ int agent_metrics_render(void *ctx, const char *query, struct hbuf *b)
 		pcap_server_metrics(m->srv, b);
 	if (m->ifw)
 		ifwatch_metrics(m->ifw, b);
+	if (m->who_frames) {
+		prom_one(b, "pano_agent_frames_with_sender", PROM_COUNTER,
+			 "frames read from the ring that carry their sender's cgroup", NULL,
+			 __atomic_load_n(&m->who_frames[0], __ATOMIC_RELAXED));
+		prom_one(b, "pano_agent_frames_with_process", PROM_COUNTER,
+			 "frames read from the ring that carry their sender's process too", NULL,
+			 __atomic_load_n(&m->who_frames[1], __ATOMIC_RELAXED));
+	}
 	prom_write_counters(b, "pano");
 	return 200;
 }

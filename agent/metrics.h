@@ -24,6 +24,8 @@ struct agent_metrics {
 	struct out_file *out;	 /* --stdout */
 	struct pcap_server *srv; /* --pcap-listen */
 	struct ifwatch *ifw;
+	/* frames with a sender cgroup [0] and process [1]; one writer (the ring reader) */
+	const uint64_t *who_frames;
 };
 
 /* The name of BPF counter i without prefix or suffix ("packets_seen"). */

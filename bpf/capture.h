@@ -126,8 +126,6 @@ enum pano_stat {
 	PANO_STAT_PARSE_SHORT,	/* headers cut short (runt or truncated): not matched */
 	PANO_STAT_COPY_ERR,	/* matched but copying the frame into the ring failed: dropped */
 	PANO_STAT_DEDUP_COPIES,	/* matched copies of a frame already captured at another hook */
-	PANO_STAT_WHO_SOCKET,	/* captured frames whose skb held the sending socket */
-	PANO_STAT_WHO_PROCESS,	/* ... and whose process (pid, comm) was known */
 	PANO_STAT_WHO_NOTED,	/* sends on a socket that (re)named the socket's process */
 	PANO_STAT_WHO_NOTE_FAIL,/* sends whose socket storage could not be had (memory) */
 	PANO_STAT_MAX,

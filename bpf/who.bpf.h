@@ -163,7 +163,11 @@ int BPF_PROG(pano_who_recv, struct sock *sk, int ret, int flags)
 	return 0;
 }
 
-/* Fills in the socket's cgroup and, when noted, its process (TC only: XDP has no socket). */
+/*
+ * Fills in the socket's cgroup and, when noted, its process (TC only: XDP has no socket). The
+ * socket storage lookup takes a non-full socket too (it answers NULL): no bpf_sk_fullsock. The
+ * frames that carry a sender are counted in user space, not here (two map updates a frame).
+ */
 static __always_inline void pano_who(struct __sk_buff *skb, struct pano_rec *h)
 {
 	struct bpf_sock *sk = skb->sk;
@@ -175,16 +179,11 @@ static __always_inline void pano_who(struct __sk_buff *skb, struct pano_rec *h)
 	if (!h->cgroup_id)
 		return;
 	h->flags |= PANO_RF_SOCKET;
-	pano_count(PANO_STAT_WHO_SOCKET);
-	sk = bpf_sk_fullsock(sk);
-	if (!sk)
-		return;
 	w = bpf_sk_storage_get(&pano_sk_who, sk, NULL, 0);
 	if (!w || !w->pid)
 		return;
 	h->pid = w->pid;
 	__builtin_memcpy(h->comm, w->comm, sizeof(h->comm));
-	pano_count(PANO_STAT_WHO_PROCESS);
 }
 
 #endif

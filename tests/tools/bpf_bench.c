@@ -155,11 +155,13 @@ static int bench_run(struct capture *c, const uint8_t *f, size_t len, long total
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: bpf_bench [--repeat N] [--cpus N]\n"
+	fprintf(out, "usage: bpf_bench [--repeat N] [--cpus N] [--dedup on|off]\n"
 		     "Measures the capture TC program (ns per frame, ring bytes per record) with\n"
 		     "BPF_PROG_TEST_RUN for each ring emit mode. Needs root.\n"
 		     "  -n, --repeat N   frames per measurement (default 1000000)\n"
 		     "  -c, --cpus N     run on CPUs 0..N-1 at once, N frames each (default 1)\n"
+		     "  -d, --dedup on|off  the agent's dedup of copies (default on, as in the\n"
+		     "                   agent; each frame is the first copy of a packet)\n"
 		     "  -h, --help       this text\n"
 		     "  -V, --version    print the version\n");
 }
@@ -168,6 +170,7 @@ int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {{"repeat", required_argument, NULL, 'n'},
 					      {"cpus", required_argument, NULL, 'c'},
+					      {"dedup", required_argument, NULL, 'd'},
 					      {"help", no_argument, NULL, 'h'},
 					      {"version", no_argument, NULL, 'V'},
 					      {0}};
@@ -175,13 +178,21 @@ int main(int argc, char **argv)
 	size_t small_len, nomatch_len, big_len;
 	long total = 1000000;
 	int ncpu = 1;
+	uint32_t dedup_us = PANO_DEDUP_US_DEFAULT;
 	double default_match = 0, default_nomatch = 0;
 	uint32_t mode;
 	int opt;
 
 	log_init("bpf_bench", 0);
-	while ((opt = getopt_long(argc, argv, "n:c:hV", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "n:c:d:hV", lopts, NULL)) != -1) {
 		switch (opt) {
+		case 'd':
+			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+				pr_err("--dedup takes on or off");
+				return 2;
+			}
+			dedup_us = strcmp(optarg, "on") ? 0 : PANO_DEDUP_US_DEFAULT;
+			break;
 		case 'n':
 			total = strtol(optarg, NULL, 10);
 			if (total < 1) {
@@ -220,7 +231,8 @@ int main(int argc, char **argv)
 	big_len = bench_frame(big, 53, 1);
 
 	for (mode = PANO_EMIT_HYBRID; mode <= PANO_EMIT_RESERVE_MAX; mode++) {
-		struct capture_opts o = {.ring_bytes = 16u << 20, .emit_mode = mode};
+		struct capture_opts o = {
+		    .ring_bytes = 16u << 20, .emit_mode = mode, .dedup_us = dedup_us};
 		struct bench_result m, nm, b;
 		struct capture *c;
 		int err;
