@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * main.c - pano-agent: options, start-up, the main loop and a clean stop. The loop reads the
- * capture ring (capture_api.h) and hands every record to the outputs (output.h): pcap files,
- * standard output, the PCAP-over-TCP server. Interfaces come and go through ifwatch.c;
- * /metrics is served by lib/httpd.c from metrics.c. Logs go to stderr only, so --stdout
- * carries nothing but pcap.
+ * capture ring (capture_api.h) and hands every record to the outputs (output.h): pcap or pcapng
+ * files, standard output, the PCAP-over-TCP server, the protobuf stream. Interfaces come and go
+ * through ifwatch.c; /metrics is served by lib/httpd.c from metrics.c. Logs go to stderr only, so
+ * --stdout carries nothing but the capture.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -42,6 +42,7 @@ struct agent {
 	struct ifwatch *ifw;
 	struct who *who; /* cgroup id -> pod, for the outputs that carry it */
 	uint64_t who_frames[2]; /* frames with a sender cgroup, and with a process too */
+	int want_who; /* an output carries the pod (--connect, pcapng) */
 	struct httpd *http;
 	struct agent_metrics m;
 };
@@ -71,12 +72,17 @@ static void agent_usage(FILE *f)
 		"Outputs (at least one):\n"
 		"  -l, --pcap-listen ADDR:PORT  PCAP-over-TCP server (default address 127.0.0.1,\n"
 		"                           conventional port %d)\n"
-		"  -w, --write FILE         pcap file; finished rotated files become FILE.1, "
-		"FILE.2...\n"
+		"  -w, --write FILE         pcap file (pcapng when FILE ends in .pcapng); finished\n"
+		"                           rotated files become FILE.1, FILE.2...\n"
 		"      --rotate-size BYTES  start a new file before FILE would exceed BYTES\n"
 		"      --rotate-seconds N   start a new file when FILE is N seconds old\n"
 		"      --stdout             pcap on standard output (e.g. | tcpdump -r -)\n"
-		"      --nanosecond         nanosecond pcap timestamps (magic a1b23c4d)\n"
+		"      --format pcap|pcapng format of --write and --stdout (default pcap, or pcapng\n"
+		"                           for a --write FILE ending in .pcapng); pcapng names\n"
+		"                           each interface, and gives each frame its direction\n"
+		"                           and, when known, its sender as a comment (see README)\n"
+		"      --nanosecond         nanosecond timestamps (pcap magic a1b23c4d, pcapng\n"
+		"                           if_tsresol 9)\n"
 		"      --client-queue BYTES per PCAP-over-TCP client queue (default 4M)\n"
 		"Protobuf stream to pano-analyzer --listen:\n"
 		"      --connect HOST:PORT  stream batches of frames, hello and stats (reconnects)\n"
@@ -174,6 +180,14 @@ static int agent_parse_transports(const char *s, uint32_t *out)
 	return *out ? 0 : -1;
 }
 
+/* The format --write picks by itself: pcapng for a name ending in .pcapng, else pcap. */
+static enum out_format agent_path_format(const char *path)
+{
+	size_t n = path ? strlen(path) : 0;
+
+	return n >= 7 && strcmp(path + n - 7, ".pcapng") == 0 ? OUT_PCAPNG : OUT_PCAP;
+}
+
 /* Hands the gathered records to the PCAP-over-TCP server, then gives them back to the ring. */
 static void agent_flush_batch(struct agent *a)
 {
@@ -202,15 +216,15 @@ static void agent_on_record(void *ctx, const struct pano_rec *rec, const uint8_t
 		if (rec->pid)
 			__atomic_store_n(&a->who_frames[1], a->who_frames[1] + 1, __ATOMIC_RELAXED);
 	}
+	const struct who_pod *pod =
+	    rec->cgroup_id && a->want_who ? who_lookup(a->who, rec->cgroup_id, rec->ts_ns) : NULL;
+
 	if (a->file)
-		out_file_write(a->file, rec, frame);
+		out_file_write(a->file, rec, frame, pod);
 	if (a->out)
-		out_file_write(a->out, rec, frame);
-	if (a->proto) {
-		const struct who_pod *pod =
-		    rec->cgroup_id && a->who ? who_lookup(a->who, rec->cgroup_id, rec->ts_ns) : NULL;
+		out_file_write(a->out, rec, frame, pod);
+	if (a->proto)
 		out_proto_write(a->proto, rec, frame, pod);
-	}
 	if (a->srv) {
 		size_t n = sizeof(rec->pcap) + rec->caplen;
 
@@ -239,9 +253,15 @@ static int agent_attach(void *ctx, int ifindex, const char *name)
 	if (err && err != -ENOENT)
 		pr_warn("%s: removing stale PANO filters: %s", name, strerror(-err));
 	err = capture_attach(a->cap, ifindex);
-	if (!err && a->proto)
+	if (err)
+		return err;
+	if (a->proto)
 		out_proto_iface_add(a->proto, ifindex, name);
-	return err;
+	if (a->file)
+		out_file_iface_add(a->file, ifindex, name);
+	if (a->out)
+		out_file_iface_add(a->out, ifindex, name);
+	return 0;
 }
 
 static void agent_detach(void *ctx, int ifindex, const char *name, int gone)
@@ -251,6 +271,10 @@ static void agent_detach(void *ctx, int ifindex, const char *name, int gone)
 
 	if (a->proto)
 		out_proto_iface_del(a->proto, ifindex);
+	if (a->file)
+		out_file_iface_del(a->file, ifindex);
+	if (a->out)
+		out_file_iface_del(a->out, ifindex);
 
 	if (err && !gone)
 		pr_warn("detach from %s: %s", name, strerror(-err));
@@ -328,7 +352,7 @@ int main(int argc, char **argv)
 {
 	enum { O_RING = 256, O_ROT_SIZE, O_ROT_SEC, O_STDOUT, O_NSEC, O_METRICS, O_QUEUE };
 	enum { O_CONNECT = 300, O_NODE, O_TLS_CERT, O_TLS_KEY, O_TLS_CA, O_CONNECT_QUEUE };
-	enum { O_DEDUP = 400, O_CGROUP_ROOT, O_K8S_ROOT };
+	enum { O_DEDUP = 400, O_CGROUP_ROOT, O_K8S_ROOT, O_FORMAT };
 	static const struct option lopts[] = {
 	    {"iface", required_argument, NULL, 'i'},
 	    {"mode", required_argument, NULL, 'm'},
@@ -342,6 +366,7 @@ int main(int argc, char **argv)
 	    {"rotate-seconds", required_argument, NULL, O_ROT_SEC},
 	    {"stdout", no_argument, NULL, O_STDOUT},
 	    {"nanosecond", no_argument, NULL, O_NSEC},
+	    {"format", required_argument, NULL, O_FORMAT},
 	    {"client-queue", required_argument, NULL, O_QUEUE},
 	    {"metrics", required_argument, NULL, O_METRICS},
 	    {"connect", required_argument, NULL, O_CONNECT},
@@ -368,7 +393,7 @@ int main(int argc, char **argv)
 				  .dedup_us = PANO_DEDUP_US_DEFAULT};
 	const char *cgroup_root = NULL, *k8s_root = NULL;
 	uint64_t rot_size = 0, rot_sec = 0, queue = 4u << 20, v;
-	int use_stdout = 0, nsec = 0, verbose = 0, opt, rc = 1;
+	int use_stdout = 0, nsec = 0, verbose = 0, opt, rc = 1, format = -1;
 	struct agent a = {0};
 	const char *connect_spec = NULL;
 	struct out_proto_opts po = {0};
@@ -426,6 +451,14 @@ int main(int argc, char **argv)
 			break;
 		case O_NSEC:
 			nsec = 1;
+			break;
+		case O_FORMAT:
+			if (strcmp(optarg, "pcap") == 0)
+				format = OUT_PCAP;
+			else if (strcmp(optarg, "pcapng") == 0)
+				format = OUT_PCAPNG;
+			else
+				goto usage_msg;
 			break;
 		case O_QUEUE:
 			if (agent_parse_size(optarg, &queue) || queue > (1ull << 30))
@@ -500,6 +533,10 @@ int main(int argc, char **argv)
 				"--pcap-listen\n");
 		goto usage;
 	}
+	if (format >= 0 && !write_path && !use_stdout) {
+		fprintf(stderr, "pano-agent: --format needs --write or --stdout\n");
+		goto usage;
+	}
 	if ((rot_size || rot_sec) && !write_path) {
 		fprintf(stderr, "pano-agent: --rotate-size/--rotate-seconds need --write\n");
 		goto usage;
@@ -532,8 +569,10 @@ int main(int argc, char **argv)
 				   .nsec = nsec,
 				   .rotate_bytes = rot_size,
 				   .rotate_seconds = rot_sec};
+	fo.format = format >= 0 ? (enum out_format)format : agent_path_format(write_path);
 	if (write_path && !(a.file = out_file_open(write_path, &fo)))
 		goto out;
+	fo.format = format >= 0 ? (enum out_format)format : OUT_PCAP;
 	if (use_stdout && !(a.out = out_file_fdopen(STDOUT_FILENO, "stdout", &fo)))
 		goto out;
 	if (listen_spec) {
@@ -569,6 +608,8 @@ int main(int argc, char **argv)
 				     .out = a.out,
 				     .srv = a.srv,
 				     .who_frames = a.who_frames};
+	a.want_who = a.proto || (a.file && out_file_format(a.file) == OUT_PCAPNG) ||
+		     (a.out && out_file_format(a.out) == OUT_PCAPNG);
 	if (metrics_spec && !(a.http = httpd_start(metrics_spec, agent_metrics_render, &a.m)))
 		goto out;
 	a.ifw = ifwatch_open(iface, agent_attach, agent_detach, &a);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * out_file.c - pcap files (--write FILE, rotated by --rotate-size / --rotate-seconds) and pcap
- * on standard output (--stdout). Records are buffered and written out after each batch read
- * from the ring (out_file_flush), so a reader such as `tcpdump -r -` sees frames promptly.
+ * out_file.c - pcap or pcapng files (--write FILE, rotated by --rotate-size / --rotate-seconds)
+ * and pcap or pcapng on standard output (--stdout). Records are buffered and written out after
+ * each batch read from the ring (out_file_flush), so a reader such as `tcpdump -r -` sees
+ * frames promptly. pcapng (out_pcapng.c) adds an interface block before the first frame of
+ * each interface in each file, and the direction and the sender to every frame.
  *
  * Rotation naming: the file being written is always FILE; a finished file is renamed FILE.1,
  * then FILE.2, ... (the numbers only grow, so the highest number is the newest finished file;
@@ -23,6 +25,7 @@
 #include "counter.h"
 #include "log.h"
 #include "output.h"
+#include "who.h"
 
 #define OUT_FILE_BUF (256u << 10)
 
@@ -36,7 +39,10 @@ struct out_file {
 	int fd;
 	int broken; /* a permanent error (EPIPE): drop everything from now on */
 	struct out_file_opts o;
-	uint8_t ghdr[PCAP_GHDR_LEN];
+	uint8_t ghdr[PCAPNG_SHB_MAX]; /* the file header: pcap global header or pcapng SHB */
+	size_t ghdr_len;
+	struct pcapng_ifs *ifs;		  /* pcapng: the interfaces and their blocks */
+	char comment[PCAPNG_COMMENT_MAX]; /* pcapng: the record's comment */
 	uint8_t *buf;
 	size_t blen;
 	uint64_t file_bytes; /* bytes in the current file, header included */
@@ -87,6 +93,18 @@ static int out_file_drain(struct out_file *f)
 	return err;
 }
 
+/* The file header goes first into the (empty) buffer; a pcapng section has no interface
+ * blocks yet. */
+static void out_file_header(struct out_file *f)
+{
+	memcpy(f->buf, f->ghdr, f->ghdr_len);
+	f->blen = f->ghdr_len;
+	f->file_bytes = f->ghdr_len;
+	f->file_records = 0;
+	if (f->ifs)
+		pcapng_ifs_new_section(f->ifs);
+}
+
 /* Opens FILE fresh and writes the global header. 0 or -errno. */
 static int out_file_start(struct out_file *f)
 {
@@ -96,10 +114,7 @@ static int out_file_start(struct out_file *f)
 		pr_err("open %s: %s", f->path, strerror(errno));
 		return err;
 	}
-	memcpy(f->buf, f->ghdr, PCAP_GHDR_LEN);
-	f->blen = PCAP_GHDR_LEN;
-	f->file_bytes = PCAP_GHDR_LEN;
-	f->file_records = 0;
+	out_file_header(f);
 	f->opened_at = f->o.now();
 	return 0;
 }
@@ -140,8 +155,27 @@ static struct out_file *out_file_alloc(const struct out_file_opts *o)
 	if (!f->o.now)
 		f->o.now = out_file_mono;
 	f->fd = -1;
-	pcap_encode_global(f->ghdr, o->snaplen, o->nsec);
+	if (o->format == OUT_PCAPNG) {
+		f->ghdr_len = pcapng_encode_shb(f->ghdr);
+		if (!(f->ifs = pcapng_ifs_new())) {
+			pr_err("out_file: malloc: %s", strerror(ENOMEM));
+			free(f->buf);
+			free(f);
+			return NULL;
+		}
+	} else {
+		pcap_encode_global(f->ghdr, o->snaplen, o->nsec);
+		f->ghdr_len = PCAP_GHDR_LEN;
+	}
 	return f;
+}
+
+static void out_file_free(struct out_file *f)
+{
+	pcapng_ifs_free(f->ifs);
+	free(f->path);
+	free(f->buf);
+	free(f);
 }
 
 struct out_file *out_file_open(const char *path, const struct out_file_opts *o)
@@ -169,9 +203,7 @@ struct out_file *out_file_open(const char *path, const struct out_file_opts *o)
 		goto fail;
 	return f;
 fail:
-	free(f->path);
-	free(f->buf);
-	free(f);
+	out_file_free(f);
 	return NULL;
 }
 
@@ -184,8 +216,7 @@ struct out_file *out_file_fdopen(int fd, const char *name, const struct out_file
 	f->o.rotate_bytes = f->o.rotate_seconds = 0;
 	f->fd = fd;
 	f->name = name;
-	memcpy(f->buf, f->ghdr, PCAP_GHDR_LEN);
-	f->blen = PCAP_GHDR_LEN;
+	out_file_header(f);
 	return f;
 }
 
@@ -217,32 +248,80 @@ static void out_file_failed(struct out_file *f, int err, uint64_t bytes)
 	}
 }
 
-int out_file_write(struct out_file *f, const struct pano_rec *rec, const uint8_t *frame)
+/*
+ * pcapng: the interface block that rec's interface still needs in the current file, encoded
+ * into idb; returns its size, or 0 when the file has one (its id in *ifid).
+ */
+static size_t out_file_idb(struct out_file *f, const struct pano_rec *rec,
+			   uint8_t idb[PCAPNG_IDB_MAX], uint32_t *ifid)
 {
-	uint64_t n = PCAP_RHDR_LEN + (uint64_t)rec->caplen;
+	const char *name;
+	int id;
+
+	if (!f->ifs)
+		return 0;
+	id = pcapng_ifs_lookup(f->ifs, (int)rec->ifindex, &name);
+	if (id >= 0) {
+		*ifid = (uint32_t)id;
+		return 0;
+	}
+	return pcapng_encode_idb(idb, name, f->o.snaplen, f->o.nsec);
+}
+
+/*
+ * A record's bytes (pcap header or pcapng block, frame) are what its accounting counts; an
+ * interface block it needs first counts towards the file's size (rotation) but, like the file
+ * header, not towards sent bytes.
+ */
+int out_file_write(struct out_file *f, const struct pano_rec *rec, const uint8_t *frame,
+		   const struct who_pod *pod)
+{
+	uint8_t idb[PCAPNG_IDB_MAX];
+	size_t clen = 0, ilen;
+	uint32_t ifid = 0;
+	uint64_t n;
 	int err;
 
+	if (f->ifs) {
+		clen = pcapng_comment(f->comment, rec, pod);
+		n = pcapng_epb_len(rec->caplen, clen);
+	} else {
+		n = PCAP_RHDR_LEN + (uint64_t)rec->caplen;
+	}
 	if (f->broken || f->fd < 0) {
 		out_stats_drop(&f->stats, n);
 		counter_inc(&c_out_file_errors);
 		return -EPIPE;
 	}
-	if (n > OUT_FILE_BUF) { /* never: caplen <= PANO_SNAPLEN_MAX */
+	if (n + PCAPNG_IDB_MAX > OUT_FILE_BUF) { /* never: caplen <= PANO_SNAPLEN_MAX */
 		out_stats_drop(&f->stats, n);
 		return -EMSGSIZE;
 	}
 	err = out_file_age_check(f);
+	ilen = err ? 0 : out_file_idb(f, rec, idb, &ifid);
 	if (!err && f->path && f->o.rotate_bytes && f->file_records &&
-	    f->file_bytes + n > f->o.rotate_bytes)
+	    f->file_bytes + ilen + n > f->o.rotate_bytes) {
 		err = out_file_rotate(f);
-	if (!err && f->blen + n > OUT_FILE_BUF)
+		ilen = err ? 0 : out_file_idb(f, rec, idb, &ifid); /* a new file: a new block */
+	}
+	if (!err && f->blen + ilen + n > OUT_FILE_BUF)
 		err = out_file_drain(f);
 	if (err || f->fd < 0) {
 		out_file_failed(f, err ? err : -EBADF, n);
 		return err ? err : -EBADF;
 	}
-	pcap_encode_record(f->buf + f->blen, rec->ts_ns, rec->caplen, rec->len, f->o.nsec);
-	memcpy(f->buf + f->blen + PCAP_RHDR_LEN, frame, rec->caplen);
+	if (ilen) {
+		memcpy(f->buf + f->blen, idb, ilen);
+		f->blen += ilen;
+		f->file_bytes += ilen;
+		ifid = pcapng_ifs_assign(f->ifs, (int)rec->ifindex);
+	}
+	if (f->ifs) {
+		pcapng_encode_epb(f->buf + f->blen, ifid, rec, frame, f->comment, clen, f->o.nsec);
+	} else {
+		pcap_encode_record(f->buf + f->blen, rec->ts_ns, rec->caplen, rec->len, f->o.nsec);
+		memcpy(f->buf + f->blen + PCAP_RHDR_LEN, frame, rec->caplen);
+	}
 	f->blen += n;
 	f->file_bytes += n;
 	f->file_records++;
@@ -264,6 +343,23 @@ int out_file_flush(struct out_file *f)
 	if (!err)
 		err = out_file_drain(f);
 	return err;
+}
+
+void out_file_iface_add(struct out_file *f, int ifindex, const char *name)
+{
+	if (f->ifs)
+		pcapng_ifs_set(f->ifs, ifindex, name);
+}
+
+void out_file_iface_del(struct out_file *f, int ifindex)
+{
+	if (f->ifs)
+		pcapng_ifs_gone(f->ifs, ifindex);
+}
+
+enum out_format out_file_format(const struct out_file *f)
+{
+	return f->o.format;
 }
 
 uint64_t out_file_rotations(const struct out_file *f)
@@ -292,7 +388,5 @@ void out_file_close(struct out_file *f)
 	}
 	if (f->fd >= 0 && close(f->fd))
 		pr_err("close %s: %s", f->name, strerror(errno));
-	free(f->path);
-	free(f->buf);
-	free(f);
+	out_file_free(f);
 }

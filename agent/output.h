@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * output.h - where pano-agent's captured frames go: pcap encoding (out_pcap.c), pcap files and
- * standard output with rotation (out_file.c), and the PCAP-over-TCP server (pcap_server.c).
+ * output.h - where pano-agent's captured frames go: pcap encoding (out_pcap.c), pcapng encoding
+ * (out_pcapng.c), pcap or pcapng files and standard output with rotation (out_file.c), and the
+ * PCAP-over-TCP server (pcap_server.c).
  * Every output counts what it sent and what it dropped, in records and bytes.
  */
 #ifndef PANO_AGENT_OUTPUT_H
@@ -13,6 +14,7 @@
 #include "pano/pcap.h"
 
 struct pano_rec;
+struct who_pod;
 struct hbuf;
 struct iovec;
 struct tls_opts;
@@ -53,6 +55,54 @@ static inline void pcap_batch_reset(struct pcap_batch *b)
 	b->n = 0;
 }
 
+/* ---- pcapng encoding (out_pcapng.c) -------------------------------------------------------- */
+
+#define PCAPNG_SHB_MAX	   96
+#define PCAPNG_IDB_MAX	   52  /* with an interface name of up to IF_NAMESIZE - 1 bytes */
+#define PCAPNG_COMMENT_MAX 512 /* the longest comment pcapng_comment writes, and its NUL */
+#define PCAPNG_MAX_IFACES  4096
+
+/* The section header block (byte-order magic, version 1.0, shb_userappl). Returns its size. */
+size_t pcapng_encode_shb(uint8_t out[PCAPNG_SHB_MAX]);
+/* An interface description block: Ethernet, snaplen, if_name (left out when name is NULL or
+ * empty), if_tsresol 9 (nsec) or 6. Returns its size. */
+size_t pcapng_encode_idb(uint8_t out[PCAPNG_IDB_MAX], const char *name, uint32_t snaplen, int nsec);
+/* Size of the enhanced packet block of a frame of caplen bytes with a comment of that length. */
+size_t pcapng_epb_len(uint32_t caplen, size_t comment_len);
+/* The enhanced packet block of rec on interface block ifid: timestamp in the interface's
+ * resolution (nsec: ns, else us), caplen, original length, the frame, the comment (when
+ * comment_len), epb_flags with the direction. out holds pcapng_epb_len() bytes. */
+size_t pcapng_encode_epb(uint8_t *out, uint32_t ifid, const struct pano_rec *rec,
+			 const uint8_t *frame, const char *comment, size_t comment_len, int nsec);
+/*
+ * Who sent rec, as a packet comment (README, "pcapng"); empty when rec->cgroup_id is 0:
+ *   cgroup=<id> pid=<pid> pod=<namespace>/<pod> container=<container> comm=<comm>
+ * each key only when known (pid != 0; pod and container from pod, when not NULL and set; comm
+ * not empty), in this order. Returns its length.
+ */
+size_t pcapng_comment(char out[PCAPNG_COMMENT_MAX], const struct pano_rec *rec,
+		      const struct who_pod *pod);
+
+/*
+ * The interfaces of a pcapng writer: the names the agent gives (ifindex -> name), and for each
+ * the interface block of the current section that stands for it. At most PCAPNG_MAX_IFACES
+ * entries (one forgotten is only written again).
+ */
+struct pcapng_ifs;
+struct pcapng_ifs *pcapng_ifs_new(void);
+void pcapng_ifs_free(struct pcapng_ifs *t);
+/* The agent attached ifindex under name (a new name gets a new block on its next frame). */
+void pcapng_ifs_set(struct pcapng_ifs *t, int ifindex, const char *name);
+/* The agent detached it: kept for the records still in the ring, forgotten first when full. */
+void pcapng_ifs_gone(struct pcapng_ifs *t, int ifindex);
+/* The block id of ifindex in this section, or -1 when one must be written first; *name is the
+ * name for it (NULL: not known; an unknown index is asked of the kernel, if_indextoname). */
+int pcapng_ifs_lookup(struct pcapng_ifs *t, int ifindex, const char **name);
+/* Records that the next block written stands for ifindex; returns its id. */
+uint32_t pcapng_ifs_assign(struct pcapng_ifs *t, int ifindex);
+/* A new section (file) starts: no interface has a block in it yet. */
+void pcapng_ifs_new_section(struct pcapng_ifs *t);
+
 /* Sent/dropped accounting shared by all outputs; updated atomically, read by /metrics. */
 struct out_stats {
 	uint64_t sent_records, sent_bytes;
@@ -69,9 +119,12 @@ void out_stats_read(const struct out_stats *src, struct out_stats *dst);
 
 /* ---- pcap files and stdout (out_file.c) --------------------------------------------------- */
 
+enum out_format { OUT_PCAP = 0, OUT_PCAPNG = 1 };
+
 struct out_file_opts {
 	uint32_t snaplen;
-	int nsec;		 /* nanosecond magic */
+	int nsec; /* nanosecond magic (pcapng: if_tsresol 9) */
+	enum out_format format;
 	uint64_t rotate_bytes;	 /* 0: never rotate by size */
 	uint64_t rotate_seconds; /* 0: never rotate by age */
 	uint64_t (*now)(void);	 /* monotonic seconds; NULL: CLOCK_MONOTONIC (tests fake it) */
@@ -80,18 +133,26 @@ struct out_file_opts {
 struct out_file;
 
 /*
- * Opens FILE for writing (truncating it) and writes the global header. With rotation, the
+ * Opens FILE for writing (truncating it) and writes the global header (pcapng: the section
+ * header; each interface's block follows before its first frame). With rotation, the
  * file being written is always FILE; when it is full (rotate_bytes: a record that would take
  * it past the limit starts a new file, a file always holds at least one record) or old
  * (rotate_seconds since it was opened), it is closed and renamed FILE.1, then FILE.2 and so on
- * (numbers only grow, the highest is the newest), and a new FILE is started. NULL on error.
+ * (numbers only grow, the highest is the newest), and a new FILE is started, each a complete
+ * file (pcapng: its own section header and interface blocks). NULL on error.
  */
 struct out_file *out_file_open(const char *path, const struct out_file_opts *o);
 /* pcap on an already open descriptor (standard output): no rotation. */
 struct out_file *out_file_fdopen(int fd, const char *name, const struct out_file_opts *o);
-/* Appends one record (buffered). 0, or -errno when the output failed (the record is counted
- * as dropped; the output stays usable where possible, EPIPE is permanent). */
-int out_file_write(struct out_file *f, const struct pano_rec *rec, const uint8_t *frame);
+/* Appends one record (buffered); pod: the pod of rec->cgroup_id (NULL: none or not known),
+ * used by pcapng only. 0, or -errno when the output failed (the record is counted as dropped;
+ * the output stays usable where possible, EPIPE is permanent). */
+int out_file_write(struct out_file *f, const struct pano_rec *rec, const uint8_t *frame,
+		   const struct who_pod *pod);
+/* pcapng: the agent's name for an interface it attached, and its detaching (no-ops for pcap). */
+void out_file_iface_add(struct out_file *f, int ifindex, const char *name);
+void out_file_iface_del(struct out_file *f, int ifindex);
+enum out_format out_file_format(const struct out_file *f);
 /* Writes buffered bytes out, and rotates by age when due. 0 or -errno. */
 int out_file_flush(struct out_file *f);
 /* Files rotated so far. */

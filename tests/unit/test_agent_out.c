@@ -29,6 +29,7 @@
 #include "metrics.h"
 #include "output.h"
 #include "prom.h"
+#include "who.h"
 
 static char tmpdir[] = "/tmp/pano-agent-out.XXXXXX";
 
@@ -125,11 +126,65 @@ static void test_file_plain(void)
 			return;
 		for (uint32_t i = 0; i < 500; i++) {
 			mkrec(&r, frame, i, 100);
-			CHECK_EQ_INT(out_file_write(f, &r, frame), 0);
+			CHECK_EQ_INT(out_file_write(f, &r, frame, NULL), 0);
 		}
 		out_file_close(f);
 		CHECK_EQ_INT(read_pcap(path, nsec, 0, 100), 500);
 	}
+}
+
+/*
+ * Classic pcap stays what it was before pcapng and the sender metadata: a file of records that
+ * carry a cgroup, pid, comm and pod is, byte for byte, the 24-byte global header and 16-byte
+ * record headers (built here field by field, not by the encoder) each followed by its frame.
+ */
+static void test_file_classic_bytes(void)
+{
+	static const uint8_t ghdr[24] = {0xd4, 0xc3, 0xb2, 0xa1, 2,    0, 4, 0, 0, 0, 0, 0,
+					 0,    0,    0,	   0,	 0xee, 5, 0, 0, 1, 0, 0, 0};
+	static const struct who_pod pod = {"default", "client-a", "app"};
+	static uint8_t want[24 + 20 * (16 + 64)], got[sizeof(want) + 1];
+	char path[256];
+	struct pano_rec r;
+	uint8_t frame[64];
+	size_t w = 0;
+
+	snprintf(path, sizeof(path), "%s/classic.pcap", tmpdir);
+	struct out_file_opts o = {.snaplen = 1518};
+	struct out_file *f = out_file_open(path, &o);
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	out_file_iface_add(f, 7, "eth7"); /* pcapng only: no effect on pcap */
+	memcpy(want, ghdr, 24);
+	w = 24;
+	for (uint32_t i = 0; i < 20; i++) {
+		uint32_t caplen = 40 + i, len = caplen + 10, v;
+		mkrec(&r, frame, i, caplen);
+		r.ifindex = 7;
+		r.dir = i & 1;
+		r.flags = PANO_RF_SOCKET;
+		r.cgroup_id = 4242 + i;
+		r.pid = 1234;
+		memcpy(r.comm, "dig", 4);
+		CHECK_EQ_INT(out_file_write(f, &r, frame, &pod), 0);
+		v = 1700000000u;
+		memcpy(want + w, &v, 4);
+		v = (uint32_t)((7 + i * 1000ull) / 1000);
+		memcpy(want + w + 4, &v, 4);
+		memcpy(want + w + 8, &caplen, 4);
+		memcpy(want + w + 12, &len, 4);
+		memcpy(want + w + 16, frame, caplen);
+		w += 16 + caplen;
+	}
+	CHECK_EQ_INT(out_file_format(f), OUT_PCAP);
+	out_file_close(f);
+	FILE *in = fopen(path, "rb");
+	size_t n = in ? fread(got, 1, sizeof(got), in) : 0;
+	if (in)
+		fclose(in);
+	CHECK_EQ_INT(n, w);
+	CHECK(memcmp(got, want, w) == 0);
 }
 
 static void test_rotate_size(void)
@@ -147,7 +202,7 @@ static void test_rotate_size(void)
 		return;
 	for (uint32_t i = 0; i < 5; i++) {
 		mkrec(&r, frame, i, 100);
-		CHECK_EQ_INT(out_file_write(f, &r, frame), 0);
+		CHECK_EQ_INT(out_file_write(f, &r, frame, NULL), 0);
 	}
 	CHECK_EQ_INT(out_file_rotations(f), 2);
 	out_file_close(f);
@@ -164,7 +219,7 @@ static void test_rotate_size(void)
 		return;
 	for (uint32_t i = 10; i < 13; i++) {
 		mkrec(&r, frame, i, 100);
-		out_file_write(f, &r, frame);
+		out_file_write(f, &r, frame, NULL);
 	}
 	out_file_close(f);
 	snprintf(p1, sizeof(p1), "%s.2", path);
@@ -189,15 +244,15 @@ static void test_rotate_seconds(void)
 	if (!f)
 		return;
 	mkrec(&r, frame, 0, 100);
-	out_file_write(f, &r, frame);
+	out_file_write(f, &r, frame, NULL);
 	fake_now = 1005;
 	mkrec(&r, frame, 1, 100);
-	out_file_write(f, &r, frame);
+	out_file_write(f, &r, frame, NULL);
 	CHECK_EQ_INT(out_file_flush(f), 0);
 	CHECK_EQ_INT(out_file_rotations(f), 0);
 	fake_now = 1010; /* due: the next record starts a new file */
 	mkrec(&r, frame, 2, 100);
-	out_file_write(f, &r, frame);
+	out_file_write(f, &r, frame, NULL);
 	CHECK_EQ_INT(out_file_rotations(f), 1);
 	fake_now = 1025; /* due again: the flush on an idle tick rotates */
 	CHECK_EQ_INT(out_file_flush(f), 0);
@@ -635,7 +690,7 @@ static void test_metrics(void)
 		return;
 	for (uint32_t i = 0; i < 3; i++) {
 		mkrec(&r, frame, i, 50);
-		out_file_write(f, &r, frame);
+		out_file_write(f, &r, frame, NULL);
 	}
 	int c = connect_port(pcap_server_port(s), 0);
 	CHECK(wait_clients(s, 1));
@@ -752,6 +807,7 @@ int main(void)
 	}
 	TEST_CASE("agent_pcap_headers", test_headers);
 	TEST_CASE("agent_file_plain", test_file_plain);
+	TEST_CASE("agent_file_classic_bytes", test_file_classic_bytes);
 	TEST_CASE("agent_file_rotate_size", test_rotate_size);
 	TEST_CASE("agent_file_rotate_seconds", test_rotate_seconds);
 	TEST_CASE("agent_server_two_clients", test_server_two_clients);
