@@ -19,9 +19,9 @@
 #include "output.h"
 #include "who.h"
 
-#define PCAPNG_BT_SHB 0x0a0d0d0au
-#define PCAPNG_BT_IDB 1u
-#define PCAPNG_BT_EPB 6u
+#define PCAPNG_BT_SHB		0x0a0d0d0au
+#define PCAPNG_BT_IDB		1u
+#define PCAPNG_BT_EPB		6u
 #define PCAPNG_BYTE_ORDER_MAGIC 0x1a2b3c4du
 
 #define PCAPNG_OPT_END	    0
@@ -249,8 +249,8 @@ size_t pcapng_comment(char out[PCAPNG_COMMENT_MAX], const struct pano_rec *rec,
 
 struct pcapng_if {
 	int ifindex;
-	int live;     /* attached now; otherwise kept for its records still in the ring */
-	int32_t idb;  /* its interface block in the current section, -1: none written yet */
+	int live;    /* attached now; otherwise kept for its records still in the ring */
+	int32_t idb; /* its interface block in the current section, -1: none written yet */
 	char name[IF_NAMESIZE];
 };
 
