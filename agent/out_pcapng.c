@@ -183,66 +183,93 @@ static size_t utf8_seq(const uint8_t *s, size_t n)
 	return len;
 }
 
-/*
- * Appends "key=value" (with a space before it unless first) to out[*pos..cap). The value is
- * at most vlen bytes of v, up to a NUL; control characters, bytes that are not valid UTF-8 and
- * (unless spaces_ok) spaces become '?', so a comment stays one line of UTF-8 and the fields
- * before comm stay separable. Never writes past cap (the caller sizes out for the longest).
- */
-static void put_field(char *out, size_t cap, size_t *pos, const char *key, const char *v,
-		      size_t vlen, int spaces_ok)
-{
-	const uint8_t *s = (const uint8_t *)v;
-	size_t n = strnlen(v, vlen), p = *pos;
-	int w = snprintf(out + p, cap - p, "%s%s=", p ? " " : "", key);
+/* The comment being written: never past cap - 1 (the caller sizes it for the longest). */
+struct pcapng_cbuf {
+	char *p;
+	size_t len, cap;
+};
 
-	if (w < 0 || (size_t)w >= cap - p)
-		return;
-	p += (size_t)w;
-	for (size_t i = 0; i < n && p < cap - 1;) {
-		size_t l = utf8_seq(s + i, n - i);
-		if (l == 1 && (s[i] < 0x20 || s[i] == 0x7f || (s[i] == ' ' && !spaces_ok)))
-			l = 0;
-		if (!l || p + l >= cap) {
-			out[p++] = '?';
-			i += l ? l : 1;
-			continue;
-		}
-		memcpy(out + p, s + i, l);
-		p += l;
-		i += l;
-	}
-	out[p] = '\0';
-	*pos = p;
+static void cb_bytes(struct pcapng_cbuf *b, const void *s, size_t n)
+{
+	if (n > b->cap - 1 - b->len)
+		n = b->cap - 1 - b->len;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
 }
 
+/* " key=" (no space before the first key). */
+static void cb_key(struct pcapng_cbuf *b, const char *key)
+{
+	if (b->len)
+		cb_bytes(b, " ", 1);
+	cb_bytes(b, key, strlen(key));
+	cb_bytes(b, "=", 1);
+}
+
+static void cb_u64(struct pcapng_cbuf *b, uint64_t v)
+{
+	char d[20];
+	size_t n = sizeof(d);
+
+	do {
+		d[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	cb_bytes(b, d + n, sizeof(d) - n);
+}
+
+/*
+ * At most max bytes of v, up to a NUL. Control characters, bytes that are not valid UTF-8 and
+ * (unless spaces_ok) spaces become '?', so a comment stays one line of UTF-8 and the values
+ * before comm stay separable.
+ */
+static void cb_text(struct pcapng_cbuf *b, const char *v, size_t max, int spaces_ok)
+{
+	const uint8_t *s = (const uint8_t *)v;
+	size_t n = strnlen(v, max);
+
+	for (size_t i = 0; i < n;) {
+		size_t l = s[i] > ' ' && s[i] < 0x7f ? 1 : utf8_seq(s + i, n - i);
+		if (l == 1 && (s[i] < ' ' || s[i] == 0x7f || (s[i] == ' ' && !spaces_ok)))
+			l = 0;
+		if (l)
+			cb_bytes(b, s + i, l);
+		else
+			cb_bytes(b, "?", 1);
+		i += l ? l : 1;
+	}
+}
+
+/* By hand rather than with snprintf: this runs for every frame of a pcapng output. */
 size_t pcapng_comment(char out[PCAPNG_COMMENT_MAX], const struct pano_rec *rec,
 		      const struct who_pod *pod)
 {
-	char num[24];
-	size_t pos = 0;
+	struct pcapng_cbuf b = {.p = out, .cap = PCAPNG_COMMENT_MAX};
 
-	out[0] = '\0';
-	if (!rec->cgroup_id)
-		return 0;
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)rec->cgroup_id);
-	put_field(out, PCAPNG_COMMENT_MAX, &pos, "cgroup", num, sizeof(num), 0);
-	if (rec->pid) {
-		snprintf(num, sizeof(num), "%u", rec->pid);
-		put_field(out, PCAPNG_COMMENT_MAX, &pos, "pid", num, sizeof(num), 0);
+	if (rec->cgroup_id) {
+		cb_key(&b, "cgroup");
+		cb_u64(&b, rec->cgroup_id);
+		if (rec->pid) {
+			cb_key(&b, "pid");
+			cb_u64(&b, rec->pid);
+		}
+		if (pod && pod->pod[0]) {
+			cb_key(&b, "pod");
+			cb_text(&b, pod->ns, sizeof(pod->ns) - 1, 0);
+			cb_bytes(&b, "/", 1);
+			cb_text(&b, pod->pod, sizeof(pod->pod) - 1, 0);
+		}
+		if (pod && pod->container[0]) {
+			cb_key(&b, "container");
+			cb_text(&b, pod->container, sizeof(pod->container) - 1, 0);
+		}
+		if (rec->comm[0]) {
+			cb_key(&b, "comm");
+			cb_text(&b, rec->comm, sizeof(rec->comm), 1);
+		}
 	}
-	if (pod && pod->pod[0]) {
-		char nspod[WHO_NS_LEN + WHO_POD_LEN];
-		snprintf(nspod, sizeof(nspod), "%.*s/%.*s", WHO_NS_LEN - 1, pod->ns,
-			 WHO_POD_LEN - 1, pod->pod);
-		put_field(out, PCAPNG_COMMENT_MAX, &pos, "pod", nspod, sizeof(nspod), 0);
-	}
-	if (pod && pod->container[0])
-		put_field(out, PCAPNG_COMMENT_MAX, &pos, "container", pod->container,
-			  sizeof(pod->container) - 1, 0);
-	if (rec->comm[0])
-		put_field(out, PCAPNG_COMMENT_MAX, &pos, "comm", rec->comm, sizeof(rec->comm), 1);
-	return pos;
+	out[b.len] = '\0';
+	return b.len;
 }
 
 /* ---- the interface table ------------------------------------------------------------------ */
