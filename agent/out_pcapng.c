@@ -59,7 +59,8 @@ static size_t put_opt(uint8_t *p, uint16_t code, const void *v, size_t len)
 
 	n += put16(p + n, code);
 	n += put16(p + n, (uint16_t)len);
-	memcpy(p + n, v, len);
+	if (len) /* opt_endofopt has no value (v NULL) */
+		memcpy(p + n, v, len);
 	memset(p + n + len, 0, pad4(len) - len);
 	return n + pad4(len);
 }
