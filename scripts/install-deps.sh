@@ -9,7 +9,7 @@ PKGS=(
 	libpcap-dev librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libcjson-dev
 	libmicrohttpd-dev libssl-dev libncurses-dev
 	# tests and demo: namespaces, DNS server and clients, oracles, Kafka consumer, metrics
-	iproute2 iputils-ping procps nftables unbound knot knot-dnsutils dnsutils dnsperf tcpdump tshark
+	iproute2 iputils-ping procps nftables conntrack unbound knot knot-dnsutils dnsutils dnsperf tcpdump tshark
 	wireshark-common kcat jq prometheus tmux openssl python3 psmisc protobuf-compiler
 	# benchmarks and profiling
 	hyperfine linux-perf valgrind time bc

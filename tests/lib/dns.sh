@@ -5,7 +5,9 @@
 #
 #   dns_up             start knotd in $NS_SRV on $SRV4 and $SRV6 port 53 (after netns_up), serving
 #                      the signed zone pano.test. and the reverse zone 0.18.198.in-addr.arpa.;
-#                      returns once it answers; on_exit stops it.
+#                      returns once it answers; on_exit stops it. With DNS_BROKEN_ZONE set (a
+#                      name under pano.test.), knot also has that zone configured and never
+#                      loaded (no zone file), so it answers SERVFAIL for every name in it.
 #   dns_querylist F    write a dnsperf query list (one "name TYPE" per line) to F.
 #   DNS_QUERIES        "name TYPE" pairs covering every record type the zone holds, NXDOMAIN and
 #                      NODATA. big.pano.test TXT (3.5 kB) and many.pano.test A (2 kB) are
@@ -112,6 +114,9 @@ dns_conf() {
 	    dnssec-signing: on
 	  - domain: $DNS_REV
 	EOF
+	[ -n "${DNS_BROKEN_ZONE:-}" ] && printf '  - domain: %s\n    file: "%s"\n' \
+		"$DNS_BROKEN_ZONE" "$d/zones/absent.zone" >>"$d/knot.conf"
+	return 0
 }
 
 # dns_answers: true when the server answers a SOA query for the zone.
