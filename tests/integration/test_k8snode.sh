@@ -183,6 +183,23 @@ else
 	fail "k8snode_late_pod_add: k8s_pod_add failed"
 fi
 
+# ---- a hostNetwork pod: the node's namespace, DNATed and masqueraded by kube-proxy's rules ---
+if K8S_POD_HOSTNET=1 k8s_pod_add node-agent monitoring systemd-containerd burstable app; then
+	same_answer k8snode_hostnet_udp4 node-agent "" "$K8S_CLUSTER_IP4" A
+	same_answer k8snode_hostnet_tcp4 node-agent +tcp "$K8S_CLUSTER_IP4" A
+	same_answer k8snode_hostnet_udp6 node-agent "" "$K8S_CLUSTER_IP6" AAAA
+	check k8snode_hostnet_dnat_snat test "$(ct -p udp -g -n -s "$K8S_NODE_UP4" -d "$K8S_CLUSTER_IP4" \
+		-r "$K8S_RESOLVER4" -q "$K8S_GW4")" -ge 1
+	check_eq k8snode_hostnet_cgroup "$(k8s_exec node-agent app sed -n 's/^0:://p' /proc/self/cgroup)" \
+		"$(rel "${K8S_CG[node-agent/app]}")"
+	H_CG=${K8S_POD_CGROUP[node-agent]}
+	k8s_pod_del node-agent
+	check k8snode_hostnet_del test ! -e "$H_CG"
+	check k8snode_hostnet_del_keeps_node ip netns exec "$K8S_NODE_NS" true
+else
+	fail "k8snode_hostnet_add: k8s_pod_add failed"
+fi
+
 # ---- nothing left behind --------------------------------------------------------------------
 # k8s_state: what the node made, to look for after teardown: names, network namespace inodes,
 # cgroup directories, files and processes.

@@ -5,7 +5,9 @@
 # way kube-proxy does, pod egress SNATed on the uplink to an upstream authoritative server,
 # containers in kubelet-style cgroup v2 directories and a kubelet /var/log/pods tree.
 # Source it after lib.sh and dns.sh:
-#   . "$PANO_ROOT/tests/lib/lib.sh"; . "$PANO_ROOT/tests/lib/dns.sh"; . "$PANO_ROOT/tests/lib/k8snode.sh"
+#   . "$PANO_ROOT/tests/lib/lib.sh"
+#   . "$PANO_ROOT/tests/lib/dns.sh"
+#   . "$PANO_ROOT/tests/lib/k8snode.sh"
 #
 #  client pods (default/client-a, default/client-b, batch/client-c)  kube-system/coredns-* (unbound)
 #   eth0 198.18.64.10.. 2001:2:0:64::10..                             eth0 198.18.64.53, ::53
@@ -13,7 +15,7 @@
 #   $K8S_NODE_NS: veth host sides enslaved to bridge $K8S_BRIDGE (198.18.64.1/24, 2001:2:0:64::1/64)
 #      ClusterIP 198.18.66.10 / 2001:2:0:66::10 port 53 udp+tcp: DNAT to the resolver pod (table
 #      ip/ip6 kube-proxy); pod egress leaving the pod subnet is masqueraded (table inet cni-masq)
-#      uplink $K8S_UPLINK 198.18.67.1/24, 2001:2:0:67::1/64
+#      uplink $K8S_UPLINK 198.18.67.1/24, 2001:2:0:67::1/64, the node's default route
 #      |
 #   $K8S_UPSTREAM_NS: eth0 198.18.67.2, 2001:2:0:67::2: knotd, authoritative for pano.test (dns.sh)
 #
@@ -21,9 +23,21 @@
 # the DNAT (source resolver pod -> ClusterIP) because net.bridge.bridge-nf-call-iptables (and
 # -ip6tables) = 1 in the node namespace hands bridged frames to the IP netfilter hooks, so
 # conntrack sees the reply; this is what kubeadm's preflight demands of a real node. With 0 the
-# client gets the answer from the pod address and dig rejects it ("reply from unexpected
-# source"); the other cure, masquerading every service connection (kube-proxy
-# --masquerade-all), would hide the client's address from the resolver.
+# answer reaches the client from the pod address, which its socket (connected to the ClusterIP)
+# does not take: an ICMP port unreachable for UDP, a reset for TCP's SYN-ACK. The other cure,
+# masquerading every service connection (kube-proxy --masquerade-all), would route the answers
+# through the node but hide the client's address from the resolver.
+#
+# Copies: a client's query to the ClusterIP is seen by the node's hooks at the client's veth
+# (ingress, before DNAT), the bridge device's egress (after DNAT; only while the node's neighbour
+# entry for the resolver pod is not REACHABLE, k8s_neigh) and the resolver's veth (egress, after
+# DNAT); the answer at the resolver's veth (ingress, from the pod address) and the client's veth
+# (egress, from the ClusterIP). Bridged copies keep the TTL; routed ones (the resolver's
+# upstream queries through the uplink) lose one.
+#
+# hostNetwork pods (K8S_POD_HOSTNET=1 k8s_pod_add ...) live in the node's namespace; their
+# queries to the ClusterIP are DNATed and, their source being outside the pod network, also
+# masqueraded by kube-proxy's rules (fully-random ports), as on a real node.
 #
 # Names the resolver answers (forward zones to the upstream knot):
 #   pano.test zone (dns.sh): NOERROR; anything.nx.pano.test: NXDOMAIN; big.pano.test TXT 3.5 kB
@@ -32,11 +46,13 @@
 #
 # Cgroups: <cgroup2 mount>[/$K8S_CGROUP_PARENT]/<kubelet layout>, one directory per container
 # plus the pod sandbox ("pause"); the layouts of k8s_pod_add:
-#   systemd-containerd  kubepods.slice/kubepods-QOS.slice/kubepods-QOS-pod<uid_>.slice/cri-containerd-<id>.scope
-#   systemd-crio        kubepods.slice/kubepods-QOS.slice/kubepods-QOS-pod<uid_>.slice/crio-<id>.scope
-#   systemd-docker      kubepods.slice/kubepods-QOS.slice/kubepods-QOS-pod<uid_>.slice/docker-<id>.scope
+#   systemd-containerd  SLICE/cri-containerd-<id>.scope
+#   systemd-crio        SLICE/crio-<id>.scope
+#   systemd-docker      SLICE/docker-<id>.scope
 #   cgroupfs-containerd kubepods/QOS/pod<uid>/<id>
-# (QOS guaranteed has no QoS level: kubepods.slice/kubepods-pod<uid_>.slice, kubepods/pod<uid>).
+# where SLICE is kubepods.slice/kubepods-QOS.slice/kubepods-QOS-pod<uid with _ for ->.slice
+# (QOS besteffort or burstable; guaranteed pods have no QoS level: kubepods.slice/
+# kubepods-pod<uid_>.slice, kubepods/pod<uid>).
 # The kubepods directories are shared by concurrent test runs (under a lock); pod uids and
 # container ids are random, so every run's pods are its own.
 #
@@ -56,6 +72,7 @@
 #                          (ip netns exec remounts /sys, hiding the cgroup2 mount: use this for
 #                          an agent that reads cgroups)
 #   k8s_cgroup_id POD CONTAINER        the container cgroup's id (its directory's inode)
+#   k8s_neigh POD reachable|stale      pin the node's ARP/NDP entry for POD (see Copies)
 #   k8s_pods_table         one line per container: pod, namespace, uid, container, id, cgroup
 #                          path, cgroup id, addresses
 # Variables (after k8s_node_up):
@@ -81,7 +98,7 @@ K8S_PODS=() K8S_CLIENTS=()
 K8S_NEXT_HOST=10
 declare -gA K8S_POD_NS=() K8S_POD_UID=() K8S_POD_NETNS=() K8S_POD_IP4=() K8S_POD_IP6=()
 declare -gA K8S_POD_VETH=() K8S_POD_CGROUP=() K8S_POD_CONTAINERS=() K8S_POD_SANDBOX=()
-declare -gA K8S_POD_QOSDIR=() K8S_CID=() K8S_CG=()
+declare -gA K8S_CID=() K8S_CG=()
 
 # k8s_cgroup2_mount: where the cgroup v2 hierarchy is mounted (/sys/fs/cgroup or, on hybrid
 # hosts, /sys/fs/cgroup/unified).
@@ -117,6 +134,19 @@ k8s_exec_bg() {
 
 k8s_cgroup_id() { stat -c %i "${K8S_CG[$1/$2]}"; }	# k8s_cgroup_id POD CONTAINER
 
+# k8s_neigh POD reachable|stale: sets the node's ARP and NDP entries for POD on the bridge.
+# A query DNATed to POD is bridged by br_netfilter straight from the client's port to POD's
+# when the entry is REACHABLE, and goes out through the bridge device first (one more copy at
+# the bridge's egress) in any other state (STALE, DELAY, PROBE, INCOMPLETE): how many copies of
+# a packet the node's hooks see depends on it.
+k8s_neigh() {
+	local a
+	for a in "${K8S_POD_IP4[$1]}" "${K8S_POD_IP6[$1]}"; do
+		ip -n "$K8S_NODE_NS" neigh replace "$a" dev "$K8S_BRIDGE" nud "$2" \
+			lladdr "$(ip -n "${K8S_POD_NETNS[$1]}" -br link show eth0 | awk '{ print $3 }')" || return 1
+	done
+}
+
 # k8s_cg_dirs LAYOUT QOS UID ID: prints the pod's cgroup directory (relative to the base) and
 # the container's directory name for that layout.
 k8s_cg_dirs() {
@@ -145,31 +175,11 @@ k8s_cg_dirs() {
 # k8s_log_line FILE TEXT: one line in the CRI log format the kubelet reads.
 k8s_log_line() { printf '%s stdout F %s\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)" "$2" >>"$1"; }
 
-# k8s_pod_add NAME NAMESPACE LAYOUT QOS CONTAINERS: a pod with the comma-separated CONTAINERS
-# (plus its sandbox) on the node's bridge, at the next free address (or host number
-# $K8S_POD_HOST when set). Each container gets a cgroup, a log file and a symlink; the sandbox
-# gets a cgroup and a "pause" process that holds it, as with a real runtime.
-k8s_pod_add() {
-	local name=$1 ns=$2 layout=$3 qos=$4 containers=$5
-	local host=${K8S_POD_HOST:-} uid c id dirs podcg podns veth logd sb
-	[ -z "${K8S_POD_NETNS[$name]:-}" ] || { log "k8s_pod_add: $name exists"; return 1; }
-	case $qos in besteffort | burstable | guaranteed) ;; *) log "k8s_pod_add: qos $qos"; return 1 ;; esac
-	if [ -z "$host" ]; then
-		host=$K8S_NEXT_HOST; K8S_NEXT_HOST=$((K8S_NEXT_HOST + 1))
-		[ "$host" = "$K8S_RESOLVER_HOST" ] && host=$K8S_NEXT_HOST && K8S_NEXT_HOST=$((K8S_NEXT_HOST + 1))
-	fi
-	uid=$(cat /proc/sys/kernel/random/uuid)
-	sb=$(k8s_hex 32)
-	dirs=$(k8s_cg_dirs "$layout" "$qos" "$uid" "$sb") || { log "k8s_pod_add: layout $layout"; return 1; }
-	podcg=$K8S_CGROUP_BASE/${dirs% *}
-	podns=${T_PREFIX}p$host veth=${T_PREFIX}v$host
-	K8S_PODS+=("$name")
-	K8S_POD_NS[$name]=$ns K8S_POD_UID[$name]=$uid K8S_POD_NETNS[$name]=$podns
-	K8S_POD_IP4[$name]=${K8S_GW4%.*}.$host K8S_POD_IP6[$name]=${K8S_GW6%::*}::$host
-	K8S_POD_VETH[$name]=$veth K8S_POD_CGROUP[$name]=$podcg K8S_POD_CONTAINERS[$name]=
-	K8S_POD_QOSDIR[$name]=$(dirname "$podcg")
-
-	# Network: the CNI bridge plugin's work.
+# k8s_pod_net NAME: the CNI bridge plugin's work for pod NAME: its namespace, a veth into the
+# bridge, addresses, routes, and the kubelet's resolv.conf for a ClusterFirst pod (ip netns exec
+# binds /etc/netns/NS/resolv.conf over /etc/resolv.conf).
+k8s_pod_net() {
+	local name=$1 podns=${K8S_POD_NETNS[$1]} veth=${K8S_POD_VETH[$1]}
 	ip netns add "$podns" || return 1
 	ip -n "$K8S_NODE_NS" link add "$veth" type veth peer name eth0 netns "$podns" || return 1
 	ip -n "$K8S_NODE_NS" link set "$veth" master "$K8S_BRIDGE" up || return 1
@@ -180,10 +190,41 @@ k8s_pod_add() {
 	ip -n "$podns" link set eth0 up
 	ip -n "$podns" route add default via "$K8S_GW4"
 	ip -n "$podns" -6 route add default via "$K8S_GW6"
-	# The kubelet's resolv.conf for a ClusterFirst pod; ip netns exec binds it over /etc/resolv.conf.
 	mkdir -p "/etc/netns/$podns"
 	printf 'search %s.svc.cluster.local svc.cluster.local cluster.local\nnameserver %s\noptions ndots:5\n' \
-		"$ns" "$K8S_CLUSTER_IP4" >"/etc/netns/$podns/resolv.conf"
+		"${K8S_POD_NS[$name]}" "$K8S_CLUSTER_IP4" >"/etc/netns/$podns/resolv.conf"
+}
+
+# k8s_pod_add NAME NAMESPACE LAYOUT QOS CONTAINERS: a pod with the comma-separated CONTAINERS
+# (plus its sandbox) on the node's bridge, at the next free address (or host number
+# $K8S_POD_HOST when set). With K8S_POD_HOSTNET=1 the pod is a hostNetwork pod instead: no
+# namespace or veth of its own, the node's namespace and uplink addresses. Each container gets
+# a cgroup, a log file and a symlink; the sandbox gets a cgroup and a "pause" process that
+# holds it, as with a real runtime.
+k8s_pod_add() {
+	local name=$1 ns=$2 layout=$3 qos=$4 containers=$5
+	local host=${K8S_POD_HOST:-} uid c id dirs podcg logd sb
+	[ -z "${K8S_POD_NETNS[$name]:-}" ] || { log "k8s_pod_add: $name exists"; return 1; }
+	case $qos in besteffort | burstable | guaranteed) ;; *) log "k8s_pod_add: qos $qos"; return 1 ;; esac
+	if [ -z "$host" ]; then
+		host=$K8S_NEXT_HOST; K8S_NEXT_HOST=$((K8S_NEXT_HOST + 1))
+		[ "$host" = "$K8S_RESOLVER_HOST" ] && host=$K8S_NEXT_HOST && K8S_NEXT_HOST=$((K8S_NEXT_HOST + 1))
+	fi
+	uid=$(cat /proc/sys/kernel/random/uuid)
+	sb=$(k8s_hex 32)
+	dirs=$(k8s_cg_dirs "$layout" "$qos" "$uid" "$sb") || { log "k8s_pod_add: layout $layout"; return 1; }
+	podcg=$K8S_CGROUP_BASE/${dirs% *}
+	K8S_PODS+=("$name")
+	K8S_POD_NS[$name]=$ns K8S_POD_UID[$name]=$uid
+	K8S_POD_CGROUP[$name]=$podcg K8S_POD_CONTAINERS[$name]=
+	if [ "${K8S_POD_HOSTNET:-}" = 1 ]; then
+		K8S_POD_NETNS[$name]=$K8S_NODE_NS K8S_POD_VETH[$name]=
+		K8S_POD_IP4[$name]=$K8S_NODE_UP4 K8S_POD_IP6[$name]=$K8S_NODE_UP6
+	else
+		K8S_POD_NETNS[$name]=${T_PREFIX}p$host K8S_POD_VETH[$name]=${T_PREFIX}v$host
+		K8S_POD_IP4[$name]=${K8S_GW4%.*}.$host K8S_POD_IP6[$name]=${K8S_GW6%::*}::$host
+		k8s_pod_net "$name" || return 1
+	fi
 
 	# Cgroups and logs: the runtime's and the kubelet's work.
 	(flock 9 && mkdir -p "$podcg") 9>"$K8S_LOCK" || return 1
@@ -238,9 +279,11 @@ k8s_pod_del() {
 		done
 		k8s_rmdir_up "$podcg" "$K8S_CGROUP_BASE"
 	fi
-	ip netns del "$podns" 2>/dev/null
-	rm -rf "/etc/netns/$podns"
-	wait_for 5 sh -c "! ip -n $K8S_NODE_NS link show ${K8S_POD_VETH[$name]} >/dev/null 2>&1"
+	if [ -n "${K8S_POD_VETH[$name]}" ]; then	# not a hostNetwork pod
+		ip netns del "$podns" 2>/dev/null
+		rm -rf "/etc/netns/$podns"
+		wait_for 5 sh -c "! ip -n $K8S_NODE_NS link show ${K8S_POD_VETH[$name]} >/dev/null 2>&1"
+	fi
 	rm -rf "$K8S_ROOT/var/log/pods/${K8S_POD_NS[$name]}_${name}_${K8S_POD_UID[$name]}"
 	for c in ${K8S_POD_CONTAINERS[$name]}; do
 		rm -f "$K8S_ROOT/var/log/containers/${name}_${K8S_POD_NS[$name]}_$c-${K8S_CID[$name/$c]}.log"
@@ -254,7 +297,7 @@ k8s_pod_del() {
 	K8S_CLIENTS=("${keep[@]}")
 	unset "K8S_POD_NS[$name]" "K8S_POD_UID[$name]" "K8S_POD_NETNS[$name]" "K8S_POD_IP4[$name]"
 	unset "K8S_POD_IP6[$name]" "K8S_POD_VETH[$name]" "K8S_POD_CGROUP[$name]"
-	unset "K8S_POD_CONTAINERS[$name]" "K8S_POD_SANDBOX[$name]" "K8S_POD_QOSDIR[$name]"
+	unset "K8S_POD_CONTAINERS[$name]" "K8S_POD_SANDBOX[$name]"
 }
 
 # k8s_pods_table: the node's containers, one per line, a header first.
@@ -428,7 +471,10 @@ k8s_node_up() {
 	ip -n "$K8S_UPSTREAM_NS" addr add "$K8S_UPSTREAM4/24" dev eth0
 	ip -n "$K8S_UPSTREAM_NS" addr add "$K8S_UPSTREAM6/64" dev eth0 nodad
 	ip -n "$K8S_UPSTREAM_NS" link set eth0 up
-	# The upstream has no route to the pod network: pods reach it only through the SNAT.
+	# The node's default gateway is upstream; the upstream has no route to the pod network, so
+	# pods reach it only through the SNAT.
+	ip -n "$K8S_NODE_NS" route add default via "$K8S_UPSTREAM4"
+	ip -n "$K8S_NODE_NS" -6 route add default via "$K8S_UPSTREAM6"
 	k8s_upstream_dns || return 1
 
 	K8S_RESOLVER=coredns-$(k8s_suffix 10)-$(k8s_suffix 5)
