@@ -9,8 +9,9 @@ PKGS=(
 	libpcap-dev librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libcjson-dev
 	libmicrohttpd-dev libssl-dev libncurses-dev
 	# tests and demo: namespaces, DNS server and clients, oracles, Kafka consumer, metrics
-	iproute2 iputils-ping procps nftables conntrack unbound knot knot-dnsutils dnsutils dnsperf tcpdump tshark
-	wireshark-common kcat jq prometheus tmux openssl python3 psmisc protobuf-compiler
+	iproute2 iputils-ping procps nftables conntrack unbound knot knot-dnsutils dnsutils dnsperf
+	tcpdump tshark wireshark-common kcat jq prometheus tmux openssl python3 psmisc
+	protobuf-compiler
 	# benchmarks and profiling
 	hyperfine linux-perf valgrind time bc
 	# deploy checks

@@ -242,23 +242,27 @@ left=$(k8s_left "$T_TMP/state.txt")
 check_eq k8snode_down_clean "$left" ""
 check_eq k8snode_down_checked "$(grep -c '^CGROUP' "$T_TMP/state.txt")" 13
 
-# A test script that fails half way: its on_exit takes the node down.
+# A test script that fails half way: its on_exit takes the node down. Its cgroups nest under a
+# parent of their own (K8S_CGROUP_PARENT, a node in a container), which goes too.
 cat >"$T_TMP/child.sh" <<EOF
 . "$PANO_ROOT/tests/lib/lib.sh"
 . "$PANO_ROOT/tests/lib/dns.sh"
+K8S_CGROUP_PARENT=pano-k8snode-$$.slice
 . "$PANO_ROOT/tests/lib/k8snode.sh"
 $(declare -f k8s_state)
 k8s_node_up || exit 3
 k8s_pod_add late batch cgroupfs-containerd besteffort app || exit 3
 k8s_exec_bg busy late app sleep 60
 k8s_state >"$T_TMP/child-state.txt"
+echo "CGROUP \$K8S_CGROUP_BASE" >>"$T_TMP/child-state.txt"
 exit 1
 EOF
 bash "$T_TMP/child.sh" 2>"$T_TMP/child.err"
 check_eq k8snode_child_exit "$?" 1
 if [ -s "$T_TMP/child-state.txt" ]; then
 	check_eq k8snode_on_exit_clean "$(k8s_left "$T_TMP/child-state.txt")" ""
-	check k8snode_on_exit_checked grep -q "^CGROUP .*kubepods/besteffort/pod" "$T_TMP/child-state.txt"
+	check k8snode_on_exit_checked grep -q "^CGROUP .*/pano-k8snode-$$.slice/kubepods/besteffort/pod" \
+		"$T_TMP/child-state.txt"
 else
 	fail "k8snode_on_exit_clean: the child wrote no state: $(tail -5 "$T_TMP/child.err")"
 fi

@@ -53,8 +53,10 @@
 # where SLICE is kubepods.slice/kubepods-QOS.slice/kubepods-QOS-pod<uid with _ for ->.slice
 # (QOS besteffort or burstable; guaranteed pods have no QoS level: kubepods.slice/
 # kubepods-pod<uid_>.slice, kubepods/pod<uid>).
-# The kubepods directories are shared by concurrent test runs (under a lock); pod uids and
-# container ids are random, so every run's pods are its own.
+# The kubepods directories are shared by concurrent test runs (made and removed under a flock
+# of the cgroup2 mount directory); pod uids and container ids are random, so every run's pods
+# are its own. K8S_CGROUP_PARENT (set before sourcing) nests the whole tree one level down, as
+# on a node inside a container (kind).
 #
 # Kubelet logs: $K8S_ROOT/var/log/pods/<namespace>_<pod>_<uid>/<container>/0.log and
 # $K8S_ROOT/var/log/containers/<pod>_<namespace>_<container>-<id>.log, a symlink to the former
@@ -83,7 +85,8 @@
 #   K8S_POD_IP4 K8S_POD_IP6 K8S_POD_VETH K8S_POD_CGROUP K8S_POD_CONTAINERS K8S_POD_SANDBOX
 #   (associative arrays indexed by pod name); per container: K8S_CID K8S_CG (indexed "pod/container")
 # dns.sh's knot runs in $K8S_UPSTREAM_NS with its files in $T_TMP/knot, so a test that uses
-# k8s_node_up does not also call dns_up for netns_up's hosts.
+# k8s_node_up does not also call dns_up for netns_up's hosts. knotd is a child of the test's
+# shell: wait for the processes you start by pid, a bare `wait` waits for knotd too.
 
 K8S_POD_CIDR4=198.18.64.0/24 K8S_POD_CIDR6=2001:2:0:64::/64
 K8S_GW4=198.18.64.1 K8S_GW6=2001:2:0:64::1
@@ -92,7 +95,6 @@ K8S_NODE_UP4=198.18.67.1 K8S_NODE_UP6=2001:2:0:67::1
 K8S_UPSTREAM4=198.18.67.2 K8S_UPSTREAM6=2001:2:0:67::2
 K8S_RESOLVER_HOST=53
 K8S_CGROUP_PARENT=${K8S_CGROUP_PARENT:-}
-K8S_LOCK=/run/pano-k8snode.lock
 K8S_UP=
 K8S_PODS=() K8S_CLIENTS=()
 K8S_NEXT_HOST=10
@@ -227,7 +229,7 @@ k8s_pod_add() {
 	fi
 
 	# Cgroups and logs: the runtime's and the kubelet's work.
-	(flock 9 && mkdir -p "$podcg") 9>"$K8S_LOCK" || return 1
+	(flock 9 && mkdir -p "$podcg") 9<"$K8S_CGROUP2" || return 1
 	mkdir "$podcg/${dirs#* }" || return 1
 	K8S_POD_SANDBOX[$name]=$sb K8S_CID[$name/POD]=$sb K8S_CG[$name/POD]=$podcg/${dirs#* }
 	logd=$K8S_ROOT/var/log/pods/${ns}_${name}_$uid
@@ -264,7 +266,7 @@ k8s_rmdir_up() {
 		while [ "$d" != "$stop" ] && [ "${#d}" -gt "${#stop}" ] && rmdir "$d" 2>/dev/null; do
 			d=$(dirname "$d")
 		done
-	) 9>"$K8S_LOCK"
+	) 9<"$K8S_CGROUP2"
 }
 
 # k8s_pod_del NAME: the pod goes as on a real node: processes, cgroups, network, logs.
