@@ -83,7 +83,9 @@
 #   K8S_UPSTREAM4 K8S_UPSTREAM6 K8S_ROOT K8S_CGROUP2 K8S_CGROUP_BASE K8S_RESOLVER K8S_CLIENTS (array)
 #   K8S_PODS (array, in creation order); per pod: K8S_POD_NS K8S_POD_UID K8S_POD_NETNS
 #   K8S_POD_IP4 K8S_POD_IP6 K8S_POD_VETH K8S_POD_CGROUP K8S_POD_CONTAINERS K8S_POD_SANDBOX
-#   (associative arrays indexed by pod name); per container: K8S_CID K8S_CG (indexed "pod/container")
+#   (associative arrays indexed by pod name); per container: K8S_CID K8S_CG (indexed
+#   "pod/container"; the container "POD" is the sandbox, whose pause process is in
+#   $T_TMP/k8s-pause-POD.pid; the resolver's unbound is in $T_TMP/k8s-unbound.pid)
 # dns.sh's knot runs in $K8S_UPSTREAM_NS with its files in $T_TMP/knot, so a test that uses
 # k8s_node_up does not also call dns_up for netns_up's hosts. knotd is a child of the test's
 # shell: wait for the processes you start by pid, a bare `wait` waits for knotd too.
