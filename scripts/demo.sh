@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# demo.sh - what `make demo` runs: PANO end to end on this machine, in network namespaces.
+# demo.sh - what `make demo` runs: PANO end to end on this machine, on a Kubernetes node built
+# from network namespaces and cgroups (tests/lib/k8snode.sh):
 #
-#   client ns --dnsperf + kdig loop--> knot in the server ns
-#   node ns: pano-agent on the server's pod veth --PCAP-over-TCP--> pano-analyzer --> terminal
+#   pods default/client-a (dnsperf), batch/client-c (a kdig loop) --> ClusterIP (nftables DNAT)
+#     --> kube-system/coredns-* (unbound) --> SNAT on the uplink --> knot upstream
+#   node ns: pano-agent --iface all --protobuf stream--> pano-analyzer --> terminal
 #
-# Installs missing packages (scripts/install-deps.sh), builds with make, creates the namespace
-# hosts, starts knot and a light client load, runs pano-agent --pcap-listen and
-# pano-analyzer --pcap-connect, and prints every DNS transaction as it happens (one compact
-# JSON line each). Ctrl-C (or the end of --duration) stops everything, prints a summary and
-# removes all it created.
+# Installs missing packages (scripts/install-deps.sh), builds with make, builds the node,
+# starts a light client load in the pods, runs pano-agent (every interface of the node, each
+# packet once, each frame with its sender) and pano-analyzer --listen, and prints every DNS
+# transaction as it happens (one compact JSON line each): which pod, container and process
+# asked, which pod answered, the service address it asked. Ctrl-C (or the end of --duration)
+# stops everything, prints a summary and removes all it created.
 #
 # Usage: scripts/demo.sh [--duration SECONDS] [--qps N]
 # Environment: DEMO_SECONDS (same as --duration; 0 = until Ctrl-C), DEMO_QPS (dnsperf rate,
@@ -50,6 +53,7 @@ fi
 . "$ROOT/tests/lib/lib.sh"
 . "$ROOT/tests/lib/dns.sh"
 . "$ROOT/tests/lib/e2e.sh"
+. "$ROOT/tests/lib/k8snode.sh"
 T_PREFIX=pd$$	# namespace and interface names of this demo
 
 say() { printf '\033[1mdemo:\033[0m %s\n' "$*" >&2; }
@@ -63,7 +67,7 @@ demo_stop() {
 	echo >&2
 	say "stopping"
 	[ -n "${LOAD_PID:-}" ] && bg_stop "$LOAD_PID" INT 5
-	[ -n "${DIG_PID:-}" ] && dig_stop
+	[ -n "${DIG_PID:-}" ] && bg_stop "$DIG_PID" KILL 3
 	sleep 0.5	# the last replies reach the analyzer
 	[ -n "${AN_PID:-}" ] && bg_stop "$AN_PID" TERM 15
 	[ -n "${VIEW_PID:-}" ] && bg_stop "$VIEW_PID" TERM 5
@@ -85,6 +89,8 @@ summary() {
 		echo "by rcode:  $(jq -r '.rcode_name // "no reply"' "$rec" | sort | uniq -c | sort -rn | awk '{printf "%s=%s  ", $2, $1}')"
 		echo "by qtype:  $(jq -r '.qtype_name // .qtype' "$rec" | sort | uniq -c | sort -rn | head -8 | awk '{printf "%s=%s  ", $2, $1}')"
 		echo "by proto:  $(jq -r '.proto' "$rec" | sort | uniq -c | awk '{printf "%s=%s  ", $2, $1}')"
+		echo "by client: $(jq -r "$WHO_ORIG" "$rec" | sort | uniq -c | sort -rn | head -6 | awk '{printf "%s=%s  ", $2, $1}')"
+		echo "by server: $(jq -r "$WHO_RESP" "$rec" | sort | uniq -c | sort -rn | head -6 | awk '{printf "%s=%s  ", $2, $1}')"
 		jq -s -r '[.[] | .rtt // empty] | sort | if length > 0 then
 			"rtt:       median \(.[length / 2 | floor] * 1e6 | round) us, max \(.[-1] * 1e6 | round) us"
 			else empty end' "$rec"
@@ -98,53 +104,56 @@ summary() {
 }
 
 # ---- set up --------------------------------------------------------------------------------
-say "work directory $T_TMP, namespaces ${T_PREFIX}node/${T_PREFIX}cli/${T_PREFIX}srv"
-netns_up || { echo "demo: could not create the namespaces" >&2; exit 1; }
-dns_up || { echo "demo: knot did not start" >&2; exit 1; }
+say "work directory $T_TMP, namespaces ${T_PREFIX}*"
+k8s_node_up || { echo "demo: could not build the Kubernetes node" >&2; exit 1; }
 dns_querylist "$T_TMP/queries.txt"
-say "knot serves pano.test on $SRV4 and $SRV6 (server namespace ${T_PREFIX}srv)"
+say "node ${T_PREFIX}node: pods ${K8S_PODS[*]} on bridge $K8S_BRIDGE; kube-system/$K8S_RESOLVER" \
+	"(unbound) behind ClusterIP $K8S_CLUSTER_IP4; knot upstream on $K8S_UPSTREAM4"
 
-PORT=57012
-agent_up "$NS_NODE" "$IF_SRV" "$PORT" || exit 1
-say "pano-agent captures $IF_SRV (the server's pod veth) and serves PCAP-over-TCP on 127.0.0.1:$PORT"
+PORT=57013
+bg_start AN_PID "$T_TMP/analyzer.log" "$K8S_NODE_NS" "$PANO_ANALYZER" --listen "127.0.0.1:$PORT" \
+	--output "$T_TMP/records.fifo" --stats
+# The agent through nsenter, not ip netns exec (which remounts /sys and hides the cgroups).
+bg_start AGENT_PID "$T_TMP/agent.log" - nsenter --net="/run/netns/$K8S_NODE_NS" -- \
+	"$PANO_AGENT" -v --iface all --connect "127.0.0.1:$PORT" --node demo-node \
+	--k8s-root "$K8S_ROOT"
 
 # The analyzer writes JSON lines into a FIFO; tee keeps them for the summary and jq prints a
 # compact line per transaction.
+WHO_ORIG='if .orig_k8s_pod then "\(.orig_k8s_namespace)/\(.orig_k8s_pod)/\(.orig_container)"
+	else .id_orig_h end + (if .orig_comm then ":\(.orig_comm)[\(.orig_pid // "?")]" else "" end)'
+WHO_RESP='if .resp_k8s_pod then "\(.resp_k8s_namespace)/\(.resp_k8s_pod)" else .id_resp_h end +
+	(if .resp_comm then ":\(.resp_comm)" else "" end)'
+VIEW="{ts: (.ts | strftime(\"%H:%M:%S\")), client: ($WHO_ORIG), server: ($WHO_RESP),
+	service: .service_h, proto, query, qtype: .qtype_name, rcode: (.rcode_name // \"-\"),
+	rtt_us: (if .rtt then (.rtt * 1e6 | round) else null end), answers: ((.answers // [])[:2])}"
 mkfifo "$T_TMP/records.fifo"
-VIEW='{ts: (.ts | strftime("%H:%M:%S")), client: .id_orig_h, proto, query, qtype: .qtype_name,
-	rcode: (.rcode_name // "-"), rtt_us: (if .rtt then (.rtt * 1e6 | round) else null end),
-	answers: ((.answers // [])[:3])}'
 tee "$T_TMP/records.jsonl" <"$T_TMP/records.fifo" | jq -c --unbuffered "$VIEW" &
 VIEW_PID=$!
 on_exit "kill -KILL $VIEW_PID"
 on_exit "true 9<>'$T_TMP/records.fifo'"	# unblocks tee if no writer ever opened the FIFO
-bg_start AN_PID "$T_TMP/analyzer.log" "$NS_NODE" "$PANO_ANALYZER" \
-	--pcap-connect "127.0.0.1:$PORT" --output "$T_TMP/records.fifo" --stats
-wait_for 10 established "$NS_NODE" "$PORT" 1 ||
-	{ echo "demo: pano-analyzer did not connect: $(cat "$T_TMP/analyzer.log")" >&2; exit 1; }
-say "pano-analyzer reads the stream; transactions follow (Ctrl-C to stop)"
+wait_for 15 established "$K8S_NODE_NS" "$PORT" 1 ||
+	{ echo "demo: pano-agent did not connect: $(tail -3 "$T_TMP/agent.log")" >&2; exit 1; }
+say "pano-agent captures every interface of the node once and names each frame's sender;"
+say "pano-analyzer reads its stream; transactions follow (Ctrl-C to stop)"
 
 # ---- client load ---------------------------------------------------------------------------
-LOAD_LOG=$T_TMP/dnsperf.txt
-bg_start LOAD_PID "$LOAD_LOG" "$NS_CLI" dnsperf -s "$SRV4" -d "$T_TMP/queries.txt" -Q "$QPS" \
+LOAD_LOG=$T_TMP/load.out
+k8s_exec_bg load client-a app dnsperf -s "$K8S_CLUSTER_IP4" -d "$T_TMP/queries.txt" -Q "$QPS" \
 	-c 2 -l "$([ "$DURATION" -gt 0 ] && echo "$DURATION" || echo 86400)"
-dig_loop() {	# TCP, IPv6 and fragmenting queries now and then; exits 0 on TERM
-	trap 'exit 0' TERM
+LOAD_PID=$(cat "$T_TMP/load.pid")
+dig_loop() {	# TCP, IPv6, fragmenting, NXDOMAIN and SERVFAIL queries now and then
 	while :; do
-		kdig +timeout=1 +retry=0 +tcp @"$SRV4" pano.test MX
-		kdig +timeout=1 +retry=0 @"$SRV6" www.pano.test AAAA
-		kdig +timeout=1 +retry=0 +bufsize=4096 @"$SRV4" big.pano.test TXT
-		kdig +timeout=1 +retry=0 @"$SRV4" _sip._udp.pano.test SRV
+		kdig +timeout=1 +retry=0 +tcp @"$1" pano.test MX
+		kdig +timeout=1 +retry=0 @"$2" www.pano.test AAAA
+		kdig +timeout=1 +retry=0 +bufsize=4096 @"$1" big.pano.test TXT
+		kdig +timeout=1 +retry=0 @"$1" "n$RANDOM.nx.pano.test" A
+		kdig +timeout=1 +retry=0 @"$1" "s$RANDOM.broken.pano.test" A
 		sleep 1
 	done
 }
-bg_start DIG_PID "$T_TMP/dig.log" - ip netns exec "$NS_CLI" bash -c "$(declare -f dig_loop); SRV4=$SRV4 SRV6=$SRV6 dig_loop"
-dig_stop() {	# TERM the loop (it exits after its current command), end that command now
-	kill -TERM "$DIG_PID" 2>/dev/null
-	pkill -KILL -P "$DIG_PID" 2>/dev/null
-	bg_stop "$DIG_PID" TERM 3
-}
-on_exit dig_stop
+k8s_exec_bg digloop client-c app bash -c "$(declare -f dig_loop); dig_loop $K8S_CLUSTER_IP4 $K8S_CLUSTER_IP6"
+DIG_PID=$(cat "$T_TMP/digloop.pid")
 
 # Wait for the duration, or for Ctrl-C (which ends the short foreground sleep at once and runs
 # demo_stop).
