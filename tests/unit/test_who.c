@@ -3,11 +3,15 @@
  * test_who.c - naming who sent a frame: the kubelet cgroup layouts the agent reads a pod uid and
  * container id from (agent/who.c), the cgroup2 mount found in a mounts file, the pcapng comment
  * the analyzer reads senders back from, and the analyzer's bounded sender table
- * (analyzer/sender.c). Lookups through a live cgroup tree run in tests/integration.
+ * (analyzer/sender.c), and lookups through the live cgroup2 tree (as root): a kubelet-style
+ * container cgroup with its log tree, a host cgroup, a vanished cgroup, a pod with no log
+ * directory, no log tree at all.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -173,11 +177,138 @@ static void t_sender_table(void)
 	sender_table_free(t);
 }
 
+static uint64_t cnt(const char *name)
+{
+	return counter_get(counter_find(name));
+}
+
+static uint64_t ino(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : (uint64_t)st.st_ino;
+}
+
+static void mkdirs(const char *path)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s", path);
+	for (char *s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = 0;
+			mkdir(p, 0755);
+			*s = '/';
+		}
+	mkdir(p, 0755);
+}
+
+static void t_lookup(void)
+{
+	char cg2[256], base[300], podcg[400], ctr[500], other[500], root[] = "/tmp/test_whoXXXXXX";
+	char logd[700], link[900], target[800];
+	const char *uid = "aaaa1111-2222-3333-4444-555566667777";
+	const struct who_pod *p;
+	struct who *w;
+
+	if (getuid() != 0 || who_find_cgroup2("/proc/mounts", cg2, sizeof(cg2))) {
+		printf("  (not root or no cgroup2 mount: lookups not tried)\n");
+		return;
+	}
+	CHECK(mkdtemp(root) != NULL);
+	snprintf(base, sizeof(base), "%s/test_who_%d", cg2, getpid());
+	snprintf(podcg, sizeof(podcg), "%s/kubepods/besteffort/pod%s", base, uid);
+	snprintf(ctr, sizeof(ctr), "%s/%s", podcg, cid64);
+	snprintf(other, sizeof(other), "%s/%.63s1", podcg, cid64); /* another container */
+	mkdirs(ctr);
+	mkdirs(other);
+	snprintf(logd, sizeof(logd), "%s/var/log/pods/team_web-0_%s/nginx", root, uid);
+	mkdirs(logd);
+	snprintf(logd, sizeof(logd), "%s/var/log/pods/team_web-0_%s/sidecar", root, uid);
+	mkdirs(logd);
+	snprintf(target, sizeof(target), "%s/var/log/containers", root);
+	mkdirs(target);
+	snprintf(link, sizeof(link), "%s/var/log/containers/web-0_team_nginx-%s.log", root, cid64);
+	CHECK(symlink("/nonexistent/0.log", link) == 0);
+
+	w = who_open(cg2, root);
+	CHECK(w != NULL);
+	/* a container: namespace, pod and container (from the /var/log/containers link) */
+	uint64_t res = cnt("who_cgroups_resolved");
+	p = who_lookup(w, ino(ctr), 1);
+	CHECK(p && !strcmp(p->ns, "team") && !strcmp(p->pod, "web-0") &&
+	      !strcmp(p->container, "nginx"));
+	CHECK_EQ_INT(cnt("who_cgroups_resolved") - res, 1);
+	p = who_lookup(w, ino(ctr), 2); /* cached: not resolved again */
+	CHECK(p && !strcmp(p->pod, "web-0"));
+	CHECK_EQ_INT(cnt("who_cgroups_resolved") - res, 1);
+	/* a container without a link, in a pod of two containers: the pod, no container name */
+	p = who_lookup(w, ino(other), 3);
+	CHECK(p && !strcmp(p->pod, "web-0") && p->container[0] == 0);
+	/* a host cgroup: no pod, counted as resolved */
+	CHECK(who_lookup(w, ino(base), 4) == NULL);
+	CHECK_EQ_INT(cnt("who_cgroups_resolved") - res, 3);
+	/* a cgroup that vanished: no pod, counted, asked again only after the retry time */
+	uint64_t gone = ino(other) + 1000000, van = cnt("who_cgroup_vanished");
+	CHECK(who_lookup(w, gone, 5) == NULL);
+	CHECK(who_lookup(w, gone, 6) == NULL);
+	CHECK_EQ_INT(cnt("who_cgroup_vanished") - van, 1);
+	CHECK(who_lookup(w, gone, 6 + WHO_RETRY_NS) == NULL);
+	CHECK_EQ_INT(cnt("who_cgroup_vanished") - van, 2);
+	who_close(w);
+
+	/* a pod with no log directory (deleted, or not yet there), then no log tree at all */
+	snprintf(logd, sizeof(logd), "rm -rf %s/var/log/pods/team_web-0_%s", root, uid);
+	CHECK(system(logd) == 0);
+	w = who_open(cg2, root);
+	uint64_t unk = cnt("who_pod_unknown"), notree = cnt("who_log_tree_missing");
+	CHECK(who_lookup(w, ino(ctr), 1) == NULL);
+	CHECK_EQ_INT(cnt("who_pod_unknown") - unk, 1);
+	who_close(w);
+	w = who_open(cg2, "/nonexistent/root");
+	CHECK(who_lookup(w, ino(ctr), 1) == NULL);
+	CHECK_EQ_INT(cnt("who_log_tree_missing") - notree, 1);
+	who_close(w);
+	/* no cgroup2 mount at all: nothing resolves, nothing crashes */
+	w = who_open("/nonexistent/cgroup2", root);
+	CHECK(w && who_cgroup2(w) == NULL && who_lookup(w, ino(ctr), 1) == NULL);
+	who_close(w);
+
+	rmdir(ctr);
+	rmdir(other);
+	rmdir(podcg);
+	snprintf(podcg, sizeof(podcg), "%s/kubepods/besteffort", base);
+	rmdir(podcg);
+	snprintf(podcg, sizeof(podcg), "%s/kubepods", base);
+	rmdir(podcg);
+	CHECK(rmdir(base) == 0);
+	snprintf(logd, sizeof(logd), "rm -rf %s", root);
+	CHECK(system(logd) == 0);
+}
+
+/* The cache is bounded: more cgroups than it holds replace the least recently used. */
+static void t_cache_bound(void)
+{
+	char cg2[256];
+	struct who *w;
+	uint64_t ev = cnt("who_cache_evictions");
+
+	if (getuid() != 0 || who_find_cgroup2("/proc/mounts", cg2, sizeof(cg2)))
+		return;
+	w = who_open(cg2, "/nonexistent");
+	for (uint64_t i = 0; i < 2 * WHO_CACHE_SIZE; i++)
+		who_lookup(w, 0x7000000000000000ull + i, i);
+	CHECK(cnt("who_cache_evictions") - ev >= WHO_CACHE_SIZE);
+	who_close(w);
+}
+
 int main(void)
 {
 	TEST_CASE("who_cgroup_layouts", t_cgroup_layouts);
 	TEST_CASE("who_cgroup2_mount", t_cgroup2_mount);
 	TEST_CASE("sender_pcapng_comment", t_comment);
 	TEST_CASE("sender_table_bounded", t_sender_table);
+	TEST_CASE("who_lookup_live_cgroups", t_lookup);
+	TEST_CASE("who_cache_bounded", t_cache_bound);
 	TEST_EXIT();
 }
