@@ -79,7 +79,7 @@ struct capture_ring {
 	const struct pano_rec *head; /* the next record to hand out, NULL: none yet */
 };
 
-#define CAPTURE_WHO_PROGS 10 /* programs in bpf/who.bpf.h */
+#define CAPTURE_WHO_PROGS 8 /* programs in bpf/who.bpf.h */
 
 #define CAPTURE_RB_BUSY	   (1u << 31)
 #define CAPTURE_RB_DISCARD (1u << 30)
@@ -418,9 +418,7 @@ static int capture_who_cgroup_progs(struct capture *c, struct bpf_program *p[CAP
 	p[2] = c->skel->progs.pano_who_bind6;
 	p[3] = c->skel->progs.pano_who_connect4;
 	p[4] = c->skel->progs.pano_who_connect6;
-	p[5] = c->skel->progs.pano_who_sendmsg4;
-	p[6] = c->skel->progs.pano_who_sendmsg6;
-	return 7;
+	return 5;
 }
 
 /*
@@ -474,8 +472,7 @@ static void capture_who_attach(struct capture *c, const char *cgroup2)
 			c->who_links[c->nwho++] = l;
 		else if (i == 0)
 			pr_info("capture: no sock_send_length tracepoint (6.3+): sockets opened "
-				"before the agent are named only once they connect or send "
-				"unconnected");
+				"before the agent are named only once they connect");
 	}
 	if (c->nwho < n) {
 		while (c->nwho > 0)
