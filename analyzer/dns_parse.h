@@ -102,7 +102,8 @@ struct dns_edns {
 
 struct dns_msg {
 	const uint8_t *buf;
-	size_t len;
+	size_t len;	 /* bytes at buf */
+	size_t wire_len; /* the message's own length: above len when the capture cut it */
 	uint16_t id, flags, qdcount, ancount, nscount, arcount;
 	bool has_question;	   /* first question parsed */
 	char qname[DNS_NAME_TEXT]; /* first question, escaped text */
@@ -118,6 +119,11 @@ struct dns_msg {
  * code: when the 12-byte header is complete m->flags etc. are valid and m holds everything
  * parsed before the error, so a caller can still log a partial message. */
 int dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m);
+/* dns_parse of a message whose own length is wire_len (its UDP length or TCP prefix) of which
+ * the capture kept len bytes: running into the cut is not a fault (not counted; m->err is
+ * still DNS_ETRUNC). A message too short for a header is counted once (dns_too_short, or
+ * dns_header_cut when the cut fell inside the header). */
+int dns_parse_wire(const uint8_t *buf, size_t len, size_t wire_len, struct dns_msg *m);
 
 /* Reads the name at c->off (c->base must be the message start, for pointers) into out as
  * escaped text ("" for the root), advancing c past the name's first occurrence. With outsz 0

@@ -34,7 +34,6 @@
 #include "summary.h"
 
 PANO_COUNTER(c_dns_msgs, "dns_messages", "event", "DNS messages parsed");
-PANO_COUNTER(c_dns_short, "dns_too_short", "weird", "DNS messages shorter than the header");
 PANO_COUNTER(c_dns_records, "dns_records", "event", "DNS log records written");
 PANO_COUNTER(c_dns_unanswered, "dns_unanswered", "event", "DNS queries logged without reply");
 PANO_COUNTER(c_dns_orphan, "dns_orphan_replies", "event", "DNS replies logged without query");
@@ -674,6 +673,7 @@ static int update_text(const struct dns_msg *m, const struct dns_rr *rr, char *o
 	return snprintf(out, sz, "add: %s %s %s", t, owner, rd);
 }
 
+/* Applies message m (len: its own length, of which m->len bytes were captured) to record in. */
 static void info_apply(struct dns_info *in, const struct dns_msg *m, const struct pano_pkt *pkt,
 		       size_t len)
 {
@@ -698,6 +698,7 @@ static void info_apply(struct dns_info *in, const struct dns_msg *m, const struc
 	}
 	if (!is_reply) {
 		in->query_size = len;
+		in->query_cut = m->len < len;
 		if (m->has_question && op != 5) {
 			char q[DNS_NAME_TEXT];
 			in->RD = DNS_RD(m->flags);
@@ -717,8 +718,13 @@ static void info_apply(struct dns_info *in, const struct dns_msg *m, const struc
 		return;
 	}
 	in->reply_size = len;
+	in->reply_cut = m->len < len;
 	in->rcode = DNS_RCODE(m->flags);
 	in->has_rcode = true;
+	if (m->edns.present) { /* RFC 6891: the OPT's upper 8 bits above the header's 4 */
+		in->edns_rcode = (uint16_t)(m->edns.ext_rcode << 4 | DNS_RCODE(m->flags));
+		in->has_edns_rcode = true;
+	}
 	if (DNS_RCODE(m->flags) && !m->qdcount)
 		in->rejected = true;
 	if (m->has_question && !m->ancount && !m->nscount && !m->arcount)
@@ -828,6 +834,9 @@ void dns_txn_message(struct dns_conn *c, const struct pano_pkt *pkt, const uint8
 	struct dns_msg *m = &txn_msg;
 	uint32_t src = 0;
 	uint64_t h64 = 0;
+	/* The message's own length: a UDP datagram's length field (which the capture may have cut
+	 * short); a DNS-over-TCP message (c set) always comes whole. */
+	size_t wire = !c && pkt->payload_wire_len > len ? pkt->payload_wire_len : len;
 	if (!c) {
 		/* The UDP connection's slot, and where a record with this message's id would be:
 		 * into the cache while the message is parsed. */
@@ -837,14 +846,12 @@ void dns_txn_message(struct dns_conn *c, const struct pano_pkt *pkt, const uint8
 		if (len >= 2)
 			__builtin_prefetch(&pending_hash[pending_slot(h64, msg[0] << 8 | msg[1])]);
 	}
-	int rc = dns_parse(msg, len, m);
-	if (rc == DNS_ETRUNC && len < DNS_HDR_LEN) {
-		counter_inc(&c_dns_short);
-		return;
-	}
+	int rc = dns_parse_wire(msg, len, wire, m);
+	if (rc == DNS_ETRUNC && len < DNS_HDR_LEN)
+		return; /* counted by the parser */
 	counter_inc(&c_dns_msgs);
 	if (summary_enabled())
-		summary_dns_parsed(m, pkt, len);
+		summary_dns_parsed(m, pkt, wire);
 	bool is_reply = DNS_QR(m->flags);
 	if (!c) {
 		c = udp_conn_get(pkt, is_reply, src, h64);
@@ -872,7 +879,7 @@ void dns_txn_message(struct dns_conn *c, const struct pano_pkt *pkt, const uint8
 		if (!in)
 			return;
 	}
-	info_apply(in, m, pkt, len);
+	info_apply(in, m, pkt, wire);
 	if (is_reply) {
 		in->saw_reply = true;
 		in->reply_ts_ns = pkt->ts_ns;

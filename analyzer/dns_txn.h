@@ -69,6 +69,9 @@ struct dns_info {
 	bool AA, TC, RD, RA, rejected;
 	uint64_t query_ts_ns, reply_ts_ns; /* when each half was seen (0: not seen) */
 	uint32_t query_size, reply_size;   /* DNS message bytes; 0 when not seen */
+	bool query_cut, reply_cut;	   /* the capture kept only part of that message */
+	bool has_edns_rcode;		   /* the reply had an OPT record: */
+	uint16_t edns_rcode;		   /* its extended RCODE (12 bits, RFC 6891) */
 	bool has_edns;
 	struct dns_edns edns; /* from the query, else the reply */
 	int dir;	      /* capture direction of the first message, -1 unknown */
