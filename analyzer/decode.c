@@ -209,8 +209,8 @@ static void decode_l4(struct pano_pkt *p, struct cursor *c, uint32_t wire_len)
 		uint32_t plen = ulen - 8u;
 		p->payload_wire_len = plen;
 		if (plen > avail) {
-			/* Cut by the capture when the missing bytes fit in what it cut off; a length
-			 * field that promises more than that lies. */
+			/* Cut by the capture when the missing bytes fit in what it cut off; a
+			 * length field that promises more than that lies. */
 			if (p->ip_reassembled || plen - avail > decode_cut(p->frame)) {
 				counter_inc(&c_udp_trunc);
 				p->payload_wire_len = avail;

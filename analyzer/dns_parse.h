@@ -52,6 +52,7 @@ enum {
 	DNS_T_MX = 15,
 	DNS_T_TXT = 16,
 	DNS_T_AAAA = 28,
+	DNS_T_NB = 32, /* NetBIOS name service (RFC 1002) */
 	DNS_T_LOC = 29,
 	DNS_T_SRV = 33,
 	DNS_T_NAPTR = 35,
@@ -138,7 +139,7 @@ size_t dns_escape_byte(uint8_t b, char *out);
 
 /* What a resource record contributes to the answers field, as Zeek writes it. Returns the
  * text length (0: the record counts as an answer but adds no text, like Zeek's WKS), or
- * DNS_RR_NONE when Zeek logs nothing for this type (OPT, TSIG, TKEY). */
+ * DNS_RR_NONE when Zeek logs nothing for this type (OPT, TSIG, TKEY, NetBIOS NB). */
 #define DNS_RR_NONE (-1)
 int dns_rr_text(const struct dns_msg *m, const struct dns_rr *rr, char *out, size_t outsz);
 

@@ -742,6 +742,10 @@ static void info_apply(struct dns_info *in, const struct dns_msg *m, const struc
 		} else {
 			if (rr->section != DNS_SEC_AN)
 				continue;
+			/* On NetBIOS, type 33 is a node status (NBSTAT), not SRV: as Zeek, not
+			 * logged (nor misread as SRV). */
+			if (c->netbios && rr->type == DNS_T_SRV)
+				continue;
 			n = dns_rr_text(m, rr, text, sizeof(text));
 		}
 		if (n == DNS_RR_NONE)
