@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "counter.h"
 #include "decode.h"
@@ -25,6 +26,7 @@
 #define MAIN_MAX_READS 256
 #define MAIN_MAX_PROPS 64
 #define MAIN_CLOSE_MS  5000
+#define MAIN_LINGER_POLL_US 100000
 #define MAIN_EXIT_DAMAGED 3 /* an input file broke off or went bad part way (nothing worse) */
 
 static volatile sig_atomic_t main_stop, main_want_stats;
@@ -388,8 +390,12 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		hbuf_free(&hb);
 	}
-	while (linger && httpd && !main_stop)
-		pause();
+	/* Lingering: the sinks are still served (buffered lines written, Kafka delivery reports
+	 * taken) and SIGUSR1 still answered, so /metrics and --stats tell the same story. */
+	while (linger && httpd && !main_stop) {
+		main_poll(&want_stats);
+		usleep(MAIN_LINGER_POLL_US);
+	}
 	if (sinks_close(MAIN_CLOSE_MS))
 		failed = failed ? failed : 1;
 	if (want_stats)

@@ -3,9 +3,10 @@
 """gen_captures.py - small captures with exactly known content for the analyzer's input and DNS
 tests (run with /usr/bin/python3; no modules beyond the standard library).
 
-  gen_captures.py KIND OUT
+  gen_captures.py KIND OUT [N]
 
 KIND:
+  pairs         N (default 3000) query/reply pairs from 100 clients, 1 ms apart
   ts2038        classic pcap (microseconds): three query/reply pairs at 2147483647.5,
                 2147483648.25 and 4294967295.75 s (the last second a pcap file can hold)
   ts2038-ns     the same with the nanosecond magic
@@ -286,12 +287,28 @@ def gen_corrupt_pcap(out):
     p.close()
 
 
+def gen_pairs(out, n):
+    p = Pcap(out)
+    for i in range(n):
+        c = bytes([198, 18, 10 + i % 100 // 50, i % 50 + 1])
+        sport = 20000 + i % 30000
+        tid = i & 0xffff
+        qn = "h%d.pano.test" % i
+        q = ip4(c, SRV, 17, udp(c, SRV, sport, 53, query(tid, qn)), tid)
+        r = ip4(SRV, c, 17, udp(SRV, c, 53, sport, reply(tid, qn, bytes([198, 19, i >> 8 & 255,
+                                                                         i & 255]))), tid)
+        p.rec(1700001000 + i / 1000, eth(q))
+        p.rec(1700001000 + i / 1000 + 0.0002, eth(r))
+    p.close()
+
+
 def main(argv):
-    if len(argv) != 3:
+    if len(argv) not in (3, 4):
         sys.stderr.write(__doc__)
         return 2
     kind, out = argv[1], argv[2]
     gens = {
+        "pairs": lambda: gen_pairs(out, int(argv[3]) if len(argv) == 4 else 3000),
         "ts2038": lambda: gen_ts2038(out, False),
         "ts2038-ns": lambda: gen_ts2038(out, True),
         "pcapng-multi": lambda: gen_pcapng_multi(out),
