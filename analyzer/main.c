@@ -89,9 +89,10 @@ static void main_usage(FILE *out)
 	    "  -h, --help                 this help\n"
 	    "  -V, --version              print the version\n"
 	    "\n"
-	    "Exit status: 0 success; 1 runtime failure (an input that cannot be opened or read,\n"
-	    "a sink that lost records); 2 bad usage; 3 an input file was damaged (truncated or\n"
-	    "corrupt part way: the frames before the damage were used, the rest was not).\n");
+	    "Exit status: 0 success; 1 runtime failure (an input that cannot be opened or is no\n"
+	    "capture, a read error, a write error on the output, records left undelivered in\n"
+	    "Kafka at exit); 2 bad usage; 3 an input file was damaged (truncated or corrupt part\n"
+	    "way: the frames before the damage were used, the rest was not). 1 wins over 3.\n");
 }
 
 /* Parses "53,5353" into cfg->ports. 0 or -EINVAL. */
