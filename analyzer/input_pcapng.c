@@ -7,7 +7,8 @@
  * Packet Blocks, the obsolete Packet Block; every other block is skipped unread.
  *
  * Each packet goes to the decoder with its own interface's link type (libpcap refuses a file
- * whose interfaces differ), the interface's name, the direction and the first comment.
+ * whose interfaces differ), the interface's name, the direction and the first comment (and
+ * the sender it names, when it is the comment pano-agent writes).
  *
  * Every length is checked through the bounded cursor. A block length that cannot be right
  * (under 12, not a multiple of 4, trailer different from header) ends the read: the frames
@@ -26,6 +27,7 @@
 #include "decode.h"
 #include "input_file.h"
 #include "log.h"
+#include "sender.h"
 
 #define NG_SHB		   0x0a0d0d0au
 #define NG_IDB		   1u
@@ -80,6 +82,7 @@ struct ng_reader {
 	unsigned long frames;
 	uint64_t last_ts_ns; /* for Simple Packet Blocks, which carry no time */
 	char comment[PANO_COMMENT_MAX + 1];
+	struct pano_sender sender; /* parsed from comment, pointing into it */
 };
 
 /* Reads n bytes (the head first): how many came, short only at the end of input or on error. */
@@ -244,6 +247,9 @@ static void ng_packet_options(struct ng_reader *r, struct cursor *c, struct pano
 			memcpy(r->comment, v, n);
 			r->comment[n] = '\0';
 			f->meta.comment = r->comment;
+			/* pano-agent's sender comment ("cgroup=N pid=N pod=NS/POD ...") */
+			if (!sender_parse_comment(r->comment, n, &r->sender))
+				f->meta.sender = &r->sender;
 		}
 	}
 }

@@ -19,6 +19,7 @@
 #include "decode.h"
 #include "input.h"
 #include "l7.h"
+#include "log.h"
 #include "pano/pcap.h"
 
 /* ---- what the decoder delivered ------------------------------------------------------------ */
@@ -28,6 +29,8 @@ static struct seen {
 	int linktype, dir;
 	char iface[64], comment[PANO_COMMENT_MAX + 8];
 	uint16_t sport;
+	uint32_t pid;	/* from the sender the comment names, 0 when none */
+	char pod[64];
 } seen[MAX_SEEN];
 static int nseen;
 
@@ -48,6 +51,11 @@ static void t_on_udp(const struct pano_pkt *p)
 	snprintf(s->iface, sizeof(s->iface), "%s", f->meta.iface ? f->meta.iface : "-");
 	snprintf(s->comment, sizeof(s->comment), "%s", f->meta.comment ? f->meta.comment : "-");
 	s->sport = p->sport;
+	s->pid = f->meta.sender ? f->meta.sender->pid : 0;
+	s->pod[0] = '\0';
+	if (f->meta.sender)
+		snprintf(s->pod, sizeof(s->pod), "%.*s", (int)f->meta.sender->pod_len,
+			 f->meta.sender->pod);
 }
 
 static const struct l7_proto t_proto = {.name = "test", .match = t_match, .on_udp = t_on_udp};
@@ -267,7 +275,8 @@ static void test_pcapng_whole(void)
 	idb(PCAP_LINKTYPE_RAW, "tun0", -1, 0);
 	idb(PCAP_LINKTYPE_LINUX_SLL, "any", 3, 0);
 	epb(0, T0 * NS + 1000, PCAP_LINKTYPE_ETHERNET, 1001, 2, "pod=client-a");
-	epb(1, (T0 + 1) * 1000000 + 250, PCAP_LINKTYPE_RAW, 1002, 1, NULL);
+	epb(1, (T0 + 1) * 1000000 + 250, PCAP_LINKTYPE_RAW, 1002, 1,
+	    "cgroup=4242 pid=77 pod=team-a/client-a container=app comm=dig");
 	size_t at = block_begin(0x0bad); /* unknown: skipped */
 	p32(1);
 	block_end(at);
@@ -329,7 +338,10 @@ static void test_pcapng_whole(void)
 		CHECK_EQ_INT(seen[i].sport, want[i].sport);
 	}
 	CHECK_EQ_STR(seen[0].comment, "pod=client-a");
-	CHECK_EQ_STR(seen[1].comment, "-");
+	CHECK_EQ_INT(seen[0].pid, 0); /* not pano-agent's form: no sender */
+	CHECK_EQ_STR(seen[1].comment, "cgroup=4242 pid=77 pod=team-a/client-a container=app comm=dig");
+	CHECK_EQ_INT(seen[1].pid, 77); /* pano-agent's sender comment, parsed */
+	CHECK_EQ_STR(seen[1].pod, "client-a");
 	CHECK_EQ_INT(strlen(seen[2].comment), PANO_COMMENT_MAX); /* cut to the bound */
 }
 
@@ -353,6 +365,7 @@ static void test_pcapng_cut_everywhere(void)
 	}
 	size_t total = B.n;
 	int bad = 0;
+	log_init("test_input", -1); /* a warning per cut would flood the log: errors only */
 	for (size_t n = 1; n < total; n++) {
 		int whole = 0, boundary = 0;
 		for (int k = 0; k < nends; k++) {
@@ -372,6 +385,7 @@ static void test_pcapng_cut_everywhere(void)
 			bad++;
 		}
 	}
+	log_init("test_input", 0);
 	CHECK_EQ_INT(bad, 0);
 }
 
