@@ -215,20 +215,26 @@ static size_t mk_query(uint8_t *out, int linktype, uint16_t sport)
 	return o + 28 + dl;
 }
 
-/* An Enhanced Packet Block of a query; flags < 0: none; comment NULL: none. */
-static void epb(uint32_t ifid, uint64_t ts, int linktype, uint16_t sport, int flags,
-		const char *comment)
+/* The part of EPB and PB after the interface: time, lengths and the frame of a query. */
+static void packet_body(uint64_t ts, int linktype, uint16_t sport)
 {
 	uint8_t f[256];
 	size_t fl = mk_query(f, linktype, sport);
-	size_t at = block_begin(6);
-	p32(ifid);
 	p32((uint32_t)(ts >> 32));
 	p32((uint32_t)ts);
 	p32((uint32_t)fl);
 	p32((uint32_t)fl);
 	pbytes(f, fl);
 	pad4();
+}
+
+/* An Enhanced Packet Block of a query; flags < 0: none; comment NULL: none. */
+static void epb(uint32_t ifid, uint64_t ts, int linktype, uint16_t sport, int flags,
+		const char *comment)
+{
+	size_t at = block_begin(6);
+	p32(ifid);
+	packet_body(ts, linktype, sport);
 	if (comment)
 		opt_str(1, comment);
 	if (flags >= 0) {
@@ -294,17 +300,10 @@ static void test_pcapng_whole(void)
 	idb(PCAP_LINKTYPE_ETHERNET, "br0", 0x80 | 20, 1000);
 	epb(0, (T0 + 3 - 1000) << 20 | 1 << 19, PCAP_LINKTYPE_ETHERNET, 1005, 1, NULL);
 	/* the obsolete Packet Block, interface 0 of this section */
-	fl = mk_query(f, PCAP_LINKTYPE_ETHERNET, 1006);
 	at = block_begin(2);
 	p16(0);
 	p16(0);
-	uint64_t ts = (T0 + 4 - 1000) << 20;
-	p32((uint32_t)(ts >> 32));
-	p32((uint32_t)ts);
-	p32((uint32_t)fl);
-	p32((uint32_t)fl);
-	pbytes(f, fl);
-	pad4();
+	packet_body((T0 + 4 - 1000) << 20, PCAP_LINKTYPE_ETHERNET, 1006);
 	p16(2);
 	p16(4);
 	p32(2);

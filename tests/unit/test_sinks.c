@@ -560,25 +560,36 @@ out:
 	mock_stop();
 }
 
+/* Starts the mock cluster with the topic o->topic (its broker down when down), opens the Kafka
+ * sink on it and adds the sink to the registry. The sink, or NULL (a check failed). */
+static struct sink *kafka_on_mock(struct kafka_opts *o, int down)
+{
+	struct sink *s = NULL;
+
+	if (mock_start(o->topic)) {
+		CHECK(!"mock cluster did not start");
+		return NULL;
+	}
+	if (down)
+		CHECK_EQ_INT(rd_kafka_mock_broker_set_down(mock, 1), 0);
+	o->brokers = rd_kafka_mock_cluster_bootstraps(mock);
+	CHECK_EQ_INT(sink_kafka_open(o, &s), 0);
+	if (s)
+		sinks_add(s);
+	return s;
+}
+
 /* Broker down, tiny local queue: emit never blocks, overflow is counted as dropped_queue_full,
  * and what sat in the queue at close is counted as dropped_at_exit. */
 static void test_kafka_queue_full(void)
 {
 	const char *props[] = {"queue.buffering.max.messages=10", "linger.ms=5"};
 	struct kafka_opts o = {.topic = "t-full", .props = props, .nprops = 2};
-	struct sink *s = NULL;
+	struct sink *s = kafka_on_mock(&o, 1);
 	int i;
 
-	if (mock_start("t-full")) {
-		CHECK(!"mock cluster did not start");
-		goto out;
-	}
-	CHECK_EQ_INT(rd_kafka_mock_broker_set_down(mock, 1), 0);
-	o.brokers = rd_kafka_mock_cluster_bootstraps(mock);
-	CHECK_EQ_INT(sink_kafka_open(&o, &s), 0);
 	if (!s)
 		goto out;
-	sinks_add(s);
 	for (i = 0; i < 100; i++)
 		sinks_emit("dns", "198.18.0.10", 11, "{\"q\":1}", 7);
 	sinks_poll();
@@ -663,19 +674,11 @@ static void test_kafka_timeout(void)
 {
 	const char *props[] = {"message.timeout.ms=300", "linger.ms=5"};
 	struct kafka_opts o = {.topic = "t-timeout", .props = props, .nprops = 2};
-	struct sink *s = NULL;
+	struct sink *s = kafka_on_mock(&o, 1);
 	int i;
 
-	if (mock_start("t-timeout")) {
-		CHECK(!"mock cluster did not start");
-		goto out;
-	}
-	CHECK_EQ_INT(rd_kafka_mock_broker_set_down(mock, 1), 0);
-	o.brokers = rd_kafka_mock_cluster_bootstraps(mock);
-	CHECK_EQ_INT(sink_kafka_open(&o, &s), 0);
 	if (!s)
 		goto out;
-	sinks_add(s);
 	for (i = 0; i < 20; i++)
 		sinks_emit("dns", "198.18.0.11", 11, "{\"t\":1}", 7);
 	struct sink_tally t = tally_of(s);
@@ -703,22 +706,15 @@ static void test_kafka_produce_refused(void)
 	const char *props[] = {"linger.ms=1", "batch.num.messages=10", "retries=0"};
 	struct kafka_opts o = {.topic = "t-refused", .props = props, .nprops = 3};
 	struct consumed *c = NULL;
-	struct sink *s = NULL;
+	struct sink *s = kafka_on_mock(&o, 0);
 	int i, n = 0;
 
-	if (mock_start("t-refused")) {
-		CHECK(!"mock cluster did not start");
+	if (!s)
 		goto out;
-	}
 	rd_kafka_mock_push_request_errors(mock, 0 /* Produce */, 3,
 					  RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE,
 					  RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE,
 					  RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
-	o.brokers = rd_kafka_mock_cluster_bootstraps(mock);
-	CHECK_EQ_INT(sink_kafka_open(&o, &s), 0);
-	if (!s)
-		goto out;
-	sinks_add(s);
 	for (i = 0; i < 100; i++) {
 		sinks_emit("dns", "198.18.0.12", 11, "{\"r\":1}", 7);
 		if (i % 10 == 9) { /* batches of about ten, one request each */
