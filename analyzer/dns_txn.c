@@ -47,6 +47,9 @@ PANO_COUNTER(c_dns_nomem, "dns_nomem", "drop", "DNS messages dropped for lack of
 PANO_COUNTER(c_dns_ans_cut, "dns_answers_cut", "drop", "DNS answers beyond the per-record cap");
 PANO_COUNTER(c_dns_nat_joined, "dns_nat_joined", "event",
 	     "DNS transactions seen on both sides of a NAT of the node, logged as one record");
+PANO_COUNTER(c_dns_nat_reply_copy, "dns_nat_reply_copies", "event",
+	     "DNS replies seen again past a NAT of the node after their transaction was logged "
+	     "(half undone: no query on that side), not logged again");
 
 #define DNS_CONN_IDLE_NS     (60ull * 1000000000ull) /* like Zeek's UDP inactivity timeout */
 #define DNS_CONN_MAX_PENDING 1024		     /* open transactions per connection */
@@ -74,6 +77,19 @@ static struct dns_sbuf txn_out;
 static struct sender_table *txn_senders;
 /* Recent queries by (id, type, name): where the other view of a NAT's transaction is found. */
 static struct dns_info *recent[1u << DNS_RECENT_BITS];
+/*
+ * Recently logged transactions by the same key: a reply that a NAT of the node rewrites only in
+ * part (the destination restored, the source not yet: a hostNetwork process's query to a
+ * ClusterIP) is seen once more, after its transaction was logged, on a connection where no
+ * query ever passed. Such a reply, sharing one side with a transaction logged within
+ * DNS_NAT_WINDOW_NS, is a copy: counted, not logged as a lone reply.
+ */
+struct dns_done {
+	uint64_t key, ts_ns;
+	struct pano_addr orig_h, resp_h;
+	uint16_t orig_p, resp_p;
+};
+static struct dns_done done_recent[1u << DNS_RECENT_BITS];
 
 void dns_txn_init(const struct dns_config *cfg)
 {
@@ -352,6 +368,8 @@ static void info_pool_drain(void)
 	pool_drain(&sb_pool);
 }
 
+static void done_note(const struct dns_info *in, const struct dns_conn *c);
+
 /*
  * The one record of a pair of twins (see the top of the file): the view that saw a reply
  * (the earlier one first), the addresses of the backend (DNAT) or of the client pod (SNAT),
@@ -395,6 +413,7 @@ static void info_emit(struct dns_info *first, struct dns_info *t)
 		in->orig_w = sender_get(txn_senders, in->orig_who);
 		in->resp_w = sender_get(txn_senders, in->resp_who);
 	}
+	done_note(in, c);
 	if (summary_enabled())
 		summary_dns_info(in);
 	if (in->saw_query && !in->saw_reply)
@@ -768,14 +787,57 @@ static void info_apply(struct dns_info *in, const struct dns_msg *m, const struc
 
 /* ---- the pairing ---------------------------------------------------------------------- */
 
-/* The recent-queries slot of a query: its id, type, transport and name. */
+/* The key of a transaction: its id, type, transport and name. */
+static uint64_t txn_key(uint16_t id, uint16_t qtype, uint8_t proto, const char *q, size_t n)
+{
+	uint64_t h = id | (uint64_t)qtype << 16 | (uint64_t)proto << 32;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)q[i]) * 0x100000001b3ull;
+	return mix64(h);
+}
+
+/* The recent-queries slot of a query. */
 static unsigned recent_slot(const struct dns_info *in)
 {
-	uint64_t h = in->trans_id | (uint64_t)in->qtype << 16 | (uint64_t)in->conn->proto << 32;
+	return (
+	    unsigned)(txn_key(in->trans_id, in->qtype, in->conn->proto, in->query, in->query_len) &
+		      ((1u << DNS_RECENT_BITS) - 1));
+}
 
-	for (size_t i = 0; i < in->query_len; i++)
-		h = (h ^ (uint8_t)in->query[i]) * 0x100000001b3ull;
-	return (unsigned)(mix64(h) & ((1u << DNS_RECENT_BITS) - 1));
+/* A logged transaction (with a query and a reply) enters the done table. */
+static void done_note(const struct dns_info *in, const struct dns_conn *c)
+{
+	uint64_t k;
+	struct dns_done *d;
+
+	if (!in->query || !in->saw_query || !in->saw_reply)
+		return;
+	k = txn_key(in->trans_id, in->qtype, c->proto, in->query, in->query_len);
+	d = &done_recent[k & ((1u << DNS_RECENT_BITS) - 1)];
+	d->key = k;
+	d->ts_ns = in->reply_ts_ns;
+	d->orig_h = c->orig_h;
+	d->resp_h = c->resp_h;
+	d->orig_p = c->orig_p;
+	d->resp_p = c->resp_p;
+}
+
+/* True when a reply that found no query (m on c) is a NAT's late copy of a logged one. */
+static bool done_copy(const struct dns_msg *m, const struct dns_conn *c, uint64_t ts_ns)
+{
+	uint64_t k;
+	const struct dns_done *d;
+
+	if (!m->has_question)
+		return false;
+	k = txn_key(m->id, m->qtype, c->proto, m->qname, strlen(m->qname));
+	d = &done_recent[k & ((1u << DNS_RECENT_BITS) - 1)];
+	if (d->key != k || ts_ns - d->ts_ns > DNS_NAT_WINDOW_NS)
+		return false;
+	bool so = d->orig_p == c->orig_p && addr_eq(&d->orig_h, &c->orig_h);
+	bool sr = d->resp_p == c->resp_p && addr_eq(&d->resp_h, &c->resp_h);
+	return so != sr;
 }
 
 static bool conn_same_orig(const struct dns_conn *a, const struct dns_conn *b)
@@ -879,6 +941,10 @@ void dns_txn_message(struct dns_conn *c, const struct pano_pkt *pkt, const uint8
 	if (in) {
 		info_unlink(in);
 	} else {
+		if (is_reply && !c->multicast && done_copy(m, c, pkt->ts_ns)) {
+			counter_inc(&c_dns_nat_reply_copy);
+			return;
+		}
 		in = info_new(c, m, pkt);
 		if (!in)
 			return;
