@@ -398,7 +398,8 @@ static void ip_close(struct ip_conn *c, enum ip_why why, const char *text)
 	if (ip_whys[why].counter)
 		counter_inc(ip_whys[why].counter);
 	if (why == IPW_NONE)
-		pr_info("agent %s from %s disconnected after %llu frame(s) in %llu batch(es)", node,
+		log_msg(c->agent ? PANO_LOG_INFO : PANO_LOG_DEBUG,
+			"agent %s from %s disconnected after %llu frame(s) in %llu batch(es)", node,
 			c->peer, (unsigned long long)c->frames, (unsigned long long)c->batches);
 	else if (c->agent)
 		pr_warn("agent %s from %s: %s; connection closed", node, c->peer, text);
