@@ -21,6 +21,7 @@
 #include "httpd.h"
 #include "ifwatch.h"
 #include "log.h"
+#include "opt.h"
 #include "metrics.h"
 #include "out_proto.h"
 #include "output.h"
@@ -84,6 +85,9 @@ static void agent_usage(FILE *f)
 		"      --nanosecond         nanosecond timestamps (pcap magic a1b23c4d, pcapng\n"
 		"                           if_tsresol 9)\n"
 		"      --client-queue BYTES per PCAP-over-TCP client queue (default 4M)\n"
+		"      --max-clients N      PCAP-over-TCP clients at once (default 64); a new one\n"
+		"                           beyond closes the most idle\n"
+		"      --clients-per-source N  PCAP-over-TCP clients from one address (default %d)\n"
 		"Protobuf stream to pano-analyzer --listen:\n"
 		"      --connect HOST:PORT  stream batches of frames, hello and stats (reconnects)\n"
 		"      --node NAME          node name carried in the stream (default: host name)\n"
@@ -99,45 +103,12 @@ static void agent_usage(FILE *f)
 		"  -h, --help               this text\n"
 		"  -V, --version            version\n"
 		"BYTES take a k, M or G suffix (powers of 1024).\n",
-		PANO_SNAPLEN_DEFAULT, PANO_SNAPLEN_MAX, PCAP_SERVER_PORT);
+		PANO_SNAPLEN_DEFAULT, PANO_SNAPLEN_MAX, PCAP_SERVER_PORT, PCAP_SERVER_PER_SOURCE);
 }
 
 static void agent_on_signal(int sig)
 {
 	agent_stop = 1;
-}
-
-/* Parses a byte count with an optional k/M/G suffix. 0, or -1 for garbage or overflow. */
-static int agent_parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || s[0] == '-')
-		return -1;
-	int shift = 0;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		shift = 10;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		shift = 20;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		shift = 30;
-		end++;
-		break;
-	}
-	if (*end || (shift && v > (ULLONG_MAX >> shift)))
-		return -1;
-	*out = v << shift;
-	return 0;
 }
 
 /* "53,5353" into ports[]. Returns the count, or -1. */
@@ -353,6 +324,7 @@ int main(int argc, char **argv)
 	enum { O_RING = 256, O_ROT_SIZE, O_ROT_SEC, O_STDOUT, O_NSEC, O_METRICS, O_QUEUE };
 	enum { O_CONNECT = 300, O_NODE, O_TLS_CERT, O_TLS_KEY, O_TLS_CA, O_CONNECT_QUEUE };
 	enum { O_DEDUP = 400, O_CGROUP_ROOT, O_K8S_ROOT, O_FORMAT };
+	enum { O_MAX_CLIENTS = 320, O_PER_SOURCE };
 	static const struct option lopts[] = {
 	    {"iface", required_argument, NULL, 'i'},
 	    {"mode", required_argument, NULL, 'm'},
@@ -368,6 +340,8 @@ int main(int argc, char **argv)
 	    {"nanosecond", no_argument, NULL, O_NSEC},
 	    {"format", required_argument, NULL, O_FORMAT},
 	    {"client-queue", required_argument, NULL, O_QUEUE},
+	    {"max-clients", required_argument, NULL, O_MAX_CLIENTS},
+	    {"clients-per-source", required_argument, NULL, O_PER_SOURCE},
 	    {"metrics", required_argument, NULL, O_METRICS},
 	    {"connect", required_argument, NULL, O_CONNECT},
 	    {"node", required_argument, NULL, O_NODE},
@@ -394,6 +368,7 @@ int main(int argc, char **argv)
 	const char *cgroup_root = NULL, *k8s_root = NULL;
 	uint64_t rot_size = 0, rot_sec = 0, queue = 4u << 20, v;
 	int use_stdout = 0, nsec = 0, verbose = 0, opt, rc = 1, format = -1;
+	int max_clients = 0, per_source = 0;
 	struct agent a = {0};
 	const char *connect_spec = NULL;
 	struct out_proto_opts po = {0};
@@ -422,12 +397,12 @@ int main(int argc, char **argv)
 				goto usage_msg;
 			break;
 		case 's':
-			if (agent_parse_size(optarg, &v) || v < 1 || v > PANO_SNAPLEN_MAX)
+			if (opt_parse_size(optarg, &v) || v < 1 || v > PANO_SNAPLEN_MAX)
 				goto usage_msg;
 			co.snaplen = (uint32_t)v;
 			break;
 		case O_RING:
-			if (agent_parse_size(optarg, &v) || v < 4096 || v > (1u << 30) ||
+			if (opt_parse_size(optarg, &v) || v < 4096 || v > (1u << 30) ||
 			    (v & (v - 1)))
 				goto usage_msg;
 			co.ring_bytes = (uint32_t)v;
@@ -439,11 +414,11 @@ int main(int argc, char **argv)
 			write_path = optarg;
 			break;
 		case O_ROT_SIZE:
-			if (agent_parse_size(optarg, &rot_size) || !rot_size)
+			if (opt_parse_size(optarg, &rot_size) || !rot_size)
 				goto usage_msg;
 			break;
 		case O_ROT_SEC:
-			if (agent_parse_size(optarg, &rot_sec) || !rot_sec)
+			if (opt_parse_size(optarg, &rot_sec) || !rot_sec)
 				goto usage_msg;
 			break;
 		case O_STDOUT:
@@ -461,8 +436,14 @@ int main(int argc, char **argv)
 				goto usage_msg;
 			break;
 		case O_QUEUE:
-			if (agent_parse_size(optarg, &queue) || queue > (1ull << 30))
+			if (opt_parse_size(optarg, &queue) || queue > (1ull << 30))
 				goto usage_msg;
+			break;
+		case O_MAX_CLIENTS:
+		case O_PER_SOURCE:
+			if (opt_parse_size(optarg, &v) || v < 1 || v > 1024)
+				goto usage_msg;
+			*(opt == O_MAX_CLIENTS ? &max_clients : &per_source) = (int)v;
 			break;
 		case O_METRICS:
 			metrics_spec = optarg;
@@ -483,7 +464,7 @@ int main(int argc, char **argv)
 			po.tls.ca = optarg;
 			break;
 		case O_CONNECT_QUEUE:
-			if (agent_parse_size(optarg, &connect_queue) || connect_queue < 65536 ||
+			if (opt_parse_size(optarg, &connect_queue) || connect_queue < 65536 ||
 			    connect_queue > (1ull << 30))
 				goto usage_msg;
 			break;
@@ -576,8 +557,11 @@ int main(int argc, char **argv)
 	if (use_stdout && !(a.out = out_file_fdopen(STDOUT_FILENO, "stdout", &fo)))
 		goto out;
 	if (listen_spec) {
-		struct pcap_server_opts so = {
-		    .snaplen = co.snaplen, .nsec = nsec, .queue_bytes = queue};
+		struct pcap_server_opts so = {.snaplen = co.snaplen,
+					      .nsec = nsec,
+					      .queue_bytes = queue,
+					      .max_clients = max_clients,
+					      .max_per_source = per_source};
 		so.tls = &po.tls; /* --tls-*: the server side of TLS */
 		if (!(a.srv = pcap_server_start(listen_spec, &so)))
 			goto out;

@@ -16,7 +16,10 @@
  *     sends an AgentStats message every stats_ms. When the connection fails it drops the
  *     envelope in flight (counted), and retries with backoff 100 ms doubling to
  *     backoff_max_ms, reset by a successful hello. The queue keeps filling meanwhile, so a short
- *     outage loses only what does not fit.
+ *     outage loses only what does not fit. An analyzer that closes the connection first says
+ *     why (a Refusal envelope, lib/stream.h): the writer reads it, logs it in one line
+ *     (rate-limited) and, unless the analyzer only made room or lost patience with a slow
+ *     hello, waits backoff_max_ms before trying again.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -56,6 +59,8 @@ PANO_COUNTER(c_op_inflight, "proto_out_lost_in_flight", "drop",
 PANO_COUNTER(c_op_connect_fail, "proto_out_connect_failed", "event",
 	     "protobuf stream connection attempts that failed (TCP or TLS)");
 PANO_COUNTER(c_op_connects, "proto_out_connects", "event", "protobuf stream connections made");
+PANO_COUNTER(c_op_refused, "proto_out_refused", "event",
+	     "protobuf stream connections the analyzer closed with a reason (logged)");
 
 struct op_iface {
 	int ifindex;
@@ -108,6 +113,10 @@ struct out_proto {
 	unsigned out_pkts; /* packets in that envelope */
 	uint64_t out_bytes;
 	uint64_t last_stats_ns;
+
+	struct stream_dec replies; /* what the analyzer writes back (a Refusal) */
+	char refusal[64];	   /* the code of the refusal this connection got, or "" */
+	struct log_limit refusal_log;
 
 	struct out_stats st;
 	uint64_t reconnects, dropped_unreported;
@@ -598,6 +607,7 @@ static void op_disconnect(struct out_proto *p, const char *why)
 		pr_warn("analyzer %s:%s: %s; reconnecting", p->host, p->port, why);
 	tls_conn_free(p->conn);
 	p->conn = NULL;
+	stream_dec_free(&p->replies);
 	if (p->fd >= 0)
 		close(p->fd);
 	p->fd = -1;
@@ -692,12 +702,16 @@ static int op_connect(struct out_proto *p)
 		op_disconnect(p, NULL);
 		return -1;
 	}
+	stream_dec_init_replies(&p->replies);
+	p->refusal[0] = '\0';
 	counter_inc(&c_op_connects);
 	__atomic_store_n(&p->connected, 1, __ATOMIC_RELAXED);
 	pr_info("streaming to analyzer %s:%s%s as node %s", p->host, p->port,
 		p->tls ? " (TLS)" : "", p->node);
 	return 0;
 }
+
+static void op_read_replies(struct out_proto *p);
 
 /* Writes what is pending in p->out. 0 when all is sent, -EAGAIN when the socket is full, or
  * -1 after a disconnection. */
@@ -710,7 +724,8 @@ static int op_send(struct out_proto *p)
 		if (w < 0) {
 			char why[300];
 			snprintf(why, sizeof(why), "send: %s", tls_conn_error(p->conn));
-			op_disconnect(p, why);
+			op_read_replies(p); /* a refusal the analyzer sent before it closed */
+			op_disconnect(p, p->refusal[0] ? NULL : why);
 			return -1;
 		}
 		p->out_off += (size_t)w;
@@ -719,21 +734,62 @@ static int op_send(struct out_proto *p)
 	return 0;
 }
 
-/* The analyzer never talks after the handshake except TLS housekeeping: read and discard;
- * -1 when it closed the connection. */
-static int op_drain_input(struct out_proto *p)
+/* A message from the analyzer: a Refusal is logged (one line, rate-limited) and remembered;
+ * anything else is not for this agent version. */
+static int op_on_reply(void *ctx, struct stream_dec *d, const struct stream_msg *m)
+{
+	struct out_proto *p = ctx;
+	if (m->type != PANO__V1__ENVELOPE__MSG_REFUSAL)
+		return 0;
+	const char *code = m->refusal->code && *m->refusal->code ? m->refusal->code : "?";
+	snprintf(p->refusal, sizeof(p->refusal), "%s", code);
+	counter_inc(&c_op_refused);
+	pr_warn_limited(&p->refusal_log, 60000, "analyzer %s:%s refused this agent (%s): %s",
+			p->host, p->port, p->refusal, m->refusal->reason ? m->refusal->reason : "");
+	return 0;
+}
+
+/* Reads what the analyzer sent (it writes only a Refusal, before it closes the connection).
+ * 0 when the socket has nothing more now, -errno or 0 (end of stream) in *end otherwise: 1. */
+static int op_read_replies_end(struct out_proto *p, ssize_t *end)
 {
 	uint8_t junk[4096];
 	for (;;) {
-		ssize_t r = tls_conn_read(p->conn, junk, sizeof(junk));
+		size_t room;
+		uint8_t *buf = stream_dec_rx_space(&p->replies, &room);
+		if (!buf) { /* not a stream we understand: read on, to see the end */
+			buf = junk;
+			room = sizeof(junk);
+		}
+		ssize_t r = tls_conn_read(p->conn, buf, room);
 		if (r == -EAGAIN)
 			return 0;
 		if (r <= 0) {
-			op_disconnect(p, r == 0 ? "connection closed by the analyzer"
-						: tls_conn_error(p->conn));
-			return -1;
+			*end = r;
+			return 1;
 		}
+		if (buf != junk && stream_dec_rx_commit(&p->replies, (size_t)r, op_on_reply, p))
+			pr_debug("analyzer %s:%s: %s", p->host, p->port,
+				 stream_dec_error(&p->replies));
 	}
+}
+
+static void op_read_replies(struct out_proto *p)
+{
+	ssize_t end;
+	op_read_replies_end(p, &end);
+}
+
+/* Input from the analyzer: -1 when it closed the connection (with a refusal logged, or why). */
+static int op_drain_input(struct out_proto *p)
+{
+	ssize_t end;
+	if (!op_read_replies_end(p, &end))
+		return 0;
+	op_disconnect(p, p->refusal[0] ? NULL
+			 : end == 0    ? "connection closed by the analyzer"
+				       : tls_conn_error(p->conn));
+	return -1;
 }
 
 /* Records in the queue now (writer side). */
@@ -782,6 +838,19 @@ static void op_connected_round(struct out_proto *p)
 		op_drain_input(p);
 }
 
+/* How long to wait before the next connection: the backoff, or after a refusal that will not
+ * change soon (too many agents, a stream error...) the longest backoff. */
+static unsigned op_retry_ms(const struct out_proto *p, unsigned backoff)
+{
+	static const char *const soon[] = {"evicted", "hello_timeout", "handshake_timeout", "idle"};
+	if (!p->refusal[0])
+		return backoff;
+	for (size_t i = 0; i < sizeof(soon) / sizeof(soon[0]); i++)
+		if (strcmp(p->refusal, soon[i]) == 0)
+			return backoff;
+	return p->o.backoff_max_ms;
+}
+
 /*
  * The first connection waits (at most OP_FIRST_WAIT_MS) until the interfaces being attached at
  * start are known and quiet for OP_IFACE_QUIET_MS, so that the hello names them: packets of an
@@ -808,7 +877,8 @@ static void *op_thread(void *arg)
 			op_connected_round(p);
 			if (p->fd < 0) {
 				p->reconnects++;
-				next_try = op_now_ns() + (uint64_t)backoff * 1000000ull;
+				next_try =
+				    op_now_ns() + (uint64_t)op_retry_ms(p, backoff) * 1000000ull;
 			}
 			continue;
 		}

@@ -170,12 +170,15 @@ struct pcap_server_opts {
 	uint32_t snaplen;
 	int nsec;
 	size_t queue_bytes;	    /* per-client queue; default 4 MiB */
-	int max_clients;	    /* default 64; more are refused (counted) */
+	int max_clients;	    /* default 64; a new client beyond closes the most idle one */
+	int max_per_source;	    /* clients from one address; default PCAP_SERVER_PER_SOURCE */
 	unsigned stall_ms;	    /* a client whose queue stays full this long is dropped
 				     * (default 5000) */
 	const struct tls_opts *tls; /* NULL or nothing set: plain TCP; with a CA, clients
 				     * must present a certificate it signed (lib/tls.h) */
 };
+
+#define PCAP_SERVER_PER_SOURCE 8
 
 struct pcap_server;
 

@@ -23,6 +23,15 @@
  * dropped for that client only and counted; when it keeps dropping for stall_ms (default 5 s)
  * without one record getting in, the client is disconnected. Neither the ring reader nor the
  * other clients ever wait for it.
+ *
+ * Idle clients cannot lock readers out (lib/admit.h): an address holds at most
+ * max_per_source clients and the server max_clients; a new client that finds either full
+ * closes the most idle one (of its address, if that is what is full): the one that has not
+ * kept up with the records (all of a round taken by its socket) for the longest time, or that
+ * never got any, oldest first. (A client that does not read looks like one that keeps up until
+ * the socket buffers between it and us are full: a few MB of records.) A TLS client must
+ * finish its handshake within PS_HANDSHAKE_MS. Each such close is counted and logged
+ * (rate-limited).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,6 +49,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admit.h"
 #include "capture_api.h"
 #include "counter.h"
 #include "httpd.h"
@@ -49,17 +59,25 @@
 #include "tls.h"
 
 #define PS_MAX_CLIENTS_LIMIT 1024
+#define PS_HANDSHAKE_MS	     5000
+#define PS_LOG_MS	     10000 /* LOG_LIMIT_BURST lines per 10 s for closes peers cause */
 
 PANO_COUNTER(c_ps_client_drops, "agent_pcap_queue_full_drops", "drop",
 	     "records not queued for a PCAP-over-TCP client whose queue was full");
 PANO_COUNTER(c_ps_refused, "agent_pcap_clients_refused", "drop",
-	     "PCAP-over-TCP connections refused because the client limit was reached");
+	     "PCAP-over-TCP connections refused (no memory, or no client could give way)");
+PANO_COUNTER(c_ps_evicted, "agent_pcap_clients_evicted", "drop",
+	     "PCAP-over-TCP clients closed to make room for a new one (the most idle)");
+PANO_COUNTER(c_ps_hs_timeout, "agent_pcap_clients_handshake_timeout", "event",
+	     "PCAP-over-TCP clients closed: TLS handshake not done in time");
 PANO_COUNTER(c_ps_stalled, "agent_pcap_clients_stalled", "drop",
 	     "PCAP-over-TCP clients disconnected after their queue stayed full");
 PANO_COUNTER(c_ps_accepted, "agent_pcap_clients_accepted", "event",
 	     "PCAP-over-TCP connections accepted");
 
 struct ps_client {
+	struct admit_conn adm; /* since_ns: when it last took records (guarded by the lock) */
+	uint64_t accepted_ns;
 	int fd;
 	struct tls_conn *tls; /* TLS or plain passthrough (lib/tls.h) */
 	pthread_mutex_t io;   /* held around every use of tls: the writer thread locks it, the
@@ -93,6 +111,8 @@ struct pcap_server {
 	struct out_stats stats; /* all clients together */
 	uint8_t *piece;		/* what the ring reader gathers for one write to an idle client */
 	size_t piece_len; /* its size: PS_TCP_PIECE or PS_TLS_PIECE, less if the queue is small */
+	struct admit_limits lim;
+	struct log_limit log_evict, log_hs; /* writer thread */
 };
 
 /* Bytes the ring reader gathers for one write: one send() to a plain-TCP client, one full
@@ -288,6 +308,7 @@ void pcap_server_write_iov(struct pcap_server *s, const struct iovec *iov, uint3
 
 	if (!n)
 		return;
+	uint64_t now_ns = admit_now_ns();
 	pthread_mutex_lock(&s->lock);
 	for (int i = 0; i < s->ncl; i++) {
 		struct ps_client *c = s->cl[i];
@@ -311,6 +332,8 @@ void pcap_server_write_iov(struct pcap_server *s, const struct iovec *iov, uint3
 			ps_queue_recs(s, c, iov, 0, n, &now);
 			wake |= c->kill;
 		}
+		if (c->tail == c->head)
+			c->adm.since_ns = now_ns; /* it keeps up with the records: not idle */
 		if (c->tail != c->head)
 			s->pending = 1; /* pcap_server_kick wakes the writer */
 		if (c->tail - c->head > c->cap / 4)
@@ -513,6 +536,36 @@ static int ps_flush(struct pcap_server *s, struct ps_client *c)
 	return 0;
 }
 
+static const struct admit_conn *ps_admit_get(void *table, int i)
+{
+	return &((struct ps_client **)table)[i]->adm;
+}
+
+/* Writer thread: makes room for a new client from addr (host for the logs): closes the most
+ * idle client when its address or the server is full. 0, or -1 when none can give way. */
+static int ps_admit(struct pcap_server *s, const struct admit_addr *addr, const char *host)
+{
+	int victim;
+	pthread_mutex_lock(&s->lock);
+	enum admit_verdict v = admit_decide(&s->lim, addr, s->cl, ps_admit_get, s->ncl, &victim);
+	struct ps_client *old = v == ADMIT_EVICT ? s->cl[victim] : NULL;
+	bool same = old && memcmp(old->adm.addr.a, addr->a, sizeof(addr->a)) == 0;
+	uint64_t idle_ms = old ? (admit_now_ns() - old->adm.since_ns) / 1000000u : 0;
+	pthread_mutex_unlock(&s->lock);
+	if (v == ADMIT_OK)
+		return 0;
+	if (!old)
+		return -1;
+	char why[160];
+	counter_inc(&c_ps_evicted);
+	snprintf(why, sizeof(why),
+		 "evicted for a new client from %s: %s full, no record for %llu ms", host,
+		 same ? "its address's slots" : "client slots", (unsigned long long)idle_ms);
+	pr_warn_limited(&s->log_evict, PS_LOG_MS, "pcap client %s: %s", old->name, why);
+	ps_close(s, old, why);
+	return 0;
+}
+
 /* Writer thread: accepts one pending connection and queues the global header for it. */
 static void ps_accept(struct pcap_server *s)
 {
@@ -524,7 +577,8 @@ static void ps_accept(struct pcap_server *s)
 	int fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
 		if (errno != EAGAIN && errno != EINTR)
-			pr_warn("pcap server: accept4: %s", strerror(errno));
+			pr_warn_limited(&s->log_evict, PS_LOG_MS, "pcap server: accept4: %s",
+					strerror(errno));
 		return;
 	}
 	if (ss.ss_family == AF_INET) {
@@ -535,6 +589,16 @@ static void ps_accept(struct pcap_server *s)
 		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
 		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
 		port = ntohs(a->sin6_port);
+	}
+	struct admit_addr addr;
+	admit_addr_from(&addr, (struct sockaddr *)&ss);
+	if (ps_admit(s, &addr, host)) {
+		counter_inc(&c_ps_refused);
+		pr_warn_limited(&s->log_evict, PS_LOG_MS,
+				"pcap server: %d clients already, refusing %s:%d", s->ncl, host,
+				port);
+		close(fd);
+		return;
 	}
 	struct ps_client *c = calloc(1, sizeof(*c));
 	if (c) {
@@ -551,6 +615,8 @@ static void ps_accept(struct pcap_server *s)
 	}
 	c->fd = fd;
 	c->cap = s->o.queue_bytes;
+	c->adm.addr = addr;
+	c->adm.since_ns = c->accepted_ns = admit_now_ns();
 	/* Sends are whole rounds of records already: Nagle would only hold a quiet round's small
 	 * send back until the previous one is acknowledged (up to a delayed-ACK timeout). */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -571,7 +637,7 @@ static void ps_accept(struct pcap_server *s)
 		return;
 	}
 	pthread_mutex_lock(&s->lock);
-	int full = s->ncl >= s->o.max_clients;
+	int full = s->ncl >= s->o.max_clients; /* not reached: ps_admit made room */
 	if (!full)
 		s->cl[s->ncl++] = c;
 	pthread_mutex_unlock(&s->lock);
@@ -585,6 +651,33 @@ static void ps_accept(struct pcap_server *s)
 	counter_inc(&c_ps_accepted);
 	pr_info("pcap client %s connected", c->name);
 	ps_flush(s, c);
+}
+
+/* Writer thread: closes TLS clients whose handshake is not done PS_HANDSHAKE_MS after their
+ * accept (plain clients are ready at once). */
+static void ps_handshake_deadlines(struct pcap_server *s)
+{
+	if (!s->tls)
+		return;
+	uint64_t now = admit_now_ns();
+	/* Only this thread removes clients: walk from the end (ps_close swaps the last in). */
+	for (int j = s->ncl - 1; j >= 0; j--) {
+		pthread_mutex_lock(&s->lock);
+		struct ps_client *c = j < s->ncl ? s->cl[j] : NULL;
+		pthread_mutex_unlock(&s->lock);
+		if (!c || now - c->accepted_ns < PS_HANDSHAKE_MS * 1000000ull)
+			continue;
+		pthread_mutex_lock(&c->io);
+		bool ready = tls_conn_ready(c->tls);
+		pthread_mutex_unlock(&c->io);
+		if (ready)
+			continue;
+		counter_inc(&c_ps_hs_timeout);
+		pr_warn_limited(&s->log_hs, PS_LOG_MS,
+				"pcap client %s: TLS handshake not done in %d ms, closing", c->name,
+				PS_HANDSHAKE_MS);
+		ps_close(s, c, "TLS handshake timeout");
+	}
 }
 
 /* Writer thread: a readable client socket; clients have nothing to say, so data is discarded
@@ -639,9 +732,10 @@ static void *ps_thread(void *arg)
 				flush_all = 1;
 			}
 		}
-		/* Client events after the accepts, on pointers still in the table. Events for a
-		 * client closed earlier in this round cannot occur: a client is only closed
-		 * below or by flush_all, both after this loop's table lookup. */
+		/* Client events after the accepts, on pointers still in the table: an accept may
+		 * have evicted a client this round (its events are skipped; if a new client got
+		 * its address, the events only make it read or flush early, which is harmless).
+		 * Other closes happen below or by flush_all, after this loop's table lookup. */
 		for (int i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
 			if (p == &s->lfd || p == &s->efd)
@@ -661,6 +755,7 @@ static void *ps_thread(void *arg)
 			if (evs[i].events & EPOLLOUT)
 				ps_flush(s, c);
 		}
+		ps_handshake_deadlines(s);
 		if (flush_all || n == 0) {
 			/* Only this thread removes clients, so the table can be walked from the
 			 * end while ps_flush may remove the entry at j (it swaps the last in). */
@@ -724,6 +819,10 @@ struct pcap_server *pcap_server_start(const char *spec, const struct pcap_server
 		s->o.max_clients = s->o.max_clients <= 0 ? 64 : PS_MAX_CLIENTS_LIMIT;
 	if (!s->o.stall_ms)
 		s->o.stall_ms = 5000;
+	if (s->o.max_per_source <= 0)
+		s->o.max_per_source = PCAP_SERVER_PER_SOURCE;
+	s->lim.max_untrusted = s->o.max_clients;
+	s->lim.max_per_source = s->o.max_per_source;
 	pcap_encode_global(s->ghdr, s->o.snaplen, s->o.nsec);
 	pthread_mutex_init(&s->lock, NULL);
 	s->cl = calloc(s->o.max_clients, sizeof(*s->cl));
@@ -737,7 +836,7 @@ struct pcap_server *pcap_server_start(const char *spec, const struct pcap_server
 		goto fail;
 	}
 	setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(s->lfd, (struct sockaddr *)&ss, sl) || listen(s->lfd, 64)) {
+	if (bind(s->lfd, (struct sockaddr *)&ss, sl) || listen(s->lfd, SOMAXCONN)) {
 		pr_err("pcap server: bind/listen %s: %s", spec, strerror(errno));
 		goto fail;
 	}

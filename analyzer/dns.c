@@ -4,8 +4,10 @@
  * datagrams, and DNS over TCP framing (RFC 1035 4.2.2: a two-byte length before each
  * message). TCP data arrives in order per direction; a message may span segments and a
  * segment may hold several messages. Each direction buffers at most one message (<= 65537
- * bytes); after a gap the partial message is dropped and framing restarts at the first chunk
- * that looks like the start of a message.
+ * bytes), in a buffer that grows with the bytes that came (not with what the length prefix
+ * claims) and counts in the TCP memory cap (l7_tcp_ctx.buf_bytes); after a gap the partial
+ * message is dropped and framing restarts at the first chunk that looks like the start of a
+ * message.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -24,8 +26,12 @@ PANO_COUNTER(c_dns_tcp_zero, "dns_tcp_zero_length", "weird", "DNS over TCP zero-
 PANO_COUNTER(c_dns_tcp_resync, "dns_tcp_resync_skipped", "drop",
 	     "DNS over TCP chunks skipped after a gap while looking for a message start");
 PANO_COUNTER(c_dns_tcp_nomem, "dns_tcp_nomem", "drop", "DNS over TCP data dropped (no memory)");
+PANO_COUNTER(c_dns_tcp_partial_close, "dns_tcp_partial_at_close", "drop",
+	     "DNS over TCP partial messages lost when their connection closed or was evicted");
 
-#define DNS_TCP_BUF (65535 + 2)
+#define DNS_TCP_BUF	 (65535 + 2)
+#define DNS_TCP_BUF_MIN	 512
+#define DNS_TCP_BUF_KEEP 4096 /* a larger buffer is freed once its message is out */
 
 static struct dns_config dns_cfg;
 
@@ -53,10 +59,40 @@ static int dns_match(const struct pano_pkt *pkt)
 
 /* Per-direction framing state. */
 struct dns_framer {
-	uint8_t *buf; /* DNS_TCP_BUF bytes once needed */
-	size_t have;  /* bytes buffered: the length prefix and part of one message */
-	bool resync;  /* after a gap: the next chunk must look like a message start */
+	uint8_t *buf; /* cap bytes, grown as a partial message comes (DNS_TCP_BUF at most) */
+	size_t cap;
+	size_t have; /* bytes buffered: the length prefix and part of one message */
+	bool resync; /* after a gap: the next chunk must look like a message start */
 };
+
+/* Room for want bytes in f's buffer (want <= DNS_TCP_BUF), doubling from DNS_TCP_BUF_MIN;
+ * what it allocates is counted on the connection (c->buf_bytes). false when out of memory. */
+static bool dns_framer_room(struct l7_tcp_ctx *c, struct dns_framer *f, size_t want)
+{
+	if (want <= f->cap)
+		return true;
+	size_t cap = f->cap ? f->cap : DNS_TCP_BUF_MIN;
+	while (cap < want)
+		cap *= 2;
+	if (cap > DNS_TCP_BUF)
+		cap = DNS_TCP_BUF;
+	uint8_t *nb = realloc(f->buf, cap);
+	if (!nb)
+		return false;
+	c->buf_bytes += cap - f->cap;
+	f->buf = nb;
+	f->cap = cap;
+	return true;
+}
+
+/* Frees f's buffer (its bytes no longer counted on c). */
+static void dns_framer_free(struct l7_tcp_ctx *c, struct dns_framer *f)
+{
+	free(f->buf);
+	c->buf_bytes -= f->cap;
+	f->buf = NULL;
+	f->cap = 0;
+}
 
 /* After a gap, does a chunk plausibly start with a framed DNS message? The chunk must hold
  * the length and the whole header; the opcode must be a standard one, at most one question,
@@ -82,8 +118,8 @@ struct dns_tcp {
 
 /* Feeds stream bytes to one direction's framer; complete messages go to the transactions.
  * Messages wholly inside data are parsed in place; only a partial one is copied. */
-static void dns_frame(struct dns_tcp *t, struct dns_framer *f, const uint8_t *data, size_t len,
-		      const struct pano_pkt *pkt)
+static void dns_frame(struct l7_tcp_ctx *c, struct dns_tcp *t, struct dns_framer *f,
+		      const uint8_t *data, size_t len, const struct pano_pkt *pkt)
 {
 	while (len) {
 		if (!f->have) {
@@ -102,10 +138,6 @@ static void dns_frame(struct dns_tcp *t, struct dns_framer *f, const uint8_t *da
 					continue;
 				}
 			}
-			if (!f->buf && !(f->buf = malloc(DNS_TCP_BUF))) {
-				counter_inc(&c_dns_tcp_nomem);
-				return;
-			}
 		}
 		/* Fill the prefix, then the message, from data. */
 		size_t need = f->have < 2 ? 2 - f->have : 0;
@@ -114,6 +146,12 @@ static void dns_frame(struct dns_tcp *t, struct dns_framer *f, const uint8_t *da
 			need = 2 + ml - f->have;
 		}
 		size_t k = len < need ? len : need;
+		if (!dns_framer_room(c, f, f->have + k)) {
+			counter_inc(&c_dns_tcp_nomem);
+			f->have = 0;
+			f->resync = true; /* what follows is the rest of the message dropped */
+			return;
+		}
 		memcpy(f->buf + f->have, data, k);
 		f->have += k;
 		data += k;
@@ -129,6 +167,8 @@ static void dns_frame(struct dns_tcp *t, struct dns_framer *f, const uint8_t *da
 		if (f->have == 2 + ml) {
 			dns_txn_message(&t->conn, pkt, f->buf + 2, ml);
 			f->have = 0;
+			if (f->cap > DNS_TCP_BUF_KEEP)
+				dns_framer_free(c, f);
 		}
 	}
 }
@@ -155,7 +195,7 @@ static void dns_on_tcp_data(struct l7_tcp_ctx *c, int from_client, const uint8_t
 		}
 		f->resync = false;
 	}
-	dns_frame(t, f, data, len, pkt);
+	dns_frame(c, t, f, data, len, pkt);
 }
 
 static void dns_on_tcp_gap(struct l7_tcp_ctx *c, int from_client)
@@ -177,8 +217,11 @@ static void dns_on_tcp_close(struct l7_tcp_ctx *c)
 	if (!t)
 		return;
 	dns_conn_close(&t->conn);
-	free(t->dir[0].buf);
-	free(t->dir[1].buf);
+	for (int i = 0; i < 2; i++) {
+		if (t->dir[i].have)
+			counter_inc(&c_dns_tcp_partial_close);
+		dns_framer_free(c, &t->dir[i]);
+	}
 	free(t);
 	c->state = NULL;
 }

@@ -7,6 +7,9 @@
  * Every (re)connection starts with a new global header, so it resynchronises on it. A record
  * header that cannot be right (caplen > snaplen or > 256 KiB) means the stream is broken: the
  * connection is dropped and counted. Reads poll with a short timeout so *stop is seen soon.
+ * Whatever keeps it from a stream (connect refused, TLS refused, the agent closing at once
+ * because its client slots are taken, the stream closed under it) is said at the default log
+ * level, rate-limited (POT_LOG_MS), with the reason.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -32,6 +35,7 @@
 #define POT_BACKOFF_MIN_MS 100
 #define POT_BACKOFF_MAX_MS 30000
 #define POT_POLL_EVERY	   4096
+#define POT_LOG_MS	   60000 /* LOG_LIMIT_BURST lines a minute about getting in */
 
 PANO_COUNTER(c_pot_connects, "pot_connects", "event", "PCAP-over-TCP connections made");
 PANO_COUNTER(c_pot_reconnects, "pot_reconnects", "event",
@@ -54,7 +58,9 @@ struct pot_conn {
 	int fd;
 	struct tls_conn *tc; /* plain TCP too (NULL context): one read path */
 	uint8_t *buf;
-	size_t len, off; /* valid bytes [off, len) */
+	size_t len, off;    /* valid bytes [off, len) */
+	unsigned long recs; /* records of this connection */
+	char why[300];	    /* why it ended */
 };
 
 /* The parsed global header: byte order and time resolution. */
@@ -102,22 +108,24 @@ static int pot_split(const char *spec, char *host, size_t hsz, char *port, size_
 	return 0;
 }
 
-/* Connects without blocking past *stop. The fd, or -1 (logged at debug level, counted). */
-static int pot_connect(const char *host, const char *port, const struct input_hooks *h)
+/* Connects without blocking past *stop. The fd, or -1 with the reason in why. */
+static int pot_connect(const char *host, const char *port, const struct input_hooks *h, char *why,
+		       size_t wsz)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
 	int fd = -1, rc;
 
+	snprintf(why, wsz, "no address");
 	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc) {
-		pr_warn("getaddrinfo %s:%s: %s", host, port, gai_strerror(rc));
+		snprintf(why, wsz, "getaddrinfo: %s", gai_strerror(rc));
 		return -1;
 	}
 	for (ai = res; ai && fd < 0 && !*h->stop; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
 			    ai->ai_protocol);
 		if (fd < 0) {
-			pr_warn("socket: %s", strerror(errno));
+			snprintf(why, wsz, "socket: %s", strerror(errno));
 			continue;
 		}
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
@@ -130,9 +138,9 @@ static int pot_connect(const char *host, const char *port, const struct input_ho
 				waited += POT_POLL_MS;
 			if (rc > 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && !err)
 				break;
-			pr_debug("connect %s:%s: %s", host, port, strerror(err ? err : ETIMEDOUT));
+			snprintf(why, wsz, "connect: %s", strerror(err ? err : ETIMEDOUT));
 		} else {
-			pr_debug("connect %s:%s: %s", host, port, strerror(errno));
+			snprintf(why, wsz, "connect: %s", strerror(errno));
 		}
 		close(fd);
 		fd = -1;
@@ -143,7 +151,7 @@ static int pot_connect(const char *host, const char *port, const struct input_ho
 
 /*
  * Makes n bytes available at c->buf + c->off. 1 when they are, 0 when the peer closed or the
- * read failed, -1 when *stop was set.
+ * read failed (the reason in c->why), -1 when *stop was set.
  */
 static int pot_fill(struct pot_conn *c, size_t n, const struct input_hooks *h)
 {
@@ -161,12 +169,14 @@ static int pot_fill(struct pot_conn *c, size_t n, const struct input_hooks *h)
 			counter_add(&c_pot_bytes, (uint64_t)r);
 			continue;
 		}
-		if (r == 0)
+		if (r == 0) {
+			snprintf(c->why, sizeof(c->why), "closed by the agent");
 			return 0;
+		}
 		if (r != -EAGAIN) {
-			pr_warn("PCAP-over-TCP read: %s", tls_conn_error(c->tc)[0]
-								? tls_conn_error(c->tc)
-								: strerror((int)-r));
+			snprintf(c->why, sizeof(c->why), "%s",
+				 tls_conn_error(c->tc)[0] ? tls_conn_error(c->tc)
+							  : strerror((int)-r));
 			return 0;
 		}
 		struct pollfd p = {.fd = c->fd, .events = tls_conn_events(c->tc)};
@@ -251,7 +261,8 @@ static int pot_stream(struct pot_conn *c, const struct input_hooks *h)
 		f.len = len; /* below caplen: counted and raised by the decoder */
 		decode_frame(&f);
 		c->off += 16u + caplen;
-		if (++n % POT_POLL_EVERY == 0 && h->poll)
+		c->recs = ++n;
+		if (n % POT_POLL_EVERY == 0 && h->poll)
 			h->poll(h->arg);
 	}
 }
@@ -263,6 +274,8 @@ int input_pot_run(const char *hostport, const struct tls_opts *tls, const struct
 	unsigned backoff = POT_BACKOFF_MIN_MS;
 	int connected_before = 0;
 	struct pot_conn c = {.fd = -1};
+	struct log_limit lim = {0};
+	char why[300];
 
 	pot_source.node = input_local_node;
 	if (pot_split(hostport, host, sizeof(host), port, sizeof(port))) {
@@ -278,9 +291,15 @@ int input_pot_run(const char *hostport, const struct tls_opts *tls, const struct
 		return -ENOMEM;
 	}
 	while (!*h->stop) {
-		c.fd = pot_connect(host, port, h);
+		c.fd = pot_connect(host, port, h, why, sizeof(why));
 		if (c.fd < 0) {
 			counter_inc(&c_pot_connect_fail);
+			if (!*h->stop)
+				pr_warn_limited(
+				    &lim, POT_LOG_MS,
+				    "PCAP-over-TCP: cannot connect to %s:%s: %s; retrying "
+				    "in %u ms",
+				    host, port, why, backoff);
 			pot_sleep_ms(backoff, h);
 			backoff =
 			    backoff * 2 > POT_BACKOFF_MAX_MS ? POT_BACKOFF_MAX_MS : backoff * 2;
@@ -298,6 +317,8 @@ int input_pot_run(const char *hostport, const struct tls_opts *tls, const struct
 		}
 		pr_info("PCAP-over-TCP: connected to %s:%s%s", host, port, ctx ? " (TLS)" : "");
 		c.len = c.off = 0;
+		c.recs = 0;
+		snprintf(c.why, sizeof(c.why), "stream broken");
 		int got_header = 0;
 		int rc = pot_stream(&c, h);
 		got_header = c.off > 0 || c.len >= 24;
@@ -312,9 +333,21 @@ int input_pot_run(const char *hostport, const struct tls_opts *tls, const struct
 		c.fd = -1;
 		if (rc < 0)
 			break;
-		pr_info("PCAP-over-TCP: %s:%s went away, reconnecting", host, port);
 		if (got_header)
 			backoff = POT_BACKOFF_MIN_MS;
+		if (!got_header)
+			pr_warn_limited(
+			    &lim, POT_LOG_MS,
+			    "PCAP-over-TCP: %s:%s let us connect but sent no pcap header "
+			    "(%s: its client slots may be taken, or TLS refused); retrying in "
+			    "%u ms",
+			    host, port, c.why, backoff);
+		else
+			pr_warn_limited(&lim, POT_LOG_MS,
+					"PCAP-over-TCP: %s:%s ended the stream after %lu record(s) "
+					"(%s: the agent stopped, or closed this client for a new "
+					"one); reconnecting in %u ms",
+					host, port, c.recs, c.why, backoff);
 		pot_sleep_ms(backoff, h);
 		backoff = backoff * 2 > POT_BACKOFF_MAX_MS ? POT_BACKOFF_MAX_MS : backoff * 2;
 	}

@@ -6,6 +6,12 @@
  * hello (lib/stream.c checks them), then batches and stats. Any error closes that connection
  * alone, with one line saying why; the others go on.
  *
+ * Admission (input_proto.h, lib/admit.h): a connection is pending until its hello, then an
+ * agent. Pending connections have a deadline (TLS and hello), a small receive buffer, and a
+ * capped number of slots where the oldest gives way to a new one; agents have an idle timeout;
+ * every address has a cap. Each close says why: counted by reason, logged (rate-limited: peers
+ * can make these at will), and, once TLS is up, written to the peer as a Refusal envelope.
+ *
  * Agent identity: (node, start time of the agent run) from the hello. Each identity gets one
  * struct pano_source for the whole analyzer run, so an agent that reconnects continues its own
  * flows and transactions, and two agents never share state. Sources and interface names are
@@ -23,6 +29,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "admit.h"
 #include "counter.h"
 #include "decode.h"
 #include "input_proto.h"
@@ -33,16 +40,31 @@
 _Static_assert(PANO__V1__DIRECTION__DIRECTION_IN == 1 && PANO__V1__DIRECTION__DIRECTION_OUT == 2,
 	       "ip_on_batch maps the directions by value");
 
-#define IP_MAX_AGENTS	  1024 /* agent identities remembered per analyzer run */
-#define IP_MAX_IFACES	  256  /* interfaces per hello */
-#define IP_MAX_NAMES	  4096 /* distinct interface/node strings interned */
-#define IP_READS_PER_TURN 8    /* reads from one connection before serving others */
-#define IP_POLL_MS	  200
-#define IP_SOURCE_BASE	  0x10000u /* ids of agent sources (inputs use 0 and 1) */
+#define IP_MAX_AGENTS	    1024 /* agent identities remembered per analyzer run */
+#define IP_MAX_IFACES	    256	 /* interfaces per hello */
+#define IP_MAX_NAMES	    4096 /* distinct interface/node strings interned */
+#define IP_READS_PER_TURN   8	 /* reads from one connection before serving others */
+#define IP_POLL_MS	    200
+#define IP_ACCEPTS_PER_TURN 32	     /* accepts between two turns of serving the connections */
+#define IP_LOG_MS	    10000    /* rate limit of the close lines: LOG_LIMIT_BURST per 10 s */
+#define IP_SOURCE_BASE	    0x10000u /* ids of agent sources (inputs use 0 and 1) */
 
 PANO_COUNTER(c_ip_accepted, "proto_connections", "event", "agent connections accepted");
-PANO_COUNTER(c_ip_refused, "proto_connections_refused", "drop",
-	     "agent connections refused (TLS failure, too many agents, identity table full)");
+PANO_COUNTER(
+    c_ip_refused, "proto_connections_refused", "drop",
+    "agent connections refused: TLS handshake failed, or the agent identity table was full");
+PANO_COUNTER(c_ip_hs_timeout, "proto_closed_handshake_timeout", "event",
+	     "connections closed: TLS handshake not done within the hello timeout");
+PANO_COUNTER(c_ip_hello_timeout, "proto_closed_hello_timeout", "event",
+	     "connections closed: no hello within the hello timeout");
+PANO_COUNTER(c_ip_idle, "proto_closed_idle_timeout", "drop",
+	     "agent connections closed: nothing received within the idle timeout");
+PANO_COUNTER(c_ip_evicted, "proto_evicted_pending", "event",
+	     "connections without a hello closed to make room for a new connection");
+PANO_COUNTER(c_ip_per_source, "proto_refused_per_source", "event",
+	     "connections refused: their address held its cap of agents already");
+PANO_COUNTER(c_ip_too_many, "proto_refused_too_many_agents", "drop",
+	     "agents refused at their hello: the agent cap was reached");
 PANO_COUNTER(c_ip_errors, "proto_stream_errors", "weird",
 	     "agent connections closed because their stream was malformed");
 PANO_COUNTER(c_ip_truncated, "proto_stream_truncated", "drop",
@@ -80,10 +102,50 @@ struct ip_named {
 	const char *interned;
 };
 
+/* Why a connection is closed: its counter, the code of the Refusal the peer gets, and a limiter
+ * for its log lines. */
+enum ip_why {
+	IPW_NONE,	   /* the peer left (or the analyzer stops): no refusal */
+	IPW_TLS,	   /* TLS handshake failed */
+	IPW_AGENT_TABLE,   /* the agent identity table is full */
+	IPW_HS_TIMEOUT,	   /* TLS not done in time */
+	IPW_HELLO_TIMEOUT, /* no hello in time */
+	IPW_IDLE,	   /* an agent went silent */
+	IPW_EVICTED,	   /* a pending connection gave way to a new one */
+	IPW_PER_SOURCE,	   /* refused at accept: its address is at its cap */
+	IPW_TOO_MANY,	   /* refused at its hello: the agent cap */
+	IPW_STREAM,	   /* the stream was malformed or refused */
+	IPW_TRUNCATED,	   /* the stream ended inside an envelope */
+	IPW_N
+};
+
+static const struct {
+	const char *code;
+	struct pano_counter *counter;
+} ip_whys[IPW_N] = {
+    [IPW_NONE] = {NULL, NULL},
+    [IPW_TLS] = {"tls", &c_ip_refused},
+    [IPW_AGENT_TABLE] = {"agent_table_full", &c_ip_refused},
+    [IPW_HS_TIMEOUT] = {"handshake_timeout", &c_ip_hs_timeout},
+    [IPW_HELLO_TIMEOUT] = {"hello_timeout", &c_ip_hello_timeout},
+    [IPW_IDLE] = {"idle", &c_ip_idle},
+    [IPW_EVICTED] = {"evicted", &c_ip_evicted},
+    [IPW_PER_SOURCE] = {"per_source", &c_ip_per_source},
+    [IPW_TOO_MANY] = {"too_many_agents", &c_ip_too_many},
+    [IPW_STREAM] = {"stream_error", &c_ip_errors},
+    [IPW_TRUNCATED] = {"truncated", &c_ip_truncated},
+};
+
+struct ip_listener;
+
 struct ip_conn {
+	struct admit_conn adm; /* trusted once the hello is in */
+	struct ip_listener *l;
 	int fd;
 	struct tls_conn *tls;
 	bool handshaken;
+	enum ip_why refuse; /* set by a callback that refuses the stream (IPW_STREAM if not) */
+	uint64_t accepted_ns, last_rx_ns;
 	char peer[64];
 	struct stream_dec dec;
 	struct ip_agent *agent;
@@ -95,6 +157,16 @@ struct ip_conn {
 	bool more; /* the last turn stopped on its read budget, not on EAGAIN: serve it again
 		    * without waiting for poll (TLS may hold whole records the socket no longer
 		    * shows, which SSL_pending() does not count) */
+};
+
+/* The listener's state: one per input_proto_run. */
+struct ip_listener {
+	struct input_proto_opts o;
+	struct tls_ctx *tls;
+	struct admit_limits lim;
+	struct ip_conn **conns;
+	int nconns, nagents; /* connections, and those that said hello */
+	struct log_limit logs[IPW_N];
 };
 
 static struct ip_agent *ip_agents[IP_MAX_AGENTS];
@@ -148,10 +220,21 @@ static int ip_on_hello(struct ip_conn *c, struct stream_dec *d, const Pano__V1__
 		return stream_dec_fail(d, -EPROTONOSUPPORT,
 				       "hello says stream version %u, preamble said %u",
 				       h->stream_version, STREAM_VERSION_MAJOR);
+	if (c->l->nagents >= c->l->o.max_conns) {
+		c->refuse = IPW_TOO_MANY;
+		return stream_dec_fail(d, -EUSERS,
+				       "agent %s refused: %d agents connected already (the cap, "
+				       "--max-agents)",
+				       node, c->l->nagents);
+	}
 	c->agent = ip_agent_get(node, h->start_ns);
-	if (!c->agent)
+	if (!c->agent) {
+		c->refuse = IPW_AGENT_TABLE;
 		return stream_dec_fail(d, -ENOSPC, "agent table full (%d agents)", IP_MAX_AGENTS);
+	}
 	c->agent->conns++;
+	c->adm.trusted = true;
+	c->l->nagents++;
 	c->nifs = 0;
 	for (size_t i = 0; i < h->n_interfaces && c->nifs < IP_MAX_IFACES; i++) {
 		const Pano__V1__Interface *f = h->interfaces[i];
@@ -290,16 +373,44 @@ static int ip_on_msg(void *ctx, struct stream_dec *d, const struct stream_msg *m
 	}
 }
 
-static void ip_close(struct ip_conn *c, const char *why)
+/* Best effort, never waits: tells a peer that finished TLS why it is being closed. */
+static void ip_tell(struct ip_conn *c, enum ip_why why, const char *text)
 {
+	uint8_t buf[STREAM_REFUSAL_MAX];
+
+	if (!ip_whys[why].code || !tls_conn_ready(c->tls))
+		return;
+	size_t n = stream_refusal(buf, sizeof(buf), ip_whys[why].code, text);
+	if (n)
+		(void)tls_conn_write(c->tls, buf, n); /* the socket is empty: it takes 512 bytes */
+}
+
+/*
+ * Closes c (and frees it; the caller removes it from the table), counted by why and logged
+ * with text: a warning for agents, rate-limited per reason for connections that never said
+ * hello (a peer can make those at will).
+ */
+static void ip_close(struct ip_conn *c, enum ip_why why, const char *text)
+{
+	struct ip_listener *l = c->l;
 	const char *node = c->agent ? c->agent->src.node : "(no hello)";
-	if (why)
-		pr_warn("agent %s from %s: %s; connection closed", node, c->peer, why);
-	else
-		pr_info("agent %s from %s disconnected after %llu frame(s) in %llu batch(es)", node,
+
+	if (ip_whys[why].counter)
+		counter_inc(ip_whys[why].counter);
+	if (why == IPW_NONE)
+		log_msg(c->agent ? PANO_LOG_INFO : PANO_LOG_DEBUG,
+			"agent %s from %s disconnected after %llu frame(s) in %llu batch(es)", node,
 			c->peer, (unsigned long long)c->frames, (unsigned long long)c->batches);
-	if (c->agent)
+	else if (c->agent)
+		pr_warn("agent %s from %s: %s; connection closed", node, c->peer, text);
+	else
+		pr_warn_limited(&l->logs[why], IP_LOG_MS, "agent %s from %s: %s; connection closed",
+				node, c->peer, text);
+	ip_tell(c, why, text);
+	if (c->agent) {
 		c->agent->conns--;
+		l->nagents--;
+	}
 	tls_conn_free(c->tls);
 	stream_dec_free(&c->dec);
 	close(c->fd);
@@ -307,7 +418,7 @@ static void ip_close(struct ip_conn *c, const char *why)
 }
 
 /* Serves one readable connection. 0 to keep it, -1 when it was closed (and freed). */
-static int ip_service(struct ip_conn *c)
+static int ip_service(struct ip_conn *c, uint64_t now)
 {
 	if (!c->handshaken) {
 		int rc = tls_conn_handshake(c->tls);
@@ -315,10 +426,9 @@ static int ip_service(struct ip_conn *c)
 			return 0;
 		if (rc) {
 			char why[320];
-			counter_inc(&c_ip_refused);
 			snprintf(why, sizeof(why), "TLS handshake refused: %s",
 				 tls_conn_error(c->tls));
-			ip_close(c, why);
+			ip_close(c, IPW_TLS, why);
 			return -1;
 		}
 		c->handshaken = true;
@@ -330,8 +440,7 @@ static int ip_service(struct ip_conn *c)
 		size_t room;
 		uint8_t *buf = stream_dec_rx_space(&c->dec, &room);
 		if (!buf) {
-			counter_inc(&c_ip_errors);
-			ip_close(c, stream_dec_error(&c->dec));
+			ip_close(c, IPW_STREAM, stream_dec_error(&c->dec));
 			return -1;
 		}
 		ssize_t n = tls_conn_read(c->tls, buf, room);
@@ -340,22 +449,44 @@ static int ip_service(struct ip_conn *c)
 			return 0;
 		}
 		if (n == 0 || n < 0) {
-			if (n == 0 && stream_dec_partial(&c->dec)) {
-				counter_inc(&c_ip_truncated);
-				ip_close(c, "stream ended inside an envelope (truncated)");
-			} else {
-				ip_close(c, n == 0 ? NULL : tls_conn_error(c->tls));
-			}
+			if (n == 0 && stream_dec_partial(&c->dec))
+				ip_close(c, IPW_TRUNCATED,
+					 "stream ended inside an envelope (truncated)");
+			else if (n == 0)
+				ip_close(c, IPW_NONE, NULL);
+			else
+				ip_close(c, IPW_STREAM, tls_conn_error(c->tls));
 			return -1;
 		}
+		c->last_rx_ns = now;
 		counter_add(&c_ip_bytes, (uint64_t)n);
 		if (stream_dec_rx_commit(&c->dec, (size_t)n, ip_on_msg, c) < 0) {
-			counter_inc(&c_ip_errors);
-			ip_close(c, stream_dec_error(&c->dec));
+			ip_close(c, c->refuse, stream_dec_error(&c->dec));
 			return -1;
 		}
 	}
 	return 0;
+}
+
+/* Why c must go now: its TLS or hello deadline passed, or it is an agent gone silent. */
+static enum ip_why ip_overdue(const struct ip_listener *l, const struct ip_conn *c, uint64_t now,
+			      char *text, size_t size)
+{
+	uint64_t age_ms = (now - c->accepted_ns) / 1000000u;
+	if (!c->adm.trusted && age_ms >= (uint64_t)l->o.hello_timeout_ms) {
+		snprintf(text, size, "%s within %d ms of connecting",
+			 c->handshaken ? "no hello" : "TLS handshake not done",
+			 l->o.hello_timeout_ms);
+		return c->handshaken ? IPW_HELLO_TIMEOUT : IPW_HS_TIMEOUT;
+	}
+	uint64_t idle_ms = (now - c->last_rx_ns) / 1000000u;
+	if (c->adm.trusted && l->o.idle_timeout_ms > 0 &&
+	    idle_ms >= (uint64_t)l->o.idle_timeout_ms) {
+		snprintf(text, size, "nothing received for %llu ms (idle timeout %d ms)",
+			 (unsigned long long)idle_ms, l->o.idle_timeout_ms);
+		return IPW_IDLE;
+	}
+	return IPW_NONE;
 }
 
 /* Parses the listen spec: "PORT" alone binds 127.0.0.1. */
@@ -394,7 +525,9 @@ static int ip_listen(const char *spec, bool tls)
 		return -errno;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 64)) {
+	/* A full backlog drops SYNs, which an agent retries only after a second or more: a
+	 * burst of hostile connects must not cost agents that (they are accepted promptly). */
+	if (bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, SOMAXCONN)) {
 		int e = errno;
 		pr_err("bind %s: %s", spec, strerror(e));
 		close(fd);
@@ -419,66 +552,139 @@ bad:
 	return -EINVAL;
 }
 
-static void ip_accept(int lfd, struct tls_ctx *tls, const struct input_proto_opts *o,
-		      struct ip_conn **conns, int *nconns)
+static const struct admit_conn *ip_admit_get(void *table, int i)
 {
-	for (;;) {
+	return &((struct ip_conn **)table)[i]->adm;
+}
+
+/* Removes conns[i] from the table (after ip_close freed it). */
+static void ip_remove(struct ip_listener *l, int i)
+{
+	l->conns[i] = l->conns[--l->nconns];
+}
+
+/*
+ * Accepts up to IP_ACCEPTS_PER_TURN pending connections, each through admission: a connection
+ * that needs room closes the oldest pending one (of its address when the address is at its
+ * cap); one whose address holds only agents up to its cap is refused.
+ */
+static void ip_accept(struct ip_listener *l, int lfd, uint64_t now)
+{
+	for (int k = 0; k < IP_ACCEPTS_PER_TURN; k++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				pr_warn("accept: %s", strerror(errno));
+				pr_warn_limited(&l->logs[IPW_NONE], IP_LOG_MS, "accept: %s",
+						strerror(errno));
 			return;
 		}
-		char host[INET6_ADDRSTRLEN] = "?", serv[16] = "?";
+		char host[INET6_ADDRSTRLEN] = "?", serv[16] = "?", text[200];
 		getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), serv, sizeof(serv),
 			    NI_NUMERICHOST | NI_NUMERICSERV);
-		if (*nconns >= o->max_conns) {
-			counter_inc(&c_ip_refused);
-			pr_warn("agent from %s:%s refused: %d agents connected already", host, serv,
-				*nconns);
+		struct admit_addr addr;
+		int victim;
+		admit_addr_from(&addr, (struct sockaddr *)&ss);
+		enum admit_verdict v =
+		    admit_decide(&l->lim, &addr, l->conns, ip_admit_get, l->nconns, &victim);
+		if (v == ADMIT_EVICT) {
+			struct ip_conn *old = l->conns[victim];
+			snprintf(text, sizeof(text),
+				 "no hello after %llu ms; closed for a new connection from %s "
+				 "(%s full)",
+				 (unsigned long long)(now - old->accepted_ns) / 1000000u, host,
+				 memcmp(old->adm.addr.a, addr.a, 16) == 0 ? "its address's slots"
+									  : "pending slots");
+			ip_close(old, IPW_EVICTED, text);
+			ip_remove(l, victim);
+		} else if (v != ADMIT_OK) {
+			counter_inc(&c_ip_per_source);
+			pr_warn_limited(&l->logs[IPW_PER_SOURCE], IP_LOG_MS,
+					"connection from %s:%s refused: its address holds %d agent "
+					"connection(s), the cap (--max-per-source)",
+					host, serv, l->lim.max_per_source);
+			if (!l->tls) { /* plain TCP: say why at once (TLS would need a handshake) */
+				uint8_t buf[STREAM_REFUSAL_MAX];
+				snprintf(text, sizeof(text), "too many connections from %s", host);
+				size_t n = stream_refusal(buf, sizeof(buf),
+							  ip_whys[IPW_PER_SOURCE].code, text);
+				(void)!send(fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+			}
 			close(fd);
 			continue;
 		}
 		struct ip_conn *c = calloc(1, sizeof(*c));
 		if (c)
-			c->tls = tls_conn_new(tls, fd, NULL);
+			c->tls = tls_conn_new(l->tls, fd, NULL);
 		if (!c || !c->tls) {
 			pr_err("agent from %s:%s: out of memory", host, serv);
 			free(c);
 			close(fd);
 			continue;
 		}
+		c->l = l;
 		c->fd = fd;
+		c->handshaken = tls_conn_ready(c->tls); /* plain TCP: at once */
+		c->adm.addr = addr;
+		c->adm.since_ns = c->accepted_ns = c->last_rx_ns = now;
+		c->refuse = IPW_STREAM;
 		snprintf(c->peer, sizeof(c->peer), "%s:%s", host, serv);
-		stream_dec_init(&c->dec, o->max_msg);
+		stream_dec_init(&c->dec, l->o.max_msg);
 		counter_inc(&c_ip_accepted);
 		pr_debug("connection from %s", c->peer);
-		conns[(*nconns)++] = c;
+		l->conns[l->nconns++] = c;
 	}
+}
+
+/* Fills the defaults in; the table holds every agent and every pending connection. */
+static int ip_setup(struct ip_listener *l, const struct input_proto_opts *opts)
+{
+	memset(l, 0, sizeof(*l));
+	l->o = *opts;
+	if (l->o.max_conns <= 0)
+		l->o.max_conns = INPUT_PROTO_MAX_AGENTS;
+	if (l->o.max_pending <= 0)
+		l->o.max_pending = INPUT_PROTO_MAX_PENDING;
+	if (l->o.max_per_source <= 0)
+		l->o.max_per_source = INPUT_PROTO_MAX_PER_SOURCE;
+	if (l->o.hello_timeout_ms <= 0)
+		l->o.hello_timeout_ms = INPUT_PROTO_HELLO_MS;
+	if (l->o.idle_timeout_ms == 0)
+		l->o.idle_timeout_ms = INPUT_PROTO_IDLE_MS;
+	l->lim.max_untrusted = l->o.max_pending;
+	l->lim.max_per_source = l->o.max_per_source;
+	l->conns = calloc((size_t)(l->o.max_conns + l->o.max_pending), sizeof(*l->conns));
+	return l->conns ? 0 : -ENOMEM;
 }
 
 int input_proto_run(const struct input_proto_opts *opts, const struct input_hooks *h)
 {
-	struct input_proto_opts o = *opts;
-	struct tls_ctx *tls = NULL;
+	struct ip_listener l;
+	struct pollfd *pfd = NULL;
 	int rc = 0;
 
-	if (o.max_conns <= 0)
-		o.max_conns = 256;
 	signal(SIGPIPE, SIG_IGN); /* TLS alerts to a peer that is gone must not kill us */
-	if (tls_opts_any(&o.tls) && tls_ctx_new(&tls, true, &o.tls))
+	if (ip_setup(&l, opts)) {
+		pr_err("input_proto: out of memory");
+		return -ENOMEM;
+	}
+	if (tls_opts_any(&l.o.tls) && tls_ctx_new(&l.tls, true, &l.o.tls)) {
+		free(l.conns);
 		return -EINVAL;
-	int lfd = ip_listen(o.listen, tls != NULL);
+	}
+	int lfd = ip_listen(l.o.listen, l.tls != NULL);
 	if (lfd < 0) {
-		tls_ctx_free(tls);
+		tls_ctx_free(l.tls);
+		free(l.conns);
 		return lfd;
 	}
-	struct ip_conn **conns = calloc((size_t)o.max_conns, sizeof(*conns));
-	struct pollfd *pfd = calloc((size_t)o.max_conns + 1, sizeof(*pfd));
-	int nconns = 0;
-	if (!conns || !pfd) {
+	pr_info("agents: at most %d, %d pending (TLS and hello within %d ms), %d per address, "
+		"idle timeout %d ms",
+		l.o.max_conns, l.o.max_pending, l.o.hello_timeout_ms, l.o.max_per_source,
+		l.o.idle_timeout_ms);
+	pfd = calloc((size_t)(l.o.max_conns + l.o.max_pending) + 1, sizeof(*pfd));
+	if (!pfd) {
 		pr_err("input_proto: out of memory");
 		rc = -ENOMEM;
 		goto out;
@@ -486,40 +692,49 @@ int input_proto_run(const struct input_proto_opts *opts, const struct input_hook
 	while (!*h->stop) {
 		int timeout = IP_POLL_MS;
 		pfd[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
-		for (int i = 0; i < nconns; i++) {
-			pfd[i + 1] = (struct pollfd){.fd = conns[i]->fd,
-						     .events = tls_conn_events(conns[i]->tls)};
-			if (conns[i]->more || tls_conn_pending(conns[i]->tls))
+		for (int i = 0; i < l.nconns; i++) {
+			pfd[i + 1] = (struct pollfd){.fd = l.conns[i]->fd,
+						     .events = tls_conn_events(l.conns[i]->tls)};
+			if (l.conns[i]->more || tls_conn_pending(l.conns[i]->tls))
 				timeout = 0;
 		}
-		int n = poll(pfd, (nfds_t)nconns + 1, timeout);
+		int n = poll(pfd, (nfds_t)l.nconns + 1, timeout);
 		if (n < 0 && errno != EINTR) {
 			pr_err("poll: %s", strerror(errno));
 			rc = -errno;
 			break;
 		}
 		/* Serve connections first (their pollfd slots match conns[] only until
-		 * accept or close change the array), compacting as they close. */
-		int kept = 0, seen = nconns;
+		 * accept or close change the array), compacting as they close; then the
+		 * deadlines. */
+		uint64_t now = admit_now_ns();
+		int kept = 0, seen = l.nconns;
 		for (int i = 0; i < seen; i++) {
-			struct ip_conn *c = conns[i];
+			struct ip_conn *c = l.conns[i];
 			bool ready = n > 0 && pfd[i + 1].revents;
-			if ((ready || c->more || tls_conn_pending(c->tls)) && ip_service(c) < 0)
+			char text[160];
+			if ((ready || c->more || tls_conn_pending(c->tls)) &&
+			    ip_service(c, now) < 0)
 				continue;
-			conns[kept++] = c;
+			enum ip_why why = ip_overdue(&l, c, now, text, sizeof(text));
+			if (why != IPW_NONE) {
+				ip_close(c, why, text);
+				continue;
+			}
+			l.conns[kept++] = c;
 		}
-		nconns = kept;
+		l.nconns = kept;
 		if (n > 0 && (pfd[0].revents & POLLIN))
-			ip_accept(lfd, tls, &o, conns, &nconns);
+			ip_accept(&l, lfd, now);
 		if (h->poll)
 			h->poll(h->arg);
 	}
 out:
-	for (int i = 0; i < nconns; i++)
-		ip_close(conns[i], NULL);
-	free(conns);
+	for (int i = 0; i < l.nconns; i++)
+		ip_close(l.conns[i], IPW_NONE, NULL);
+	free(l.conns);
 	free(pfd);
 	close(lfd);
-	tls_ctx_free(tls);
+	tls_ctx_free(l.tls);
 	return rc;
 }

@@ -24,6 +24,9 @@ struct l7_tcp_ctx {
 	uint16_t client_port, server_port;
 	uint64_t conn_id; /* unique per connection, for uids */
 	void *state;	  /* the protocol's per-connection state */
+	size_t buf_bytes; /* bytes the protocol's buffers hold for this connection (allocated):
+			   * the protocol keeps it up to date, tcp.c counts it in the TCP memory
+			   * cap (tcp_limits.max_total_buf) */
 };
 
 struct l7_proto {

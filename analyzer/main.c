@@ -19,9 +19,11 @@
 #include "input.h"
 #include "input_proto.h"
 #include "log.h"
+#include "opt.h"
 #include "sink.h"
 #include "stats.h"
 #include "summary.h"
+#include "tcp.h"
 
 #define MAIN_MAX_READS 256
 #define MAIN_MAX_PROPS 64
@@ -57,6 +59,19 @@ static void main_usage(FILE *out)
 	    "      --tls-key FILE         its private key\n"
 	    "      --tls-ca FILE          --listen: require agent certificates signed by this CA\n"
 	    "                             (mTLS); --pcap-connect: verify the agent's certificate\n"
+	    "      --max-agents N         --listen: agents at once (default 256)\n"
+	    "      --max-pending N        --listen: connections before their hello (default 128;\n"
+	    "                             the oldest gives way to a new one)\n"
+	    "      --max-per-source N     --listen: connections from one address (default 32)\n"
+	    "      --hello-timeout S      --listen: TLS and hello within S seconds (default 5)\n"
+	    "      --idle-timeout S       --listen: close an agent silent for S seconds\n"
+	    "                             (default 60; 0: never)\n"
+	    "TCP reassembly:\n"
+	    "      --tcp-max-conns N      TCP connections tracked (default 65536; the least\n"
+	    "                             recently active is evicted)\n"
+	    "      --tcp-max-buffer BYTES every TCP buffer together: out-of-order segments and\n"
+	    "                             DNS messages in assembly (default 64M; the least\n"
+	    "                             recently active connection holding some is evicted)\n"
 	    "DNS:\n"
 	    "  -p, --ports LIST           DNS ports, comma separated (default 53,137,5353,5355:\n"
 	    "                             DNS, NetBIOS name service, mDNS, LLMNR)\n"
@@ -120,6 +135,18 @@ static int main_parse_ports(const char *s, struct dns_config *cfg)
 	return rc;
 }
 
+/* A number in [min, max] from option name's argument, into *v. 0, or -1 (said on stderr). */
+static int main_number(const char *name, const char *arg, double min, double max, double *v)
+{
+	char *end;
+	*v = strtod(arg, &end);
+	if (*end || end == arg || !(*v >= min && *v <= max)) {
+		fprintf(stderr, "pano-analyzer: bad --%s '%s' (%g to %g)\n", name, arg, min, max);
+		return -1;
+	}
+	return 0;
+}
+
 /* /metrics: the analyzer's counters and sinks, then the summaries. */
 static int main_metrics(void *ctx, const char *query, struct hbuf *out)
 {
@@ -165,6 +192,13 @@ int main(int argc, char **argv)
 	    {"tls-cert", required_argument, NULL, 0x110},
 	    {"tls-key", required_argument, NULL, 0x111},
 	    {"tls-ca", required_argument, NULL, 0x112},
+	    {"max-agents", required_argument, NULL, 0x130},
+	    {"max-pending", required_argument, NULL, 0x131},
+	    {"max-per-source", required_argument, NULL, 0x132},
+	    {"hello-timeout", required_argument, NULL, 0x133},
+	    {"idle-timeout", required_argument, NULL, 0x134},
+	    {"tcp-max-conns", required_argument, NULL, 0x135},
+	    {"tcp-max-buffer", required_argument, NULL, 0x136},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -182,6 +216,10 @@ int main(int argc, char **argv)
 	struct summary_config scfg;
 	int want_summary = 0, linger = 0;
 	summary_config_default(&scfg);
+	struct tcp_limits tlim;
+	tcp_get_limits(&tlim);
+	double num;
+	uint64_t bytes;
 	while ((opt = getopt_long(argc, argv, "r:c:l:p:t:o:F:k:T:X:zsm:vhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
@@ -242,6 +280,47 @@ int main(int argc, char **argv)
 			break;
 		case 0x120:
 			input_local_node = optarg;
+			break;
+		case 0x130:
+			if (main_number("max-agents", optarg, 1, 65536, &num))
+				return 2;
+			popts.max_conns = (int)num;
+			break;
+		case 0x131:
+			if (main_number("max-pending", optarg, 1, 65536, &num))
+				return 2;
+			popts.max_pending = (int)num;
+			break;
+		case 0x132:
+			if (main_number("max-per-source", optarg, 1, 65536, &num))
+				return 2;
+			popts.max_per_source = (int)num;
+			break;
+		case 0x133:
+			if (main_number("hello-timeout", optarg, 0.1, 3600, &num))
+				return 2;
+			popts.hello_timeout_ms = (int)(num * 1000);
+			break;
+		case 0x134:
+			if (main_number("idle-timeout", optarg, 0, 86400, &num))
+				return 2;
+			popts.idle_timeout_ms = num > 0 ? (int)(num * 1000) : -1;
+			break;
+		case 0x135:
+			if (main_number("tcp-max-conns", optarg, 16, 1 << 24, &num))
+				return 2;
+			tlim.max_conns = (unsigned)num;
+			break;
+		case 0x136:
+			if (opt_parse_size(optarg, &bytes) || bytes < TCP_MIN_TOTAL_BUF ||
+			    bytes > (1ull << 40)) {
+				fprintf(stderr,
+					"pano-analyzer: bad --tcp-max-buffer '%s' (bytes, at least "
+					"%uk; k/M/G suffixes)\n",
+					optarg, TCP_MIN_TOTAL_BUF >> 10);
+				return 2;
+			}
+			tlim.max_total_buf = (size_t)bytes;
 			break;
 		case 'F':
 			if (strcmp(optarg, "json") == 0) {
@@ -322,6 +401,8 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* A stats request must not end a read from a pipe (EINTR) as a stop does. */
+	sa.sa_flags = SA_RESTART;
 	sigaction(SIGUSR1, &sa, NULL);
 
 	struct sink *s;
@@ -341,6 +422,7 @@ int main(int argc, char **argv)
 		}
 		sinks_add(s);
 	}
+	tcp_set_limits(&tlim);
 	int err = dns_init(&cfg);
 	if (err) {
 		pr_err("dns_init: %s", strerror(-err));

@@ -49,9 +49,13 @@ void stats_print(FILE *out)
 	stats_kind(out, "event", "events", 1);
 	stats_kind(out, "weird", "decode errors (weird)", 1);
 	stats_kind(out, "drop", "drops", 1);
+	struct tcp_limits tl;
+	tcp_get_limits(&tl);
 	fprintf(out,
-		"state: ip fragments %u datagrams / %zu bytes, tcp %u connections / %zu bytes\n",
-		ipfrag_datagrams(), ipfrag_bytes(), tcp_conns(), tcp_buffered());
+		"state: ip fragments %u datagrams / %zu bytes, tcp %u connections (cap %u) / %zu "
+		"bytes buffered (cap %zu)\n",
+		ipfrag_datagrams(), ipfrag_bytes(), tcp_conns(), tl.max_conns, tcp_buffered(),
+		tl.max_total_buf);
 	for (struct sink *s = sinks_first(); s; s = s->next) {
 		struct sink_tally t;
 
@@ -93,6 +97,17 @@ int stats_metrics(void *ctx, const char *query, struct hbuf *out)
 	char lb[128];
 
 	prom_write_counters(out, "pano_analyzer");
+	struct tcp_limits tl;
+	tcp_get_limits(&tl);
+	prom_one(out, "pano_analyzer_tcp_connections", PROM_GAUGE, "TCP connections tracked now",
+		 NULL, tcp_conns());
+	prom_one(out, "pano_analyzer_tcp_connections_max", PROM_GAUGE,
+		 "TCP connections tracked at most (--tcp-max-conns)", NULL, tl.max_conns);
+	prom_one(out, "pano_analyzer_tcp_buffer_bytes", PROM_GAUGE,
+		 "bytes every TCP buffer holds now (out-of-order segments, L7 messages)", NULL,
+		 tcp_buffered());
+	prom_one(out, "pano_analyzer_tcp_buffer_bytes_max", PROM_GAUGE,
+		 "bytes TCP buffers may hold together (--tcp-max-buffer)", NULL, tl.max_total_buf);
 	/* Each sink's account: in = out + dropped (every reason) + pending. */
 	struct sink_tally tallies[STATS_MAX_SINKS];
 	struct sink *sinks[STATS_MAX_SINKS];

@@ -10,6 +10,11 @@
  * a hole still open, the reassembler gives up on the hole: on_tcp_gap, then what follows.
  * Connections close on RST, when both FINs have been reached, on idle timeout (packet time), or
  * when the connection cap evicts the least recently active one.
+ *
+ * The global byte cap covers every buffer: the queued segments and what the L7 protocol holds
+ * for the connection (l7_tcp_ctx.buf_bytes, read around each call into it). Connections that
+ * hold any bytes are also on a second activity list; when a segment needs room, or a protocol's
+ * buffers grew past the cap, the least recently active of them are evicted until it fits.
  */
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -40,6 +45,8 @@ PANO_COUNTER(c_tcp_timeout, "tcp_conn_timeout", "event",
 PANO_COUNTER(c_tcp_evicted, "tcp_conn_evicted", "drop",
 	     "TCP connections evicted by the connection cap");
 PANO_COUNTER(c_tcp_nomem, "tcp_nomem", "drop", "TCP segments dropped: out of memory");
+PANO_COUNTER(c_tcp_buf_evicted, "tcp_buf_evicted", "drop",
+	     "TCP connections evicted because their buffers were needed (TCP memory cap)");
 
 struct tcp_key {
 	uint32_t src_id;
@@ -74,7 +81,9 @@ struct tcp_conn {
 	uint64_t last_ts;
 	struct pano_frame synth; /* frame for data delivered outside a segment (close) */
 	struct tcp_conn *hnext;
-	struct tcp_conn *prev, *next; /* activity list, least recent first */
+	struct tcp_conn *prev, *next;	/* activity list, least recent first */
+	struct tcp_conn *bprev, *bnext; /* the same, of connections that hold buffers */
+	bool on_blist;
 };
 
 static struct tcp_limits tcp_lim = {
@@ -85,6 +94,7 @@ static struct tcp_limits tcp_lim = {
 };
 static struct tcp_conn *tcp_tab[TCP_BUCKETS];
 static struct tcp_conn *tcp_lru_head, *tcp_lru_tail;
+static struct tcp_conn *tcp_buf_head, *tcp_buf_tail;
 static unsigned tcp_nconns;
 static size_t tcp_total_buf;
 static uint64_t tcp_next_id = 1;
@@ -99,14 +109,15 @@ void tcp_get_limits(struct tcp_limits *l)
 	*l = tcp_lim;
 }
 
+/* Also read by the metrics thread: a moment old at worst. */
 unsigned tcp_conns(void)
 {
-	return tcp_nconns;
+	return __atomic_load_n(&tcp_nconns, __ATOMIC_RELAXED);
 }
 
 size_t tcp_buffered(void)
 {
-	return tcp_total_buf;
+	return __atomic_load_n(&tcp_total_buf, __ATOMIC_RELAXED);
 }
 
 static unsigned tcp_hash(const struct tcp_key *k)
@@ -164,11 +175,60 @@ static void tcp_lru_append(struct tcp_conn *c)
 	tcp_lru_tail = c;
 }
 
+static void tcp_blist_unlink(struct tcp_conn *c)
+{
+	if (!c->on_blist)
+		return;
+	if (c->bprev)
+		c->bprev->bnext = c->bnext;
+	else
+		tcp_buf_head = c->bnext;
+	if (c->bnext)
+		c->bnext->bprev = c->bprev;
+	else
+		tcp_buf_tail = c->bprev;
+	c->bprev = c->bnext = NULL;
+	c->on_blist = false;
+}
+
+static void tcp_blist_append(struct tcp_conn *c)
+{
+	c->bprev = tcp_buf_tail;
+	c->bnext = NULL;
+	if (tcp_buf_tail)
+		tcp_buf_tail->bnext = c;
+	else
+		tcp_buf_head = c;
+	tcp_buf_tail = c;
+	c->on_blist = true;
+}
+
+/* Puts c on the list of connections holding buffers, or takes it off, as it holds some or none. */
+static void tcp_blist_update(struct tcp_conn *c)
+{
+	bool holds = c->dir[0].ooo_bytes || c->dir[1].ooo_bytes || c->ctx.buf_bytes;
+	if (holds && !c->on_blist)
+		tcp_blist_append(c);
+	else if (!holds)
+		tcp_blist_unlink(c);
+}
+
+/* After a call into the protocol: what its buffers for c grew or shrank by goes into the total
+ * (before: ctx.buf_bytes before the call). */
+static void tcp_l7_account(struct tcp_conn *c, size_t before)
+{
+	tcp_total_buf = tcp_total_buf - before + c->ctx.buf_bytes;
+	tcp_blist_update(c);
+}
+
 static void tcp_deliver(struct tcp_conn *c, int d, const uint8_t *data, uint32_t len,
 			const struct pano_pkt *pkt)
 {
-	if (len && c->proto->on_tcp_data)
+	if (len && c->proto->on_tcp_data) {
+		size_t before = c->ctx.buf_bytes;
 		c->proto->on_tcp_data(&c->ctx, d == 0, data, len, pkt);
+		tcp_l7_account(c, before);
+	}
 }
 
 /* A pkt for bytes delivered without a segment at hand (at close): times and addresses only. */
@@ -200,8 +260,9 @@ static void tcp_drain(struct tcp_conn *c, int d, const struct pano_pkt *pkt)
 	while ((s = dir->ooo) && (int32_t)(s->seq - dir->next) <= 0) {
 		uint32_t old = dir->next - s->seq;
 		dir->ooo = s->next;
-		dir->ooo_bytes -= s->len;
-		tcp_total_buf -= s->len;
+		dir->ooo_bytes -= sizeof(*s) + s->len;
+		tcp_total_buf -= sizeof(*s) + s->len;
+		tcp_blist_update(c);
 		if (old < s->len) {
 			struct pano_pkt sp;
 			if (!pkt)
@@ -222,8 +283,11 @@ static void tcp_gap(struct tcp_conn *c, int d, uint32_t seq, const struct pano_p
 	struct tcp_dir *dir = &c->dir[d];
 
 	counter_inc(&c_tcp_gap);
-	if (c->proto->on_tcp_gap)
+	if (c->proto->on_tcp_gap) {
+		size_t before = c->ctx.buf_bytes;
 		c->proto->on_tcp_gap(&c->ctx, d == 0);
+		tcp_l7_account(c, before);
+	}
 	dir->next = dir->ooo && (int32_t)(dir->ooo->seq - seq) < 0 ? dir->ooo->seq : seq;
 	tcp_drain(c, d, pkt);
 }
@@ -235,12 +299,31 @@ static void tcp_flush_dir(struct tcp_conn *c, int d)
 		tcp_gap(c, d, c->dir[d].ooo->seq, NULL);
 }
 
-/* Queues a segment ahead of the expected number; 0, or -1 if it does not fit under the caps. */
+static void tcp_close(struct tcp_conn *c, int flush);
+
+/* Evicts the least recently active connections that hold buffers, other than keep (may be
+ * NULL), until need more bytes fit under the cap or none is left to evict. */
+static void tcp_make_room(size_t need, const struct tcp_conn *keep)
+{
+	while (tcp_total_buf + need > tcp_lim.max_total_buf) {
+		struct tcp_conn *v = tcp_buf_head;
+		if (v == keep)
+			v = v->bnext;
+		if (!v)
+			return;
+		counter_inc(&c_tcp_buf_evicted);
+		tcp_close(v, 1);
+	}
+}
+
+/* Queues a segment ahead of the expected number; 0, or -1 if it does not fit under the caps
+ * (the total cap after evicting other connections' buffers for it). */
 static int tcp_queue(struct tcp_conn *c, int d, uint32_t seq, const uint8_t *data, uint32_t len,
 		     uint64_t ts_ns)
 {
 	struct tcp_dir *dir = &c->dir[d];
 	struct tcp_seg **pp = &dir->ooo;
+	size_t need = sizeof(struct tcp_seg) + len;
 
 	for (; *pp && (int32_t)((*pp)->seq - seq) <= 0; pp = &(*pp)->next) {
 		if ((*pp)->seq == seq && (*pp)->len >= len) {
@@ -248,8 +331,10 @@ static int tcp_queue(struct tcp_conn *c, int d, uint32_t seq, const uint8_t *dat
 			return 0;
 		}
 	}
-	if (dir->ooo_bytes + len > tcp_lim.max_conn_buf ||
-	    tcp_total_buf + len > tcp_lim.max_total_buf)
+	if (dir->ooo_bytes + need > tcp_lim.max_conn_buf)
+		return -1;
+	tcp_make_room(need, c);
+	if (tcp_total_buf + need > tcp_lim.max_total_buf)
 		return -1;
 	struct tcp_seg *s = malloc(sizeof(*s) + len);
 	if (!s) {
@@ -262,8 +347,9 @@ static int tcp_queue(struct tcp_conn *c, int d, uint32_t seq, const uint8_t *dat
 	memcpy(s->data, data, len);
 	s->next = *pp;
 	*pp = s;
-	dir->ooo_bytes += len;
-	tcp_total_buf += len;
+	dir->ooo_bytes += need;
+	tcp_total_buf += need;
+	tcp_blist_update(c);
 	counter_inc(&c_tcp_ooo);
 	return 0;
 }
@@ -318,7 +404,7 @@ static void tcp_free_dir(struct tcp_dir *dir)
 
 	for (s = dir->ooo; s; s = n) {
 		n = s->next;
-		tcp_total_buf -= s->len;
+		tcp_total_buf -= sizeof(*s) + s->len;
 		free(s);
 	}
 	dir->ooo = NULL;
@@ -334,10 +420,15 @@ static void tcp_close(struct tcp_conn *c, int flush)
 		tcp_flush_dir(c, 0);
 		tcp_flush_dir(c, 1);
 	}
-	if (c->proto->on_tcp_close)
+	if (c->proto->on_tcp_close) {
+		size_t before = c->ctx.buf_bytes;
 		c->proto->on_tcp_close(&c->ctx);
+		tcp_total_buf = tcp_total_buf - before + c->ctx.buf_bytes;
+	}
+	tcp_total_buf -= c->ctx.buf_bytes; /* a protocol that kept some: no one frees them now */
 	tcp_free_dir(&c->dir[0]);
 	tcp_free_dir(&c->dir[1]);
+	tcp_blist_unlink(c);
 	while (*pp && *pp != c)
 		pp = &(*pp)->hnext;
 	if (*pp)
@@ -436,6 +527,10 @@ void tcp_segment(const struct pano_pkt *pkt)
 	c->last_ts = pkt->ts_ns;
 	tcp_lru_unlink(c);
 	tcp_lru_append(c);
+	if (c->on_blist) {
+		tcp_blist_unlink(c);
+		tcp_blist_append(c);
+	}
 	if (pkt->tcp_flags & TCP_RST) {
 		tcp_close(c, 1);
 		return;
@@ -458,8 +553,13 @@ void tcp_segment(const struct pano_pkt *pkt)
 		dir->fin_seq = seq + pkt->payload_len;
 		tcp_check_fin(dir);
 	}
-	if (c->dir[0].done && c->dir[1].done)
+	if (c->dir[0].done && c->dir[1].done) {
 		tcp_close(c, 1);
+		c = NULL;
+	}
+	/* The protocol's buffers may have grown past the cap: others give way (c, if it alone
+	 * holds more, stays over it until it drains; the cap is at least one connection's). */
+	tcp_make_room(0, c);
 }
 
 void tcp_expire(uint64_t now_ns)

@@ -13,12 +13,23 @@
 
 #include "packet.h"
 
+/*
+ * Memory: every buffer a connection holds counts in max_total_buf, the out-of-order segments
+ * (with their headers) and the L7 protocol's own buffers (l7_tcp_ctx.buf_bytes: DNS messages
+ * being assembled). When the total would pass the cap, the least recently active connections
+ * that hold buffers are evicted (counted) until it fits; a connection's state beyond its
+ * buffers (a few hundred bytes) is bounded by max_conns.
+ */
 struct tcp_limits {
 	unsigned max_conns;    /* connections tracked at once (default 65536) */
 	uint32_t max_conn_buf; /* out-of-order bytes held per direction (default 256 KiB) */
-	size_t max_total_buf;  /* out-of-order bytes held in total (default 64 MiB) */
+	size_t max_total_buf;  /* bytes every buffer holds together (default 64 MiB) */
 	uint64_t timeout_ns;   /* idle connections expire after this much packet time (60 s) */
 };
+
+/* The smallest max_total_buf: room for a connection at its largest (both directions' out-of-
+ * order caps and two DNS messages). */
+#define TCP_MIN_TOTAL_BUF (1u << 20)
 
 void tcp_set_limits(const struct tcp_limits *l);
 void tcp_get_limits(struct tcp_limits *l);
@@ -31,6 +42,6 @@ void tcp_expire(uint64_t now_ns);
 void tcp_close_all(void);
 
 unsigned tcp_conns(void);  /* connections tracked now */
-size_t tcp_buffered(void); /* out-of-order bytes held now */
+size_t tcp_buffered(void); /* bytes every buffer holds now (out of order and L7) */
 
 #endif

@@ -42,6 +42,8 @@ PANO_COUNTER(c_order, "stream_bad_order", "weird",
 	     "protobuf streams refused: no hello first, second hello or empty envelope");
 PANO_COUNTER(c_unknown, "stream_unknown_msg", "event",
 	     "envelopes of a newer minor version skipped");
+PANO_COUNTER(c_hello_oversize, "stream_hello_oversize", "weird",
+	     "protobuf streams refused: an envelope before the hello over the hello limit");
 
 /* ST_BATCH: inside a batch envelope the receive path delivers as it arrives (stream_dec_rx_*) */
 enum { ST_PREAMBLE, ST_LENGTH, ST_BODY, ST_BATCH, ST_FAILED };
@@ -75,6 +77,27 @@ void stream_preamble(uint8_t out[STREAM_PREAMBLE_LEN], uint16_t major, uint16_t 
 size_t stream_envelope_size(const Pano__V1__Envelope *env)
 {
 	return STREAM_LEN_PREFIX + pano__v1__envelope__get_packed_size(env);
+}
+
+size_t stream_refusal(uint8_t *out, size_t cap, const char *code, const char *reason)
+{
+	Pano__V1__Refusal r = PANO__V1__REFUSAL__INIT;
+	Pano__V1__Envelope env = PANO__V1__ENVELOPE__INIT;
+	char line[STREAM_REFUSAL_MAX / 2];
+
+	/* one line, cut short: the envelope must fit out */
+	snprintf(line, sizeof(line), "%s", reason);
+	for (char *p = line; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	r.code = (char *)code;
+	r.reason = line;
+	env.msg_case = PANO__V1__ENVELOPE__MSG_REFUSAL;
+	env.refusal = &r;
+	if (cap < STREAM_PREAMBLE_LEN + stream_envelope_size(&env))
+		return 0;
+	stream_preamble(out, STREAM_VERSION_MAJOR, STREAM_VERSION_MINOR);
+	return STREAM_PREAMBLE_LEN + stream_envelope_pack(&env, out + STREAM_PREAMBLE_LEN);
 }
 
 size_t stream_envelope_pack(const Pano__V1__Envelope *env, uint8_t *out)
@@ -592,7 +615,11 @@ static int wm_child(int m, uint32_t f)
 {
 	switch (m) {
 	case WM_ENVELOPE:
-		return f == 1 ? WM_HELLO : f == 2 ? WM_BATCH : f == 3 ? WM_STATS : -1;
+		return f == 1	? WM_HELLO
+		       : f == 2 ? WM_BATCH
+		       : f == 3 ? WM_STATS
+		       : f == 4 ? WM_LEAF /* Refusal */
+				: -1;
 	case WM_HELLO:
 		return f == 4 || f == 5 ? WM_LEAF : -1; /* CaptureConfig, Interface */
 	case WM_BATCH:
@@ -676,6 +703,12 @@ void stream_dec_init(struct stream_dec *d, uint32_t max_msg)
 	d->max_msg = max_msg ? max_msg : STREAM_MAX_MSG;
 	d->alloc_limit = (size_t)d->max_msg * STREAM_ALLOC_FACTOR + 65536;
 	d->state = ST_PREAMBLE;
+}
+
+void stream_dec_init_replies(struct stream_dec *d)
+{
+	stream_dec_init(d, STREAM_HELLO_MAX);
+	d->got_hello = true; /* no hello comes first in this direction */
 }
 
 void stream_dec_free(struct stream_dec *d)
@@ -810,6 +843,8 @@ static int deliver(struct stream_dec *d, const uint8_t *msg, size_t len, stream_
 			m.hello = env->hello;
 		else if (m.type == PANO__V1__ENVELOPE__MSG_STATS)
 			m.stats = env->stats;
+		else if (m.type == PANO__V1__ENVELOPE__MSG_REFUSAL)
+			m.refusal = env->refusal;
 		else if (m.type == PANO__V1__ENVELOPE__MSG_BATCH &&
 			 repack_batch(d, env->batch, &m.batch)) {
 			pano__v1__envelope__free_unpacked(env, &a);
@@ -853,6 +888,23 @@ static int oversize(struct stream_dec *d)
 	return stream_dec_fail(d, -EMSGSIZE,
 			       "envelope #%llu claims %u bytes, over the %u-byte limit",
 			       (unsigned long long)d->messages + 1, d->need, d->max_msg);
+}
+
+/* The length prefix just read (d->need) is refused: over the cap, or over the hello's before
+ * the hello. 0 when it may come. */
+static int check_length(struct stream_dec *d)
+{
+	if (d->need > d->max_msg)
+		return oversize(d);
+	if (!d->got_hello && d->need > STREAM_HELLO_MAX) {
+		counter_inc(&c_hello_oversize);
+		return stream_dec_fail(d, -EMSGSIZE,
+				       "envelope #%llu claims %u bytes before the hello, over the "
+				       "%u-byte limit for a hello",
+				       (unsigned long long)d->messages + 1, d->need,
+				       (unsigned)STREAM_HELLO_MAX);
+	}
+	return 0;
 }
 
 /* Appends n bytes to the partial envelope, growing the buffer geometrically but never past
@@ -907,8 +959,8 @@ int stream_dec_feed(struct stream_dec *d, const void *data, size_t len, stream_m
 				break;
 			}
 			d->need = get_be32(d->hdr);
-			if (d->need > d->max_msg)
-				return oversize(d);
+			if ((rc = check_length(d)) < 0)
+				return rc;
 			if (d->need == 0) {
 				if ((rc = deliver(d, NULL, 0, cb, ctx)) < 0)
 					return rc;
@@ -956,11 +1008,50 @@ int stream_dec_feed(struct stream_dec *d, const void *data, size_t len, stream_m
 	return 0;
 }
 
+/*
+ * Before the hello: the buffer starts at STREAM_RX_HELLO_START bytes and doubles only when the
+ * bytes received fill it, up to STREAM_RX_HELLO, which holds the preamble and the largest hello
+ * allowed (check_length refuses a larger claim at once): a peer that has not said hello holds
+ * no more than that.
+ */
+static uint8_t *rx_space_hello(struct stream_dec *d, size_t *room)
+{
+	size_t pend = d->rx_len - d->rx_off;
+	if (d->rx_off) {
+		memmove(d->rx, d->rx + d->rx_off, pend);
+		d->rx_off = 0;
+		d->rx_len = pend;
+	}
+	if (!d->rx || d->rx_cap == pend) {
+		size_t cap = d->rx ? d->rx_cap * 2 : STREAM_RX_HELLO_START;
+		if (cap > STREAM_RX_HELLO)
+			cap = STREAM_RX_HELLO;
+		if (cap == d->rx_cap) { /* not reached: a full buffer holds a whole hello */
+			stream_dec_fail(d, -EMSGSIZE, "%zu bytes before the hello", pend);
+			return NULL;
+		}
+		uint8_t *nb = realloc(d->rx, cap);
+		if (!nb) {
+			stream_dec_fail(d, -ENOMEM, "realloc %zu bytes: %s", cap, strerror(ENOMEM));
+			return NULL;
+		}
+		d->rx = nb;
+		d->rx_cap = cap;
+	}
+	*room = d->rx_cap - d->rx_len;
+	if (*room > STREAM_RX_READ)
+		*room = STREAM_RX_READ;
+	d->rx_room = *room;
+	return d->rx + d->rx_len;
+}
+
 uint8_t *stream_dec_rx_space(struct stream_dec *d, size_t *room)
 {
 	*room = 0;
 	if (d->state == ST_FAILED)
 		return NULL;
+	if (!d->got_hello)
+		return rx_space_hello(d, room);
 	if (d->rx_off && d->rx_len - d->rx_off <= STREAM_RX_KEEP) {
 		/* A few bytes of a field or envelope left: to the front, so that reads keep
 		 * landing in the same (cached) bytes instead of sweeping the buffer. */
@@ -970,8 +1061,8 @@ uint8_t *stream_dec_rx_space(struct stream_dec *d, size_t *room)
 	}
 	if (!d->rx || d->rx_cap - d->rx_len < STREAM_RX_ROOM) {
 		size_t pend = d->rx_len - d->rx_off, cap = d->rx_cap;
-		if (!d->rx)
-			cap = STREAM_RX_START;
+		if (!d->rx || cap < STREAM_RX_START)
+			cap = STREAM_RX_START; /* the first, or the one the hello came in */
 		else if (cap - pend < STREAM_RX_ROOM)
 			cap *= 2; /* a partial envelope fills the buffer: it has sent that much */
 		else if (pend > cap / 8 && cap < STREAM_RX_MAX)
@@ -1100,8 +1191,8 @@ int stream_dec_rx_commit(struct stream_dec *d, size_t n, stream_msg_cb cb, void 
 		if (left < STREAM_LEN_PREFIX)
 			break;
 		d->need = get_be32(p);
-		if (d->need > d->max_msg)
-			return oversize(d);
+		if ((rc = check_length(d)) < 0)
+			return rc;
 		if (left - STREAM_LEN_PREFIX < d->need) {
 			size_t blen, h = batch_stream_header(d, p + STREAM_LEN_PREFIX,
 							     left - STREAM_LEN_PREFIX, &blen);

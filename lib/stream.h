@@ -33,6 +33,12 @@
 #define STREAM_PREAMBLE_LEN  8
 #define STREAM_LEN_PREFIX    4
 #define STREAM_MAX_MSG	     (4u << 20) /* default cap on one envelope */
+/* Before the hello a peer may hold no more than STREAM_RX_HELLO bytes of the receiver's memory:
+ * the preamble and an envelope of at most STREAM_HELLO_MAX bytes (a longer claim is refused as
+ * soon as its length prefix is read). */
+#define STREAM_RX_HELLO	      (64u << 10)
+#define STREAM_RX_HELLO_START (4u << 10)
+#define STREAM_HELLO_MAX      (STREAM_RX_HELLO - STREAM_PREAMBLE_LEN - STREAM_LEN_PREFIX)
 
 /* Writes the preamble for major/minor (STREAM_VERSION_* in normal use; tests pass others). */
 void stream_preamble(uint8_t out[STREAM_PREAMBLE_LEN], uint16_t major, uint16_t minor);
@@ -42,6 +48,15 @@ size_t stream_envelope_size(const Pano__V1__Envelope *env);
 /* Writes the length prefix and the packed env at out (stream_envelope_size() bytes, which the
  * caller has room for). Returns the bytes written. */
 size_t stream_envelope_pack(const Pano__V1__Envelope *env, uint8_t *out);
+
+/*
+ * What an analyzer writes to an agent whose connection it closes: its preamble and a Refusal
+ * envelope (code: a short token, reason: one line, cut to fit). Returns the bytes written at
+ * out, 0 when cap is too small; STREAM_REFUSAL_MAX bytes always suffice for a code of up to
+ * 32 bytes.
+ */
+#define STREAM_REFUSAL_MAX 512
+size_t stream_refusal(uint8_t *out, size_t cap, const char *code, const char *reason);
 
 /* ---- packets on the wire, without protobuf-c -------------------------------------------- */
 
@@ -244,9 +259,10 @@ static inline bool stream_batch_next(struct stream_pkt_iter *it, struct stream_p
 /* One envelope as the decoder delivers it. Batches come as a view to walk (no protobuf-c
  * unpacking on the hot path); hello and stats as protobuf-c messages. */
 struct stream_msg {
-	Pano__V1__Envelope__MsgCase type; /* HELLO, BATCH or STATS */
+	Pano__V1__Envelope__MsgCase type; /* HELLO, BATCH, STATS or REFUSAL */
 	const Pano__V1__Hello *hello;
 	const Pano__V1__AgentStats *stats;
+	const Pano__V1__Refusal *refusal;
 	struct stream_batch_view batch;
 };
 
@@ -288,6 +304,10 @@ struct stream_dec {
 
 /* Prepares d; max_msg 0 means STREAM_MAX_MSG. */
 void stream_dec_init(struct stream_dec *d, uint32_t max_msg);
+/* Prepares d to read the other direction, what an analyzer writes to an agent (its preamble,
+ * then a Refusal when it closes the connection): no hello first, envelopes of at most
+ * STREAM_HELLO_MAX bytes. */
+void stream_dec_init_replies(struct stream_dec *d);
 /* Releases the partial-message buffer; d may be initialised again. */
 void stream_dec_free(struct stream_dec *d);
 
@@ -297,7 +317,7 @@ void stream_dec_free(struct stream_dec *d);
  * negative errno once it is not (sticky: later calls return it again without reading):
  *   -EPROTO           bad magic, first envelope not a Hello, a second Hello, empty envelope
  *   -EPROTONOSUPPORT  major version other than ours (newer or older)
- *   -EMSGSIZE         length prefix over max_msg
+ *   -EMSGSIZE         length prefix over max_msg (over STREAM_HELLO_MAX before the hello)
  *   -EBADMSG          envelope that protobuf-c would not unpack (or over the memory budget)
  * stream_dec_error() then says what happened in one line. Each refusal is counted.
  */

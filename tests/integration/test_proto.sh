@@ -190,7 +190,8 @@ check_eq proto_tls_only_good_records "$(records "$T_TMP/an4.out" tls-good '.*')"
 # ---- 4. malformed streams ------------------------------------------------------------------------
 analyzer an5
 # evil CASE: connects, sends the case's bytes, and prints "closed" when the analyzer closed the
-# connection (EOF or reset) within 5 s, "open" otherwise.
+# connection (EOF or reset) within 5 s, "open" otherwise; then "no refusal" unless the analyzer
+# said why first (its preamble and a Refusal envelope).
 evil() {
 	nsx "$NS_NODE" python3 - "$PORT" "$1" <<'EOF'
 import socket, struct, sys
@@ -210,12 +211,20 @@ s.sendall(data)
 if case == "truncated":
     s.shutdown(socket.SHUT_WR)       # the peer ends the stream mid-envelope
 s.settimeout(5)
+said = b""                           # the analyzer's Refusal before it closes
 try:
-    print("closed" if s.recv(1) == b"" else "open")
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        said += b
+    print("closed")
 except ConnectionResetError:
     print("closed")
 except socket.timeout:
     print("open")
+if said[:4] != b"PANS" or len(said) < 16:
+    print("no refusal")
 EOF
 }
 check_eq proto_malformed_truncated_closed "$(evil truncated)" closed

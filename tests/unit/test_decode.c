@@ -51,10 +51,13 @@ static void t_on_udp(const struct pano_pkt *p)
 	seen.udp_wire_len = p->payload_wire_len;
 }
 
+static size_t t_hold; /* bytes the test protocol says it buffers per byte delivered (0: none) */
+
 static void t_on_tcp_data(struct l7_tcp_ctx *c, int from_client, const uint8_t *d, size_t len,
 			  const struct pano_pkt *p)
 {
 	int dir = from_client ? 0 : 1;
+	c->buf_bytes += t_hold * len; /* as a framing protocol holding a partial message */
 	if (!c->state) {
 		c->state = &seen;
 		seen.conns++;
@@ -76,6 +79,7 @@ static void t_on_tcp_gap(struct l7_tcp_ctx *c, int from_client)
 static void t_on_tcp_close(struct l7_tcp_ctx *c)
 {
 	seen.closes++;
+	c->buf_bytes = 0;
 }
 
 static const struct l7_proto t_proto = {
@@ -782,6 +786,44 @@ static void test_tcp_caps(void)
 	tcp_set_limits(&old);
 }
 
+/* What the L7 protocol buffers counts in the TCP cap: when the total passes it, the least
+ * recently active connections holding buffers are evicted (counted), never the one at hand. */
+static void test_tcp_l7_buffers_capped(void)
+{
+	struct tcp_limits old, lim;
+	static uint8_t blob[1000];
+	tcp_get_limits(&old);
+	tcp_close_all();
+	lim = old;
+	lim.max_total_buf = 10000;
+	tcp_set_limits(&lim);
+	reset_seen();
+	t_hold = 1;
+	uint64_t ev = cnt("tcp_buf_evicted");
+	size_t peak = 0;
+	for (unsigned i = 0; i < 30; i++) {
+		tcp_aport++;
+		seg4(1, 1000, PSH, blob, sizeof(blob)); /* no handshake: a half-open connection */
+		if (tcp_buffered() > peak)
+			peak = tcp_buffered();
+		CHECK_EQ_INT(tcp_buffered(), (size_t)tcp_conns() * sizeof(blob));
+	}
+	CHECK(peak <= lim.max_total_buf);
+	CHECK_EQ_INT(tcp_conns(), 10);
+	CHECK_EQ_INT(cnt("tcp_buf_evicted") - ev, 20);
+	CHECK_EQ_INT(seen.closes, 20);
+	/* the connection at hand stays even when it alone is over the cap */
+	seg4(1, 1000 + sizeof(blob), PSH, blob, sizeof(blob));
+	for (unsigned i = 0; i < 10; i++)
+		seg4(1, 1000 + (2 + i) * sizeof(blob), PSH, blob, sizeof(blob));
+	CHECK_EQ_INT(tcp_conns(), 1);
+	CHECK_EQ_INT(tcp_buffered(), 12 * sizeof(blob));
+	t_hold = 0;
+	tcp_close_all();
+	CHECK_EQ_INT(tcp_buffered(), 0);
+	tcp_set_limits(&old);
+}
+
 /* UDP and IPv4 header checksums of every payload length 0..96 (odd lengths pad the last byte),
  * over IPv4 and IPv6, with payload bytes that carry (0xff runs) and that do not: a right one
  * verifies, one flipped bit anywhere in the datagram is flagged. */
@@ -935,6 +977,7 @@ int main(void)
 	TEST_CASE("decode_tcp_caps", test_tcp_caps);
 	TEST_CASE("decode_csum_offload", test_csum_offload);
 	TEST_CASE("decode_cut_frames", test_cut_frames);
+	TEST_CASE("decode_tcp_l7_buffers_capped", test_tcp_l7_buffers_capped);
 	decode_finish();
 	TEST_EXIT();
 }

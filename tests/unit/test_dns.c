@@ -651,10 +651,13 @@ static void test_tcp_framing(void)
 				 .conn_id = 42};
 	p->on_tcp_data(&ctx, 1, cs, cn, &pkt);
 	CHECK_EQ_INT(dns_txn_open(), 2);
+	CHECK_EQ_INT(ctx.buf_bytes, 0); /* whole messages are parsed in place: no buffer */
 	pkt.ts_ns += 2000000;
 	p->on_tcp_data(&ctx, 0, ss, 1, &pkt); /* half the length prefix */
 	p->on_tcp_data(&ctx, 0, ss + 1, 10, &pkt);
 	CHECK_EQ_INT(nrecs, 0);
+	/* a partial message: a small buffer, counted on the connection (not 64 KiB) */
+	CHECK(ctx.buf_bytes >= 11 && ctx.buf_bytes <= 512);
 	p->on_tcp_data(&ctx, 0, ss + 11, sn - 11, &pkt); /* rest of r1 and all of r2 */
 	CHECK_EQ_INT(nrecs, 2);
 	CHECK_EQ_STR(field(0, "proto"), "tcp");
@@ -671,10 +674,19 @@ static void test_tcp_framing(void)
 	CHECK_EQ_INT(dns_txn_open(), 0);
 	p->on_tcp_data(&ctx, 1, cs, 2 + q1.n, &pkt);
 	CHECK_EQ_INT(dns_txn_open(), 1);
+	/* a message that comes in pieces grows its buffer with what came, never to the claim */
+	uint8_t big[2 + 3000];
+	memset(big, 0, sizeof(big));
+	big[0] = 0xff, big[1] = 0xff; /* claims 65535 bytes */
+	p->on_tcp_data(&ctx, 1, big, sizeof(big), &pkt);
+	CHECK(ctx.buf_bytes >= sizeof(big) && ctx.buf_bytes <= 2 * sizeof(big));
+	uint64_t lost = counter_get(counter_find("dns_tcp_partial_at_close"));
 	p->on_tcp_close(&ctx);
 	CHECK_EQ_INT(dns_txn_open(), 0);
 	CHECK_EQ_INT(nrecs, 3);
 	CHECK(ctx.state == NULL);
+	CHECK_EQ_INT(ctx.buf_bytes, 0);
+	CHECK_EQ_INT(counter_get(counter_find("dns_tcp_partial_at_close")) - lost, 1);
 }
 
 static void test_json_escaping(void)

@@ -1033,6 +1033,110 @@ static int write_seeds(const char *dir)
 	return 0;
 }
 
+/* Before the hello: a claim over the hello limit is refused at its length prefix, with nothing
+ * allocated for it; the buffer grows only with the bytes of a hello that come, to
+ * STREAM_RX_HELLO at most; after the hello the same claim is fine. */
+static void test_pre_hello_limit(void)
+{
+	struct seen got = {0};
+	struct stream_dec d;
+	size_t room;
+	uint8_t pre[STREAM_PREAMBLE_LEN + 4];
+
+	stream_preamble(pre, STREAM_VERSION_MAJOR, STREAM_VERSION_MINOR);
+	uint32_t claim = STREAM_HELLO_MAX + 1;
+	pre[8] = claim >> 24, pre[9] = claim >> 16, pre[10] = claim >> 8, pre[11] = claim;
+	stream_dec_init(&d, 0);
+	CHECK_EQ_INT(rx_feed(&d, pre, sizeof(pre), 0, &got), -EMSGSIZE);
+	CHECK(strstr(stream_dec_error(&d), "before the hello") != NULL);
+	CHECK(d.rx == NULL);
+	CHECK_EQ_INT(got.hellos, 0);
+	stream_dec_free(&d);
+	/* the same through stream_dec_feed */
+	stream_dec_init(&d, 0);
+	CHECK_EQ_INT(stream_dec_feed(&d, pre, sizeof(pre), on_msg, &got), -EMSGSIZE);
+	CHECK_EQ_INT(d.buf_cap, 0);
+	stream_dec_free(&d);
+
+	/* A hello at the limit, a byte at a time: the buffer stays within STREAM_RX_HELLO and
+	 * starts small. The hello's node name fills it (a string field of Hello). */
+	static uint8_t big[STREAM_RX_HELLO];
+	size_t hl = STREAM_HELLO_MAX - 4; /* the envelope: hello key, 3-byte length, hello */
+	size_t nl = hl - 6;		  /* the hello: version (2), node key, 3-byte length */
+	uint8_t *p = big;
+	stream_preamble(p, STREAM_VERSION_MAJOR, STREAM_VERSION_MINOR);
+	p += 8;
+	uint32_t el = STREAM_HELLO_MAX;
+	*p++ = el >> 24, *p++ = el >> 16, *p++ = el >> 8, *p++ = el;
+	*p++ = 0x0a, *p++ = (uint8_t)(hl | 0x80), *p++ = (uint8_t)(hl >> 7 | 0x80),
+	*p++ = (uint8_t)(hl >> 14);
+	*p++ = 0x08, *p++ = 1; /* stream_version 1 */
+	*p++ = 0x1a, *p++ = (uint8_t)(nl | 0x80), *p++ = (uint8_t)(nl >> 7 | 0x80),
+	*p++ = (uint8_t)(nl >> 14);
+	memset(p, 'n', nl);
+	p += nl;
+	CHECK_EQ_INT((size_t)(p - big), sizeof(big));
+	stream_dec_init(&d, 0);
+	size_t max_cap = 0, first_cap = 0;
+	for (size_t off = 0; off < (size_t)(p - big); off++) {
+		uint8_t *w = stream_dec_rx_space(&d, &room);
+		CHECK(w != NULL && room > 0);
+		if (!w || !room)
+			break;
+		if (!first_cap)
+			first_cap = d.rx_cap;
+		if (d.rx_cap > max_cap)
+			max_cap = d.rx_cap;
+		*w = big[off];
+		CHECK_EQ_INT(stream_dec_rx_commit(&d, 1, on_msg, &got), 0);
+	}
+	CHECK_EQ_INT(first_cap, STREAM_RX_HELLO_START);
+	CHECK(max_cap <= STREAM_RX_HELLO);
+	CHECK_EQ_INT(got.hellos, 1);
+	/* after the hello, a claim over the hello limit is allowed */
+	uint8_t after[4] = {0, 0x10, 0, 0};
+	CHECK_EQ_INT(rx_feed(&d, after, 4, 0, &got), 0);
+	CHECK(stream_dec_partial(&d));
+	stream_dec_free(&d);
+}
+
+/* The analyzer's refusal, read back by the decoder of the other direction. */
+static int on_reply(void *ctx, struct stream_dec *d, const struct stream_msg *m)
+{
+	char *out = ctx;
+	if (m->type == PANO__V1__ENVELOPE__MSG_REFUSAL)
+		snprintf(out, 300, "%s|%s", m->refusal->code, m->refusal->reason);
+	return 0;
+}
+
+static void test_refusal(void)
+{
+	uint8_t buf[STREAM_REFUSAL_MAX];
+	char got[300] = "", longer[1000];
+	struct stream_dec d;
+
+	size_t n = stream_refusal(buf, sizeof(buf), "too_many_agents", "agent x refused:\nfull");
+	CHECK(n > STREAM_PREAMBLE_LEN + 4);
+	CHECK(memcmp(buf, STREAM_MAGIC, 4) == 0);
+	stream_dec_init_replies(&d);
+	for (size_t i = 0; i < n; i++) /* a byte at a time */
+		CHECK_EQ_INT(stream_dec_feed(&d, buf + i, 1, on_reply, got), 0);
+	CHECK_EQ_STR(got, "too_many_agents|agent x refused: full");
+	stream_dec_free(&d);
+	/* a long reason is cut to fit; a buffer too small gets nothing */
+	memset(longer, 'r', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	n = stream_refusal(buf, sizeof(buf), "stream_error", longer);
+	CHECK(n > 0 && n <= sizeof(buf));
+	CHECK_EQ_INT(stream_refusal(buf, 20, "stream_error", "x"), 0);
+	/* the receiving side of an analyzer does not take a refusal for a hello */
+	struct seen s = {0};
+	n = stream_refusal(buf, sizeof(buf), "x", "y");
+	stream_dec_init(&d, 0);
+	CHECK_EQ_INT(stream_dec_feed(&d, buf, n, on_msg, &s), -EPROTO);
+	stream_dec_free(&d);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0)
@@ -1054,5 +1158,7 @@ int main(int argc, char **argv)
 	TEST_CASE("stream_wrapping_lengths", test_wrapping_lengths);
 	TEST_CASE("stream_bad_packet_mid_batch", test_bad_packet_mid_batch);
 	TEST_CASE("stream_rx_streamed_batch", test_rx_streamed_batch);
+	TEST_CASE("stream_pre_hello_limit", test_pre_hello_limit);
+	TEST_CASE("stream_refusal", test_refusal);
 	TEST_EXIT();
 }

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+/* opt.c - option values both programs parse the same way; see opt.h. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+
+#include "opt.h"
+
+int opt_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -1;
+	int shift = 0;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	}
+	if (*end || (shift && v > (ULLONG_MAX >> shift)))
+		return -1;
+	*out = v << shift;
+	return 0;
+}
