@@ -11,7 +11,9 @@ PKGS=(
 	# tests and demo: namespaces, DNS server and clients, oracles, Kafka consumer, metrics
 	iproute2 iputils-ping procps nftables conntrack unbound knot knot-dnsutils dnsutils dnsperf
 	tcpdump tshark wireshark-common kcat jq prometheus tmux openssl python3 psmisc
-	protobuf-compiler
+	protobuf-compiler socat
+	# make demo-pipeline: its chart
+	gnuplot-nox
 	# benchmarks and profiling
 	hyperfine linux-perf valgrind time bc
 	# deploy checks
