@@ -21,7 +21,9 @@
 #                           evaluation interval set to SECONDS and each JOB's targets replaced;
 #                           serves its API on 127.0.0.1:9090 in NS
 #   ds_query NS EXPR        an instant query; prints the value of a one-number result
-# Logs: $T_TMP/kafka-relay.log, flp.log, prometheus.log.
+# Logs: $T_TMP/kafka-relay.log, flp.log, prometheus.log. Each runs in a session of its own
+# (setsid, same pid), so that a Ctrl-C meant for the caller leaves them to its cleanup: the
+# demo still reads Prometheus after the Ctrl-C that ends it.
 
 DS_FLP_CONFIG=${DS_FLP_CONFIG:-$PANO_ROOT/deploy/flowlogs-pipeline/pano-kafka-dns.yaml}
 DS_PROM_CONFIG=${DS_PROM_CONFIG:-$PANO_ROOT/deploy/prometheus/prometheus.yml}
@@ -44,9 +46,10 @@ ds_kafka() {
 	# a socat in this script's namespace (the broker advertises 127.0.0.1:PORT, so clients in
 	# NS come back to the same port).
 	port=${DS_BROKER##*:}
-	bg_start DS_RELAY_PID "$T_TMP/kafka-relay.log" "$ns" socat \
+	bg_start DS_RELAY_PID "$T_TMP/kafka-relay.log" "$ns" setsid socat \
 		"TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" \
 		"EXEC:nsenter --net=/proc/$$/ns/net socat STDIO TCP\\:127.0.0.1\\:$port"
+	on_exit "pkill -KILL -P $DS_RELAY_PID"	# its connections, before it
 	wait_for 10 listening "$ns" "$port" || { log "the Kafka relay did not start"; return 1; }
 }
 
@@ -54,7 +57,7 @@ ds_flp() {
 	local ns=$1 flp
 	flp=$("$PANO_ROOT/scripts/flp.sh" build) || return 1
 	"$PANO_ROOT/scripts/flp.sh" config "$DS_FLP_CONFIG" "$DS_BROKER" >"$T_TMP/flp.yaml" || return 1
-	bg_start DS_FLP_PID "$T_TMP/flp.log" "$ns" "$flp" --config "$T_TMP/flp.yaml"
+	bg_start DS_FLP_PID "$T_TMP/flp.log" "$ns" setsid "$flp" --config "$T_TMP/flp.yaml"
 	if ! wait_for 30 ip netns exec "$ns" curl -sf "http://$DS_FLP_METRICS/metrics"; then
 		log "flowlogs-pipeline did not serve its metrics; its log:"
 		tail -n 15 "$T_TMP/flp.log" | sed 's/^/# flp: /' >&2
@@ -113,7 +116,7 @@ ds_prometheus() {
 	promtool check config "$T_TMP/prometheus.yml" >"$T_TMP/promtool.log" 2>&1 ||
 		{ log "promtool: $(tail -n 3 "$T_TMP/promtool.log")"; return 1; }
 	mkdir -p "$T_TMP/prometheus-data"
-	bg_start DS_PROM_PID "$T_TMP/prometheus.log" "$ns" prometheus \
+	bg_start DS_PROM_PID "$T_TMP/prometheus.log" "$ns" setsid prometheus \
 		--config.file="$T_TMP/prometheus.yml" --storage.tsdb.path="$T_TMP/prometheus-data" \
 		--web.listen-address="$DS_PROM" --log.level=warn
 	if ! wait_for 30 ip netns exec "$ns" curl -sf "http://$DS_PROM/-/ready"; then

@@ -97,6 +97,27 @@ netns_up() {
 }
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
+# check_nothing_left NAME STDERR PREFIX: a demo that ran has left nothing behind: no namespace
+# named PREFIX..., not the work directory it named on STDERR ("work directory DIR,"), no
+# process mentioning either. Prints NAME_nothing_left's PASS or FAIL.
+check_nothing_left() {
+	local name=$1 work left="" p cmd
+	work=$(sed -n 's/.*work directory \([^,]*\),.*/\1/p' "$2")
+	ip netns list | grep -q "^$3" && left+=" namespaces"
+	[ -n "$work" ] && [ -e "$work" ] && left+=" $work"
+	for p in /proc/[0-9]*; do
+		cmd=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
+		case $cmd in *"$3"* | *"${work:-/nonexistent}"*) left+=" pid ${p#/proc/}: $cmd" ;; esac
+	done
+	if [ -z "$work" ]; then
+		fail "${name}_nothing_left: the demo did not name its work directory"
+	elif [ -z "$left" ]; then
+		pass "${name}_nothing_left"
+	else
+		fail "${name}_nothing_left:$left"
+	fi
+}
+
 # netns_client2: after netns_up, a second client host $NS_CLI2 ($CLI2_4) on the bridge, its
 # node-side port $IF_CLI2.
 netns_client2() {
