@@ -56,6 +56,7 @@ fi
 . "$ROOT/tests/lib/e2e.sh"
 . "$ROOT/tests/lib/downstream.sh"
 T_PREFIX=pp$$	# namespace and interface names of this demo
+unset PANO_KAFKA	# a broker of its own, not one a test run shares
 NODE=demo-node
 
 say() { printf '\033[1mdemo-pipeline:\033[0m %s\n' "$*" >&2; }

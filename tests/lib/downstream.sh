@@ -58,6 +58,10 @@ ds_flp() {
 	flp=$("$PANO_ROOT/scripts/flp.sh" build) || return 1
 	"$PANO_ROOT/scripts/flp.sh" config "$DS_FLP_CONFIG" "$DS_BROKER" >"$T_TMP/flp.yaml" || return 1
 	bg_start DS_FLP_PID "$T_TMP/flp.log" "$ns" setsid "$flp" --config "$T_TMP/flp.yaml"
+	# TERM first (it exits within a second). It does not leave its consumer group on the way
+	# out, so the next FLP of the group on the same (shared) broker waits until this member's
+	# session times out (about 20 s); ds_flp_consuming allows for that.
+	on_exit "bg_stop $DS_FLP_PID TERM 10"
 	if ! wait_for 30 ip netns exec "$ns" curl -sf "http://$DS_FLP_METRICS/metrics"; then
 		log "flowlogs-pipeline did not serve its metrics; its log:"
 		tail -n 15 "$T_TMP/flp.log" | sed 's/^/# flp: /' >&2
