@@ -58,6 +58,7 @@ fi
 T_PREFIX=pp$$	# namespace and interface names of this demo
 unset PANO_KAFKA	# a broker of its own, not one a test run shares
 NODE=demo-node
+DNS_BROKEN_ZONE=broken.pano.test	# knot answers SERVFAIL for every name in it
 
 say() { printf '\033[1mdemo-pipeline:\033[0m %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -100,7 +101,7 @@ say "work directory $T_TMP, namespaces ${T_PREFIX}node/${T_PREFIX}cli/${T_PREFIX
 netns_up || die "could not create the namespaces"
 dns_up || die "knot did not start"
 ip -n "$NS_NODE" link set lo up
-say "knot serves pano.test on $SRV4 and $SRV6; names under servfail.test get SERVFAIL"
+say "knot serves pano.test on $SRV4 and $SRV6; names under $DNS_BROKEN_ZONE get SERVFAIL"
 ds_kafka "$NS_NODE" || die "no Kafka broker (log: $T_TMP/kafka-start.log)"
 say "Kafka $("$ROOT/scripts/kafka.sh" version) at $DS_BROKER"
 # Agent and analyzer in sessions of their own (setsid, same pid), like FLP and Prometheus: the
@@ -122,7 +123,7 @@ say "flowlogs-pipeline $("$ROOT/scripts/flp.sh" version) consumes pano-dns; Prom
 
 # ---- client load ---------------------------------------------------------------------------
 dns_querylist "$T_TMP/queries.txt"
-for i in 1 2; do echo "host$i.servfail.test A"; done >>"$T_TMP/queries.txt"
+for i in 1 2; do echo "host$i.$DNS_BROKEN_ZONE A"; done >>"$T_TMP/queries.txt"
 LOAD_LOG=$T_TMP/dnsperf.txt
 T0=$(date +%s.%N)
 bg_start LOAD_PID "$LOAD_LOG" "$NS_CLI" dnsperf -s "$SRV4" -d "$T_TMP/queries.txt" -Q "$QPS" \
