@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # test_kafka.sh - pano-analyzer publishing to a real Apache Kafka broker (scripts/kafka.sh,
-# shared by the test run; see tests/lib/kafka.sh), read back by kcat as an independent
+# shared by the test run: kafka_shared in tests/lib/kafka.sh), read back by kcat as an independent
 # consumer. The capture is made here (tests/lib/gen_dns_clients.py: 40 clients, 2000
 # transactions, some records over 2 kB), and the analyzer's own stdout for the same capture is
 # the reference every read-back is compared with, as a multiset of JSON lines.
@@ -42,7 +42,7 @@ KAFKA_DIR=$KAFKA2_DIR KAFKA_AUTO_CREATE=0 "$KAFKA_SH" start >"$T_TMP/kafka2.boot
 	2>"$T_TMP/kafka2.err" &
 KAFKA2_PID=$!
 
-kafka_up || { fail "kafka_broker: no broker: $(cat "$T_TMP/kafka-start.err" 2>/dev/null | tail -n 3)"; t_done; }
+kafka_shared || { fail "kafka_broker: no broker: $(cat "$T_TMP/kafka-start.err" 2>/dev/null | tail -n 3)"; t_done; }
 log "broker $KAFKA_BOOT (SSL $KAFKA_BOOT_SSL), Kafka $("$KAFKA_SH" version)"
 
 CAP=$T_TMP/clients.pcap

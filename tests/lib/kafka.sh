@@ -1,17 +1,19 @@
 # SPDX-License-Identifier: Apache-2.0
 # kafka.sh - the real Kafka broker for shell tests (scripts/kafka.sh). Source it after lib.sh:
 #   . "$(dirname "$0")/../lib/kafka.sh"
-# tests/run.sh starts one broker for the whole run when a selected test sources this file, and
-# exports PANO_KAFKA (its bootstrap address) and PANO_KAFKA_DIR (its KAFKA_DIR); a test run on
-# its own (or after the shared broker died) starts a broker of its own and stops it at exit.
-# Tests share the broker, so each uses topic names of its own (kafka_topic).
+# tests/run.sh starts one broker for the whole run when a selected test calls kafka_shared,
+# and exports PANO_KAFKA (its bootstrap address) and PANO_KAFKA_DIR (its KAFKA_DIR); a test run
+# on its own (or after the shared broker died) starts a broker of its own and stops it at exit.
+# Tests share the broker, so each uses topic names of its own (kafka_topic). A test that needs
+# a broker elsewhere (in a network namespace) or with other settings starts its own with
+# kafka_private.
 
 KAFKA_SH=$PANO_ROOT/scripts/kafka.sh
 
-# kafka_up: sets KAFKA_BOOT (plaintext), KAFKA_BOOT_SSL, KAFKA_CA (the CA that signed the SSL
+# kafka_shared: sets KAFKA_BOOT (plaintext), KAFKA_BOOT_SSL, KAFKA_CA (the CA that signed the SSL
 # listener's certificate) and KAFKA_RUN_DIR for the run's broker. False, with the reason on
 # stderr, when no broker could be started.
-kafka_up() {
+kafka_shared() {
 	if [ -n "${PANO_KAFKA_DIR:-}" ] && KAFKA_DIR=$PANO_KAFKA_DIR "$KAFKA_SH" status >/dev/null 2>&1; then
 		KAFKA_RUN_DIR=$PANO_KAFKA_DIR
 	else
@@ -40,4 +42,20 @@ kafka_topic() { echo "$T_PREFIX-$1"; }
 kafka_consume() {
 	timeout 60 kcat -C -q -b "${3:-$KAFKA_BOOT}" -t "$1" -o beginning -e \
 		-f '%p\t%k\t%s\n' >"$2"
+}
+
+# kafka_private DIR NS [VAR=value...]: starts a broker of the test's own, its files in DIR, in
+# network namespace NS ("-": this one), with scripts/kafka.sh settings given as VAR=value
+# (e.g. KAFKA_AUTO_CREATE=0), and sets KAFKA_PRIVATE to its bootstrap address; it is stopped
+# at exit. Call it in the test's own shell (not in $(...)), so that the stop is registered.
+kafka_private() {
+	local dir=$1 ns=$2 run=()
+	shift 2
+	on_exit "KAFKA_DIR=$dir $KAFKA_SH stop"
+	[ "$ns" = - ] || run=(ip netns exec "$ns")
+	if ! "${run[@]}" env KAFKA_DIR="$dir" "$@" "$KAFKA_SH" start >"$dir.boot" 2>"$dir.err"; then
+		log "scripts/kafka.sh start failed: $(tail -n 5 "$dir.err")"
+		return 1
+	fi
+	KAFKA_PRIVATE=$(cat "$dir.boot")
 }
