@@ -325,15 +325,16 @@ static int kafka_close(struct sink *s, int timeout_ms)
 	k->closing = 2;
 	lost = k->failed + k->queue_full + k->produce_err + k->at_exit;
 	if (lost)
-		pr_warn("kafka: %llu of %llu records not delivered: %llu failed, %llu dropped with "
-			"the local queue full, %llu refused, %llu undelivered at exit (flush bound %d "
-			"ms)%s%s",
-			(unsigned long long)lost,
-			(unsigned long long)(k->produced + k->queue_full + k->produce_err),
-			(unsigned long long)k->failed, (unsigned long long)k->queue_full,
-			(unsigned long long)k->produce_err, (unsigned long long)k->at_exit,
-			timeout_ms, k->last_err ? "; last error " : "",
-			k->last_err ? rd_kafka_err2name(k->last_err) : "");
+		pr_warn(
+		    "kafka: %llu of %llu records not delivered: %llu failed, %llu dropped with "
+		    "the local queue full, %llu refused, %llu undelivered at exit (flush bound %d "
+		    "ms)%s%s",
+		    (unsigned long long)lost,
+		    (unsigned long long)(k->produced + k->queue_full + k->produce_err),
+		    (unsigned long long)k->failed, (unsigned long long)k->queue_full,
+		    (unsigned long long)k->produce_err, (unsigned long long)k->at_exit, timeout_ms,
+		    k->last_err ? "; last error " : "",
+		    k->last_err ? rd_kafka_err2name(k->last_err) : "");
 	for (i = 0; i < k->ntopics; i++)
 		rd_kafka_topic_destroy(k->topics[i].rkt);
 	k->ntopics = 0;
