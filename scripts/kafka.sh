@@ -45,11 +45,15 @@ KAFKA_HEAP=${KAFKA_HEAP:-512m}
 JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
 
 die() { echo "kafka.sh: $*" >&2; exit 1; }
-usage() { sed -n '3,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "$0" >&2; exit "${1:-2}"; }
+usage() {
+	if [ "${1:-2}" = 0 ]; then help; else help >&2; fi
+	exit "${1:-2}"
+}
+help() { sed -n '3,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "$0"; }
 
 kafka_version() { sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$POM"; }
 
-# need_tools: java (17 or later, as Kafka 4 brokers need) and, to fetch, maven.
+# need_java: java 17 or later, as Kafka 4 brokers need.
 need_java() {
 	command -v "$JAVA" >/dev/null 2>&1 ||
 		die "java not found: install a JDK 17 or later (Debian: openjdk-17-jre-headless)"
