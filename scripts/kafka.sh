@@ -18,6 +18,7 @@
 #                             optional topic configs, e.g. max.message.bytes=2000
 #   kafka.sh fetch            only fetch the jars
 #   kafka.sh version          the pinned Kafka release
+#   kafka.sh settings         the broker settings the compose file shares (key=value lines)
 #
 # Environment:
 #   KAFKA_DIR               data, logs, config, pid (default build/kafka-run). Files in it:
@@ -44,11 +45,15 @@ KAFKA_HEAP=${KAFKA_HEAP:-512m}
 JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
 
 die() { echo "kafka.sh: $*" >&2; exit 1; }
-usage() { sed -n '3,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "$0" >&2; exit "${1:-2}"; }
+usage() {
+	if [ "${1:-2}" = 0 ]; then help; else help >&2; fi
+	exit "${1:-2}"
+}
+help() { sed -n '3,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "$0"; }
 
 kafka_version() { sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$POM"; }
 
-# need_tools: java (17 or later, as Kafka 4 brokers need) and, to fetch, maven.
+# need_java: java 17 or later, as Kafka 4 brokers need.
 need_java() {
 	command -v "$JAVA" >/dev/null 2>&1 ||
 		die "java not found: install a JDK 17 or later (Debian: openjdk-17-jre-headless)"
@@ -109,6 +114,21 @@ java_run() {	# java_run MAINCLASS ARGS...: a Kafka tool on the fetched class pat
 		-cp "$KAFKA_LIB/*" "$@"
 }
 
+# settings: the broker settings deploy/compose/compose.yaml's kafka service has too (as
+# KAFKA_<NAME> variables; tests/deploy checks that they agree), after KAFKA_* overrides.
+settings() {
+	cat <<EOF
+num.partitions=${KAFKA_PARTITIONS:-3}
+auto.create.topics.enable=$([ "${KAFKA_AUTO_CREATE:-1}" = 0 ] && echo false || echo true)
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+EOF
+}
+
 # configure: server.properties, log4j2.properties, certificates and formatted storage for a
 # new KAFKA_DIR. Settings mirror deploy/compose/compose.yaml's kafka service.
 configure() {
@@ -146,15 +166,8 @@ listeners=$listeners
 advertised.listeners=$adv
 listener.security.protocol.map=$map
 log.dirs=$KAFKA_DIR/data
-num.partitions=${KAFKA_PARTITIONS:-3}
-auto.create.topics.enable=$([ "${KAFKA_AUTO_CREATE:-1}" = 0 ] && echo false || echo true)
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
 EOF
+	settings >>"$KAFKA_DIR/server.properties"
 	[ -n "${KAFKA_MESSAGE_MAX_BYTES:-}" ] &&
 		echo "message.max.bytes=$KAFKA_MESSAGE_MAX_BYTES" >>"$KAFKA_DIR/server.properties"
 	if [ -n "$sport" ]; then
@@ -187,6 +200,16 @@ EOF
 		>"$KAFKA_DIR/format.log" 2>&1 || { cat "$KAFKA_DIR/format.log" >&2; die "kafka-storage format failed"; }
 }
 
+# close_fds: closes every descriptor above 2 in this shell.
+close_fds() {
+	local fd
+	for fd in /proc/$BASHPID/fd/*; do
+		fd=${fd##*/}
+		[ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
+	done 2>/dev/null
+	return 0
+}
+
 # answers ADDR: the broker answers a metadata request on ADDR (plaintext).
 answers() { kcat -L -b "$1" -m 2 -t __pano_probe 2>/dev/null | grep -q '^ *1 brokers:'; }
 
@@ -203,7 +226,10 @@ start() {
 	local boot pid t
 	boot=$(cat "$KAFKA_DIR/bootstrap")
 	ss -Htln "sport = :${boot##*:}" | grep -q . && die "port ${boot##*:} is in use (KAFKA_DIR=$KAFKA_DIR)"
-	# setsid: the broker leaves the caller's process group, so only `stop` ends it.
+	# setsid: the broker leaves the caller's process group, so only `stop` ends it; it keeps
+	# none of the caller's other descriptors (a pipe's write end held by the broker would
+	# never let its reader see the end of input).
+	close_fds
 	setsid "$JAVA" -Xms128m -Xmx"$KAFKA_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
 		-Djava.awt.headless=true -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" \
 		-cp "$KAFKA_LIB/*" kafka.Kafka "$KAFKA_DIR/server.properties" \
@@ -273,6 +299,7 @@ clean) stop TERM; rm -rf "$KAFKA_DIR" ;;
 topic) shift; topic "$@" ;;
 fetch) fetch ;;
 version) kafka_version ;;
+settings) settings ;;
 -h | --help) usage 0 ;;
 *) usage ;;
 esac
