@@ -54,9 +54,9 @@ fi
 . "$ROOT/tests/lib/lib.sh"
 . "$ROOT/tests/lib/dns.sh"
 . "$ROOT/tests/lib/e2e.sh"
+. "$ROOT/tests/lib/kafka.sh"
 . "$ROOT/tests/lib/downstream.sh"
 T_PREFIX=pp$$	# namespace and interface names of this demo
-unset PANO_KAFKA	# a broker of its own, not one a test run shares
 NODE=demo-node
 DNS_BROKEN_ZONE=broken.pano.test	# knot answers SERVFAIL for every name in it
 
@@ -102,7 +102,9 @@ netns_up || die "could not create the namespaces"
 dns_up || die "knot did not start"
 ip -n "$NS_NODE" link set lo up
 say "knot serves pano.test on $SRV4 and $SRV6; names under $DNS_BROKEN_ZONE get SERVFAIL"
-ds_kafka "$NS_NODE" || die "no Kafka broker (log: $T_TMP/kafka-start.log)"
+# A broker of its own, in the node namespace (files in the work directory).
+kafka_private "$T_TMP/kafka" "$NS_NODE" || die "no Kafka broker (log: $T_TMP/kafka.err)"
+DS_BROKER=$KAFKA_PRIVATE
 say "Kafka $("$ROOT/scripts/kafka.sh" version) at $DS_BROKER"
 # Agent and analyzer in sessions of their own (setsid, same pid), like FLP and Prometheus: the
 # Ctrl-C that ends the demo stops the load, and the last records still flow to Prometheus.

@@ -17,6 +17,7 @@
 . "$(dirname "$0")/../lib/lib.sh"
 . "$PANO_ROOT/tests/lib/dns.sh"
 . "$PANO_ROOT/tests/lib/e2e.sh"
+. "$PANO_ROOT/tests/lib/kafka.sh"
 . "$PANO_ROOT/tests/lib/downstream.sh"
 
 need_root downstream
@@ -29,8 +30,10 @@ netns_up && netns_client2 || { fail "downstream_netns: could not build the test 
 DNS_BROKEN_ZONE=broken.pano.test	# SERVFAIL for every name in it
 dns_up || { fail "downstream_dns: knotd did not start"; t_done; }
 ip -n "$NS_NODE" link set lo up
-ds_kafka "$NS_NODE" || { fail "downstream_kafka: no broker"; t_done; }
-pass "downstream_kafka: broker $DS_BROKER${PANO_KAFKA:+ (shared)}"
+# The run's broker (kafka_shared: the one tests/run.sh shares, else one of this test's own),
+# reached from the node namespace through a relay.
+kafka_shared && ds_kafka_relay "$NS_NODE" "$KAFKA_BOOT" || { fail "downstream_kafka: no broker"; t_done; }
+pass "downstream_kafka: broker $DS_BROKER${PANO_KAFKA_DIR:+ (shared by the run)}"
 
 NODE_A=$T_PREFIX-a NODE_B=$T_PREFIX-b
 bg_start AN_PID "$T_TMP/analyzer.log" "$NS_NODE" "$PANO_ANALYZER" --listen 127.0.0.1:57013 \

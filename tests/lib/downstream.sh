@@ -1,16 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
-# downstream.sh - PANO's real downstream for tests and `make demo-pipeline`: an Apache Kafka
-# broker (scripts/kafka.sh), flowlogs-pipeline (scripts/flp.sh) and Prometheus (Debian's), each
-# run with its config from deploy/. Source it after lib.sh and e2e.sh.
+# downstream.sh - PANO's real downstream for tests and `make demo-pipeline`: flowlogs-pipeline
+# (scripts/flp.sh) and Prometheus (Debian's) on the configs from deploy/, fed by a real Kafka
+# broker (tests/lib/kafka.sh). Source it after lib.sh and e2e.sh.
 #
 # FLP and Prometheus run in a network namespace of the caller's (its node namespace), where the
 # configs' own ports (9401 for FLP, 9090 for Prometheus, 9102/9103 for agent and analyzer) are
 # free whatever else runs on the machine; only the broker address and the scrape targets change.
 #
-#   ds_kafka NS             a broker reachable from NS (and from here) at DS_BROKER: the one
-#                           tests/run.sh shares through PANO_KAFKA when set, else one started
-#                           for this run in $T_TMP/kafka; a relay in NS forwards its port
+#   ds_kafka_relay NS BOOT  makes a broker of this namespace (BOOT, 127.0.0.1:PORT: the run's
+#                           shared one from kafka_shared) reachable from NS at the same address,
+#                           DS_BROKER, through a relay (socat) in NS
 #   ds_flp NS               flowlogs-pipeline on deploy/flowlogs-pipeline/pano-kafka-dns.yaml
 #                           with the broker changed to DS_BROKER; waits for its /metrics
 #   ds_flp_consuming NS     publishes probe records (node "$T_PREFIX-probe") until FLP counts
@@ -30,22 +30,12 @@ DS_PROM_CONFIG=${DS_PROM_CONFIG:-$PANO_ROOT/deploy/prometheus/prometheus.yml}
 DS_PROM=127.0.0.1:9090
 DS_FLP_METRICS=127.0.0.1:9401
 
-ds_kafka() {
-	local ns=$1 port
-	if [ -n "${PANO_KAFKA:-}" ]; then
-		DS_BROKER=$PANO_KAFKA
-	else
-		export KAFKA_DIR=$T_TMP/kafka
-		on_exit "KAFKA_DIR='$KAFKA_DIR' '$PANO_ROOT/scripts/kafka.sh' clean"
-		DS_BROKER=$("$PANO_ROOT/scripts/kafka.sh" start 2>"$T_TMP/kafka-start.log") || {
-			log "kafka.sh start failed: $(tail -n 3 "$T_TMP/kafka-start.log")"
-			return 1
-		}
-	fi
-	# The relay: a listener on the broker's own address inside NS, each connection handed to
-	# a socat in this script's namespace (the broker advertises 127.0.0.1:PORT, so clients in
-	# NS come back to the same port).
-	port=${DS_BROKER##*:}
+ds_kafka_relay() {
+	local ns=$1 port=${2##*:}
+	DS_BROKER=$2
+	# A listener on the broker's own address inside NS, each connection handed to a socat in
+	# this script's namespace (the broker advertises 127.0.0.1:PORT, so clients in NS come
+	# back to the same port).
 	bg_start DS_RELAY_PID "$T_TMP/kafka-relay.log" "$ns" setsid socat \
 		"TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" \
 		"EXEC:nsenter --net=/proc/$$/ns/net socat STDIO TCP\\:127.0.0.1\\:$port"
@@ -80,7 +70,7 @@ ds_flp_consuming() {
 	for i in $(seq 60); do
 		printf '{"ts":%s,"_path":"dns","node":"%s","query":"probe.invalid","proto":"udp"}\n' \
 			"$(date +%s)" "$T_PREFIX-probe" |
-			kcat -P -b "$DS_BROKER" -t pano-dns -q 2>>"$T_TMP/kcat-probe.log"
+			ip netns exec "$ns" kcat -P -b "$DS_BROKER" -t pano-dns -q 2>>"$T_TMP/kcat-probe.log"
 		wait_for 1 ds_probe_seen "$ns" && return 0
 	done
 	log "flowlogs-pipeline counted no probe record in 60 s; its log:"
