@@ -3,8 +3,17 @@
  * decode.c - link layer, IPv4/IPv6 and UDP/TCP decoding (see decode.h). Every byte is read
  * through a bounded cursor; whatever does not parse is counted under a "weird" counter named
  * after what was wrong, and the frame is skipped. L4 checksums are verified when the whole
- * segment was captured; a bad one is counted and flagged, never dropped (TC egress captures
- * carry checksums the NIC has not filled in yet).
+ * segment was captured; a bad one is counted and flagged, never dropped. Frames taken before
+ * the NIC or the kernel filled in the checksum (TC egress, veth: checksum offload) are counted
+ * apart, not as weirds: the input may say so per frame, and otherwise the checksum field then
+ * holds the pseudo-header's sum alone (the kernel's CHECKSUM_PARTIAL seed), which is what is
+ * recognised.
+ *
+ * A frame cut by the capture (snaplen: caplen below the original length) is counted once, as
+ * frames_cut; the IP and UDP lengths that run into the cut-off bytes are then the capture's
+ * doing, not weirds, and what was kept goes on (with payload_wire_len saying how long the
+ * payload really was). Length fields that promise more than even the original frame held are
+ * weirds (ip4_truncated, ip6_truncated, udp_truncated).
  */
 #include <netinet/in.h>
 #include <string.h>
@@ -49,15 +58,24 @@ PANO_COUNTER(c_l2_bad, "l2_bad_header", "weird", "link headers with an unknown a
 PANO_COUNTER(c_vlan_deep, "vlan_too_deep", "weird", "frames with more than 4 VLAN tags");
 PANO_COUNTER(c_ip_ver, "ip_bad_version", "weird", "IP headers with a version other than 4/6");
 PANO_COUNTER(c_ip4_bad, "ip4_bad_header", "weird", "IPv4 headers too short or inconsistent");
-PANO_COUNTER(c_ip4_trunc, "ip4_truncated", "weird", "IPv4 packets shorter than their length");
+PANO_COUNTER(c_ip4_trunc, "ip4_truncated", "weird",
+	     "IPv4 packets shorter than their length (not by the capture's cut)");
 PANO_COUNTER(c_ip4_csum, "ip4_csum_bad", "weird", "IPv4 header checksums wrong (not dropped)");
 PANO_COUNTER(c_ip6_bad, "ip6_bad_header", "weird", "IPv6 headers or extension headers malformed");
-PANO_COUNTER(c_ip6_trunc, "ip6_truncated", "weird", "IPv6 packets shorter than their length");
+PANO_COUNTER(c_ip6_trunc, "ip6_truncated", "weird",
+	     "IPv6 packets shorter than their length (not by the capture's cut)");
 PANO_COUNTER(c_ip6_deep, "ip6_too_many_ext", "weird", "IPv6 packets with over 16 ext. headers");
 PANO_COUNTER(c_udp_bad, "udp_bad_header", "weird", "UDP headers truncated or with length < 8");
-PANO_COUNTER(c_udp_trunc, "udp_truncated", "weird", "UDP datagrams cut short (snaplen or lie)");
+PANO_COUNTER(c_udp_trunc, "udp_truncated", "weird",
+	     "UDP datagrams shorter than their length field (not by the capture's cut)");
 PANO_COUNTER(c_tcp_bad, "tcp_bad_header", "weird", "TCP headers truncated or data offset < 5");
 PANO_COUNTER(c_csum_bad, "l4_csum_bad", "weird", "UDP/TCP checksums wrong (counted, not dropped)");
+PANO_COUNTER(c_csum_offload, "l4_csum_offload", "event",
+	     "UDP/TCP checksums not filled in yet when captured (checksum offload), not checked");
+PANO_COUNTER(c_frames_cut, "frames_cut", "event",
+	     "frames the capture kept only in part (snaplen); what was kept is decoded");
+PANO_COUNTER(c_frame_len_short, "frame_len_short", "weird",
+	     "frames whose original length was below their captured length (raised to it)");
 
 static uint64_t decode_last_tick;
 static unsigned char decode_warned[8];
@@ -125,18 +143,50 @@ static uint16_t decode_csum(const uint8_t *p, size_t n)
 	return f;
 }
 
-/* True when the L4 checksum over seg (with the pseudo header) verifies. */
-static int decode_l4_csum_ok(const struct pano_pkt *p, const uint8_t *seg, uint32_t len)
+/* The ones' complement sum of the pseudo header of an L4 segment of len bytes, folded. */
+static uint16_t decode_pseudo_sum(const struct pano_pkt *p, uint32_t len)
 {
 	unsigned alen = p->saddr.family == 4 ? 4 : 16;
-	uint64_t sum = decode_csum(seg, len);
+	uint64_t sum = decode_csum(p->saddr.a, alen);
 
-	sum += decode_csum(p->saddr.a, alen);
 	sum += decode_csum(p->daddr.a, alen);
 	sum += p->l4proto;
 	sum += len & 0xffff;
 	sum += len >> 16;
-	return decode_fold(sum) == 0xffff;
+	return decode_fold(sum);
+}
+
+/*
+ * Checks the L4 checksum of seg (len bytes, the whole segment; field is the checksum as read)
+ * and flags p: nothing when it verifies; l4_csum_offload when the input says the kernel had not
+ * filled it in, or when the field holds just the pseudo header's sum (what the kernel leaves for
+ * the NIC under checksum offload); l4_csum_bad otherwise.
+ */
+static void decode_l4_csum(struct pano_pkt *p, const uint8_t *seg, uint32_t len, uint16_t field)
+{
+	uint16_t pseudo;
+
+	if (p->frame && p->frame->meta.l4_csum_partial) {
+		p->l4_csum_offload = true;
+		counter_inc(&c_csum_offload);
+		return;
+	}
+	pseudo = decode_pseudo_sum(p, len);
+	if (decode_fold((uint64_t)decode_csum(seg, len) + pseudo) == 0xffff)
+		return;
+	if (field == pseudo) {
+		p->l4_csum_offload = true;
+		counter_inc(&c_csum_offload);
+		return;
+	}
+	p->l4_csum_bad = true;
+	counter_inc(&c_csum_bad);
+}
+
+/* Bytes the capture cut off the end of the frame (0 when it was kept whole). */
+static uint32_t decode_cut(const struct pano_frame *f)
+{
+	return f && f->len > f->caplen ? f->len - f->caplen : 0;
 }
 
 /* UDP or TCP in the bytes of c (the whole L4 segment as captured); wire_len is the L4 length
@@ -157,12 +207,17 @@ static void decode_l4(struct pano_pkt *p, struct cursor *c, uint32_t wire_len)
 		}
 		uint32_t avail = have - 8;
 		uint32_t plen = ulen - 8u;
+		p->payload_wire_len = plen;
 		if (plen > avail) {
-			counter_inc(&c_udp_trunc);
+			/* Cut by the capture when the missing bytes fit in what it cut off; a
+			 * length field that promises more than that lies. */
+			if (p->ip_reassembled || plen - avail > decode_cut(p->frame)) {
+				counter_inc(&c_udp_trunc);
+				p->payload_wire_len = avail;
+			}
 			plen = avail;
-		} else if (csum && ulen <= wire_len && !decode_l4_csum_ok(p, seg, ulen)) {
-			p->l4_csum_bad = true;
-			counter_inc(&c_csum_bad);
+		} else if (csum && ulen <= wire_len) {
+			decode_l4_csum(p, seg, ulen, csum);
 		}
 		p->payload = cur_take(c, plen);
 		p->payload_len = plen;
@@ -180,7 +235,8 @@ static void decode_l4(struct pano_pkt *p, struct cursor *c, uint32_t wire_len)
 	uint8_t off = cur_u8(c) >> 4;
 	p->tcp_flags = cur_u8(c);
 	cur_skip(c, 2); /* window */
-	cur_skip(c, 4); /* checksum, urgent pointer */
+	uint16_t csum = cur_u16(c);
+	cur_skip(c, 2); /* urgent pointer */
 	if (c->err || off < 5) {
 		counter_inc(&c_tcp_bad);
 		return;
@@ -190,12 +246,13 @@ static void decode_l4(struct pano_pkt *p, struct cursor *c, uint32_t wire_len)
 		counter_inc(&c_tcp_bad);
 		return;
 	}
-	if (have >= wire_len && !decode_l4_csum_ok(p, seg, wire_len)) {
-		p->l4_csum_bad = true;
-		counter_inc(&c_csum_bad);
-	}
+	if (have >= wire_len)
+		decode_l4_csum(p, seg, wire_len, csum);
 	p->payload_len = (uint32_t)cur_left(c);
 	p->payload = cur_take(c, p->payload_len);
+	p->payload_wire_len = wire_len > off * 4u ? wire_len - off * 4u : 0;
+	if (p->payload_wire_len < p->payload_len)
+		p->payload_wire_len = p->payload_len;
 	if (summary_enabled())
 		summary_packet(p);
 	tcp_segment(p);
@@ -242,7 +299,8 @@ static void decode_ipv4(const struct pano_frame *f, struct cursor *c)
 		counter_inc(&c_ip4_csum);
 	uint32_t plen = totlen - ihl;
 	if (plen > cur_left(c)) {
-		counter_inc(&c_ip4_trunc);
+		if (plen - cur_left(c) > decode_cut(f))
+			counter_inc(&c_ip4_trunc);
 		plen = (uint32_t)cur_left(c);
 	}
 	p.ip_len = totlen;
@@ -378,8 +436,9 @@ static void decode_ipv6(const struct pano_frame *f, struct cursor *c)
 	int flags = 0;
 	if (plen > cur_left(c)) {
 		/* A truncated packet still goes on (e.g. DNS cut by snaplen), but not into
-		 * reassembly; UDP counts the cut. */
-		counter_inc(&c_ip6_trunc);
+		 * reassembly; a cut the capture did not make is a weird. */
+		if (plen - cur_left(c) > decode_cut(f))
+			counter_inc(&c_ip6_trunc);
 		plen = (uint16_t)cur_left(c);
 		flags = DECODE_TRUNCATED;
 	}
@@ -573,7 +632,16 @@ void decode_tick(uint64_t now_ns)
 void decode_frame(const struct pano_frame *f)
 {
 	struct cursor c = cursor_init(f->data, f->caplen);
+	struct pano_frame raised;
 
+	if (f->len < f->caplen) {
+		counter_inc(&c_frame_len_short);
+		raised = *f;
+		raised.len = f->caplen;
+		f = &raised;
+	} else if (f->len > f->caplen) {
+		counter_inc(&c_frames_cut);
+	}
 	counter_inc(&c_frames);
 	counter_add(&c_bytes, f->len);
 	/* Time only moves forward; a frame from the past does not rewind it. */

@@ -33,9 +33,10 @@ void dns_config_default(struct dns_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ports[0] = 53;
-	cfg->ports[1] = 5353;
-	cfg->ports[2] = 5355;
-	cfg->nports = 3;
+	cfg->ports[1] = 137; /* NetBIOS name service: Zeek's DNS analyzer reads it too */
+	cfg->ports[2] = 5353;
+	cfg->ports[3] = 5355;
+	cfg->nports = 4;
 	cfg->timeout_ns = 5000000000ull;
 	cfg->max_open = 100000;
 	cfg->zeek_dotted = 0;

@@ -14,7 +14,7 @@
 enum dns_format { DNS_FORMAT_JSON = 0, DNS_FORMAT_PROTOBUF = 1 };
 
 struct dns_config {
-	uint16_t ports[DNS_MAX_PORTS];	/* --ports, default 53, 5353, 5355 */
+	uint16_t ports[DNS_MAX_PORTS];	/* --ports, default 53, 137, 5353, 5355 */
 	int nports;
 	uint64_t timeout_ns;		/* --dns-timeout, default 5 s */
 	unsigned max_open;		/* cap on open transactions (default 100000) */

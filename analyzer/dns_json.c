@@ -11,6 +11,11 @@
  *   edns_udp_size, edns_version, edns_do    EDNS0 OPT of the query (else of the reply)
  *   edns_ecs       client subnet as "address/source-prefix" (e.g. "192.0.2.0/24")
  *   edns_cookie    true when a COOKIE option was present
+ *   edns_rcode, edns_rcode_name   the reply's full extended RCODE (RFC 6891: the OPT's 8 bits
+ *                  above the header's 4, e.g. 16 BADVERS, 23 BADCOOKIE) when the reply had an OPT
+ *                  record; Zeek's rcode stays the header's 4 bits
+ *   query_cut, reply_cut   true (else left out) when the capture kept only part of that
+ *                  message: its size is still the message's own length
  * A hand-written writer: it is on the hot path and every string is escaped here.
  */
 #include <arpa/inet.h>
@@ -574,6 +579,14 @@ static void json_write_exact(const struct dns_info *in, const struct dns_conn *c
 		}
 		json_kbool(b, "edns_cookie", e->cookie);
 	}
+	if (in->has_edns_rcode) {
+		json_kuint(b, "edns_rcode", in->edns_rcode);
+		json_kraw(b, "edns_rcode_name", dns_rcode_name(in->edns_rcode, nb, sizeof(nb)));
+	}
+	if (in->query_cut)
+		json_kbool(b, "query_cut", true);
+	if (in->reply_cut)
+		json_kbool(b, "reply_cut", true);
 	json_tail(b, in);
 	dns_sb_put(b, "}", 1);
 }
@@ -771,6 +784,16 @@ static bool json_write_fast(const struct dns_info *in, const struct dns_conn *c,
 		JSON_LIT(p, ",\"edns_cookie\":");
 		p = json_bool_to(p, e->cookie);
 	}
+	if (in->has_edns_rcode) {
+		JSON_LIT(p, ",\"edns_rcode\":");
+		p = json_utoa(p, in->edns_rcode);
+		JSON_LIT(p, ",\"edns_rcode_name\":");
+		p = json_raw_to(p, dns_rcode_name(in->edns_rcode, nb, sizeof(nb)));
+	}
+	if (in->query_cut)
+		JSON_LIT(p, ",\"query_cut\":true");
+	if (in->reply_cut)
+		JSON_LIT(p, ",\"reply_cut\":true");
 	json_done(b, p);
 	if (in->has_service || in->orig_w || in->resp_w)
 		json_tail(b, in);

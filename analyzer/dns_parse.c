@@ -3,7 +3,10 @@
  * dns_parse.c - DNS wire-format parser (see dns_parse.h): header, questions, resource records
  * of all three sections, compressed names, EDNS0. Hostile input is the normal case: every read
  * goes through the bounded cursor, compression pointers must point strictly backwards (which
- * also bounds the work per name), and each malformation is counted as a weird.
+ * also bounds the work per name), and each malformation is counted as a weird, once per
+ * message: the first fault ends the parse. A message that the capture cut (fewer bytes than its
+ * own length) ends early by no fault of its own: running into the cut is not counted here (the
+ * decoder counted the frame as cut, and the record says so).
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +14,9 @@
 #include "counter.h"
 #include "dns_parse.h"
 
+PANO_COUNTER(c_dns_short, "dns_too_short", "weird", "DNS messages shorter than the header");
+PANO_COUNTER(c_dns_header_cut, "dns_header_cut", "drop",
+	     "DNS messages the capture cut inside their header (not logged)");
 PANO_COUNTER(c_dns_trunc, "dns_truncated", "weird", "DNS messages shorter than their counts say");
 PANO_COUNTER(c_dns_badptr, "dns_bad_pointer", "weird",
 	     "DNS names with a compression loop or a forward pointer");
@@ -175,9 +181,16 @@ static int name_read(struct cursor *c, char *out, size_t outsz, int *jumped_out)
 	if (!jumped)
 		c->off = w.off;
 	*jumped_out = jumped;
+	if (rc == DNS_ETRUNC)
+		c->err = 1;
+	return rc;
+}
+
+/* Counts a name or message fault under its weird counter. */
+static void dns_count(int rc)
+{
 	switch (rc) {
 	case DNS_ETRUNC:
-		c->err = 1;
 		counter_inc(&c_dns_trunc);
 		break;
 	case DNS_EPTR:
@@ -190,13 +203,23 @@ static int name_read(struct cursor *c, char *out, size_t outsz, int *jumped_out)
 		counter_inc(&c_dns_longname);
 		break;
 	}
-	return rc;
 }
 
 int dns_name_read(struct cursor *c, char *out, size_t outsz)
 {
 	int jumped;
-	return name_read(c, out, outsz, &jumped);
+	int rc = name_read(c, out, outsz, &jumped);
+
+	dns_count(rc);
+	return rc;
+}
+
+/* Ends a parse with rc: counted once, unless the message ran into the capture's cut. */
+static int dns_fail(struct dns_msg *m, int rc)
+{
+	if (!(rc == DNS_ETRUNC && m->len < m->wire_len))
+		dns_count(rc);
+	return m->err = rc;
 }
 
 int dns_name_at(const struct dns_msg *m, size_t off, char *out, size_t outsz)
@@ -258,11 +281,17 @@ static void dns_parse_opt(struct dns_msg *m, const struct dns_rr *rr)
 
 int dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m)
 {
+	return dns_parse_wire(buf, len, len, m);
+}
+
+int dns_parse_wire(const uint8_t *buf, size_t len, size_t wire_len, struct dns_msg *m)
+{
 	struct cursor c = cursor_init(buf, len);
 	int rc;
 
 	m->buf = buf;
 	m->len = len;
+	m->wire_len = wire_len > len ? wire_len : len;
 	m->has_question = false;
 	m->qname[0] = '\0';
 	m->qtype = m->qclass = 0;
@@ -276,7 +305,8 @@ int dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m)
 	m->nscount = cur_u16(&c);
 	m->arcount = cur_u16(&c);
 	if (c.err) {
-		counter_inc(&c_dns_trunc);
+		/* Too short for a header: by itself, or cut there by the capture. */
+		counter_inc(m->wire_len < DNS_HDR_LEN ? &c_dns_short : &c_dns_header_cut);
 		return m->err = DNS_ETRUNC;
 	}
 	/* The first question's name at DNS_HDR_LEN read cleanly without a pointer: an owner name
@@ -287,12 +317,10 @@ int dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m)
 		int jumped;
 		rc = name_read(&c, i ? NULL : m->qname, i ? 0 : DNS_NAME_TEXT, &jumped);
 		uint16_t t = cur_u16(&c), cl = cur_u16(&c);
-		if (!rc && c.err) {
-			counter_inc(&c_dns_trunc);
+		if (!rc && c.err)
 			rc = DNS_ETRUNC;
-		}
 		if (rc)
-			return m->err = rc;
+			return dns_fail(m, rc);
 		if (!i) {
 			m->qtype = t;
 			m->qclass = cl;
@@ -312,10 +340,11 @@ int dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m)
 			c.off += 2; /* the pointer is backwards (c.off > DNS_HDR_LEN) and its target
 				       good */
 		} else {
-			rc =
-			    dns_name_read(&c, NULL, 0); /* checked now, its text made when needed */
+			int jumped; /* checked now, its text made when needed */
+
+			rc = name_read(&c, NULL, 0, &jumped);
 			if (rc)
-				return m->err = rc;
+				return dns_fail(m, rc);
 		}
 		rr.type = cur_u16(&c);
 		rr.rclass = cur_u16(&c);
@@ -323,10 +352,8 @@ int dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m)
 		rr.rdlen = cur_u16(&c);
 		rr.rdoff = c.off;
 		cur_skip(&c, rr.rdlen);
-		if (c.err) {
-			counter_inc(&c_dns_trunc);
-			return m->err = DNS_ETRUNC;
-		}
+		if (c.err)
+			return dns_fail(m, DNS_ETRUNC);
 		if (rr.type == DNS_T_OPT && rr.section == DNS_SEC_AR && !m->edns.present)
 			dns_parse_opt(m, &rr);
 		if (m->nrr < DNS_MAX_RRS) {

@@ -52,6 +52,7 @@ enum {
 	DNS_T_MX = 15,
 	DNS_T_TXT = 16,
 	DNS_T_AAAA = 28,
+	DNS_T_NB = 32, /* NetBIOS name service (RFC 1002) */
 	DNS_T_LOC = 29,
 	DNS_T_SRV = 33,
 	DNS_T_NAPTR = 35,
@@ -102,7 +103,8 @@ struct dns_edns {
 
 struct dns_msg {
 	const uint8_t *buf;
-	size_t len;
+	size_t len;	 /* bytes at buf */
+	size_t wire_len; /* the message's own length: above len when the capture cut it */
 	uint16_t id, flags, qdcount, ancount, nscount, arcount;
 	bool has_question;	   /* first question parsed */
 	char qname[DNS_NAME_TEXT]; /* first question, escaped text */
@@ -118,6 +120,11 @@ struct dns_msg {
  * code: when the 12-byte header is complete m->flags etc. are valid and m holds everything
  * parsed before the error, so a caller can still log a partial message. */
 int dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m);
+/* dns_parse of a message whose own length is wire_len (its UDP length or TCP prefix) of which
+ * the capture kept len bytes: running into the cut is not a fault (not counted; m->err is
+ * still DNS_ETRUNC). A message too short for a header is counted once (dns_too_short, or
+ * dns_header_cut when the cut fell inside the header). */
+int dns_parse_wire(const uint8_t *buf, size_t len, size_t wire_len, struct dns_msg *m);
 
 /* Reads the name at c->off (c->base must be the message start, for pointers) into out as
  * escaped text ("" for the root), advancing c past the name's first occurrence. With outsz 0
@@ -132,7 +139,7 @@ size_t dns_escape_byte(uint8_t b, char *out);
 
 /* What a resource record contributes to the answers field, as Zeek writes it. Returns the
  * text length (0: the record counts as an answer but adds no text, like Zeek's WKS), or
- * DNS_RR_NONE when Zeek logs nothing for this type (OPT, TSIG, TKEY). */
+ * DNS_RR_NONE when Zeek logs nothing for this type (OPT, TSIG, TKEY, NetBIOS NB). */
 #define DNS_RR_NONE (-1)
 int dns_rr_text(const struct dns_msg *m, const struct dns_rr *rr, char *out, size_t outsz);
 

@@ -17,7 +17,7 @@ void dns_pb_write(const struct dns_info *in, const struct dns_conn *c, struct dn
 	Pano__V1__DnsRecord r = PANO__V1__DNS_RECORD__INIT;
 	char *answers[DNS_PB_MAX_ANSWERS];
 	double ttls[DNS_PB_MAX_ANSWERS];
-	char b1[32], b2[32], b3[32], b4[32];
+	char b1[32], b2[32], b3[32], b4[32], b5[32];
 	size_t pos = 0;
 
 	out->len = 0;
@@ -119,6 +119,15 @@ void dns_pb_write(const struct dns_info *in, const struct dns_conn *c, struct dn
 		*sides[i].has_pid = w->pid != 0;
 		*sides[i].pid = w->pid;
 	}
+	if (in->has_edns_rcode) {
+		r.has_edns_rcode = 1;
+		r.edns_rcode = in->edns_rcode;
+		r.edns_rcode_name = (char *)dns_rcode_name(in->edns_rcode, b5, sizeof(b5));
+	}
+	if (in->query_cut)
+		r.has_query_cut = r.query_cut = 1;
+	if (in->reply_cut)
+		r.has_reply_cut = r.reply_cut = 1;
 	size_t n = pano__v1__dns_record__get_packed_size(&r);
 	if (n + 1 > DNS_REC_MAX) {
 		out->cut = true;

@@ -245,6 +245,7 @@ int dns_rr_text(const struct dns_msg *m, const struct dns_rr *rr, char *out, siz
 	case DNS_T_OPT:
 	case DNS_T_TSIG:
 	case DNS_T_TKEY:
+	case DNS_T_NB: /* NetBIOS addresses: Zeek skips them too */
 		return DNS_RR_NONE;
 	case DNS_T_CAA: {
 		uint8_t flags = cur_u8(&d), tl;

@@ -35,7 +35,6 @@
 #include "summary.h"
 
 PANO_COUNTER(c_dns_msgs, "dns_messages", "event", "DNS messages parsed");
-PANO_COUNTER(c_dns_short, "dns_too_short", "weird", "DNS messages shorter than the header");
 PANO_COUNTER(c_dns_records, "dns_records", "event", "DNS log records written");
 PANO_COUNTER(c_dns_unanswered, "dns_unanswered", "event", "DNS queries logged without reply");
 PANO_COUNTER(c_dns_orphan, "dns_orphan_replies", "event", "DNS replies logged without query");
@@ -49,6 +48,9 @@ PANO_COUNTER(c_dns_nomem, "dns_nomem", "drop", "DNS messages dropped for lack of
 PANO_COUNTER(c_dns_ans_cut, "dns_answers_cut", "drop", "DNS answers beyond the per-record cap");
 PANO_COUNTER(c_dns_nat_joined, "dns_nat_joined", "event",
 	     "DNS transactions seen on both sides of a NAT of the node, logged as one record");
+PANO_COUNTER(c_dns_nat_reply_copy, "dns_nat_reply_copies", "event",
+	     "DNS replies seen again past a NAT of the node after their transaction was logged "
+	     "(half undone: no query on that side), not logged again");
 
 #define DNS_CONN_IDLE_NS     (60ull * 1000000000ull) /* like Zeek's UDP inactivity timeout */
 #define DNS_CONN_MAX_PENDING 1024		     /* open transactions per connection */
@@ -76,6 +78,19 @@ static struct dns_sbuf txn_out;
 static struct sender_table *txn_senders;
 /* Recent queries by (id, type, name): where the other view of a NAT's transaction is found. */
 static struct dns_info *recent[1u << DNS_RECENT_BITS];
+/*
+ * Recently logged transactions by the same key: a reply that a NAT of the node rewrites only in
+ * part (the destination restored, the source not yet: a hostNetwork process's query to a
+ * ClusterIP) is seen once more, after its transaction was logged, on a connection where no
+ * query ever passed. Such a reply, sharing one side with a transaction logged within
+ * DNS_NAT_WINDOW_NS, is a copy: counted, not logged as a lone reply.
+ */
+struct dns_done {
+	uint64_t key, ts_ns;
+	struct pano_addr orig_h, resp_h;
+	uint16_t orig_p, resp_p;
+};
+static struct dns_done done_recent[1u << DNS_RECENT_BITS];
 
 void dns_txn_init(const struct dns_config *cfg)
 {
@@ -354,6 +369,8 @@ static void info_pool_drain(void)
 	pool_drain(&sb_pool);
 }
 
+static void done_note(const struct dns_info *in, const struct dns_conn *c);
+
 /*
  * The one record of a pair of twins (see the top of the file): the view that saw a reply
  * (the earlier one first), the addresses of the backend (DNAT) or of the client pod (SNAT),
@@ -397,6 +414,7 @@ static void info_emit(struct dns_info *first, struct dns_info *t)
 		in->orig_w = sender_get(txn_senders, in->orig_who);
 		in->resp_w = sender_get(txn_senders, in->resp_who);
 	}
+	done_note(in, c);
 	if (summary_enabled())
 		summary_dns_info(in);
 	if (in->saw_query && !in->saw_reply)
@@ -675,6 +693,7 @@ static int update_text(const struct dns_msg *m, const struct dns_rr *rr, char *o
 	return snprintf(out, sz, "add: %s %s %s", t, owner, rd);
 }
 
+/* Applies message m (len: its own length, of which m->len bytes were captured) to record in. */
 static void info_apply(struct dns_info *in, const struct dns_msg *m, const struct pano_pkt *pkt,
 		       size_t len)
 {
@@ -699,6 +718,7 @@ static void info_apply(struct dns_info *in, const struct dns_msg *m, const struc
 	}
 	if (!is_reply) {
 		in->query_size = len;
+		in->query_cut = m->len < len;
 		if (m->has_question && op != 5) {
 			char q[DNS_NAME_TEXT];
 			in->RD = DNS_RD(m->flags);
@@ -718,8 +738,13 @@ static void info_apply(struct dns_info *in, const struct dns_msg *m, const struc
 		return;
 	}
 	in->reply_size = len;
+	in->reply_cut = m->len < len;
 	in->rcode = DNS_RCODE(m->flags);
 	in->has_rcode = true;
+	if (m->edns.present) { /* RFC 6891: the OPT's upper 8 bits above the header's 4 */
+		in->edns_rcode = (uint16_t)(m->edns.ext_rcode << 4 | DNS_RCODE(m->flags));
+		in->has_edns_rcode = true;
+	}
 	if (DNS_RCODE(m->flags) && !m->qdcount)
 		in->rejected = true;
 	if (m->has_question && !m->ancount && !m->nscount && !m->arcount)
@@ -736,6 +761,10 @@ static void info_apply(struct dns_info *in, const struct dns_msg *m, const struc
 				n = sizeof(text) - 1;
 		} else {
 			if (rr->section != DNS_SEC_AN)
+				continue;
+			/* On NetBIOS, type 33 is a node status (NBSTAT), not SRV: as Zeek, not
+			 * logged (nor misread as SRV). */
+			if (c->netbios && rr->type == DNS_T_SRV)
 				continue;
 			n = dns_rr_text(m, rr, text, sizeof(text));
 		}
@@ -759,14 +788,57 @@ static void info_apply(struct dns_info *in, const struct dns_msg *m, const struc
 
 /* ---- the pairing ---------------------------------------------------------------------- */
 
-/* The recent-queries slot of a query: its id, type, transport and name. */
+/* The key of a transaction: its id, type, transport and name. */
+static uint64_t txn_key(uint16_t id, uint16_t qtype, uint8_t proto, const char *q, size_t n)
+{
+	uint64_t h = id | (uint64_t)qtype << 16 | (uint64_t)proto << 32;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)q[i]) * 0x100000001b3ull;
+	return mix64(h);
+}
+
+/* The recent-queries slot of a query. */
 static unsigned recent_slot(const struct dns_info *in)
 {
-	uint64_t h = in->trans_id | (uint64_t)in->qtype << 16 | (uint64_t)in->conn->proto << 32;
+	return (
+	    unsigned)(txn_key(in->trans_id, in->qtype, in->conn->proto, in->query, in->query_len) &
+		      ((1u << DNS_RECENT_BITS) - 1));
+}
 
-	for (size_t i = 0; i < in->query_len; i++)
-		h = (h ^ (uint8_t)in->query[i]) * 0x100000001b3ull;
-	return (unsigned)(mix64(h) & ((1u << DNS_RECENT_BITS) - 1));
+/* A logged transaction (with a query and a reply) enters the done table. */
+static void done_note(const struct dns_info *in, const struct dns_conn *c)
+{
+	uint64_t k;
+	struct dns_done *d;
+
+	if (!in->query || !in->saw_query || !in->saw_reply)
+		return;
+	k = txn_key(in->trans_id, in->qtype, c->proto, in->query, in->query_len);
+	d = &done_recent[k & ((1u << DNS_RECENT_BITS) - 1)];
+	d->key = k;
+	d->ts_ns = in->reply_ts_ns;
+	d->orig_h = c->orig_h;
+	d->resp_h = c->resp_h;
+	d->orig_p = c->orig_p;
+	d->resp_p = c->resp_p;
+}
+
+/* True when a reply that found no query (m on c) is a NAT's late copy of a logged one. */
+static bool done_copy(const struct dns_msg *m, const struct dns_conn *c, uint64_t ts_ns)
+{
+	uint64_t k;
+	const struct dns_done *d;
+
+	if (!m->has_question)
+		return false;
+	k = txn_key(m->id, m->qtype, c->proto, m->qname, strlen(m->qname));
+	d = &done_recent[k & ((1u << DNS_RECENT_BITS) - 1)];
+	if (d->key != k || ts_ns - d->ts_ns > DNS_NAT_WINDOW_NS)
+		return false;
+	bool so = d->orig_p == c->orig_p && addr_eq(&d->orig_h, &c->orig_h);
+	bool sr = d->resp_p == c->resp_p && addr_eq(&d->resp_h, &c->resp_h);
+	return so != sr;
 }
 
 static bool conn_same_orig(const struct dns_conn *a, const struct dns_conn *b)
@@ -829,6 +901,9 @@ void dns_txn_message(struct dns_conn *c, const struct pano_pkt *pkt, const uint8
 	struct dns_msg *m = &txn_msg;
 	uint32_t src = 0;
 	uint64_t h64 = 0;
+	/* The message's own length: a UDP datagram's length field (which the capture may have cut
+	 * short); a DNS-over-TCP message (c set) always comes whole. */
+	size_t wire = !c && pkt->payload_wire_len > len ? pkt->payload_wire_len : len;
 	if (!c) {
 		/* The UDP connection's slot, and where a record with this message's id would be:
 		 * into the cache while the message is parsed. */
@@ -838,14 +913,12 @@ void dns_txn_message(struct dns_conn *c, const struct pano_pkt *pkt, const uint8
 		if (len >= 2)
 			__builtin_prefetch(&pending_hash[pending_slot(h64, msg[0] << 8 | msg[1])]);
 	}
-	int rc = dns_parse(msg, len, m);
-	if (rc == DNS_ETRUNC && len < DNS_HDR_LEN) {
-		counter_inc(&c_dns_short);
-		return;
-	}
+	int rc = dns_parse_wire(msg, len, wire, m);
+	if (rc == DNS_ETRUNC && len < DNS_HDR_LEN)
+		return; /* counted by the parser */
 	counter_inc(&c_dns_msgs);
 	if (summary_enabled())
-		summary_dns_parsed(m, pkt, len);
+		summary_dns_parsed(m, pkt, wire);
 	bool is_reply = DNS_QR(m->flags);
 	if (!c) {
 		c = udp_conn_get(pkt, is_reply, src, h64);
@@ -869,11 +942,15 @@ void dns_txn_message(struct dns_conn *c, const struct pano_pkt *pkt, const uint8
 	if (in) {
 		info_unlink(in);
 	} else {
+		if (is_reply && !c->multicast && done_copy(m, c, pkt->ts_ns)) {
+			counter_inc(&c_dns_nat_reply_copy);
+			return;
+		}
 		in = info_new(c, m, pkt);
 		if (!in)
 			return;
 	}
-	info_apply(in, m, pkt, len);
+	info_apply(in, m, pkt, wire);
 	if (is_reply) {
 		in->saw_reply = true;
 		in->reply_ts_ns = pkt->ts_ns;

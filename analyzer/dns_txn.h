@@ -71,6 +71,9 @@ struct dns_info {
 	uint64_t latency_ns;		   /* reply - query, whatever the reply says */
 	bool has_latency;		   /* both halves seen, the reply not before the query */
 	uint32_t query_size, reply_size;   /* DNS message bytes; 0 when not seen */
+	bool query_cut, reply_cut;	   /* the capture kept only part of that message */
+	bool has_edns_rcode;		   /* the reply had an OPT record: */
+	uint16_t edns_rcode;		   /* its extended RCODE (12 bits, RFC 6891) */
 	bool has_edns;
 	struct dns_edns edns; /* from the query, else the reply */
 	int dir;	      /* capture direction of the first message, -1 unknown */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * input.h - where frames come from: pcap/pcapng files (libpcap's offline reader) and
- * PCAP-over-TCP streams. An input reads frames and hands each to decode_frame(); between frames
- * it calls the hooks' poll() now and then, and it stops soon after *stop becomes non-zero.
+ * input.h - where frames come from: pcap files (libpcap's offline reader), pcapng files (our own
+ * block reader) and PCAP-over-TCP streams. An input reads frames and hands each to
+ * decode_frame(); between frames it calls the hooks' poll() now and then, and it stops soon
+ * after *stop becomes non-zero.
  */
 #ifndef PANO_INPUT_H
 #define PANO_INPUT_H
@@ -19,8 +20,13 @@ struct input_hooks {
  * own: set by --node; NULL leaves the node field out of records. */
 extern const char *input_local_node;
 
-/* Reads one pcap or pcapng file ("-" for standard input) to its end. 0, or -errno when the file
- * cannot be opened or read (the error is logged). */
+/* input_pcap_read's result for a file that broke off (truncated) or turned to garbage (corrupt)
+ * part way: the frames before the damage were decoded; the damage was counted and reported. */
+#define INPUT_DAMAGED 1
+
+/* Reads one pcap or pcapng file ("-" for standard input; told apart by their magic) to its end.
+ * 0 when it was read whole, INPUT_DAMAGED, or -errno when the file cannot be opened, is not a
+ * capture file, or a read fails (the error is logged). */
 int input_pcap_read(const char *path, const struct input_hooks *h);
 
 /*

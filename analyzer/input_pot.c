@@ -248,7 +248,7 @@ static int pot_stream(struct pot_conn *c, const struct input_hooks *h)
 		f.ts_ns = (uint64_t)sec * 1000000000ull + (hdr.nsec ? frac : (uint64_t)frac * 1000);
 		f.data = c->buf + c->off + 16;
 		f.caplen = caplen;
-		f.len = len < caplen ? caplen : len;
+		f.len = len; /* below caplen: counted and raised by the decoder */
 		decode_frame(&f);
 		c->off += 16u + caplen;
 		if (++n % POT_POLL_EVERY == 0 && h->poll)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "counter.h"
 #include "decode.h"
@@ -25,6 +26,8 @@
 #define MAIN_MAX_READS 256
 #define MAIN_MAX_PROPS 64
 #define MAIN_CLOSE_MS  5000
+#define MAIN_LINGER_POLL_US 100000
+#define MAIN_EXIT_DAMAGED 3 /* an input file broke off or went bad part way (nothing worse) */
 
 static volatile sig_atomic_t main_stop, main_want_stats;
 
@@ -55,7 +58,8 @@ static void main_usage(FILE *out)
 	    "      --tls-ca FILE          --listen: require agent certificates signed by this CA\n"
 	    "                             (mTLS); --pcap-connect: verify the agent's certificate\n"
 	    "DNS:\n"
-	    "  -p, --ports LIST           DNS ports, comma separated (default 53,5353,5355)\n"
+	    "  -p, --ports LIST           DNS ports, comma separated (default 53,137,5353,5355:\n"
+	    "                             DNS, NetBIOS name service, mDNS, LLMNR)\n"
 	    "  -t, --dns-timeout SECONDS  log unanswered queries after this packet time (default "
 	    "5)\n"
 	    "  -z, --zeek-names           Zeek's dotted field names (id.orig_h ...)\n"
@@ -83,7 +87,12 @@ static void main_usage(FILE *out)
 	    "                             SIGINT/SIGTERM\n"
 	    "  -v, --verbose              more messages (repeat for debug)\n"
 	    "  -h, --help                 this help\n"
-	    "  -V, --version              print the version\n");
+	    "  -V, --version              print the version\n"
+	    "\n"
+	    "Exit status: 0 success; 1 runtime failure (an input that cannot be opened or is no\n"
+	    "capture, a read error, a write error on the output, records left undelivered in\n"
+	    "Kafka at exit); 2 bad usage; 3 an input file was damaged (truncated or corrupt part\n"
+	    "way: the frames before the damage were used, the rest was not). 1 wins over 3.\n");
 }
 
 /* Parses "53,5353" into cfg->ports. 0 or -EINVAL. */
@@ -354,7 +363,7 @@ int main(int argc, char **argv)
 	}
 
 	struct input_hooks hooks = {.stop = &main_stop, .poll = main_poll, .arg = &want_stats};
-	int failed = 0;
+	int failed = 0, damaged = 0;
 	if (connect) {
 		if (input_pot_run(connect, &popts.tls, &hooks) == -EINVAL)
 			failed = 2;
@@ -364,8 +373,11 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nreads && !main_stop; i++) {
 		if (want_summary)
 			summary_progress_start(reads[i]);
-		if (input_pcap_read(reads[i], &hooks))
+		int rc = input_pcap_read(reads[i], &hooks);
+		if (rc < 0)
 			failed = 1;
+		else if (rc == INPUT_DAMAGED)
+			damaged = 1;
 		summary_progress_end();
 	}
 
@@ -379,13 +391,17 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		hbuf_free(&hb);
 	}
-	while (linger && httpd && !main_stop)
-		pause();
+	/* Lingering: the sinks are still served (buffered lines written, Kafka delivery reports
+	 * taken) and SIGUSR1 still answered, so /metrics and --stats tell the same story. */
+	while (linger && httpd && !main_stop) {
+		main_poll(&want_stats);
+		usleep(MAIN_LINGER_POLL_US);
+	}
 	if (sinks_close(MAIN_CLOSE_MS))
 		failed = failed ? failed : 1;
 	if (want_stats)
 		stats_print(stderr);
 	if (httpd)
 		httpd_stop(httpd);
-	return failed;
+	return failed ? failed : damaged ? MAIN_EXIT_DAMAGED : 0;
 }

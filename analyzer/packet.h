@@ -29,11 +29,18 @@ struct pano_sender {
 	const char *comm, *ns, *pod, *container;
 };
 
-/* Per-frame metadata an input may know (protobuf stream, agent records). */
+#define PANO_COMMENT_MAX 1024 /* bytes of a packet comment kept (pcapng opt_comment) */
+
+/* Per-frame metadata an input may know (protobuf stream, agent records, pcapng options).
+ * Zero (NULL/false) is "not known"; only dir needs -1 for that. */
 struct pano_frame_meta {
 	const char *iface;	/* interface name, or NULL */
 	int dir;		/* 0 in, 1 out, -1 unknown */
 	const struct pano_sender *sender; /* NULL: not known */
+	const char *comment;	/* the packet's first comment, NUL-terminated, at most
+				 * PANO_COMMENT_MAX bytes (longer ones are cut), or NULL */
+	bool l4_csum_partial;	/* the capturing kernel had not filled in the L4 checksum yet
+				 * (checksum offload, CHECKSUM_PARTIAL): not a weird */
 };
 
 struct pano_frame {
@@ -62,9 +69,13 @@ struct pano_pkt {
 	uint32_t tcp_seq, tcp_ack;	/* TCP only */
 	bool ip_reassembled;		/* built from IP fragments */
 	bool l4_csum_bad;		/* checksum present and wrong (counted, not dropped) */
+	bool l4_csum_offload;		/* checksum not filled in yet (offload): counted apart */
 	uint32_t ip_len;		/* IP datagram length (header + payload) */
 	const uint8_t *payload;
-	uint32_t payload_len;
+	uint32_t payload_len;		/* bytes at payload */
+	uint32_t payload_wire_len;	/* the payload's length as its headers give it (UDP: the
+					 * length field - 8); above payload_len when the capture
+					 * cut the frame (snaplen) */
 };
 
 #define PANO_ADDR_TEXT 46 /* INET6_ADDRSTRLEN */

@@ -2,11 +2,13 @@
 /*
  * sink.c - the sink registry: an ordered list of configured sinks (file/stdout, Kafka, ...).
  * Protocols hand each record to sinks_emit(), which gives it to every sink in the order they
- * were added and keeps the per-sink emitted/dropped tallies. Closing a sink releases its
+ * were added and counts what each was handed (in); what became of the records (out, dropped by
+ * reason, pending) each sink tells itself (sink_tally). Closing a sink releases its
  * resources but keeps the struct on the list, so --stats can still report its counts after
  * sinks_close(); sinks_free() forgets them (tests, clean shutdown under a leak checker).
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "sink.h"
 
@@ -26,8 +28,8 @@ struct sink *sinks_first(void)
 	return sink_head;
 }
 
-/* Gives the record to every open sink. A sink that refuses it (emit < 0) has already counted
- * and logged why; here it only shows up in that sink's dropped tally. */
+/* Gives the record to every open sink. A sink that refuses it (emit < 0) has counted it under
+ * its drop reason and logged why. */
 void sinks_emit(const char *topic_proto, const void *key, size_t keylen, const void *rec,
 		size_t len)
 {
@@ -36,11 +38,35 @@ void sinks_emit(const char *topic_proto, const void *key, size_t keylen, const v
 	for (s = sink_head; s; s = s->next) {
 		if (!s->emit)
 			continue; /* closed */
-		if (s->emit(s, topic_proto, key, keylen, rec, len) == 0)
-			s->emitted++;
-		else
-			s->dropped++;
+		__atomic_store_n(&s->in, s->in + 1, __ATOMIC_RELAXED); /* read by /metrics */
+		s->emit(s, topic_proto, key, keylen, rec, len);
 	}
+}
+
+void sink_tally_drop(struct sink_tally *t, const char *reason, uint64_t n)
+{
+	if (t->nreasons < SINK_MAX_REASONS) {
+		t->dropped[t->nreasons].reason = reason;
+		t->dropped[t->nreasons].n = n;
+		t->nreasons++;
+	}
+}
+
+uint64_t sink_tally_dropped(const struct sink_tally *t)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < t->nreasons; i++)
+		n += t->dropped[i].n;
+	return n;
+}
+
+void sink_tally(struct sink *s, struct sink_tally *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->in = __atomic_load_n(&s->in, __ATOMIC_RELAXED);
+	if (s->tally)
+		s->tally(s, t);
 }
 
 void sinks_poll(void)

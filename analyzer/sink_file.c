@@ -5,9 +5,10 @@
  * when it fills, on sinks_poll() once the oldest buffered record is 100 ms old (so output to
  * a terminal or a pipe keeps streaming), and on close.
  *
- * A write error (EPIPE when the reader went away, ENOSPC, EIO...) is reported once; the sink
- * then drops every record, counting them, and the analyzer goes on (the other sinks still
- * work). SIGPIPE is ignored when it has its default action, so a closed pipe is an EPIPE error
+ * A record counts as out only once write(2) has taken all its bytes; until then it is pending
+ * in the buffer. A write error (EPIPE when the reader went away, ENOSPC, EIO...) is reported
+ * once; the records of the buffer that were not written whole, and every record after, are
+ * dropped (write_error), and the analyzer goes on (the other sinks still work). SIGPIPE is ignored when it has its default action, so a closed pipe is an EPIPE error
  * and not the end of the process.
  */
 #include <errno.h>
@@ -27,7 +28,7 @@
 #define FILE_SINK_FLUSH_NS (100 * 1000000ull)
 
 PANO_COUNTER(c_file_dropped, "sink_file_dropped", "drop",
-	     "records the file/stdout sink lost to a write error");
+	     "records the file/stdout sink lost to a write error, or too big to frame");
 
 struct file_sink {
 	struct sink s;
@@ -37,11 +38,12 @@ struct file_sink {
 	int broken; /* a write failed; drop everything from now on */
 	char *buf;
 	size_t used;
-	uint64_t buf_recs; /* records (complete or partial) in buf */
+	uint64_t buf_recs; /* records in buf (pending) */
 	uint64_t first_ns; /* when the oldest buffered record came in */
-	uint64_t written;  /* records handed to the kernel */
+	uint64_t written;  /* records whose every byte write(2) took (out) */
 	uint64_t bytes;
-	uint64_t lost; /* records dropped because of a write error */
+	uint64_t lost;	   /* records dropped because of a write error */
+	uint64_t too_big;  /* records over 4 GiB, which a length prefix cannot frame */
 	int length_prefixed; /* 4-byte big-endian length before each record, no newline */
 };
 
@@ -59,10 +61,41 @@ static void file_lose(struct file_sink *f, uint64_t n)
 	counter_add(&c_file_dropped, n);
 }
 
-/* Writes all of p[0..len) to the sink's descriptor, waiting (at most a second at a time) when
- * the descriptor is non-blocking and full. 0, or -errno after reporting the error once. */
-static int file_write_all(struct file_sink *f, const char *p, size_t len)
+/* Records that end within the first n bytes of the buffer: each ends with '\n' (JSON lines hold
+ * no raw newline), or is a 4-byte big-endian length and that many bytes. */
+static uint64_t file_whole_records(const struct file_sink *f, size_t n)
 {
+	uint64_t recs = 0;
+	size_t off = 0;
+
+	if (!f->length_prefixed) {
+		const char *p = f->buf, *end = f->buf + n;
+
+		while (p < end && (p = memchr(p, '\n', (size_t)(end - p)))) {
+			recs++;
+			p++;
+		}
+		return recs;
+	}
+	while (off + 4 <= n) {
+		const uint8_t *h = (const uint8_t *)f->buf + off;
+		size_t len = (size_t)h[0] << 24 | (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
+
+		if (off + 4 + len > n)
+			break;
+		off += 4 + len;
+		recs++;
+	}
+	return recs;
+}
+
+/* Writes all of p[0..len) to the sink's descriptor, waiting (at most a second at a time) when
+ * the descriptor is non-blocking and full. 0, or -errno after reporting the error once;
+ * *done (may be NULL) is what was written either way. */
+static int file_write_all(struct file_sink *f, const char *p, size_t len, size_t *done)
+{
+	if (done)
+		*done = 0;
 	while (len) {
 		ssize_t n = write(f->fd, p, len);
 
@@ -86,21 +119,27 @@ static int file_write_all(struct file_sink *f, const char *p, size_t len)
 		p += n;
 		len -= (size_t)n;
 		f->bytes += (uint64_t)n;
+		if (done)
+			*done += (size_t)n;
 	}
 	return 0;
 }
 
-/* Writes out the buffer. On error the buffered records count as lost. */
+/* Writes out the buffer. On error the records written whole are out, the rest lost. */
 static int file_flush(struct file_sink *f)
 {
+	size_t done = 0;
 	int err = 0;
 
 	if (!f->used)
 		return 0;
 	if (!f->broken)
-		err = file_write_all(f, f->buf, f->used);
+		err = file_write_all(f, f->buf, f->used, &done);
 	if (f->broken) {
-		file_lose(f, f->buf_recs);
+		uint64_t whole = done ? file_whole_records(f, done) : 0;
+
+		f->written += whole;
+		file_lose(f, f->buf_recs - whole);
 		err = err ? err : -EIO;
 	} else {
 		f->written += f->buf_recs;
@@ -119,7 +158,8 @@ static int file_emit(struct sink *s, const char *topic_proto, const void *key, s
 
 	if (f->length_prefixed) {
 		if (len > UINT32_MAX) {
-			file_lose(f, 1);
+			f->too_big++;
+			counter_inc(&c_file_dropped);
 			return -EMSGSIZE;
 		}
 		head[0] = (uint8_t)(len >> 24);
@@ -140,8 +180,8 @@ static int file_emit(struct sink *s, const char *topic_proto, const void *key, s
 	}
 	if (need > FILE_SINK_BUF) {
 		/* Bigger than the buffer (which is empty now): straight out. */
-		if (file_write_all(f, (const char *)head, hlen) < 0 || file_write_all(f, rec, len) < 0 ||
-		    file_write_all(f, "\n", tlen) < 0) {
+		if (file_write_all(f, (const char *)head, hlen, NULL) < 0 ||
+		    file_write_all(f, rec, len, NULL) < 0 || file_write_all(f, "\n", tlen, NULL) < 0) {
 			file_lose(f, 1);
 			return -EIO;
 		}
@@ -186,7 +226,7 @@ static int file_close(struct sink *s, int timeout_ms)
 	f->fd = -1;
 	free(f->buf);
 	f->buf = NULL;
-	if (!err && f->lost)
+	if (!err && (f->lost || f->too_big))
 		err = -EIO;
 	return err;
 }
@@ -199,6 +239,16 @@ static void file_stats(struct sink *s, void (*out)(void *arg, const char *name, 
 	out(arg, "written", f->written);
 	out(arg, "bytes", f->bytes);
 	out(arg, "dropped_write_error", f->lost);
+}
+
+static void file_tally(struct sink *s, struct sink_tally *t)
+{
+	struct file_sink *f = (struct file_sink *)s;
+
+	t->out = f->written;
+	t->pending = f->buf_recs;
+	sink_tally_drop(t, "write_error", f->lost);
+	sink_tally_drop(t, "too_big", f->too_big);
 }
 
 static void file_free(struct sink *s)
@@ -247,6 +297,7 @@ int sink_file_open(const char *path, struct sink **out)
 	f->s.poll = file_poll;
 	f->s.close = file_close;
 	f->s.stats = file_stats;
+	f->s.tally = file_tally;
 	f->s.free = file_free;
 	*out = &f->s;
 	return 0;

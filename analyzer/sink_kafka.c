@@ -356,6 +356,19 @@ static void kafka_stats(struct sink *s, void (*out)(void *arg, const char *name,
 	out(arg, "dropped_at_exit", k->at_exit);
 }
 
+/* out: delivered; pending: in librdkafka's hands, no report yet; dropped by reason. */
+static void kafka_tally(struct sink *s, struct sink_tally *t)
+{
+	struct kafka_sink *k = (struct kafka_sink *)s;
+
+	t->out = k->delivered;
+	t->pending = k->rk ? kafka_pending(k) : 0;
+	sink_tally_drop(t, "queue_full", k->queue_full);
+	sink_tally_drop(t, "produce_error", k->produce_err);
+	sink_tally_drop(t, "delivery_failed", k->failed);
+	sink_tally_drop(t, "at_exit", k->at_exit);
+}
+
 static void kafka_free(struct sink *s)
 {
 	struct kafka_sink *k = (struct kafka_sink *)s;
@@ -447,6 +460,7 @@ int sink_kafka_open(const struct kafka_opts *opts, struct sink **out)
 	k->s.poll = kafka_poll;
 	k->s.close = kafka_close;
 	k->s.stats = kafka_stats;
+	k->s.tally = kafka_tally;
 	k->s.free = kafka_free;
 	*out = &k->s;
 	return 0;

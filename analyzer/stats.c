@@ -13,6 +13,8 @@
 #include "stats.h"
 #include "tcp.h"
 
+#define STATS_MAX_SINKS 16
+
 static void stats_kind(FILE *out, const char *kind, const char *title, int skip_zero)
 {
 	int any = 0;
@@ -51,9 +53,21 @@ void stats_print(FILE *out)
 		"state: ip fragments %u datagrams / %zu bytes, tcp %u connections / %zu bytes\n",
 		ipfrag_datagrams(), ipfrag_bytes(), tcp_conns(), tcp_buffered());
 	for (struct sink *s = sinks_first(); s; s = s->next) {
-		fprintf(out, "sink %s: records out %" PRIu64 ", dropped %" PRIu64 "\n", s->name,
-			__atomic_load_n(&s->emitted, __ATOMIC_RELAXED),
-			__atomic_load_n(&s->dropped, __ATOMIC_RELAXED));
+		struct sink_tally t;
+
+		sink_tally(s, &t);
+		fprintf(out, "sink %s: records in %" PRIu64 ", out %" PRIu64 ", dropped %" PRIu64,
+			s->name, t.in, t.out, sink_tally_dropped(&t));
+		/* the reasons that dropped anything: " (write_error 3, too_big 1)" */
+		for (unsigned i = 0, any = 0; i < t.nreasons; i++) {
+			if (!t.dropped[i].n)
+				continue;
+			fprintf(out, "%s%s %" PRIu64, any ? ", " : " (", t.dropped[i].reason,
+				t.dropped[i].n);
+			any = 1;
+		}
+		fprintf(out, "%s, pending %" PRIu64 "\n", sink_tally_dropped(&t) ? ")" : "",
+			t.pending);
 		if (s->stats)
 			s->stats(s, stats_sink_line, out);
 	}
@@ -79,19 +93,41 @@ int stats_metrics(void *ctx, const char *query, struct hbuf *out)
 	char lb[128];
 
 	prom_write_counters(out, "pano_analyzer");
-	prom_family(out, "pano_analyzer_sink_records_emitted", PROM_COUNTER,
+	/* Each sink's account: in = out + dropped (every reason) + pending. */
+	struct sink_tally tallies[STATS_MAX_SINKS];
+	struct sink *sinks[STATS_MAX_SINKS];
+	unsigned n = 0;
+	for (struct sink *s = sinks_first(); s && n < STATS_MAX_SINKS; s = s->next) {
+		sinks[n] = s;
+		sink_tally(s, &tallies[n++]);
+	}
+	prom_family(out, "pano_analyzer_sink_records_in", PROM_COUNTER,
 		    "records handed to each sink");
-	for (struct sink *s = sinks_first(); s; s = s->next) {
-		prom_labels(lb, sizeof(lb), "sink", s->name, NULL);
-		prom_sample(out, "pano_analyzer_sink_records_emitted", PROM_COUNTER, lb,
-			    __atomic_load_n(&s->emitted, __ATOMIC_RELAXED));
+	for (unsigned i = 0; i < n; i++) {
+		prom_labels(lb, sizeof(lb), "sink", sinks[i]->name, NULL);
+		prom_sample(out, "pano_analyzer_sink_records_in", PROM_COUNTER, lb, tallies[i].in);
+	}
+	prom_family(out, "pano_analyzer_sink_records_out", PROM_COUNTER,
+		    "records each sink wrote (file: taken by write(2); Kafka: delivered)");
+	for (unsigned i = 0; i < n; i++) {
+		prom_labels(lb, sizeof(lb), "sink", sinks[i]->name, NULL);
+		prom_sample(out, "pano_analyzer_sink_records_out", PROM_COUNTER, lb, tallies[i].out);
 	}
 	prom_family(out, "pano_analyzer_sink_records_dropped", PROM_COUNTER,
-		    "records each sink dropped");
-	for (struct sink *s = sinks_first(); s; s = s->next) {
-		prom_labels(lb, sizeof(lb), "sink", s->name, NULL);
-		prom_sample(out, "pano_analyzer_sink_records_dropped", PROM_COUNTER, lb,
-			    __atomic_load_n(&s->dropped, __ATOMIC_RELAXED));
+		    "records each sink lost, by reason");
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned r = 0; r < tallies[i].nreasons; r++) {
+			prom_labels(lb, sizeof(lb), "sink", sinks[i]->name, "reason",
+				    tallies[i].dropped[r].reason, NULL);
+			prom_sample(out, "pano_analyzer_sink_records_dropped", PROM_COUNTER, lb,
+				    tallies[i].dropped[r].n);
+		}
+	prom_family(out, "pano_analyzer_sink_records_pending", PROM_GAUGE,
+		    "records each sink holds, neither out nor dropped yet");
+	for (unsigned i = 0; i < n; i++) {
+		prom_labels(lb, sizeof(lb), "sink", sinks[i]->name, NULL);
+		prom_sample(out, "pano_analyzer_sink_records_pending", PROM_GAUGE, lb,
+			    tallies[i].pending);
 	}
 	prom_family(out, "pano_analyzer_sink_stat", PROM_GAUGE,
 		    "a sink's own statistics (delivery reports, queue)");

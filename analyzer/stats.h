@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * stats.h - the --stats summary (stderr, at exit and on SIGUSR1) and the analyzer's Prometheus
- * exposition: every PANO_COUNTER by kind, and each sink's emitted/dropped counts and its own
- * statistics.
+ * exposition: every PANO_COUNTER by kind, and each sink's account (records in, out, dropped by
+ * reason, pending) and its own statistics.
  */
 #ifndef PANO_STATS_H
 #define PANO_STATS_H

@@ -91,7 +91,7 @@ report() {
 		tee "$OUT/dashboard.txt"
 	[ -n "${LOAD_LOG:-}" ] && [ -f "$LOAD_LOG" ] &&
 		echo "dnsperf: sent $(dnsperf_sent "$LOAD_LOG"), completed $(dnsperf_completed "$LOAD_LOG")"
-	echo "records published: $(ds_query "$NS_NODE" 'sum(pano_analyzer_sink_records_emitted_total{sink="kafka"})'), " \
+	echo "records delivered to Kafka: $(ds_query "$NS_NODE" 'sum(pano_analyzer_sink_records_out_total{sink="kafka"})'), " \
 		"counted by flowlogs-pipeline: $(ds_query "$NS_NODE" "sum(pano_flp_dns_transactions_total{node=\"$NODE\"})")"
 	echo "table: $OUT/dashboard.txt"
 }

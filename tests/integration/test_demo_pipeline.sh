@@ -35,12 +35,12 @@ for rc in NOERROR NXDOMAIN SERVFAIL; do
 	v=$(awk -v r=$rc '$0 ~ "Rcode mix" || seen { seen = 1 } seen && $(NF-1) == r { print $NF; exit }' "$out")
 	check "demo_pipeline_rcode_$rc (${v:-none})" awk -v v="${v%/s}" 'BEGIN { exit !(v + 0 > 0) }'
 done
-pub=$(sed -n 's/^records published: \([0-9]*\), *counted by flowlogs-pipeline: \([0-9]*\)$/\1 \2/p' "$out")
+pub=$(sed -n 's/^records delivered to Kafka: \([0-9]*\), *counted by flowlogs-pipeline: \([0-9]*\)$/\1 \2/p' "$out")
 set -- $pub
 if [ $# -eq 2 ] && [ "$1" -gt 0 ] && [ "$1" = "$2" ]; then
 	pass "demo_pipeline_all_records_counted ($1)"
 else
-	fail "demo_pipeline_all_records_counted: '${pub}' ($(grep '^records' "$out"))"
+	fail "demo_pipeline_all_records_counted: '${pub}' ($(grep '^records delivered' "$out"))"
 fi
 png=$T_TMP/report/dashboard.png
 if [ "$(head -c 8 "$png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] &&

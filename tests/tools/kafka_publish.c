@@ -7,8 +7,10 @@
  * --clients distinct clients. Prints one summary line:
  *
  *   records N seconds S rate R delivered D failed F dropped_queue_full Q dropped_at_exit X
+ *   produce_errors P dropped L
  *
- * where R is delivered records per second, flush at close included.
+ * where R is delivered records per second (records dropped do not count), flush at close
+ * included, and L the records lost for any reason (F + Q + X + P = N - D).
  *
  * Exit 0 when every record was delivered, 1 otherwise, 2 on bad usage.
  */
@@ -106,7 +108,7 @@ static struct pub_line *pub_read(const char *path, size_t *n)
 }
 
 struct pub_stats {
-	uint64_t delivered, failed, queue_full, at_exit;
+	uint64_t delivered, failed, queue_full, at_exit, produce_err;
 };
 
 static void pub_stat_out(void *arg, const char *name, uint64_t v)
@@ -121,6 +123,8 @@ static void pub_stat_out(void *arg, const char *name, uint64_t v)
 		st->queue_full = v;
 	else if (!strcmp(name, "dropped_at_exit"))
 		st->at_exit = v;
+	else if (!strcmp(name, "produce_errors"))
+		st->produce_err = v;
 }
 
 int main(int argc, char **argv)
@@ -228,12 +232,15 @@ int main(int argc, char **argv)
 	sinks_close(timeout_ms);
 	t1 = pub_now();
 	s->stats(s, pub_stat_out, &st);
+	struct sink_tally t;
+	sink_tally(s, &t);
 	/* The rate is what reached the broker: records dropped on a full queue do not count. */
 	printf("records %llu seconds %.3f rate %.0f delivered %llu failed %llu "
-	       "dropped_queue_full %llu dropped_at_exit %llu\n",
+	       "dropped_queue_full %llu dropped_at_exit %llu produce_errors %llu dropped %llu\n",
 	       count, t1 - t0, (double)st.delivered / (t1 - t0), (unsigned long long)st.delivered,
 	       (unsigned long long)st.failed, (unsigned long long)st.queue_full,
-	       (unsigned long long)st.at_exit);
+	       (unsigned long long)st.at_exit, (unsigned long long)st.produce_err,
+	       (unsigned long long)sink_tally_dropped(&t));
 	for (i = 0; i < nlines; i++)
 		free(lines[i].rec);
 	free(lines);

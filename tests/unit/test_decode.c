@@ -24,7 +24,8 @@ static struct {
 	uint8_t udp_data[70000];
 	uint32_t udp_len;
 	uint16_t udp_sport, udp_dport;
-	int udp_reasm, udp_csum_bad;
+	int udp_reasm, udp_csum_bad, udp_csum_offload;
+	uint32_t udp_wire_len;
 	uint8_t tcp[2][70000];
 	size_t tcp_len[2];
 	int gaps[2], closes, conns;
@@ -46,6 +47,8 @@ static void t_on_udp(const struct pano_pkt *p)
 	seen.udp_dport = p->dport;
 	seen.udp_reasm = p->ip_reassembled;
 	seen.udp_csum_bad = p->l4_csum_bad;
+	seen.udp_csum_offload = p->l4_csum_offload;
+	seen.udp_wire_len = p->payload_wire_len;
 }
 
 static void t_on_tcp_data(struct l7_tcp_ctx *c, int from_client, const uint8_t *d, size_t len,
@@ -207,17 +210,25 @@ static uint32_t mk_ip6(uint8_t *pkt, uint8_t nh, const uint8_t *ext, uint32_t ex
 	return 40 + extlen + l4len;
 }
 
-static void feed(int linktype, const uint8_t *data, uint32_t len)
+/* A frame of which the capture kept caplen bytes of len; partial: the input says the kernel
+ * had not filled in the L4 checksum. */
+static void feed_frame(int linktype, const uint8_t *data, uint32_t caplen, uint32_t len,
+		       bool partial)
 {
 	static const struct pano_source src = {.id = 7};
 	struct pano_frame f = {.ts_ns = now_ns,
 			       .data = data,
-			       .caplen = len,
+			       .caplen = caplen,
 			       .len = len,
 			       .linktype = linktype,
 			       .src = &src,
-			       .meta = {.dir = -1}};
+			       .meta = {.dir = -1, .l4_csum_partial = partial}};
 	decode_frame(&f);
+}
+
+static void feed(int linktype, const uint8_t *data, uint32_t len)
+{
+	feed_frame(linktype, data, len, len, false);
 }
 
 /* Ethernet with ntags VLAN tags (first 0x88a8 when QinQ) around an IP packet. */
@@ -807,6 +818,105 @@ static void test_csum_lengths(void)
 	CHECK_EQ_INT(cnt("ip4_csum_bad"), ip4bad);
 }
 
+/* The pseudo header's sum alone, folded (not complemented): what the kernel leaves in the
+ * checksum field for the NIC under checksum offload (CHECKSUM_PARTIAL). */
+static uint16_t pseudo_only(int v6, uint8_t proto, uint32_t len)
+{
+	unsigned al = v6 ? 16 : 4;
+	uint32_t s = sum16(v6 ? A6 : A4, al, 0);
+	s = sum16(v6 ? B6 : B4, al, s);
+	s += proto + (len & 0xffff) + (len >> 16);
+	return (uint16_t)~fold(s);
+}
+
+/* Checksums left to the NIC are counted as offload, not as weirds: recognised from the field
+ * (pseudo header sum only) for UDP and TCP, v4 and v6, or told by the input; a checksum that is
+ * simply wrong is still l4_csum_bad. */
+static void test_csum_offload(void)
+{
+	uint8_t seg[256], ip[512];
+	uint64_t bad = cnt("l4_csum_bad"), off = cnt("l4_csum_offload");
+
+	for (int v6 = 0; v6 < 2; v6++) {
+		uint32_t sl = mk_udp(seg, v6, 40000, 53, msg, sizeof(msg));
+		put16(seg + 6, pseudo_only(v6, IPPROTO_UDP, sl));
+		uint32_t il = v6 ? mk_ip6(ip, IPPROTO_UDP, NULL, 0, seg, sl)
+				 : mk_ip4(ip, 1, IPPROTO_UDP, 1, 0, seg, sl, 0);
+		reset_seen();
+		feed_eth(ip, il, 0, v6);
+		CHECK(udp_ok());
+		CHECK(seen.udp_csum_offload && !seen.udp_csum_bad);
+	}
+	CHECK_EQ_INT(cnt("l4_csum_offload") - off, 2);
+	CHECK_EQ_INT(cnt("l4_csum_bad") - bad, 0);
+
+	/* TCP: a SYN whose checksum holds the pseudo header's sum */
+	uint32_t sl = mk_tcp(seg, 1, 1000, 0, 0x02, NULL, 0, 40123);
+	put16(seg + 16, pseudo_only(0, IPPROTO_TCP, sl));
+	uint32_t il = mk_ip4(ip, 1, IPPROTO_TCP, 2, 0, seg, sl, 0);
+	feed_eth(ip, il, 0, 0);
+	CHECK_EQ_INT(cnt("l4_csum_offload") - off, 3);
+	CHECK_EQ_INT(cnt("l4_csum_bad") - bad, 0);
+
+	/* A wrong checksum of no known pattern: a weird, unless the input says offload. */
+	sl = mk_udp(seg, 0, 40001, 53, msg, sizeof(msg));
+	seg[6] ^= 0x5a;
+	il = mk_ip4(ip, 1, IPPROTO_UDP, 3, 0, seg, sl, 0);
+	reset_seen();
+	feed_eth(ip, il, 0, 0);
+	CHECK(seen.udp_csum_bad && !seen.udp_csum_offload);
+	CHECK_EQ_INT(cnt("l4_csum_bad") - bad, 1);
+	uint8_t fr[600];
+	memset(fr, 0xaa, 12);
+	put16(fr + 12, 0x0800);
+	memcpy(fr + 14, ip, il);
+	reset_seen();
+	feed_frame(PCAP_LINKTYPE_ETHERNET, fr, 14 + il, 14 + il, true);
+	CHECK(seen.udp_csum_offload && !seen.udp_csum_bad);
+	CHECK_EQ_INT(cnt("l4_csum_bad") - bad, 1);
+	CHECK_EQ_INT(cnt("l4_csum_offload") - off, 4);
+	decode_finish(); /* the SYN's connection */
+}
+
+/* A frame the capture cut (caplen < len) is counted once, as frames_cut; the IP and UDP lengths
+ * running into the cut are no weirds, and the payload's own length is passed on. A length that
+ * promises more than the original frame held is still a weird; len < caplen is counted. */
+static void test_cut_frames(void)
+{
+	uint8_t seg[256], ip[512], fr[600];
+	uint64_t cut = cnt("frames_cut"), t4 = cnt("ip4_truncated"), tu = cnt("udp_truncated");
+	uint64_t short_len = cnt("frame_len_short");
+	uint32_t sl = mk_udp(seg, 0, 40000, 53, msg, sizeof(msg));
+	uint32_t il = mk_ip4(ip, 1, IPPROTO_UDP, 1, 0, seg, sl, 0);
+
+	memset(fr, 0xaa, 12);
+	put16(fr + 12, 0x0800);
+	memcpy(fr + 14, ip, il);
+	reset_seen();
+	feed_frame(PCAP_LINKTYPE_ETHERNET, fr, 14 + il - 10, 14 + il, false);
+	CHECK_EQ_INT(seen.udp, 1);
+	CHECK_EQ_INT(seen.udp_len, sizeof(msg) - 10);
+	CHECK_EQ_INT(seen.udp_wire_len, sizeof(msg));
+	CHECK(!seen.udp_csum_bad && !seen.udp_csum_offload); /* not checked: bytes missing */
+	CHECK_EQ_INT(cnt("frames_cut") - cut, 1);
+	CHECK_EQ_INT(cnt("ip4_truncated") - t4, 0);
+	CHECK_EQ_INT(cnt("udp_truncated") - tu, 0);
+
+	/* the IP header claims 100 bytes more than even the original frame had: a lie */
+	put16(fr + 14 + 2, (uint16_t)(il + 100));
+	feed_frame(PCAP_LINKTYPE_ETHERNET, fr, 14 + il - 10, 14 + il, false);
+	CHECK_EQ_INT(cnt("frames_cut") - cut, 2);
+	CHECK_EQ_INT(cnt("ip4_truncated") - t4, 1);
+
+	/* the original length below the captured one: counted, raised, decoded */
+	memcpy(fr + 14, ip, il);
+	reset_seen();
+	feed_frame(PCAP_LINKTYPE_ETHERNET, fr, 14 + il, 40, false);
+	CHECK(udp_ok());
+	CHECK_EQ_INT(cnt("frame_len_short") - short_len, 1);
+	CHECK_EQ_INT(cnt("frames_cut") - cut, 2);
+}
+
 int main(void)
 {
 	l7_register(&t_proto);
@@ -823,6 +933,8 @@ int main(void)
 	TEST_CASE("decode_tcp_gap", test_tcp_gap);
 	TEST_CASE("decode_tcp_unfinished_midstream", test_tcp_unfinished_and_midstream);
 	TEST_CASE("decode_tcp_caps", test_tcp_caps);
+	TEST_CASE("decode_csum_offload", test_csum_offload);
+	TEST_CASE("decode_cut_frames", test_cut_frames);
 	decode_finish();
 	TEST_EXIT();
 }

@@ -700,6 +700,8 @@ static void test_json_escaping(void)
 	dns_sb_free(&b);
 }
 
+static void reply_opt(struct mb *m, unsigned id, const char *name, unsigned rcode, unsigned ext);
+
 /* --format protobuf: the same record as a pano.v1.DnsRecord. */
 static void test_protobuf(void)
 {
@@ -730,7 +732,139 @@ static void test_protobuf(void)
 	CHECK(d->has_rcode && d->rcode == 0);
 	CHECK_EQ_STR(d->rcode_name, "NOERROR");
 	CHECK_EQ_INT(d->query_len, q.n);
+	CHECK(!d->has_edns_rcode && !d->has_query_cut && !d->has_reply_cut);
 	pano__v1__dns_record__free_unpacked(d, NULL);
+	recs_clear();
+	/* the extended RCODE of an OPT in the reply */
+	query(&q, 22, "pb2.example");
+	reply_opt(&r, 22, "pb2.example", 7, 1);
+	udp(71000, &q, 0, 43001, 53);
+	udp(71250, &r, 1, 43001, 53);
+	CHECK_EQ_INT(nrecs, 1);
+	d = nrecs ? pano__v1__dns_record__unpack(NULL, rec_len[0], (const uint8_t *)recs[0]) : NULL;
+	CHECK(d != NULL);
+	if (d) {
+		CHECK(d->has_rcode && d->rcode == 7);
+		CHECK(d->has_edns_rcode && d->edns_rcode == 23);
+		CHECK_EQ_STR(d->edns_rcode_name, "BADCOOKIE");
+		pano__v1__dns_record__free_unpacked(d, NULL);
+	}
+	dns_setup(100);
+}
+
+static uint64_t cnt(const char *name)
+{
+	struct pano_counter *c = counter_find(name);
+	if (!c)
+		printf("  no counter %s\n", name);
+	return c ? counter_get(c) : 0;
+}
+
+/* One fault, one count: a message shorter than a header is dns_too_short only; one the capture
+ * cut inside its header is dns_header_cut only; a message the capture cut later is no weird at
+ * all, while the same bytes as a whole message that lies about its counts are dns_truncated. */
+static void test_one_count_per_fault(void)
+{
+	struct mb m;
+	uint64_t shrt = cnt("dns_too_short"), tr = cnt("dns_truncated"), hc = cnt("dns_header_cut");
+
+	hdr(&m, 1, 0x0100, 1, 0, 0, 0);
+	question(&m, "example.com", 1);
+	CHECK_EQ_INT(dns_parse(m.b, 11, &msg), DNS_ETRUNC);
+	CHECK_EQ_INT(cnt("dns_too_short") - shrt, 1);
+	CHECK_EQ_INT(cnt("dns_truncated") - tr, 0);
+	CHECK_EQ_INT(cnt("dns_header_cut") - hc, 0);
+	CHECK_EQ_INT(dns_parse_wire(m.b, 6, m.n, &msg), DNS_ETRUNC);
+	CHECK_EQ_INT(cnt("dns_too_short") - shrt, 1);
+	CHECK_EQ_INT(cnt("dns_header_cut") - hc, 1);
+	CHECK_EQ_INT(cnt("dns_truncated") - tr, 0);
+	CHECK_EQ_INT(dns_parse_wire(m.b, 20, m.n, &msg), DNS_ETRUNC); /* cut in the question */
+	CHECK_EQ_INT(msg.wire_len, m.n);
+	CHECK_EQ_INT(cnt("dns_truncated") - tr, 0);
+	CHECK_EQ_INT(dns_parse(m.b, 20, &msg), DNS_ETRUNC); /* the same bytes, whole: a lie */
+	CHECK_EQ_INT(cnt("dns_truncated") - tr, 1);
+	CHECK_EQ_INT(cnt("dns_too_short") - shrt, 1);
+}
+
+/* An OPT record in an answer: the full extended RCODE in edns_rcode (RFC 6891: the OPT's
+ * 8 bits above the header's 4), Zeek's rcode still the header's. */
+static void reply_opt(struct mb *m, unsigned id, const char *name, unsigned rcode, unsigned ext)
+{
+	hdr(m, id, 0x8180 | rcode, 1, 0, 0, 1);
+	question(m, name, 1);
+	size_t at = rr_begin(m, "", DNS_T_OPT, 1232, ext << 24);
+	rr_end(m, at);
+}
+
+static void test_edns_rcode(void)
+{
+	struct mb q, r;
+	dns_setup(100);
+	query(&q, 41, "badvers.example");
+	reply_opt(&r, 41, "badvers.example", 0, 1);
+	udp(90000, &q, 0, 45000, 53);
+	udp(90010, &r, 1, 45000, 53);
+	query(&q, 42, "badcookie.example");
+	reply_opt(&r, 42, "badcookie.example", 7, 1);
+	udp(90100, &q, 0, 45001, 53);
+	udp(90110, &r, 1, 45001, 53);
+	query(&q, 43, "plain.example");
+	reply(&r, 43, "plain.example", 1);
+	udp(90200, &q, 0, 45002, 53);
+	udp(90210, &r, 1, 45002, 53);
+	query(&q, 44, "noerror.example");
+	reply_opt(&r, 44, "noerror.example", 0, 0);
+	udp(90300, &q, 0, 45003, 53);
+	udp(90310, &r, 1, 45003, 53);
+	CHECK_EQ_INT(nrecs, 4);
+	CHECK_EQ_STR(field(0, "rcode"), "0");
+	CHECK_EQ_STR(field(0, "rcode_name"), "NOERROR");
+	CHECK_EQ_STR(field(0, "edns_rcode"), "16");
+	CHECK_EQ_STR(field(0, "edns_rcode_name"), "BADVERS");
+	CHECK_EQ_STR(field(1, "rcode"), "7");
+	CHECK_EQ_STR(field(1, "rcode_name"), "YXRRSET");
+	CHECK_EQ_STR(field(1, "edns_rcode"), "23");
+	CHECK_EQ_STR(field(1, "edns_rcode_name"), "BADCOOKIE");
+	CHECK_EQ_STR(field(2, "edns_rcode"), ""); /* no OPT in the reply: left out */
+	CHECK_EQ_STR(field(3, "edns_rcode"), "0");
+	CHECK_EQ_STR(field(3, "edns_rcode_name"), "NOERROR");
+	dns_setup(100);
+}
+
+/* A reply the capture cut: its size is the message's own (the UDP length), flagged, and the
+ * parse running into the cut is not a weird. */
+static void test_cut_sizes(void)
+{
+	struct mb q, r;
+	uint64_t tr = cnt("dns_truncated");
+	dns_setup(100);
+	query(&q, 51, "cut.example");
+	reply(&r, 51, "cut.example", 3);
+	size_t whole = r.n;
+	udp(95000, &q, 0, 46000, 53);
+	/* what udp() does, with the capture keeping 40 bytes of the reply */
+	r.n = 40;
+	memset(&pkt, 0, sizeof(pkt));
+	frame.ts_ns = 95002 * 1000000ull;
+	pkt.frame = &frame;
+	pkt.ts_ns = frame.ts_ns;
+	pkt.l4proto = IPPROTO_UDP;
+	pkt.saddr = (struct pano_addr){.family = 4, .a = {198, 51, 100, 1}};
+	pkt.daddr = (struct pano_addr){.family = 4, .a = {192, 0, 2, 10}};
+	pkt.sport = 53;
+	pkt.dport = 46000;
+	pkt.payload = r.b;
+	pkt.payload_len = 40;
+	pkt.payload_wire_len = (uint32_t)whole;
+	l7_lookup(&pkt)->on_udp(&pkt);
+	CHECK_EQ_INT(nrecs, 1);
+	char want[16];
+	snprintf(want, sizeof(want), "%zu", whole);
+	CHECK_EQ_STR(field(0, "reply_size"), want);
+	CHECK_EQ_STR(field(0, "reply_cut"), "true");
+	CHECK_EQ_STR(field(0, "query_cut"), "");
+	CHECK_EQ_STR(field(0, "rcode"), "0");
+	CHECK_EQ_INT(cnt("dns_truncated") - tr, 0);
 	dns_setup(100);
 }
 
@@ -843,6 +977,9 @@ int main(void)
 	TEST_CASE("dns_protobuf_record", test_protobuf);
 	TEST_CASE("dns_zeek_dotted_names", test_dotted);
 	TEST_CASE("dns_latency_every_reply", test_latency);
+	TEST_CASE("dns_one_count_per_fault", test_one_count_per_fault);
+	TEST_CASE("dns_edns_extended_rcode", test_edns_rcode);
+	TEST_CASE("dns_cut_message_sizes", test_cut_sizes);
 	recs_clear();
 	TEST_EXIT();
 }

@@ -6,10 +6,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
@@ -45,6 +47,30 @@ static uint64_t sink_stat(struct sink *s, const char *name)
 	return g.found ? g.v : UINT64_MAX;
 }
 
+/* The sink's tally, checked: in = out + every drop reason + pending. */
+static struct sink_tally tally_of(struct sink *s)
+{
+	struct sink_tally t;
+
+	sink_tally(s, &t);
+	if (t.in != t.out + sink_tally_dropped(&t) + t.pending) {
+		printf("  sink %s: in %llu != out %llu + dropped %llu + pending %llu\n", s->name,
+		       (unsigned long long)t.in, (unsigned long long)t.out,
+		       (unsigned long long)sink_tally_dropped(&t), (unsigned long long)t.pending);
+		CHECK(!"the sink's records do not add up");
+	}
+	return t;
+}
+
+/* The count of one drop reason in t; UINT64_MAX when the sink has no such reason. */
+static uint64_t tally_drop(const struct sink_tally *t, const char *reason)
+{
+	for (unsigned i = 0; i < t->nreasons; i++)
+		if (!strcmp(t->dropped[i].reason, reason))
+			return t->dropped[i].n;
+	return UINT64_MAX;
+}
+
 /* A sink that remembers what it got, for the registry tests. */
 struct fake_sink {
 	struct sink s;
@@ -52,6 +78,7 @@ struct fake_sink {
 	size_t used;
 	int refuse; /* emit fails */
 	int polls, closed, freed;
+	uint64_t taken, refused;
 };
 
 static int fake_emit(struct sink *s, const char *proto, const void *key, size_t keylen,
@@ -59,8 +86,11 @@ static int fake_emit(struct sink *s, const char *proto, const void *key, size_t 
 {
 	struct fake_sink *f = (struct fake_sink *)s;
 
-	if (f->refuse)
+	if (f->refuse) {
+		f->refused++;
 		return -ENOBUFS;
+	}
+	f->taken++;
 	f->used +=
 	    (size_t)snprintf(f->got + f->used, sizeof(f->got) - f->used, "%s|%.*s|%.*s;", proto,
 			     (int)keylen, (const char *)key, (int)len, (const char *)rec);
@@ -83,6 +113,14 @@ static void fake_free(struct sink *s)
 	((struct fake_sink *)s)->freed++;
 }
 
+static void fake_tally(struct sink *s, struct sink_tally *t)
+{
+	struct fake_sink *f = (struct fake_sink *)s;
+
+	t->out = f->taken;
+	sink_tally_drop(t, "refused", f->refused);
+}
+
 static void fake_init(struct fake_sink *f, const char *name)
 {
 	memset(f, 0, sizeof(*f));
@@ -91,6 +129,7 @@ static void fake_init(struct fake_sink *f, const char *name)
 	f->s.poll = fake_poll;
 	f->s.close = fake_close;
 	f->s.free = fake_free;
+	f->s.tally = fake_tally;
 }
 
 /* ---- registry ----------------------------------------------------------------------------- */
@@ -114,10 +153,13 @@ static void test_registry(void)
 	sinks_poll();
 	CHECK_EQ_STR(a.got, "dns|10.0.0.1|{\"x\":1};dns|10.0.0.2|{\"x\":2};");
 	CHECK_EQ_STR(b.got, "dns|10.0.0.2|{\"x\":2};");
-	CHECK_EQ_INT(a.s.emitted, 2);
-	CHECK_EQ_INT(a.s.dropped, 0);
-	CHECK_EQ_INT(b.s.emitted, 1);
-	CHECK_EQ_INT(b.s.dropped, 1);
+	struct sink_tally ta = tally_of(&a.s), tb = tally_of(&b.s);
+	CHECK_EQ_INT(ta.in, 2);
+	CHECK_EQ_INT(ta.out, 2);
+	CHECK_EQ_INT(sink_tally_dropped(&ta), 0);
+	CHECK_EQ_INT(tb.in, 2);
+	CHECK_EQ_INT(tb.out, 1);
+	CHECK_EQ_INT(tally_drop(&tb, "refused"), 1);
 	CHECK_EQ_INT(a.polls, 1);
 	CHECK_EQ_INT(b.polls, 1);
 
@@ -128,7 +170,7 @@ static void test_registry(void)
 	/* Closed sinks stay listed (for stats) but take nothing more and are not closed twice. */
 	sinks_emit("dns", "k", 1, "r", 1);
 	sinks_poll();
-	CHECK_EQ_INT(a.s.emitted, 2);
+	CHECK_EQ_INT(a.s.in, 2);
 	CHECK_EQ_INT(a.polls, 1);
 	CHECK_EQ_INT(sinks_close(100), 0);
 	CHECK_EQ_INT(a.closed, 1);
@@ -192,7 +234,10 @@ static void test_file_sink(void)
 	CHECK_EQ_INT(sinks_close(1000), 0);
 	CHECK_EQ_INT(sink_stat(s, "written"), 5002);
 	CHECK_EQ_INT(sink_stat(s, "dropped_write_error"), 0);
-	CHECK_EQ_INT(s->emitted, 5002);
+	struct sink_tally t = tally_of(s);
+	CHECK_EQ_INT(t.in, 5002);
+	CHECK_EQ_INT(t.out, 5002);
+	CHECK_EQ_INT(t.pending, 0);
 
 	got = slurp(path, &len);
 	CHECK(got != NULL);
@@ -235,11 +280,93 @@ static void test_file_sink_epipe(void)
 		CHECK(sinks_close(100) < 0);
 		CHECK_EQ_INT(sink_stat(s, "dropped_write_error"), 100000);
 		CHECK_EQ_INT(sink_stat(s, "written"), 0);
-		CHECK(s->dropped > 0);
-		CHECK_EQ_INT(s->emitted + s->dropped, 100000);
+		struct sink_tally t = tally_of(s);
+		CHECK_EQ_INT(t.in, 100000);
+		CHECK_EQ_INT(t.out, 0);
+		CHECK_EQ_INT(tally_drop(&t, "write_error"), 100000);
+		CHECK_EQ_INT(t.pending, 0);
 	}
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
+	sinks_free();
+}
+
+/*
+ * The disk fills part way through a flush (a file size limit, SIGXFSZ ignored: write(2) takes
+ * what fits, then fails with EFBIG): the records written whole are out, the one cut and all
+ * after it are dropped, and in = out + dropped at every step. JSON lines and length-prefixed.
+ */
+static void test_file_sink_partial_write(int prefixed)
+{
+	char path[] = "/tmp/test_sinks.XXXXXX", rec[64];
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+	struct rlimit lim, saved;
+	const size_t reclen = 40, frame = prefixed ? reclen + 4 : reclen + 1, limit = 10000;
+	struct sink *s = NULL;
+	int fd = mkstemp(path), i;
+
+	CHECK(fd >= 0);
+	close(fd);
+	memset(rec, 'r', sizeof(rec));
+	CHECK_EQ_INT(sink_file_open(path, &s), 0);
+	if (!s)
+		return;
+	if (prefixed)
+		sink_file_set_length_prefixed(s);
+	sinks_add(s);
+	sigaction(SIGXFSZ, &ign, &old);
+	getrlimit(RLIMIT_FSIZE, &saved);
+	lim = saved;
+	lim.rlim_cur = limit;
+	CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+	for (i = 0; i < 1000; i++) /* 41-44 KB: the 256 KiB buffer holds them all */
+		sinks_emit("dns", "c", 1, rec, reclen);
+	struct sink_tally t = tally_of(s);
+	CHECK_EQ_INT(t.in, 1000);
+	CHECK_EQ_INT(t.pending, 1000);
+	CHECK_EQ_INT(t.out, 0);
+	CHECK(sinks_close(100) < 0);
+	setrlimit(RLIMIT_FSIZE, &saved);
+	sigaction(SIGXFSZ, &old, NULL);
+	t = tally_of(s);
+	CHECK_EQ_INT(t.in, 1000);
+	CHECK_EQ_INT(t.out, limit / frame);
+	CHECK_EQ_INT(tally_drop(&t, "write_error"), 1000 - limit / frame);
+	CHECK_EQ_INT(t.pending, 0);
+	CHECK_EQ_INT(sink_stat(s, "bytes"), limit);
+	unlink(path);
+	sinks_free();
+}
+
+static void test_file_sink_partial_lines(void)
+{
+	test_file_sink_partial_write(0);
+}
+
+static void test_file_sink_partial_prefixed(void)
+{
+	test_file_sink_partial_write(1);
+}
+
+/* /dev/full: nothing is ever written; every record is dropped, none counted out. */
+static void test_file_sink_full(void)
+{
+	struct sink *s = NULL;
+	int i;
+
+	CHECK_EQ_INT(sink_file_open("/dev/full", &s), 0);
+	if (!s)
+		return;
+	sinks_add(s);
+	for (i = 0; i < 3000; i++)
+		sinks_emit("dns", "c", 1, "{\"a\":\"bcdefghijklmnopqrstuvwxyz0123456789\"}", 42);
+	tally_of(s);
+	CHECK(sinks_close(100) < 0);
+	struct sink_tally t = tally_of(s);
+	CHECK_EQ_INT(t.in, 3000);
+	CHECK_EQ_INT(t.out, 0);
+	CHECK_EQ_INT(tally_drop(&t, "write_error"), 3000);
+	CHECK_EQ_INT(t.pending, 0);
 	sinks_free();
 }
 
@@ -392,7 +519,7 @@ static void test_kafka_delivery(void)
 
 		sinks_emit("dns", key, (size_t)kl, rec, (size_t)rl);
 	}
-	CHECK_EQ_INT(s->emitted, KT_RECORDS);
+	CHECK_EQ_INT(s->in, KT_RECORDS);
 	kafka_wait_delivered(s, KT_RECORDS);
 	CHECK_EQ_INT(sink_stat(s, "delivered"), KT_RECORDS);
 	CHECK_EQ_INT(sink_stat(s, "failed"), 0);
@@ -433,39 +560,57 @@ out:
 	mock_stop();
 }
 
+/* Starts the mock cluster with the topic o->topic (its broker down when down), opens the Kafka
+ * sink on it and adds the sink to the registry. The sink, or NULL (a check failed). */
+static struct sink *kafka_on_mock(struct kafka_opts *o, int down)
+{
+	struct sink *s = NULL;
+
+	if (mock_start(o->topic)) {
+		CHECK(!"mock cluster did not start");
+		return NULL;
+	}
+	if (down)
+		CHECK_EQ_INT(rd_kafka_mock_broker_set_down(mock, 1), 0);
+	o->brokers = rd_kafka_mock_cluster_bootstraps(mock);
+	CHECK_EQ_INT(sink_kafka_open(o, &s), 0);
+	if (s)
+		sinks_add(s);
+	return s;
+}
+
 /* Broker down, tiny local queue: emit never blocks, overflow is counted as dropped_queue_full,
  * and what sat in the queue at close is counted as dropped_at_exit. */
 static void test_kafka_queue_full(void)
 {
 	const char *props[] = {"queue.buffering.max.messages=10", "linger.ms=5"};
 	struct kafka_opts o = {.topic = "t-full", .props = props, .nprops = 2};
-	struct sink *s = NULL;
+	struct sink *s = kafka_on_mock(&o, 1);
 	int i;
 
-	if (mock_start("t-full")) {
-		CHECK(!"mock cluster did not start");
-		goto out;
-	}
-	CHECK_EQ_INT(rd_kafka_mock_broker_set_down(mock, 1), 0);
-	o.brokers = rd_kafka_mock_cluster_bootstraps(mock);
-	CHECK_EQ_INT(sink_kafka_open(&o, &s), 0);
 	if (!s)
 		goto out;
-	sinks_add(s);
 	for (i = 0; i < 100; i++)
 		sinks_emit("dns", "198.18.0.10", 11, "{\"q\":1}", 7);
 	sinks_poll();
 	CHECK_EQ_INT(sink_stat(s, "dropped_queue_full"), 90);
 	CHECK_EQ_INT(sink_stat(s, "queued"), 10);
-	CHECK_EQ_INT(s->emitted, 10);
-	CHECK_EQ_INT(s->dropped, 90);
 	CHECK_EQ_INT(sink_stat(s, "delivered"), 0);
+	struct sink_tally t = tally_of(s);
+	CHECK_EQ_INT(t.in, 100);
+	CHECK_EQ_INT(t.out, 0);
+	CHECK_EQ_INT(t.pending, 10);
+	CHECK_EQ_INT(tally_drop(&t, "queue_full"), 90);
 	CHECK_EQ_INT(sinks_close(200), -ETIMEDOUT);
 	CHECK_EQ_INT(sink_stat(s, "dropped_at_exit"), 10);
 	CHECK_EQ_INT(sink_stat(s, "queued"), 0);
-	CHECK_EQ_INT(sink_stat(s, "delivered") + sink_stat(s, "failed") +
-			 sink_stat(s, "dropped_queue_full") + sink_stat(s, "dropped_at_exit"),
-		     100);
+	t = tally_of(s);
+	CHECK_EQ_INT(t.in, 100);
+	CHECK_EQ_INT(t.out, 0);
+	CHECK_EQ_INT(t.pending, 0);
+	CHECK_EQ_INT(tally_drop(&t, "queue_full"), 90);
+	CHECK_EQ_INT(tally_drop(&t, "at_exit"), 10);
+	CHECK_EQ_INT(tally_drop(&t, "delivery_failed"), 0);
 out:
 	sinks_free();
 	mock_stop();
@@ -513,6 +658,86 @@ out:
 	mock_stop();
 }
 
+/* Polls until the sink has a report (delivered or failed) for want records, bounded. */
+static void kafka_wait_reported(struct sink *s, uint64_t want)
+{
+	for (int i = 0; i < 3000 && sink_stat(s, "delivered") + sink_stat(s, "failed") < want;
+	     i++) {
+		sinks_poll();
+		usleep(10000);
+	}
+}
+
+/* Broker down longer than message.timeout.ms: every record expires in the queue and is
+ * reported failed while the sink is open; in = out + dropped + pending throughout. */
+static void test_kafka_timeout(void)
+{
+	const char *props[] = {"message.timeout.ms=300", "linger.ms=5"};
+	struct kafka_opts o = {.topic = "t-timeout", .props = props, .nprops = 2};
+	struct sink *s = kafka_on_mock(&o, 1);
+	int i;
+
+	if (!s)
+		goto out;
+	for (i = 0; i < 20; i++)
+		sinks_emit("dns", "198.18.0.11", 11, "{\"t\":1}", 7);
+	struct sink_tally t = tally_of(s);
+	CHECK_EQ_INT(t.in, 20);
+	CHECK_EQ_INT(t.pending, 20);
+	kafka_wait_reported(s, 20);
+	t = tally_of(s);
+	CHECK_EQ_INT(t.out, 0);
+	CHECK_EQ_INT(tally_drop(&t, "delivery_failed"), 20);
+	CHECK_EQ_INT(t.pending, 0);
+	CHECK_EQ_INT(sinks_close(200), 0); /* nothing was left to flush */
+	t = tally_of(s);
+	CHECK_EQ_INT(tally_drop(&t, "at_exit"), 0);
+	CHECK_EQ_INT(tally_drop(&t, "delivery_failed"), 20);
+out:
+	sinks_free();
+	mock_stop();
+}
+
+/* The broker refuses some Produce requests for good (MESSAGE_TOO_LARGE, not retried): the
+ * records of those batches fail, the rest arrive, and every record is accounted for exactly
+ * once. */
+static void test_kafka_produce_refused(void)
+{
+	const char *props[] = {"linger.ms=1", "batch.num.messages=10", "retries=0"};
+	struct kafka_opts o = {.topic = "t-refused", .props = props, .nprops = 3};
+	struct consumed *c = NULL;
+	struct sink *s = kafka_on_mock(&o, 0);
+	int i, n = 0;
+
+	if (!s)
+		goto out;
+	rd_kafka_mock_push_request_errors(mock, 0 /* Produce */, 3,
+					  RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE,
+					  RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE,
+					  RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+	for (i = 0; i < 100; i++) {
+		sinks_emit("dns", "198.18.0.12", 11, "{\"r\":1}", 7);
+		if (i % 10 == 9) { /* batches of about ten, one request each */
+			sinks_poll();
+			usleep(20000);
+		}
+	}
+	kafka_wait_reported(s, 100);
+	struct sink_tally t = tally_of(s);
+	uint64_t failed = tally_drop(&t, "delivery_failed");
+	CHECK_EQ_INT(t.in, 100);
+	CHECK_EQ_INT(t.pending, 0);
+	CHECK(failed > 0 && failed < 100);
+	CHECK_EQ_INT(t.out + failed, 100); /* nothing refused locally nor queued */
+	CHECK_EQ_INT(sinks_close(2000), 0);
+	n = kafka_consume_all(o.brokers, "t-refused", &c);
+	CHECK_EQ_INT(n, (int)t.out); /* out means in the broker */
+out:
+	consumed_free(c, n > 0 ? n : 0);
+	sinks_free();
+	mock_stop();
+}
+
 /* -X is applied after the defaults; a bad property or a malformed -X fails the open. */
 static void test_kafka_bad_props(void)
 {
@@ -540,9 +765,14 @@ int main(void)
 	TEST_CASE("sink_file_lines", test_file_sink);
 	TEST_CASE("sink_file_epipe", test_file_sink_epipe);
 	TEST_CASE("sink_file_open_error", test_file_sink_open_error);
+	TEST_CASE("sink_file_partial_write_lines", test_file_sink_partial_lines);
+	TEST_CASE("sink_file_partial_write_prefixed", test_file_sink_partial_prefixed);
+	TEST_CASE("sink_file_dev_full", test_file_sink_full);
 	TEST_CASE("sink_kafka_bad_props", test_kafka_bad_props);
 	TEST_CASE("sink_kafka_delivery_keys_partitions", test_kafka_delivery);
 	TEST_CASE("sink_kafka_queue_full", test_kafka_queue_full);
 	TEST_CASE("sink_kafka_recovery", test_kafka_recovery);
+	TEST_CASE("sink_kafka_timeout_failed", test_kafka_timeout);
+	TEST_CASE("sink_kafka_produce_refused", test_kafka_produce_refused);
 	TEST_EXIT();
 }

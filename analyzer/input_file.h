@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * input_file.h - what the two capture file readers share: classic pcap (input_pcap.c, through
+ * libpcap) and pcapng (input_pcapng.c, a block reader of our own). A file that breaks off or
+ * turns to garbage part way keeps the frames read before it; the damage is counted by kind, one
+ * warning line names the file, and input_pcap_read() returns INPUT_DAMAGED so that the program
+ * can exit with its own status (3).
+ */
+#ifndef PANO_INPUT_FILE_H
+#define PANO_INPUT_FILE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "input.h"
+#include "packet.h"
+
+#define INPUT_POLL_EVERY 4096 /* frames between two calls of the hooks' poll() */
+
+enum input_damage {
+	INPUT_TRUNCATED, /* the file ends inside a record or block */
+	INPUT_CORRUPT,	 /* a record or block header that cannot be right: reading stopped */
+};
+
+/* Counts the damage of path (capture_file_truncated / capture_file_corrupt) and prints one
+ * warning line: what broke (why), after how many frames. */
+void input_file_damaged(const char *path, enum input_damage kind, unsigned long frames,
+			const char *why);
+
+/* The local source every file's frames come from (node name from --node). */
+const struct pano_source *input_file_source(void);
+
+/*
+ * Reads a pcapng stream from fp, whose first nhead bytes (the start of its first block, the
+ * Section Header Block) were already read into head. Every packet goes to decode_frame() with
+ * its own interface's link type and name, its direction (epb_flags) and its first comment.
+ * Returns 0 at a clean end (or when *h->stop), INPUT_DAMAGED when the stream broke off or went
+ * bad (counted and reported), -EIO on a read error (logged).
+ */
+int input_pcapng_read(FILE *fp, const char *path, const uint8_t *head, size_t nhead,
+		      const struct input_hooks *h);
+
+#endif
