@@ -78,7 +78,7 @@ FUZZ_BINS     := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(FUZZ_SRCS
 BINS := $(BUILD)/pano-agent $(BUILD)/pano-analyzer $(if $(TOP_SRCS),$(BUILD)/pano-top)
 
 .PHONY: all bpf test test-unit fuzz bench bench-agent bench-analyzer bench-transport bench-kafka \
-	demo \
+	demo demo-pipeline \
 	clean format install-deps tests-build
 all: $(BINS)
 bpf: $(BPF_OBJS) $(BPF_SKELS)
@@ -205,6 +205,8 @@ bench-kafka: all
 	$(Q)BUILD=$(BUILD) scripts/bench-kafka.sh
 demo:
 	$(Q)scripts/demo.sh
+demo-pipeline:
+	$(Q)BUILD=$(BUILD) scripts/demo-pipeline.sh
 install-deps:
 	$(Q)scripts/install-deps.sh
 .PHONY: compose-up compose-down

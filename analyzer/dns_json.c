@@ -561,6 +561,8 @@ static void json_write_exact(const struct dns_info *in, const struct dns_conn *c
 		json_kuint(b, "query_size", in->query_size);
 	if (in->reply_size)
 		json_kuint(b, "reply_size", in->reply_size);
+	if (in->has_latency)
+		json_ksecs(b, "latency", in->latency_ns);
 	if (in->has_edns) {
 		const struct dns_edns *e = &in->edns;
 		json_kuint(b, "edns_udp_size", e->udp_size);
@@ -753,6 +755,10 @@ static bool json_write_fast(const struct dns_info *in, const struct dns_conn *c,
 	if (in->reply_size) {
 		JSON_LIT(p, ",\"reply_size\":");
 		p = json_utoa(p, in->reply_size);
+	}
+	if (in->has_latency) {
+		JSON_LIT(p, ",\"latency\":");
+		p = json_secs_to(p, in->latency_ns);
 	}
 	if (in->has_edns) {
 		const struct dns_edns *e = &in->edns;

@@ -84,6 +84,10 @@ void dns_pb_write(const struct dns_info *in, const struct dns_conn *c, struct dn
 		r.has_reply_len = 1;
 		r.reply_len = in->reply_size;
 	}
+	if (in->has_latency) {
+		r.has_latency = 1;
+		r.latency = (double)(in->latency_ns / 1000) / 1e6;
+	}
 	if (in->has_edns) {
 		r.has_edns_udp_size = r.has_edns_do = r.has_edns_version = 1;
 		r.edns_udp_size = in->edns.udp_size;

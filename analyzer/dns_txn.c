@@ -6,7 +6,8 @@
  * seen first), anything else waits. A record is written when it has both halves, when it has
  * waited --dns-timeout of packet time, when its connection goes away, or at the end of input.
  * As in Zeek: RD, TC, Z, qclass and qtype come from the query; rcode from the reply; AA, RA
- * and rtt only from a reply that carries answers (rtt left unset when it would be 0); the
+ * and rtt only from a reply that carries answers (rtt left unset when it would be 0), while
+ * PANO's own latency is set whenever both halves were seen, whatever the reply says; the
  * query name of a lone reply is the owner of its first answer; mDNS/LLMNR messages are each
  * logged alone. The open-transaction table (count, and bytes of answers held), and the UDP
  * connection table are capped; what the caps push out is logged early and counted.
@@ -956,6 +957,11 @@ void dns_txn_message(struct dns_conn *c, const struct pano_pkt *pkt, const uint8
 	} else {
 		in->saw_query = true;
 		in->query_ts_ns = pkt->ts_ns;
+	}
+	/* PANO's latency: unlike rtt, also for replies without answers (NXDOMAIN, NODATA...). */
+	if (in->saw_query && in->saw_reply && in->reply_ts_ns >= in->query_ts_ns) {
+		in->latency_ns = in->reply_ts_ns - in->query_ts_ns;
+		in->has_latency = true;
 	}
 	if (c->multicast) {
 		info_finish(in);

@@ -68,6 +68,8 @@ struct dns_info {
 	bool has_rtt, has_qclass, has_rcode;
 	bool AA, TC, RD, RA, rejected;
 	uint64_t query_ts_ns, reply_ts_ns; /* when each half was seen (0: not seen) */
+	uint64_t latency_ns;		   /* reply - query, whatever the reply says */
+	bool has_latency;		   /* both halves seen, the reply not before the query */
 	uint32_t query_size, reply_size;   /* DNS message bytes; 0 when not seen */
 	bool query_cut, reply_cut;	   /* the capture kept only part of that message */
 	bool has_edns_rcode;		   /* the reply had an OPT record: */

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# bench-kafka.sh - how many records per second go from PANO to Kafka (librdkafka's mock cluster
-# on a loopback port, tests/tools/kafka_mock). Not a test: it prints what it measured.
+# bench-kafka.sh - how many records per second go from PANO to Kafka: librdkafka's mock cluster
+# on a loopback port (tests/tools/kafka_mock: PANO's own cost, the broker's left out), or
+# with BENCH_KAFKA_BROKER=real a real Apache Kafka broker (scripts/kafka.sh, 8 partitions per
+# topic), which shares the same CPUs. Not a test: it prints what it measured.
 #  1. The Kafka sink alone: tests/tools/kafka_publish pushes synthetic dns.log-shaped JSON
 #     records through sinks_emit() exactly as the analyzer does (BENCH_RECORDS, default 1e6).
 #  2. The whole analyzer: a generated capture of BENCH_PAIRS (default 500000) DNS query/reply
@@ -9,8 +11,9 @@
 #     to exit (flush included), next to the same run writing JSON to /dev/null.
 # Target: at least 300,000 records per second delivered. A rate counts delivered records only,
 # and a run that dropped records (queue full, failed, undelivered at exit) does not meet the
-# target whatever its rate: every line says how many were dropped. Environment: BUILD (default build),
-# BENCH_RECORDS, BENCH_PAIRS, KAFKA_X (extra -X key=value for both, space separated).
+# target whatever its rate: every line says how many were dropped. Environment: BUILD (default
+# build), BENCH_RECORDS, BENCH_PAIRS, KAFKA_X (extra -X key=value for both, space separated),
+# BENCH_KAFKA_BROKER (mock or real).
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -24,6 +27,7 @@ TMP=$(mktemp -d /tmp/pano-bench-kafka.XXXXXX)
 MOCK_PID=
 cleanup() {
 	[ -n "$MOCK_PID" ] && kill "$MOCK_PID" 2>/dev/null && wait "$MOCK_PID" 2>/dev/null
+	KAFKA_DIR=$TMP/kafka scripts/kafka.sh stop
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -42,16 +46,23 @@ verdict() {
 # field NAME LINE: the value after NAME in a "name value name value" line
 field() { awk -v n="$1" '{for (i = 1; i < NF; i++) if ($i == n) print $(i + 1)}' <<<"$2"; }
 
-mkfifo "$TMP/mock.in"
-"$MOCK" -b 1 -p 8 -t pano-dns -t bench-sink -t bench-analyzer <"$TMP/mock.in" \
-	>"$TMP/mock.out" 2>"$TMP/mock.err" &
-MOCK_PID=$!
-exec 3>"$TMP/mock.in"
-for _ in $(seq 100); do grep -q '^BOOTSTRAP ' "$TMP/mock.out" && break; sleep 0.1; done
-BOOT=$(awk '/^BOOTSTRAP /{print $2; exit}' "$TMP/mock.out")
-[ -n "$BOOT" ] || { echo "bench-kafka: the mock cluster did not start" >&2; exit 1; }
-echo "mock cluster: 1 broker, 8 partitions, $BOOT; $(nproc) CPUs; load average" \
-	"$(cut -d' ' -f1-3 /proc/loadavg) (the mock broker shares these CPUs)"
+if [ "${BENCH_KAFKA_BROKER:-mock}" != real ]; then
+	mkfifo "$TMP/mock.in"
+	"$MOCK" -b 1 -p 8 -t pano-dns -t bench-sink -t bench-analyzer <"$TMP/mock.in" \
+		>"$TMP/mock.out" 2>"$TMP/mock.err" &
+	MOCK_PID=$!
+	exec 3>"$TMP/mock.in"
+	for _ in $(seq 100); do grep -q '^BOOTSTRAP ' "$TMP/mock.out" && break; sleep 0.1; done
+	BOOT=$(awk '/^BOOTSTRAP /{print $2; exit}' "$TMP/mock.out")
+	[ -n "$BOOT" ] || { echo "bench-kafka: the mock cluster did not start" >&2; exit 1; }
+	echo "mock cluster: 1 broker, 8 partitions, $BOOT; $(nproc) CPUs; load average" \
+		"$(cut -d' ' -f1-3 /proc/loadavg) (the mock broker shares these CPUs)"
+else
+	BOOT=$(KAFKA_DIR=$TMP/kafka KAFKA_PARTITIONS=8 scripts/kafka.sh start) || exit 1
+	echo "Apache Kafka $(scripts/kafka.sh version): 1 broker (heap 512 MB), 8 partitions," \
+		"$BOOT; $(nproc) CPUs; load average $(cut -d' ' -f1-3 /proc/loadavg) (the broker" \
+		"shares these CPUs)"
+fi
 
 # ---- 1. the sink alone --------------------------------------------------------------------
 line=$("$PUB" -b "$BOOT" -t bench-sink -n "$RECORDS" "${xargs_x[@]}")

@@ -11,7 +11,9 @@ PKGS=(
 	# tests and demo: namespaces, DNS server and clients, oracles, Kafka consumer, metrics
 	iproute2 iputils-ping procps nftables conntrack unbound knot knot-dnsutils dnsutils dnsperf
 	tcpdump tshark wireshark-common kcat jq prometheus tmux openssl python3 psmisc
-	protobuf-compiler
+	protobuf-compiler socat
+	# make demo-pipeline: its chart
+	gnuplot-nox
 	# benchmarks and profiling
 	hyperfine linux-perf valgrind time bc
 	# deploy checks
@@ -21,6 +23,15 @@ missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# The tests' Kafka broker (scripts/kafka.sh) runs on Java 17 or later and its jars come from
+# Maven Central through Maven. Either may come from outside Debian (another JDK, a Maven on
+# PATH): only what is not there at all, or too old, is installed.
+java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1)
+if [ "${java_major:-0}" -lt 17 ] 2>/dev/null; then
+	echo "install-deps: Java ${java_major:-not found}; Kafka 4 needs 17 or later" >&2
+	missing+=(openjdk-17-jre-headless)
+fi
+command -v mvn >/dev/null 2>&1 || { echo "install-deps: mvn not found" >&2; missing+=(maven); }
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: missing packages: ${missing[*]}; run as root" >&2

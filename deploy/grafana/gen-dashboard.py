@@ -8,7 +8,12 @@
 import json
 
 R = "$__rate_interval"
-SEL = 'node=~"$node"'
+RANGE = "$__range"
+# The label selector of every flowlogs-pipeline query: one matcher per dashboard variable
+# (VARS below), so a new label (a namespace, once records carry one) is one more entry.
+VARS = ["node"]
+SEL = ", ".join(f'{v}=~"${v}"' for v in VARS)
+LAT = "pano_flp_dns_latency_centiseconds"
 
 # (title, kind, unit, [(expr, legend)])
 PANELS = [
@@ -16,22 +21,27 @@ PANELS = [
      [(f"sum by (qtype_name) (rate(pano_flp_dns_transactions_total{{{SEL}}}[{R}]))", "{{qtype_name}}")]),
     ("Rcode mix", "timeseries", "reqps",
      [(f"sum by (rcode_name) (rate(pano_flp_dns_transactions_total{{{SEL}}}[{R}]))", "{{rcode_name}}")]),
-    ("Latency quantiles (rtt)", "timeseries", "s",
-     [(f"histogram_quantile({q}, sum by (le) (rate(pano_flp_dns_rtt_seconds_bucket{{{SEL}}}[{R}])))", f"p{int(q*100)}")
-      for q in (0.5, 0.9, 0.99)]),
+    # PANO's latency (every answered transaction); the histogram counts hundredths of a
+    # second (see the flowlogs-pipeline config), hence the / 100.
+    ("Latency quantiles", "timeseries", "s",
+     [(f"histogram_quantile({q}, sum by (le) (rate({LAT}_bucket{{{SEL}}}[{R}]))) / 100", f"p{int(q*100)}")
+      for q in (0.5, 0.9, 0.99)] +
+     [(f"sum(rate({LAT}_sum{{{SEL}}}[{R}])) / sum(rate({LAT}_count{{{SEL}}}[{R}])) / 100", "mean")]),
     ("Top queried names", "bargauge", "reqps",
      [(f"topk(10, sum by (query) (rate(pano_flp_dns_queries_by_name_total{{{SEL}}}[{R}])))", "{{query}}")]),
-    ("NXDOMAIN names (1h)", "bargauge", "short",
-     [(f"topk(10, sum by (query) (increase(pano_flp_dns_nxdomain_total{{{SEL}}}[1h])))", "{{query}}")]),
-    ("SERVFAIL names (1h)", "bargauge", "short",
-     [(f"topk(10, sum by (query) (increase(pano_flp_dns_servfail_total{{{SEL}}}[1h])))", "{{query}}")]),
+    ("NXDOMAIN names (time range)", "bargauge", "short",
+     [(f"topk(10, sum by (query) (increase(pano_flp_dns_nxdomain_total{{{SEL}}}[{RANGE}])))", "{{query}}")]),
+    ("SERVFAIL names (time range)", "bargauge", "short",
+     [(f"topk(10, sum by (query) (increase(pano_flp_dns_servfail_total{{{SEL}}}[{RANGE}])))", "{{query}}")]),
     ("Transports", "timeseries", "reqps",
      [(f"sum by (proto) (rate(pano_flp_dns_transactions_total{{{SEL}}}[{R}]))", "{{proto}}")]),
     ("Transactions by server", "timeseries", "reqps",
      [(f"topk(10, sum by (id_resp_h) (rate(pano_flp_dns_transactions_by_server_total{{{SEL}}}[{R}])))", "{{id_resp_h}}")]),
     ("Loss: agent ring buffer and clients", "timeseries", "pps",
      [(f"sum(rate(pano_agent_bpf_ring_full_drops_total[{R}]))", "ring full"),
-      (f"sum(rate(pano_agent_pcap_client_dropped_records_total[{R}]))", "PCAP-over-TCP client drops"),
+      (f"sum(rate(pano_agent_pcap_queue_full_drops_total[{R}]))", "PCAP-over-TCP client drops"),
+      (f"sum(rate(pano_proto_out_queue_full_total[{R}])) + sum(rate(pano_proto_out_lost_in_flight_total[{R}]))",
+       "protobuf stream drops"),
       (f"sum(rate(pano_analyzer_upstream_ring_drops_total[{R}]))", "ring drops reported upstream")]),
     ("Loss: analyzer sinks", "timeseries", "pps",
      [(f"sum by (sink) (rate(pano_analyzer_sink_records_dropped_total[{R}]))", "{{sink}}"),
@@ -76,12 +86,12 @@ dash = {
     "refresh": "10s",
     "time": {"from": "now-30m", "to": "now"},
     "templating": {"list": [{
-        "name": "node", "label": "node", "type": "query",
+        "name": v, "label": v, "type": "query",
         "datasource": {"type": "prometheus", "uid": "pano-prometheus"},
-        "query": "label_values(pano_flp_dns_transactions_total, node)",
+        "query": f"label_values(pano_flp_dns_transactions_total, {v})",
         "includeAll": True, "multi": True, "allValue": ".*",
         "current": {"text": "All", "value": "$__all"}, "refresh": 2,
-    }]},
+    } for v in VARS]},
     "panels": [panel(i, *p) for i, p in enumerate(PANELS)],
 }
 print(json.dumps(dash, indent=2))

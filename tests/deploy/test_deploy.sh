@@ -22,6 +22,25 @@ else
 	fail "compose_config: $out"
 fi
 
+# The compose file's Kafka is the tests' Kafka: the apache/kafka image at the release
+# scripts/kafka/pom.xml pins, and every broker setting scripts/kafka.sh shares with it.
+kafka_compose_same() {
+	local img want kv key var got bad=""
+	img=$(sed -n 's/^ *image: *apache\/kafka:\([^ ]*\).*/\1/p' deploy/compose/compose.yaml)
+	want=$(scripts/kafka.sh version)
+	[ -n "$want" ] && [ "$img" = "$want" ] || bad="image apache/kafka:$img, pom $want;"
+	for kv in $(scripts/kafka.sh settings); do
+		key=${kv%%=*}
+		var=KAFKA_$(echo "$key" | tr '[:lower:].' '[:upper:]_')
+		got=$(sed -n "s/^ *$var: *\"\{0,1\}\([^\"]*\)\"\{0,1\} *\$/\1/p" deploy/compose/compose.yaml)
+		[ "$got" = "${kv#*=}" ] || bad="$bad $var=${got:-(unset)}, kafka.sh ${kv#*=};"
+	done
+	[ -z "$bad" ] && return 0
+	log "$bad"
+	return 1
+}
+check compose_kafka_same_as_tests kafka_compose_same
+
 # npm tools, installed once into the build directory (the registry is reachable in CI).
 NPM_DIR=$PANO_BUILD/deploy-check
 if [ ! -d "$NPM_DIR/node_modules/kubernetes-models" ] || [ ! -d "$NPM_DIR/node_modules/dockerfilelint" ]; then

@@ -36,21 +36,5 @@ fi
 grep -q 'pano-analyzer statistics' "$out" && pass demo_analyzer_stats ||
 	fail "demo_analyzer_stats: no analyzer statistics in the summary"
 
-# Nothing left: the demo's namespaces, its work directory, or any process mentioning either.
-work=$(sed -n 's/.*work directory \([^,]*\),.*/\1/p' "$T_TMP/demo.err")
-prefix=pd$demo
-left=""
-ip netns list | grep -q "^$prefix" && left+=" namespaces"
-[ -n "$work" ] && [ -e "$work" ] && left+=" $work"
-for p in /proc/[0-9]*; do
-	cmd=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
-	case $cmd in *"$prefix"* | *"${work:-/nonexistent}"*) left+=" pid ${p#/proc/}: $cmd" ;; esac
-done
-if [ -z "$work" ]; then
-	fail "demo_nothing_left: the demo did not name its work directory"
-elif [ -z "$left" ]; then
-	pass demo_nothing_left
-else
-	fail "demo_nothing_left:$left"
-fi
+check_nothing_left demo "$T_TMP/demo.err" "pd$demo"
 t_done

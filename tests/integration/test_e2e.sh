@@ -4,7 +4,7 @@
 #
 #   dnsperf (client ns) --> knot (server ns)
 #        pano-agent on the client's bridge port (node ns) --PCAP-over-TCP-->
-#        pano-analyzer --pcap-connect --> Kafka (librdkafka mock cluster) --> kcat
+#        pano-analyzer --pcap-connect --> Kafka (a real broker in the node ns) --> kcat
 #
 # dnsperf runs at a moderate rate for a few seconds over UDP/IPv4, then briefly over TCP/IPv6.
 # Every query it saw answered must come out of Kafka as one answered transaction (a record with
@@ -15,13 +15,14 @@
 . "$(dirname "$0")/../lib/lib.sh"
 . "$PANO_ROOT/tests/lib/dns.sh"
 . "$PANO_ROOT/tests/lib/e2e.sh"
+. "$PANO_ROOT/tests/lib/kafka.sh"
 
 RATE=${E2E_RATE:-500}
 SECONDS_RUN=${E2E_SECONDS:-5}
 
 need_root e2e
-need_cmd e2e knotd kdig dnsperf kcat jq
-for b in "$PANO_AGENT" "$PANO_ANALYZER" "$KAFKA_MOCK"; do
+need_cmd e2e knotd kdig dnsperf kcat jq java mvn
+for b in "$PANO_AGENT" "$PANO_ANALYZER"; do
 	[ -x "$b" ] || { fail "e2e: $b is not built"; t_done; }
 done
 
@@ -36,8 +37,12 @@ PORT=$(free_port)
 # shellcheck disable=SC2086
 agent_up "$NS_NODE" "$IF_CLI" "$PORT" --write "$T_TMP/agent.pcap" ${E2E_AGENT_ARGS:-} ||
 	{ fail "e2e: pano-agent did not start"; t_done; }
-kafka_up "$NS_NODE" || { fail "e2e: kafka_mock did not start"; t_done; }
-log "kafka mock at $KAFKA_BOOT, agent on $IF_CLI, PCAP-over-TCP port $PORT"
+# The analyzer runs in the node namespace, where the run's shared broker (on the host's
+# loopback) cannot be reached: this test starts a broker there.
+kafka_private "$T_TMP/kafka" "$NS_NODE" ||
+	{ fail "e2e: the Kafka broker did not start: $(tail -n 3 "$T_TMP/kafka.err")"; t_done; }
+KAFKA_BOOT=$KAFKA_PRIVATE
+log "kafka broker at $KAFKA_BOOT, agent on $IF_CLI, PCAP-over-TCP port $PORT"
 
 bg_start AN_PID "$T_TMP/analyzer.log" "$NS_NODE" "$PANO_ANALYZER" --pcap-connect "127.0.0.1:$PORT" \
 	--kafka-brokers "$KAFKA_BOOT" --output "$T_TMP/records.jsonl" --stats

@@ -1,62 +1,52 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# test_kafka.sh - pano-analyzer publishing to Kafka: librdkafka's mock cluster (tests/tools/
-# kafka_mock) on a loopback TCP port, kcat reading the records back.
-#  1. The records in Kafka are exactly the records the stdout sink gives for the same capture
-#     (as a multiset of JSON lines), each keyed by its client, one client on one partition.
-#  2. The broker goes down mid-run: the analyzer survives, notices, and everything produced
-#     during the outage arrives once the broker is back.
-#  3. SIGTERM while the broker is down: the analyzer exits after its flush bound and counts
-#     every record it had produced (none could be delivered) as dropped_at_exit.
+# test_kafka.sh - pano-analyzer publishing to a real Apache Kafka broker (scripts/kafka.sh,
+# shared by the test run: kafka_shared in tests/lib/kafka.sh), read back by kcat as an independent
+# consumer. The capture is made here (tests/lib/gen_dns_clients.py: 40 clients, 2000
+# transactions, some records over 2 kB), and the analyzer's own stdout for the same capture is
+# the reference every read-back is compared with, as a multiset of JSON lines.
+#   exactly once   idempotent producer, acks=all: the reference, each record once
+#   keyed          a topic of 3 partitions: each client on one partition, key = client
+#                  address, each client's records in the analyzer's order (ts non-decreasing)
+#   pause          the broker frozen (SIGSTOP) for 20 s mid-stream: nothing lost
+#   restart        the broker killed mid-stream, down 20 s, started again: nothing lost
+#   down at start  no broker when the analyzer starts: it decodes everything (file sink),
+#                  retries, and delivers it all once the broker is up
+#   dies           the broker killed mid-stream for good: SIGTERM gives a bounded exit, every
+#                  record not delivered counted as dropped_at_exit, exit status 1
+#   small queue    queue.buffering.max.messages=50: records read back = records out - the
+#                  dropped_queue_full counter, exactly
+#   too large      a topic with max.message.bytes=1400: the broker refuses the analyzer's
+#                  batches, every record counted, one line; told the limit with -X
+#                  message.max.bytes, the analyzer refuses exactly the records over it
+#   tls            the broker's SSL listener; with the wrong CA: one line, all counted
+#   missing topic  a second broker with auto-creation off: one "does not exist" line, every
+#                  record counted, exit status 1; an existing topic on it works
+#   mock           librdkafka's mock cluster only for what a real broker cannot do on demand:
+#                  transient produce errors, retried by the idempotent producer, exactly once
 . "$(dirname "$0")/../lib/lib.sh"
+. "$PANO_ROOT/tests/lib/kafka.sh"
 
 A=$PANO_BUILD/pano-analyzer
 MOCK=$PANO_BUILD/tests/kafka_mock
-CAP=$PANO_CORPUS/zeek/Traces/wikipedia.pcap
-need_cmd kafka kcat editcap
+PY=/usr/bin/python3
+need_cmd kafka kcat editcap capinfos java mvn "$PY"
 for f in "$A" "$MOCK"; do
-	[ -x "$f" ] || { skip "kafka: $f not built"; exit 0; }
+	[ -x "$f" ] || { fail "kafka: $f is not built"; t_done; }
 done
-[ -r "$CAP" ] || { skip "kafka: $CAP missing"; exit 0; }
 
-# mock_start: the mock cluster (1 broker, 4 partitions per topic), commands through fd 3.
-mock_start() {
-	mkfifo "$T_TMP/mock.in"
-	"$MOCK" -b 1 -p 4 -t pano-dns -t outage -t sigterm <"$T_TMP/mock.in" \
-		>"$T_TMP/mock.out" 2>"$T_TMP/mock.err" &
-	MOCK_PID=$!
-	on_exit "kill $MOCK_PID"
-	exec 3>"$T_TMP/mock.in"
-	wait_for 10 grep -q '^BOOTSTRAP ' "$T_TMP/mock.out" || return 1
-	BOOT=$(awk '/^BOOTSTRAP /{print $2; exit}' "$T_TMP/mock.out")
-}
-# mock_cmd CMD...: sends a command and waits for its OK.
-mock_cmd() {
-	echo "$*" >&3
-	wait_for 10 grep -qx "OK $*" "$T_TMP/mock.out"
-}
-# consume TOPIC OUT: every message of TOPIC as "partition<TAB>key<TAB>value" lines.
-consume() {
-	timeout 60 kcat -C -q -b "$BOOT" -t "$1" -o beginning -e -f '%p\t%k\t%s\n' >"$2"
-}
-# kafka_stat FILE NAME: a value from the "sink kafka:" block of a --stats summary.
-kafka_stat() {
-	awk -v n="$2" '/^sink /{k = ($2 == "kafka:")} k && $1 == n {v = $2} END {print v}' "$1"
-}
-# values FILE: the record column of a consume() file, sorted.
-values() { cut -f3- "$1" | sort; }
-# keys_ok FILE: each record's key is its id_orig_h, and each key stays on one partition.
-keys_ok() {
-	awk -F'\t' '{
-		if (match($3, /"id_orig_h":"[^"]*"/)) h = substr($3, RSTART + 13, RLENGTH - 14);
-		else h = "";
-		if ($2 != h) { print "key " $2 " != id_orig_h " h > "/dev/stderr"; bad = 1 }
-		if (($2 in p) && p[$2] != $1) { print "key " $2 " on two partitions" > "/dev/stderr"; bad = 1 }
-		p[$2] = $1
-	} END { exit bad }' "$1"
-}
+# The second broker (auto-creation off) starts in the background now, to be ready later.
+KAFKA2_DIR=$T_TMP/kafka-noauto
+on_exit "KAFKA_DIR=$KAFKA2_DIR $KAFKA_SH stop"
+KAFKA_DIR=$KAFKA2_DIR KAFKA_AUTO_CREATE=0 "$KAFKA_SH" start >"$T_TMP/kafka2.boot" \
+	2>"$T_TMP/kafka2.err" &
+KAFKA2_PID=$!
 
-mock_start || { fail "kafka_mock_start: no BOOTSTRAP line"; t_done; }
+kafka_shared || { fail "kafka_broker: no broker: $(cat "$T_TMP/kafka-start.err" 2>/dev/null | tail -n 3)"; t_done; }
+log "broker $KAFKA_BOOT (SSL $KAFKA_BOOT_SSL), Kafka $("$KAFKA_SH" version)"
+
+CAP=$T_TMP/clients.pcap
+"$PY" "$PANO_ROOT/tests/lib/gen_dns_clients.py" "$CAP" || { fail "kafka_capture: generator failed"; t_done; }
 
 # The reference: what the stdout sink prints. If two runs differ (a per-run uid), uids are
 # masked in every comparison below.
@@ -67,105 +57,331 @@ if ! cmp -s "$T_TMP/ref1.jsonl" "$T_TMP/ref2.jsonl"; then
 	log "stdout differs between runs; comparing with uid masked"
 	MASK="sed -E s/\"uid\":\"[^\"]*\"/\"uid\":\"-\"/"
 fi
-sort "$T_TMP/ref1.jsonl" | $MASK | sort >"$T_TMP/ref.sorted"
+$MASK "$T_TMP/ref1.jsonl" | sort >"$T_TMP/ref.sorted"
 N=$(wc -l <"$T_TMP/ref1.jsonl")
-if [ "$N" -eq 0 ]; then
-	fail "kafka_reference: the stdout sink gave no records for $CAP"
-	t_done
-fi
-log "reference: $N records"
+check_eq kafka_reference_records "$N" 2000
 
-# ---- 1. same records as stdout, keyed, one partition per client --------------------------
-"$A" --read "$CAP" --kafka-brokers "$BOOT" --stats >"$T_TMP/k1.out" 2>"$T_TMP/k1.err"
-check_eq kafka_exit_status "$?" 0
-check_eq kafka_no_stdout_when_kafka_only "$(wc -c <"$T_TMP/k1.out")" 0
-check_eq kafka_stats_delivered "$(kafka_stat "$T_TMP/k1.err" delivered)" "$N"
-check_eq kafka_stats_failed "$(kafka_stat "$T_TMP/k1.err" failed)" 0
-consume pano-dns "$T_TMP/c1.txt"
-values "$T_TMP/c1.txt" | $MASK | sort >"$T_TMP/c1.sorted"
-if cmp -s "$T_TMP/ref.sorted" "$T_TMP/c1.sorted"; then
-	pass kafka_records_equal_stdout
-else
-	fail "kafka_records_equal_stdout: $(wc -l <"$T_TMP/c1.sorted") records in Kafka," \
-		"$N on stdout; diff: $(diff "$T_TMP/ref.sorted" "$T_TMP/c1.sorted" | head -4)"
-fi
-check kafka_key_is_client_one_partition keys_ok "$T_TMP/c1.txt"
+# kstat FILE NAME: a value from the "sink kafka:" block of a --stats summary.
+kstat() { awk -v n="$2" '/^sink /{k = ($2 == "kafka:")} k && $1 == n {v = $2} END {print v}' "$1"; }
+# records_out FILE: the "records out" of the Kafka sink's --stats line.
+records_out() { awk '/^sink kafka:/{sub(",", "", $5); print $5}' "$1"; }
+# values FILE: the record column of a kafka_consume file, masked and sorted.
+values() { cut -f3- "$1" | $MASK | sort; }
+# same_as FILE WANT_SORTED: the records read back are exactly WANT_SORTED (count and content).
+same_as() {
+	values "$1" >"$1.sorted"
+	cmp -s "$2" "$1.sorted" && return 0
+	log "read back $(wc -l <"$1.sorted") records, want $(wc -l <"$2"):" \
+		"$(diff "$2" "$1.sorted" | grep -c '^<') missing, $(diff "$2" "$1.sorted" | grep -c '^>') extra"
+	return 1
+}
+# subset_of FILE WANT_SORTED: every record read back is a distinct record of WANT_SORTED.
+subset_of() { values "$1" | comm -13 "$2" - | grep -q . && return 1 || return 0; }
+# kafka_lines FILE: the analyzer's Kafka warnings and errors.
+kafka_lines() { grep -E '(warning|error): (kafka|rd_kafka)' "$1"; }
+# losses_ok FILE: the sink's causes add up to its records out, with none left queued.
+losses_ok() {
+	local f=$1
+	[ $(($(kstat "$f" delivered) + $(kstat "$f" failed) + $(kstat "$f" dropped_at_exit))) -eq \
+		"$(records_out "$f")" ] && [ "$(kstat "$f" queued)" = 0 ]
+}
+# publish NAME ARGS...: the analyzer on the capture with --stats; $NAME.out/.err, RC.
+publish() {
+	local n=$1; shift
+	"$A" --read "$CAP" --stats "$@" >"$T_TMP/$n.out" 2>"$T_TMP/$n.err"
+	RC=$?
+}
 
-# ---- 2. broker down mid-run, back up: everything arrives --------------------------------
-# The capture goes in through a pipe in two parts (the second without its pcap header), the
-# broker going down in between.
+# Live input: the capture in two parts (the second without its pcap header) fed through a
+# pipe, so that the broker can go away between them.
 NPKT=$(capinfos -c -M "$CAP" | awk '/Number of packets/{print $NF}')
 HALF=$((NPKT / 2))
-editcap -F pcap -r "$CAP" "$T_TMP/p1.pcap" "1-$HALF" &&
-	editcap -F pcap -r "$CAP" "$T_TMP/p2full.pcap" "$((HALF + 1))-$NPKT" &&
+editcap -r -F pcap "$CAP" "$T_TMP/p1.pcap" "1-$HALF" &&
+	editcap -r -F pcap "$CAP" "$T_TMP/p2full.pcap" "$((HALF + 1))-$NPKT" &&
 	tail -c +25 "$T_TMP/p2full.pcap" >"$T_TMP/p2.raw" ||
-	{ fail "kafka_outage_setup: editcap failed"; t_done; }
-mkfifo "$T_TMP/in2"
-"$A" --read - --kafka-brokers "$BOOT" --kafka-topic outage --stats <"$T_TMP/in2" \
-	>/dev/null 2>"$T_TMP/k2.err" &
-A2=$!
-on_exit "kill $A2"
-exec 4>"$T_TMP/in2"
-cat "$T_TMP/p1.pcap" >&4
-# Wait until part one's records reach Kafka (if part one makes any), then stop the broker.
-N1=$("$A" --read "$T_TMP/p1.pcap" --dns-timeout 1000000 2>/dev/null | grep -c . || true)
-[ "$N1" -gt 0 ] && wait_for 10 sh -c "kcat -C -q -b $BOOT -t outage -o beginning -e | grep -q ."
-check kafka_outage_broker_down mock_cmd down 1
-cat "$T_TMP/p2.raw" >&4
-sleep 2	# pacing only: let the analyzer queue part two while the broker is down
-check kafka_outage_analyzer_alive kill -0 $A2
-check kafka_outage_broker_up mock_cmd up 1
-exec 4>&-
-wait $A2
-check_eq kafka_outage_exit_status "$?" 0
-if grep -q 'kafka: _TRANSPORT\|kafka: _ALL_BROKERS_DOWN' "$T_TMP/k2.err"; then
-	pass kafka_outage_noticed
+	{ fail "kafka_split: editcap failed"; t_done; }
+# N1: the answered transactions of part one (written as soon as their reply is decoded);
+# ANSWERED: those of the whole capture (the unanswered ones wait for the end of input).
+N1=$("$A" --read "$T_TMP/p1.pcap" 2>/dev/null | grep -c '"rcode"')
+ANSWERED=$(grep -c '"rcode"' "$T_TMP/ref1.jsonl")
+SIZE=$(stat -c %s "$CAP")
+# live_start NAME ARGS...: the analyzer reading a FIFO (fed with live_feed), --stats; LIVE.
+live_start() {
+	local n=$1; shift
+	mkfifo "$T_TMP/$n.in"
+	"$A" --read - --stats "$@" <"$T_TMP/$n.in" >"$T_TMP/$n.out" 2>"$T_TMP/$n.err" &
+	LIVE=$!
+	on_exit "kill -9 $LIVE"
+	exec 4>"$T_TMP/$n.in"
+}
+live_feed() { cat "$1" >&4; }
+# live_read BYTES: the analyzer has read BYTES of input (read(2) bytes in /proc/PID/io).
+live_read() { wait_for 30 sh -c "[ \$(awk '/^rchar/{print \$2}' /proc/$LIVE/io) -ge $1 ]"; }
+# live_end TOPIC: once every answered transaction can be read back from TOPIC (so the close's
+# 5 s flush bound does not race the broker's return), end of input; waits for the analyzer,
+# RC is its exit status.
+live_end() {
+	wait_for 60 in_kafka "$1" "$ANSWERED" || log "not all $ANSWERED answered records in Kafka"
+	exec 4>&-
+	wait "$LIVE"
+	RC=$?
+}
+# in_kafka TOPIC N: at least N records of TOPIC can be read back.
+in_kafka() { [ "$(timeout 10 kcat -C -q -b "$KAFKA_BOOT" -t "$1" -o beginning -e | grep -c .)" -ge "$2" ]; }
+
+# ---- exactly once: idempotent producer, acks=all ------------------------------------------
+T=$(kafka_topic once)
+publish once --kafka-brokers "$KAFKA_BOOT" -T "$T" -X enable.idempotence=true -X acks=all
+check_eq kafka_once_exit_status "$RC" 0
+check_eq kafka_once_no_stdout "$(wc -c <"$T_TMP/once.out")" 0
+check_eq kafka_once_delivered "$(kstat "$T_TMP/once.err" delivered)" "$N"
+kafka_consume "$T" "$T_TMP/once.txt"
+check kafka_once_records_equal_stdout same_as "$T_TMP/once.txt" "$T_TMP/ref.sorted"
+check_eq kafka_once_no_warnings "$(kafka_lines "$T_TMP/once.err")" ""
+
+# ---- keyed: 3 partitions, one client on one partition, in order ---------------------------
+T=$(kafka_topic keyed)
+if kafka_ctl topic create "$T" 3 2>"$T_TMP/topic.err"; then
+	publish keyed --kafka-brokers "$KAFKA_BOOT" -T "$T"
+	check_eq kafka_keyed_delivered "$(kstat "$T_TMP/keyed.err" delivered)" "$N"
+	kafka_consume "$T" "$T_TMP/keyed.txt"
+	check kafka_keyed_records_equal_stdout same_as "$T_TMP/keyed.txt" "$T_TMP/ref.sorted"
+	# Per client: key = id_orig_h, one partition, the records in the order the analyzer
+	# wrote them (uid sequence of the reference), ts never going back.
+	"$PY" - "$T_TMP/ref1.jsonl" "$T_TMP/keyed.txt" >"$T_TMP/keyed.check" 2>&1 <<'PY'
+import json, sys
+ref, got = {}, {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    ref.setdefault(r['id_orig_h'], []).append((r['ts'], r['uid']))
+parts, bad = set(), []
+for line in open(sys.argv[2]):
+    p, k, v = line.rstrip('\n').split('\t', 2)
+    r = json.loads(v)
+    if k != r['id_orig_h']:
+        bad.append('key %s != id_orig_h %s' % (k, r['id_orig_h']))
+    got.setdefault(k, []).append((p, r['ts'], r['uid']))
+    parts.add(p)
+for c, recs in got.items():
+    if len({p for p, _, _ in recs}) != 1:
+        bad.append('client %s on partitions %s' % (c, sorted({p for p, _, _ in recs})))
+    ts = [t for _, t, _ in recs]
+    if any(b < a for a, b in zip(ts, ts[1:])):
+        bad.append('client %s: ts goes back' % c)
+    if [u for _, _, u in recs] != [u for _, u in ref.get(c, [])]:
+        bad.append('client %s: order differs from the analyzer output' % c)
+print('clients %d partitions %d' % (len(got), len(parts)))
+for b in bad[:5]:
+    print(b)
+sys.exit(1 if bad else 0)
+PY
+	check kafka_keyed_client_one_partition_in_order [ $? -eq 0 ]
+	check_eq kafka_keyed_clients_partitions "$(head -n1 "$T_TMP/keyed.check")" "clients 40 partitions 3"
+	[ "$(wc -l <"$T_TMP/keyed.check")" -gt 1 ] && log "$(tail -n +2 "$T_TMP/keyed.check")"
 else
-	fail "kafka_outage_noticed: no broker error logged: $(head -c 300 "$T_TMP/k2.err")"
-fi
-check_eq kafka_outage_delivered "$(kafka_stat "$T_TMP/k2.err" delivered)" "$N"
-check_eq kafka_outage_dropped_at_exit "$(kafka_stat "$T_TMP/k2.err" dropped_at_exit)" 0
-consume outage "$T_TMP/c2.txt"
-values "$T_TMP/c2.txt" | $MASK | sort >"$T_TMP/c2.sorted"
-if cmp -s "$T_TMP/ref.sorted" "$T_TMP/c2.sorted"; then
-	pass kafka_outage_records_equal_stdout
-else
-	fail "kafka_outage_records_equal_stdout: $(wc -l <"$T_TMP/c2.sorted") records in" \
-		"Kafka, $N on stdout"
+	fail "kafka_keyed_topic: kafka.sh topic create failed: $(tail -n 3 "$T_TMP/topic.err")"
 fi
 
-# ---- 3. SIGTERM with the broker down: bounded exit, undelivered records counted ---------
-check kafka_sigterm_broker_down mock_cmd down 1
-mkfifo "$T_TMP/in3"
-"$A" --read - --kafka-brokers "$BOOT" --kafka-topic sigterm --stats <"$T_TMP/in3" \
-	>/dev/null 2>"$T_TMP/k3.err" &
-A3=$!
-on_exit "kill -9 $A3"
-exec 5>"$T_TMP/in3"
-cat "$CAP" >&5	# the whole capture, but no end of input: only SIGTERM ends this run
-# Wait until it has read the capture (read(2) bytes in /proc/PID/io), then a moment to decode.
-SIZE=$(stat -c %s "$CAP")
-wait_for 30 sh -c "[ \$(awk '/^rchar/{print \$2}' /proc/$A3/io) -ge $SIZE ]"
-sleep 0.5	# pacing only
-kill -TERM $A3
-# The flush bound is 5 s; 30 s only keeps a hung analyzer from hanging the test.
-if wait_for 30 sh -c "! kill -0 $A3 2>/dev/null"; then
-	pass kafka_sigterm_exits
-	wait $A3
-	rc=$?
-	[ "$rc" -eq 0 ] || [ "$rc" -eq 1 ] && pass kafka_sigterm_exit_status ||
-		fail "kafka_sigterm_exit_status: $rc"
-	out=$(awk '/^sink kafka:/{sub(",", "", $5); print $5}' "$T_TMP/k3.err")
-	log "records out before SIGTERM: $out of $N"
-	check kafka_sigterm_records_out [ "${out:-0}" -gt 0 ]
-	check_eq kafka_sigterm_delivered "$(kafka_stat "$T_TMP/k3.err" delivered)" 0
-	check_eq kafka_sigterm_dropped_at_exit "$(kafka_stat "$T_TMP/k3.err" dropped_at_exit)" \
-		"$out"
-	grep -q "kafka: $out records undelivered at exit" "$T_TMP/k3.err" &&
-		pass kafka_sigterm_logged || fail "kafka_sigterm_logged: no 'undelivered' warning"
+# ---- pause: the broker frozen for 20 s mid-stream ------------------------------------------
+T=$(kafka_topic pause)
+live_start pause --kafka-brokers "$KAFKA_BOOT" -T "$T"
+live_feed "$T_TMP/p1.pcap"
+wait_for 20 in_kafka "$T" "$N1" || log "part one's $N1 records not yet in Kafka"
+check kafka_pause_broker_stopped kafka_ctl pause
+live_feed "$T_TMP/p2.raw"
+live_read "$SIZE" || log "the analyzer has not read the whole capture"
+sleep 20 # pacing only: the broker stays frozen for 20 s
+check kafka_pause_analyzer_alive kill -0 "$LIVE"
+check kafka_pause_broker_resumed kafka_ctl resume
+live_end "$T"
+check_eq kafka_pause_exit_status "$RC" 0
+check_eq kafka_pause_delivered "$(kstat "$T_TMP/pause.err" delivered)" "$N"
+kafka_consume "$T" "$T_TMP/pause.txt"
+check kafka_pause_records_equal_stdout same_as "$T_TMP/pause.txt" "$T_TMP/ref.sorted"
+
+# ---- restart: the broker killed mid-stream, down for 20 s, started again -----------------
+T=$(kafka_topic restart)
+live_start restart --kafka-brokers "$KAFKA_BOOT" -T "$T"
+live_feed "$T_TMP/p1.pcap"
+wait_for 20 in_kafka "$T" "$N1" || log "part one's $N1 records not yet in Kafka"
+check kafka_restart_broker_killed kafka_ctl kill
+live_feed "$T_TMP/p2.raw"
+live_read "$SIZE" || log "the analyzer has not read the whole capture"
+sleep 20 # pacing only: the broker stays down for 20 s
+check kafka_restart_analyzer_alive kill -0 "$LIVE"
+check kafka_restart_broker_started kafka_ctl start
+live_end "$T"
+check_eq kafka_restart_exit_status "$RC" 0
+check_eq kafka_restart_delivered "$(kstat "$T_TMP/restart.err" delivered)" "$N"
+kafka_consume "$T" "$T_TMP/restart.txt"
+check kafka_restart_records_equal_stdout same_as "$T_TMP/restart.txt" "$T_TMP/ref.sorted"
+# The outage is said, briefly: a broker error line or two, and the recovery.
+n=$(kafka_lines "$T_TMP/restart.err" | wc -l)
+if kafka_lines "$T_TMP/restart.err" | grep -q 'kafka: _TRANSPORT\|kafka: _ALL_BROKERS_DOWN' &&
+	grep -q 'kafka: delivering again' "$T_TMP/restart.err" && [ "$n" -le 4 ]; then
+	pass kafka_restart_said
 else
-	fail "kafka_sigterm_exits: still running 30 s after SIGTERM"
+	fail "kafka_restart_said: $n lines: $(kafka_lines "$T_TMP/restart.err" | head -n 5)"
 fi
-exec 5>&-
-mock_cmd up 1
+
+# ---- down at start: decodes, retries, delivers once the broker is up ---------------------
+T=$(kafka_topic late)
+check kafka_late_broker_stopped kafka_ctl stop
+live_start late --kafka-brokers "$KAFKA_BOOT" -T "$T" --output "$T_TMP/late.jsonl"
+live_feed "$CAP"
+live_read "$SIZE" || log "the analyzer has not read the whole capture"
+# Decoding goes on with no broker: the whole capture is read (ten times what the pipe holds)
+# and records reach the file sink.
+check kafka_late_decodes_without_broker wait_for 10 test -s "$T_TMP/late.jsonl"
+check kafka_late_broker_started kafka_ctl start
+live_end "$T"
+check_eq kafka_late_exit_status "$RC" 0
+check_eq kafka_late_delivered "$(kstat "$T_TMP/late.err" delivered)" "$N"
+check_eq kafka_late_file_sink "$(grep -c . "$T_TMP/late.jsonl")" "$N"
+kafka_consume "$T" "$T_TMP/late.txt"
+check kafka_late_records_equal_stdout same_as "$T_TMP/late.txt" "$T_TMP/ref.sorted"
+grep -q 'kafka: _TRANSPORT.*Connection refused' "$T_TMP/late.err" && pass kafka_late_said ||
+	fail "kafka_late_said: $(kafka_lines "$T_TMP/late.err" | head -n 3)"
+
+# ---- dies: killed mid-stream for good; SIGTERM; everything counted -----------------------
+T=$(kafka_topic dies)
+live_start dies --kafka-brokers "$KAFKA_BOOT" -T "$T"
+live_feed "$T_TMP/p1.pcap"
+wait_for 20 in_kafka "$T" "$N1" || log "part one's $N1 records not yet in Kafka"
+check kafka_dies_broker_killed kafka_ctl kill
+live_feed "$T_TMP/p2.raw"
+live_read "$SIZE" || log "the analyzer has not read the whole capture"
+kill -TERM "$LIVE"
+# The flush bound is 5 s; 30 s only keeps a hung analyzer from hanging the test.
+if wait_for 30 sh -c "! kill -0 $LIVE 2>/dev/null"; then
+	pass kafka_dies_sigterm_exits
+	wait "$LIVE"
+	check_eq kafka_dies_exit_status "$?" 1
+	out=$(records_out "$T_TMP/dies.err") d=$(kstat "$T_TMP/dies.err" delivered)
+	log "records out $out, delivered $d before the broker died"
+	check kafka_dies_counts_add_up losses_ok "$T_TMP/dies.err"
+	check kafka_dies_some_undelivered [ "$(kstat "$T_TMP/dies.err" dropped_at_exit)" -gt 0 ]
+	grep -q "kafka: $((out - d)) of $out records not delivered" "$T_TMP/dies.err" &&
+		pass kafka_dies_said || fail "kafka_dies_said: $(kafka_lines "$T_TMP/dies.err" | tail -n 2)"
+	kafka_ctl start || fail "kafka_dies_broker_started: $KAFKA_RUN_DIR/kafka.log"
+	kafka_consume "$T" "$T_TMP/dies.txt"
+	check_eq kafka_dies_read_back_equals_delivered "$(grep -c . "$T_TMP/dies.txt")" "$d"
+	check kafka_dies_read_back_from_stdout subset_of "$T_TMP/dies.txt" "$T_TMP/ref.sorted"
+else
+	fail "kafka_dies_sigterm_exits: still running 30 s after SIGTERM"
+	kafka_ctl start
+fi
+exec 4>&-
+
+# ---- small queue: shortfall = the drop counter, exactly ----------------------------------
+T=$(kafka_topic queue)
+publish queue --kafka-brokers "$KAFKA_BOOT" -T "$T" -X queue.buffering.max.messages=50
+q=$(kstat "$T_TMP/queue.err" dropped_queue_full) d=$(kstat "$T_TMP/queue.err" delivered)
+log "small queue: $d delivered, $q dropped"
+check kafka_queue_some_dropped [ "${q:-0}" -gt 0 ]
+check_eq kafka_queue_exit_status "$RC" 1
+check_eq kafka_queue_delivered_plus_dropped "$((d + q))" "$N"
+check_eq kafka_queue_counter "$(awk '$1 == "kafka_dropped_queue_full" {print $2}' "$T_TMP/queue.err")" "$q"
+kafka_consume "$T" "$T_TMP/queue.txt"
+check_eq kafka_queue_shortfall_equals_drops "$((N - $(grep -c . "$T_TMP/queue.txt")))" "$q"
+check kafka_queue_read_back_from_stdout subset_of "$T_TMP/queue.txt" "$T_TMP/ref.sorted"
+
+# ---- too large: a topic with max.message.bytes=1400 --------------------------------------
+T=$(kafka_topic big)
+T2=$(kafka_topic big2)
+if kafka_ctl topic create "$T" 1 max.message.bytes=1400 2>"$T_TMP/topic.err" &&
+	kafka_ctl topic create "$T2" 1 max.message.bytes=1400 2>>"$T_TMP/topic.err"; then
+	# With the defaults, batches (up to 1 MB, compressed) are refused whole.
+	publish big --kafka-brokers "$KAFKA_BOOT" -T "$T" --output "$T_TMP/big.jsonl"
+	check_eq kafka_big_exit_status "$RC" 1
+	check_eq kafka_big_decodes_everything "$(grep -c . "$T_TMP/big.jsonl")" "$N"
+	check kafka_big_counts_add_up losses_ok "$T_TMP/big.err"
+	kafka_consume "$T" "$T_TMP/big.txt"
+	check_eq kafka_big_read_back_equals_delivered "$(grep -c . "$T_TMP/big.txt")" \
+		"$(kstat "$T_TMP/big.err" delivered)"
+	check_eq kafka_big_said_once "$(grep -c 'not delivered: Broker: Message size too large' "$T_TMP/big.err")" 1
+	# The client told the limit (-X message.max.bytes, which also bounds its batches):
+	# exactly the records over 1400 bytes are refused, before they leave the analyzer.
+	publish big2 --kafka-brokers "$KAFKA_BOOT" -T "$T2" -X message.max.bytes=1400
+	awk 'length($0) > 1400' "$T_TMP/ref1.jsonl" | $MASK | sort >"$T_TMP/big.want-refused"
+	awk 'length($0) <= 1400' "$T_TMP/ref1.jsonl" | $MASK | sort >"$T_TMP/big.want-kafka"
+	log "records over 1400 bytes: $(wc -l <"$T_TMP/big.want-refused")"
+	check_eq kafka_big2_exit_status "$RC" 1
+	check_eq kafka_big2_refused "$(kstat "$T_TMP/big2.err" produce_errors)" \
+		"$(wc -l <"$T_TMP/big.want-refused")"
+	check_eq kafka_big2_delivered "$(kstat "$T_TMP/big2.err" delivered)" \
+		"$(wc -l <"$T_TMP/big.want-kafka")"
+	check_eq kafka_big2_said_once "$(grep -c 'record to .* refused: Broker: Message size too large' "$T_TMP/big2.err")" 1
+	kafka_consume "$T2" "$T_TMP/big2.txt"
+	check kafka_big2_read_back_the_small_ones same_as "$T_TMP/big2.txt" "$T_TMP/big.want-kafka"
+else
+	fail "kafka_big_topic: kafka.sh topic create failed: $(tail -n 3 "$T_TMP/topic.err")"
+fi
+
+# ---- TLS: the broker's SSL listener -------------------------------------------------------
+if [ -n "$KAFKA_BOOT_SSL" ]; then
+	T=$(kafka_topic tls)
+	publish tls --kafka-brokers "$KAFKA_BOOT_SSL" -T "$T" -X security.protocol=ssl \
+		-X ssl.ca.location="$KAFKA_CA"
+	check_eq kafka_tls_exit_status "$RC" 0
+	check_eq kafka_tls_delivered "$(kstat "$T_TMP/tls.err" delivered)" "$N"
+	kafka_consume "$T" "$T_TMP/tls.txt"
+	check kafka_tls_records_equal_stdout same_as "$T_TMP/tls.txt" "$T_TMP/ref.sorted"
+	# A CA that did not sign the broker's certificate: nothing delivered, all counted.
+	T=$(kafka_topic tlsbad)
+	publish tlsbad --kafka-brokers "$KAFKA_BOOT_SSL" -T "$T" -X security.protocol=ssl \
+		-X ssl.ca.location="$KAFKA_RUN_DIR/certs/other-ca.crt" --output "$T_TMP/tlsbad.jsonl"
+	check_eq kafka_tlsbad_exit_status "$RC" 1
+	check_eq kafka_tlsbad_decodes_everything "$(grep -c . "$T_TMP/tlsbad.jsonl")" "$N"
+	check_eq kafka_tlsbad_delivered "$(kstat "$T_TMP/tlsbad.err" delivered)" 0
+	check_eq kafka_tlsbad_undelivered "$(kstat "$T_TMP/tlsbad.err" dropped_at_exit)" "$N"
+	check_eq kafka_tlsbad_said_once "$(grep -c 'kafka: _SSL: .*certificate verify failed' "$T_TMP/tlsbad.err")" 1
+else
+	fail "kafka_tls: the broker has no SSL listener ($KAFKA_RUN_DIR/bootstrap-ssl)"
+fi
+
+# ---- missing topic, auto-creation off (the second broker) --------------------------------
+if wait "$KAFKA2_PID" && B2=$(cat "$T_TMP/kafka2.boot") && [ -n "$B2" ]; then
+	T=$(kafka_topic missing)
+	publish missing --kafka-brokers "$B2" -T "$T" --output "$T_TMP/missing.jsonl"
+	check_eq kafka_missing_exit_status "$RC" 1
+	check_eq kafka_missing_decodes_everything "$(grep -c . "$T_TMP/missing.jsonl")" "$N"
+	check_eq kafka_missing_undelivered "$(kstat "$T_TMP/missing.err" dropped_at_exit)" "$N"
+	check_eq kafka_missing_said_once "$(grep -c "kafka: topic $T does not exist" "$T_TMP/missing.err")" 1
+	# Past librdkafka's wait for the topic to appear, records fail at once (counted as failed).
+	publish missing2 --kafka-brokers "$B2" -T "$T" -X topic.metadata.propagation.max.ms=1000
+	check_eq kafka_missing2_exit_status "$RC" 1
+	check_eq kafka_missing2_failed "$(kstat "$T_TMP/missing2.err" failed)" "$N"
+	check_eq kafka_missing2_said_once "$(grep -c "kafka: topic $T does not exist" "$T_TMP/missing2.err")" 1
+	T=$(kafka_topic exists)
+	if KAFKA_DIR=$KAFKA2_DIR "$KAFKA_SH" topic create "$T" 2 2>"$T_TMP/topic.err"; then
+		publish exists --kafka-brokers "$B2" -T "$T"
+		check_eq kafka_noauto_existing_topic_delivered "$(kstat "$T_TMP/exists.err" delivered)" "$N"
+	else
+		fail "kafka_noauto_topic: $(tail -n 3 "$T_TMP/topic.err")"
+	fi
+else
+	fail "kafka_noauto_broker: did not start: $(tail -n 3 "$T_TMP/kafka2.err")"
+fi
+
+# ---- mock: transient produce errors (the real broker cannot fail requests on demand) -----
+mkfifo "$T_TMP/mock.in"
+"$MOCK" -b 1 -p 3 -t retry <"$T_TMP/mock.in" >"$T_TMP/mock.out" 2>"$T_TMP/mock.err" &
+MOCK_PID=$!
+on_exit "kill $MOCK_PID"
+exec 3>"$T_TMP/mock.in"
+if wait_for 10 grep -q '^BOOTSTRAP ' "$T_TMP/mock.out"; then
+	MB=$(awk '/^BOOTSTRAP /{print $2; exit}' "$T_TMP/mock.out")
+	echo "fail-produce 5" >&3
+	wait_for 10 grep -qx "OK fail-produce 5" "$T_TMP/mock.out" && pass kafka_mock_errors_armed ||
+		fail "kafka_mock_errors_armed: $(cat "$T_TMP/mock.out")"
+	publish mock --kafka-brokers "$MB" -T retry -X enable.idempotence=true
+	check_eq kafka_mock_exit_status "$RC" 0
+	check_eq kafka_mock_delivered "$(kstat "$T_TMP/mock.err" delivered)" "$N"
+	kafka_consume retry "$T_TMP/mock.txt" "$MB"
+	check kafka_mock_records_equal_stdout same_as "$T_TMP/mock.txt" "$T_TMP/ref.sorted"
+else
+	fail "kafka_mock_start: no BOOTSTRAP line: $(head -c 300 "$T_TMP/mock.err")"
+fi
+exec 3>&-
 t_done

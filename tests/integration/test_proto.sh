@@ -27,15 +27,7 @@ dns_up || { fail "proto_dns: knotd did not start"; t_done; }
 ip -n "$NS_NODE" link set lo up	# the analyzer listens on the node's loopback
 # A second client host on the bridge, so that three agents have three ports to watch (bridged
 # frames never pass br0's own hooks).
-NS_CLI2=${T_PREFIX}cli2 IF_CLI2=${T_PREFIX}d CLI2_4=198.18.0.11
-on_exit "ip netns del $NS_CLI2"
-ip netns add "$NS_CLI2" &&
-	ip -n "$NS_NODE" link add "$IF_CLI2" type veth peer name eth0 netns "$NS_CLI2" &&
-	ip -n "$NS_NODE" link set "$IF_CLI2" master br0 up &&
-	ip -n "$NS_CLI2" link set lo up && ip -n "$NS_CLI2" link set eth0 up &&
-	ip -n "$NS_CLI2" addr add "$CLI2_4/24" dev eth0 &&
-	wait_for 5 nsx "$NS_CLI2" ping -c1 -W1 "$SRV4" ||
-	{ fail "proto_netns: second client host"; t_done; }
+netns_client2 || { fail "proto_netns: second client host"; t_done; }
 CERTS=$T_TMP/certs
 "$PANO_ROOT/scripts/make-certs.sh" "$CERTS" >/dev/null || { fail "proto_certs: make-certs.sh"; t_done; }
 PORT=$(free_port)

@@ -32,7 +32,7 @@ for i, (raw, j) in enumerate(zip(recs, jrecs)):
         k2 = rename.get(k, k)
         if k2 not in ("ts", "uid", "qclass", "query", "trans_id", "qtype_name", "rcode_name", "rtt",
                       "answers", "TTLs", "id_orig_h", "id_resp_p", "node", "query_len",
-                      "reply_len", "AA", "rejected"):
+                      "reply_len", "AA", "rejected", "latency"):
             continue
         got = fields.get(k2)
         if isinstance(v, list):

@@ -1,12 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash disable=SC2034  # variables set here are used by the scripts sourcing it
 # e2e.sh - helpers for the end-to-end tests, demo and benchmarks: start and stop background
-# processes (pano-agent, tcpdump, the Kafka mock) so that on_exit always stops them, and wait
+# processes (pano-agent, tcpdump) so that on_exit always stops them, and wait
 # for them to be ready. Source it after lib.sh.
 
 PANO_AGENT=${PANO_AGENT:-$PANO_BUILD/pano-agent}
 PANO_ANALYZER=${PANO_ANALYZER:-$PANO_BUILD/pano-analyzer}
-KAFKA_MOCK=${KAFKA_MOCK:-$PANO_BUILD/tests/kafka_mock}
 PCAP_FRAMES="python3 $PANO_ROOT/tests/lib/pcap_frames.py"
 
 # bg_start VAR LOG NS CMD...: runs CMD in namespace NS (or here when NS is "-") in the
@@ -79,22 +78,6 @@ agent_up() {
 		sed 's/^/# agent: /' "$T_TMP/agent.log" >&2
 		return 1
 	fi
-}
-
-# kafka_up: start the Kafka mock cluster in namespace NS (or "-"); sets KAFKA_BOOT. Its
-# standard input is a FIFO we hold open (it exits at end of input).
-kafka_up() {
-	local ns=$1
-	mkfifo "$T_TMP/kafka.in"
-	exec {KAFKA_FD}<>"$T_TMP/kafka.in"	# read-write: opening never blocks
-	BG_STDIN=$T_TMP/kafka.in bg_start KAFKA_PID "$T_TMP/kafka.log" "$ns" "$KAFKA_MOCK" \
-		--bootstrap-file "$T_TMP/kafka.boot"
-	if ! wait_for 15 test -s "$T_TMP/kafka.boot"; then
-		log "kafka_mock did not start; its log:"
-		sed 's/^/# kafka_mock: /' "$T_TMP/kafka.log" >&2
-		return 1
-	fi
-	KAFKA_BOOT=$(cat "$T_TMP/kafka.boot")
 }
 
 # dnsperf_completed LOG: the "Queries completed" count from a dnsperf report.

@@ -97,6 +97,40 @@ netns_up() {
 }
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
+# check_nothing_left NAME STDERR PREFIX: a demo that ran has left nothing behind: no namespace
+# named PREFIX..., not the work directory it named on STDERR ("work directory DIR,"), no
+# process mentioning either. Prints NAME_nothing_left's PASS or FAIL.
+check_nothing_left() {
+	local name=$1 work left="" p cmd
+	work=$(sed -n 's/.*work directory \([^,]*\),.*/\1/p' "$2")
+	ip netns list | grep -q "^$3" && left+=" namespaces"
+	[ -n "$work" ] && [ -e "$work" ] && left+=" $work"
+	for p in /proc/[0-9]*; do
+		cmd=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
+		case $cmd in *"$3"* | *"${work:-/nonexistent}"*) left+=" pid ${p#/proc/}: $cmd" ;; esac
+	done
+	if [ -z "$work" ]; then
+		fail "${name}_nothing_left: the demo did not name its work directory"
+	elif [ -z "$left" ]; then
+		pass "${name}_nothing_left"
+	else
+		fail "${name}_nothing_left:$left"
+	fi
+}
+
+# netns_client2: after netns_up, a second client host $NS_CLI2 ($CLI2_4) on the bridge, its
+# node-side port $IF_CLI2.
+netns_client2() {
+	NS_CLI2=${T_PREFIX}cli2 IF_CLI2=${T_PREFIX}d CLI2_4=198.18.0.11
+	on_exit "ip netns del $NS_CLI2"
+	ip netns add "$NS_CLI2" &&
+		ip -n "$NS_NODE" link add "$IF_CLI2" type veth peer name eth0 netns "$NS_CLI2" &&
+		ip -n "$NS_NODE" link set "$IF_CLI2" master br0 up &&
+		ip -n "$NS_CLI2" link set lo up && ip -n "$NS_CLI2" link set eth0 up &&
+		ip -n "$NS_CLI2" addr add "$CLI2_4/24" dev eth0 &&
+		wait_for 5 nsx "$NS_CLI2" ping -c1 -W1 "$SRV4"
+}
+
 # ns_start NAME PROG ARGS...: runs PROG in the node namespace ($NS_NODE) in the background,
 # stdout to $T_TMP/NAME.out, stderr to $T_TMP/NAME.err, its pid in $T_TMP/NAME.pid; killed on exit.
 ns_start() {

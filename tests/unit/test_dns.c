@@ -880,6 +880,82 @@ static void test_cut_sizes(void)
 	dns_setup(100);
 }
 
+/*
+ * PANO's latency beside Zeek's rtt: rtt only when the reply carries answers, latency whenever
+ * both halves were seen (NXDOMAIN, NODATA and SERVFAIL too); neither without a reply, and no
+ * latency for a reply that found no query. Checked on the JSON text itself (six decimals, like
+ * rtt) and in the protobuf record.
+ */
+static void test_latency(void)
+{
+	static const struct {
+		unsigned flags, answers;
+		const char *rcode, *rtt;
+	} cases[] = {
+	    {0x8180, 1, "NOERROR", "0.250000"}, /* answered */
+	    {0x8183, 0, "NXDOMAIN", NULL},
+	    {0x8180, 0, "NOERROR", NULL},	/* NODATA */
+	    {0x8182, 0, "SERVFAIL", NULL},
+	};
+	struct mb q, r;
+	dns_setup(100);
+	for (unsigned i = 0; i < 4; i++) {
+		char want[64];
+		query(&q, 30 + i, "lat.example");
+		hdr(&r, 30 + i, cases[i].flags, 1, cases[i].answers, 0, 0);
+		question(&r, "lat.example", 1);
+		if (cases[i].answers) {
+			size_t at = rr_begin(&r, "lat.example", 1, 1, 60);
+			put32(&r, 0xc0000201);
+			rr_end(&r, at);
+		}
+		udp(80000 + 1000 * i, &q, 0, 44000, 53);
+		udp(80000 + 1000 * i + 250, &r, 1, 44000, 53);
+		CHECK_EQ_INT(nrecs, (int)i + 1);
+		if (nrecs < (int)i + 1)
+			return;
+		CHECK_EQ_STR(field(i, "rcode_name"), cases[i].rcode);
+		CHECK(strstr(recs[i], ",\"latency\":0.250000") != NULL);
+		snprintf(want, sizeof(want), ",\"rtt\":%s,", cases[i].rtt ? cases[i].rtt : "");
+		CHECK((strstr(recs[i], want) != NULL) == (cases[i].rtt != NULL));
+		CHECK(cases[i].rtt || !strstr(recs[i], "\"rtt\""));
+		/* among PANO's own fields: after Zeek's last one */
+		CHECK(strstr(recs[i], "\"latency\"") > strstr(recs[i], "\"opcode_name\""));
+	}
+	/* no reply (timeout), and a reply without query: no latency, no rtt */
+	recs_clear();
+	query(&q, 40, "late.example");
+	udp(90000, &q, 0, 44001, 53);
+	reply(&r, 41, "lone.example", 1);
+	udp(96000, &r, 1, 44002, 53);
+	dns_txn_flush();
+	CHECK_EQ_INT(nrecs, 2);
+	for (int i = 0; i < nrecs; i++) {
+		CHECK_EQ_STR(field(i, "latency"), "");
+		CHECK_EQ_STR(field(i, "rtt"), "");
+	}
+	/* protobuf: NXDOMAIN carries latency, not rtt */
+	dns_setup_fmt(100, DNS_FORMAT_PROTOBUF);
+	query(&q, 42, "nx.example");
+	hdr(&r, 42, 0x8183, 1, 0, 0, 0);
+	question(&r, "nx.example", 1);
+	udp(100000, &q, 0, 44003, 53);
+	udp(100125, &r, 1, 44003, 53);
+	CHECK_EQ_INT(nrecs, 1);
+	if (nrecs == 1) {
+		Pano__V1__DnsRecord *d =
+		    pano__v1__dns_record__unpack(NULL, rec_len[0], (const uint8_t *)recs[0]);
+		CHECK(d != NULL);
+		if (d) {
+			CHECK(d->has_latency && d->latency == 0.125);
+			CHECK(!d->has_rtt);
+			CHECK(d->has_rcode && d->rcode == 3);
+			pano__v1__dns_record__free_unpacked(d, NULL);
+		}
+	}
+	dns_setup(100);
+}
+
 /* zeek_dotted: Zeek's own "id.orig_h" names. */
 static void test_dotted(void)
 {
@@ -912,6 +988,7 @@ int main(void)
 	TEST_CASE("dns_json_escaping", test_json_escaping);
 	TEST_CASE("dns_protobuf_record", test_protobuf);
 	TEST_CASE("dns_zeek_dotted_names", test_dotted);
+	TEST_CASE("dns_latency_every_reply", test_latency);
 	TEST_CASE("dns_one_count_per_fault", test_one_count_per_fault);
 	TEST_CASE("dns_edns_extended_rcode", test_edns_rcode);
 	TEST_CASE("dns_cut_message_sizes", test_cut_sizes);
