@@ -195,6 +195,10 @@ def check_flp_expr(prom, expr, tag, recs2, win):
         return
     fn, metric = m.groups()
     keep = FLP[metric]
+    eq = dict(re.findall(r'(\w+)="([^"]*)"', e))  # label matchers such as rcode_name="NXDOMAIN"
+    if eq:
+        base = keep
+        keep = lambda r: base(r) and all(r.get(k, "") == v for k, v in eq.items())
     by = re.search(r"sum by \((\w+)\)", e)
     label = by.group(1) if by else None
     want = collections.Counter(r.get(label, "") if label else "" for r in recs2 if keep(r))
