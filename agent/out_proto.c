@@ -52,7 +52,6 @@
 #define OP_STAGE_BYTES	  (256u << 10) /* > one packet of PANO_SNAPLEN_MAX */
 #define OP_PKT_MAX	  (STREAM_PKT_OVERHEAD + IF_NAMESIZE + STREAM_WHO_MAX + PANO_SNAPLEN_MAX)
 #define OP_ACK_WAIT_MS	  1000 /* an analyzer that has not acked by then never will (older) */
-#define OP_READ_MS	  20   /* replies (acks) are read at least this often while sending */
 #define OP_DRAIN_MS	  2000 /* stopping: what is queued and its acks, at most this long */
 #define OP_SENT_MIN	  256  /* batch records kept for acks, to start with */
 
@@ -146,7 +145,7 @@ struct out_proto {
 	struct op_sent *sent;
 	size_t sent_cap;
 	uint64_t sent_head, sent_tail, resend;
-	uint64_t connect_ns, last_read_ns;
+	uint64_t connect_ns;
 	uint64_t conn_acked, conn_resent; /* frames, this connection */
 	uint64_t acked, resent, unacked_lost;
 
@@ -853,7 +852,7 @@ static int op_connect(struct out_proto *p)
 	/* No batch goes until the analyzer says whether it acknowledges (its first Ack, right
 	 * after the hello; nothing within OP_ACK_WAIT_MS: an older analyzer). */
 	p->acks = -1;
-	p->connect_ns = p->last_read_ns = op_now_ns();
+	p->connect_ns = op_now_ns();
 	p->conn_acked = p->conn_resent = 0;
 	p->resend = p->sent_head;
 	pr_info("streaming to analyzer %s:%s%s as node %s", p->host, p->port,
@@ -984,11 +983,10 @@ static void op_connected_round(struct out_proto *p)
 		}
 		op_acks_known(p, 0);
 	}
-	if (p->acks == 1 && now - p->last_read_ns >= OP_READ_MS * 1000000ull) {
-		p->last_read_ns = now; /* acks free queue room: read them while sending */
-		if (op_drain_input(p))
-			return;
-	}
+	/* Acks free queue room: read them while sending (a recv that finds nothing, per batch) */
+	if (p->acks == 1 && (p->out_len || queued || p->resend < p->sent_tail) &&
+	    op_drain_input(p))
+		return;
 
 	if (queued && !p->first_seen_ns)
 		p->first_seen_ns = now;

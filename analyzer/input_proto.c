@@ -48,8 +48,7 @@ _Static_assert(PANO__V1__DIRECTION__DIRECTION_IN == 1 && PANO__V1__DIRECTION__DI
 #define IP_ACCEPTS_PER_TURN 32	     /* accepts between two turns of serving the connections */
 #define IP_LOG_MS	    10000    /* rate limit of the close lines: LOG_LIMIT_BURST per 10 s */
 #define IP_SOURCE_BASE	    0x10000u /* ids of agent sources (inputs use 0 and 1) */
-#define IP_ACK_MS	    100	     /* an Ack at most this long after a batch was taken */
-#define IP_ACK_BATCHES	    32	     /* or after this many batches */
+#define IP_ACK_BYTES	    (512u << 10) /* an Ack after this many batch bytes at the latest */
 
 PANO_COUNTER(c_ip_accepted, "proto_connections", "event", "agent connections accepted");
 PANO_COUNTER(
@@ -167,7 +166,7 @@ struct ip_conn {
 	 * the batches taken since; bytes of a reply the socket has not taken yet. */
 	bool acking, said_preamble, dup;
 	uint64_t acked_seq, ack_ns;
-	unsigned unacked_batches;
+	size_t unacked_bytes;
 	uint8_t reply[STREAM_PREAMBLE_LEN + STREAM_ACK_MAX];
 	uint8_t reply_len, reply_off;
 	bool more; /* the last turn stopped on its read budget, not on EAGAIN: serve it again
@@ -237,16 +236,17 @@ static bool ip_reply_flush(struct ip_conn *c)
 	return true;
 }
 
-/* Acknowledges the agent run's batches taken so far when due (IP_ACK_BATCHES batches or
- * IP_ACK_MS since a batch was taken), or now with force (the first Ack, right after the
- * hello); the first reply carries this analyzer's preamble. */
+/* Acknowledges the agent run's batches taken so far when due (IP_ACK_BYTES of batches, or
+ * ack_ms since the last Ack), or now with force (the first Ack, right after the hello); the
+ * first reply carries this analyzer's preamble. */
 static void ip_ack(struct ip_conn *c, uint64_t now, bool force)
 {
 	if (!c->acking || !ip_reply_flush(c))
 		return;
 	uint64_t seq = c->agent->taken_seq;
-	if (!force && (seq <= c->acked_seq || (c->unacked_batches < IP_ACK_BATCHES &&
-					       now - c->ack_ns < IP_ACK_MS * 1000000ull)))
+	if (!force && (seq <= c->acked_seq ||
+		       (c->unacked_bytes < IP_ACK_BYTES &&
+			now - c->ack_ns < (uint64_t)c->l->o.ack_ms * 1000000ull)))
 		return;
 	size_t n = 0;
 	if (!c->said_preamble) {
@@ -259,7 +259,7 @@ static void ip_ack(struct ip_conn *c, uint64_t now, bool force)
 	c->reply_off = 0;
 	c->acked_seq = seq;
 	c->ack_ns = now;
-	c->unacked_batches = 0;
+	c->unacked_bytes = 0;
 	counter_inc(&c_ip_acks);
 	ip_reply_flush(c);
 }
@@ -422,8 +422,7 @@ static int ip_on_batch(struct ip_conn *c, struct stream_dec *d, const struct str
 		return stream_batch_refuse(d, &it);
 	if (c->acking && !c->dup && it.seq > c->agent->taken_seq) {
 		c->agent->taken_seq = it.seq; /* every part says it: the last one counts */
-		if (!b->rest)
-			c->unacked_batches++;
+		c->unacked_bytes += b->len;
 	}
 	return 0;
 }
@@ -746,6 +745,8 @@ static int ip_setup(struct ip_listener *l, const struct input_proto_opts *opts)
 		l->o.hello_timeout_ms = INPUT_PROTO_HELLO_MS;
 	if (l->o.idle_timeout_ms == 0)
 		l->o.idle_timeout_ms = INPUT_PROTO_IDLE_MS;
+	if (l->o.ack_ms <= 0)
+		l->o.ack_ms = INPUT_PROTO_ACK_MS;
 	l->lim.max_untrusted = l->o.max_pending;
 	l->lim.max_per_source = l->o.max_per_source;
 	l->conns = calloc((size_t)(l->o.max_conns + l->o.max_pending), sizeof(*l->conns));
@@ -791,8 +792,8 @@ int input_proto_run(const struct input_proto_opts *opts, const struct input_hook
 						     .events = tls_conn_events(l.conns[i]->tls)};
 			if (l.conns[i]->more || tls_conn_pending(l.conns[i]->tls))
 				timeout = 0;
-			else if (ip_ack_pending(l.conns[i]) && timeout > IP_ACK_MS / 2)
-				timeout = IP_ACK_MS / 2;
+			else if (ip_ack_pending(l.conns[i]) && timeout > l.o.ack_ms / 2)
+				timeout = l.o.ack_ms / 2 + 1;
 		}
 		int n = poll(pfd, (nfds_t)l.nconns + 1, timeout);
 		if (n < 0 && errno != EINTR) {
