@@ -1117,11 +1117,17 @@ static void *op_thread(void *arg)
 	}
 	/* Stopping: give a connected analyzer what is queued and wait for its acks, for up to
 	 * OP_DRAIN_MS; what is left is lost, counted (and told the analyzer when still up). */
+	bool asked = false;
 	for (uint64_t until = op_now_ns() + OP_DRAIN_MS * 1000000ull;
 	     p->fd >= 0 && op_now_ns() < until;) {
-		if (p->acks >= 0 && !op_queued(p) && !p->out_len && p->resend == p->sent_tail &&
-		    (p->acks == 0 || p->sent_head == p->sent_tail))
+		bool sent = p->acks >= 0 && !op_queued(p) && !p->out_len &&
+			    p->resend == p->sent_tail;
+		if (sent && (p->acks == 0 || p->sent_head == p->sent_tail))
 			break;
+		if (sent && !asked) { /* stats after the last batch: the analyzer acks at once */
+			asked = true;
+			op_queue_stats(p);
+		}
 		op_connected_round(p);
 	}
 	op_count_unacked(p);

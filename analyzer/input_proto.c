@@ -459,6 +459,10 @@ static int ip_on_msg(void *ctx, struct stream_dec *d, const struct stream_msg *m
 		return ip_on_batch(c, d, &m->batch);
 	case PANO__V1__ENVELOPE__MSG_STATS:
 		ip_on_stats(c, m->stats);
+		/* stats come every second, and from a stopping agent after its last batch: the
+		 * batches before them are acknowledged at once */
+		if (c->acking && c->agent->taken_seq > c->acked_seq)
+			ip_ack(c, admit_now_ns(), true);
 		return 0;
 	default:
 		return 0;
