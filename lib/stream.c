@@ -108,7 +108,7 @@ size_t stream_ack(uint8_t out[STREAM_ACK_MAX], uint64_t seq)
 	a.seq = seq;
 	env.msg_case = PANO__V1__ENVELOPE__MSG_ACK;
 	env.ack = &a;
-	return stream_envelope_pack(&env, out); /* 4 + 2 + 1 + 1 + 10 at most: 16 */
+	return stream_envelope_pack(&env, out); /* 4 + 1 + 1 + 1 + 10 at most: 17 */
 }
 
 size_t stream_envelope_pack(const Pano__V1__Envelope *env, uint8_t *out)

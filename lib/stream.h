@@ -61,7 +61,7 @@ size_t stream_refusal(uint8_t *out, size_t cap, const char *code, const char *re
 
 /* An Ack envelope for seq (no preamble: the analyzer writes its preamble once, before its first
  * reply) at out. Returns the bytes written, at most STREAM_ACK_MAX. */
-#define STREAM_ACK_MAX 16
+#define STREAM_ACK_MAX 17
 size_t stream_ack(uint8_t out[STREAM_ACK_MAX], uint64_t seq);
 
 /* ---- packets on the wire, without protobuf-c -------------------------------------------- */
