@@ -832,8 +832,12 @@ int input_proto_run(const struct input_proto_opts *opts, const struct input_hook
 			h->poll(h->arg);
 	}
 out:
-	for (int i = 0; i < l.nconns; i++)
-		ip_close(l.conns[i], IPW_NONE, NULL);
+	for (int i = 0; i < l.nconns; i++) {
+		struct ip_conn *c = l.conns[i];
+		if (c->acking && c->agent->taken_seq > c->acked_seq)
+			ip_ack(c, admit_now_ns(), true); /* what it took is not sent again */
+		ip_close(c, IPW_NONE, NULL);
+	}
 	free(l.conns);
 	free(pfd);
 	close(lfd);
