@@ -556,8 +556,11 @@ static int op_sent_room(struct out_proto *p)
 static void op_sent_push(struct out_proto *p, uint64_t start, uint64_t end, unsigned recs)
 {
 	struct op_sent *e = &p->sent[p->sent_tail++ & (p->sent_cap - 1)];
-	*e = (struct op_sent){
-	    .seq = p->seq, .start = start, .end = end, .recs = recs, .bytes = (unsigned)(end - start)};
+	*e = (struct op_sent){.seq = p->seq,
+			      .start = start,
+			      .end = end,
+			      .recs = recs,
+			      .bytes = (unsigned)(end - start)};
 	p->resend = p->sent_tail;
 }
 
@@ -712,13 +715,15 @@ static void op_direct(struct out_proto *p)
 					p->out_resend = false;
 				}
 				if (p->acks == 1) {
-					/* kept in the queue (room reserved as staged) until acked */
+					/* kept in the queue (room reserved as staged) until acked
+					 */
 					uint64_t from = p->qtail;
 					unsigned recs = p->stage_recs;
 					q_publish(p);
 					op_sent_push(p, from, p->qtail, recs);
 					__atomic_store_n(&p->qhead, p->qtail, __ATOMIC_RELEASE);
-					__atomic_store_n(&p->recs_out, p->recs_in, __ATOMIC_RELEASE);
+					__atomic_store_n(&p->recs_out, p->recs_in,
+							 __ATOMIC_RELEASE);
 				}
 				p->stage_len = 0;
 				p->stage_recs = 0;
@@ -889,9 +894,10 @@ static void op_acks_known(struct out_proto *p, int acks)
 {
 	p->acks = acks;
 	if (!acks)
-		pr_info("analyzer %s:%s does not acknowledge batches (an older version): a batch in "
-			"flight when the connection breaks is lost (counted)",
-			p->host, p->port);
+		pr_info(
+		    "analyzer %s:%s does not acknowledge batches (an older version): a batch in "
+		    "flight when the connection breaks is lost (counted)",
+		    p->host, p->port);
 	else if (p->resend < p->sent_tail)
 		pr_info("analyzer %s:%s: sending %llu batch(es) not acknowledged again", p->host,
 			p->port, (unsigned long long)(p->sent_tail - p->resend));
@@ -984,8 +990,7 @@ static void op_connected_round(struct out_proto *p)
 		op_acks_known(p, 0);
 	}
 	/* Acks free queue room: read them while sending (a recv that finds nothing, per batch) */
-	if (p->acks == 1 && (p->out_len || queued || p->resend < p->sent_tail) &&
-	    op_drain_input(p))
+	if (p->acks == 1 && (p->out_len || queued || p->resend < p->sent_tail) && op_drain_input(p))
 		return;
 
 	if (queued && !p->first_seen_ns)
@@ -996,8 +1001,9 @@ static void op_connected_round(struct out_proto *p)
 			p->last_stats_ns = now;
 			op_queue_stats(p);
 		} else if (p->acks >= 0 &&
-			   ((queued && (queued >= p->o.batch_packets || qbytes >= p->o.batch_bytes ||
-					now - p->first_seen_ns >= flush_ns || p->stop)) ||
+			   ((queued &&
+			     (queued >= p->o.batch_packets || qbytes >= p->o.batch_bytes ||
+			      now - p->first_seen_ns >= flush_ns || p->stop)) ||
 			    p->resend < p->sent_tail)) {
 			op_build_batch(p);
 		}
@@ -1120,8 +1126,8 @@ static void *op_thread(void *arg)
 	bool asked = false;
 	for (uint64_t until = op_now_ns() + OP_DRAIN_MS * 1000000ull;
 	     p->fd >= 0 && op_now_ns() < until;) {
-		bool sent = p->acks >= 0 && !op_queued(p) && !p->out_len &&
-			    p->resend == p->sent_tail;
+		bool sent =
+		    p->acks >= 0 && !op_queued(p) && !p->out_len && p->resend == p->sent_tail;
 		if (sent && (p->acks == 0 || p->sent_head == p->sent_tail))
 			break;
 		if (sent && !asked) { /* stats after the last batch: the analyzer acks at once */

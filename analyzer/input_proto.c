@@ -244,9 +244,9 @@ static void ip_ack(struct ip_conn *c, uint64_t now, bool force)
 	if (!c->acking || !ip_reply_flush(c))
 		return;
 	uint64_t seq = c->agent->taken_seq;
-	if (!force && (seq <= c->acked_seq ||
-		       (c->unacked_bytes < IP_ACK_BYTES &&
-			now - c->ack_ns < (uint64_t)c->l->o.ack_ms * 1000000ull)))
+	if (!force &&
+	    (seq <= c->acked_seq || (c->unacked_bytes < IP_ACK_BYTES &&
+				     now - c->ack_ns < (uint64_t)c->l->o.ack_ms * 1000000ull)))
 		return;
 	size_t n = 0;
 	if (!c->said_preamble) {

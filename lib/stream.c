@@ -626,11 +626,11 @@ static int wm_child(int m, uint32_t f)
 {
 	switch (m) {
 	case WM_ENVELOPE:
-		return f == 1	? WM_HELLO
-		       : f == 2 ? WM_BATCH
-		       : f == 3 ? WM_STATS
+		return f == 1		  ? WM_HELLO
+		       : f == 2		  ? WM_BATCH
+		       : f == 3		  ? WM_STATS
 		       : f == 4 || f == 5 ? WM_LEAF /* Refusal, Ack */
-				: -1;
+					  : -1;
 	case WM_HELLO:
 		return f == 4 || f == 5 ? WM_LEAF : -1; /* CaptureConfig, Interface */
 	case WM_BATCH:
