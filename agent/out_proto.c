@@ -440,6 +440,7 @@ static int op_queue_hello(struct out_proto *p)
 	h.capture = &cc;
 	h.start_ns = p->start_ns;
 	h.session = ++p->session; /* batch numbers (p->seq) go on: they count per agent run */
+	h.ack_bytes = p->qcap / 4;
 	__atomic_store_n(&p->ifs_gen, p->ifs_gen + 1, __ATOMIC_RELEASE); /* announced changed */
 	env.msg_case = PANO__V1__ENVELOPE__MSG_HELLO;
 	env.hello = &h;

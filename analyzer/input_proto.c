@@ -48,7 +48,9 @@ _Static_assert(PANO__V1__DIRECTION__DIRECTION_IN == 1 && PANO__V1__DIRECTION__DI
 #define IP_ACCEPTS_PER_TURN 32	     /* accepts between two turns of serving the connections */
 #define IP_LOG_MS	    10000    /* rate limit of the close lines: LOG_LIMIT_BURST per 10 s */
 #define IP_SOURCE_BASE	    0x10000u /* ids of agent sources (inputs use 0 and 1) */
-#define IP_ACK_BYTES	    (512u << 10) /* an Ack after this many batch bytes at the latest */
+#define IP_ACK_BYTES                                                                               \
+	(512u << 10) /* an Ack after this many batch bytes at the latest (or                       \
+		      * less: what the agent's hello asks) */
 
 PANO_COUNTER(c_ip_accepted, "proto_connections", "event", "agent connections accepted");
 PANO_COUNTER(
@@ -166,7 +168,7 @@ struct ip_conn {
 	 * the batches taken since; bytes of a reply the socket has not taken yet. */
 	bool acking, said_preamble, dup;
 	uint64_t acked_seq, ack_ns;
-	size_t unacked_bytes;
+	size_t unacked_bytes, ack_bytes; /* an Ack after ack_bytes of batches at the latest */
 	uint8_t reply[STREAM_PREAMBLE_LEN + STREAM_ACK_MAX];
 	uint8_t reply_len, reply_off;
 	bool more; /* the last turn stopped on its read budget, not on EAGAIN: serve it again
@@ -245,7 +247,7 @@ static void ip_ack(struct ip_conn *c, uint64_t now, bool force)
 		return;
 	uint64_t seq = c->agent->taken_seq;
 	if (!force &&
-	    (seq <= c->acked_seq || (c->unacked_bytes < IP_ACK_BYTES &&
+	    (seq <= c->acked_seq || (c->unacked_bytes < c->ack_bytes &&
 				     now - c->ack_ns < (uint64_t)c->l->o.ack_ms * 1000000ull)))
 		return;
 	size_t n = 0;
@@ -315,6 +317,8 @@ static int ip_on_hello(struct ip_conn *c, struct stream_dec *d, const Pano__V1__
 	/* An agent of minor version 2+ numbers its batches per run and resends what was not
 	 * acknowledged: the first Ack, now, says where to resume. */
 	c->acking = d->peer_minor >= 2;
+	c->ack_bytes =
+	    h->ack_bytes && h->ack_bytes < IP_ACK_BYTES ? (size_t)h->ack_bytes : IP_ACK_BYTES;
 	if (c->acking)
 		ip_ack(c, admit_now_ns(), true);
 	return 0;
