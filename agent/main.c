@@ -96,7 +96,8 @@ static void agent_usage(FILE *f)
 		"      --tls-key FILE       its private key\n"
 		"      --tls-ca FILE        CA the peer's certificate must chain to (--connect: the\n"
 		"                           analyzer; --pcap-listen: clients must present one)\n"
-		"      --connect-queue BYTES  frames buffered for --connect (default 8M)\n"
+		"      --connect-queue BYTES  frames buffered for --connect until the analyzer\n"
+		"                             acknowledges them (default 8M)\n"
 		"Other:\n"
 		"      --metrics ADDR:PORT  Prometheus /metrics and /healthz\n"
 		"  -v, --verbose            more messages (twice: libbpf debug)\n"
@@ -315,6 +316,14 @@ static void agent_final_stats(struct agent *a)
 		n += snprintf(line + n, sizeof(line) - n, "; %s: sent %llu, dropped %llu",
 			      outs[i].name, (unsigned long long)s.sent_records,
 			      (unsigned long long)s.drop_records);
+	}
+	if (a->proto && n < (int)sizeof(line)) {
+		uint64_t acked, resent, lost;
+		out_proto_delivery(a->proto, &acked, &resent, &lost);
+		n += snprintf(line + n, sizeof(line) - n,
+			      "; connect acked %llu, resent %llu, unacked lost %llu",
+			      (unsigned long long)acked, (unsigned long long)resent,
+			      (unsigned long long)lost);
 	}
 	fprintf(stderr, "pano-agent: %s\n", line);
 }
@@ -623,6 +632,7 @@ out:
 	if (a.cap) {
 		agent_poll(&a, 0);
 		agent_after_batch(&a, 1);
+		out_proto_drain(a.proto); /* its acks and losses are in the stats line */
 		agent_final_stats(&a);
 	}
 	pcap_server_stop(a.srv);

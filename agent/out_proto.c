@@ -51,6 +51,9 @@
 #define OP_NO_KICK	  UINT64_MAX   /* wake_recs while disconnected: records wait */
 #define OP_STAGE_BYTES	  (256u << 10) /* > one packet of PANO_SNAPLEN_MAX */
 #define OP_PKT_MAX	  (STREAM_PKT_OVERHEAD + IF_NAMESIZE + STREAM_WHO_MAX + PANO_SNAPLEN_MAX)
+#define OP_ACK_WAIT_MS	  1000 /* an analyzer that has not acked by then never will (older) */
+#define OP_DRAIN_MS	  2000 /* stopping: what is queued and its acks, at most this long */
+#define OP_SENT_MIN	  256  /* batch records kept for acks, to start with */
 
 PANO_COUNTER(c_op_queue_full, "proto_out_queue_full", "drop",
 	     "frames the protobuf stream output dropped: its queue was full");
@@ -61,6 +64,20 @@ PANO_COUNTER(c_op_connect_fail, "proto_out_connect_failed", "event",
 PANO_COUNTER(c_op_connects, "proto_out_connects", "event", "protobuf stream connections made");
 PANO_COUNTER(c_op_refused, "proto_out_refused", "event",
 	     "protobuf stream connections the analyzer closed with a reason (logged)");
+PANO_COUNTER(c_op_acked, "proto_out_acked", "event",
+	     "frames the analyzer acknowledged (the protobuf stream output releases them)");
+PANO_COUNTER(c_op_resent, "proto_out_resent", "event",
+	     "frames sent again after a reconnection (not acknowledged before it)");
+PANO_COUNTER(c_op_unacked_lost, "proto_out_unacked_lost", "drop",
+	     "frames queued or sent but not acknowledged when the agent stopped");
+
+/* A batch sent to an analyzer that acknowledges, kept until an Ack covers it: its number and
+ * its packets' place in the queue. */
+struct op_sent {
+	uint64_t seq, start, end;
+	unsigned recs;
+	unsigned bytes;
+};
 
 struct op_iface {
 	int ifindex;
@@ -79,11 +96,14 @@ struct out_proto {
 
 	/* The record queue: packets already encoded as PacketBatch.packets members (tag, length,
 	 * Packet), back to back, wrapping; qcap is a power of two. Positions only grow: the
-	 * producer owns qtail and recs_in, the writer qhead and recs_out (atomics, no lock). */
+	 * producer owns qtail and recs_in, the writer qhead, recs_out and qack (atomics, no lock).
+	 * Bytes before qhead were sent; bytes before qack are free: acknowledged, or sent to an
+	 * analyzer that does not acknowledge. The room between is sent[] (below). */
 	uint8_t *q;
 	uint64_t qcap;
 	uint64_t qtail, recs_in;
 	uint64_t qhead, recs_out;
+	uint64_t qack;
 	uint8_t *stage;		     /* producer only: this ring round's packets, encoded after
 				      * STREAM_BATCH_OVERHEAD bytes of room for the batch header */
 	size_t stage_len, stage_max; /* stage_max: a quarter of the queue, at most OP_STAGE_BYTES */
@@ -112,7 +132,22 @@ struct out_proto {
 	size_t out_cap, out_len, out_off;
 	unsigned out_pkts; /* packets in that envelope */
 	uint64_t out_bytes;
+	bool out_resend; /* that envelope is a batch sent again (its packets counted sent) */
 	uint64_t last_stats_ns;
+
+	/* Acknowledgements (writer, under smu). acks: what this connection's analyzer does: -1
+	 * not known yet (no batch goes before its first reply), 0 nothing (an older analyzer:
+	 * batches are released when sent), 1 acknowledges (batches are kept until acked, and sent
+	 * again after a reconnection). sent[]: the batches not acknowledged, oldest first, indices
+	 * sent_head..sent_tail (growing; sent_cap a power of two); resend: the next of them to
+	 * send again on this connection. */
+	int acks;
+	struct op_sent *sent;
+	size_t sent_cap;
+	uint64_t sent_head, sent_tail, resend;
+	uint64_t connect_ns;
+	uint64_t conn_acked, conn_resent; /* frames, this connection */
+	uint64_t acked, resent, unacked_lost;
 
 	struct stream_dec replies; /* what the analyzer writes back (a Refusal) */
 	char refusal[64];	   /* the code of the refusal this connection got, or "" */
@@ -124,6 +159,7 @@ struct out_proto {
 	uint64_t ifs_changed_ns; /* monotonic time of the last out_proto_iface_add() */
 	uint64_t start_mono_ns;
 	int connected;
+	int joined; /* out_proto_drain() stopped the writer */
 };
 
 static uint64_t op_now_ns(void)
@@ -234,7 +270,7 @@ void out_proto_write(struct out_proto *p, const struct pano_rec *rec, const uint
 		     const struct who_pod *pod)
 {
 	uint32_t caplen = rec->caplen > PANO_SNAPLEN_MAX ? PANO_SNAPLEN_MAX : rec->caplen;
-	uint64_t head = __atomic_load_n(&p->qhead, __ATOMIC_ACQUIRE);
+	uint64_t head = __atomic_load_n(&p->qack, __ATOMIC_ACQUIRE);
 
 	if (p->qcap - (p->qtail - head) < p->stage_len + OP_PKT_MAX) {
 		counter_inc(&c_op_queue_full);
@@ -403,8 +439,8 @@ static int op_queue_hello(struct out_proto *p)
 	h.node = p->node;
 	h.capture = &cc;
 	h.start_ns = p->start_ns;
-	h.session = ++p->session;
-	p->seq = 0;
+	h.session = ++p->session; /* batch numbers (p->seq) go on: they count per agent run */
+	h.ack_bytes = p->qcap / 4;
 	__atomic_store_n(&p->ifs_gen, p->ifs_gen + 1, __ATOMIC_RELEASE); /* announced changed */
 	env.msg_case = PANO__V1__ENVELOPE__MSG_HELLO;
 	env.hello = &h;
@@ -433,6 +469,8 @@ static void op_queue_stats(struct out_proto *p)
 	out_stats_read(&p->st, &st);
 	s.stream_dropped = st.drop_records;
 	s.stream_reconnects = p->reconnects;
+	s.stream_resent = p->resent;
+	s.stream_unacked_lost = p->unacked_lost;
 	pano__v1__output_stats__init(&os[n]);
 	os[n].name = (char *)"proto";
 	os[n].sent_records = st.sent_records;
@@ -470,6 +508,7 @@ static void op_frame_batch(struct out_proto *p, uint8_t *body, size_t used, unsi
 	size_t len = stream_batch_frame(body, used, ++p->seq, dropped, &start);
 	p->out_pkts = n;
 	p->out_bytes = used;
+	p->out_resend = false;
 	if (body == p->out + STREAM_BATCH_OVERHEAD) {
 		p->out_off = (size_t)(start - p->out);
 		p->out_len = p->out_off + len;
@@ -493,14 +532,100 @@ static size_t op_member_len(const struct out_proto *p, uint64_t pos)
 	return 0; /* not reached: the producer wrote these bytes */
 }
 
+/* Room for one more entry in sent[]. 0 or -ENOMEM (logged once). */
+static int op_sent_room(struct out_proto *p)
+{
+	if (p->sent_tail - p->sent_head < p->sent_cap)
+		return 0;
+	size_t ncap = p->sent_cap ? p->sent_cap * 2 : OP_SENT_MIN;
+	struct op_sent *ns = malloc(ncap * sizeof(*ns));
+	if (!ns) {
+		static struct log_limit lim;
+		pr_warn_limited(&lim, 60000, "protobuf stream: out of memory for %zu batch records",
+				ncap);
+		return -ENOMEM;
+	}
+	for (uint64_t i = p->sent_head; i < p->sent_tail; i++)
+		ns[i & (ncap - 1)] = p->sent[i & (p->sent_cap - 1)];
+	free(p->sent);
+	p->sent = ns;
+	p->sent_cap = ncap;
+	return 0;
+}
+
+/* Keeps the batch just framed (p->seq, queue bytes start..end) until an Ack covers it. */
+static void op_sent_push(struct out_proto *p, uint64_t start, uint64_t end, unsigned recs)
+{
+	struct op_sent *e = &p->sent[p->sent_tail++ & (p->sent_cap - 1)];
+	*e = (struct op_sent){.seq = p->seq,
+			      .start = start,
+			      .end = end,
+			      .recs = recs,
+			      .bytes = (unsigned)(end - start)};
+	p->resend = p->sent_tail;
+}
+
+/* Frees the queue room of the kept batches up to the first one not released. */
+static void op_sent_free(struct out_proto *p, uint64_t upto)
+{
+	if (p->sent_head == upto)
+		return;
+	__atomic_store_n(&p->qack, p->sent[(upto - 1) & (p->sent_cap - 1)].end, __ATOMIC_RELEASE);
+	p->sent_head = upto;
+	if (p->resend < upto)
+		p->resend = upto;
+}
+
+/* An Ack: the analyzer took every batch up to seq (of this agent run). */
+static void op_acked(struct out_proto *p, uint64_t seq)
+{
+	uint64_t i = p->sent_head, n = 0;
+	for (; i < p->sent_tail && p->sent[i & (p->sent_cap - 1)].seq <= seq; i++)
+		n += p->sent[i & (p->sent_cap - 1)].recs;
+	counter_add(&c_op_acked, n);
+	p->acked += n;
+	p->conn_acked += n;
+	op_sent_free(p, i);
+}
+
+/* Frames the next kept batch to send again after a reconnection, with its number, into p->out.
+ * To an analyzer that does not acknowledge, it is then released like any batch. */
+static void op_build_resend(struct out_proto *p)
+{
+	const struct op_sent *e = &p->sent[p->resend++ & (p->sent_cap - 1)];
+	uint8_t *body = p->out + STREAM_BATCH_OVERHEAD, *start;
+	size_t used = (size_t)(e->end - e->start);
+	q_read(p, e->start, body, used);
+	size_t len = stream_batch_frame(body, used, e->seq, 0, &start);
+	p->out_off = (size_t)(start - p->out);
+	p->out_len = p->out_off + len;
+	p->out_pkts = e->recs;
+	p->out_bytes = e->bytes;
+	p->out_resend = true; /* counted sent the first time */
+	counter_add(&c_op_resent, e->recs);
+	p->resent += e->recs;
+	p->conn_resent += e->recs;
+	if (p->acks == 0)
+		op_sent_free(p, p->resend);
+}
+
 /*
  * Takes the oldest queued packets (up to batch_packets, and batch_bytes) as one batch envelope
- * into p->out, and frees their room.
+ * into p->out: batches kept for an analyzer that acknowledges and not sent on this connection
+ * yet first, as they were. The room of what is sent is freed now, or, when the analyzer
+ * acknowledges, by the Ack that covers it. Nothing is built when no batch record can be kept.
  */
 static void op_build_batch(struct out_proto *p)
 {
+	if (p->resend < p->sent_tail) {
+		op_build_resend(p);
+		return;
+	}
+	if (p->acks == 1 && op_sent_room(p))
+		return;
 	uint8_t *body = p->out + STREAM_BATCH_OVERHEAD;
 	uint64_t head = p->qhead, tail = __atomic_load_n(&p->qtail, __ATOMIC_ACQUIRE);
+	uint64_t from = head;
 	size_t used = 0;
 	unsigned n = 0;
 
@@ -517,12 +642,16 @@ static void op_build_batch(struct out_proto *p)
 	__atomic_store_n(&p->recs_out, p->recs_out + n, __ATOMIC_RELEASE);
 	p->first_seen_ns = head < tail ? op_now_ns() : 0;
 	op_frame_batch(p, p->out + STREAM_BATCH_OVERHEAD, used, n);
+	if (p->acks == 1)
+		op_sent_push(p, from, head, n);
+	else
+		__atomic_store_n(&p->qack, head, __ATOMIC_RELEASE);
 }
 
 /* p->out went out whole: count its packets as sent and empty it. */
 static void op_out_done(struct out_proto *p)
 {
-	if (p->out_pkts)
+	if (p->out_pkts && !p->out_resend)
 		out_stats_sent_n(&p->st, p->out_pkts, p->out_bytes);
 	p->out_len = p->out_off = p->out_pkts = 0;
 }
@@ -557,9 +686,11 @@ static void op_direct(struct out_proto *p)
 			if (p->out_len) {
 				if (op_send_some(p))
 					break;
-			} else if (__atomic_load_n(&p->qhead, __ATOMIC_ACQUIRE) != p->qtail) {
+			} else if (p->qhead != p->qtail || p->resend < p->sent_tail) {
 				op_build_batch(p);
-			} else if (p->stage_recs) {
+				if (!p->out_len)
+					break; /* no batch record could be kept */
+			} else if (p->stage_recs && (p->acks != 1 || !op_sent_room(p))) {
 				uint8_t *body = p->stage + STREAM_BATCH_OVERHEAD, *start;
 				uint64_t dropped = __atomic_exchange_n(&p->dropped_unreported, 0,
 								       __ATOMIC_RELAXED);
@@ -582,6 +713,18 @@ static void op_direct(struct out_proto *p)
 					p->out_len = len - sent;
 					p->out_pkts = p->stage_recs;
 					p->out_bytes = p->stage_len;
+					p->out_resend = false;
+				}
+				if (p->acks == 1) {
+					/* kept in the queue (room reserved as staged) until acked
+					 */
+					uint64_t from = p->qtail;
+					unsigned recs = p->stage_recs;
+					q_publish(p);
+					op_sent_push(p, from, p->qtail, recs);
+					__atomic_store_n(&p->qhead, p->qtail, __ATOMIC_RELEASE);
+					__atomic_store_n(&p->recs_out, p->recs_in,
+							 __ATOMIC_RELEASE);
 				}
 				p->stage_len = 0;
 				p->stage_recs = 0;
@@ -598,12 +741,19 @@ static void op_direct(struct out_proto *p)
 
 static void op_disconnect(struct out_proto *p, const char *why)
 {
-	if (p->out_pkts && p->out_off < p->out_len) {
+	/* An analyzer that acknowledges gets what it did not acknowledge again, from sent[] */
+	if (p->acks != 1 && p->out_pkts && p->out_off < p->out_len) {
 		counter_add(&c_op_inflight, p->out_pkts);
 		out_stats_drop_n(&p->st, p->out_pkts, p->out_bytes);
 		__atomic_fetch_add(&p->dropped_unreported, p->out_pkts, __ATOMIC_RELAXED);
 	}
-	if (why)
+	if (why && p->acks == 1)
+		pr_warn("analyzer %s:%s: %s; reconnecting (this connection: %llu frame(s) "
+			"acknowledged, %llu sent again; %llu batch(es) kept to send again)",
+			p->host, p->port, why, (unsigned long long)p->conn_acked,
+			(unsigned long long)p->conn_resent,
+			(unsigned long long)(p->sent_tail - p->sent_head));
+	else if (why)
 		pr_warn("analyzer %s:%s: %s; reconnecting", p->host, p->port, why);
 	tls_conn_free(p->conn);
 	p->conn = NULL;
@@ -705,7 +855,12 @@ static int op_connect(struct out_proto *p)
 	stream_dec_init_replies(&p->replies);
 	p->refusal[0] = '\0';
 	counter_inc(&c_op_connects);
-	__atomic_store_n(&p->connected, 1, __ATOMIC_RELAXED);
+	/* No batch goes until the analyzer says whether it acknowledges (its first Ack, right
+	 * after the hello; nothing within OP_ACK_WAIT_MS: an older analyzer). */
+	p->acks = -1;
+	p->connect_ns = op_now_ns();
+	p->conn_acked = p->conn_resent = 0;
+	p->resend = p->sent_head;
 	pr_info("streaming to analyzer %s:%s%s as node %s", p->host, p->port,
 		p->tls ? " (TLS)" : "", p->node);
 	return 0;
@@ -736,9 +891,30 @@ static int op_send(struct out_proto *p)
 
 /* A message from the analyzer: a Refusal is logged (one line, rate-limited) and remembered;
  * anything else is not for this agent version. */
+static void op_acks_known(struct out_proto *p, int acks)
+{
+	p->acks = acks;
+	if (!acks)
+		pr_info(
+		    "analyzer %s:%s does not acknowledge batches (an older version): a batch in "
+		    "flight when the connection breaks is lost (counted)",
+		    p->host, p->port);
+	else if (p->resend < p->sent_tail)
+		pr_info("analyzer %s:%s: sending %llu batch(es) not acknowledged again", p->host,
+			p->port, (unsigned long long)(p->sent_tail - p->resend));
+	__atomic_store_n(&p->connected, 1, __ATOMIC_RELAXED);
+}
+
 static int op_on_reply(void *ctx, struct stream_dec *d, const struct stream_msg *m)
 {
 	struct out_proto *p = ctx;
+	if (m->type == PANO__V1__ENVELOPE__MSG_ACK) {
+		if (p->acks < 0)
+			op_acks_known(p, 1);
+		if (p->acks == 1)
+			op_acked(p, m->ack->seq);
+		return 0;
+	}
 	if (m->type != PANO__V1__ENVELOPE__MSG_REFUSAL)
 		return 0;
 	const char *code = m->refusal->code && *m->refusal->code ? m->refusal->code : "?";
@@ -749,7 +925,7 @@ static int op_on_reply(void *ctx, struct stream_dec *d, const struct stream_msg 
 	return 0;
 }
 
-/* Reads what the analyzer sent (it writes only a Refusal, before it closes the connection).
+/* Reads what the analyzer sent (Acks, and a Refusal before it closes the connection).
  * 0 when the socket has nothing more now, -errno or 0 (end of stream) in *end otherwise: 1. */
 static int op_read_replies_end(struct out_proto *p, ssize_t *end)
 {
@@ -805,6 +981,19 @@ static void op_connected_round(struct out_proto *p)
 	uint64_t flush_ns = (uint64_t)p->o.flush_ms * 1000000ull;
 	uint64_t queued = op_queued(p);
 
+	if (p->acks < 0 && !p->out_len) { /* the hello went: wait for the first Ack */
+		if (now - p->connect_ns < OP_ACK_WAIT_MS * 1000000ull) {
+			if (tls_conn_pending(p->conn) ||
+			    (op_wait(p, p->fd, POLLIN, OP_STEP_MS / 4) & (POLLIN | POLLHUP)))
+				op_drain_input(p);
+			return;
+		}
+		op_acks_known(p, 0);
+	}
+	/* Acks free queue room: read them while sending (a recv that finds nothing, per batch) */
+	if (p->acks == 1 && (p->out_len || queued || p->resend < p->sent_tail) && op_drain_input(p))
+		return;
+
 	if (queued && !p->first_seen_ns)
 		p->first_seen_ns = now;
 	if (p->out_len == 0) {
@@ -812,14 +1001,19 @@ static void op_connected_round(struct out_proto *p)
 		if (now - p->last_stats_ns >= (uint64_t)p->o.stats_ms * 1000000ull) {
 			p->last_stats_ns = now;
 			op_queue_stats(p);
-		} else if (queued && (queued >= p->o.batch_packets || qbytes >= p->o.batch_bytes ||
-				      now - p->first_seen_ns >= flush_ns || p->stop)) {
+		} else if (p->acks >= 0 &&
+			   ((queued &&
+			     (queued >= p->o.batch_packets || qbytes >= p->o.batch_bytes ||
+			      now - p->first_seen_ns >= flush_ns || p->stop)) ||
+			    p->resend < p->sent_tail)) {
 			op_build_batch(p);
 		}
 	}
 	if (p->out_len) {
-		if (op_send(p) == -EAGAIN)
-			op_wait(p, p->fd, tls_conn_events(p->conn), OP_STEP_MS);
+		if (op_send(p) == -EAGAIN &&
+		    (op_wait(p, p->fd, (short)(tls_conn_events(p->conn) | POLLIN), OP_STEP_MS) &
+		     POLLIN))
+			op_drain_input(p);
 		return;
 	}
 	/* Nothing to send now: ask for a kick at the first record (that starts the flush clock)
@@ -863,6 +1057,33 @@ static bool op_ifaces_settled(struct out_proto *p, uint64_t now)
 	       (changed && now - changed >= OP_IFACE_QUIET_MS * 1000000ull);
 }
 
+/* Stopping: what was queued and never sent, and what was sent and never acknowledged, is lost;
+ * counted, and told a connected analyzer in a last AgentStats (best effort). */
+static void op_count_unacked(struct out_proto *p)
+{
+	uint64_t recs = op_queued(p), bytes = p->qtail - p->qhead;
+	for (uint64_t i = p->sent_head; i < p->sent_tail; i++) {
+		recs += p->sent[i & (p->sent_cap - 1)].recs;
+		bytes += p->sent[i & (p->sent_cap - 1)].bytes;
+	}
+	if (!recs)
+		return;
+	counter_add(&c_op_unacked_lost, recs);
+	out_stats_drop_n(&p->st, recs, bytes);
+	p->unacked_lost += recs;
+	pr_warn("analyzer %s:%s: %llu frame(s) not acknowledged at exit, lost", p->host, p->port,
+		(unsigned long long)recs);
+	if (p->fd >= 0 && __atomic_load_n(&p->connected, __ATOMIC_RELAXED)) {
+		if (p->out_off < p->out_len)
+			op_disconnect(p, NULL); /* a batch half written: the stream cannot go on */
+		else {
+			p->out_len = p->out_off = p->out_pkts = 0;
+			op_queue_stats(p);
+			op_send_some(p);
+		}
+	}
+}
+
 static void *op_thread(void *arg)
 {
 	struct out_proto *p = arg;
@@ -901,12 +1122,22 @@ static void *op_thread(void *arg)
 		uint64_t wait = (next_try - now) / 1000000ull + 1;
 		op_wait(p, -1, 0, wait > OP_STEP_MS ? OP_STEP_MS : (int)wait);
 	}
-	/* Stopping: give a connected analyzer what is queued, for about a second. */
-	for (int i = 0; i < 20 && p->fd >= 0; i++) {
-		if (!op_queued(p) && !p->out_len)
+	/* Stopping: give a connected analyzer what is queued and wait for its acks, for up to
+	 * OP_DRAIN_MS; what is left is lost, counted (and told the analyzer when still up). */
+	bool asked = false;
+	for (uint64_t until = op_now_ns() + OP_DRAIN_MS * 1000000ull;
+	     p->fd >= 0 && op_now_ns() < until;) {
+		bool sent =
+		    p->acks >= 0 && !op_queued(p) && !p->out_len && p->resend == p->sent_tail;
+		if (sent && (p->acks == 0 || p->sent_head == p->sent_tail))
 			break;
+		if (sent && !asked) { /* stats after the last batch: the analyzer acks at once */
+			asked = true;
+			op_queue_stats(p);
+		}
 		op_connected_round(p);
 	}
+	op_count_unacked(p);
 	if (p->fd >= 0)
 		op_disconnect(p, NULL);
 	pthread_mutex_unlock(&p->smu);
@@ -1005,20 +1236,37 @@ int out_proto_connected(const struct out_proto *p)
 	return __atomic_load_n(&p->connected, __ATOMIC_RELAXED);
 }
 
-void out_proto_stop(struct out_proto *p)
+void out_proto_drain(struct out_proto *p)
 {
-	if (!p)
+	if (!p || p->joined)
 		return;
 	q_publish(p);
 	p->stop = 1;
 	op_wake(p);
 	pthread_join(p->thread, NULL);
+	p->joined = 1;
+}
+
+void out_proto_stop(struct out_proto *p)
+{
+	if (!p)
+		return;
+	out_proto_drain(p);
 	pthread_mutex_destroy(&p->mu);
 	pthread_mutex_destroy(&p->smu);
 	close(p->efd);
 	free(p->q);
 	free(p->stage);
 	free(p->out);
+	free(p->sent);
 	tls_ctx_free(p->tls);
 	free(p);
+}
+
+void out_proto_delivery(const struct out_proto *p, uint64_t *acked, uint64_t *resent,
+			uint64_t *unacked_lost)
+{
+	*acked = p->acked;
+	*resent = p->resent;
+	*unacked_lost = p->unacked_lost;
 }

@@ -62,7 +62,14 @@ void out_proto_iface_del(struct out_proto *p, int ifindex);
 const struct out_stats *out_proto_stats(const struct out_proto *p);
 uint64_t out_proto_reconnects(const struct out_proto *p);
 int out_proto_connected(const struct out_proto *p);
-/* Sends what is queued (for up to about a second if connected), then stops and frees. */
+/* Frames the analyzer acknowledged, sent again after a reconnection, and lost unacknowledged
+ * at stop (exact after out_proto_drain(): the writer thread updates them until then). */
+void out_proto_delivery(const struct out_proto *p, uint64_t *acked, uint64_t *resent,
+			uint64_t *unacked_lost);
+/* Sends what is queued and waits for its acks (for up to 2 s if connected), counts what is left
+ * as lost, and stops the writer; the counters stay readable. */
+void out_proto_drain(struct out_proto *p);
+/* out_proto_drain() if not done yet, then frees. */
 void out_proto_stop(struct out_proto *p);
 
 #endif

@@ -48,6 +48,9 @@ _Static_assert(PANO__V1__DIRECTION__DIRECTION_IN == 1 && PANO__V1__DIRECTION__DI
 #define IP_ACCEPTS_PER_TURN 32	     /* accepts between two turns of serving the connections */
 #define IP_LOG_MS	    10000    /* rate limit of the close lines: LOG_LIMIT_BURST per 10 s */
 #define IP_SOURCE_BASE	    0x10000u /* ids of agent sources (inputs use 0 and 1) */
+#define IP_ACK_BYTES                                                                               \
+	(512u << 10) /* an Ack after this many batch bytes at the latest (or                       \
+		      * less: what the agent's hello asks) */
 
 PANO_COUNTER(c_ip_accepted, "proto_connections", "event", "agent connections accepted");
 PANO_COUNTER(
@@ -78,14 +81,21 @@ PANO_COUNTER(c_ip_names_full, "proto_names_full", "drop",
 PANO_COUNTER(c_up_ring, "upstream_ring_drops", "drop",
 	     "frames agents lost in their ring buffer (from agent stats)");
 PANO_COUNTER(c_up_stream, "upstream_stream_drops", "drop",
-	     "frames agents dropped on the way to this analyzer (queue full, broken connection)");
+	     "frames agents dropped on the way to this analyzer (queue full, broken connection, "
+	     "not acknowledged when the agent stopped)");
+PANO_COUNTER(c_up_resent, "upstream_resent", "event",
+	     "frames agents sent again after a reconnection (from agent stats)");
+PANO_COUNTER(c_ip_dups, "proto_duplicate_frames", "event",
+	     "frames of batches an agent sent again that this analyzer had taken (dropped)");
+PANO_COUNTER(c_ip_acks, "proto_acks", "event", "acknowledgements written to agents");
 
 /* An agent run: stable source for its whole life, and the last cumulative stats seen. */
 struct ip_agent {
 	struct pano_source src;
 	uint64_t start_ns;
-	uint64_t ring_drops, stream_dropped; /* last cumulative values counted */
-	int conns;			     /* connections open now */
+	uint64_t ring_drops, stream_dropped, resent; /* last cumulative values counted */
+	uint64_t taken_seq; /* highest batch number taken from this run (minor version 2+) */
+	int conns;	    /* connections open now */
 };
 
 struct ip_iface {
@@ -154,6 +164,13 @@ struct ip_conn {
 	struct ip_named named[8]; /* recently named interfaces, round robin */
 	unsigned nnamed;
 	uint64_t frames, batches, last_seq;
+	/* Acks (an agent of minor version 2+): what this connection acknowledged last, when, and
+	 * the batches taken since; bytes of a reply the socket has not taken yet. */
+	bool acking, said_preamble, dup;
+	uint64_t acked_seq, ack_ns;
+	size_t unacked_bytes, ack_bytes; /* an Ack after ack_bytes of batches at the latest */
+	uint8_t reply[STREAM_PREAMBLE_LEN + STREAM_ACK_MAX];
+	uint8_t reply_len, reply_off;
 	bool more; /* the last turn stopped on its read budget, not on EAGAIN: serve it again
 		    * without waiting for poll (TLS may hold whole records the socket no longer
 		    * shows, which SSL_pending() does not count) */
@@ -208,6 +225,53 @@ static struct ip_agent *ip_agent_get(const char *node, uint64_t start_ns)
 	return a;
 }
 
+/* Writes what is left of the last reply; true when all of it went. Never waits. */
+static bool ip_reply_flush(struct ip_conn *c)
+{
+	while (c->reply_off < c->reply_len) {
+		ssize_t w = tls_conn_write(c->tls, c->reply + c->reply_off,
+					   (size_t)(c->reply_len - c->reply_off));
+		if (w <= 0)
+			return false; /* full (the agent reads later) or broken (the read says) */
+		c->reply_off += (uint8_t)w;
+	}
+	return true;
+}
+
+/* Acknowledges the agent run's batches taken so far when due (IP_ACK_BYTES of batches, or
+ * ack_ms since the last Ack), or now with force (the first Ack, right after the hello); the
+ * first reply carries this analyzer's preamble. */
+static void ip_ack(struct ip_conn *c, uint64_t now, bool force)
+{
+	if (!c->acking || !ip_reply_flush(c))
+		return;
+	uint64_t seq = c->agent->taken_seq;
+	if (!force &&
+	    (seq <= c->acked_seq || (c->unacked_bytes < c->ack_bytes &&
+				     now - c->ack_ns < (uint64_t)c->l->o.ack_ms * 1000000ull)))
+		return;
+	size_t n = 0;
+	if (!c->said_preamble) {
+		stream_preamble(c->reply, STREAM_VERSION_MAJOR, STREAM_VERSION_MINOR);
+		n = STREAM_PREAMBLE_LEN;
+		c->said_preamble = true;
+	}
+	n += stream_ack(c->reply + n, seq);
+	c->reply_len = (uint8_t)n;
+	c->reply_off = 0;
+	c->acked_seq = seq;
+	c->ack_ns = now;
+	c->unacked_bytes = 0;
+	counter_inc(&c_ip_acks);
+	ip_reply_flush(c);
+}
+
+/* True when c has batches to acknowledge (the poll loop wakes up for them). */
+static bool ip_ack_pending(const struct ip_conn *c)
+{
+	return c->acking && (c->agent->taken_seq > c->acked_seq || c->reply_off < c->reply_len);
+}
+
 static int ip_on_hello(struct ip_conn *c, struct stream_dec *d, const Pano__V1__Hello *h)
 {
 	char node[256];
@@ -250,6 +314,13 @@ static int ip_on_hello(struct ip_conn *c, struct stream_dec *d, const Pano__V1__
 		c->agent->src.node, c->peer, h->agent_version ? h->agent_version : "?", c->nifs,
 		(unsigned long long)h->session,
 		c->agent->conns > 1 ? "; also connected elsewhere" : "");
+	/* An agent of minor version 2+ numbers its batches per run and resends what was not
+	 * acknowledged: the first Ack, now, says where to resume. */
+	c->acking = d->peer_minor >= 2;
+	c->ack_bytes =
+	    h->ack_bytes && h->ack_bytes < IP_ACK_BYTES ? (size_t)h->ack_bytes : IP_ACK_BYTES;
+	if (c->acking)
+		ip_ack(c, admit_now_ns(), true);
 	return 0;
 }
 
@@ -289,10 +360,24 @@ static int ip_on_batch(struct ip_conn *c, struct stream_dec *d, const struct str
 	uint32_t last_ifindex = 0;
 	bool looked = false;
 
-	if (!b->part)
+	if (!b->part) {
 		c->batches++;
+		c->dup = false;
+	}
 	stream_batch_iter(b, &it);
+	bool first = !b->part;
+	size_t dups = 0;
 	while (stream_batch_next(&it, &p)) {
+		/* An agent that acks writes seq before the packets: a batch taken already (sent
+		 * again after a reconnection) is known at its first packet, and skipped whole. */
+		if (first) {
+			first = false;
+			c->dup = c->acking && it.seq && it.seq <= c->agent->taken_seq;
+		}
+		if (c->dup) {
+			dups++;
+			continue;
+		}
 		if (!looked || last_ifindex != p.ifindex) {
 			ifc = NULL;
 			for (int k = 0; k < c->nifs; k++)
@@ -333,10 +418,17 @@ static int ip_on_batch(struct ip_conn *c, struct stream_dec *d, const struct str
 		}
 		decode_frame(&f);
 	}
-	c->frames += it.n;
-	counter_add(&c_ip_frames, it.n);
+	c->frames += it.n - dups;
+	counter_add(&c_ip_frames, it.n - dups);
+	counter_add(&c_ip_dups, dups);
 	c->last_seq = it.seq;
-	return it.err ? stream_batch_refuse(d, &it) : 0;
+	if (it.err)
+		return stream_batch_refuse(d, &it);
+	if (c->acking && !c->dup && it.seq > c->agent->taken_seq) {
+		c->agent->taken_seq = it.seq; /* every part says it: the last one counts */
+		c->unacked_bytes += b->len;
+	}
+	return 0;
 }
 
 /* Counts what the agent lost since the last stats this analyzer saw from that agent run. */
@@ -355,6 +447,10 @@ static void ip_on_stats(struct ip_conn *c, const Pano__V1__AgentStats *s)
 			a->src.node, (unsigned long long)(s->stream_dropped - a->stream_dropped));
 		a->stream_dropped = s->stream_dropped;
 	}
+	if (s->stream_resent > a->resent) {
+		counter_add(&c_up_resent, s->stream_resent - a->resent);
+		a->resent = s->stream_resent;
+	}
 }
 
 static int ip_on_msg(void *ctx, struct stream_dec *d, const struct stream_msg *m)
@@ -367,6 +463,10 @@ static int ip_on_msg(void *ctx, struct stream_dec *d, const struct stream_msg *m
 		return ip_on_batch(c, d, &m->batch);
 	case PANO__V1__ENVELOPE__MSG_STATS:
 		ip_on_stats(c, m->stats);
+		/* stats come every second, and from a stopping agent after its last batch: the
+		 * batches before them are acknowledged at once */
+		if (c->acking && c->agent->taken_seq > c->acked_seq)
+			ip_ack(c, admit_now_ns(), true);
 		return 0;
 	default:
 		return 0;
@@ -381,8 +481,9 @@ static void ip_tell(struct ip_conn *c, enum ip_why why, const char *text)
 	if (!ip_whys[why].code || !tls_conn_ready(c->tls))
 		return;
 	size_t n = stream_refusal(buf, sizeof(buf), ip_whys[why].code, text);
-	if (n)
-		(void)tls_conn_write(c->tls, buf, n); /* the socket is empty: it takes 512 bytes */
+	size_t skip = c->said_preamble ? STREAM_PREAMBLE_LEN : 0; /* said with the first Ack */
+	if (n && ip_reply_flush(c))
+		(void)tls_conn_write(c->tls, buf + skip, n - skip); /* 512 bytes fit the socket */
 }
 
 /*
@@ -652,6 +753,8 @@ static int ip_setup(struct ip_listener *l, const struct input_proto_opts *opts)
 		l->o.hello_timeout_ms = INPUT_PROTO_HELLO_MS;
 	if (l->o.idle_timeout_ms == 0)
 		l->o.idle_timeout_ms = INPUT_PROTO_IDLE_MS;
+	if (l->o.ack_ms <= 0)
+		l->o.ack_ms = INPUT_PROTO_ACK_MS;
 	l->lim.max_untrusted = l->o.max_pending;
 	l->lim.max_per_source = l->o.max_per_source;
 	l->conns = calloc((size_t)(l->o.max_conns + l->o.max_pending), sizeof(*l->conns));
@@ -697,6 +800,8 @@ int input_proto_run(const struct input_proto_opts *opts, const struct input_hook
 						     .events = tls_conn_events(l.conns[i]->tls)};
 			if (l.conns[i]->more || tls_conn_pending(l.conns[i]->tls))
 				timeout = 0;
+			else if (ip_ack_pending(l.conns[i]) && timeout > l.o.ack_ms / 2)
+				timeout = l.o.ack_ms / 2 + 1;
 		}
 		int n = poll(pfd, (nfds_t)l.nconns + 1, timeout);
 		if (n < 0 && errno != EINTR) {
@@ -716,6 +821,7 @@ int input_proto_run(const struct input_proto_opts *opts, const struct input_hook
 			if ((ready || c->more || tls_conn_pending(c->tls)) &&
 			    ip_service(c, now) < 0)
 				continue;
+			ip_ack(c, now, false);
 			enum ip_why why = ip_overdue(&l, c, now, text, sizeof(text));
 			if (why != IPW_NONE) {
 				ip_close(c, why, text);
@@ -730,8 +836,12 @@ int input_proto_run(const struct input_proto_opts *opts, const struct input_hook
 			h->poll(h->arg);
 	}
 out:
-	for (int i = 0; i < l.nconns; i++)
-		ip_close(l.conns[i], IPW_NONE, NULL);
+	for (int i = 0; i < l.nconns; i++) {
+		struct ip_conn *c = l.conns[i];
+		if (c->acking && c->agent->taken_seq > c->acked_seq)
+			ip_ack(c, admit_now_ns(), true); /* what it took is not sent again */
+		ip_close(c, IPW_NONE, NULL);
+	}
 	free(l.conns);
 	free(pfd);
 	close(lfd);

@@ -29,6 +29,7 @@
 #define INPUT_PROTO_MAX_PER_SOURCE 32
 #define INPUT_PROTO_HELLO_MS	   5000
 #define INPUT_PROTO_IDLE_MS	   60000
+#define INPUT_PROTO_ACK_MS	   100
 
 struct input_proto_opts {
 	const char *listen;   /* ADDR:PORT, [V6]:PORT or PORT (then 127.0.0.1) */
@@ -41,6 +42,8 @@ struct input_proto_opts {
 	int hello_timeout_ms; /* TLS and hello within this of the accept; 0: the default */
 	int idle_timeout_ms;  /* an agent silent this long is closed; 0: the default, < 0:
 			       * never */
+	int ack_ms; /* batches taken are acknowledged within this (and every 512 KiB); 0: the
+		     * default */
 };
 
 /* Binds, then serves agents until *h->stop. 0 when stopped, -errno when the listener or the

@@ -66,6 +66,8 @@ static void main_usage(FILE *out)
 	    "      --hello-timeout S      --listen: TLS and hello within S seconds (default 5)\n"
 	    "      --idle-timeout S       --listen: close an agent silent for S seconds\n"
 	    "                             (default 60; 0: never)\n"
+	    "      --ack-interval S       --listen: acknowledge batches within S seconds (default\n"
+	    "                             0.1; and after every 512 KiB of batches)\n"
 	    "TCP reassembly:\n"
 	    "      --tcp-max-conns N      TCP connections tracked (default 65536; the least\n"
 	    "                             recently active is evicted)\n"
@@ -197,6 +199,7 @@ int main(int argc, char **argv)
 	    {"max-per-source", required_argument, NULL, 0x132},
 	    {"hello-timeout", required_argument, NULL, 0x133},
 	    {"idle-timeout", required_argument, NULL, 0x134},
+	    {"ack-interval", required_argument, NULL, 0x137},
 	    {"tcp-max-conns", required_argument, NULL, 0x135},
 	    {"tcp-max-buffer", required_argument, NULL, 0x136},
 	    {"verbose", no_argument, NULL, 'v'},
@@ -305,6 +308,11 @@ int main(int argc, char **argv)
 			if (main_number("idle-timeout", optarg, 0, 86400, &num))
 				return 2;
 			popts.idle_timeout_ms = num > 0 ? (int)(num * 1000) : -1;
+			break;
+		case 0x137:
+			if (main_number("ack-interval", optarg, 0.01, 60, &num))
+				return 2;
+			popts.ack_ms = (int)(num * 1000);
 			break;
 		case 0x135:
 			if (main_number("tcp-max-conns", optarg, 16, 1 << 24, &num))

@@ -100,6 +100,17 @@ size_t stream_refusal(uint8_t *out, size_t cap, const char *code, const char *re
 	return STREAM_PREAMBLE_LEN + stream_envelope_pack(&env, out + STREAM_PREAMBLE_LEN);
 }
 
+size_t stream_ack(uint8_t out[STREAM_ACK_MAX], uint64_t seq)
+{
+	Pano__V1__Ack a = PANO__V1__ACK__INIT;
+	Pano__V1__Envelope env = PANO__V1__ENVELOPE__INIT;
+
+	a.seq = seq;
+	env.msg_case = PANO__V1__ENVELOPE__MSG_ACK;
+	env.ack = &a;
+	return stream_envelope_pack(&env, out); /* 4 + 1 + 1 + 1 + 10 at most: 17 */
+}
+
 size_t stream_envelope_pack(const Pano__V1__Envelope *env, uint8_t *out)
 {
 	size_t n = pano__v1__envelope__pack(env, out + STREAM_LEN_PREFIX);
@@ -615,11 +626,11 @@ static int wm_child(int m, uint32_t f)
 {
 	switch (m) {
 	case WM_ENVELOPE:
-		return f == 1	? WM_HELLO
-		       : f == 2 ? WM_BATCH
-		       : f == 3 ? WM_STATS
-		       : f == 4 ? WM_LEAF /* Refusal */
-				: -1;
+		return f == 1		  ? WM_HELLO
+		       : f == 2		  ? WM_BATCH
+		       : f == 3		  ? WM_STATS
+		       : f == 4 || f == 5 ? WM_LEAF /* Refusal, Ack */
+					  : -1;
 	case WM_HELLO:
 		return f == 4 || f == 5 ? WM_LEAF : -1; /* CaptureConfig, Interface */
 	case WM_BATCH:
@@ -845,6 +856,8 @@ static int deliver(struct stream_dec *d, const uint8_t *msg, size_t len, stream_
 			m.stats = env->stats;
 		else if (m.type == PANO__V1__ENVELOPE__MSG_REFUSAL)
 			m.refusal = env->refusal;
+		else if (m.type == PANO__V1__ENVELOPE__MSG_ACK)
+			m.ack = env->ack;
 		else if (m.type == PANO__V1__ENVELOPE__MSG_BATCH &&
 			 repack_batch(d, env->batch, &m.batch)) {
 			pano__v1__envelope__free_unpacked(env, &a);

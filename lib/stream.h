@@ -29,7 +29,8 @@
 
 #define STREAM_MAGIC	     "PANS"
 #define STREAM_VERSION_MAJOR 1
-#define STREAM_VERSION_MINOR 1 /* 1: Packet says who sent it (cgroup, process, pod) */
+/* 1: Packet says who sent it (cgroup, process, pod); 2: Ack, batch numbers per agent run */
+#define STREAM_VERSION_MINOR 2
 #define STREAM_PREAMBLE_LEN  8
 #define STREAM_LEN_PREFIX    4
 #define STREAM_MAX_MSG	     (4u << 20) /* default cap on one envelope */
@@ -57,6 +58,11 @@ size_t stream_envelope_pack(const Pano__V1__Envelope *env, uint8_t *out);
  */
 #define STREAM_REFUSAL_MAX 512
 size_t stream_refusal(uint8_t *out, size_t cap, const char *code, const char *reason);
+
+/* An Ack envelope for seq (no preamble: the analyzer writes its preamble once, before its first
+ * reply) at out. Returns the bytes written, at most STREAM_ACK_MAX. */
+#define STREAM_ACK_MAX 17
+size_t stream_ack(uint8_t out[STREAM_ACK_MAX], uint64_t seq);
 
 /* ---- packets on the wire, without protobuf-c -------------------------------------------- */
 
@@ -259,10 +265,11 @@ static inline bool stream_batch_next(struct stream_pkt_iter *it, struct stream_p
 /* One envelope as the decoder delivers it. Batches come as a view to walk (no protobuf-c
  * unpacking on the hot path); hello and stats as protobuf-c messages. */
 struct stream_msg {
-	Pano__V1__Envelope__MsgCase type; /* HELLO, BATCH, STATS or REFUSAL */
+	Pano__V1__Envelope__MsgCase type; /* HELLO, BATCH, STATS, REFUSAL or ACK */
 	const Pano__V1__Hello *hello;
 	const Pano__V1__AgentStats *stats;
 	const Pano__V1__Refusal *refusal;
+	const Pano__V1__Ack *ack;
 	struct stream_batch_view batch;
 };
 
@@ -305,7 +312,7 @@ struct stream_dec {
 /* Prepares d; max_msg 0 means STREAM_MAX_MSG. */
 void stream_dec_init(struct stream_dec *d, uint32_t max_msg);
 /* Prepares d to read the other direction, what an analyzer writes to an agent (its preamble,
- * then a Refusal when it closes the connection): no hello first, envelopes of at most
+ * then Acks, and a Refusal when it closes the connection): no hello first, envelopes of at most
  * STREAM_HELLO_MAX bytes. */
 void stream_dec_init_replies(struct stream_dec *d);
 /* Releases the partial-message buffer; d may be initialised again. */

@@ -1137,6 +1137,46 @@ static void test_refusal(void)
 	stream_dec_free(&d);
 }
 
+static int on_ack(void *ctx, struct stream_dec *d, const struct stream_msg *m)
+{
+	uint64_t *acks = ctx;
+	(void)d;
+	if (m->type == PANO__V1__ENVELOPE__MSG_ACK && acks[0] < 7)
+		acks[++acks[0]] = m->ack->seq;
+	return 0;
+}
+
+/* The analyzer's replies: a preamble, then Acks (the largest seq fits STREAM_ACK_MAX), then a
+ * refusal without a second preamble; the agent's reply decoder reads each Ack in order. */
+static void test_acks(void)
+{
+	static const uint64_t seqs[] = {0, 1, 300, UINT64_MAX};
+	uint8_t buf[STREAM_PREAMBLE_LEN + 4 * STREAM_ACK_MAX + STREAM_REFUSAL_MAX];
+	uint64_t acks[8] = {0};
+	struct stream_dec d;
+	size_t n = STREAM_PREAMBLE_LEN;
+
+	stream_preamble(buf, STREAM_VERSION_MAJOR, STREAM_VERSION_MINOR);
+	for (size_t i = 0; i < 4; i++) {
+		size_t k = stream_ack(buf + n, seqs[i]);
+		CHECK(k >= STREAM_LEN_PREFIX + 2 && k <= STREAM_ACK_MAX);
+		n += k;
+	}
+	CHECK_EQ_INT(stream_ack(buf + n, UINT64_MAX), STREAM_ACK_MAX);
+	uint8_t r[STREAM_REFUSAL_MAX];
+	size_t rn = stream_refusal(r, sizeof(r), "idle", "bye");
+	memcpy(buf + n, r + STREAM_PREAMBLE_LEN, rn - STREAM_PREAMBLE_LEN);
+	n += rn - STREAM_PREAMBLE_LEN;
+	stream_dec_init_replies(&d);
+	for (size_t i = 0; i < n; i++)
+		CHECK_EQ_INT(stream_dec_feed(&d, buf + i, 1, on_ack, acks), 0);
+	CHECK_EQ_INT(acks[0], 4);
+	for (size_t i = 0; i < 4; i++)
+		CHECK(acks[i + 1] == seqs[i]);
+	CHECK(stream_dec_idle(&d));
+	stream_dec_free(&d);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0)
@@ -1160,5 +1200,6 @@ int main(int argc, char **argv)
 	TEST_CASE("stream_rx_streamed_batch", test_rx_streamed_batch);
 	TEST_CASE("stream_pre_hello_limit", test_pre_hello_limit);
 	TEST_CASE("stream_refusal", test_refusal);
+	TEST_CASE("stream_acks", test_acks);
 	TEST_EXIT();
 }
