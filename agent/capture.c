@@ -1238,6 +1238,20 @@ int capture_set_dedup(struct capture *c, uint32_t dedup_us)
 	return capture_edit_cfg(c, capture_cfg_dedup, dedup_us);
 }
 
+static void capture_cfg_snaplen(struct pano_cfg *cfg, uint32_t v)
+{
+	cfg->snaplen = v;
+}
+
+int capture_set_snaplen(struct capture *c, uint32_t snaplen)
+{
+	if (snaplen < 1 || snaplen > PANO_SNAPLEN_MAX) {
+		pr_err("capture: snaplen %u, 1 to %u", snaplen, PANO_SNAPLEN_MAX);
+		return -EINVAL;
+	}
+	return capture_edit_cfg(c, capture_cfg_snaplen, snaplen);
+}
+
 int capture_set_transports(struct capture *c, uint32_t transports)
 {
 	if (!transports || transports & ~(PANO_TR_UDP | PANO_TR_TCP)) {

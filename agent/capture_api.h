@@ -52,6 +52,9 @@ int capture_detach(struct capture *c, int ifindex);
  * matches); a port in both the old and the new set never stops matching. Transports: PANO_TR_*. */
 int capture_set_ports(struct capture *c, const uint16_t *ports, int nports);
 int capture_set_transports(struct capture *c, uint32_t transports);
+/* Run-time snap length, 1..PANO_SNAPLEN_MAX: the frames captured from the next packet on. Outputs
+ * that announced a snaplen in a header must not be given a larger one. 0 or -errno. */
+int capture_set_snaplen(struct capture *c, uint32_t snaplen);
 /* Run-time dedup window in microseconds (0: off). 0 or -errno. */
 int capture_set_dedup(struct capture *c, uint32_t dedup_us);
 /* True when the programs that note each socket's process are attached. */

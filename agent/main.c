@@ -20,6 +20,7 @@
 #include "capture_api.h"
 #include "httpd.h"
 #include "ifwatch.h"
+#include "live.h"
 #include "log.h"
 #include "opt.h"
 #include "metrics.h"
@@ -46,6 +47,7 @@ struct agent {
 	int want_who; /* an output carries the pod (--connect, pcapng) */
 	struct httpd *http;
 	struct agent_metrics m;
+	struct conf_watch *conf; /* --config */
 };
 
 static void agent_usage(FILE *f)
@@ -66,6 +68,11 @@ static void agent_usage(FILE *f)
 		"                           the CPUs, 1M at least each)\n"
 		"      --dedup on|off       capture a packet once per node, at the first hook\n"
 		"                           that sees it (default on; see README)\n"
+		"      --config FILE        ports, transports, snaplen and dedup as 'key = value'\n"
+		"                           lines, re-read on SIGHUP and when FILE changes and\n"
+		"                           applied without a capture gap; a bad file is refused\n"
+		"                           and the settings stay (a key belongs in the file or\n"
+		"                           on the command line, not both; see README)\n"
 		"Who sent each frame:\n"
 		"      --cgroup-root DIR    the cgroup2 mount (default: found in /proc/mounts)\n"
 		"      --k8s-root DIR       where var/log/pods and var/log/containers are, to name\n"
@@ -110,46 +117,6 @@ static void agent_usage(FILE *f)
 static void agent_on_signal(int sig)
 {
 	agent_stop = 1;
-}
-
-/* "53,5353" into ports[]. Returns the count, or -1. */
-static int agent_parse_ports(const char *s, uint16_t *ports, int max)
-{
-	int n = 0;
-
-	while (*s) {
-		char *end;
-		errno = 0;
-		long v = strtol(s, &end, 10);
-		if (errno || end == s || v < 1 || v > 65535 || n == max || (*end && *end != ','))
-			return -1;
-		for (int i = 0; i < n; i++)
-			if (ports[i] == v)
-				goto next;
-		ports[n++] = (uint16_t)v;
-	next:
-		s = *end ? end + 1 : end;
-	}
-	return n ? n : -1;
-}
-
-static int agent_parse_transports(const char *s, uint32_t *out)
-{
-	char buf[64];
-
-	if (strlen(s) >= sizeof(buf))
-		return -1;
-	strcpy(buf, s);
-	*out = 0;
-	for (char *sv, *t = strtok_r(buf, ",", &sv); t; t = strtok_r(NULL, ",", &sv)) {
-		if (strcmp(t, "udp") == 0)
-			*out |= PANO_TR_UDP;
-		else if (strcmp(t, "tcp") == 0)
-			*out |= PANO_TR_TCP;
-		else
-			return -1;
-	}
-	return *out ? 0 : -1;
 }
 
 /* The format --write picks by itself: pcapng for a name ending in .pcapng, else pcap. */
@@ -333,7 +300,7 @@ int main(int argc, char **argv)
 	enum { O_RING = 256, O_ROT_SIZE, O_ROT_SEC, O_STDOUT, O_NSEC, O_METRICS, O_QUEUE };
 	enum { O_CONNECT = 300, O_NODE, O_TLS_CERT, O_TLS_KEY, O_TLS_CA, O_CONNECT_QUEUE };
 	enum { O_DEDUP = 400, O_CGROUP_ROOT, O_K8S_ROOT, O_FORMAT };
-	enum { O_MAX_CLIENTS = 320, O_PER_SOURCE };
+	enum { O_MAX_CLIENTS = 320, O_PER_SOURCE, O_CONFIG };
 	static const struct option lopts[] = {
 	    {"iface", required_argument, NULL, 'i'},
 	    {"mode", required_argument, NULL, 'm'},
@@ -361,20 +328,17 @@ int main(int argc, char **argv)
 	    {"dedup", required_argument, NULL, O_DEDUP},
 	    {"cgroup-root", required_argument, NULL, O_CGROUP_ROOT},
 	    {"k8s-root", required_argument, NULL, O_K8S_ROOT},
+	    {"config", required_argument, NULL, O_CONFIG},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {0},
 	};
 	const char *iface = NULL, *listen_spec = NULL, *write_path = NULL, *metrics_spec = NULL;
-	uint16_t ports[PANO_MAX_PORTS] = {53};
-	struct capture_opts co = {.mode = CAPTURE_TC,
-				  .snaplen = PANO_SNAPLEN_DEFAULT,
-				  .ports = ports,
-				  .nports = 1,
-				  .transports = PANO_TR_UDP | PANO_TR_TCP,
-				  .dedup_us = PANO_DEDUP_US_DEFAULT};
-	const char *cgroup_root = NULL, *k8s_root = NULL;
+	struct agent_conf ac;
+	struct agent_live start;
+	struct capture_opts co = {.mode = CAPTURE_TC};
+	const char *cgroup_root = NULL, *k8s_root = NULL, *config = NULL;
 	uint64_t rot_size = 0, rot_sec = 0, queue = 4u << 20, v;
 	int use_stdout = 0, nsec = 0, verbose = 0, opt, rc = 1, format = -1;
 	int max_clients = 0, per_source = 0;
@@ -383,6 +347,8 @@ int main(int argc, char **argv)
 	struct out_proto_opts po = {0};
 	uint64_t connect_queue = 0;
 
+	agent_live_init(&ac);
+	ac.lopts = lopts;
 	while ((opt = getopt_long(argc, argv, "i:m:p:t:s:l:w:vhV", lopts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
@@ -396,19 +362,24 @@ int main(int argc, char **argv)
 			else
 				goto usage_msg;
 			break;
-		case 'p':
-			co.nports = agent_parse_ports(optarg, ports, PANO_MAX_PORTS);
-			if (co.nports < 0)
+		case 'p': /* the keys --config may set too: one parser (live.c) */
+			if (agent_live_option(&ac, "ports", optarg))
 				goto usage_msg;
 			break;
 		case 't':
-			if (agent_parse_transports(optarg, &co.transports))
+			if (agent_live_option(&ac, "transports", optarg))
 				goto usage_msg;
 			break;
 		case 's':
-			if (opt_parse_size(optarg, &v) || v < 1 || v > PANO_SNAPLEN_MAX)
+			if (agent_live_option(&ac, "snaplen", optarg))
 				goto usage_msg;
-			co.snaplen = (uint32_t)v;
+			break;
+		case O_DEDUP:
+			if (agent_live_option(&ac, "dedup", optarg))
+				goto usage_msg;
+			break;
+		case O_CONFIG:
+			config = optarg;
 			break;
 		case O_RING:
 			if (opt_parse_size(optarg, &v) || v < 4096 || v > (1u << 30) ||
@@ -477,14 +448,6 @@ int main(int argc, char **argv)
 			    connect_queue > (1ull << 30))
 				goto usage_msg;
 			break;
-		case O_DEDUP:
-			if (strcmp(optarg, "on") == 0)
-				co.dedup_us = PANO_DEDUP_US_DEFAULT;
-			else if (strcmp(optarg, "off") == 0)
-				co.dedup_us = 0;
-			else
-				goto usage_msg;
-			break;
 		case O_CGROUP_ROOT:
 			cgroup_root = optarg;
 			break;
@@ -535,8 +498,24 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pano-agent: --stdout: standard output is a terminal; pipe it\n");
 		goto usage;
 	}
+	/* Before any thread starts: the watcher blocks SIGHUP for all of them. */
+	char why[512];
+	int err = config ? conf_watch_open(&a.conf, config, agent_live_apply, &ac, why, sizeof(why))
+			 : 0;
+	if (err) {
+		fprintf(stderr, "pano-agent: %s\n", why);
+		if (err == -EINVAL)
+			goto usage;
+		return 1;
+	}
 	co.verbose = verbose > 1;
 	co.nsec = nsec;
+	start = ac.cur; /* a copy: reloads change ac.cur, the hello keeps telling these */
+	co.ports = start.ports;
+	co.nports = start.nports;
+	co.transports = start.transports;
+	co.snaplen = start.snaplen;
+	co.dedup_us = start.dedup_us;
 
 	struct sigaction sa = {.sa_handler = agent_on_signal};
 	sigemptyset(&sa.sa_mask);
@@ -547,14 +526,16 @@ int main(int argc, char **argv)
 	a.who = who_open(cgroup_root, k8s_root);
 	if (!a.who) {
 		pr_err("who_open: %s", strerror(ENOMEM));
-		return 1;
+		goto out;
 	}
 	co.cgroup2 = who_cgroup2(a.who);
-	int err = capture_open(&a.cap, &co);
+	err = capture_open(&a.cap, &co);
 	if (err) {
 		pr_err("cannot load the capture programs: %s", strerror(-err));
-		return 1;
+		goto out;
 	}
+	ac.cap = a.cap;
+	ac.snaplen_max = co.snaplen;
 	struct out_file_opts fo = {.snaplen = co.snaplen,
 				   .nsec = nsec,
 				   .rotate_bytes = rot_size,
@@ -580,7 +561,7 @@ int main(int argc, char **argv)
 	}
 	if (connect_spec) {
 		po.queue_bytes = connect_queue;
-		po.ports = ports;
+		po.ports = co.ports;
 		po.nports = co.nports;
 		po.transports = co.transports;
 		po.snaplen = co.snaplen;
@@ -621,6 +602,8 @@ int main(int argc, char **argv)
 		}
 		if (agent_after_batch(&a, got) == -EPIPE)
 			break;
+		if (a.conf)
+			conf_watch_poll(a.conf);
 	}
 out:
 	/* Detach first, then take what is still in the ring, then close the outputs. */
@@ -641,6 +624,7 @@ out:
 	out_file_close(a.out);
 	capture_close(a.cap);
 	who_close(a.who);
+	conf_watch_close(a.conf);
 	return rc;
 
 usage_msg:

@@ -237,6 +237,15 @@ static const struct l7_proto dns_proto = {
     .flush = dns_txn_flush,
 };
 
+int dns_set_ports(const uint16_t *ports, int nports)
+{
+	if (nports < 1 || nports > DNS_MAX_PORTS)
+		return -EINVAL;
+	memcpy(dns_cfg.ports, ports, sizeof(ports[0]) * (size_t)nports);
+	dns_cfg.nports = nports;
+	return 0;
+}
+
 int dns_init(const struct dns_config *cfg)
 {
 	if (cfg->nports < 0 || cfg->nports > DNS_MAX_PORTS)

@@ -25,5 +25,9 @@ struct dns_config {
 void dns_config_default(struct dns_config *cfg);
 /* Registers the DNS module with l7; call once before input starts. 0 or -errno. */
 int dns_init(const struct dns_config *cfg);
+/* Changes the DNS ports between two frames (the decoding thread only): from the next UDP
+ * datagram and the next new TCP connection on; a TCP connection keeps the protocol it was
+ * matched with at its start. 0 or -EINVAL. */
+int dns_set_ports(const uint16_t *ports, int nports);
 
 #endif

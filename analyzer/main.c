@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "counter.h"
 #include "decode.h"
 #include "dns.h"
@@ -77,6 +78,11 @@ static void main_usage(FILE *out)
 	    "DNS:\n"
 	    "  -p, --ports LIST           DNS ports, comma separated (default 53,137,5353,5355:\n"
 	    "                             DNS, NetBIOS name service, mDNS, LLMNR)\n"
+	    "      --config FILE          'key = value' lines: ports (the DNS ports), re-read on\n"
+	    "                             SIGHUP and when FILE changes, applied between two\n"
+	    "                             frames; a bad file is refused and the ports stay (a\n"
+	    "                             key belongs in the file or on the command line, not\n"
+	    "                             both; see README)\n"
 	    "  -t, --dns-timeout SECONDS  log unanswered queries after this packet time (default "
 	    "5)\n"
 	    "  -z, --zeek-names           Zeek's dotted field names (id.orig_h ...)\n"
@@ -112,29 +118,55 @@ static void main_usage(FILE *out)
 	    "way: the frames before the damage were used, the rest was not). 1 wins over 3.\n");
 }
 
-/* Parses "53,5353" into cfg->ports. 0 or -EINVAL. */
-static int main_parse_ports(const char *s, struct dns_config *cfg)
-{
-	char *copy = strdup(s), *save = NULL, *tok;
-	int n = 0, rc = 0;
+/* The settings --config may change: the DNS ports. */
+struct main_conf {
+	uint16_t cli_ports[DNS_MAX_PORTS]; /* the defaults or --ports */
+	int cli_nports;
+	int cli_given; /* --ports was given: refused in the file */
+	uint16_t ports[DNS_MAX_PORTS]; /* the file's, while it is being checked */
+	int nports;
+	int started; /* dns_init ran: changes go to dns_set_ports */
+	struct dns_config *cfg; /* before: they go here */
+	const struct option *lopts; /* named when the file sets another option */
+};
 
-	if (!copy)
-		return -ENOMEM;
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *end;
-		long v = strtol(tok, &end, 10);
-		if (*end || end == tok || v < 1 || v > 65535 || n == DNS_MAX_PORTS) {
-			rc = -EINVAL;
-			break;
-		}
-		cfg->ports[n++] = (uint16_t)v;
+static int main_conf_ports(void *ctx, const char *v, char *why, size_t whylen)
+{
+	struct main_conf *mc = ctx;
+	int n;
+
+	if (mc->cli_given) {
+		snprintf(why, whylen, "--ports is given on the command line too: set it in one "
+				      "place");
+		return -1;
 	}
-	if (!rc && n == 0)
-		rc = -EINVAL;
-	if (!rc)
-		cfg->nports = n;
-	free(copy);
-	return rc;
+	n = opt_parse_ports(v, mc->ports, DNS_MAX_PORTS);
+	if (n < 0) {
+		snprintf(why, whylen, "expected ports 1-65535, comma separated, at most %d",
+			 DNS_MAX_PORTS);
+		return -1;
+	}
+	mc->nports = n;
+	return 0;
+}
+
+/* conf_apply_fn: the file's ports (or, without the key, the command line's) into force. */
+static int main_conf_apply(void *ctx, const struct conf *c, const char *path, char *err,
+			   size_t errlen)
+{
+	static const struct conf_key keys[] = {{"ports", main_conf_ports}};
+	struct main_conf *mc = ctx;
+
+	memcpy(mc->ports, mc->cli_ports, sizeof(mc->ports));
+	mc->nports = mc->cli_nports;
+	int rc = conf_apply(c, path, keys, 1, mc->lopts, mc, err, errlen);
+	if (rc)
+		return rc;
+	if (mc->started)
+		return dns_set_ports(mc->ports, mc->nports);
+	memcpy(mc->cfg->ports, mc->ports, sizeof(mc->ports));
+	mc->cfg->nports = mc->nports;
+	return 0;
 }
 
 /* A number in [min, max] from option name's argument, into *v. 0, or -1 (said on stderr). */
@@ -156,18 +188,26 @@ static int main_metrics(void *ctx, const char *query, struct hbuf *out)
 	return summary_metrics(ctx, query, out);
 }
 
-/* Between frames: service the sinks and print the summary if SIGUSR1 asked for it. */
+struct main_loop {
+	int want_stats;
+	struct conf_watch *conf; /* --config */
+};
+
+/* Between frames: service the sinks, print the summary if SIGUSR1 asked for it, and re-read
+ * --config when it changed or SIGHUP came. */
 static void main_poll(void *arg)
 {
-	int *want_stats = arg;
+	struct main_loop *ml = arg;
 
 	sinks_poll();
 	summary_progress_poll();
 	if (main_want_stats) {
 		main_want_stats = 0;
-		if (*want_stats)
+		if (ml->want_stats)
 			stats_print(stderr);
 	}
+	if (ml->conf)
+		conf_watch_poll(ml->conf);
 }
 
 int main(int argc, char **argv)
@@ -202,17 +242,20 @@ int main(int argc, char **argv)
 	    {"ack-interval", required_argument, NULL, 0x137},
 	    {"tcp-max-conns", required_argument, NULL, 0x135},
 	    {"tcp-max-buffer", required_argument, NULL, 0x136},
+	    {"config", required_argument, NULL, 0x137},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *reads[MAIN_MAX_READS], *props[MAIN_MAX_PROPS];
-	const char *connect = NULL, *output = NULL, *metrics = NULL;
+	const char *connect = NULL, *output = NULL, *metrics = NULL, *config = NULL;
 	struct input_proto_opts popts = {0};
 	struct kafka_opts kopts = {.topic = "pano-dns"};
 	struct dns_config cfg;
-	int nreads = 0, nprops = 0, verbose = 0, want_stats = 0, opt;
+	int nreads = 0, nprops = 0, verbose = 0, opt;
+	struct main_loop ml = {0};
+	struct main_conf mc = {.cfg = &cfg, .lopts = opts};
 	char *end;
 
 	dns_config_default(&cfg);
@@ -247,11 +290,18 @@ int main(int argc, char **argv)
 		case 0x112:
 			popts.tls.ca = optarg;
 			break;
-		case 'p':
-			if (main_parse_ports(optarg, &cfg)) {
+		case 'p': {
+			int n = opt_parse_ports(optarg, cfg.ports, DNS_MAX_PORTS);
+			if (n < 0) {
 				fprintf(stderr, "pano-analyzer: bad --ports '%s'\n", optarg);
 				return 2;
 			}
+			cfg.nports = n;
+			mc.cli_given = 1;
+			break;
+		}
+		case 0x137:
+			config = optarg;
 			break;
 		case 't': {
 			double s = strtod(optarg, &end);
@@ -342,7 +392,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 's':
-			want_stats = 1;
+			ml.want_stats = 1;
 			break;
 		case 'm':
 			metrics = optarg;
@@ -404,6 +454,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init(argv[0], verbose);
+	if (config) {
+		/* Before any thread starts: the watcher blocks SIGHUP for all of them. */
+		char why[512];
+		memcpy(mc.cli_ports, cfg.ports, sizeof(cfg.ports));
+		mc.cli_nports = cfg.nports;
+		int rc = conf_watch_open(&ml.conf, config, main_conf_apply, &mc, why, sizeof(why));
+		if (rc) {
+			fprintf(stderr, "pano-analyzer: %s\n", why);
+			return rc == -EINVAL ? 2 : 1;
+		}
+	}
 
 	struct sigaction sa = {.sa_handler = main_on_signal};
 	sigemptyset(&sa.sa_mask);
@@ -437,6 +498,7 @@ int main(int argc, char **argv)
 		sinks_close(MAIN_CLOSE_MS);
 		return 1;
 	}
+	mc.started = 1;
 	scfg.shared = metrics != NULL;
 	if ((want_summary || metrics) && (err = summary_init(&scfg))) {
 		pr_err("summary_init: %s", strerror(-err));
@@ -452,7 +514,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	struct input_hooks hooks = {.stop = &main_stop, .poll = main_poll, .arg = &want_stats};
+	struct input_hooks hooks = {.stop = &main_stop, .poll = main_poll, .arg = &ml};
 	int failed = 0, damaged = 0;
 	if (connect) {
 		if (input_pot_run(connect, &popts.tls, &hooks) == -EINVAL)
@@ -484,14 +546,15 @@ int main(int argc, char **argv)
 	/* Lingering: the sinks are still served (buffered lines written, Kafka delivery reports
 	 * taken) and SIGUSR1 still answered, so /metrics and --stats tell the same story. */
 	while (linger && httpd && !main_stop) {
-		main_poll(&want_stats);
+		main_poll(&ml);
 		usleep(MAIN_LINGER_POLL_US);
 	}
 	if (sinks_close(MAIN_CLOSE_MS))
 		failed = failed ? failed : 1;
-	if (want_stats)
+	if (ml.want_stats)
 		stats_print(stderr);
 	if (httpd)
 		httpd_stop(httpd);
+	conf_watch_close(ml.conf);
 	return failed ? failed : damaged ? MAIN_EXIT_DAMAGED : 0;
 }

@@ -37,3 +37,29 @@ int opt_parse_size(const char *s, uint64_t *out)
 	*out = v << shift;
 	return 0;
 }
+
+int opt_parse_ports(const char *s, uint16_t *ports, int max)
+{
+	int n = 0;
+
+	while (*s) {
+		char *end;
+		errno = 0;
+		long v = strtol(s, &end, 10);
+		if (errno || end == s || *s == '-' || *s == '+' || *s == ' ' || v < 1 ||
+		    v > 65535 || (*end && *end != ','))
+			return -1;
+		int seen = 0;
+		for (int i = 0; i < n; i++)
+			seen |= ports[i] == v;
+		if (!seen) {
+			if (n == max)
+				return -1;
+			ports[n++] = (uint16_t)v;
+		}
+		s = *end ? end + 1 : end;
+		if (end[0] == ',' && !*s)
+			return -1; /* a trailing comma */
+	}
+	return n ? n : -1;
+}

@@ -56,6 +56,25 @@ cp tests/deploy/validate-k8s.js "$NPM_DIR/"
 	while read -r line; do echo "$line"; done
 [ "${PIPESTATUS[0]}" -eq 0 ] || T_FAILED=1
 
+# 2b. The config files the ConfigMaps carry are ones the binaries accept, at the path the
+#     DaemonSet and the Deployment mount them and pass with --config.
+for f in agent analyzer; do
+	(cd "$NPM_DIR" && node -e '
+		const d = require("js-yaml").load(require("fs").readFileSync(process.argv[1], "utf8"));
+		process.stdout.write(d.data[process.argv[2]] || "");' \
+		"$PANO_ROOT/deploy/k8s/$f-configmap.yaml" "$f.conf") >"$T_TMP/$f.conf"
+	grep -q "^ports = " "$T_TMP/$f.conf" || fail "k8s_${f}_conf: no ports in $f-configmap.yaml's $f.conf"
+done
+grep -q -- "--config=/etc/pano/config/agent.conf" deploy/k8s/agent-daemonset.yaml &&
+	grep -q -- "--config=/etc/pano/config/analyzer.conf" deploy/k8s/analyzer-deployment.yaml &&
+	pass "k8s_config_passed" || fail "k8s_config_passed: --config missing from the DaemonSet or Deployment"
+if out=$("$PANO_BUILD/pano-analyzer" --config "$T_TMP/analyzer.conf" \
+	--read "$PANO_CORPUS/zeek/Traces/wikipedia.pcap" -o /dev/null 2>&1); then
+	pass "k8s_analyzer_conf_accepted"
+else
+	fail "k8s_analyzer_conf_accepted: $out"
+fi
+
 # 3. Prometheus config
 check "prometheus_config" promtool check config deploy/prometheus/prometheus.yml
 
@@ -109,12 +128,14 @@ on_exit "ip netns del $NSM"
 ip netns add "$NSM" && ip -n "$NSM" link set lo up
 gp=$(free_port)
 ip netns exec "$NSM" "$PANO_BUILD/pano-agent" --iface lo --stdout --metrics 127.0.0.1:$gp \
-	--pcap-listen 127.0.0.1:$(free_port) \
+	--pcap-listen 127.0.0.1:$(free_port) --config "$T_TMP/agent.conf" \
 	>/dev/null 2>"$T_TMP/agent.err" &
 gpid=$!
 on_exit "kill $gpid"
 wait_for 10 curl -sf 127.0.0.1:$ap/metrics
 wait_for 10 ip netns exec "$NSM" curl -sf 127.0.0.1:$gp/metrics
+kill -0 $gpid 2>/dev/null && pass "k8s_agent_conf_accepted" ||
+	fail "k8s_agent_conf_accepted: $(cat "$T_TMP/agent.err")"
 metric_names "127.0.0.1:$ap/metrics" >>"$known"
 ip netns exec "$NSM" bash -c "$(declare -f metric_names); metric_names 127.0.0.1:$gp/metrics" >>"$known"
 missing=""
