@@ -242,7 +242,7 @@ int main(int argc, char **argv)
 	    {"ack-interval", required_argument, NULL, 0x137},
 	    {"tcp-max-conns", required_argument, NULL, 0x135},
 	    {"tcp-max-buffer", required_argument, NULL, 0x136},
-	    {"config", required_argument, NULL, 0x137},
+	    {"config", required_argument, NULL, 0x138},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -300,7 +300,7 @@ int main(int argc, char **argv)
 			mc.cli_given = 1;
 			break;
 		}
-		case 0x137:
+		case 0x138:
 			config = optarg;
 			break;
 		case 't': {
