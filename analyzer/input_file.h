@@ -16,6 +16,7 @@
 #include "packet.h"
 
 #define INPUT_POLL_EVERY 4096 /* frames between two calls of the hooks' poll() */
+#define INPUT_IDLE_MS	 100  /* a live input with nothing to read: poll() this often */
 
 enum input_damage {
 	INPUT_TRUNCATED, /* the file ends inside a record or block */
@@ -26,6 +27,14 @@ enum input_damage {
  * warning line: what broke (why), after how many frames. */
 void input_file_damaged(const char *path, enum input_damage kind, unsigned long frames,
 			const char *why);
+
+/*
+ * Before a read from a live input (a pipe or FIFO: pano-agent --stdout | pano-analyzer --read -):
+ * when nothing is waiting on fd, waits for it here, running the hooks' poll() every
+ * INPUT_IDLE_MS, so that what is done reaches the sinks (and they flush it) while the capture
+ * is quiet, instead of waiting for INPUT_POLL_EVERY more frames or the end of input.
+ */
+void input_before_read(int fd, const struct input_hooks *h);
 
 /* The local source every file's frames come from (node name from --node). */
 const struct pano_source *input_file_source(void);

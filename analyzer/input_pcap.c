@@ -14,10 +14,12 @@
  * INPUT_DAMAGED.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/types.h>
 
 #include "counter.h"
@@ -47,6 +49,21 @@ const struct pano_source *input_file_source(void)
 	return &input_pcap_source;
 }
 
+void input_before_read(int fd, const struct input_hooks *h)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+	if (!h || !h->poll)
+		return;
+	/* wait for the bytes here, serving the hooks every INPUT_IDLE_MS meanwhile (the sinks
+	 * flush what waited 100 ms), rather than in a read that would hold everything back */
+	for (int ms = 0; !*h->stop; ms = INPUT_IDLE_MS) {
+		if (poll(&pfd, 1, ms) != 0)
+			return; /* data, end of input or an error: the read tells which */
+		h->poll(h->arg);
+	}
+}
+
 void input_file_damaged(const char *path, enum input_damage kind, unsigned long frames,
 			const char *why)
 {
@@ -71,9 +88,12 @@ static int input_dlt_to_linktype(int dlt)
 }
 
 /* A FILE that yields head[0..nhead) and then the rest of fp: libpcap reads the magic itself,
- * and a pipe cannot be wound back. */
+ * and a pipe cannot be wound back. fp is unbuffered (input_open_buffering): its bytes are read
+ * with read(2), which hands over what a live pipe has now, where fread would wait until the
+ * whole request (libpcap's 256 KiB buffer) was filled. */
 struct input_prefixed {
 	FILE *fp;
+	const struct input_hooks *h;
 	uint8_t head[4];
 	size_t nhead, off;
 };
@@ -86,11 +106,16 @@ static ssize_t input_prefixed_read(void *cookie, char *buf, size_t size)
 	while (p->off < p->nhead && n < size)
 		buf[n++] = (char)p->head[p->off++];
 	if (n < size) {
-		size_t k = fread(buf + n, 1, size - n, p->fp);
+		ssize_t k;
 
-		if (!k && !n && ferror(p->fp))
-			return -1;
-		n += k;
+		if (!n)
+			input_before_read(fileno(p->fp), p->h);
+		do
+			k = read(fileno(p->fp), buf + n, size - n);
+		while (k < 0 && errno == EINTR);
+		if (k < 0)
+			return n ? (ssize_t)n : -1;
+		n += (size_t)k;
 	}
 	return (ssize_t)n;
 }
@@ -110,7 +135,8 @@ static int input_prefixed_close(void *cookie)
  * (errbuf says why) on failure; fp is closed then (unless it is stdin). On success, closing
  * the pcap_t closes fp.
  */
-static pcap_t *input_pcap_open(FILE *fp, long pos0, const uint8_t *head, char *errbuf)
+static pcap_t *input_pcap_open(FILE *fp, long pos0, const uint8_t *head,
+				const struct input_hooks *h, char *errbuf)
 {
 	FILE *in = fp;
 	pcap_t *p;
@@ -122,6 +148,7 @@ static pcap_t *input_pcap_open(FILE *fp, long pos0, const uint8_t *head, char *e
 
 		if (pp) {
 			pp->fp = fp;
+			pp->h = h;
 			memcpy(pp->head, head, 4);
 			pp->nhead = 4;
 			in = fopencookie(pp, "rb", io);
@@ -192,17 +219,24 @@ int input_pcap_read(const char *path, const struct input_hooks *h)
 
 	if (!strcmp(path, "-")) {
 		fp = stdin;
-		setvbuf(fp, NULL, _IOFBF, INPUT_FILE_BUF);
 	} else {
 		fp = fopen(path, "rb");
 		if (!fp) {
 			pr_err("fopen %s: %s", path, strerror(errno));
 			return -errno;
 		}
+	}
+	if (lseek(fileno(fp), 0, SEEK_CUR) < 0 && errno == ESPIPE) {
+		/* a pipe or FIFO (a live capture: pano-agent --stdout | ...): unbuffered, so that
+		 * every record is handed on as soon as its bytes are there (input_prefixed_read) */
+		setvbuf(fp, NULL, _IONBF, 0);
+	} else {
 		/* libpcap reads each record with two fread() calls: a large buffer makes one
 		 * read(2) per 256 KiB instead of one per 4 KiB block. */
-		fbuf = malloc(INPUT_FILE_BUF);
-		if (fbuf && setvbuf(fp, fbuf, _IOFBF, INPUT_FILE_BUF) != 0) {
+		fbuf = fp == stdin ? NULL : malloc(INPUT_FILE_BUF);
+		if (fp == stdin)
+			setvbuf(fp, NULL, _IOFBF, INPUT_FILE_BUF);
+		else if (fbuf && setvbuf(fp, fbuf, _IOFBF, INPUT_FILE_BUF) != 0) {
 			free(fbuf);
 			fbuf = NULL;
 		}
@@ -228,7 +262,7 @@ int input_pcap_read(const char *path, const struct input_hooks *h)
 		free(fbuf);
 		return ret;
 	}
-	p = input_pcap_open(fp, pos0, head, errbuf);
+	p = input_pcap_open(fp, pos0, head, h, errbuf);
 	if (!p) {
 		pr_err("pcap_open_offline %s: %s", path, errbuf);
 		free(fbuf);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "counter.h"
 #include "cursor.h"
@@ -71,6 +72,8 @@ struct ng_reader {
 	FILE *fp;
 	const char *path;
 	const struct input_hooks *h;
+	bool live; /* a pipe or FIFO (unbuffered): the hooks run before a read would wait */
+	int rd_err; /* live input: errno of a failed read (fread keeps it in the FILE otherwise) */
 	const uint8_t *head; /* bytes read before us (the start of the first block) */
 	size_t nhead;
 	bool be;	 /* the section is big-endian */
@@ -95,8 +98,23 @@ static size_t ng_read(struct ng_reader *r, void *dst, size_t n)
 		d[got++] = *r->head++;
 		r->nhead--;
 	}
-	if (got < n)
-		got += fread(d + got, 1, n - got, r->fp);
+	if (got < n && !r->live)
+		return got + fread(d + got, 1, n - got, r->fp);
+	/* a live input (unbuffered): each wait for more bytes lets the hooks run first */
+	while (got < n) {
+		ssize_t k;
+
+		input_before_read(fileno(r->fp), r->h);
+		do
+			k = read(fileno(r->fp), d + got, n - got);
+		while (k < 0 && errno == EINTR && !*r->h->stop);
+		if (k <= 0) {
+			if (k < 0)
+				r->rd_err = errno;
+			break;
+		}
+		got += (size_t)k;
+	}
 	return got;
 }
 
@@ -334,7 +352,7 @@ static int ng_block(struct ng_reader *r)
 	char why[160];
 	size_t got = ng_read(r, hdr, 8), hlen = 8;
 
-	if (got == 0 && !ferror(r->fp))
+	if (got == 0 && !ferror(r->fp) && !r->rd_err)
 		return 0;
 	if (got < 8)
 		goto short_read;
@@ -406,8 +424,8 @@ corrupt:
 	input_file_damaged(r->path, INPUT_CORRUPT, r->frames, why);
 	return -EBADMSG;
 short_read:
-	if (ferror(r->fp)) {
-		pr_err("fread %s: %s", r->path, strerror(errno));
+	if (ferror(r->fp) || r->rd_err) {
+		pr_err("read %s: %s", r->path, strerror(r->rd_err ? r->rd_err : errno));
 		return -EIO;
 	}
 	input_file_damaged(r->path, INPUT_TRUNCATED, r->frames, "the file ends inside a block");
@@ -418,6 +436,8 @@ int input_pcapng_read(FILE *fp, const char *path, const uint8_t *head, size_t nh
 		      const struct input_hooks *h)
 {
 	struct ng_reader r = {.fp = fp, .path = path, .h = h, .head = head, .nhead = nhead};
+
+	r.live = fileno(fp) >= 0 && lseek(fileno(fp), 0, SEEK_CUR) < 0 && errno == ESPIPE;
 	int rc;
 
 	pr_info("reading %s (pcapng)", path);
