@@ -22,19 +22,22 @@
 #
 # Environment:
 #   KAFKA_DIR               data, logs, config, pid (default build/kafka-run). Files in it:
-#                           bootstrap, bootstrap-ssl, kafka.pid, kafka.log, server.properties,
-#                           certs/ (with KAFKA_TLS=1: ca.crt trusts the broker)
+#                           bootstrap, bootstrap-ssl, bootstrap-sasl, kafka.pid, kafka.log,
+#                           server.properties, certs/ (KAFKA_TLS=1: ca.crt trusts the broker)
 #   KAFKA_PORT              plaintext port (default: a free one; kept across stop/start)
 #   KAFKA_TLS=1             also an SSL listener (certificates from scripts/make-certs.sh, or
 #                           KAFKA_TLS_CERTS=DIR holding ca.crt server.crt server.key)
+#   KAFKA_SASL=1            also a SASL_PLAINTEXT listener, mechanism PLAIN, one user
+#                           KAFKA_SASL_USER (default pano) with KAFKA_SASL_PASSWORD (default
+#                           pano-secret); its address goes to $KAFKA_DIR/bootstrap-sasl
 #   KAFKA_AUTO_CREATE=0     no automatic topic creation (default 1, as the compose file)
 #   KAFKA_MESSAGE_MAX_BYTES the broker's message.max.bytes (default Kafka's, 1048588)
 #   KAFKA_PARTITIONS        partitions of an automatically created topic (default 3)
 #   KAFKA_HEAP              maximum heap (default 512m)
 #   KAFKA_START_TIMEOUT     seconds to wait for the broker to answer (default 90)
 #   KAFKA_LIB               where the jars go (default build/kafka/lib)
-# Settings that change the broker (TLS, auto-create, message size, partitions) apply when the
-# data directory is first made; `clean` first to change them.
+# Settings that change the broker (TLS, SASL, auto-create, message size, partitions) apply
+# when the data directory is first made; `clean` first to change them.
 # Exit status: 0 ok, 1 failure (one line on stderr says why), 2 bad usage, 3 status: not running.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -132,7 +135,7 @@ EOF
 # configure: server.properties, log4j2.properties, certificates and formatted storage for a
 # new KAFKA_DIR. Settings mirror deploy/compose/compose.yaml's kafka service.
 configure() {
-	local port=${KAFKA_PORT:-$(free_port)} cport sport="" listeners adv map
+	local port=${KAFKA_PORT:-$(free_port)} cport sport="" aport="" listeners adv map
 	cport=$(free_port)
 	while [ "$cport" = "$port" ]; do cport=$(free_port); done
 	mkdir -p "$KAFKA_DIR/data"
@@ -154,6 +157,15 @@ configure() {
 		listeners="$listeners,SSL://127.0.0.1:$sport"
 		adv="$adv,SSL://127.0.0.1:$sport"
 		map="$map,SSL:SSL"
+	fi
+	if [ "${KAFKA_SASL:-0}" = 1 ]; then
+		aport=$(free_port)
+		while [ "$aport" = "$port" ] || [ "$aport" = "$cport" ] || [ "$aport" = "$sport" ]; do
+			aport=$(free_port)
+		done
+		listeners="$listeners,SASL_PLAINTEXT://127.0.0.1:$aport"
+		adv="$adv,SASL_PLAINTEXT://127.0.0.1:$aport"
+		map="$map,SASL_PLAINTEXT:SASL_PLAINTEXT"
 	fi
 	cat >"$KAFKA_DIR/server.properties" <<EOF
 # Written by scripts/kafka.sh; the same settings as deploy/compose/compose.yaml's kafka service.
@@ -177,6 +189,12 @@ ssl.keystore.location=$KAFKA_DIR/certs/server.pem
 ssl.client.auth=none
 EOF
 	fi
+	if [ -n "$aport" ]; then
+		cat >>"$KAFKA_DIR/server.properties" <<EOF
+sasl.enabled.mechanisms=PLAIN
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${KAFKA_SASL_USER:-pano}="${KAFKA_SASL_PASSWORD:-pano-secret}";
+EOF
+	fi
 	cat >"$KAFKA_DIR/log4j2.properties" <<'EOF'
 status = warn
 appender.out.type = Console
@@ -192,6 +210,7 @@ logger.state.level = WARN
 EOF
 	echo "127.0.0.1:$port" >"$KAFKA_DIR/bootstrap"
 	if [ -n "$sport" ]; then echo "127.0.0.1:$sport" >"$KAFKA_DIR/bootstrap-ssl"; else rm -f "$KAFKA_DIR/bootstrap-ssl"; fi
+	if [ -n "$aport" ]; then echo "127.0.0.1:$aport" >"$KAFKA_DIR/bootstrap-sasl"; else rm -f "$KAFKA_DIR/bootstrap-sasl"; fi
 	# A cluster id is 16 random bytes in URL-safe base64 without padding (what
 	# `kafka-storage random-uuid` prints), made here to save a JVM start.
 	local id

@@ -75,8 +75,8 @@ fi
 
 # 3. Shell tests: integration (namespaces, real servers), deploy checks, end to end.
 #    The tests that use Kafka (they call kafka_shared from tests/lib/kafka.sh) share one real
-#    broker, started here once and stopped at the end, whatever happens; a test run alone
-#    starts its own.
+#    broker (plaintext, SSL and SASL listeners), started here once and stopped at the end,
+#    whatever happens; a test run alone starts its own.
 kafka_stop() { [ -z "${PANO_KAFKA_DIR:-}" ] || KAFKA_DIR=$PANO_KAFKA_DIR scripts/kafka.sh stop; }
 for t in tests/*/test_*.sh; do
 	[ -x "$t" ] && want "$(basename "$t" .sh)" && grep -q '^[^#]*kafka_shared' "$t" || continue
@@ -85,7 +85,7 @@ for t in tests/*/test_*.sh; do
 	trap kafka_stop EXIT
 	trap 'exit 130' INT TERM
 	t0=$(date +%s%N)
-	if PANO_KAFKA=$(KAFKA_DIR=$PANO_KAFKA_DIR KAFKA_TLS=1 scripts/kafka.sh start 2>"$LOGDIR/kafka-broker.log"); then
+	if PANO_KAFKA=$(KAFKA_DIR=$PANO_KAFKA_DIR KAFKA_TLS=1 KAFKA_SASL=1 scripts/kafka.sh start 2>"$LOGDIR/kafka-broker.log"); then
 		export PANO_KAFKA
 		printf '== kafka broker %s (Kafka %s, up in %d ms)\n' "$PANO_KAFKA" \
 			"$(scripts/kafka.sh version)" $((($(date +%s%N) - t0) / 1000000))

@@ -20,6 +20,8 @@
 #                  batches, every record counted, one line; told the limit with -X
 #                  message.max.bytes, the analyzer refuses exactly the records over it
 #   tls            the broker's SSL listener; with the wrong CA: one line, all counted
+#   sasl           the broker's SASL PLAIN listener; with a wrong password: one line, all
+#                  counted
 #   missing topic  a second broker with auto-creation off: one "does not exist" line, every
 #                  record counted, exit status 1; an existing topic on it works
 #   mock           librdkafka's mock cluster only for what a real broker cannot do on demand:
@@ -43,7 +45,7 @@ KAFKA_DIR=$KAFKA2_DIR KAFKA_AUTO_CREATE=0 "$KAFKA_SH" start >"$T_TMP/kafka2.boot
 KAFKA2_PID=$!
 
 kafka_shared || { fail "kafka_broker: no broker: $(cat "$T_TMP/kafka-start.err" 2>/dev/null | tail -n 3)"; t_done; }
-log "broker $KAFKA_BOOT (SSL $KAFKA_BOOT_SSL), Kafka $("$KAFKA_SH" version)"
+log "broker $KAFKA_BOOT (SSL $KAFKA_BOOT_SSL, SASL $KAFKA_BOOT_SASL), Kafka $("$KAFKA_SH" version)"
 
 CAP=$T_TMP/clients.pcap
 "$PY" "$PANO_ROOT/tests/lib/gen_dns_clients.py" "$CAP" || { fail "kafka_capture: generator failed"; t_done; }
@@ -338,6 +340,28 @@ if [ -n "$KAFKA_BOOT_SSL" ]; then
 	check_eq kafka_tlsbad_said_once "$(grep -c 'kafka: _SSL: .*certificate verify failed' "$T_TMP/tlsbad.err")" 1
 else
 	fail "kafka_tls: the broker has no SSL listener ($KAFKA_RUN_DIR/bootstrap-ssl)"
+fi
+
+# ---- SASL PLAIN: the right password, and a wrong one ---------------------------------------
+if [ -n "$KAFKA_BOOT_SASL" ]; then
+	T=$(kafka_topic sasl)
+	publish sasl --kafka-brokers "$KAFKA_BOOT_SASL" -T "$T" -X security.protocol=sasl_plaintext \
+		-X sasl.mechanisms=PLAIN -X sasl.username=pano -X sasl.password=pano-secret
+	check_eq kafka_sasl_exit_status "$RC" 0
+	check_eq kafka_sasl_delivered "$(kstat "$T_TMP/sasl.err" delivered)" "$N"
+	kafka_consume "$T" "$T_TMP/sasl.txt"
+	check kafka_sasl_records_equal_stdout same_as "$T_TMP/sasl.txt" "$T_TMP/ref.sorted"
+	T=$(kafka_topic saslbad)
+	publish saslbad --kafka-brokers "$KAFKA_BOOT_SASL" -T "$T" -X security.protocol=sasl_plaintext \
+		-X sasl.mechanisms=PLAIN -X sasl.username=pano -X sasl.password=wrong \
+		--output "$T_TMP/saslbad.jsonl"
+	check_eq kafka_saslbad_exit_status "$RC" 1
+	check_eq kafka_saslbad_decodes_everything "$(grep -c . "$T_TMP/saslbad.jsonl")" "$N"
+	check_eq kafka_saslbad_undelivered "$(kstat "$T_TMP/saslbad.err" dropped_at_exit)" "$N"
+	check_eq kafka_saslbad_said_once \
+		"$(grep -c 'kafka: _AUTHENTICATION: .*Invalid username or password' "$T_TMP/saslbad.err")" 1
+else
+	fail "kafka_sasl: the broker has no SASL listener ($KAFKA_RUN_DIR/bootstrap-sasl)"
 fi
 
 # ---- missing topic, auto-creation off (the second broker) --------------------------------
