@@ -62,7 +62,8 @@ need_java() {
 		die "java not found: install a JDK 17 or later (Debian: openjdk-17-jre-headless)"
 	local v
 	v=$("$JAVA" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1)
-	[ "${v:-0}" -ge 17 ] 2>/dev/null || die "java $v is too old: Kafka $(kafka_version) needs 17 or later"
+	[ "${v:-0}" -ge 17 ] 2>/dev/null ||
+		die "java $v is too old: Kafka $(kafka_version) needs 17 or later"
 }
 
 # fetch: the jars of the pinned release into KAFKA_LIB, unless they are there for this pom.
@@ -209,14 +210,16 @@ logger.state.name = state.change.logger
 logger.state.level = WARN
 EOF
 	echo "127.0.0.1:$port" >"$KAFKA_DIR/bootstrap"
-	if [ -n "$sport" ]; then echo "127.0.0.1:$sport" >"$KAFKA_DIR/bootstrap-ssl"; else rm -f "$KAFKA_DIR/bootstrap-ssl"; fi
-	if [ -n "$aport" ]; then echo "127.0.0.1:$aport" >"$KAFKA_DIR/bootstrap-sasl"; else rm -f "$KAFKA_DIR/bootstrap-sasl"; fi
+	rm -f "$KAFKA_DIR/bootstrap-ssl" "$KAFKA_DIR/bootstrap-sasl"
+	[ -z "$sport" ] || echo "127.0.0.1:$sport" >"$KAFKA_DIR/bootstrap-ssl"
+	[ -z "$aport" ] || echo "127.0.0.1:$aport" >"$KAFKA_DIR/bootstrap-sasl"
 	# A cluster id is 16 random bytes in URL-safe base64 without padding (what
 	# `kafka-storage random-uuid` prints), made here to save a JVM start.
 	local id
 	id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
 	java_run kafka.tools.StorageTool format -t "$id" -c "$KAFKA_DIR/server.properties" \
-		>"$KAFKA_DIR/format.log" 2>&1 || { cat "$KAFKA_DIR/format.log" >&2; die "kafka-storage format failed"; }
+		>"$KAFKA_DIR/format.log" 2>&1 ||
+		{ cat "$KAFKA_DIR/format.log" >&2; die "kafka-storage format failed"; }
 }
 
 # close_fds: closes every descriptor above 2 in this shell.
@@ -244,7 +247,8 @@ start() {
 	[ -f "$KAFKA_DIR/data/meta.properties" ] || { rm -rf "$KAFKA_DIR/data"; configure; }
 	local boot pid t
 	boot=$(cat "$KAFKA_DIR/bootstrap")
-	ss -Htln "sport = :${boot##*:}" | grep -q . && die "port ${boot##*:} is in use (KAFKA_DIR=$KAFKA_DIR)"
+	ss -Htln "sport = :${boot##*:}" | grep -q . &&
+		die "port ${boot##*:} is in use (KAFKA_DIR=$KAFKA_DIR)"
 	# setsid: the broker leaves the caller's process group, so only `stop` ends it; it keeps
 	# none of the caller's other descriptors (a pipe's write end held by the broker would
 	# never let its reader see the end of input).
@@ -266,7 +270,8 @@ start() {
 		if [ "$t" -le 0 ]; then
 			kill -9 "$pid" 2>/dev/null
 			rm -f "$KAFKA_DIR/kafka.pid"
-			die "the broker did not answer on $boot within ${KAFKA_START_TIMEOUT:-90} s (log: $KAFKA_DIR/kafka.log)"
+			die "the broker did not answer on $boot within" \
+				"${KAFKA_START_TIMEOUT:-90} s (log: $KAFKA_DIR/kafka.log)"
 		fi
 		sleep 0.1
 	done
@@ -302,7 +307,8 @@ topic() {
 	running || die "no broker running in $KAFKA_DIR"
 	java_run org.apache.kafka.tools.TopicCommand --bootstrap-server "$(cat "$KAFKA_DIR/bootstrap")" \
 		--create --topic "$name" --partitions "$parts" --replication-factor 1 "${cfg[@]}" \
-		>"$KAFKA_DIR/topic.log" 2>&1 || { cat "$KAFKA_DIR/topic.log" >&2; die "creating topic $name failed"; }
+		>"$KAFKA_DIR/topic.log" 2>&1 ||
+		{ cat "$KAFKA_DIR/topic.log" >&2; die "creating topic $name failed"; }
 }
 
 case "${1:-}" in
