@@ -97,8 +97,9 @@ publish() {
 	RC=$?
 }
 
-# Live input: the capture in two parts (the second without its pcap header) fed through a
-# pipe, so that the broker can go away between them.
+# Live input: the capture in two parts (the second without its pcap header), streamed by a
+# PCAP-over-TCP server (tests/lib/pcap_relay.py) to pano-analyzer --pcap-connect, as an agent
+# streams, so that the broker can go away between them.
 NPKT=$(capinfos -c -M "$CAP" | awk '/Number of packets/{print $NF}')
 HALF=$((NPKT / 2))
 editcap -r -F pcap "$CAP" "$T_TMP/p1.pcap" "1-$HALF" &&
@@ -106,33 +107,54 @@ editcap -r -F pcap "$CAP" "$T_TMP/p1.pcap" "1-$HALF" &&
 	tail -c +25 "$T_TMP/p2full.pcap" >"$T_TMP/p2.raw" ||
 	{ fail "kafka_split: editcap failed"; t_done; }
 # N1: the answered transactions of part one (written as soon as their reply is decoded);
-# ANSWERED: those of the whole capture (the unanswered ones wait for the end of input).
+# ANSWERED: those of the whole capture (the unanswered ones wait for their timeout or the end).
 N1=$("$A" --read "$T_TMP/p1.pcap" 2>/dev/null | grep -c '"rcode"')
 ANSWERED=$(grep -c '"rcode"' "$T_TMP/ref1.jsonl")
 SIZE=$(stat -c %s "$CAP")
-# live_start NAME ARGS...: the analyzer reading a FIFO (fed with live_feed), --stats; LIVE.
+# live_start NAME ARGS...: a relay fed through fd 4 (live_feed) and the analyzer reading it
+# with --pcap-connect and --stats; LIVE is the analyzer's pid.
 live_start() {
 	local n=$1; shift
 	mkfifo "$T_TMP/$n.in"
-	"$A" --read - --stats "$@" <"$T_TMP/$n.in" >"$T_TMP/$n.out" 2>"$T_TMP/$n.err" &
+	"$PY" "$PANO_ROOT/tests/lib/pcap_relay.py" "$T_TMP/$n.port" <"$T_TMP/$n.in" \
+		>"$T_TMP/$n.relay" 2>&1 &
+	on_exit "kill $!"
+	exec 4>"$T_TMP/$n.in"
+	wait_for 10 test -s "$T_TMP/$n.port" || log "the relay did not start: $(cat "$T_TMP/$n.relay")"
+	RELAY=$T_TMP/$n.relay RELAY_PORT=$(cat "$T_TMP/$n.port")
+	"$A" --pcap-connect "127.0.0.1:$RELAY_PORT" --stats "$@" >"$T_TMP/$n.out" 2>"$T_TMP/$n.err" &
 	LIVE=$!
 	on_exit "kill -9 $LIVE"
-	exec 4>"$T_TMP/$n.in"
 }
 live_feed() { cat "$1" >&4; }
-# live_read BYTES: the analyzer has read BYTES of input (read(2) bytes in /proc/PID/io).
-live_read() { wait_for 30 sh -c "[ \$(awk '/^rchar/{print \$2}' /proc/$LIVE/io) -ge $1 ]"; }
+# live_read BYTES: the relay has sent BYTES and the analyzer has taken them all (nothing left
+# in the connection's queues).
+relay_sent() { [ "$(tail -n 1 "$RELAY" | awk '{print $2}')" -ge "$1" ] 2>/dev/null; }
+queues_empty() {
+	ss -Htn state established "( sport = :$RELAY_PORT or dport = :$RELAY_PORT )" |
+		awk '$1 != 0 || $2 != 0 {bad = 1} END {exit bad}'
+}
+live_read() { wait_for 30 relay_sent "$1" && wait_for 30 queues_empty; }
+# in_kafka_within SECONDS TOPIC N: waits at most SECONDS until N records of TOPIC can be read.
+in_kafka_within() {
+	local end=$((SECONDS + $1))
+	while [ "$SECONDS" -lt "$end" ]; do
+		[ "$(timeout 5 kcat -C -q -b "$KAFKA_BOOT" -t "$2" -o beginning -e 2>/dev/null |
+			grep -c .)" -ge "$3" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
 # live_end TOPIC: once every answered transaction can be read back from TOPIC (so the close's
-# 5 s flush bound does not race the broker's return), end of input; waits for the analyzer,
-# RC is its exit status.
+# 5 s flush bound does not race the broker's return), the end of the stream and SIGTERM;
+# waits for the analyzer, RC is its exit status.
 live_end() {
-	wait_for 60 in_kafka "$1" "$ANSWERED" || log "not all $ANSWERED answered records in Kafka"
+	in_kafka_within 60 "$1" "$ANSWERED" || log "not all $ANSWERED answered records in Kafka"
 	exec 4>&-
+	kill -TERM "$LIVE"
 	wait "$LIVE"
 	RC=$?
 }
-# in_kafka TOPIC N: at least N records of TOPIC can be read back.
-in_kafka() { [ "$(timeout 10 kcat -C -q -b "$KAFKA_BOOT" -t "$1" -o beginning -e | grep -c .)" -ge "$2" ]; }
 
 # ---- exactly once: idempotent producer, acks=all ------------------------------------------
 T=$(kafka_topic once)
@@ -191,7 +213,7 @@ fi
 T=$(kafka_topic pause)
 live_start pause --kafka-brokers "$KAFKA_BOOT" -T "$T"
 live_feed "$T_TMP/p1.pcap"
-wait_for 20 in_kafka "$T" "$N1" || log "part one's $N1 records not yet in Kafka"
+in_kafka_within 20 "$T" "$N1" || log "part one's $N1 records not yet in Kafka"
 check kafka_pause_broker_stopped kafka_ctl pause
 live_feed "$T_TMP/p2.raw"
 live_read "$SIZE" || log "the analyzer has not read the whole capture"
@@ -208,7 +230,7 @@ check kafka_pause_records_equal_stdout same_as "$T_TMP/pause.txt" "$T_TMP/ref.so
 T=$(kafka_topic restart)
 live_start restart --kafka-brokers "$KAFKA_BOOT" -T "$T"
 live_feed "$T_TMP/p1.pcap"
-wait_for 20 in_kafka "$T" "$N1" || log "part one's $N1 records not yet in Kafka"
+in_kafka_within 20 "$T" "$N1" || log "part one's $N1 records not yet in Kafka"
 check kafka_restart_broker_killed kafka_ctl kill
 live_feed "$T_TMP/p2.raw"
 live_read "$SIZE" || log "the analyzer has not read the whole capture"
@@ -235,8 +257,8 @@ check kafka_late_broker_stopped kafka_ctl stop
 live_start late --kafka-brokers "$KAFKA_BOOT" -T "$T" --output "$T_TMP/late.jsonl"
 live_feed "$CAP"
 live_read "$SIZE" || log "the analyzer has not read the whole capture"
-# Decoding goes on with no broker: the whole capture is read (ten times what the pipe holds)
-# and records reach the file sink.
+# Decoding goes on with no broker: the whole capture is taken from the stream and records
+# reach the file sink.
 check kafka_late_decodes_without_broker wait_for 10 test -s "$T_TMP/late.jsonl"
 check kafka_late_broker_started kafka_ctl start
 live_end "$T"
@@ -252,7 +274,7 @@ grep -q 'kafka: _TRANSPORT.*Connection refused' "$T_TMP/late.err" && pass kafka_
 T=$(kafka_topic dies)
 live_start dies --kafka-brokers "$KAFKA_BOOT" -T "$T"
 live_feed "$T_TMP/p1.pcap"
-wait_for 20 in_kafka "$T" "$N1" || log "part one's $N1 records not yet in Kafka"
+in_kafka_within 20 "$T" "$N1" || log "part one's $N1 records not yet in Kafka"
 check kafka_dies_broker_killed kafka_ctl kill
 live_feed "$T_TMP/p2.raw"
 live_read "$SIZE" || log "the analyzer has not read the whole capture"
