@@ -379,7 +379,12 @@ static void kafka_free(struct sink *s)
 
 /* The defaults: batch (linger 50 ms, up to 10000 messages or 1 MB per batch), compress with
  * lz4, and bound the local queue (100000 messages, 32 MiB) so a dead broker costs bounded
- * memory. Users override any of them with -X. */
+ * memory. librdkafka fails the queued records of a topic the brokers say they do not have
+ * once topic.metadata.propagation.max.ms has passed since the topic handle was made; with its
+ * 30 s, a broker down for longer at start lost every record queued meanwhile, as an "unknown
+ * topic", when it came back and created the topic (test_kafka.sh, "down at start"). So that
+ * wait is as long as a record's own (message.timeout.ms). Users override any of them with
+ * -X. */
 static const char *const kafka_defaults[][2] = {
     {"client.id", "pano-analyzer"},
     {"linger.ms", "50"},
@@ -389,6 +394,7 @@ static const char *const kafka_defaults[][2] = {
     {"queue.buffering.max.messages", "100000"},
     {"queue.buffering.max.kbytes", "32768"},
     {"message.timeout.ms", "300000"},
+    {"topic.metadata.propagation.max.ms", "300000"},
     {"reconnect.backoff.max.ms", "2000"},
 };
 

@@ -119,12 +119,16 @@ java_run() {	# java_run MAINCLASS ARGS...: a Kafka tool on the fetched class pat
 }
 
 # settings: the broker settings deploy/compose/compose.yaml's kafka service has too (as
-# KAFKA_<NAME> variables; tests/deploy checks that they agree), after KAFKA_* overrides.
+# KAFKA_<NAME> variables; tests/deploy checks that they agree), after KAFKA_* overrides. The
+# internal topics have one partition: on a fresh broker the first idempotent producer waits
+# for the transaction coordinator, which takes seconds with Kafka's 50 partitions.
 settings() {
 	cat <<EOF
 num.partitions=${KAFKA_PARTITIONS:-3}
 auto.create.topics.enable=$([ "${KAFKA_AUTO_CREATE:-1}" = 0 ] && echo false || echo true)
 offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.num.partitions=1
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
