@@ -218,9 +218,12 @@ EOF
 	[ -z "$sport" ] || echo "127.0.0.1:$sport" >"$KAFKA_DIR/bootstrap-ssl"
 	[ -z "$aport" ] || echo "127.0.0.1:$aport" >"$KAFKA_DIR/bootstrap-sasl"
 	# A cluster id is 16 random bytes in URL-safe base64 without padding (what
-	# `kafka-storage random-uuid` prints), made here to save a JVM start.
-	local id
-	id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+	# `kafka-storage random-uuid` prints), made here to save a JVM start. Like Kafka's own,
+	# it never starts with "-", which the tool's argument parser would take for an option.
+	local id=-
+	while [ "${id#-}" != "$id" ]; do
+		id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+	done
 	java_run kafka.tools.StorageTool format -t "$id" -c "$KAFKA_DIR/server.properties" \
 		>"$KAFKA_DIR/format.log" 2>&1 ||
 		{ cat "$KAFKA_DIR/format.log" >&2; die "kafka-storage format failed"; }
