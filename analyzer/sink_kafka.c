@@ -16,8 +16,8 @@
  *
  * Every record that does not reach Kafka is counted under one cause, and each cause is said in
  * one line (broker errors once per outage, delivery failures at most every 10 s, a missing
- * topic once); close then sums up what was lost and returns an error, so the analyzer exits 1
- * whenever a record was not delivered.
+ * topic once); close then sums up in one line what was lost, and fails (the analyzer exits 1)
+ * when records were left undelivered at exit.
  *
  * All callbacks run from rd_kafka_poll()/rd_kafka_flush() on the caller's thread (the analyzer's
  * main loop via sinks_poll()), so the tallies below need no locking.
@@ -300,7 +300,7 @@ static void kafka_explain_pending(struct kafka_sink *k)
 
 /* Flushes for at most timeout_ms, then purges what is left (counted as dropped_at_exit) and
  * destroys the producer. When any record was not delivered, one line sums up the losses by
- * cause and the result is an error: -ETIMEDOUT when records were left behind, else -EIO. */
+ * cause. -ETIMEDOUT when records were left behind, else 0. */
 static int kafka_close(struct sink *s, int timeout_ms)
 {
 	struct kafka_sink *k = (struct kafka_sink *)s;
@@ -340,7 +340,7 @@ static int kafka_close(struct sink *s, int timeout_ms)
 	k->ntopics = 0;
 	rd_kafka_destroy(k->rk);
 	k->rk = NULL;
-	return k->at_exit ? -ETIMEDOUT : lost ? -EIO : 0;
+	return k->at_exit ? -ETIMEDOUT : 0;
 }
 
 static void kafka_stats(struct sink *s, void (*out)(void *arg, const char *name, uint64_t v),
@@ -379,13 +379,14 @@ static void kafka_free(struct sink *s)
 
 /* The defaults: batch (linger 50 ms, up to 10000 messages or 1 MB per batch), compress with
  * lz4, and bound the local queue (100000 messages, 32 MiB) so a dead broker costs bounded
- * memory. The producer is idempotent (acks=all, as Kafka's own producer since 3.0): a request
- * retried after a broker stalled is not written twice, and one client's records stay in
- * order (tests/integration/test_kafka.sh: 296 duplicates of 2000 without it after a 20 s
- * SIGSTOP of the broker). Users override any of them with -X. */
+ * memory. librdkafka fails the queued records of a topic the brokers say they do not have
+ * once topic.metadata.propagation.max.ms has passed since the topic handle was made; with its
+ * 30 s, a broker down for longer at start lost every record queued meanwhile, as an "unknown
+ * topic", when it came back and created the topic (test_kafka.sh, "down at start"). So that
+ * wait is as long as a record's own (message.timeout.ms). Users override any of them with
+ * -X. */
 static const char *const kafka_defaults[][2] = {
     {"client.id", "pano-analyzer"},
-    {"enable.idempotence", "true"},
     {"linger.ms", "50"},
     {"batch.num.messages", "10000"},
     {"batch.size", "1000000"},
@@ -393,8 +394,41 @@ static const char *const kafka_defaults[][2] = {
     {"queue.buffering.max.messages", "100000"},
     {"queue.buffering.max.kbytes", "32768"},
     {"message.timeout.ms", "300000"},
+    {"topic.metadata.propagation.max.ms", "300000"},
     {"reconnect.backoff.max.ms", "2000"},
 };
+
+/* The properties that decide how delivery is retried and acknowledged. When -X sets none of
+ * them the producer is idempotent (acks=all, as Kafka's own producer since 3.0): a request
+ * retried after a broker stalled is not written twice, and one client's records stay in order
+ * (test_kafka.sh: 296 duplicates of 2000 without it after the broker froze for 20 s). Setting
+ * any of them (e.g. retries=0, which idempotence forbids) leaves the choice to the user. */
+static const char *const kafka_guarantee_props[] = {
+    "enable.idempotence",
+    "acks",
+    "request.required.acks",
+    "retries",
+    "message.send.max.retries",
+    "max.in.flight",
+    "max.in.flight.requests.per.connection",
+};
+
+/* True when one of the -X properties is one of kafka_guarantee_props. */
+static int kafka_user_sets_guarantees(const struct kafka_opts *opts)
+{
+	size_t g, len;
+	int i;
+
+	for (i = 0; i < opts->nprops; i++) {
+		len = strcspn(opts->props[i], "=");
+		for (g = 0; g < sizeof(kafka_guarantee_props) / sizeof(kafka_guarantee_props[0]);
+		     g++)
+			if (strlen(kafka_guarantee_props[g]) == len &&
+			    !strncmp(opts->props[i], kafka_guarantee_props[g], len))
+				return 1;
+	}
+	return 0;
+}
 
 /* Creates the producer: our defaults, then bootstrap.servers from opts->brokers, then every
  * -X key=value in order. 0 and *out set, or -errno (logged). */
@@ -422,6 +456,9 @@ int sink_kafka_open(const struct kafka_opts *opts, struct sink **out)
 	for (i = 0; i < sizeof(kafka_defaults) / sizeof(kafka_defaults[0]); i++)
 		if ((err = kafka_conf_set(conf, kafka_defaults[i][0], kafka_defaults[i][1])))
 			goto fail;
+	if (!kafka_user_sets_guarantees(opts) &&
+	    (err = kafka_conf_set(conf, "enable.idempotence", "true")))
+		goto fail;
 	if ((err = kafka_conf_set(conf, "bootstrap.servers", opts->brokers)))
 		goto fail;
 	for (i = 0; i < (size_t)opts->nprops; i++) {

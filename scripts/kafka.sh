@@ -22,19 +22,22 @@
 #
 # Environment:
 #   KAFKA_DIR               data, logs, config, pid (default build/kafka-run). Files in it:
-#                           bootstrap, bootstrap-ssl, kafka.pid, kafka.log, server.properties,
-#                           certs/ (with KAFKA_TLS=1: ca.crt trusts the broker)
+#                           bootstrap, bootstrap-ssl, bootstrap-sasl, kafka.pid, kafka.log,
+#                           server.properties, certs/ (KAFKA_TLS=1: ca.crt trusts the broker)
 #   KAFKA_PORT              plaintext port (default: a free one; kept across stop/start)
 #   KAFKA_TLS=1             also an SSL listener (certificates from scripts/make-certs.sh, or
 #                           KAFKA_TLS_CERTS=DIR holding ca.crt server.crt server.key)
+#   KAFKA_SASL=1            also a SASL_PLAINTEXT listener, mechanism PLAIN, one user
+#                           KAFKA_SASL_USER (default pano) with KAFKA_SASL_PASSWORD (default
+#                           pano-secret); its address goes to $KAFKA_DIR/bootstrap-sasl
 #   KAFKA_AUTO_CREATE=0     no automatic topic creation (default 1, as the compose file)
 #   KAFKA_MESSAGE_MAX_BYTES the broker's message.max.bytes (default Kafka's, 1048588)
 #   KAFKA_PARTITIONS        partitions of an automatically created topic (default 3)
 #   KAFKA_HEAP              maximum heap (default 512m)
 #   KAFKA_START_TIMEOUT     seconds to wait for the broker to answer (default 90)
 #   KAFKA_LIB               where the jars go (default build/kafka/lib)
-# Settings that change the broker (TLS, auto-create, message size, partitions) apply when the
-# data directory is first made; `clean` first to change them.
+# Settings that change the broker (TLS, SASL, auto-create, message size, partitions) apply
+# when the data directory is first made; `clean` first to change them.
 # Exit status: 0 ok, 1 failure (one line on stderr says why), 2 bad usage, 3 status: not running.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -59,7 +62,8 @@ need_java() {
 		die "java not found: install a JDK 17 or later (Debian: openjdk-17-jre-headless)"
 	local v
 	v=$("$JAVA" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1)
-	[ "${v:-0}" -ge 17 ] 2>/dev/null || die "java $v is too old: Kafka $(kafka_version) needs 17 or later"
+	[ "${v:-0}" -ge 17 ] 2>/dev/null ||
+		die "java $v is too old: Kafka $(kafka_version) needs 17 or later"
 }
 
 # fetch: the jars of the pinned release into KAFKA_LIB, unless they are there for this pom.
@@ -115,12 +119,16 @@ java_run() {	# java_run MAINCLASS ARGS...: a Kafka tool on the fetched class pat
 }
 
 # settings: the broker settings deploy/compose/compose.yaml's kafka service has too (as
-# KAFKA_<NAME> variables; tests/deploy checks that they agree), after KAFKA_* overrides.
+# KAFKA_<NAME> variables; tests/deploy checks that they agree), after KAFKA_* overrides. The
+# internal topics have one partition: on a fresh broker the first idempotent producer waits
+# for the transaction coordinator, which takes seconds with Kafka's 50 partitions.
 settings() {
 	cat <<EOF
 num.partitions=${KAFKA_PARTITIONS:-3}
 auto.create.topics.enable=$([ "${KAFKA_AUTO_CREATE:-1}" = 0 ] && echo false || echo true)
 offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.num.partitions=1
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
@@ -132,7 +140,7 @@ EOF
 # configure: server.properties, log4j2.properties, certificates and formatted storage for a
 # new KAFKA_DIR. Settings mirror deploy/compose/compose.yaml's kafka service.
 configure() {
-	local port=${KAFKA_PORT:-$(free_port)} cport sport="" listeners adv map
+	local port=${KAFKA_PORT:-$(free_port)} cport sport="" aport="" listeners adv map
 	cport=$(free_port)
 	while [ "$cport" = "$port" ]; do cport=$(free_port); done
 	mkdir -p "$KAFKA_DIR/data"
@@ -154,6 +162,15 @@ configure() {
 		listeners="$listeners,SSL://127.0.0.1:$sport"
 		adv="$adv,SSL://127.0.0.1:$sport"
 		map="$map,SSL:SSL"
+	fi
+	if [ "${KAFKA_SASL:-0}" = 1 ]; then
+		aport=$(free_port)
+		while [ "$aport" = "$port" ] || [ "$aport" = "$cport" ] || [ "$aport" = "$sport" ]; do
+			aport=$(free_port)
+		done
+		listeners="$listeners,SASL_PLAINTEXT://127.0.0.1:$aport"
+		adv="$adv,SASL_PLAINTEXT://127.0.0.1:$aport"
+		map="$map,SASL_PLAINTEXT:SASL_PLAINTEXT"
 	fi
 	cat >"$KAFKA_DIR/server.properties" <<EOF
 # Written by scripts/kafka.sh; the same settings as deploy/compose/compose.yaml's kafka service.
@@ -177,6 +194,12 @@ ssl.keystore.location=$KAFKA_DIR/certs/server.pem
 ssl.client.auth=none
 EOF
 	fi
+	if [ -n "$aport" ]; then
+		cat >>"$KAFKA_DIR/server.properties" <<EOF
+sasl.enabled.mechanisms=PLAIN
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${KAFKA_SASL_USER:-pano}="${KAFKA_SASL_PASSWORD:-pano-secret}";
+EOF
+	fi
 	cat >"$KAFKA_DIR/log4j2.properties" <<'EOF'
 status = warn
 appender.out.type = Console
@@ -191,13 +214,19 @@ logger.state.name = state.change.logger
 logger.state.level = WARN
 EOF
 	echo "127.0.0.1:$port" >"$KAFKA_DIR/bootstrap"
-	if [ -n "$sport" ]; then echo "127.0.0.1:$sport" >"$KAFKA_DIR/bootstrap-ssl"; else rm -f "$KAFKA_DIR/bootstrap-ssl"; fi
+	rm -f "$KAFKA_DIR/bootstrap-ssl" "$KAFKA_DIR/bootstrap-sasl"
+	[ -z "$sport" ] || echo "127.0.0.1:$sport" >"$KAFKA_DIR/bootstrap-ssl"
+	[ -z "$aport" ] || echo "127.0.0.1:$aport" >"$KAFKA_DIR/bootstrap-sasl"
 	# A cluster id is 16 random bytes in URL-safe base64 without padding (what
-	# `kafka-storage random-uuid` prints), made here to save a JVM start.
-	local id
-	id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+	# `kafka-storage random-uuid` prints), made here to save a JVM start. Like Kafka's own,
+	# it never starts with "-", which the tool's argument parser would take for an option.
+	local id=-
+	while [ "${id#-}" != "$id" ]; do
+		id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+	done
 	java_run kafka.tools.StorageTool format -t "$id" -c "$KAFKA_DIR/server.properties" \
-		>"$KAFKA_DIR/format.log" 2>&1 || { cat "$KAFKA_DIR/format.log" >&2; die "kafka-storage format failed"; }
+		>"$KAFKA_DIR/format.log" 2>&1 ||
+		{ cat "$KAFKA_DIR/format.log" >&2; die "kafka-storage format failed"; }
 }
 
 # close_fds: closes every descriptor above 2 in this shell.
@@ -225,7 +254,8 @@ start() {
 	[ -f "$KAFKA_DIR/data/meta.properties" ] || { rm -rf "$KAFKA_DIR/data"; configure; }
 	local boot pid t
 	boot=$(cat "$KAFKA_DIR/bootstrap")
-	ss -Htln "sport = :${boot##*:}" | grep -q . && die "port ${boot##*:} is in use (KAFKA_DIR=$KAFKA_DIR)"
+	ss -Htln "sport = :${boot##*:}" | grep -q . &&
+		die "port ${boot##*:} is in use (KAFKA_DIR=$KAFKA_DIR)"
 	# setsid: the broker leaves the caller's process group, so only `stop` ends it; it keeps
 	# none of the caller's other descriptors (a pipe's write end held by the broker would
 	# never let its reader see the end of input).
@@ -247,7 +277,8 @@ start() {
 		if [ "$t" -le 0 ]; then
 			kill -9 "$pid" 2>/dev/null
 			rm -f "$KAFKA_DIR/kafka.pid"
-			die "the broker did not answer on $boot within ${KAFKA_START_TIMEOUT:-90} s (log: $KAFKA_DIR/kafka.log)"
+			die "the broker did not answer on $boot within" \
+				"${KAFKA_START_TIMEOUT:-90} s (log: $KAFKA_DIR/kafka.log)"
 		fi
 		sleep 0.1
 	done
@@ -283,7 +314,8 @@ topic() {
 	running || die "no broker running in $KAFKA_DIR"
 	java_run org.apache.kafka.tools.TopicCommand --bootstrap-server "$(cat "$KAFKA_DIR/bootstrap")" \
 		--create --topic "$name" --partitions "$parts" --replication-factor 1 "${cfg[@]}" \
-		>"$KAFKA_DIR/topic.log" 2>&1 || { cat "$KAFKA_DIR/topic.log" >&2; die "creating topic $name failed"; }
+		>"$KAFKA_DIR/topic.log" 2>&1 ||
+		{ cat "$KAFKA_DIR/topic.log" >&2; die "creating topic $name failed"; }
 }
 
 case "${1:-}" in

@@ -74,18 +74,19 @@ if [ "$FUZZ_SECONDS" -gt 0 ] && ls tests/fuzz/fuzz_*.c >/dev/null 2>&1 && want f
 fi
 
 # 3. Shell tests: integration (namespaces, real servers), deploy checks, end to end.
-#    The tests that use Kafka (they call kafka_shared from tests/lib/kafka.sh) share one real
-#    broker, started here once and stopped at the end, whatever happens; a test run alone
-#    starts its own.
+#    The tests that use Kafka (they call kafka_shared from tests/lib/kafka.sh, or read
+#    $PANO_KAFKA, the broker's bootstrap address) share one real broker (plaintext, SSL and
+#    SASL listeners), started here once and stopped at the end, whatever happens; a test run
+#    alone starts its own.
 kafka_stop() { [ -z "${PANO_KAFKA_DIR:-}" ] || KAFKA_DIR=$PANO_KAFKA_DIR scripts/kafka.sh stop; }
 for t in tests/*/test_*.sh; do
-	[ -x "$t" ] && want "$(basename "$t" .sh)" && grep -q '^[^#]*kafka_shared' "$t" || continue
+	[ -x "$t" ] && want "$(basename "$t" .sh)" && grep -q '^[^#]*\(kafka_shared\|PANO_KAFKA\)' "$t" || continue
 	export PANO_KAFKA_DIR=$PANO_BUILD/kafka-tests
 	KAFKA_DIR=$PANO_KAFKA_DIR scripts/kafka.sh clean
 	trap kafka_stop EXIT
 	trap 'exit 130' INT TERM
 	t0=$(date +%s%N)
-	if PANO_KAFKA=$(KAFKA_DIR=$PANO_KAFKA_DIR KAFKA_TLS=1 scripts/kafka.sh start 2>"$LOGDIR/kafka-broker.log"); then
+	if PANO_KAFKA=$(KAFKA_DIR=$PANO_KAFKA_DIR KAFKA_TLS=1 KAFKA_SASL=1 scripts/kafka.sh start 2>"$LOGDIR/kafka-broker.log"); then
 		export PANO_KAFKA
 		printf '== kafka broker %s (Kafka %s, up in %d ms)\n' "$PANO_KAFKA" \
 			"$(scripts/kafka.sh version)" $((($(date +%s%N) - t0) / 1000000))

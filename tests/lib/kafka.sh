@@ -11,15 +11,16 @@
 KAFKA_SH=$PANO_ROOT/scripts/kafka.sh
 
 # kafka_shared: sets KAFKA_BOOT (plaintext), KAFKA_BOOT_SSL, KAFKA_CA (the CA that signed the SSL
-# listener's certificate) and KAFKA_RUN_DIR for the run's broker. False, with the reason on
-# stderr, when no broker could be started.
+# listener's certificate), KAFKA_BOOT_SASL (SASL PLAIN, user pano, password pano-secret) and
+# KAFKA_RUN_DIR for the run's broker. False, with the reason on stderr, when no broker could
+# be started.
 kafka_shared() {
 	if [ -n "${PANO_KAFKA_DIR:-}" ] && KAFKA_DIR=$PANO_KAFKA_DIR "$KAFKA_SH" status >/dev/null 2>&1; then
 		KAFKA_RUN_DIR=$PANO_KAFKA_DIR
 	else
 		KAFKA_RUN_DIR=$T_TMP/kafka
 		on_exit "KAFKA_DIR=$KAFKA_RUN_DIR $KAFKA_SH stop"
-		KAFKA_DIR=$KAFKA_RUN_DIR KAFKA_TLS=1 "$KAFKA_SH" start >/dev/null 2>"$T_TMP/kafka-start.err" || {
+		KAFKA_DIR=$KAFKA_RUN_DIR KAFKA_TLS=1 KAFKA_SASL=1 "$KAFKA_SH" start >/dev/null 2>"$T_TMP/kafka-start.err" || {
 			log "scripts/kafka.sh start failed: $(tail -n 5 "$T_TMP/kafka-start.err")"
 			return 1
 		}
@@ -27,6 +28,7 @@ kafka_shared() {
 	KAFKA_BOOT=$(cat "$KAFKA_RUN_DIR/bootstrap")
 	KAFKA_BOOT_SSL=$(cat "$KAFKA_RUN_DIR/bootstrap-ssl" 2>/dev/null)
 	KAFKA_CA=$KAFKA_RUN_DIR/certs/ca.crt
+	KAFKA_BOOT_SASL=$(cat "$KAFKA_RUN_DIR/bootstrap-sasl" 2>/dev/null)
 }
 
 # kafka_ctl CMD...: scripts/kafka.sh CMD on the run's broker (stop, start, kill, pause,
