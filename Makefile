@@ -78,7 +78,7 @@ FUZZ_BINS     := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/fuzz/fuzz_%,$(FUZZ_SRCS
 BINS := $(BUILD)/pano-agent $(BUILD)/pano-analyzer $(if $(TOP_SRCS),$(BUILD)/pano-top)
 
 .PHONY: all bpf test test-unit fuzz bench bench-agent bench-analyzer bench-transport bench-kafka \
-	demo demo-pipeline \
+	demo demo-pipeline soak \
 	clean format install-deps tests-build
 all: $(BINS)
 bpf: $(BPF_OBJS) $(BPF_SKELS)
@@ -203,6 +203,9 @@ bench-transport: all $(BUILD)/tests/stream_feed
 	$(Q)scripts/bench-transport.sh
 bench-kafka: all
 	$(Q)BUILD=$(BUILD) scripts/bench-kafka.sh
+# 30 minutes of steady load; memory and open state sampled to build/soak/ (SOAK_SECONDS=...)
+soak: all
+	$(Q)BUILD=$(BUILD) scripts/soak.sh
 demo:
 	$(Q)scripts/demo.sh
 demo-pipeline:

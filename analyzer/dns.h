@@ -30,4 +30,13 @@ int dns_init(const struct dns_config *cfg);
  * matched with at its start. 0 or -EINVAL. */
 int dns_set_ports(const uint16_t *ports, int nports);
 
+/* What the DNS module holds now (the gauges of /metrics and --stats). */
+struct dns_state {
+	unsigned open;	      /* transactions waiting for their other half */
+	unsigned udp_conns;   /* UDP client/server pairs with state */
+	unsigned senders;     /* entries of the sender table in use */
+	unsigned senders_max; /* its size */
+};
+void dns_get_state(struct dns_state *s);
+
 #endif

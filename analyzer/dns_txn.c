@@ -106,6 +106,13 @@ unsigned dns_txn_open(void)
 	return g_open;
 }
 
+void dns_get_state(struct dns_state *s)
+{
+	s->open = g_open;
+	s->udp_conns = udp_nconns;
+	s->senders = sender_table_used(txn_senders, &s->senders_max);
+}
+
 static uint64_t mix64(uint64_t x)
 {
 	x += 0x9e3779b97f4a7c15ull;

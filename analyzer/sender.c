@@ -110,6 +110,16 @@ struct sender_ref sender_intern(struct sender_table *t, const struct pano_sender
 	return (struct sender_ref){(uint32_t)(victim - t->slots), victim->gen};
 }
 
+unsigned sender_table_used(const struct sender_table *t, unsigned *size)
+{
+	unsigned n = 0;
+
+	*size = t ? t->n : 0;
+	for (unsigned i = 0; t && i < t->n; i++)
+		n += t->slots[i].gen != 0;
+	return n;
+}
+
 const struct sender_rec *sender_get(const struct sender_table *t, struct sender_ref r)
 {
 	const struct sender_rec *e;

@@ -42,6 +42,8 @@ struct sender_ref sender_intern(struct sender_table *t, const struct pano_sender
 				uint64_t now_ns);
 /* The entry r refers to, or NULL (nobody, or replaced since: counted). */
 const struct sender_rec *sender_get(const struct sender_table *t, struct sender_ref r);
+/* Entries in use (*size: slots in all); a walk over every slot, for gauges, not the data path. */
+unsigned sender_table_used(const struct sender_table *t, unsigned *size);
 
 /* Parses the comment pano-agent writes on a pcapng packet ("cgroup=N pid=N pod=NS/POD
  * container=C comm=REST", each key optional, in that order) into s, pointing into text.

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "counter.h"
+#include "dns.h"
 #include "ipfrag.h"
 #include "prom.h"
 #include "sink.h"
@@ -56,6 +57,10 @@ void stats_print(FILE *out)
 		"bytes buffered (cap %zu)\n",
 		ipfrag_datagrams(), ipfrag_bytes(), tcp_conns(), tl.max_conns, tcp_buffered(),
 		tl.max_total_buf);
+	struct dns_state ds;
+	dns_get_state(&ds);
+	fprintf(out, "state: dns %u open transactions, %u udp conversations, %u/%u senders\n",
+		ds.open, ds.udp_conns, ds.senders, ds.senders_max);
 	for (struct sink *s = sinks_first(); s; s = s->next) {
 		struct sink_tally t;
 
@@ -108,6 +113,20 @@ int stats_metrics(void *ctx, const char *query, struct hbuf *out)
 		 tcp_buffered());
 	prom_one(out, "pano_analyzer_tcp_buffer_bytes_max", PROM_GAUGE,
 		 "bytes TCP buffers may hold together (--tcp-max-buffer)", NULL, tl.max_total_buf);
+	prom_one(out, "pano_analyzer_ip_frag_held_datagrams", PROM_GAUGE,
+		 "IP datagrams in reassembly now", NULL, ipfrag_datagrams());
+	prom_one(out, "pano_analyzer_ip_frag_held_bytes", PROM_GAUGE,
+		 "fragment bytes held for reassembly now", NULL, ipfrag_bytes());
+	struct dns_state ds;
+	dns_get_state(&ds);
+	prom_one(out, "pano_analyzer_dns_open_transactions", PROM_GAUGE,
+		 "DNS transactions waiting for their other half", NULL, ds.open);
+	prom_one(out, "pano_analyzer_dns_udp_conversations", PROM_GAUGE,
+		 "UDP client/server pairs the DNS module keeps state for", NULL, ds.udp_conns);
+	prom_one(out, "pano_analyzer_dns_senders", PROM_GAUGE,
+		 "sender table entries in use (process, pod, container)", NULL, ds.senders);
+	prom_one(out, "pano_analyzer_dns_senders_max", PROM_GAUGE, "sender table entries", NULL,
+		 ds.senders_max);
 	/* Each sink's account: in = out + dropped (every reason) + pending. */
 	struct sink_tally tallies[STATS_MAX_SINKS];
 	struct sink *sinks[STATS_MAX_SINKS];
