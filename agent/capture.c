@@ -26,6 +26,7 @@
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "capture_api.h" /* before the skeleton: it names struct pano_clock */
@@ -96,6 +97,8 @@ struct capture {
 	struct capture_link *links;
 	int nlinks, caplinks;
 	__u32 tc_ids[2];      /* ids of our TC ingress and egress programs */
+	struct bpf_program *tc_in, *tc_out; /* the pair loaded (with the checksum state or not) */
+	bool csum_state;		    /* tc_in/tc_out flag PANO_RF_CSUM_PARTIAL */
 	uint64_t bad_records; /* atomic: capture_bad_records may run on another thread */
 	time_t clock_synced;  /* CLOCK_MONOTONIC seconds of the last wall-offset update */
 	struct bpf_link *who_links[CAPTURE_WHO_PROGS]; /* bpf/who.bpf.h's programs */
@@ -425,6 +428,32 @@ static int capture_who_cgroup_progs(struct capture *c, struct bpf_program *p[CAP
  * Before the load: the process-noting programs load only where they can attach (a cgroup2
  * mount was given; the sock_send_length tracepoint exists, 6.3+).
  */
+/*
+ * Which TC pair loads: the one that reads the skb's checksum state (csum.bpf.h) when the kernel
+ * has the kfunc bpf_cast_to_kern_ctx (6.3+), else the one without. PANO_NO_CSUM_STATE=1 in the
+ * environment picks the second anyway (tests of the fallback).
+ */
+static void capture_csum_autoload(struct capture *c)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	const char *no = getenv("PANO_NO_CSUM_STATE");
+	bool have = false;
+
+	if (vmlinux && !(no && *no && strcmp(no, "0")))
+		have = btf__find_by_name_kind(vmlinux, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC) > 0;
+	btf__free(vmlinux);
+	c->csum_state = have;
+	c->tc_in = have ? c->skel->progs.pano_tc_in : c->skel->progs.pano_tc_in_nocsum;
+	c->tc_out = have ? c->skel->progs.pano_tc_out : c->skel->progs.pano_tc_out_nocsum;
+	bpf_program__set_autoload(c->skel->progs.pano_tc_in, have);
+	bpf_program__set_autoload(c->skel->progs.pano_tc_out, have);
+	bpf_program__set_autoload(c->skel->progs.pano_tc_in_nocsum, !have);
+	bpf_program__set_autoload(c->skel->progs.pano_tc_out_nocsum, !have);
+	if (!have)
+		pr_info("capture: this kernel has no bpf_cast_to_kern_ctx (6.3+): frames carry no "
+			"checksum state");
+}
+
 static void capture_who_autoload(struct capture *c, const struct capture_opts *o)
 {
 	struct bpf_program *p[CAPTURE_WHO_PROGS];
@@ -553,6 +582,7 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 		bpf_program__set_autoload(c->skel->progs.pano_xdp, false);
 	}
 	capture_who_autoload(c, opts);
+	capture_csum_autoload(c);
 	/* The rings exist before the load: the first is the template of pano_rings' values (the
 	 * verifier's idea of their size), one per possible CPU. */
 	c->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -582,8 +612,8 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 			pr_err("capture_bpf__load: %s", strerror(-err));
 		goto cleanup;
 	}
-	c->tc_ids[0] = capture_prog_id(bpf_program__fd(c->skel->progs.pano_tc_in));
-	c->tc_ids[1] = capture_prog_id(bpf_program__fd(c->skel->progs.pano_tc_out));
+	c->tc_ids[0] = capture_prog_id(bpf_program__fd(c->tc_in));
+	c->tc_ids[1] = capture_prog_id(bpf_program__fd(c->tc_out));
 	capture_sync_clock(c);
 	err = capture_write_cfg(c, &cfg);
 	if (err)
@@ -1111,10 +1141,10 @@ int capture_attach(struct capture *c, int ifindex)
 		}
 		l.own_qdisc = !err;
 		err = capture_tc_attach_dir(ifname, ifindex, BPF_TC_INGRESS,
-					    bpf_program__fd(c->skel->progs.pano_tc_in));
+					    bpf_program__fd(c->tc_in));
 		if (!err)
 			err = capture_tc_attach_dir(ifname, ifindex, BPF_TC_EGRESS,
-						    bpf_program__fd(c->skel->progs.pano_tc_out));
+						    bpf_program__fd(c->tc_out));
 		if (err) {
 			capture_tc_remove(ifname, ifindex,
 					  l.own_qdisc ? CAPTURE_QDISC_IF_EMPTY : CAPTURE_QDISC_KEEP,
@@ -1341,6 +1371,16 @@ uint64_t capture_bad_records(const struct capture *c)
 struct capture_bpf *capture_skeleton(struct capture *c)
 {
 	return c->skel;
+}
+
+int capture_tc_prog_fd(struct capture *c, bool egress)
+{
+	return bpf_program__fd(egress ? c->tc_out : c->tc_in);
+}
+
+bool capture_csum_state(const struct capture *c)
+{
+	return c->csum_state;
 }
 
 void capture_close(struct capture *c)

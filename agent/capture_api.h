@@ -7,6 +7,7 @@
 #define PANO_AGENT_CAPTURE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <linux/types.h>
 
@@ -97,5 +98,10 @@ int capture_rec_check(const void *data, size_t size);
  * directly with bpf_prog_test_run_opts. */
 struct capture_bpf;
 struct capture_bpf *capture_skeleton(struct capture *c);
+/* The file descriptor of the TC program loaded for ingress (egress false) or egress: the pair
+ * that flags checksum offload, or on kernels without bpf_cast_to_kern_ctx the pair without. */
+int capture_tc_prog_fd(struct capture *c, bool egress);
+/* True when the loaded TC programs flag PANO_RF_CSUM_PARTIAL. */
+bool capture_csum_state(const struct capture *c);
 
 #endif

@@ -44,6 +44,7 @@ struct agent {
 	struct ifwatch *ifw;
 	struct who *who; /* cgroup id -> pod, for the outputs that carry it */
 	uint64_t who_frames[2]; /* frames with a sender cgroup, and with a process too */
+	uint64_t csum_partial_frames; /* frames whose L4 checksum was left to offload */
 	int want_who; /* an output carries the pod (--connect, pcapng) */
 	struct httpd *http;
 	struct agent_metrics m;
@@ -155,6 +156,9 @@ static void agent_on_record(void *ctx, const struct pano_rec *rec, const uint8_t
 		if (rec->pid)
 			__atomic_store_n(&a->who_frames[1], a->who_frames[1] + 1, __ATOMIC_RELAXED);
 	}
+	if (rec->flags & PANO_RF_CSUM_PARTIAL)
+		__atomic_store_n(&a->csum_partial_frames, a->csum_partial_frames + 1,
+				 __ATOMIC_RELAXED);
 	const struct who_pod *pod =
 	    rec->cgroup_id && a->want_who ? who_lookup(a->who, rec->cgroup_id, rec->ts_ns) : NULL;
 
@@ -264,8 +268,10 @@ static void agent_final_stats(struct agent *a)
 	    (unsigned long long)v[PANO_STAT_DEDUP_COPIES],
 	    (unsigned long long)v[PANO_STAT_RING_FULL], (unsigned long long)v[PANO_STAT_COPY_ERR],
 	    (unsigned long long)capture_bad_records(a->cap));
-	n += snprintf(line + n, sizeof(line) - n, "; sender known %llu (process %llu)",
-		      (unsigned long long)a->who_frames[0], (unsigned long long)a->who_frames[1]);
+	n += snprintf(line + n, sizeof(line) - n,
+		      "; sender known %llu (process %llu); checksum partial %llu",
+		      (unsigned long long)a->who_frames[0], (unsigned long long)a->who_frames[1],
+		      (unsigned long long)a->csum_partial_frames);
 	struct {
 		const char *name;
 		const struct out_stats *st;
@@ -581,7 +587,8 @@ int main(int argc, char **argv)
 				     .file = a.file,
 				     .out = a.out,
 				     .srv = a.srv,
-				     .who_frames = a.who_frames};
+				     .who_frames = a.who_frames,
+				     .csum_partial_frames = &a.csum_partial_frames};
 	a.want_who = a.proto || (a.file && out_file_format(a.file) == OUT_PCAPNG) ||
 		     (a.out && out_file_format(a.out) == OUT_PCAPNG);
 	if (metrics_spec && !(a.http = httpd_start(metrics_spec, agent_metrics_render, &a.m)))

@@ -123,6 +123,11 @@ int agent_metrics_render(void *ctx, const char *query, struct hbuf *b)
 			 "frames read from the ring that carry their sender's process too", NULL,
 			 __atomic_load_n(&m->who_frames[1], __ATOMIC_RELAXED));
 	}
+	if (m->csum_partial_frames)
+		prom_one(b, "pano_agent_frames_csum_partial", PROM_COUNTER,
+			 "frames read from the ring whose UDP/TCP checksum the kernel had left to "
+			 "offload (CHECKSUM_PARTIAL)",
+			 NULL, __atomic_load_n(m->csum_partial_frames, __ATOMIC_RELAXED));
 	prom_write_counters(b, "pano");
 	return 200;
 }

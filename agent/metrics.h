@@ -26,6 +26,8 @@ struct agent_metrics {
 	struct ifwatch *ifw;
 	/* frames with a sender cgroup [0] and process [1]; one writer (the ring reader) */
 	const uint64_t *who_frames;
+	/* frames whose L4 checksum was not filled in yet (PANO_RF_CSUM_PARTIAL); one writer */
+	const uint64_t *csum_partial_frames;
 };
 
 /* The name of BPF counter i without prefix or suffix ("packets_seen"). */

@@ -306,6 +306,7 @@ void out_proto_write(struct out_proto *p, const struct pano_rec *rec, const uint
 	pk.pod_len = pod ? (uint32_t)strnlen(pod->pod, sizeof(pod->pod) - 1) : 0;
 	pk.container = pod ? pod->container : NULL;
 	pk.container_len = pod ? (uint32_t)strnlen(pod->container, sizeof(pod->container) - 1) : 0;
+	pk.csum_partial = (rec->flags & PANO_RF_CSUM_PARTIAL) != 0;
 	p->stage_len += stream_pkt_encode(p->stage + STREAM_BATCH_OVERHEAD + p->stage_len, &pk);
 	p->stage_recs++;
 }

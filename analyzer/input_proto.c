@@ -402,6 +402,7 @@ static int ip_on_batch(struct ip_conn *c, struct stream_dec *d, const struct str
 			f.meta.iface = p.iface_len ? ip_packet_iface(c, &p) : NULL;
 		/* DIRECTION_IN (1) and _OUT (2) to 0 and 1, anything else unknown */
 		f.meta.dir = (uint32_t)p.direction - 1u < 2u ? (int)p.direction - 1 : -1;
+		f.meta.l4_csum_partial = p.csum_partial;
 		f.meta.sender = NULL;
 		if (p.cgroup_id || p.pid) {
 			snd = (struct pano_sender){.cgroup_id = p.cgroup_id,

@@ -147,6 +147,7 @@ static __always_inline void pano_count(__u32 idx)
 		(*v)++;
 }
 
+#include "csum.bpf.h"
 #include "dedup.bpf.h"
 #include "who.bpf.h"
 
@@ -463,9 +464,10 @@ static __always_inline bool pano_wanted(const struct pano_cfg *cfg, const struct
 	return ((ps->bits[sp >> 3] >> (sp & 7)) & 1) || ((ps->bits[dp >> 3] >> (dp & 7)) & 1);
 }
 
-/* The whole decision for one frame; data..data_end are its readable (linear) bytes. */
-static __always_inline void pano_handle(void *ctx, bool xdp, void *data, void *data_end, __u32 len,
-					__u32 ifindex, __u8 dir)
+/* The whole decision for one frame; data..data_end are its readable (linear) bytes; csum: read
+ * the skb's checksum state (TC programs of kernels that have bpf_cast_to_kern_ctx). */
+static __always_inline void pano_handle(void *ctx, bool xdp, bool csum, void *data, void *data_end,
+					__u32 len, __u32 ifindex, __u8 dir)
 {
 	struct pano_pkt pkt = {};
 	struct pano_rec h = {};
@@ -507,6 +509,8 @@ static __always_inline void pano_handle(void *ctx, bool xdp, void *data, void *d
 		return;
 	if (!xdp)
 		pano_who(ctx, &h);
+	if (!xdp && csum && pano_csum_partial(ctx))
+		h.flags |= PANO_RF_CSUM_PARTIAL;
 	snaplen = cfg->snaplen;
 	if (snaplen < 1 || snaplen > PANO_SNAPLEN_MAX)
 		snaplen = PANO_SNAPLEN_DEFAULT;
@@ -539,27 +543,40 @@ static __always_inline void pano_handle(void *ctx, bool xdp, void *data, void *d
 }
 
 /* TC entry: makes sure the headers are in the linear part, then decides. */
-static __always_inline int pano_tc(struct __sk_buff *skb, __u8 dir)
+static __always_inline int pano_tc(struct __sk_buff *skb, __u8 dir, bool csum)
 {
 	__u32 linear = skb->data_end - skb->data;
 
 	if (linear < PANO_PULL_LEN && linear < skb->len)
 		bpf_skb_pull_data(skb, skb->len < PANO_PULL_LEN ? skb->len : PANO_PULL_LEN);
-	pano_handle(skb, false, (void *)(long)skb->data, (void *)(long)skb->data_end, skb->len,
-		    skb->ifindex, dir);
+	pano_handle(skb, false, csum, (void *)(long)skb->data, (void *)(long)skb->data_end,
+		    skb->len, skb->ifindex, dir);
 	return TC_ACT_OK;
 }
 
 SEC("tc")
 int pano_tc_in(struct __sk_buff *skb)
 {
-	return pano_tc(skb, PANO_DIR_IN);
+	return pano_tc(skb, PANO_DIR_IN, true);
 }
 
 SEC("tc")
 int pano_tc_out(struct __sk_buff *skb)
 {
-	return pano_tc(skb, PANO_DIR_OUT);
+	return pano_tc(skb, PANO_DIR_OUT, true);
+}
+
+/* The same without the checksum state, for kernels before 6.3 (the loader picks one pair). */
+SEC("tc")
+int pano_tc_in_nocsum(struct __sk_buff *skb)
+{
+	return pano_tc(skb, PANO_DIR_IN, false);
+}
+
+SEC("tc")
+int pano_tc_out_nocsum(struct __sk_buff *skb)
+{
+	return pano_tc(skb, PANO_DIR_OUT, false);
 }
 
 SEC("xdp")
@@ -567,6 +584,6 @@ int pano_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 
-	pano_handle(ctx, true, data, data_end, data_end - data, ctx->ingress_ifindex, PANO_DIR_IN);
+	pano_handle(ctx, true, false, data, data_end, data_end - data, ctx->ingress_ifindex, PANO_DIR_IN);
 	return XDP_PASS;
 }

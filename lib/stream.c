@@ -260,7 +260,8 @@ static inline uint8_t *put_varint2(uint8_t *p, uint32_t v)
 
 /*
  * What the agent sends nearly always: a time stamp of 9 varint bytes, ifindex and direction of
- * one, orig_len and a frame of one or two, no interface name; every field present. Written
+ * one, orig_len and a frame of one or two, no interface name nor sender, csum_partial either
+ * way; every other field present. Written
  * without the general path's length arithmetic and loops; the bytes are the same.
  */
 static inline bool pkt_encode_agent(uint8_t *out, const struct stream_pkt *pk, size_t *len)
@@ -272,7 +273,8 @@ static inline bool pkt_encode_agent(uint8_t *out, const struct stream_pkt *pk, s
 	    pk->pod_len || pk->container_len)
 		return false;
 	/* ts 1 + 9, ifindex 2, direction 2, orig_len 2 or 3, frame key, length, bytes */
-	uint32_t n = 14 + (ol < 0x80 ? 2 : 3) + (fl < 0x80 ? 2 : 3) + fl; /* < 2^14 */
+	uint32_t n = 14 + (ol < 0x80 ? 2 : 3) + (fl < 0x80 ? 2 : 3) + fl + /* < 2^14 */
+		     (pk->csum_partial ? 2 : 0);
 	uint8_t *p = out;
 	*p++ = 2 << 3 | WT_LEN; /* PacketBatch.packets */
 	p = put_varint2(p, n);
@@ -287,7 +289,13 @@ static inline bool pkt_encode_agent(uint8_t *out, const struct stream_pkt *pk, s
 	*p++ = 5 << 3 | WT_LEN;
 	p = put_varint2(p, fl);
 	memcpy(p, pk->frame, fl);
-	*len = (size_t)(p + fl - out);
+	p += fl;
+	if (pk->csum_partial) {
+		p[0] = 13 << 3 | WT_VARINT;
+		p[1] = 1;
+		p += 2;
+	}
+	*len = (size_t)(p - out);
 	return true;
 }
 
@@ -327,6 +335,8 @@ size_t stream_pkt_encode(uint8_t *out, const struct stream_pkt *pk)
 	for (int i = 0; i < 4; i++)
 		if (strs[i].len)
 			n += 1 + varint_len(strs[i].len) + strs[i].len;
+	if (pk->csum_partial)
+		n += 2;
 
 	uint8_t *p = out;
 	*p++ = 2 << 3 | WT_LEN; /* PacketBatch.packets */
@@ -374,6 +384,10 @@ size_t stream_pkt_encode(uint8_t *out, const struct stream_pkt *pk)
 		p = put_varint(p, strs[i].len);
 		memcpy(p, strs[i].s, strs[i].len);
 		p += strs[i].len;
+	}
+	if (pk->csum_partial) {
+		*p++ = 13 << 3 | WT_VARINT;
+		*p++ = 1;
 	}
 	return (size_t)(p - out);
 }
@@ -480,6 +494,17 @@ static int pkt_decode(struct cursor *c, struct stream_pkt *pk)
 			pk->container = (const char *)get_bytes(c, &n);
 			pk->container_len = (uint32_t)n;
 			break;
+		case 13: {
+			/* protobuf-c reads a bool from any wire type: true when any byte of the
+			 * field after its key (a length prefix included) has a low bit set; the
+			 * last occurrence wins */
+			size_t at = c->off;
+			skip_field(c, wt);
+			pk->csum_partial = false;
+			for (size_t i = at; i < c->off && !c->err; i++)
+				pk->csum_partial |= (c->base[i] & 0x7f) != 0;
+			break;
+		}
 		default:
 			skip_field(c, wt);
 		}

@@ -81,6 +81,7 @@ struct stream_pkt {
 	uint32_t pid;
 	uint32_t comm_len, ns_len, pod_len, container_len;
 	const char *comm, *ns, *pod, *container;
+	bool csum_partial; /* the L4 checksum was not filled in yet (offload) */
 };
 
 /* The longest strings the who fields carry (longer ones are cut by the encoder's caller). */
@@ -180,7 +181,8 @@ static inline uint64_t stream_varint_groups(uint64_t x)
 /*
  * The member the agent writes (pkt_encode_agent), read straight: the packets key, a length of
  * one or two bytes, then a Packet of a 9-byte time stamp, ifindex and direction of one byte,
- * orig_len and the frame's length of one or two, the frame, nothing after it. True with pk
+ * orig_len and the frame's length of one or two, the frame, then nothing or csum_partial true
+ * (its key and 1: what a veth's frames carry). True with pk
  * filled (as the general walk would fill it) and *next past the member; false for anything
  * else, which stream_batch_next_field() then reads. (Inline: the reader's loop holds it.)
  */
@@ -232,8 +234,11 @@ static inline __attribute__((always_inline)) bool stream_member_agent(const uint
 			return false;
 		flen = (flen & 0x7f) | (uint32_t)*p++ << 7;
 	}
-	if (flen == 0 || (size_t)(mend - p) != flen)
+	size_t rest = (size_t)(mend - p);
+	bool partial = rest == flen + 2 && p[flen] == 0x68 /* 13 << 3 */ && p[flen + 1] == 1;
+	if (flen == 0 || (rest != flen && !partial))
 		return false;
+	pk->csum_partial = partial;
 	pk->orig_len = orig;
 	pk->frame_len = flen;
 	pk->frame = p;

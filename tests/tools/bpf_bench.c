@@ -86,7 +86,7 @@ static pthread_mutex_t drain_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *bench_thread_run(void *arg)
 {
 	struct bench_thread *t = arg;
-	int fd = bpf_program__fd(capture_skeleton(t->c)->progs.pano_tc_in);
+	int fd = capture_tc_prog_fd(t->c, false);
 	cpu_set_t set;
 	long done = 0;
 

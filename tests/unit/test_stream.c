@@ -567,6 +567,9 @@ static void random_packets(struct stream_pkt *pk, Pano__V1__Packet *pb, Pano__V1
 		pb[i].frame.data = (uint8_t *)pk[i].frame;
 		pb[i].frame.len = pk[i].frame_len;
 		pb[i].iface = pk[i].iface ? ifnames[i] : (char *)"";
+		/* a frame whose checksum was left to offload: the agent's shape with it too */
+		pk[i].csum_partial = rnd() % 2;
+		pb[i].csum_partial = pk[i].csum_partial;
 	}
 }
 
@@ -576,7 +579,7 @@ static bool same_packet(const struct stream_pkt *a, const Pano__V1__Packet *b)
 {
 	if (a->ts_ns != b->ts_ns || a->ifindex != b->ifindex ||
 	    a->direction != (int32_t)b->direction || a->orig_len != b->orig_len ||
-	    a->frame_len != b->frame.len)
+	    a->frame_len != b->frame.len || a->csum_partial != (bool)b->csum_partial)
 		return false;
 	if (a->frame_len && memcmp(a->frame, b->frame.data, a->frame_len) != 0)
 		return false;
