@@ -584,6 +584,7 @@ int pano_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 
-	pano_handle(ctx, true, false, data, data_end, data_end - data, ctx->ingress_ifindex, PANO_DIR_IN);
+	pano_handle(ctx, true, false, data, data_end, data_end - data, ctx->ingress_ifindex,
+		    PANO_DIR_IN);
 	return XDP_PASS;
 }

@@ -100,8 +100,8 @@ struct pano_rec {
 
 /* Bits of struct pano_rec.flags. */
 #define PANO_RF_SOCKET 1	/* the skb held a socket (cgroup_id is set) */
-#define PANO_RF_CSUM_PARTIAL 2	/* the L4 checksum was not filled in yet (CHECKSUM_PARTIAL:
-				 * offload); TC on Linux 6.3+ only (csum.bpf.h) */
+/* the L4 checksum was not filled in yet (CHECKSUM_PARTIAL: offload); TC on 6.3+ (csum.bpf.h) */
+#define PANO_RF_CSUM_PARTIAL 2
 
 /*
  * The wall clock for the programs (BPF only reads CLOCK_MONOTONIC), published by the loader in

@@ -1055,8 +1055,7 @@ static void t_attach_stale_tc(void)
 	CHECK_EQ_INT(capture_attach(c, ifa), 0);
 	CHECK_EQ_INT(tc_filters("ingress", PANO_HANDLE_STR), 1);
 	CHECK_EQ_INT(tc_filters("egress", PANO_HANDLE_STR), 1);
-	snprintf(id, sizeof(id), "[%u]",
-		 prog_id(capture_tc_prog_fd(c, false)));
+	snprintf(id, sizeof(id), "[%u]", prog_id(capture_tc_prog_fd(c, false)));
 	CHECK_EQ_INT(tc_filters("ingress", id), 1); /* and it is ours, not the dead agent's */
 	CHECK_EQ_INT(send_udp(ns_fd_b, "198.18.77.1", w.marker), 0);
 	CHECK_EQ_INT(wait_marker(c, &w), 1);
