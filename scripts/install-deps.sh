@@ -10,9 +10,9 @@ PKGS=(
 	libmicrohttpd-dev libssl-dev libncurses-dev
 	# tests and demo: namespaces, DNS server and clients, oracles, Kafka consumer, metrics
 	iproute2 iputils-ping procps nftables conntrack unbound knot knot-dnsutils dnsutils dnsperf
-	tcpdump tshark wireshark-common kcat jq prometheus tmux openssl python3 psmisc
+	tcpdump tshark wireshark-common kcat jq prometheus tmux openssl python3 psmisc curl
 	protobuf-compiler socat
-	# make demo-pipeline: its chart
+	# make demo-pipeline and make soak: their charts
 	gnuplot-nox
 	# benchmarks and profiling
 	hyperfine linux-perf valgrind time bc

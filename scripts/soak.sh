@@ -18,7 +18,7 @@
 # frames) into build/soak/soak.csv, and at the end plots it with gnuplot to build/soak/soak.png.
 #
 # Environment: SOAK_SECONDS, SOAK_QPS, SOAK_NAMES, SOAK_HALFOPEN, SOAK_INTERVAL, SOAK_DIR (default
-# build/soak), BUILD or PANO_BUILD. The binaries are copied into SOAK_DIR first, so the tree may
+# build/soak), BUILD or PANO_BUILD; SOAK_PLOT_ONLY=1 only plots SOAK_DIR's soak.csv again. The binaries are copied into SOAK_DIR first, so the tree may
 # be rebuilt while a soak runs.
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 case ${BUILD:-build} in /*) _b=$BUILD ;; *) _b=$ROOT/${BUILD:-build} ;; esac
@@ -34,13 +34,41 @@ INTERVAL=${SOAK_INTERVAL:-10}
 OUT=${SOAK_DIR:-$PANO_BUILD/soak}
 need_root soak
 need_cmd soak dnsperf dig gnuplot curl /usr/bin/python3
+CSV=$OUT/soak.csv PNG=$OUT/soak.png
+# soak_plot: $CSV to $PNG (gnuplot)
+soak_plot() {
+	gnuplot <<EOF
+set terminal pngcairo size 900,640 font ",10"
+set output "$PNG"
+set datafile separator ","
+set key autotitle columnhead top left
+set multiplot layout 2,1 title "pano soak: ${QPS} qps dnsperf (random names), ${HALFOPEN} half-open TCP, fragments"
+set xlabel "minutes"
+set ylabel "RSS (MiB)"
+set yrange [0:*]
+plot "$CSV" using (\$1/60):(\$2/1024) with lines lw 2 title "pano-agent", \
+     "" using (\$1/60):(\$3/1024) with lines lw 2 title "pano-analyzer"
+set ylabel "open state (count + 1, log scale)"
+set logscale y
+set yrange [1:*]
+plot "$CSV" using (\$1/60):(\$4+1) with lines title "tcp connections", \
+     "" using (\$1/60):(\$8+1) with lines title "dns open transactions", \
+     "" using (\$1/60):(\$9+1) with lines title "dns udp conversations", \
+     "" using (\$1/60):(\$6+1) with lines title "ip fragment datagrams", \
+     "" using (\$1/60):(\$10+1) with lines title "sender table"
+unset multiplot
+EOF
+}
+if [ -n "${SOAK_PLOT_ONLY:-}" ]; then	# plot an earlier run's samples again
+	soak_plot
+	exit
+fi
 if [ "$(cat "$PANO_BUILD/flavour" 2>/dev/null)" = san ]; then
 	echo "soak: $PANO_BUILD holds a SAN=1 build (make, then again)" >&2
 	exit 1
 fi
 mkdir -p "$OUT/bin"
 cp "$PANO_BUILD/pano-agent" "$PANO_BUILD/pano-analyzer" "$OUT/bin/" || exit 1
-CSV=$OUT/soak.csv PNG=$OUT/soak.png
 
 DNS_WORKERS=2
 netns_up || { echo "soak: could not build the test hosts" >&2; exit 1; }
@@ -114,32 +142,15 @@ while :; do
 	sleep $((INTERVAL - (SECONDS - t0 - t) > 0 ? INTERVAL - (SECONDS - t0 - t) : 1))
 done
 wait "$PERF" "$HALF" "$FRAG" 2>/dev/null
-kill -TERM "$AG" "$AN" 2>/dev/null
+# the agent first, so that it can hand the analyzer what it still holds
+kill -TERM "$AG" 2>/dev/null
+wait_for 10 sh -c "! kill -0 $AG 2>/dev/null"
+kill -TERM "$AN" 2>/dev/null
 wait_for 10 sh -c "! kill -0 $AN 2>/dev/null"
 cp "$T_TMP/an.err" "$OUT/analyzer-stats.txt"
 cp "$T_TMP/ag.err" "$OUT/agent.txt"
 
-gnuplot <<EOF
-set terminal pngcairo size 900,640 font ",10"
-set output "$PNG"
-set datafile separator ","
-set key autotitle columnhead top left
-set multiplot layout 2,1 title "pano soak: ${QPS} qps dnsperf (random names), ${HALFOPEN} half-open TCP, fragments"
-set xlabel "minutes"
-set ylabel "RSS (MiB)"
-set yrange [0:*]
-plot "$CSV" using (\$1/60):(\$2/1024) with lines lw 2 title "pano-agent", \
-     "" using (\$1/60):(\$3/1024) with lines lw 2 title "pano-analyzer"
-set ylabel "open state (count)"
-set logscale y
-set yrange [1:*]
-plot "$CSV" using (\$1/60):(\$4+1) with lines title "tcp connections", \
-     "" using (\$1/60):(\$8+1) with lines title "dns open transactions", \
-     "" using (\$1/60):(\$9+1) with lines title "dns udp conversations", \
-     "" using (\$1/60):(\$6+1) with lines title "ip fragment datagrams", \
-     "" using (\$1/60):(\$10+1) with lines title "sender table"
-unset multiplot
-EOF
+soak_plot
 log "soak: $(wc -l <"$CSV") samples; plot $PNG"
 awk -F, 'NR == 2 || NR == 8 { print "# t=" $1 "s agent " $2 " kB, analyzer " $3 " kB" } END { print "# t=" $1 "s agent " $2 " kB, analyzer " $3 " kB" }' "$CSV" >&2
 grep -E "Queries (sent|completed|lost)" "$OUT/dnsperf.txt" >&2
