@@ -417,6 +417,18 @@ size_t stream_batch_frame(uint8_t *body, size_t body_len, uint64_t seq, uint64_t
 	return STREAM_LEN_PREFIX + env_len;
 }
 
+/* A string field of a Packet at c (not NUL-terminated). 0, or -1 for another wire type. */
+static int get_str(struct cursor *c, unsigned wt, const char **s, uint32_t *len)
+{
+	size_t n;
+
+	if (wt != WT_LEN)
+		return -1;
+	*s = (const char *)get_bytes(c, &n);
+	*len = (uint32_t)n;
+	return 0;
+}
+
 /* One Packet message (c covers exactly its bytes). 0, or -1 where protobuf-c would fail. */
 static int pkt_decode(struct cursor *c, struct stream_pkt *pk)
 {
@@ -455,10 +467,8 @@ static int pkt_decode(struct cursor *c, struct stream_pkt *pk)
 				pk->frame = NULL;
 			break;
 		case 6:
-			if (wt != WT_LEN)
+			if (get_str(c, wt, &pk->iface, &pk->iface_len))
 				return -1;
-			pk->iface = (const char *)get_bytes(c, &n);
-			pk->iface_len = (uint32_t)n;
 			break;
 		case 7:
 			if (wt != WT_VARINT)
@@ -471,28 +481,20 @@ static int pkt_decode(struct cursor *c, struct stream_pkt *pk)
 			pk->pid = (uint32_t)get_varint(c, 10);
 			break;
 		case 9:
-			if (wt != WT_LEN)
+			if (get_str(c, wt, &pk->comm, &pk->comm_len))
 				return -1;
-			pk->comm = (const char *)get_bytes(c, &n);
-			pk->comm_len = (uint32_t)n;
 			break;
 		case 10:
-			if (wt != WT_LEN)
+			if (get_str(c, wt, &pk->ns, &pk->ns_len))
 				return -1;
-			pk->ns = (const char *)get_bytes(c, &n);
-			pk->ns_len = (uint32_t)n;
 			break;
 		case 11:
-			if (wt != WT_LEN)
+			if (get_str(c, wt, &pk->pod, &pk->pod_len))
 				return -1;
-			pk->pod = (const char *)get_bytes(c, &n);
-			pk->pod_len = (uint32_t)n;
 			break;
 		case 12:
-			if (wt != WT_LEN)
+			if (get_str(c, wt, &pk->container, &pk->container_len))
 				return -1;
-			pk->container = (const char *)get_bytes(c, &n);
-			pk->container_len = (uint32_t)n;
 			break;
 		case 13: {
 			/* protobuf-c reads a bool from any wire type: true when any byte of the
