@@ -40,9 +40,12 @@ $(shell mkdir -p $(BUILD) && { [ "$$(cat $(FLAVOUR_STAMP) 2>/dev/null)" = $(FLAV
 LINKED = $(filter-out $(FLAVOUR_STAMP),$^)
 
 CFLAGS  ?= -O2 -g
+# analyzer/ is one folder per pipeline stage (input/ net/ l7/ dns/ out/ summary/ ...); headers are
+# named by file alone, so every stage folder is on the include path.
+ANALYZER_INC := $(patsubst %/,-I%,$(sort $(dir $(wildcard analyzer/*/*.h))))
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
 	   -D_GNU_SOURCE -DPANO_VERSION='"$(VERSION)"' -Iinclude -I$(BUILD) -I$(BUILD)/proto \
-	   -Ibpf -Ilib -Ianalyzer -Iagent $(SANFLAGS) -MMD -MP
+	   -Ibpf -Ilib -Ianalyzer $(ANALYZER_INC) -Iagent $(SANFLAGS) -MMD -MP
 LDFLAGS += $(SANFLAGS)
 LIBS_LIB      := -lmicrohttpd -lssl -lcrypto -lm -lpthread
 LIBS_AGENT    := -lbpf -lelf -lz $(LIBS_LIB) -lprotobuf-c
@@ -62,7 +65,7 @@ LIB_SRCS      := $(wildcard lib/*.c)
 LIB_OBJS      := $(patsubst %.c,$(OBJ)/%.o,$(LIB_SRCS)) $(PROTO_OBJS)
 AGENT_SRCS    := $(wildcard agent/*.c)
 AGENT_OBJS    := $(patsubst %.c,$(OBJ)/%.o,$(filter-out agent/main.c,$(AGENT_SRCS)))
-ANALYZER_SRCS := $(wildcard analyzer/*.c)
+ANALYZER_SRCS := $(wildcard analyzer/*.c analyzer/*/*.c)
 ANALYZER_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(filter-out analyzer/main.c,$(ANALYZER_SRCS)))
 TOP_SRCS      := $(wildcard top/*.c)
 UNIT_SRCS     := $(wildcard tests/unit/test_*.c)
