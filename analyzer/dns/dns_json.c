@@ -24,423 +24,7 @@
 #include <string.h>
 
 #include "dns_txn.h"
-
-/* Appends with growth (doubling, capped at DNS_REC_MAX: beyond it the buffer is marked cut). */
-void dns_sb_put_slow(struct dns_sbuf *b, const char *s, size_t n)
-{
-	if (b->cut)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t want = b->cap ? b->cap : 512;
-		while (want < b->len + n + 1)
-			want *= 2;
-		if (want > DNS_REC_MAX) {
-			if (b->len + n + 1 > DNS_REC_MAX) {
-				b->cut = true;
-				return;
-			}
-			want = DNS_REC_MAX;
-		}
-		char *p = realloc(b->p, want);
-		if (!p) {
-			b->cut = true;
-			return;
-		}
-		b->p = p;
-		b->cap = want;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-void dns_sb_puts(struct dns_sbuf *b, const char *s)
-{
-	dns_sb_put(b, s, strlen(s));
-}
-
-void dns_sb_free(struct dns_sbuf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof(*b));
-}
-
-/* Length of a valid UTF-8 sequence at s (n bytes left), or 0 if invalid. */
-static size_t json_utf8_len(const unsigned char *s, size_t n)
-{
-	size_t k;
-	uint32_t cp;
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		k = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		k = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		k = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (k > n)
-		return 0;
-	for (size_t i = 1; i < k; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((k == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (k == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return k;
-}
-
-/* The key writers are always inlined: strlen() of their literal keys folds to a constant. */
-#define JSON_INLINE static inline __attribute__((always_inline))
-
-/* Bytes that are not plain printable ASCII to copy as they are. */
-static const uint8_t json_special[256] = {
-    [0 ... 0x1f] = 1,
-    ['"'] = 1,
-    ['\\'] = 1,
-    [0x7f ... 0xff] = 1,
-};
-
-/*
- * Room for n more bytes and the NUL at the end of b, growing it as dns_sb_put_slow would; NULL
- * when b is cut or n bytes would not fit under DNS_REC_MAX. The fast writers below reserve their
- * worst case with it and write in place; on NULL they fall back to exact appends, so a record
- * near the cap is cut exactly where it was before.
- */
-static char *json_room_grow(struct dns_sbuf *b, size_t n)
-{
-	if (b->cut || b->len + n + 1 > DNS_REC_MAX)
-		return NULL;
-	size_t want = b->cap ? b->cap : 512;
-	while (want < b->len + n + 1)
-		want *= 2;
-	if (want > DNS_REC_MAX)
-		want = DNS_REC_MAX;
-	char *p = realloc(b->p, want);
-	if (!p)
-		return NULL;
-	b->p = p;
-	b->cap = want;
-	return b->p + b->len;
-}
-
-JSON_INLINE char *json_room(struct dns_sbuf *b, size_t n)
-{
-	if (b->len + n + 1 <= b->cap && !b->cut)
-		return b->p + b->len;
-	return json_room_grow(b, n);
-}
-
-/* Ends an in-place write that began at b->p + b->len and stopped at end. */
-static inline void json_done(struct dns_sbuf *b, char *end)
-{
-	*end = '\0';
-	b->len = (size_t)(end - b->p);
-}
-
-/* dns_json_str by exact appends: the path of a record close to DNS_REC_MAX. */
-static void json_str_slow(struct dns_sbuf *b, const char *str, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, run = 0;
-
-	dns_sb_put(b, "\"", 1);
-	while (i < n) {
-		unsigned char ch = s[i];
-		if (!json_special[ch]) { /* plain ASCII: the common case, one table look-up */
-			i++;
-			run++;
-			continue;
-		}
-		size_t k = json_utf8_len(s + i, n - i);
-		if (k && ch >= 0x20 && ch != '"' && ch != '\\' && ch != 0x7f) {
-			i += k;
-			run += k;
-			continue;
-		}
-		dns_sb_put(b, str + i - run, run);
-		run = 0;
-		char e[8];
-		if (ch == '"' || ch == '\\') {
-			e[0] = '\\';
-			e[1] = (char)ch;
-			dns_sb_put(b, e, 2);
-		} else if (k) { /* control character or DEL */
-			snprintf(e, sizeof(e), "\\u%04x", ch);
-			dns_sb_put(b, e, 6);
-		} else { /* not UTF-8: the text \xNN, as Zeek shows it */
-			e[0] = '\\';
-			e[1] = '\\';
-			e[2] = 'x';
-			e[3] = hex[ch >> 4];
-			e[4] = hex[ch & 15];
-			dns_sb_put(b, e, 5);
-		}
-		i++;
-	}
-	dns_sb_put(b, str + i - run, run);
-	dns_sb_put(b, "\"", 1);
-}
-
-/*
- * Whether any of the 8 bytes in x may need more than a copy: below 0x20, '"', '\\', 0x7f or
- * above. Exact for words without such a byte (no false negatives); a false positive only sends
- * the word to the byte-by-byte path.
- */
-static inline uint64_t json_special8(uint64_t x)
-{
-	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-	uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
-	uint64_t lt = (x - ones * 0x20) & ~x; /* a byte below 0x20 */
-	uint64_t zq = (q - ones) & ~q;	      /* a '"' */
-	uint64_t zb = (bs - ones) & ~bs;      /* a backslash */
-	uint64_t hi = x | (x + ones);	      /* 0x7f or above */
-	return (lt | zq | zb | hi) & high;
-}
-
-/*
- * Writes str as a JSON string (quotes included) at q, which must have room for 6 * n + 2
- * bytes (an escaped byte takes at most 6: "\u00XX"); returns the end. No bounds check per
- * byte: the caller reserved the worst case.
- */
-static char *json_str_to(char *q, const char *str, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
-
-	*q++ = '"';
-	while (i < n) {
-		unsigned char ch;
-		if (n - i >= 8) { /* eight plain bytes at a time */
-			uint64_t x;
-			memcpy(&x, s + i, 8);
-			if (!json_special8(x)) {
-				memcpy(q, &x, 8);
-				q += 8;
-				i += 8;
-				continue;
-			}
-		}
-		ch = s[i];
-		if (!json_special[ch]) {
-			*q++ = (char)ch;
-			i++;
-			continue;
-		}
-		size_t k = json_utf8_len(s + i, n - i);
-		if (k && ch >= 0x20 && ch != '"' && ch != '\\' && ch != 0x7f) {
-			memcpy(q, s + i, k);
-			q += k;
-			i += k;
-			continue;
-		}
-		*q++ = '\\';
-		if (ch == '"' || ch == '\\') {
-			*q++ = (char)ch;
-		} else if (k) { /* control character or DEL */
-			memcpy(q, "u00", 3);
-			q[3] = hex[ch >> 4];
-			q[4] = hex[ch & 15];
-			q += 5;
-		} else { /* not UTF-8: the text \xNN, as Zeek shows it */
-			q[0] = '\\';
-			q[1] = 'x';
-			q[2] = hex[ch >> 4];
-			q[3] = hex[ch & 15];
-			q += 4;
-		}
-		i++;
-	}
-	*q++ = '"';
-	return q;
-}
-
-/* Appends str as a JSON string: in place after reserving the worst case, else (a record close
- * to DNS_REC_MAX) by exact appends. */
-void dns_json_str(struct dns_sbuf *b, const char *str, size_t n)
-{
-	char *q = json_room(b, 6 * n + 2);
-
-	if (!q) {
-		json_str_slow(b, str, n);
-		return;
-	}
-	json_done(b, json_str_to(q, str, n));
-}
-
-JSON_INLINE void json_key(struct dns_sbuf *b, const char *k)
-{
-	char t[40];
-	size_t n = strlen(k);
-	if (n > sizeof(t) - 4)
-		n = sizeof(t) - 4;
-	if (b->len + n + 5 <= b->cap && !b->cut) { /* room: write in place */
-		char *p = b->p + b->len;
-		p[0] = ',';
-		p[1] = '"';
-		memcpy(p + 2, k, n);
-		p[n + 2] = '"';
-		p[n + 3] = ':';
-		p[n + 4] = '\0';
-		b->len += n + 4;
-		return;
-	}
-	t[0] = ',';
-	t[1] = '"';
-	memcpy(t + 2, k, n);
-	t[n + 2] = '"';
-	t[n + 3] = ':';
-	dns_sb_put(b, t, n + 4);
-}
-
-JSON_INLINE void json_kstr(struct dns_sbuf *b, const char *k, const char *v)
-{
-	json_key(b, k);
-	dns_json_str(b, v, strlen(v));
-}
-
-/* A string known to need no escapes (uids, address text, names from the tables of
- * dns_names.c): copied between its quotes. */
-static void json_raw(struct dns_sbuf *b, const char *v)
-{
-	size_t n = strlen(v);
-	char *p = json_room(b, n + 2);
-	if (!p) {
-		dns_json_str(b, v, n);
-		return;
-	}
-	p[0] = '"';
-	memcpy(p + 1, v, n);
-	p[n + 1] = '"';
-	json_done(b, p + n + 2);
-}
-
-JSON_INLINE void json_kraw(struct dns_sbuf *b, const char *k, const char *v)
-{
-	json_key(b, k);
-	json_raw(b, v);
-}
-
-/* "00".."99": decimal text two digits at a time. */
-static const char json_pairs[201] = "00010203040506070809101112131415161718192021222324252627282930"
-				    "31323334353637383940414243444546474849505152535455565758596061"
-				    "62636465666768697071727374757677787980818283848586878889909192"
-				    "93949596979899";
-
-/* Writes the decimal text of v at p (20 bytes at most); returns its end. */
-static char *json_utoa(char *p, uint64_t v)
-{
-	static const uint64_t pow10[20] = {
-	    1ull,
-	    10ull,
-	    100ull,
-	    1000ull,
-	    10000ull,
-	    100000ull,
-	    1000000ull,
-	    10000000ull,
-	    100000000ull,
-	    1000000000ull,
-	    10000000000ull,
-	    100000000000ull,
-	    1000000000000ull,
-	    10000000000000ull,
-	    100000000000000ull,
-	    1000000000000000ull,
-	    10000000000000000ull,
-	    100000000000000000ull,
-	    1000000000000000000ull,
-	    10000000000000000000ull,
-	};
-	if (v < 10) { /* flags, codes, classes: most numbers of a record */
-		*p = (char)('0' + v);
-		return p + 1;
-	}
-	/* digits from the bit length (log10(2) ~ 1233 / 4096), corrected by one comparison */
-	unsigned d = (unsigned)(64 - __builtin_clzll(v)) * 1233 >> 12;
-	d += v >= pow10[d];
-	char *e = p + d, *q = e;
-	while (v >= 100) {
-		unsigned r = (unsigned)(v % 100);
-		v /= 100;
-		q -= 2;
-		memcpy(q, json_pairs + 2 * r, 2);
-	}
-	if (v >= 10) {
-		q -= 2;
-		memcpy(q, json_pairs + 2 * v, 2);
-	} else {
-		*--q = (char)('0' + v);
-	}
-	return e;
-}
-
-static void json_uint(struct dns_sbuf *b, uint64_t v)
-{
-	char n[24];
-	char *p = json_room(b, 20);
-	if (p) {
-		json_done(b, json_utoa(p, v));
-		return;
-	}
-	dns_sb_put(b, n, (size_t)(json_utoa(n, v) - n));
-}
-
-JSON_INLINE void json_kuint(struct dns_sbuf *b, const char *k, uint64_t v)
-{
-	json_key(b, k);
-	json_uint(b, v);
-}
-
-JSON_INLINE void json_kbool(struct dns_sbuf *b, const char *k, bool v)
-{
-	json_key(b, k);
-	if (v)
-		dns_sb_put(b, "true", 4);
-	else
-		dns_sb_put(b, "false", 5);
-}
-
-/* Writes seconds with six decimals, from nanoseconds (no floating point rounding surprises),
- * at p (27 bytes at most); returns the end. */
-static char *json_secs_to(char *q, uint64_t ns)
-{
-	unsigned us = (unsigned)(ns % 1000000000ull / 1000);
-
-	q = json_utoa(q, ns / 1000000000ull);
-	*q = '.';
-	memcpy(q + 1, json_pairs + 2 * (us / 10000), 2);
-	memcpy(q + 3, json_pairs + 2 * (us / 100 % 100), 2);
-	memcpy(q + 5, json_pairs + 2 * (us % 100), 2);
-	return q + 7;
-}
-
-static void json_secs(struct dns_sbuf *b, uint64_t ns)
-{
-	char t[32];
-	char *p = json_room(b, 27);
-
-	if (p) {
-		json_done(b, json_secs_to(p, ns));
-		return;
-	}
-	dns_sb_put(b, t, (size_t)(json_secs_to(t, ns) - t));
-}
-
-JSON_INLINE void json_ksecs(struct dns_sbuf *b, const char *k, uint64_t ns)
-{
-	json_key(b, k);
-	json_secs(b, ns);
-}
+#include "json.h"
 
 const char *dns_info_answer(const struct dns_info *in, size_t *pos, uint32_t *ttl, unsigned i)
 {
@@ -451,7 +35,7 @@ const char *dns_info_answer(const struct dns_info *in, size_t *pos, uint32_t *tt
 }
 
 /* One side's sender: <side>_k8s_namespace, _k8s_pod, _container, _pid, _comm, where known. */
-static void json_sender(struct dns_sbuf *b, const char *side, const struct sender_rec *w)
+static void json_sender(struct wbuf *b, const char *side, const struct sender_rec *w)
 {
 	static const char *const keys[] = {"k8s_namespace", "k8s_pod", "container", "comm"};
 	const char *vals[] = {w->ns, w->pod, w->container, w->comm};
@@ -471,7 +55,7 @@ static void json_sender(struct dns_sbuf *b, const char *side, const struct sende
 
 /* The fields after EDNS, by exact appends on both paths: the service address of a record
  * joined across a DNAT, and each side's sender. */
-static void json_tail(struct dns_sbuf *b, const struct dns_info *in)
+static void json_tail(struct wbuf *b, const struct dns_info *in)
 {
 	if (in->has_service) {
 		json_kraw(b, "service_h", in->service_s);
@@ -486,13 +70,13 @@ static void json_tail(struct dns_sbuf *b, const struct dns_info *in)
 /* The record by exact appends, each checked against DNS_REC_MAX: the path of a record whose
  * worst case does not fit under the cap (json_write_fast writes the same bytes). */
 static void json_write_exact(const struct dns_info *in, const struct dns_conn *c, int dotted,
-			     struct dns_sbuf *b)
+			     struct wbuf *b)
 {
 	char a[INET6_ADDRSTRLEN], nb[32];
 
 	b->len = 0;
 	b->cut = false;
-	dns_sb_puts(b, "{\"ts\":");
+	wbuf_puts(b, "{\"ts\":");
 	json_secs(b, in->ts_ns);
 	json_kraw(b, "uid", c->uid);
 	json_kraw(b, dotted ? "id.orig_h" : "id_orig_h", c->orig_s);
@@ -527,25 +111,25 @@ static void json_write_exact(const struct dns_info *in, const struct dns_conn *c
 		size_t pos = 0;
 		uint32_t ttl;
 		json_key(b, "answers");
-		dns_sb_put(b, "[", 1);
+		wbuf_put(b, "[", 1);
 		for (unsigned i = 0; i < in->nanswers; i++) {
 			const char *a = dns_info_answer(in, &pos, &ttl, i);
 			if (i)
-				dns_sb_put(b, ",", 1);
-			dns_json_str(b, a, strlen(a));
+				wbuf_put(b, ",", 1);
+			json_str(b, a, strlen(a));
 		}
-		dns_sb_put(b, "]", 1);
+		wbuf_put(b, "]", 1);
 		json_key(b, "TTLs");
-		dns_sb_put(b, "[", 1);
+		wbuf_put(b, "[", 1);
 		pos = 0;
 		for (unsigned i = 0; i < in->nanswers; i++) {
 			dns_info_answer(in, &pos, &ttl, i);
 			if (i)
-				dns_sb_put(b, ",", 1);
+				wbuf_put(b, ",", 1);
 			json_uint(b, ttl);
-			dns_sb_put(b, ".0", 2);
+			wbuf_put(b, ".0", 2);
 		}
-		dns_sb_put(b, "]", 1);
+		wbuf_put(b, "]", 1);
 	}
 	json_kbool(b, "rejected", in->rejected);
 	json_kuint(b, "opcode", in->opcode);
@@ -588,29 +172,7 @@ static void json_write_exact(const struct dns_info *in, const struct dns_conn *c
 	if (in->reply_cut)
 		json_kbool(b, "reply_cut", true);
 	json_tail(b, in);
-	dns_sb_put(b, "}", 1);
-}
-
-/* A literal appended at p: p advanced past it (the length is a constant). */
-#define JSON_LIT(p, s) ((p) = (char *)memcpy((p), (s), sizeof(s) - 1) + sizeof(s) - 1)
-
-/* A string that needs no escapes (uid, address text, table names) between quotes at p. */
-static inline char *json_raw_to(char *p, const char *s)
-{
-	size_t n = strlen(s);
-	*p = '"';
-	memcpy(p + 1, s, n);
-	p[n + 1] = '"';
-	return p + n + 2;
-}
-
-static inline char *json_bool_to(char *p, bool v)
-{
-	if (v)
-		JSON_LIT(p, "true");
-	else
-		JSON_LIT(p, "false");
-	return p;
+	wbuf_put(b, "}", 1);
 }
 
 /*
@@ -632,11 +194,11 @@ static size_t json_bound(const struct dns_info *in, const struct dns_conn *c, si
  * where it always was.
  */
 static bool json_write_fast(const struct dns_info *in, const struct dns_conn *c, int dotted,
-			    struct dns_sbuf *b)
+			    struct wbuf *b)
 {
 	char nb[32];
 	size_t qlen = in->query ? in->query_len : 0;
-	char *p = json_room(b, json_bound(in, c, qlen));
+	char *p = wbuf_room(b, json_bound(in, c, qlen));
 
 	if (!p)
 		return false;
@@ -794,15 +356,15 @@ static bool json_write_fast(const struct dns_info *in, const struct dns_conn *c,
 		JSON_LIT(p, ",\"query_cut\":true");
 	if (in->reply_cut)
 		JSON_LIT(p, ",\"reply_cut\":true");
-	json_done(b, p);
+	wbuf_done(b, p);
 	if (in->has_service || in->orig_w || in->resp_w)
 		json_tail(b, in);
-	dns_sb_put(b, "}", 1);
+	wbuf_put(b, "}", 1);
 	return true;
 }
 
 void dns_json_write(const struct dns_info *in, const struct dns_conn *c, int dotted,
-		    struct dns_sbuf *b)
+		    struct wbuf *b)
 {
 	b->len = 0;
 	b->cut = false;

@@ -12,7 +12,7 @@
 
 #define DNS_PB_MAX_ANSWERS 1000
 
-void dns_pb_write(const struct dns_info *in, const struct dns_conn *c, struct dns_sbuf *out)
+void dns_pb_write(const struct dns_info *in, const struct dns_conn *c, struct wbuf *out)
 {
 	Pano__V1__DnsRecord r = PANO__V1__DNS_RECORD__INIT;
 	char *answers[DNS_PB_MAX_ANSWERS];
@@ -133,7 +133,7 @@ void dns_pb_write(const struct dns_info *in, const struct dns_conn *c, struct dn
 		out->cut = true;
 		return;
 	}
-	dns_sb_put(out, "", 0); /* make sure a buffer exists */
+	wbuf_put(out, "", 0); /* make sure a buffer exists */
 	if (out->cap < n + 1) {
 		char *p = realloc(out->p, n + 1);
 		if (!p) {

@@ -74,7 +74,7 @@ static struct dns_conn *lru_head, *lru_tail;
 static unsigned udp_nconns;
 static uint64_t uid_counter;
 static struct dns_msg txn_msg; /* parse scratch (the analyzer is one thread) */
-static struct dns_sbuf txn_out;
+static struct wbuf txn_out;
 static struct sender_table *txn_senders;
 /* Recent queries by (id, type, name): where the other view of a NAT's transaction is found. */
 static struct dns_info *recent[1u << DNS_RECENT_BITS];
@@ -274,16 +274,16 @@ static void info_link(struct dns_info *in)
 }
 
 /*
- * Free answer and TTL buffers of dns_sb_put's first size: a record takes one only when it gets
+ * Free answer and TTL buffers of wbuf_put's first size: a record takes one only when it gets
  * its first answer, so a pending query holds none, and a buffer in use always has the capacity
  * it would have grown to from empty (the pending-bytes cap counts exactly what it did). Grown
  * buffers go back to malloc.
  */
-#define DNS_SB_FIRST  512 /* dns_sb_put_slow's first capacity */
+#define DNS_SB_FIRST  512 /* wbuf_put_slow's first capacity */
 #define DNS_QBUF_KEEP 64  /* query buffers kept with a record in the free list */
 static struct dns_pool sb_pool;
 
-static void sb_release(struct dns_sbuf *b)
+static void sb_release(struct wbuf *b)
 {
 	if (b->cap == DNS_SB_FIRST && sb_pool.n < DNS_POOL_MAX) {
 		memcpy(b->p, &sb_pool.head, sizeof(void *));
@@ -292,11 +292,11 @@ static void sb_release(struct dns_sbuf *b)
 		memset(b, 0, sizeof(*b));
 		return;
 	}
-	dns_sb_free(b);
+	wbuf_free(b);
 }
 
-/* Gives an empty b a pooled buffer (else dns_sb_put allocates one as usual). */
-static void sb_attach(struct dns_sbuf *b)
+/* Gives an empty b a pooled buffer (else wbuf_put allocates one as usual). */
+static void sb_attach(struct wbuf *b)
 {
 	if (b->cap || !sb_pool.head)
 		return;
@@ -664,9 +664,9 @@ static void info_add_answer(struct dns_info *in, const char *text, size_t len, u
 	}
 	sb_attach(&in->answers);
 	sb_attach(&in->ttls);
-	dns_sb_put(&in->answers, text, len);
-	dns_sb_put(&in->answers, "", 1); /* each answer ends with its NUL */
-	dns_sb_put(&in->ttls, (const char *)&ttl, sizeof(ttl));
+	wbuf_put(&in->answers, text, len);
+	wbuf_put(&in->answers, "", 1); /* each answer ends with its NUL */
+	wbuf_put(&in->ttls, (const char *)&ttl, sizeof(ttl));
 	in->nanswers++;
 }
 

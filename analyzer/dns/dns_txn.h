@@ -16,29 +16,9 @@
 #include "dns_parse.h"
 #include "packet.h"
 #include "sender.h"
+#include "wbuf.h"
 
 #define DNS_REC_MAX (256 * 1024) /* cap on one record's JSON; answers beyond are cut */
-
-/* A bounded growable string. */
-struct dns_sbuf {
-	char *p;
-	size_t len, cap;
-	bool cut; /* something did not fit under DNS_REC_MAX */
-};
-void dns_sb_put_slow(struct dns_sbuf *b, const char *s, size_t n);
-/* Appends n bytes (fast path inline: this is the record writer's inner loop). */
-static inline void dns_sb_put(struct dns_sbuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 <= b->cap && !b->cut) {
-		memcpy(b->p + b->len, s, n);
-		b->len += n;
-		b->p[b->len] = '\0';
-		return;
-	}
-	dns_sb_put_slow(b, s, n);
-}
-void dns_sb_puts(struct dns_sbuf *b, const char *s);
-void dns_sb_free(struct dns_sbuf *b);
 
 struct dns_conn;
 
@@ -60,8 +40,8 @@ struct dns_info {
 	size_t query_len; /* strlen(query) */
 	char *qbuf;	  /* query's storage, kept with the record in the free list */
 	size_t qcap;
-	struct dns_sbuf answers; /* the answer texts, each NUL-terminated */
-	struct dns_sbuf ttls;	 /* their TTLs, uint32_t each */
+	struct wbuf answers; /* the answer texts, each NUL-terminated */
+	struct wbuf ttls;	 /* their TTLs, uint32_t each */
 	unsigned nanswers;
 	uint16_t qclass, qtype;
 	uint8_t rcode, opcode, Z;
@@ -133,13 +113,10 @@ unsigned dns_txn_open(void); /* pending transactions (tests) */
 
 /* Writes info as one JSON line (no newline) into out (reset first). */
 void dns_json_write(const struct dns_info *in, const struct dns_conn *c, int dotted,
-		    struct dns_sbuf *out);
+		    struct wbuf *out);
 /* Writes info as a packed pano.v1.DnsRecord (proto/pano_record.proto) into out (reset). */
-void dns_pb_write(const struct dns_info *in, const struct dns_conn *c, struct dns_sbuf *out);
+void dns_pb_write(const struct dns_info *in, const struct dns_conn *c, struct wbuf *out);
 /* The i-th answer text and TTL of in, walking from *pos (start at 0). */
 const char *dns_info_answer(const struct dns_info *in, size_t *pos, uint32_t *ttl, unsigned i);
-/* Appends s as a JSON string (quotes included): control characters, quotes and backslashes
- * escaped, valid UTF-8 kept, any other byte written as the text \xNN. */
-void dns_json_str(struct dns_sbuf *b, const char *s, size_t n);
 
 #endif

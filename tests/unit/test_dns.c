@@ -15,6 +15,7 @@
 #include "dns.h"
 #include "dns_parse.h"
 #include "dns_txn.h"
+#include "json.h"
 #include "l7.h"
 #include "pano_record.pb-c.h"
 #include "sink.h"
@@ -703,13 +704,13 @@ static void test_json_escaping(void)
 	CHECK_EQ_INT(nrecs, 1);
 	CHECK_EQ_STR(field(0, "query"), "a\\x00\\xff\"\\z\\x7f.example");
 	/* the writer itself: invalid UTF-8 as \xNN text, valid UTF-8 kept, controls \u00NN */
-	struct dns_sbuf b = {0};
-	dns_json_str(&b, "\xff\xc3\xa9\x01\"", 5);
+	struct wbuf b = {0};
+	json_str(&b, "\xff\xc3\xa9\x01\"", 5);
 	CHECK_EQ_STR(b.p, "\"\\\\xff\xc3\xa9\\u0001\\\"\"");
 	cJSON *j = cJSON_Parse(b.p);
 	CHECK(j != NULL);
 	cJSON_Delete(j);
-	dns_sb_free(&b);
+	wbuf_free(&b);
 }
 
 static void reply_opt(struct mb *m, unsigned id, const char *name, unsigned rcode, unsigned ext);
