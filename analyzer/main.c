@@ -19,8 +19,10 @@
 #include "httpd.h"
 #include "input.h"
 #include "input_proto.h"
+#include "l7.h"
 #include "log.h"
 #include "opt.h"
+#include "records.h"
 #include "sink.h"
 #include "stats.h"
 #include "summary.h"
@@ -492,12 +494,18 @@ int main(int argc, char **argv)
 		sinks_add(s);
 	}
 	tcp_set_limits(&tlim);
-	int err = dns_init(&cfg);
+	struct rec_out rout;
+	rec_out_init(&rout, cfg.format == DNS_FORMAT_PROTOBUF ? REC_FORMAT_PROTOBUF : REC_FORMAT_JSON,
+		     cfg.zeek_dotted);
+	struct l7_env env = {.emit = &rout.emit};
+	const void *cfgs[L7_MAX] = {&cfg};
+	struct l7_set l7set;
+	int err = l7_set_create(&l7set, cfgs, &env);
 	if (err) {
-		pr_err("dns_init: %s", strerror(-err));
 		sinks_close(MAIN_CLOSE_MS);
 		return 1;
 	}
+	decode_set_l7(&l7set);
 	mc.started = 1;
 	scfg.shared = metrics != NULL;
 	if ((want_summary || metrics) && (err = summary_init(&scfg))) {
@@ -556,5 +564,7 @@ int main(int argc, char **argv)
 	if (httpd)
 		httpd_stop(httpd);
 	conf_watch_close(ml.conf);
+	l7_set_destroy(&l7set);
+	rec_out_free(&rout);
 	return failed ? failed : damaged ? MAIN_EXIT_DAMAGED : 0;
 }

@@ -49,12 +49,12 @@ void dns_config_default(struct dns_config *cfg)
 	cfg->format = DNS_FORMAT_JSON;
 }
 
-static int dns_match(const struct pano_pkt *pkt)
+static enum l7_verdict dns_match(void *st, const struct pano_pkt *pkt)
 {
 	for (int i = 0; i < dns_cfg.nports; i++)
 		if (pkt->sport == dns_cfg.ports[i] || pkt->dport == dns_cfg.ports[i])
-			return 1;
-	return 0;
+			return L7_YES;
+	return L7_NO;
 }
 
 /* Per-direction framing state. */
@@ -173,7 +173,7 @@ static void dns_frame(struct l7_tcp_ctx *c, struct dns_tcp *t, struct dns_framer
 	}
 }
 
-static void dns_on_tcp_data(struct l7_tcp_ctx *c, int from_client, const uint8_t *data, size_t len,
+static void dns_on_tcp_data(void *st, struct l7_tcp_ctx *c, int from_client, const uint8_t *data, size_t len,
 			    const struct pano_pkt *pkt)
 {
 	struct dns_tcp *t = c->state;
@@ -198,7 +198,7 @@ static void dns_on_tcp_data(struct l7_tcp_ctx *c, int from_client, const uint8_t
 	dns_frame(c, t, f, data, len, pkt);
 }
 
-static void dns_on_tcp_gap(struct l7_tcp_ctx *c, int from_client)
+static void dns_on_tcp_gap(void *st, struct l7_tcp_ctx *c, int from_client)
 {
 	struct dns_tcp *t = c->state;
 	if (!t)
@@ -211,7 +211,7 @@ static void dns_on_tcp_gap(struct l7_tcp_ctx *c, int from_client)
 	f->resync = true;
 }
 
-static void dns_on_tcp_close(struct l7_tcp_ctx *c)
+static void dns_on_tcp_close(void *st, struct l7_tcp_ctx *c)
 {
 	struct dns_tcp *t = c->state;
 	if (!t)
@@ -226,17 +226,6 @@ static void dns_on_tcp_close(struct l7_tcp_ctx *c)
 	c->state = NULL;
 }
 
-static const struct l7_proto dns_proto = {
-    .name = "dns",
-    .match = dns_match,
-    .on_udp = dns_txn_udp,
-    .on_tcp_data = dns_on_tcp_data,
-    .on_tcp_gap = dns_on_tcp_gap,
-    .on_tcp_close = dns_on_tcp_close,
-    .tick = dns_txn_tick,
-    .flush = dns_txn_flush,
-};
-
 int dns_set_ports(const uint16_t *ports, int nports)
 {
 	if (nports < 1 || nports > DNS_MAX_PORTS)
@@ -246,12 +235,47 @@ int dns_set_ports(const uint16_t *ports, int nports)
 	return 0;
 }
 
-int dns_init(const struct dns_config *cfg)
+static void dns_cfg_default(void *cfg)
 {
+	dns_config_default(cfg);
+}
+
+static void *dns_create(const void *cfgv, const struct l7_env *env)
+{
+	const struct dns_config *cfg = cfgv;
+
 	if (cfg->nports < 0 || cfg->nports > DNS_MAX_PORTS)
-		return -EINVAL;
+		return NULL;
 	dns_cfg = *cfg;
 	dns_txn_init(cfg);
-	l7_register(&dns_proto);
-	return 0;
+	return &dns_cfg;
 }
+
+static void dns_udp(void *st, const struct pano_pkt *pkt)
+{
+	dns_txn_udp(pkt);
+}
+
+static void dns_tick(void *st, uint64_t now_ns)
+{
+	dns_txn_tick(now_ns);
+}
+
+static void dns_flush(void *st)
+{
+	dns_txn_flush();
+}
+
+const struct l7_proto dns_proto = {
+    .name = "dns",
+    .cfg_size = sizeof(struct dns_config),
+    .cfg_default = dns_cfg_default,
+    .create = dns_create,
+    .match = dns_match,
+    .on_udp = dns_udp,
+    .on_tcp_data = dns_on_tcp_data,
+    .on_tcp_gap = dns_on_tcp_gap,
+    .on_tcp_close = dns_on_tcp_close,
+    .tick = dns_tick,
+    .flush = dns_flush,
+};

@@ -2,7 +2,7 @@
 /*
  * dns.h - the DNS protocol module: wire parser, transaction tracking (query/reply pairing as
  * Zeek does), and Zeek dns.log-shaped records handed to the sinks. main.c fills dns_config
- * from the command line and calls dns_init(), which registers the module with l7.
+ * from the command line; the engine creates the module's state through dns_proto (l7.h).
  */
 #ifndef PANO_DNS_H
 #define PANO_DNS_H
@@ -23,8 +23,9 @@ struct dns_config {
 };
 
 void dns_config_default(struct dns_config *cfg);
-/* Registers the DNS module with l7; call once before input starts. 0 or -errno. */
-int dns_init(const struct dns_config *cfg);
+/* The DNS row of the protocol table (l7.h): its create() takes a struct dns_config. */
+struct l7_proto;
+extern const struct l7_proto dns_proto;
 /* Changes the DNS ports between two frames (the decoding thread only): from the next UDP
  * datagram and the next new TCP connection on; a TCP connection keeps the protocol it was
  * matched with at its start. 0 or -EINVAL. */

@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * l7.h - the interface between the L3/L4 decoder and the application protocols. One file per
- * protocol (dns.c, later http.c, tls.c) fills a struct l7_proto and registers it with
- * l7_register(); the decoder asks each registered protocol whether it wants a packet (by port
- * or by a detector) and feeds it UDP datagrams or in-order TCP stream data.
+ * l7.h - the interface between the L3/L4 decoder and the application protocols. A protocol is
+ * one folder (dns/, tls/, http/) and one row of the table l7_all[] (l7.c): a const struct
+ * l7_proto with its options, its configuration, and callbacks that take the protocol's own
+ * state object first (made by create(), one per engine: no protocol keeps process-wide state).
+ *
+ * Binding: a UDP datagram goes to the first protocol whose match() says L7_YES. A TCP
+ * connection is bound when its first segment comes if a protocol's match() says L7_YES (a port
+ * it owns, e.g. DNS on 53); otherwise, if some protocol said L7_MAYBE, when its first payload
+ * arrives: the first of those whose detect() recognises the bytes (a TLS ClientHello, an HTTP
+ * request, on any port) gets the connection. A connection nobody wants is not reassembled.
  *
  * TCP: the reassembler (tcp.c) delivers each direction's bytes in order, once. A connection
- * carries one opaque slot per protocol (struct l7_tcp_ctx.state) that the protocol owns and frees
- * in on_tcp_close. A hole the reassembler gave up on is reported by on_tcp_gap, so a framing
+ * carries one opaque slot (struct l7_tcp_ctx.state) that the protocol owns and frees in
+ * on_tcp_close. A hole the reassembler gave up on is reported by on_tcp_gap, so a framing
  * protocol can resynchronise.
  */
 #ifndef PANO_L7_H
@@ -17,6 +23,9 @@
 #include <stdint.h>
 
 #include "packet.h"
+#include "rec.h"
+
+enum l7_verdict { L7_NO = 0, L7_MAYBE = 1, L7_YES = 2 };
 
 struct l7_tcp_ctx {
 	const struct pano_source *src;
@@ -29,30 +38,95 @@ struct l7_tcp_ctx {
 			   * cap (tcp_limits.max_total_buf) */
 };
 
-struct l7_proto {
-	const char *name;
-	/* Does this protocol want the packet? Called once per UDP datagram and once per new TCP
-	 * connection (with its first segment). */
-	int (*match)(const struct pano_pkt *pkt);
-	void (*on_udp)(const struct pano_pkt *pkt);
-	/* In-order stream bytes; from_client is 1 for client->server data. pkt is the segment
-	 * that completed them (timestamp, metadata). */
-	void (*on_tcp_data)(struct l7_tcp_ctx *c, int from_client, const uint8_t *data, size_t len,
-			    const struct pano_pkt *pkt);
-	void (*on_tcp_gap)(struct l7_tcp_ctx *c, int from_client);
-	void (*on_tcp_close)(struct l7_tcp_ctx *c);
-	/* Time moves on (packet time, not wall time): expire what is due. */
-	void (*tick)(uint64_t now_ns);
-	/* End of input: emit everything still open. */
-	void (*flush)(void);
+/* What an engine gives each protocol state it creates. */
+struct l7_env {
+	const struct rec_emit *emit; /* finished records and summary events go here */
 };
 
-void l7_register(const struct l7_proto *p);
-/* First protocol whose match() accepts pkt, or NULL. */
-const struct l7_proto *l7_lookup(const struct pano_pkt *pkt);
-void l7_tick_all(uint64_t now_ns);
-void l7_flush_all(void);
-/* Forgets every registered protocol (tests). */
-void l7_reset(void);
+/* One command-line option of a protocol (also a --config key, without the dashes). */
+struct l7_opt {
+	const char *name; /* long option, e.g. "tls-ports" */
+	int short_opt;	  /* e.g. 'p', or 0 */
+	int has_arg;	  /* no_argument / required_argument (getopt.h) */
+	const char *arg;  /* the argument's name in --help, e.g. "LIST" */
+	const char *help; /* one line (continuation lines start with '\n') */
+};
+
+/* A gauge a protocol state reports (/metrics pano_analyzer_<name>, --stats). */
+typedef void (*l7_gauge_fn)(void *arg, const char *name, const char *help, uint64_t v);
+
+struct l7_proto {
+	const char *name; /* "dns", "tls", "http" */
+
+	/* Configuration: cfg_size bytes, filled by cfg_default, then by cfg_set for each of opts
+	 * given (arg NULL for no_argument); 0 or -EINVAL with the reason in why. */
+	size_t cfg_size;
+	void (*cfg_default)(void *cfg);
+	const struct l7_opt *opts;
+	unsigned nopts;
+	int (*cfg_set)(void *cfg, const char *opt, const char *arg, char *why, size_t whylen);
+
+	/* State: one per engine. create returns NULL on failure (said on stderr). The cfg stays
+	 * owned by the caller and valid until destroy. */
+	void *(*create)(const void *cfg, const struct l7_env *env);
+	void (*destroy)(void *st);
+
+	/* Does the protocol want this UDP datagram or new TCP connection (pkt: its first
+	 * segment)? L7_YES by a port it owns; L7_MAYBE to look at the first payload (detect). */
+	enum l7_verdict (*match)(void *st, const struct pano_pkt *pkt);
+	/* First payload bytes of a TCP connection (from_client: which side sent them): L7_YES
+	 * binds the connection to this protocol. Only called after match() said L7_MAYBE. */
+	enum l7_verdict (*detect)(void *st, int from_client, const uint8_t *data, size_t len);
+
+	void (*on_udp)(void *st, const struct pano_pkt *pkt);
+	/* In-order stream bytes; from_client is 1 for client->server data. pkt is the segment
+	 * that completed them (timestamp, metadata). */
+	void (*on_tcp_data)(void *st, struct l7_tcp_ctx *c, int from_client, const uint8_t *data,
+			    size_t len, const struct pano_pkt *pkt);
+	void (*on_tcp_gap)(void *st, struct l7_tcp_ctx *c, int from_client);
+	void (*on_tcp_close)(void *st, struct l7_tcp_ctx *c);
+	/* Time moves on (packet time, not wall time): expire what is due. */
+	void (*tick)(void *st, uint64_t now_ns);
+	/* End of input: emit everything still open. */
+	void (*flush)(void *st);
+	/* What the state holds now (gauges), or NULL. */
+	void (*gauges)(void *st, l7_gauge_fn out, void *arg);
+};
+
+/* Every protocol the analyzer knows, in matching order (l7.c). */
+extern const struct l7_proto *const l7_all[];
+extern const unsigned l7_nall;
+
+#define L7_MAX 8
+
+/* The protocols of one engine: their configurations (owned by the caller) and states. */
+struct l7_set {
+	unsigned n;
+	const struct l7_proto *proto[L7_MAX];
+	const void *cfg[L7_MAX];
+	void *st[L7_MAX];
+};
+
+/* Creates a state for each of l7_all[] with cfgs[i] (NULL: that protocol is left out).
+ * 0 or -errno (the states made so far destroyed). */
+int l7_set_create(struct l7_set *s, const void *const *cfgs, const struct l7_env *env);
+void l7_set_destroy(struct l7_set *s);
+/* Appends a protocol of the caller's own with a state it made (tests, fuzzers). 0 or -ENOSPC. */
+int l7_set_add(struct l7_set *s, const struct l7_proto *p, const void *cfg, void *st);
+/* The state of protocol name in s, or NULL. */
+void *l7_set_state(const struct l7_set *s, const char *name);
+
+/* UDP: the index in s of the first protocol whose match says L7_YES, or -1. */
+int l7_match_udp(const struct l7_set *s, const struct pano_pkt *pkt);
+/* A new TCP connection: the index of the first protocol saying L7_YES; else -2 when some
+ * said L7_MAYBE (*maybe gets a bit per such protocol); else -1. */
+int l7_match_tcp(const struct l7_set *s, const struct pano_pkt *pkt, unsigned *maybe);
+/* First payload of a connection some protocols said L7_MAYBE to: the index of the first of
+ * them whose detect() says L7_YES, or -1. */
+int l7_detect(const struct l7_set *s, unsigned maybe, int from_client, const uint8_t *data,
+	      size_t len);
+void l7_tick_all(const struct l7_set *s, uint64_t now_ns);
+void l7_flush_all(const struct l7_set *s);
+void l7_gauges_all(const struct l7_set *s, l7_gauge_fn out, void *arg);
 
 #endif

@@ -78,6 +78,13 @@ PANO_COUNTER(c_frame_len_short, "frame_len_short", "weird",
 	     "frames whose original length was below their captured length (raised to it)");
 
 static uint64_t decode_last_tick;
+static const struct l7_set *decode_l7;
+
+void decode_set_l7(const struct l7_set *s)
+{
+	decode_l7 = s;
+	tcp_set_l7(s);
+}
 static unsigned char decode_warned[8];
 static int decode_nwarned;
 
@@ -223,9 +230,9 @@ static void decode_l4(struct pano_pkt *p, struct cursor *c, uint32_t wire_len)
 		p->payload_len = plen;
 		if (summary_enabled())
 			summary_packet(p);
-		const struct l7_proto *proto = l7_lookup(p);
-		if (proto && proto->on_udp)
-			proto->on_udp(p);
+		int pi = l7_match_udp(decode_l7, p);
+		if (pi >= 0)
+			decode_l7->proto[pi]->on_udp(decode_l7->st[pi], p);
 		return;
 	}
 	p->sport = cur_u16(c);
@@ -626,7 +633,7 @@ void decode_tick(uint64_t now_ns)
 {
 	ipfrag_expire(now_ns);
 	tcp_expire(now_ns);
-	l7_tick_all(now_ns);
+	l7_tick_all(decode_l7, now_ns);
 }
 
 void decode_frame(const struct pano_frame *f)
@@ -658,6 +665,6 @@ void decode_finish(void)
 {
 	tcp_close_all();
 	ipfrag_clear();
-	l7_flush_all();
+	l7_flush_all(decode_l7);
 	decode_last_tick = 0;
 }

@@ -11,6 +11,10 @@
 
 #include "packet.h"
 
+/* The protocols datagrams and connections go to (see l7.h): set before the first frame. */
+struct l7_set;
+void decode_set_l7(const struct l7_set *s);
+
 /* Decodes one frame of f->linktype and feeds what it carries onward. Never fails: whatever is
  * malformed is counted (kind "weird") and skipped. */
 void decode_frame(const struct pano_frame *f);

@@ -37,6 +37,8 @@ PANO_COUNTER(c_tcp_conns, "tcp_conns", "event", "TCP connections tracked");
 PANO_COUNTER(c_tcp_retrans, "tcp_retransmitted", "event",
 	     "TCP segments (or parts) seen again and delivered only once");
 PANO_COUNTER(c_tcp_ooo, "tcp_out_of_order", "event", "TCP segments held until a hole filled");
+PANO_COUNTER(c_tcp_unclaimed, "tcp_unclaimed", "event",
+	     "TCP connections whose first payload no protocol recognised (not reassembled)");
 PANO_COUNTER(c_tcp_gap, "tcp_gap", "drop", "holes in TCP streams given up on (data lost)");
 PANO_COUNTER(c_tcp_ooo_cap, "tcp_ooo_overflow", "drop",
 	     "TCP holes given up on because the out-of-order cap was reached");
@@ -76,7 +78,9 @@ struct tcp_dir {
 struct tcp_conn {
 	struct tcp_key key;
 	struct l7_tcp_ctx ctx;
-	const struct l7_proto *proto;
+	const struct l7_proto *proto; /* NULL: not bound (yet) */
+	void *pst;		      /* the protocol's state (of the engine's l7 set) */
+	unsigned maybe;		      /* unbound: protocols that may take it at its first data */
 	struct tcp_dir dir[2]; /* 0: client to server, 1: server to client */
 	uint64_t last_ts;
 	struct pano_frame synth; /* frame for data delivered outside a segment (close) */
@@ -98,6 +102,12 @@ static struct tcp_conn *tcp_buf_head, *tcp_buf_tail;
 static unsigned tcp_nconns;
 static size_t tcp_total_buf;
 static uint64_t tcp_next_id = 1;
+static const struct l7_set *tcp_l7;
+
+void tcp_set_l7(const struct l7_set *s)
+{
+	tcp_l7 = s;
+}
 
 void tcp_set_limits(const struct tcp_limits *l)
 {
@@ -224,9 +234,21 @@ static void tcp_l7_account(struct tcp_conn *c, size_t before)
 static void tcp_deliver(struct tcp_conn *c, int d, const uint8_t *data, uint32_t len,
 			const struct pano_pkt *pkt)
 {
-	if (len && c->proto->on_tcp_data) {
+	if (!len)
+		return;
+	if (!c->proto && c->maybe) { /* its first payload: which protocol is it? */
+		int i = l7_detect(tcp_l7, c->maybe, d == 0, data, len);
+		c->maybe = 0;
+		if (i < 0) {
+			counter_inc(&c_tcp_unclaimed);
+			return;
+		}
+		c->proto = tcp_l7->proto[i];
+		c->pst = tcp_l7->st[i];
+	}
+	if (c->proto && c->proto->on_tcp_data) {
 		size_t before = c->ctx.buf_bytes;
-		c->proto->on_tcp_data(&c->ctx, d == 0, data, len, pkt);
+		c->proto->on_tcp_data(c->pst, &c->ctx, d == 0, data, len, pkt);
 		tcp_l7_account(c, before);
 	}
 }
@@ -283,9 +305,9 @@ static void tcp_gap(struct tcp_conn *c, int d, uint32_t seq, const struct pano_p
 	struct tcp_dir *dir = &c->dir[d];
 
 	counter_inc(&c_tcp_gap);
-	if (c->proto->on_tcp_gap) {
+	if (c->proto && c->proto->on_tcp_gap) {
 		size_t before = c->ctx.buf_bytes;
-		c->proto->on_tcp_gap(&c->ctx, d == 0);
+		c->proto->on_tcp_gap(c->pst, &c->ctx, d == 0);
 		tcp_l7_account(c, before);
 	}
 	dir->next = dir->ooo && (int32_t)(dir->ooo->seq - seq) < 0 ? dir->ooo->seq : seq;
@@ -420,9 +442,9 @@ static void tcp_close(struct tcp_conn *c, int flush)
 		tcp_flush_dir(c, 0);
 		tcp_flush_dir(c, 1);
 	}
-	if (c->proto->on_tcp_close) {
+	if (c->proto && c->proto->on_tcp_close) {
 		size_t before = c->ctx.buf_bytes;
-		c->proto->on_tcp_close(&c->ctx);
+		c->proto->on_tcp_close(c->pst, &c->ctx);
 		tcp_total_buf = tcp_total_buf - before + c->ctx.buf_bytes;
 	}
 	tcp_total_buf -= c->ctx.buf_bytes; /* a protocol that kept some: no one frees them now */
@@ -451,19 +473,20 @@ static int tcp_sender_is_client(const struct pano_pkt *pkt)
 	if ((pkt->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
 		return 0;
 	struct pano_pkt probe = *pkt;
+	unsigned maybe;
 	probe.payload = NULL;
 	probe.payload_len = 0;
 	probe.sport = 0;
-	if (l7_lookup(&probe))
+	if (l7_match_tcp(tcp_l7, &probe, &maybe) >= 0)
 		return 1;
 	probe.dport = pkt->sport;
-	if (l7_lookup(&probe))
+	if (l7_match_tcp(tcp_l7, &probe, &maybe) >= 0)
 		return 0;
 	return pkt->sport >= pkt->dport;
 }
 
-static struct tcp_conn *tcp_create(const struct pano_pkt *pkt, const struct tcp_key *k,
-				   const struct l7_proto *proto)
+static struct tcp_conn *tcp_create(const struct pano_pkt *pkt, const struct tcp_key *k, int pi,
+				   unsigned maybe)
 {
 	while (tcp_nconns >= tcp_lim.max_conns && tcp_lru_head) {
 		counter_inc(&c_tcp_evicted);
@@ -476,7 +499,11 @@ static struct tcp_conn *tcp_create(const struct pano_pkt *pkt, const struct tcp_
 	}
 	int sc = tcp_sender_is_client(pkt);
 	c->key = *k;
-	c->proto = proto;
+	if (pi >= 0) {
+		c->proto = tcp_l7->proto[pi];
+		c->pst = tcp_l7->st[pi];
+	}
+	c->maybe = maybe;
 	c->ctx.src = pkt->frame ? pkt->frame->src : NULL;
 	c->ctx.client = sc ? pkt->saddr : pkt->daddr;
 	c->ctx.server = sc ? pkt->daddr : pkt->saddr;
@@ -510,10 +537,11 @@ void tcp_segment(const struct pano_pkt *pkt)
 			return;
 		if (!(pkt->tcp_flags & TCP_SYN) && !pkt->payload_len)
 			return;
-		const struct l7_proto *proto = l7_lookup(pkt);
-		if (!proto)
+		unsigned maybe;
+		int pi = l7_match_tcp(tcp_l7, pkt, &maybe);
+		if (pi == -1)
 			return;
-		c = tcp_create(pkt, &k, proto);
+		c = tcp_create(pkt, &k, pi, maybe);
 		if (!c)
 			return;
 	}
@@ -546,7 +574,7 @@ void tcp_segment(const struct pano_pkt *pkt)
 		dir->started = 1;
 		dir->next = seq;
 	}
-	if (pkt->payload_len)
+	if (pkt->payload_len && (c->proto || c->maybe))
 		tcp_data(c, d, seq, pkt->payload, pkt->payload_len, pkt);
 	if (pkt->tcp_flags & TCP_FIN) {
 		dir->fin = 1;

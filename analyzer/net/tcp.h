@@ -32,6 +32,9 @@ struct tcp_limits {
 #define TCP_MIN_TOTAL_BUF (1u << 20)
 
 void tcp_set_limits(const struct tcp_limits *l);
+/* The protocols connections are bound to (the engine's; see l7.h). */
+struct l7_set;
+void tcp_set_l7(const struct l7_set *s);
 void tcp_get_limits(struct tcp_limits *l);
 
 /* One decoded TCP segment (pkt->l4proto == IPPROTO_TCP, payload = segment data). */

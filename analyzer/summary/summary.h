@@ -108,6 +108,10 @@ struct dns_msg;
 struct dns_info;
 void summary_dns_parsed(const struct dns_msg *m, const struct pano_pkt *pkt, size_t len);
 void summary_dns_info(const struct dns_info *in);
+/* A finished record (or a summary-only event) from the out stage (records.h): each protocol's
+ * summaries take the record types they know. */
+struct rec_type;
+void summary_record(const struct rec_type *t, const void *rec);
 
 /* End of input: the partial second is counted into the rates. */
 void summary_finish(void);

@@ -15,6 +15,14 @@
 #include "l7.h"
 #include "sink.h"
 
+/* The DNS module's state, as an engine would make it (l7.h), and its port match. */
+static struct l7_env dns_env;
+static void *dns_st;
+static const struct l7_proto *dns_lookup(const struct pano_pkt *pkt)
+{
+	return dns_st && dns_proto.match(dns_st, pkt) == L7_YES ? &dns_proto : NULL;
+}
+
 static int fuzz_emit(struct sink *s, const char *t, const void *k, size_t kl, const void *rec,
 		     size_t len)
 {
@@ -34,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!init) {
 		struct dns_config cfg;
 		dns_config_default(&cfg);
-		dns_init(&cfg);
+		dns_st = dns_proto.create(&cfg, &dns_env);
 		sinks_add(&fuzz_sink);
 		init = 1;
 	}
@@ -54,16 +62,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dns_txn_udp(&p);
 	dns_txn_message(NULL, &p, data, size); /* again: pairs with itself when a reply */
 	/* The same bytes as a client's TCP stream, cut in two at a place the input picks. */
-	const struct l7_proto *dns = l7_lookup(&p);
+	const struct l7_proto *dns = dns_lookup(&p);
 	struct l7_tcp_ctx t = {.client = p.saddr,
 			       .server = p.daddr,
 			       .client_port = 5000,
 			       .server_port = 53,
 			       .conn_id = 1};
 	size_t cut = size ? data[0] % (size + 1) : 0;
-	dns->on_tcp_data(&t, 1, data, cut, &p);
-	dns->on_tcp_data(&t, 1, data + cut, size - cut, &p);
-	dns->on_tcp_close(&t);
+	dns->on_tcp_data(dns_st, &t, 1, data, cut, &p);
+	dns->on_tcp_data(dns_st, &t, 1, data + cut, size - cut, &p);
+	dns->on_tcp_close(dns_st, &t);
 	dns_txn_flush();
 	return 0;
 }

@@ -12,20 +12,20 @@
 #include "l7.h"
 
 static volatile uint8_t fz_sink;
-static int fz_all(const struct pano_pkt *p)
+static enum l7_verdict fz_all(void *st, const struct pano_pkt *p)
 {
-	return 1;
+	return L7_YES;
 }
 static void fz_touch(const uint8_t *d, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		fz_sink ^= d[i];
 }
-static void fz_udp(const struct pano_pkt *p)
+static void fz_udp(void *st, const struct pano_pkt *p)
 {
 	fz_touch(p->payload, p->payload_len);
 }
-static void fz_tcp(struct l7_tcp_ctx *c, int fc, const uint8_t *d, size_t n,
+static void fz_tcp(void *st, struct l7_tcp_ctx *c, int fc, const uint8_t *d, size_t n,
 		   const struct pano_pkt *p)
 {
 	fz_touch(d, n);
@@ -39,7 +39,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cursor c = cursor_init(data, size);
 	struct pano_frame f = {.ts_ns = 1000000000ull, .meta = {.dir = -1}};
 
-	l7_register(&fz_proto);
+	static struct l7_set set;
+	if (!set.n) {
+		l7_set_add(&set, &fz_proto, NULL, NULL);
+		decode_set_l7(&set);
+	}
 	f.linktype = lts[cur_u8(&c) % 8];
 	while (!c.err && cur_left(&c)) {
 		f.caplen = f.len = cur_u16_le(&c);

@@ -14,11 +14,11 @@
 #include "l7.h"
 
 static volatile uint8_t fz_sink;
-static int fz_all(const struct pano_pkt *p)
+static enum l7_verdict fz_all(void *st, const struct pano_pkt *p)
 {
-	return 1;
+	return L7_YES;
 }
-static void fz_udp(const struct pano_pkt *p)
+static void fz_udp(void *st, const struct pano_pkt *p)
 {
 	for (size_t i = 0; i < p->payload_len; i++)
 		fz_sink ^= p->payload[i];
@@ -35,7 +35,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct input_hooks h = {.stop = &stop};
 	FILE *fp;
 
-	l7_register(&fz_proto);
+	static struct l7_set set;
+	if (!set.n) {
+		l7_set_add(&set, &fz_proto, NULL, NULL);
+		decode_set_l7(&set);
+	}
 	if (!size || !(fp = fmemopen((void *)data, size, "rb")))
 		return 0;
 	input_pcapng_read(fp, "fuzz", NULL, 0, &h);

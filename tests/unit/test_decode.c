@@ -33,12 +33,12 @@ static struct {
 	uint16_t client_port;
 } seen;
 
-static int t_match(const struct pano_pkt *p)
+static enum l7_verdict t_match(void *st, const struct pano_pkt *p)
 {
-	return p->sport == 53 || p->dport == 53;
+	return p->sport == 53 || p->dport == 53 ? L7_YES : L7_NO;
 }
 
-static void t_on_udp(const struct pano_pkt *p)
+static void t_on_udp(void *st, const struct pano_pkt *p)
 {
 	seen.udp++;
 	seen.udp_len = p->payload_len;
@@ -53,8 +53,8 @@ static void t_on_udp(const struct pano_pkt *p)
 
 static size_t t_hold; /* bytes the test protocol says it buffers per byte delivered (0: none) */
 
-static void t_on_tcp_data(struct l7_tcp_ctx *c, int from_client, const uint8_t *d, size_t len,
-			  const struct pano_pkt *p)
+static void t_on_tcp_data(void *st, struct l7_tcp_ctx *c, int from_client, const uint8_t *d,
+			  size_t len, const struct pano_pkt *p)
 {
 	int dir = from_client ? 0 : 1;
 	c->buf_bytes += t_hold * len; /* as a framing protocol holding a partial message */
@@ -71,12 +71,12 @@ static void t_on_tcp_data(struct l7_tcp_ctx *c, int from_client, const uint8_t *
 	CHECK(p != NULL && p->ts_ns != 0);
 }
 
-static void t_on_tcp_gap(struct l7_tcp_ctx *c, int from_client)
+static void t_on_tcp_gap(void *st, struct l7_tcp_ctx *c, int from_client)
 {
 	seen.gaps[from_client ? 0 : 1]++;
 }
 
-static void t_on_tcp_close(struct l7_tcp_ctx *c)
+static void t_on_tcp_close(void *st, struct l7_tcp_ctx *c)
 {
 	seen.closes++;
 	c->buf_bytes = 0;
@@ -961,7 +961,9 @@ static void test_cut_frames(void)
 
 int main(void)
 {
-	l7_register(&t_proto);
+	static struct l7_set set;
+	l7_set_add(&set, &t_proto, NULL, &seen);
+	decode_set_l7(&set);
 	TEST_CASE("decode_link_types", test_link_types);
 	TEST_CASE("decode_vlan_qinq", test_vlan);
 	TEST_CASE("decode_ip4_options_csum_truncation", test_ip4_options_and_csum);

@@ -20,6 +20,14 @@
 #include "pano_record.pb-c.h"
 #include "sink.h"
 
+/* The DNS module's state, as an engine would make it (l7.h), and its port match. */
+static struct l7_env dns_env;
+static void *dns_st;
+static const struct l7_proto *dns_lookup(const struct pano_pkt *pkt)
+{
+	return dns_st && dns_proto.match(dns_st, pkt) == L7_YES ? &dns_proto : NULL;
+}
+
 /* ---- a message builder -------------------------------------------------------------- */
 struct mb {
 	uint8_t b[4096];
@@ -421,7 +429,7 @@ static const struct l7_proto *dns_setup_fmt(unsigned max_open, enum dns_format f
 	dns_config_default(&cfg);
 	cfg.max_open = max_open;
 	cfg.format = fmt;
-	dns_init(&cfg);
+	dns_st = dns_proto.create(&cfg, &dns_env);
 	dns_txn_flush();
 	recs_clear();
 	return NULL;
@@ -478,11 +486,11 @@ static void udp(uint64_t ts_ms, struct mb *m, int reply, uint16_t cport, uint16_
 	pkt.dport = reply ? cport : sport;
 	pkt.payload = m->b;
 	pkt.payload_len = m->n;
-	const struct l7_proto *p = l7_lookup(&pkt);
+	const struct l7_proto *p = dns_lookup(&pkt);
 	if (p && p->on_udp)
-		p->on_udp(&pkt);
+		p->on_udp(dns_st, &pkt);
 	if (p && p->tick)
-		p->tick(pkt.ts_ns);
+		p->tick(dns_st, pkt.ts_ns);
 }
 
 static void query(struct mb *m, unsigned id, const char *name)
@@ -641,7 +649,7 @@ static void test_tcp_framing(void)
 	frame.meta.dir = 1;
 	frame.meta.iface = "veth0";
 	pkt.frame = &frame;
-	const struct l7_proto *p = l7_lookup(&pkt);
+	const struct l7_proto *p = dns_lookup(&pkt);
 	CHECK(p != NULL);
 	if (!p)
 		return;
@@ -650,16 +658,16 @@ static void test_tcp_framing(void)
 				 .client_port = 45000,
 				 .server_port = 53,
 				 .conn_id = 42};
-	p->on_tcp_data(&ctx, 1, cs, cn, &pkt);
+	p->on_tcp_data(dns_st, &ctx, 1, cs, cn, &pkt);
 	CHECK_EQ_INT(dns_txn_open(), 2);
 	CHECK_EQ_INT(ctx.buf_bytes, 0); /* whole messages are parsed in place: no buffer */
 	pkt.ts_ns += 2000000;
-	p->on_tcp_data(&ctx, 0, ss, 1, &pkt); /* half the length prefix */
-	p->on_tcp_data(&ctx, 0, ss + 1, 10, &pkt);
+	p->on_tcp_data(dns_st, &ctx, 0, ss, 1, &pkt); /* half the length prefix */
+	p->on_tcp_data(dns_st, &ctx, 0, ss + 1, 10, &pkt);
 	CHECK_EQ_INT(nrecs, 0);
 	/* a partial message: a small buffer, counted on the connection (not 64 KiB) */
 	CHECK(ctx.buf_bytes >= 11 && ctx.buf_bytes <= 512);
-	p->on_tcp_data(&ctx, 0, ss + 11, sn - 11, &pkt); /* rest of r1 and all of r2 */
+	p->on_tcp_data(dns_st, &ctx, 0, ss + 11, sn - 11, &pkt); /* rest of r1 and all of r2 */
 	CHECK_EQ_INT(nrecs, 2);
 	CHECK_EQ_STR(field(0, "proto"), "tcp");
 	CHECK_EQ_STR(field(0, "query"), "one.example");
@@ -669,20 +677,20 @@ static void test_tcp_framing(void)
 	CHECK_EQ_STR(field(0, "interface"), "veth0");
 	CHECK_EQ_STR(field(0, "direction"), "out");
 	/* a gap in the middle of a message: the partial one is dropped, framing restarts */
-	p->on_tcp_data(&ctx, 1, cs, 20, &pkt);
-	p->on_tcp_gap(&ctx, 1);
-	p->on_tcp_data(&ctx, 1, cs + 13, 20, &pkt); /* mid-message bytes after the hole: skipped */
+	p->on_tcp_data(dns_st, &ctx, 1, cs, 20, &pkt);
+	p->on_tcp_gap(dns_st, &ctx, 1);
+	p->on_tcp_data(dns_st, &ctx, 1, cs + 13, 20, &pkt); /* mid-message bytes after the hole: skipped */
 	CHECK_EQ_INT(dns_txn_open(), 0);
-	p->on_tcp_data(&ctx, 1, cs, 2 + q1.n, &pkt);
+	p->on_tcp_data(dns_st, &ctx, 1, cs, 2 + q1.n, &pkt);
 	CHECK_EQ_INT(dns_txn_open(), 1);
 	/* a message that comes in pieces grows its buffer with what came, never to the claim */
 	uint8_t big[2 + 3000];
 	memset(big, 0, sizeof(big));
 	big[0] = 0xff, big[1] = 0xff; /* claims 65535 bytes */
-	p->on_tcp_data(&ctx, 1, big, sizeof(big), &pkt);
+	p->on_tcp_data(dns_st, &ctx, 1, big, sizeof(big), &pkt);
 	CHECK(ctx.buf_bytes >= sizeof(big) && ctx.buf_bytes <= 2 * sizeof(big));
 	uint64_t lost = counter_get(counter_find("dns_tcp_partial_at_close"));
-	p->on_tcp_close(&ctx);
+	p->on_tcp_close(dns_st, &ctx);
 	CHECK_EQ_INT(dns_txn_open(), 0);
 	CHECK_EQ_INT(nrecs, 3);
 	CHECK(ctx.state == NULL);
@@ -869,7 +877,7 @@ static void test_cut_sizes(void)
 	pkt.payload = r.b;
 	pkt.payload_len = 40;
 	pkt.payload_wire_len = (uint32_t)whole;
-	l7_lookup(&pkt)->on_udp(&pkt);
+	dns_proto.on_udp(dns_st, &pkt);
 	CHECK_EQ_INT(nrecs, 1);
 	char want[16];
 	snprintf(want, sizeof(want), "%zu", whole);
@@ -964,7 +972,7 @@ static void test_dotted(void)
 	struct dns_config cfg;
 	dns_config_default(&cfg);
 	cfg.zeek_dotted = 1;
-	dns_init(&cfg);
+	dns_st = dns_proto.create(&cfg, &dns_env);
 	dns_txn_flush();
 	recs_clear();
 	query(&q, 31, "dot.example");

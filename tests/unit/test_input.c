@@ -34,12 +34,12 @@ static struct seen {
 } seen[MAX_SEEN];
 static int nseen;
 
-static int t_match(const struct pano_pkt *p)
+static enum l7_verdict t_match(void *st, const struct pano_pkt *p)
 {
-	return p->sport == 53 || p->dport == 53;
+	return p->sport == 53 || p->dport == 53 ? L7_YES : L7_NO;
 }
 
-static void t_on_udp(const struct pano_pkt *p)
+static void t_on_udp(void *st, const struct pano_pkt *p)
 {
 	if (nseen == MAX_SEEN)
 		return;
@@ -527,7 +527,9 @@ int main(void)
 	if (fd < 0)
 		return 1;
 	close(fd);
-	l7_register(&t_proto);
+	static struct l7_set set;
+	l7_set_add(&set, &t_proto, NULL, seen);
+	decode_set_l7(&set);
 	TEST_CASE("input_pcapng_whole", test_pcapng_whole);
 	TEST_CASE("input_pcapng_cut_everywhere", test_pcapng_cut_everywhere);
 	TEST_CASE("input_pcapng_damage", test_pcapng_damage);

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rec.h - log records as data: one field table per record type drives both writers.
+ *
+ * A protocol lists its record's fields once, as an X-macro of rows
+ *
+ *     X(TYPE, name, "zeek.name", pb_number)
+ *
+ * in the order of Zeek's log (then PANO's own fields), and gets from it, with the macros below:
+ *   - the record struct (REC_STRUCT): a member per field plus a has_<name> flag (unset fields
+ *     are left out of the JSON, as Zeek's JSON writer does, and unset in protobuf);
+ *   - the JSON writer (REC_JSON_FN): {"_path":"<path>","ts":...} with either spelling of the
+ *     names (id_orig_h, or Zeek's dotted id.orig_h with --zeek-names);
+ *   - the protobuf writer (REC_PB_FN): the pano.v1 message of proto/pano_record.proto with
+ *     those field numbers, and the log path in field REC_PB_PATH of every record message.
+ * The writers are generated code, a straight line of field writes (no table walk at run time).
+ *
+ * TYPE is one of
+ *   TIME, INTERVAL   uint64_t nanoseconds -> seconds with six decimals / protobuf double
+ *   COUNT            uint64_t -> number / varint
+ *   BOOL             bool -> true/false / varint
+ *   STR              struct rec_str -> escaped string / string
+ *   RAW              struct rec_str that needs no escaping (addresses, uids, names from
+ *                    tables) -> string copied between quotes / string
+ *   STRV             struct rec_strv: strings packed NUL-terminated one after the other ->
+ *                    array of escaped strings / repeated string
+ *   SECV             struct rec_secv: uint32_t seconds -> array of "N.0" / repeated double
+ *
+ * A protocol hands finished records to a struct rec_emit (the transaction code knows nothing of
+ * formats, sinks or summaries); the out stage (records.h) encodes and ships them.
+ */
+#ifndef PANO_REC_H
+#define PANO_REC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "json.h"
+#include "wbuf.h"
+
+struct rec_str {
+	const char *p; /* not NUL-terminated necessarily */
+	size_t len;
+};
+
+struct rec_strv {
+	const char *p; /* n strings, each followed by a NUL */
+	size_t len;    /* bytes at p */
+	unsigned n;
+};
+
+struct rec_secv {
+	const void *v; /* n uint32_t (host order, any alignment) */
+	unsigned n;
+};
+
+#define REC_CT_TIME	uint64_t
+#define REC_CT_INTERVAL uint64_t
+#define REC_CT_COUNT	uint64_t
+#define REC_CT_BOOL	bool
+#define REC_CT_STR	struct rec_str
+#define REC_CT_RAW	struct rec_str
+#define REC_CT_STRV	struct rec_strv
+#define REC_CT_SECV	struct rec_secv
+
+/* A literal as a struct rec_str. */
+#define REC_LIT(s) ((struct rec_str){(s), sizeof(s) - 1})
+static inline struct rec_str rec_str(const char *p, size_t len)
+{
+	return (struct rec_str){p, len};
+}
+static inline struct rec_str rec_cstr(const char *s)
+{
+	return (struct rec_str){s, strlen(s)};
+}
+
+/* Sets field f of record r to v (and marks it present). */
+#define REC_SET(r, f, v) ((r)->f = (v), (r)->has_##f = true)
+
+/* ---- the record struct --------------------------------------------------------------- */
+#define REC_MEMBER(T, name, zname, num) \
+	REC_CT_##T name;                \
+	bool has_##name;
+#define REC_STRUCT(FIELDS) FIELDS(REC_MEMBER)
+
+/* ---- JSON ---------------------------------------------------------------------------- */
+static inline void rec_json_TIME(struct wbuf *b, const uint64_t *v)
+{
+	json_secs(b, *v);
+}
+static inline void rec_json_INTERVAL(struct wbuf *b, const uint64_t *v)
+{
+	json_secs(b, *v);
+}
+static inline void rec_json_COUNT(struct wbuf *b, const uint64_t *v)
+{
+	json_uint(b, *v);
+}
+static inline void rec_json_BOOL(struct wbuf *b, const bool *v)
+{
+	if (*v)
+		wbuf_put(b, "true", 4);
+	else
+		wbuf_put(b, "false", 5);
+}
+static inline void rec_json_STR(struct wbuf *b, const struct rec_str *v)
+{
+	json_str(b, v->p, v->len);
+}
+static inline void rec_json_RAW(struct wbuf *b, const struct rec_str *v)
+{
+	json_raw(b, v->p, v->len);
+}
+void rec_json_STRV(struct wbuf *b, const struct rec_strv *v);
+void rec_json_SECV(struct wbuf *b, const struct rec_secv *v);
+
+#define REC_JSON_KEY(b, k) wbuf_put((b), k, sizeof(k) - 1)
+#define REC_JSON_FIELD(T, name, zname, num)                           \
+	if (r->has_##name) {                                          \
+		if (dotted)                                           \
+			REC_JSON_KEY(b, ",\"" zname "\":");           \
+		else                                                  \
+			REC_JSON_KEY(b, ",\"" #name "\":");           \
+		rec_json_##T(b, &r->name);                            \
+	}
+
+/* Defines void fn(const void *rec, int dotted, struct wbuf *b): the record as one JSON object
+ * (no newline) in b, which is reset first. */
+#define REC_JSON_FN(fn, rtype, path, FIELDS)                                  \
+	void fn(const void *rec, int dotted, struct wbuf *b)                  \
+	{                                                                     \
+		const rtype *r = rec;                                         \
+		wbuf_reset(b);                                                \
+		REC_JSON_KEY(b, "{\"_path\":\"" path "\"");                   \
+		FIELDS(REC_JSON_FIELD)                                        \
+		wbuf_put(b, "}", 1);                                          \
+	}
+
+/* ---- protobuf (proto2 wire format, fields unpacked as protoc-c writes proto2) ---------- */
+#define REC_PB_PATH 100 /* string field every record message has: its log path */
+
+void rec_pb_varint(struct wbuf *b, uint64_t v);
+void rec_pb_bytes(struct wbuf *b, unsigned num, const char *p, size_t len);
+void rec_pb_double(struct wbuf *b, unsigned num, double v);
+static inline void rec_pb_uint(struct wbuf *b, unsigned num, uint64_t v)
+{
+	rec_pb_varint(b, (uint64_t)num << 3);
+	rec_pb_varint(b, v);
+}
+static inline void rec_pb_TIME(struct wbuf *b, unsigned num, const uint64_t *v)
+{
+	rec_pb_double(b, num, (double)(*v / 1000) / 1e6);
+}
+static inline void rec_pb_INTERVAL(struct wbuf *b, unsigned num, const uint64_t *v)
+{
+	rec_pb_double(b, num, (double)(*v / 1000) / 1e6);
+}
+static inline void rec_pb_COUNT(struct wbuf *b, unsigned num, const uint64_t *v)
+{
+	rec_pb_uint(b, num, *v);
+}
+static inline void rec_pb_BOOL(struct wbuf *b, unsigned num, const bool *v)
+{
+	rec_pb_uint(b, num, *v);
+}
+static inline void rec_pb_STR(struct wbuf *b, unsigned num, const struct rec_str *v)
+{
+	rec_pb_bytes(b, num, v->p, v->len);
+}
+static inline void rec_pb_RAW(struct wbuf *b, unsigned num, const struct rec_str *v)
+{
+	rec_pb_bytes(b, num, v->p, v->len);
+}
+void rec_pb_STRV(struct wbuf *b, unsigned num, const struct rec_strv *v);
+void rec_pb_SECV(struct wbuf *b, unsigned num, const struct rec_secv *v);
+
+#define REC_PB_FIELD(T, name, zname, num) \
+	if (r->has_##name)                \
+		rec_pb_##T(b, num, &r->name);
+
+/* Defines void fn(const void *rec, struct wbuf *b): the record as a packed protobuf message in
+ * b (reset first). */
+#define REC_PB_FN(fn, rtype, path, FIELDS)                             \
+	void fn(const void *rec, struct wbuf *b)                       \
+	{                                                              \
+		const rtype *r = rec;                                  \
+		wbuf_reset(b);                                         \
+		FIELDS(REC_PB_FIELD)                                   \
+		rec_pb_bytes(b, REC_PB_PATH, path, sizeof(path) - 1);  \
+	}
+
+/* ---- record types and where records go ---------------------------------------------- */
+struct rec_type {
+	const char *path; /* "dns", "ssl", "http": _path, the Kafka topic pano-<path>, summaries;
+			   * NULL for an event only summaries see (no JSON, no protobuf) */
+	void (*json)(const void *rec, int dotted, struct wbuf *b);
+	void (*pb)(const void *rec, struct wbuf *b);
+	size_t key_off; /* offset of the struct rec_str the Kafka key is (the client address) */
+};
+
+/* Where a protocol hands its finished records (and summary-only events). */
+struct rec_emit {
+	void (*fn)(void *arg, const struct rec_type *t, const void *rec);
+	void *arg;
+};
+
+static inline void rec_emit(const struct rec_emit *e, const struct rec_type *t, const void *rec)
+{
+	e->fn(e->arg, t, rec);
+}
+
+#endif
