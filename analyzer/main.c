@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +45,40 @@ static void main_on_signal(int sig)
 		main_stop = 1;
 }
 
+/* getopt codes of the protocols' own options: MAIN_L7_OPT + MAIN_L7_OPTS * row + option. */
+#define MAIN_L7_OPT  0x400
+#define MAIN_L7_OPTS 32
+
+/* The protocols' options, a block per protocol, into buf (for --help). */
+static const char *main_l7_usage(char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < l7_nall; i++) {
+		const struct l7_proto *p = l7_all[i];
+		for (unsigned j = 0; j < p->nopts && n < size; j++) {
+			char lhs[64];
+			if (j == 0)
+				n += (size_t)snprintf(buf + n, size - n, "%s (protocol %s):\n",
+						      p->name, p->name);
+			if (n >= size)
+				break;
+			snprintf(lhs, sizeof(lhs), "--%s%s%s", p->opts[j].name,
+				 p->opts[j].arg ? " " : "", p->opts[j].arg ? p->opts[j].arg : "");
+			n += (size_t)snprintf(buf + n, size - n, "      %-21s%s\n", lhs,
+					      p->opts[j].help);
+		}
+	}
+	if (n >= size)
+		buf[size - 1] = '\0';
+	return buf;
+}
+
 static void main_usage(FILE *out)
 {
+	char l7u[8192];
+
 	fprintf(
 	    out,
 	    "Usage: pano-analyzer [OPTIONS] [FILE...]\n"
@@ -90,6 +123,8 @@ static void main_usage(FILE *out)
 	    "  -z, --zeek-names           Zeek's dotted field names (id.orig_h ...)\n"
 	    "      --node NAME            node name for records from --read/--pcap-connect\n"
 	    "                             (the protobuf stream carries each agent's own)\n"
+	    "      --protocols LIST       protocols to decode, comma separated (default all:\n"
+	    "                             dns,tls,http as built)\n"
 	    "Output:\n"
 	    "  -F, --format json|protobuf  record encoding (default json; protobuf is\n"
 	    "                             pano.v1.DnsRecord, length-prefixed in files)\n"
@@ -114,10 +149,12 @@ static void main_usage(FILE *out)
 	    "  -h, --help                 this help\n"
 	    "  -V, --version              print the version\n"
 	    "\n"
+	    "%s"
 	    "Exit status: 0 success; 1 runtime failure (an input that cannot be opened or is no\n"
 	    "capture, a read error, a write error on the output, records left undelivered in\n"
 	    "Kafka at exit); 2 bad usage; 3 an input file was damaged (truncated or corrupt part\n"
-	    "way: the frames before the damage were used, the rest was not). 1 wins over 3.\n");
+	    "way: the frames before the damage were used, the rest was not). 1 wins over 3.\n",
+	    main_l7_usage(l7u, sizeof(l7u)));
 }
 
 /* The settings --config may change: the DNS ports. */
@@ -190,6 +227,35 @@ static int main_metrics(void *ctx, const char *query, struct hbuf *out)
 	return summary_metrics(ctx, query, out);
 }
 
+/* --protocols: leaves out (cfgs[i] = NULL, freed) every protocol not in the list. 0, or -1
+ * (said on stderr) for a name that is no protocol. */
+static int main_protocols(const char *list, void **cfgs)
+{
+	bool want[L7_MAX] = {false};
+	char buf[256];
+	char *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		unsigned i = 0;
+		while (i < l7_nall && strcmp(l7_all[i]->name, t) != 0)
+			i++;
+		if (i == l7_nall) {
+			fprintf(stderr, "pano-analyzer: --protocols: no protocol '%s'\n", t);
+			return -1;
+		}
+		want[i] = true;
+	}
+	for (unsigned i = 0; i < l7_nall; i++) {
+		if (want[i])
+			continue;
+		if (strcmp(l7_all[i]->name, "dns") != 0)
+			free(cfgs[i]);
+		cfgs[i] = NULL;
+	}
+	return 0;
+}
+
 struct main_loop {
 	int want_stats;
 	struct conf_watch *conf; /* --config */
@@ -214,7 +280,7 @@ static void main_poll(void *arg)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
+	static const struct option base_opts[] = {
 	    {"read", required_argument, NULL, 'r'},
 	    {"pcap-connect", required_argument, NULL, 'c'},
 	    {"ports", required_argument, NULL, 'p'},
@@ -245,11 +311,13 @@ int main(int argc, char **argv)
 	    {"tcp-max-conns", required_argument, NULL, 0x135},
 	    {"tcp-max-buffer", required_argument, NULL, 0x136},
 	    {"config", required_argument, NULL, 0x138},
+	    {"protocols", required_argument, NULL, 0x139},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
+	struct option opts[sizeof(base_opts) / sizeof(base_opts[0]) + L7_MAX * MAIN_L7_OPTS];
 	const char *reads[MAIN_MAX_READS], *props[MAIN_MAX_PROPS];
 	const char *connect = NULL, *output = NULL, *metrics = NULL, *config = NULL;
 	struct input_proto_opts popts = {0};
@@ -261,6 +329,27 @@ int main(int argc, char **argv)
 	char *end;
 
 	dns_config_default(&cfg);
+	/* Every protocol's configuration, from its defaults and its options; DNS's is cfg. */
+	void *cfgs[L7_MAX] = {0};
+	const char *protocols = NULL;
+	size_t nopts = 0;
+	for (; base_opts[nopts].name; nopts++)
+		opts[nopts] = base_opts[nopts];
+	for (unsigned i = 0; i < l7_nall; i++) {
+		const struct l7_proto *p = l7_all[i];
+		if (strcmp(p->name, "dns") == 0) {
+			cfgs[i] = &cfg;
+		} else if (!(cfgs[i] = calloc(1, p->cfg_size ? p->cfg_size : 1))) {
+			fprintf(stderr, "pano-analyzer: calloc: %s\n", strerror(errno));
+			return 1;
+		} else if (p->cfg_default) {
+			p->cfg_default(cfgs[i]);
+		}
+		for (unsigned j = 0; j < p->nopts && j < MAIN_L7_OPTS; j++)
+			opts[nopts++] = (struct option){p->opts[j].name, p->opts[j].has_arg, NULL,
+							MAIN_L7_OPT + MAIN_L7_OPTS * (int)i + (int)j};
+	}
+	opts[nopts] = (struct option){NULL, 0, NULL, 0};
 	struct summary_config scfg;
 	int want_summary = 0, linger = 0;
 	summary_config_default(&scfg);
@@ -304,6 +393,9 @@ int main(int argc, char **argv)
 		}
 		case 0x138:
 			config = optarg;
+			break;
+		case 0x139:
+			protocols = optarg;
 			break;
 		case 't': {
 			double s = strtod(optarg, &end);
@@ -433,10 +525,25 @@ int main(int argc, char **argv)
 			printf("pano-analyzer %s\n", PANO_VERSION);
 			return 0;
 		default:
+			if (opt >= MAIN_L7_OPT && opt < MAIN_L7_OPT + MAIN_L7_OPTS * (int)l7_nall) {
+				unsigned i = (unsigned)(opt - MAIN_L7_OPT) / MAIN_L7_OPTS;
+				unsigned j = (unsigned)(opt - MAIN_L7_OPT) % MAIN_L7_OPTS;
+				const struct l7_proto *p = l7_all[i];
+				char why[256] = "";
+				if (p->cfg_set(cfgs[i], p->opts[j].name, optarg, why, sizeof(why))) {
+					fprintf(stderr, "pano-analyzer: bad --%s%s%s: %s\n",
+						p->opts[j].name, optarg ? " " : "",
+						optarg ? optarg : "", why);
+					return 2;
+				}
+				break;
+			}
 			main_usage(stderr);
 			return 2;
 		}
 	}
+	if (protocols && main_protocols(protocols, cfgs))
+		return 2;
 	for (; optind < argc; optind++) {
 		if (nreads == MAIN_MAX_READS) {
 			fprintf(stderr, "pano-analyzer: too many files\n");
@@ -498,9 +605,8 @@ int main(int argc, char **argv)
 	rec_out_init(&rout, cfg.format == DNS_FORMAT_PROTOBUF ? REC_FORMAT_PROTOBUF : REC_FORMAT_JSON,
 		     cfg.zeek_dotted);
 	struct l7_env env = {.emit = &rout.emit};
-	const void *cfgs[L7_MAX] = {&cfg};
 	struct l7_set l7set;
-	int err = l7_set_create(&l7set, cfgs, &env);
+	int err = l7_set_create(&l7set, (const void *const *)cfgs, &env);
 	if (err) {
 		sinks_close(MAIN_CLOSE_MS);
 		return 1;
@@ -566,5 +672,8 @@ int main(int argc, char **argv)
 	conf_watch_close(ml.conf);
 	l7_set_destroy(&l7set);
 	rec_out_free(&rout);
+	for (unsigned i = 0; i < l7_nall; i++)
+		if (cfgs[i] != &cfg)
+			free(cfgs[i]);
 	return failed ? failed : damaged ? MAIN_EXIT_DAMAGED : 0;
 }
