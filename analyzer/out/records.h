@@ -14,10 +14,10 @@ enum rec_format { REC_FORMAT_JSON = 0, REC_FORMAT_PROTOBUF = 1 };
 
 struct rec_out {
 	enum rec_format format;
-	int dotted;	  /* Zeek's dotted names (id.orig_h) */
-	struct wbuf buf;  /* the encoded record (reused) */
+	int dotted;	      /* Zeek's dotted names (id.orig_h) */
+	struct wbuf buf;      /* the encoded record (reused) */
 	struct rec_emit emit; /* what protocols are given: calls rec_out_emit with this */
-	uint64_t cut;	  /* records over the buffer's cap, not written (also counted) */
+	uint64_t cut;	      /* records over the buffer's cap, not written (also counted) */
 };
 
 /* Sets up o (encoding and the emit hook protocols get). */

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * test_rec.c - the record machinery (analyzer/out/rec.h): for every record type, the field
+ * table agrees with its protobuf message (each field's name and number, checked through
+ * protoc-c's descriptors), the JSON writer leaves unset fields out, escapes strings, writes
+ * arrays and Zeek's dotted names, and the protobuf writer's bytes unpack with protobuf-c to the
+ * same values.
+ */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "http_rec.h"
+#include "pano_record.pb-c.h"
+#include "rec.h"
+#include "ssl_rec.h"
+
+/* One row of a field table, as data: what the X-macro lists. */
+struct t_field {
+	const char *name, *zname;
+	unsigned num;
+};
+#define T_ROW(T, name, zname, num) {#name, zname, num},
+static const struct t_field t_ssl[] = {SSL_REC_FIELDS(T_ROW)};
+static const struct t_field t_http[] = {HTTP_REC_FIELDS(T_ROW)};
+
+/* Every table row is a field of the message with that name and number, and the message has
+ * no field the table lacks (but path, REC_PB_PATH). */
+static void t_table_vs_proto(const struct t_field *f, size_t n, const ProtobufCMessageDescriptor *d)
+{
+	for (size_t i = 0; i < n; i++) {
+		const ProtobufCFieldDescriptor *fd =
+		    protobuf_c_message_descriptor_get_field_by_name(d, f[i].name);
+		CHECK(fd != NULL);
+		if (!fd) {
+			printf("  %s: no field %s\n", d->name, f[i].name);
+			continue;
+		}
+		CHECK_EQ_INT(fd->id, f[i].num);
+	}
+	CHECK_EQ_INT(d->n_fields, n + 1);
+	const ProtobufCFieldDescriptor *p = protobuf_c_message_descriptor_get_field(d, REC_PB_PATH);
+	CHECK(p && strcmp(p->name, "path") == 0);
+}
+
+static void test_tables(void)
+{
+	t_table_vs_proto(t_ssl, sizeof(t_ssl) / sizeof(t_ssl[0]),
+			 &pano__v1__ssl_record__descriptor);
+	t_table_vs_proto(t_http, sizeof(t_http) / sizeof(t_http[0]),
+			 &pano__v1__http_record__descriptor);
+}
+
+static void t_fill(struct ssl_rec *r)
+{
+	static const char fps[] = "aa11\0bb22\0";
+	memset(r, 0, sizeof(*r));
+	REC_SET(r, ts, 1700000000123456789ull);
+	REC_SET(r, uid, REC_LIT("CabcDEF123"));
+	REC_SET(r, id_orig_h, REC_LIT("198.18.0.1"));
+	REC_SET(r, id_orig_p, 40000);
+	REC_SET(r, id_resp_h, REC_LIT("198.18.0.2"));
+	REC_SET(r, id_resp_p, 443);
+	REC_SET(r, server_name, REC_LIT("a\"b\\c\x01.example"));
+	REC_SET(r, established, true);
+	REC_SET(r, resumed, false);
+	REC_SET(r, cert_chain_fps, ((struct rec_strv){fps, sizeof(fps) - 1, 2}));
+}
+
+static void test_json(void)
+{
+	struct ssl_rec r;
+	struct wbuf b = WBUF_INIT(0);
+
+	t_fill(&r);
+	ssl_rec_type.json(&r, 0, &b);
+	CHECK(!b.cut);
+	CHECK(strncmp(b.p, "{\"_path\":\"ssl\",\"ts\":1700000000.123456,", 38) == 0);
+	cJSON *j = cJSON_Parse(b.p);
+	CHECK(j != NULL);
+	if (j) {
+		CHECK_EQ_STR(cJSON_GetObjectItem(j, "server_name")->valuestring,
+			     "a\"b\\c\x01.example");
+		CHECK_EQ_INT(cJSON_GetObjectItem(j, "id_resp_p")->valueint, 443);
+		CHECK(cJSON_IsTrue(cJSON_GetObjectItem(j, "established")));
+		CHECK(cJSON_IsFalse(cJSON_GetObjectItem(j, "resumed")));
+		CHECK(cJSON_GetObjectItem(j, "version") == NULL); /* unset: left out */
+		cJSON *fp = cJSON_GetObjectItem(j, "cert_chain_fps");
+		CHECK(cJSON_GetArraySize(fp) == 2);
+		CHECK_EQ_STR(cJSON_GetArrayItem(fp, 1)->valuestring, "bb22");
+		cJSON_Delete(j);
+	}
+	ssl_rec_type.json(&r, 1, &b);
+	CHECK(strstr(b.p, "\"id.orig_h\":\"198.18.0.1\"") != NULL);
+	CHECK(strstr(b.p, "id_orig_h") == NULL);
+	wbuf_free(&b);
+}
+
+static void test_protobuf(void)
+{
+	struct ssl_rec r;
+	struct wbuf b = WBUF_INIT(0);
+
+	t_fill(&r);
+	ssl_rec_type.pb(&r, &b);
+	CHECK(!b.cut);
+	Pano__V1__SslRecord *m = pano__v1__ssl_record__unpack(NULL, b.len, (const uint8_t *)b.p);
+	CHECK(m != NULL);
+	if (m) {
+		CHECK(m->has_ts && m->ts > 1700000000.123456 - 1e-6 && m->ts < 1700000000.123457);
+		CHECK_EQ_STR(m->uid, "CabcDEF123");
+		CHECK(m->has_id_resp_p && m->id_resp_p == 443);
+		CHECK_EQ_STR(m->server_name, "a\"b\\c\x01.example");
+		CHECK(m->has_established && m->established);
+		CHECK(m->has_resumed && !m->resumed);
+		CHECK(m->version == NULL);
+		CHECK_EQ_INT(m->n_cert_chain_fps, 2);
+		if (m->n_cert_chain_fps == 2)
+			CHECK_EQ_STR(m->cert_chain_fps[0], "aa11");
+		CHECK_EQ_STR(m->path, "ssl");
+		pano__v1__ssl_record__free_unpacked(m, NULL);
+	}
+	wbuf_free(&b);
+}
+
+/* A record larger than its buffer's cap: cut, not half written. */
+static void test_cap(void)
+{
+	struct http_rec r;
+	struct wbuf b = WBUF_INIT(4096);
+	char *big = malloc(10000);
+
+	memset(&r, 0, sizeof(r));
+	memset(big, 'x', 10000);
+	REC_SET(&r, uri, rec_str(big, 10000));
+	http_rec_type.json(&r, 0, &b);
+	CHECK(b.cut);
+	REC_SET(&r, uri, rec_str(big, 100));
+	http_rec_type.json(&r, 0, &b);
+	CHECK(!b.cut && strstr(b.p, "\"_path\":\"http\"") != NULL);
+	free(big);
+	wbuf_free(&b);
+}
+
+int main(void)
+{
+	TEST_CASE("rec_tables_match_proto", test_tables);
+	TEST_CASE("rec_json", test_json);
+	TEST_CASE("rec_protobuf", test_protobuf);
+	TEST_CASE("rec_cap", test_cap);
+	return check_total_failed ? 1 : 0;
+}
