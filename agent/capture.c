@@ -103,6 +103,8 @@ struct capture {
 	time_t clock_synced;  /* CLOCK_MONOTONIC seconds of the last wall-offset update */
 	struct bpf_link *who_links[CAPTURE_WHO_PROGS]; /* bpf/who.bpf.h's programs */
 	int nwho;
+	struct capture_head heads[PANO_MAX_PORTS]; /* the TCP head limits in pano_tcp_head */
+	int nheads;
 };
 
 static int capture_verbose;
@@ -583,6 +585,14 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 	}
 	capture_who_autoload(c, opts);
 	capture_csum_autoload(c);
+	err = bpf_map__set_max_entries(c->skel->maps.pano_tcp_conns,
+				       opts->head_conns ? opts->head_conns
+							: PANO_TCP_HEAD_CONNS_DEFAULT);
+	if (err) {
+		pr_err("bpf_map__set_max_entries(pano_tcp_conns, %u): %s", opts->head_conns,
+		       strerror(-err));
+		goto cleanup;
+	}
 	/* The rings exist before the load: the first is the template of pano_rings' values (the
 	 * verifier's idea of their size), one per possible CPU. */
 	c->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -616,6 +626,8 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 	c->tc_ids[1] = capture_prog_id(bpf_program__fd(c->tc_out));
 	capture_sync_clock(c);
 	err = capture_write_cfg(c, &cfg);
+	if (!err && opts->nheads) /* before the ports: a head port is never captured whole */
+		err = capture_set_tcp_head(c, opts->heads, opts->nheads);
 	if (err)
 		goto cleanup;
 	if (opts->ports)
@@ -1280,6 +1292,59 @@ int capture_set_snaplen(struct capture *c, uint32_t snaplen)
 		return -EINVAL;
 	}
 	return capture_edit_cfg(c, capture_cfg_snaplen, snaplen);
+}
+
+static void capture_cfg_tcp_head(struct pano_cfg *cfg, uint32_t v)
+{
+	cfg->tcp_head = v;
+}
+
+/* Writes one port's head limit (0: none) into pano_tcp_head. */
+static int capture_write_head(struct capture *c, uint16_t port, uint32_t bytes)
+{
+	__u32 key = port;
+	int err = bpf_map__update_elem(c->skel->maps.pano_tcp_head, &key, sizeof(key), &bytes,
+				       sizeof(bytes), BPF_ANY);
+
+	if (err)
+		pr_err("bpf_map_update_elem(pano_tcp_head, %u): %s", port, strerror(-err));
+	return err;
+}
+
+/*
+ * The new limits go in first and the table is switched on, then the ports that lost theirs are
+ * cleared (or, with none left, the table is switched off first): a port keeps a limit until it
+ * is given another or none.
+ */
+int capture_set_tcp_head(struct capture *c, const struct capture_head *heads, int n)
+{
+	int i, j, err = 0;
+
+	if (n < 0 || n > PANO_MAX_PORTS) {
+		pr_err("capture: %d TCP head ports, at most %d", n, PANO_MAX_PORTS);
+		return -E2BIG;
+	}
+	for (i = 0; i < n; i++)
+		if (!heads[i].port || !heads[i].bytes || heads[i].bytes > PANO_TCP_HEAD_MAX) {
+			pr_err("capture: TCP head %u:%u: a port 1-65535 and 1 to %u bytes",
+			       heads[i].port, heads[i].bytes, PANO_TCP_HEAD_MAX);
+			return -EINVAL;
+		}
+	for (i = 0; i < n && !err; i++)
+		err = capture_write_head(c, heads[i].port, heads[i].bytes);
+	if (!err)
+		err = capture_edit_cfg(c, capture_cfg_tcp_head, n > 0);
+	for (i = 0; i < c->nheads && !err; i++) {
+		for (j = 0; j < n && heads[j].port != c->heads[i].port; j++)
+			;
+		if (j == n)
+			err = capture_write_head(c, c->heads[i].port, 0);
+	}
+	if (err)
+		return err; /* c->heads stays: a retry clears what it lists */
+	memcpy(c->heads, heads, sizeof(*heads) * (size_t)n);
+	c->nheads = n;
+	return 0;
 }
 
 int capture_set_transports(struct capture *c, uint32_t transports)

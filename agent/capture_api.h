@@ -15,6 +15,13 @@
 
 enum capture_mode { CAPTURE_TC = 0, CAPTURE_XDP = 1 };
 
+/* A TCP port whose connections are captured for their first bytes only (--tcp-head 443:16K):
+ * each direction's segments while their payload starts less than bytes into the direction. */
+struct capture_head {
+	uint16_t port;	/* 1..65535 */
+	uint32_t bytes; /* 1..PANO_TCP_HEAD_MAX */
+};
+
 struct capture_opts {
 	enum capture_mode mode;
 	uint32_t snaplen;      /* 1..PANO_SNAPLEN_MAX */
@@ -31,6 +38,11 @@ struct capture_opts {
 	const char *cgroup2; /* the cgroup2 mount: where the programs that note each socket's
 			      * process attach (bpf/who.bpf.h); NULL: frames carry the cgroup
 			      * but no process */
+	const struct capture_head *heads; /* TCP head limits (bpf/tcphead.bpf.h); the ports must
+					   * be in ports too to be captured */
+	int nheads;
+	uint32_t head_conns; /* connections the head table holds (0: PANO_TCP_HEAD_CONNS_DEFAULT);
+			      * its memory is taken at load, whether heads are set or not */
 };
 
 /* TC filters PANO installs carry this handle and priority, so a new agent can find (and replace
@@ -58,6 +70,10 @@ int capture_set_transports(struct capture *c, uint32_t transports);
 int capture_set_snaplen(struct capture *c, uint32_t snaplen);
 /* Run-time dedup window in microseconds (0: off). 0 or -errno. */
 int capture_set_dedup(struct capture *c, uint32_t dedup_us);
+/* Run-time TCP head limits: the n ports of heads get theirs (at most PANO_MAX_PORTS), every
+ * other port none (captured whole, if in the port set). The limits apply from the next segment
+ * on, to connections already tracked too. 0 or -errno. */
+int capture_set_tcp_head(struct capture *c, const struct capture_head *heads, int n);
 /* True when the programs that note each socket's process are attached. */
 int capture_who_attached(const struct capture *c);
 /* Waits up to timeout_ms (at most 50 ms: the ring is read at least that often; 0: no wait) for

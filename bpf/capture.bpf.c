@@ -2,7 +2,8 @@
 /*
  * capture.bpf.c - the capture filter: TC (clsact ingress and egress) and XDP programs that find
  * UDP/TCP packets whose source or destination port is in the port map (default 53), follow
- * their IP fragments, and copy the frame with a small header into a ring buffer for pano-agent.
+ * their IP fragments, keep only the head of TCP connections on ports that have a head limit
+ * (tcphead.bpf.h), and copy the frame with a small header into a ring buffer for pano-agent.
  * They only observe: every program returns "pass" whatever happens. Every frame is counted in
  * the per-CPU stats map, and every matched frame that does not reach the ring is counted too.
  */
@@ -137,6 +138,10 @@ struct pano_pkt {
 	__u32 seq;     /* TCP sequence and acknowledgment numbers */
 	__u32 ack;
 	__u64 head8; /* the first 8 bytes of the L4 payload, zeros where there are none */
+	/* what the TCP head (tcphead.bpf.h) needs */
+	__u32 l3end;	/* frame offset where the IP length field ends the packet */
+	__u32 l4end;	/* frame offset of the TCP payload */
+	__u8 tcp_flags; /* byte 13 of the TCP header: FIN, SYN, RST, PSH, ACK... */
 };
 
 static __always_inline void pano_count(__u32 idx)
@@ -147,8 +152,17 @@ static __always_inline void pano_count(__u32 idx)
 		(*v)++;
 }
 
+static __always_inline void pano_count_add(__u32 idx, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&pano_stats, &idx);
+
+	if (v)
+		*v += n;
+}
+
 #include "csum.bpf.h"
 #include "dedup.bpf.h"
+#include "tcphead.bpf.h"
 #include "who.bpf.h"
 
 /* The first 8 payload bytes at off when the linear data holds them (dedup's fingerprint). */
@@ -189,6 +203,8 @@ static __always_inline int pano_parse_l4(void *data, void *data_end, __u32 off, 
 		pkt->csum = th->check;
 		pkt->seq = th->seq;
 		pkt->ack = th->ack_seq;
+		pkt->tcp_flags = ((__u8 *)th)[13];
+		pkt->l4end = off + th->doff * 4;
 		pano_head8(data, data_end, off + th->doff * 4, pkt);
 		return PANO_P_L4;
 	}
@@ -216,6 +232,7 @@ static __always_inline int pano_parse_ipv4(void *data, void *data_end, __u32 off
 	pkt->frag.family = 4;
 	pkt->frag.proto = ip->protocol;
 	pkt->l3len = bpf_ntohs(ip->tot_len);
+	pkt->l3end = off + pkt->l3len;
 	fo = bpf_ntohs(ip->frag_off);
 	pkt->fragoff = fo & (PANO_IP_OFFMASK | PANO_IP_MF);
 	if (fo & PANO_IP_OFFMASK)
@@ -240,6 +257,7 @@ static __always_inline int pano_parse_ipv6(void *data, void *data_end, __u32 off
 	__builtin_memcpy(pkt->frag.daddr, &ip6->daddr, 16);
 	pkt->frag.family = 6;
 	pkt->l3len = bpf_ntohs(ip6->payload_len);
+	pkt->l3end = off + sizeof(*ip6) + pkt->l3len;
 	nh = ip6->nexthdr;
 	off += sizeof(*ip6);
 
@@ -493,6 +511,10 @@ static __always_inline void pano_handle(void *ctx, bool xdp, bool csum, void *da
 	case PANO_P_L4:
 		if (!pano_wanted(cfg, &pkt))
 			return;
+		if (pkt.proto == IPPROTO_TCP && cfg->tcp_head && pano_tcp_head_skip(&pkt, len)) {
+			pano_count(PANO_STAT_MATCHED); /* a deliberate skip, counted as such */
+			return;
+		}
 		if (pkt.first_frag) {
 			bpf_map_update_elem(&pano_frags, &pkt.frag, &one, BPF_ANY);
 			pano_count(PANO_STAT_FRAG_TRACKED);

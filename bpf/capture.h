@@ -130,6 +130,11 @@ enum pano_stat {
 	PANO_STAT_DEDUP_COPIES,	/* matched copies of a frame already captured at another hook */
 	PANO_STAT_WHO_NOTED,	/* sends on a socket that (re)named the socket's process */
 	PANO_STAT_WHO_NOTE_FAIL,/* sends whose socket storage could not be had (memory) */
+	PANO_STAT_HEAD_SKIPPED,	/* matched TCP segments beyond their direction's head: left out */
+	PANO_STAT_HEAD_SKIPPED_BYTES, /* their frame lengths, summed */
+	PANO_STAT_HEAD_CONNS,	/* connections the head table started tracking */
+	PANO_STAT_HEAD_MIDSTREAM,/* directions whose head began at a segment that was not a SYN */
+	PANO_STAT_HEAD_CLOSED,	/* connections taken out of the head table at FIN/RST */
 	PANO_STAT_MAX,
 };
 
@@ -144,6 +149,8 @@ struct pano_cfg {
 	__u32 match_all_ports;	/* 1: ignore the port map, capture every UDP/TCP packet */
 	__u32 dedup_us;		/* copies of a frame seen at another hook within this many
 				 * microseconds are dropped (dedup.bpf.h); 0: keep every copy */
+	__u32 tcp_head;		/* 1: some port has a head limit in pano_tcp_head (tcphead.bpf.h);
+				 * 0: the table is not looked at */
 };
 
 /* Default dedup window: copies inside a node follow the first within microseconds. */
@@ -159,6 +166,31 @@ struct pano_frag_key {
 	__u8 family;		/* 4 or 6 */
 	__u8 proto;		/* L4 protocol of the datagram */
 	__u8 pad[2];
+};
+
+/*
+ * TCP head capture (tcphead.bpf.h). The array map pano_tcp_head holds one __u32 per port (the
+ * index in host byte order): 0, no limit; else how many payload bytes of each direction of a
+ * TCP connection on that port are captured. The connection table (an LRU hash, sized by the
+ * loader) remembers where each direction's payload began.
+ */
+#define PANO_TCP_HEAD_MAX	    (1u << 30)	/* largest limit: offsets are 32-bit */
+#define PANO_TCP_HEAD_CONNS_DEFAULT 65536	/* entries of the connection table */
+
+/* Key of the connection table: the connection's two ends in a fixed order (the numerically
+ * lower address, then port, first), so both directions find the same entry. */
+struct pano_tcp_key {
+	__u8 addr[2][16];	/* IPv4 addresses use the first 4 bytes, rest zero */
+	__u16 port[2];
+	__u8 family;		/* 4 or 6 */
+	__u8 pad[3];
+};
+
+/* One connection of the table: where each end's payload began (its head's base). */
+struct pano_tcp_conn {
+	__u32 base[2];		/* sequence number of end i's first payload byte */
+	__u8 known[2];		/* base[i] is set */
+	__u8 fin[2];		/* end i sent a FIN */
 };
 
 #endif
