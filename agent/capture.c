@@ -105,6 +105,7 @@ struct capture {
 	int nwho;
 	struct capture_head heads[PANO_MAX_PORTS]; /* the TCP head limits in pano_tcp_head */
 	int nheads;
+	bool no_heads; /* the head maps were made with one entry: no limit can be set */
 };
 
 static int capture_verbose;
@@ -585,9 +586,13 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 	}
 	capture_who_autoload(c, opts);
 	capture_csum_autoload(c);
+	c->no_heads = opts->no_heads && !opts->nheads;
 	err = bpf_map__set_max_entries(c->skel->maps.pano_tcp_conns,
-				       opts->head_conns ? opts->head_conns
-							: PANO_TCP_HEAD_CONNS_DEFAULT);
+				       c->no_heads	  ? 1
+				       : opts->head_conns ? opts->head_conns
+							  : PANO_TCP_HEAD_CONNS_DEFAULT);
+	if (!err && c->no_heads) /* 512 KiB saved: the programs never look */
+		err = bpf_map__set_max_entries(c->skel->maps.pano_tcp_head, 1);
 	if (err) {
 		pr_err("bpf_map__set_max_entries(pano_tcp_conns, %u): %s", opts->head_conns,
 		       strerror(-err));
@@ -1320,6 +1325,11 @@ int capture_set_tcp_head(struct capture *c, const struct capture_head *heads, in
 {
 	int i, j, err = 0;
 
+	if (c->no_heads && n) {
+		pr_err("capture: TCP head limits need the head table, which this agent was started "
+		       "without (no --tcp-head, no --config)");
+		return -EOPNOTSUPP;
+	}
 	if (n < 0 || n > PANO_MAX_PORTS) {
 		pr_err("capture: %d TCP head ports, at most %d", n, PANO_MAX_PORTS);
 		return -E2BIG;

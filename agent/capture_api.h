@@ -43,6 +43,8 @@ struct capture_opts {
 	int nheads;
 	uint32_t head_conns; /* connections the head table holds (0: PANO_TCP_HEAD_CONNS_DEFAULT);
 			      * its memory is taken at load, whether heads are set or not */
+	int no_heads;	     /* no head will ever be set (none given, no --config): the head
+			      * maps get one entry, and capture_set_tcp_head refuses */
 };
 
 /* TC filters PANO installs carry this handle and priority, so a new agent can find (and replace

@@ -64,16 +64,24 @@ static void agent_usage(FILE *f)
 		"Filter:\n"
 		"  -p, --ports LIST         ports on either side (default 53)\n"
 		"  -t, --transports LIST    udp,tcp (default both)\n"
+		"      --tcp-head LIST      TCP on these ports (either side): only segments that\n"
+		"                           start in the first SIZE bytes of each direction;\n"
+		"                           LIST is PORTS:SIZE[,PORTS:SIZE...], e.g. 443,853:16K\n"
+		"                           (TLS handshakes in, bulk out); SYN, FIN and RST\n"
+		"                           always; the ports join --ports (see README)\n"
+		"      --tcp-head-conns N   connections the head table tracks (default %d;\n"
+		"                           the least recently used is forgotten first)\n"
 		"  -s, --snaplen N          bytes kept per frame (default %d, max %d)\n"
 		"      --ring-size BYTES    each CPU's ring buffer, power of two (default: 8M over\n"
 		"                           the CPUs, 1M at least each)\n"
 		"      --dedup on|off       capture a packet once per node, at the first hook\n"
 		"                           that sees it (default on; see README)\n"
-		"      --config FILE        ports, transports, snaplen and dedup as 'key = value'\n"
-		"                           lines, re-read on SIGHUP and when FILE changes and\n"
-		"                           applied without a capture gap; a bad file is refused\n"
-		"                           and the settings stay (a key belongs in the file or\n"
-		"                           on the command line, not both; see README)\n"
+		"      --config FILE        ports, tcp-head, transports, snaplen and dedup as\n"
+		"                           'key = value' lines, re-read on SIGHUP and when FILE\n"
+		"                           changes and applied without a capture gap; a bad\n"
+		"                           file is refused and the settings stay (a key belongs\n"
+		"                           in the file or on the command line, not both; see\n"
+		"                           README)\n"
 		"Who sent each frame:\n"
 		"      --cgroup-root DIR    the cgroup2 mount (default: found in /proc/mounts)\n"
 		"      --k8s-root DIR       where var/log/pods and var/log/containers are, to name\n"
@@ -112,7 +120,8 @@ static void agent_usage(FILE *f)
 		"  -h, --help               this text\n"
 		"  -V, --version            version\n"
 		"BYTES take a k, M or G suffix (powers of 1024).\n",
-		PANO_SNAPLEN_DEFAULT, PANO_SNAPLEN_MAX, PCAP_SERVER_PORT, PCAP_SERVER_PER_SOURCE);
+		PANO_TCP_HEAD_CONNS_DEFAULT, PANO_SNAPLEN_DEFAULT, PANO_SNAPLEN_MAX, PCAP_SERVER_PORT,
+		PCAP_SERVER_PER_SOURCE);
 }
 
 static void agent_on_signal(int sig)
@@ -261,13 +270,21 @@ static void agent_final_stats(struct agent *a)
 	capture_read_stats(a->cap, v);
 	n += snprintf(
 	    line + n, sizeof(line) - n,
-	    "stats: seen %llu, matched %llu, captured %llu, dedup copies %llu, ring drops %llu, "
-	    "copy errors %llu, bad records %llu",
+	    "stats: seen %llu, matched %llu, captured %llu, dedup copies %llu, head skipped %llu "
+	    "(%llu bytes), ring drops %llu, copy errors %llu, bad records %llu",
 	    (unsigned long long)v[PANO_STAT_SEEN], (unsigned long long)v[PANO_STAT_MATCHED],
 	    (unsigned long long)v[PANO_STAT_CAPTURED],
 	    (unsigned long long)v[PANO_STAT_DEDUP_COPIES],
+	    (unsigned long long)v[PANO_STAT_HEAD_SKIPPED],
+	    (unsigned long long)v[PANO_STAT_HEAD_SKIPPED_BYTES],
 	    (unsigned long long)v[PANO_STAT_RING_FULL], (unsigned long long)v[PANO_STAT_COPY_ERR],
 	    (unsigned long long)capture_bad_records(a->cap));
+	if (v[PANO_STAT_HEAD_CONNS] || v[PANO_STAT_HEAD_MIDSTREAM])
+		n += snprintf(line + n, sizeof(line) - n,
+			      "; tcp head connections %llu (mid-stream %llu, closed %llu)",
+			      (unsigned long long)v[PANO_STAT_HEAD_CONNS],
+			      (unsigned long long)v[PANO_STAT_HEAD_MIDSTREAM],
+			      (unsigned long long)v[PANO_STAT_HEAD_CLOSED]);
 	n += snprintf(line + n, sizeof(line) - n,
 		      "; sender known %llu (process %llu); checksum partial %llu",
 		      (unsigned long long)a->who_frames[0], (unsigned long long)a->who_frames[1],
@@ -307,11 +324,14 @@ int main(int argc, char **argv)
 	enum { O_CONNECT = 300, O_NODE, O_TLS_CERT, O_TLS_KEY, O_TLS_CA, O_CONNECT_QUEUE };
 	enum { O_DEDUP = 400, O_CGROUP_ROOT, O_K8S_ROOT, O_FORMAT };
 	enum { O_MAX_CLIENTS = 320, O_PER_SOURCE, O_CONFIG };
+	enum { O_TCP_HEAD = 340, O_TCP_HEAD_CONNS };
 	static const struct option lopts[] = {
 	    {"iface", required_argument, NULL, 'i'},
 	    {"mode", required_argument, NULL, 'm'},
 	    {"ports", required_argument, NULL, 'p'},
 	    {"transports", required_argument, NULL, 't'},
+	    {"tcp-head", required_argument, NULL, O_TCP_HEAD},
+	    {"tcp-head-conns", required_argument, NULL, O_TCP_HEAD_CONNS},
 	    {"snaplen", required_argument, NULL, 's'},
 	    {"ring-size", required_argument, NULL, O_RING},
 	    {"pcap-listen", required_argument, NULL, 'l'},
@@ -383,6 +403,15 @@ int main(int argc, char **argv)
 		case O_DEDUP:
 			if (agent_live_option(&ac, "dedup", optarg))
 				goto usage_msg;
+			break;
+		case O_TCP_HEAD:
+			if (agent_live_option(&ac, "tcp-head", optarg))
+				goto usage_msg;
+			break;
+		case O_TCP_HEAD_CONNS:
+			if (opt_parse_size(optarg, &v) || v < 1 || v > (1u << 24))
+				goto usage_msg;
+			co.head_conns = (uint32_t)v;
 			break;
 		case O_CONFIG:
 			config = optarg;
@@ -517,8 +546,20 @@ int main(int argc, char **argv)
 	co.verbose = verbose > 1;
 	co.nsec = nsec;
 	start = ac.cur; /* a copy: reloads change ac.cur, the hello keeps telling these */
-	co.ports = start.ports;
-	co.nports = start.nports;
+	uint16_t filter_ports[PANO_MAX_PORTS];
+	int nfilter = agent_live_filter_ports(&start, filter_ports);
+	if (nfilter < 0) {
+		fprintf(stderr,
+			"pano-agent: --ports and --tcp-head name more than %d ports together\n",
+			PANO_MAX_PORTS);
+		goto usage;
+	}
+	co.ports = filter_ports;
+	co.nports = nfilter;
+	co.heads = start.heads;
+	co.nheads = start.nheads;
+	/* The head table's memory is taken at load: none when no head can ever be set. */
+	co.no_heads = !start.nheads && !config;
 	co.transports = start.transports;
 	co.snaplen = start.snaplen;
 	co.dedup_us = start.dedup_us;
@@ -635,7 +676,10 @@ out:
 	return rc;
 
 usage_msg:
-	fprintf(stderr, "pano-agent: bad value for %s: '%s'\n", argv[optind - 1], optarg);
+	/* "--opt value" leaves optind past the value, "--opt=value" past the option */
+	fprintf(stderr, "pano-agent: bad value for %s: '%s'\n",
+		argv[optind - 1] == optarg && optind > 1 ? argv[optind - 2] : argv[optind - 1],
+		optarg);
 usage:
 	fprintf(stderr, "Try 'pano-agent --help'.\n");
 	return 2;

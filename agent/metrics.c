@@ -33,6 +33,19 @@ static const struct {
     [PANO_STAT_WHO_NOTE_FAIL] = {"who_note_failed",
 				 "socket calls whose process could not be noted (no memory "
 				 "for the socket's storage)"},
+    [PANO_STAT_HEAD_SKIPPED] = {"tcp_head_skipped",
+				"matched TCP segments left out on purpose: beyond their "
+				"direction's --tcp-head bytes"},
+    [PANO_STAT_HEAD_SKIPPED_BYTES] = {"tcp_head_skipped_bytes",
+				      "frame bytes of the TCP segments left out by --tcp-head"},
+    [PANO_STAT_HEAD_CONNS] = {"tcp_head_connections",
+			      "TCP connections the --tcp-head table started tracking"},
+    [PANO_STAT_HEAD_MIDSTREAM] = {"tcp_head_midstream",
+				  "directions whose head began at a segment that was not a SYN "
+				  "(connections older than the agent, or forgotten by a full "
+				  "table)"},
+    [PANO_STAT_HEAD_CLOSED] = {"tcp_head_closed",
+			       "TCP connections taken out of the --tcp-head table at FIN or RST"},
 };
 
 const char *agent_bpf_stat_name(int i)

@@ -528,13 +528,14 @@ static void t_table_full(void)
 static void t_no_heads(void)
 {
 	const uint16_t ports[] = {443};
-	struct capture_opts o = {.ports = ports, .nports = 1, .head_conns = 1};
+	struct capture_opts o = {.ports = ports, .nports = 1, .no_heads = 1};
+	const struct capture_head h = {.port = 443, .bytes = HEAD};
 	struct conn k = {.cport = CLI_PORT, .sport = 443, .cseq = 1, .sseq = 1};
 	struct capture *c;
 	struct seg s;
 
 	if (capture_open(&c, &o)) {
-		CHECK(!"capture_open(no heads, head_conns 1)");
+		CHECK(!"capture_open(no heads)");
 		return;
 	}
 	mark(c);
@@ -545,6 +546,8 @@ static void t_no_heads(void)
 	}
 	CHECK_EQ_INT(grew(c, PANO_STAT_HEAD_CONNS) + grew(c, PANO_STAT_HEAD_MIDSTREAM), 0);
 	check_sum(c);
+	CHECK_EQ_INT(capture_set_tcp_head(c, &h, 1), -EOPNOTSUPP); /* no table to set */
+	CHECK_EQ_INT(capture_set_tcp_head(c, NULL, 0), 0);
 	capture_close(c);
 }
 
