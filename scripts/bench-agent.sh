@@ -346,6 +346,8 @@ if [ -x "$PANO_BUILD/tests/bpf_bench" ]; then
 	echo
 	echo "BPF program cost (bpf_prog_test_run_opts, build/tests/bpf_bench):"
 	"$PANO_BUILD/tests/bpf_bench" 2>&1 | sed 's/^/  /'
+	echo "TCP head limit (bpf_bench --tcp-head: a 1400-byte segment on 443 whole, in a 16K head, beyond it):"
+	"$PANO_BUILD/tests/bpf_bench" --tcp-head 2>&1 | sed 's/^/  /'
 else
 	echo "(no bpf_bench: tests/tools/bpf_bench.c is not there yet)"
 fi

@@ -11,10 +11,16 @@
  * CPU writes its own ring; the drain between batches takes turns): the cost of a record when
  * several CPUs capture at the same time. The figures are the mean over the threads.
  *
+ * With --tcp-head, the TCP head limit instead (bpf/tcphead.bpf.h): a 1400-byte TCP segment on
+ * port 443 captured whole (no limit), the same segment inside a 16 KiB head (looked up in the
+ * connection table, then captured), beyond it (looked up, left out: what bulk HTTPS costs), and
+ * the DNS query with a head limit set on another port (the check skipped: UDP).
+ *
  * Output (machine-readable, one line each):
  *   bpf_ns_per_frame match=NN nomatch=NN cpus=N                default mode, small frame
  *   bpf_emit mode=NAME frame=BYTES match_ns=NN ring_bytes_per_record=NN cpus=N
  *   bpf_ns_per_frame_nomatch mode=NAME ns=NN cpus=N
+ *   bpf_tcp_head whole_ns=NN in_head_ns=NN beyond_head_ns=NN dns_ns=NN cpus=N   (--tcp-head)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -60,6 +66,33 @@ static size_t bench_frame(uint8_t *f, uint16_t dport, int big)
 	f[38] = (8 + dlen) >> 8;
 	f[39] = 8 + dlen;
 	memcpy(f + 42, dns, sizeof(dns));
+	return len;
+}
+
+/* A TCP segment from 198.18.0.10:40000 to 198.18.0.2:443 with seq, flags and payload bytes of
+ * payload (the frame is 54 + payload bytes). Returns the frame length. */
+static size_t bench_tcp_frame(uint8_t *f, uint32_t seq, uint8_t flags, size_t payload)
+{
+	size_t len = 54 + payload;
+
+	memset(f, 0, len);
+	memcpy(f, "\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00", 14);
+	f[14] = 0x45;
+	f[16] = (len - 14) >> 8;
+	f[17] = len - 14;
+	f[22] = 64;
+	f[23] = 6;
+	memcpy(f + 26, "\xc6\x12\x00\x0a\xc6\x12\x00\x02", 8);
+	f[34] = 40000 >> 8;
+	f[35] = 40000 & 0xff;
+	f[37] = 443 & 0xff;
+	f[36] = 443 >> 8;
+	f[38] = seq >> 24;
+	f[39] = seq >> 16;
+	f[40] = seq >> 8;
+	f[41] = seq;
+	f[46] = 5 << 4;
+	f[47] = flags;
 	return len;
 }
 
@@ -153,15 +186,64 @@ static int bench_run(struct capture *c, const uint8_t *f, size_t len, long total
 	return 0;
 }
 
+/* --tcp-head: the four measurements of the head limit (see the top of the file). */
+static int bench_tcp_head(long total, int ncpu, uint32_t dedup_us)
+{
+	static const uint16_t ports[] = {443, 53};
+	static const struct capture_head head = {.port = 443, .bytes = 16384};
+	struct capture_opts o = {
+	    .ring_bytes = 16u << 20, .ports = ports, .nports = 2, .dedup_us = dedup_us};
+	uint8_t syn[64], in[1500], beyond[1500], dns[64 + 1400];
+	size_t syn_len = bench_tcp_frame(syn, 1000, 0x02, 0), in_len, beyond_len, dns_len;
+	struct bench_result whole, r_in, r_beyond, r_dns;
+	uint64_t before[PANO_STAT_MAX], after[PANO_STAT_MAX], skipped;
+	struct capture *c;
+	int err;
+
+	in_len = bench_tcp_frame(in, 1001 + 5000, 0x10, 1346);
+	beyond_len = bench_tcp_frame(beyond, 1001 + 500000, 0x10, 1346);
+	dns_len = bench_frame(dns, 53, 0);
+	if (capture_open(&c, &o))
+		return 1;
+	err = bench_run(c, in, in_len, total, ncpu, &whole);
+	capture_close(c);
+	o.heads = &head;
+	o.nheads = 1;
+	if (err || capture_open(&c, &o))
+		return 1;
+	/* the SYN opens the connection in the table; the runs then find it */
+	err = bench_run(c, syn, syn_len, 1, 1, &r_in);
+	if (!err)
+		err = bench_run(c, in, in_len, total, ncpu, &r_in);
+	capture_read_stats(c, before);
+	if (!err)
+		err = bench_run(c, beyond, beyond_len, total, ncpu, &r_beyond);
+	capture_read_stats(c, after);
+	skipped = after[PANO_STAT_HEAD_SKIPPED] - before[PANO_STAT_HEAD_SKIPPED];
+	if (!err && skipped != (uint64_t)total * ncpu)
+		pr_warn("beyond the head: %llu of %ld segments left out, not all",
+			(unsigned long long)skipped, total * ncpu);
+	if (!err)
+		err = bench_run(c, dns, dns_len, total, ncpu, &r_dns);
+	capture_close(c);
+	if (err)
+		return 1;
+	printf(
+	    "bpf_tcp_head whole_ns=%.1f in_head_ns=%.1f beyond_head_ns=%.1f dns_ns=%.1f cpus=%d\n",
+	    whole.ns, r_in.ns, r_beyond.ns, r_dns.ns, ncpu);
+	return 0;
+}
+
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: bpf_bench [--repeat N] [--cpus N] [--dedup on|off]\n"
+	fprintf(out, "usage: bpf_bench [--repeat N] [--cpus N] [--dedup on|off] [--tcp-head]\n"
 		     "Measures the capture TC program (ns per frame, ring bytes per record) with\n"
 		     "BPF_PROG_TEST_RUN for each ring emit mode. Needs root.\n"
 		     "  -n, --repeat N   frames per measurement (default 1000000)\n"
 		     "  -c, --cpus N     run on CPUs 0..N-1 at once, N frames each (default 1)\n"
 		     "  -d, --dedup on|off  the agent's dedup of copies (default on, as in the\n"
 		     "                   agent; each frame is the first copy of a packet)\n"
+		     "  -t, --tcp-head   measure the TCP head limit instead (see the source)\n"
 		     "  -h, --help       this text\n"
 		     "  -V, --version    print the version\n");
 }
@@ -171,21 +253,25 @@ int main(int argc, char **argv)
 	static const struct option lopts[] = {{"repeat", required_argument, NULL, 'n'},
 					      {"cpus", required_argument, NULL, 'c'},
 					      {"dedup", required_argument, NULL, 'd'},
+					      {"tcp-head", no_argument, NULL, 't'},
 					      {"help", no_argument, NULL, 'h'},
 					      {"version", no_argument, NULL, 'V'},
 					      {0}};
 	uint8_t small[64 + 1400], nomatch[64 + 1400], big[1500];
 	size_t small_len, nomatch_len, big_len;
 	long total = 1000000;
-	int ncpu = 1;
+	int ncpu = 1, tcp_head = 0;
 	uint32_t dedup_us = PANO_DEDUP_US_DEFAULT;
 	double default_match = 0, default_nomatch = 0;
 	uint32_t mode;
 	int opt;
 
 	log_init("bpf_bench", 0);
-	while ((opt = getopt_long(argc, argv, "n:c:d:hV", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "n:c:d:thV", lopts, NULL)) != -1) {
 		switch (opt) {
+		case 't':
+			tcp_head = 1;
+			break;
 		case 'd':
 			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
 				pr_err("--dedup takes on or off");
@@ -226,6 +312,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (tcp_head)
+		return bench_tcp_head(total, ncpu, dedup_us);
 	small_len = bench_frame(small, 53, 0);
 	nomatch_len = bench_frame(nomatch, 5678, 0);
 	big_len = bench_frame(big, 53, 1);
