@@ -229,6 +229,82 @@ static void test_agent_keys(void)
 	CHECK_EQ_INT(ac.cur.dedup_us, PANO_DEDUP_US_DEFAULT);
 }
 
+/* --tcp-head / tcp-head: runs of ports ended by their size, and the filter's union of ports. */
+static void test_agent_tcp_head(void)
+{
+	static const char *const bad[] = {"",		"443",	   "443:",	     ":16K",
+					  "443:0",	"443:2G",  "0:1K",	     "65536:1K",
+					  "443:1K,",	",443:1K", "443:1K,80",	     "a:1K",
+					  "443:1x",	"443;1K",  "443:16K,443:8K", "443:16K,443",
+					  "443,,80:1K", "+443:1K", "443:-1"};
+	struct agent_conf ac;
+	uint16_t fp[PANO_MAX_PORTS];
+	char many[PANO_MAX_PORTS * 7 + 16];
+	size_t n = 0;
+
+	agent_live_init(&ac);
+	CHECK_EQ_INT(ac.cur.nheads, 0);
+	CHECK_EQ_INT(agent_live_option(&ac, "tcp-head", "443,853:16K"), 0);
+	CHECK_EQ_INT(ac.cur.nheads, 2);
+	CHECK_EQ_INT(ac.cur.heads[0].port, 443);
+	CHECK_EQ_INT(ac.cur.heads[0].bytes, 16384);
+	CHECK_EQ_INT(ac.cur.heads[1].port, 853);
+	CHECK_EQ_INT(ac.cur.heads[1].bytes, 16384);
+	CHECK_EQ_INT(agent_live_option(&ac, "tcp-head", "443:1,80,8080:2K,9000:1G"), 0);
+	CHECK_EQ_INT(ac.cur.nheads, 4);
+	CHECK_EQ_INT(ac.cur.heads[0].bytes, 1);
+	CHECK_EQ_INT(ac.cur.heads[1].port, 80);
+	CHECK_EQ_INT(ac.cur.heads[1].bytes, 2048);
+	CHECK_EQ_INT(ac.cur.heads[2].bytes, 2048);
+	CHECK_EQ_INT(ac.cur.heads[3].bytes, PANO_TCP_HEAD_MAX);
+	CHECK_EQ_INT(agent_live_option(&ac, "tcp-head", "443,443:16K,443:16K"), 0);
+	CHECK_EQ_INT(ac.cur.nheads, 1); /* a port repeated with its own size: once */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (agent_live_option(&ac, "tcp-head", bad[i]) != -1) {
+			printf("  '%s' taken as a --tcp-head list\n", bad[i]);
+			check_failures++;
+		}
+	CHECK_EQ_INT(ac.cur.nheads, 1); /* nothing bad was taken */
+	/* the filter: --ports and the head ports, each once */
+	CHECK_EQ_INT(agent_live_option(&ac, "ports", "53,443"), 0);
+	CHECK_EQ_INT(agent_live_filter_ports(&ac.cur, fp), 2);
+	CHECK_EQ_INT(agent_live_option(&ac, "tcp-head", "853,443:4K"), 0);
+	CHECK_EQ_INT(agent_live_filter_ports(&ac.cur, fp), 3);
+	CHECK_EQ_INT(fp[0], 53);
+	CHECK_EQ_INT(fp[1], 443);
+	CHECK_EQ_INT(fp[2], 853);
+	/* 64 ports are the most, both lists together */
+	for (int i = 0; i < PANO_MAX_PORTS; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n, "%s%d", i ? "," : "", 1000 + i);
+	snprintf(many + n, sizeof(many) - n, ":1K");
+	CHECK_EQ_INT(agent_live_option(&ac, "tcp-head", many), 0);
+	CHECK_EQ_INT(agent_live_filter_ports(&ac.cur, fp), -1);
+
+	/* the file's key, and none */
+	agent_live_init(&ac);
+	CHECK_EQ_INT(agent_apply(&ac, "ports = 53\ntcp-head = 443:16K\n"), 0);
+	CHECK_EQ_INT(ac.cur.nheads, 1);
+	CHECK_EQ_INT(agent_apply(&ac, "tcp-head = none\n"), 0);
+	CHECK_EQ_INT(ac.cur.nheads, 0);
+	CHECK_EQ_INT(agent_apply(&ac, "tcp-head = 443\n"), -EINVAL);
+	CHECK_EQ_STR(err, "agent.conf:1: tcp-head = 443: expected PORTS:SIZE[,PORTS:SIZE...] "
+			  "(443,853:16K), ports 1-65535, sizes 1 to 1G, at most 64 ports, or none");
+	CHECK_EQ_INT(agent_apply(&ac, "ports = 1,2,3\n"), 0);
+	n = (size_t)snprintf(many, sizeof(many), "tcp-head = ");
+	for (int i = 0; i < PANO_MAX_PORTS - 2; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n, "%s%d", i ? "," : "", 1000 + i);
+	snprintf(many + n, sizeof(many) - n, ":1K\nports = 1,2,3\n");
+	CHECK_EQ_INT(agent_apply(&ac, many), -EINVAL);
+	CHECK_EQ_STR(err, "agent.conf: ports and tcp-head name more than 64 ports together");
+	CHECK_EQ_INT(ac.cur.nports, 3); /* refused: the settings in force stay */
+	CHECK_EQ_INT(ac.cur.nheads, 0);
+	ac.cli_set = 0;
+	CHECK_EQ_INT(agent_live_option(&ac, "tcp-head", "443:1K"), 0);
+	CHECK_EQ_INT(agent_apply(&ac, "tcp-head = 853:1K\n"), -EINVAL);
+	CHECK_EQ_STR(err, "agent.conf:1: tcp-head = 853:1K: --tcp-head is given on the command "
+			  "line too: set it in one place");
+}
+
 /* The watcher's program side: one key, its value kept. */
 struct wctx {
 	char value[64];
@@ -377,6 +453,7 @@ int main(void)
 	TEST_CASE("conf_apply_errors", test_apply);
 	TEST_CASE("opt_parse_ports", test_ports);
 	TEST_CASE("agent_live_keys", test_agent_keys);
+	TEST_CASE("agent_live_tcp_head", test_agent_tcp_head);
 	TEST_CASE("conf_watch_configmap_sighup", test_watch);
 	TEST_EXIT();
 }
