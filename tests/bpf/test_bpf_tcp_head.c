@@ -25,6 +25,7 @@
 #include "bpf/capture.skel.h"
 #include "check.h"
 #include "log.h"
+#include "wire.h"
 
 #define F_FIN 0x01
 #define F_SYN 0x02
@@ -45,18 +46,6 @@ struct seg {
 	size_t payload;
 	int ip_len_zero; /* IPv4 total length 0, as a BIG TCP GSO packet has it */
 };
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v);
-}
 
 /* Writes the segment's frame into out (>= 2048 bytes); returns its length. */
 static size_t seg_frame(uint8_t *out, const struct seg *s)

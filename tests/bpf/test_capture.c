@@ -35,6 +35,7 @@
 #include "bpf/capture.skel.h"
 #include "check.h"
 #include "log.h"
+#include "wire.h"
 
 /* ---- crafted frames ------------------------------------------------------------------ */
 
@@ -52,18 +53,6 @@ struct spec {
 	uint32_t id;
 	size_t payload;
 };
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v);
-}
 
 /* Writes the frame described by s into out (>= 2048 bytes); returns its length. */
 static size_t build(uint8_t *out, const struct spec *s)
