@@ -1352,7 +1352,8 @@ int capture_set_tcp_head(struct capture *c, const struct capture_head *heads, in
 	}
 	if (err)
 		return err; /* c->heads stays: a retry clears what it lists */
-	memcpy(c->heads, heads, sizeof(*heads) * (size_t)n);
+	if (n) /* heads may be NULL then */
+		memcpy(c->heads, heads, sizeof(*heads) * (size_t)n);
 	c->nheads = n;
 	return 0;
 }
