@@ -13,8 +13,9 @@
  * out whole, so what is kept may end up to one segment (a GSO frame: up to 64 KiB) past the
  * limit.
  *
- * Segments that carry SYN, FIN or RST are always kept, so the analyzer sees every connection
- * open and close. Segments with no payload (ACKs, window updates) are kept while they
+ * Segments that carry SYN, FIN or RST are always kept (with any payload they carry), so the
+ * analyzer sees every connection open and close; a SYN without ACK on ends the table knows (a
+ * port reused) starts the connection afresh. Segments with no payload (ACKs, window updates) are kept while they
  * acknowledge no more than the peer's head (their acknowledgment number at most limit bytes
  * past the peer's base), so the bulk's ACKs are left out with the bulk, and kept when the peer's
  * base is unknown. Everything left out is counted, in segments and in frame bytes, as a
@@ -40,7 +41,8 @@
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 65536);
+	__uint(max_entries, 65536); /* one per port; the loader makes both maps one entry when no
+				     * limit can ever be set */
 	__type(key, __u32);
 	__type(value, __u32);
 } pano_tcp_head SEC(".maps");
