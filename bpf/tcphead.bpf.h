@@ -15,11 +15,12 @@
  *
  * Segments that carry SYN, FIN or RST are always kept (with any payload they carry), so the
  * analyzer sees every connection open and close; a SYN without ACK on ends the table knows (a
- * port reused) starts the connection afresh. Segments with no payload (ACKs, window updates) are kept while they
- * acknowledge no more than the peer's head (their acknowledgment number at most limit bytes
- * past the peer's base), so the bulk's ACKs are left out with the bulk, and kept when the peer's
- * base is unknown. Everything left out is counted, in segments and in frame bytes, as a
- * deliberate skip: matched = captured + dedup copies + head skipped + ring and copy drops.
+ * port reused) starts the connection afresh. Segments with no payload (ACKs, window updates)
+ * are kept while they acknowledge no more than the peer's head (their acknowledgment number at
+ * most limit bytes past the peer's base), so the bulk's ACKs are left out with the bulk, and
+ * kept when the peer's base is unknown. Everything left out is counted, in segments and in
+ * frame bytes, as a deliberate skip: matched = captured + dedup copies + head skipped + ring
+ * and copy drops.
  *
  * The limit of a segment is the larger of its two ports' (a port without one counts 0); a
  * segment whose ports both have none is captured whole and never touches the table.
