@@ -348,6 +348,11 @@ static inline struct sum_window *sum_advance(uint64_t ts_ns)
 	return sum_advance_slow(ts_ns);
 }
 
+struct sum_window *sum_window_at(uint64_t ts_ns)
+{
+	return sum_advance(ts_ns);
+}
+
 void summary_packet(const struct pano_pkt *pkt)
 {
 	struct sum_window *w;
@@ -850,6 +855,8 @@ void sum_counts_add(struct sum_counts *a, const struct sum_counts *b)
 #undef SUM_ADD
 	for (int i = 0; i < 16; i++)
 		a->opcode[i] += b->opcode[i];
+	for (int i = 0; i < 6; i++)
+		a->http_class[i] += b->http_class[i];
 }
 
 /* A window leaving "current": its counters and sketch totals join the lifetime totals. */

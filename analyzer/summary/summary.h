@@ -112,6 +112,13 @@ void summary_dns_info(const struct dns_info *in);
  * summaries take the record types they know. */
 struct rec_type;
 void summary_record(const struct rec_type *t, const void *rec);
+/* The per-protocol record hooks summary_record() dispatches to: an ssl.log record
+ * (summary_l7.c), an http.log record (summary_l7.c), DNS's records and events (summary_dns.c). */
+struct ssl_rec;
+struct http_rec;
+void summary_tls(const struct ssl_rec *r);
+void summary_http(const struct http_rec *r);
+void summary_dns_record(const struct rec_type *t, const void *rec);
 
 /* End of input: the partial second is counted into the rates. */
 void summary_finish(void);

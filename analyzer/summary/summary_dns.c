@@ -37,8 +37,8 @@ void summary_dns_info(const struct dns_info *in)
 	summary_dns_txn(&t);
 }
 
-void summary_record(const struct rec_type *t, const void *rec)
+void summary_dns_record(const struct rec_type *t, const void *rec)
 {
 	(void)t;
-	(void)rec; /* DNS still reports through summary_dns_info(); TLS and HTTP come here */
+	(void)rec; /* DNS still reports through summary_dns_info() */
 }

@@ -44,16 +44,38 @@
 	X(orphans, "replies that found no query")                                                  \
 	X(edns, "queries with EDNS (OPT)")                                                         \
 	X(edns_do, "queries with the DNSSEC OK bit")                                               \
-	X(ecs, "queries with EDNS Client Subnet")
+	X(ecs, "queries with EDNS Client Subnet")                                                  \
+	X(dot, "DNS-over-TLS connections (ssl records flagged dot)")                               \
+	X(doh, "DNS-over-HTTPS connections (ssl records flagged doh)")                             \
+	X(tls, "TLS connections (ssl records)")                                                    \
+	X(tls_established, "TLS connections whose handshake completed")                            \
+	X(tls_resumed, "TLS connections that resumed a session")                                   \
+	X(tls_sni, "TLS connections whose client sent an SNI")                                     \
+	X(http, "HTTP transactions (http records)")                                                \
+	X(http_requests, "HTTP requests (records with a method)")                                  \
+	X(http_responses, "HTTP responses (records with a status code)")                           \
+	X(http_no_response, "HTTP requests that got no response")
 
 struct sum_counts {
 #define SUM_FIELD(f, h) uint64_t f;
 	SUM_COUNTERS(SUM_FIELD)
 #undef SUM_FIELD
 	uint64_t opcode[16];
+	uint64_t http_class[6]; /* HTTP responses by status class: [1] 1xx ... [5] 5xx, [0] other */
 };
 
-enum { SUM_Q_TXN, SUM_Q_QSIZE, SUM_Q_RSIZE, SUM_Q_RATIO, SUM_Q_PPS, SUM_Q_DPS, SUM_Q_N };
+enum {
+	SUM_Q_TXN,
+	SUM_Q_QSIZE,
+	SUM_Q_RSIZE,
+	SUM_Q_RATIO,
+	SUM_Q_PPS,
+	SUM_Q_DPS,
+	SUM_Q_HTTP_TIME, /* HTTP request to response, microseconds */
+	SUM_Q_HTTP_RESP, /* HTTP response body bytes */
+	SUM_Q_HTTP_REQ,	 /* HTTP request body bytes */
+	SUM_Q_N
+};
 enum {
 	SUM_T_QNAME,
 	SUM_T_QNAME2,
@@ -67,12 +89,24 @@ enum {
 	SUM_T_CLIENT,
 	SUM_T_SERVER,
 	SUM_T_PORT,
-	SUM_T_POD,	   /* client pods ("namespace/pod") by queries */
-	SUM_T_POD_NX,	   /* ... by NXDOMAIN answers */
-	SUM_T_POD_SRVFAIL, /* ... by SERVFAIL answers */
+	SUM_T_POD,	    /* client pods ("namespace/pod") by queries */
+	SUM_T_POD_NX,	    /* ... by NXDOMAIN answers */
+	SUM_T_POD_SRVFAIL,  /* ... by SERVFAIL answers */
+	SUM_T_DOT_CLIENT,   /* clients of DNS over TLS (address, pod) by connections */
+	SUM_T_DOH_CLIENT,   /* clients of DNS over HTTPS (address, pod) by connections */
+	SUM_T_TLS_SNI,	    /* server names by connections */
+	SUM_T_TLS_SNI_FAIL, /* ... by connections whose handshake did not complete */
+	SUM_T_TLS_VERSION,
+	SUM_T_TLS_JA4,
+	SUM_T_TLS_ALPN, /* the negotiated application protocol */
+	SUM_T_HTTP_HOST,
+	SUM_T_HTTP_HOST_5XX, /* hosts by 5xx responses */
+	SUM_T_HTTP_STATUS,   /* status codes (integer keys) */
+	SUM_T_HTTP_METHOD,
+	SUM_T_HTTP_PATH, /* URIs without their query */
 	SUM_T_N
 };
-enum { SUM_H_QNAME, SUM_H_CLIENT, SUM_H_SERVER, SUM_H_N };
+enum { SUM_H_QNAME, SUM_H_CLIENT, SUM_H_SERVER, SUM_H_SNI, SUM_H_JA4, SUM_H_HTTP_HOST, SUM_H_N };
 
 struct sum_window {
 	bool used;
@@ -200,6 +234,9 @@ static inline void sum_unlock(void)
 /* Moves every pending count of the front caches into the current window; with forget, the
  * caches are emptied too (the window is about to rotate). Caller holds the lock. */
 void sum_flush(bool forget);
+/* The current window for packet time ts_ns (rotating if it passed the window's end), for the
+ * record hooks of summary_l7.c. Caller holds the lock (sum_lock). */
+struct sum_window *sum_window_at(uint64_t ts_ns);
 void sum_window_reset(struct sum_window *w);
 struct sum_window *sum_window_nth(unsigned n);
 struct sum_window *sum_merge_all(void);

@@ -17,11 +17,15 @@
 #include "summary.h"
 #include "summary_int.h"
 
-enum { SUM_K_STR, SUM_K_ADDR, SUM_K_QTYPE, SUM_K_RCODE, SUM_K_PORT };
+/* How a top-N key reads: a string, an address (family byte, bytes), a DNS qtype or rcode, a
+ * number, or a client (address text, NUL, "namespace/pod" or nothing: two labels). */
+enum { SUM_K_STR, SUM_K_ADDR, SUM_K_QTYPE, SUM_K_RCODE, SUM_K_NUM, SUM_K_CLIENT };
+/* Which JSON object a table goes in. */
+enum { SUM_S_DNS, SUM_S_ENCDNS, SUM_S_TLS, SUM_S_HTTP };
 
 static const struct {
 	const char *json, *prom, *label, *help;
-	int kind;
+	int kind, sec;
 } sum_tops[SUM_T_N] = {
     [SUM_T_QNAME] = {"top_qname", "pano_dns_top_qname", "qname", "queried names", SUM_K_STR},
     [SUM_T_QNAME2] = {"top_qname2", "pano_dns_top_qname2", "qname",
@@ -43,13 +47,42 @@ static const struct {
     [SUM_T_SERVER] = {"top_server", "pano_dns_top_server", "server", "server addresses",
 		      SUM_K_ADDR},
     [SUM_T_PORT] = {"top_port", "pano_dns_top_port", "port", "DNS server ports other than 53",
-		    SUM_K_PORT},
+		    SUM_K_NUM},
     [SUM_T_POD] = {"top_client_pod", "pano_dns_top_client_pod", "pod",
 		   "client pods (namespace/pod) by transactions", SUM_K_STR},
     [SUM_T_POD_NX] = {"top_client_pod_nxdomain", "pano_dns_top_client_pod_nxdomain", "pod",
 		      "client pods (namespace/pod) by NXDOMAIN answers", SUM_K_STR},
     [SUM_T_POD_SRVFAIL] = {"top_client_pod_srvfail", "pano_dns_top_client_pod_srvfail", "pod",
 			   "client pods (namespace/pod) by SERVFAIL answers", SUM_K_STR},
+    [SUM_T_DOT_CLIENT] = {"top_dot_client", "pano_dns_top_dot_client", "client",
+			  "clients of DNS over TLS by connections (pod when known)", SUM_K_CLIENT,
+			  SUM_S_ENCDNS},
+    [SUM_T_DOH_CLIENT] = {"top_doh_client", "pano_dns_top_doh_client", "client",
+			  "clients of DNS over HTTPS by connections (pod when known)", SUM_K_CLIENT,
+			  SUM_S_ENCDNS},
+    [SUM_T_TLS_SNI] = {"top_sni", "pano_tls_top_sni", "sni",
+		       "TLS server names (SNI) by connections", SUM_K_STR, SUM_S_TLS},
+    [SUM_T_TLS_SNI_FAIL] = {"top_sni_not_established", "pano_tls_top_sni_not_established", "sni",
+			    "TLS server names by connections whose handshake did not complete",
+			    SUM_K_STR, SUM_S_TLS},
+    [SUM_T_TLS_VERSION] = {"top_version", "pano_tls_top_version", "version",
+			   "TLS versions by connections", SUM_K_STR, SUM_S_TLS},
+    [SUM_T_TLS_JA4] = {"top_ja4", "pano_tls_top_ja4", "ja4",
+		       "JA4 client fingerprints by connections", SUM_K_STR, SUM_S_TLS},
+    [SUM_T_TLS_ALPN] = {"top_alpn", "pano_tls_top_alpn", "alpn",
+			"negotiated application protocols (ALPN) by connections", SUM_K_STR,
+			SUM_S_TLS},
+    [SUM_T_HTTP_HOST] = {"top_host", "pano_http_top_host", "host", "HTTP hosts by requests",
+			 SUM_K_STR, SUM_S_HTTP},
+    [SUM_T_HTTP_HOST_5XX] = {"top_host_5xx", "pano_http_top_host_5xx", "host",
+			     "HTTP hosts by 5xx responses", SUM_K_STR, SUM_S_HTTP},
+    [SUM_T_HTTP_STATUS] = {"top_status", "pano_http_top_status", "status",
+			   "HTTP status codes by responses", SUM_K_NUM, SUM_S_HTTP},
+    [SUM_T_HTTP_METHOD] = {"top_method", "pano_http_top_method", "method",
+			   "HTTP methods by requests", SUM_K_STR, SUM_S_HTTP},
+    [SUM_T_HTTP_PATH] = {"top_path", "pano_http_top_path", "path",
+			 "HTTP request paths (URI without the query) by requests", SUM_K_STR,
+			 SUM_S_HTTP},
 };
 
 static const struct {
@@ -64,6 +97,30 @@ static const struct {
     [SUM_Q_PPS] = {"rate", "pano_packets_per_second", "packets per second of packet time", "", 1},
     [SUM_Q_DPS] = {"rate", "pano_dns_messages_per_second", "DNS messages per second of packet time",
 		   "", 1},
+    [SUM_Q_HTTP_TIME] = {"time_us", "pano_http_latency_seconds",
+			 "HTTP latency (request start to response start)", "", 1e-6},
+    [SUM_Q_HTTP_RESP] = {"response_body", "pano_http_response_body_bytes",
+			 "HTTP response body size", "", 1},
+    [SUM_Q_HTTP_REQ] = {"request_body", "pano_http_request_body_bytes", "HTTP request body size",
+			"", 1},
+};
+
+/* The cardinality gauges (HyperLogLog over the merged windows). */
+static const struct {
+	const char *prom, *help;
+} sum_uniques[SUM_H_N] = {
+    [SUM_H_QNAME] = {"pano_dns_unique_qnames",
+		     "distinct query names in the last windows (HyperLogLog)"},
+    [SUM_H_CLIENT] = {"pano_dns_unique_clients",
+		      "distinct client addresses in the last windows (HyperLogLog)"},
+    [SUM_H_SERVER] = {"pano_dns_unique_servers",
+		      "distinct server addresses in the last windows (HyperLogLog)"},
+    [SUM_H_SNI] = {"pano_tls_unique_snis",
+		   "distinct TLS server names in the last windows (HyperLogLog)"},
+    [SUM_H_JA4] = {"pano_tls_unique_ja4s",
+		   "distinct JA4 fingerprints in the last windows (HyperLogLog)"},
+    [SUM_H_HTTP_HOST] = {"pano_http_unique_hosts",
+			 "distinct HTTP hosts in the last windows (HyperLogLog)"},
 };
 
 static const double sum_ps[] = {0.5, 0.9, 0.95, 0.99};
@@ -83,11 +140,25 @@ static const char *sum_item_name(int kind, const struct topn_item *it, char *buf
 		return dns_qtype_name((unsigned)topn_item_u64(it), buf, sz);
 	case SUM_K_RCODE:
 		return dns_rcode_name((unsigned)topn_item_u64(it), buf, sz);
-	case SUM_K_PORT:
+	case SUM_K_NUM:
 		snprintf(buf, sz, "%llu", (unsigned long long)topn_item_u64(it));
+		return buf;
+	case SUM_K_CLIENT: /* the address, up to the NUL */
+		snprintf(buf, sz, "%.*s", (int)strnlen((const char *)it->key, it->len),
+			 (const char *)it->key);
 		return buf;
 	}
 	snprintf(buf, sz, "%.*s", (int)it->len, (const char *)it->key);
+	return buf;
+}
+
+/* The second label of a client key: "namespace/pod" after the NUL, "" if none. */
+static const char *sum_item_pod(const struct topn_item *it, char *buf, size_t sz)
+{
+	size_t a = strnlen((const char *)it->key, it->len);
+
+	snprintf(buf, sz, "%.*s", a < it->len ? (int)(it->len - a - 1) : 0,
+		 (const char *)it->key + (a < it->len ? a + 1 : a));
 	return buf;
 }
 
@@ -103,7 +174,8 @@ static cJSON *sum_json_quant(const struct quant *q, double scale)
 	return o;
 }
 
-static void sum_json_tops(cJSON *dns, const struct sum_window *w)
+/* The top-N tables of section sec into object obj. */
+static void sum_json_tops(cJSON *obj, const struct sum_window *w, int sec)
 {
 	unsigned show = sum_st.cfg.top_show;
 	struct topn_item items[64];
@@ -112,7 +184,9 @@ static void sum_json_tops(cJSON *dns, const struct sum_window *w)
 	if (show > 64)
 		show = 64;
 	for (int t = 0; t < SUM_T_N; t++) {
-		cJSON *arr = cJSON_AddArrayToObject(dns, sum_tops[t].json);
+		if (sum_tops[t].sec != sec)
+			continue;
+		cJSON *arr = cJSON_AddArrayToObject(obj, sum_tops[t].json);
 		unsigned n = topn_top(w->t[t], items, show);
 
 		for (unsigned i = 0; i < n; i++) {
@@ -121,11 +195,54 @@ static void sum_json_tops(cJSON *dns, const struct sum_window *w)
 			cJSON_AddStringToObject(
 			    o, "name",
 			    sum_item_name(sum_tops[t].kind, &items[i], buf, sizeof(buf)));
+			if (sum_tops[t].kind == SUM_K_CLIENT &&
+			    *sum_item_pod(&items[i], buf, sizeof(buf)))
+				cJSON_AddStringToObject(o, "pod", buf);
 			cJSON_AddNumberToObject(o, "estimate", (double)items[i].count);
 			cJSON_AddNumberToObject(o, "upper", (double)items[i].upper);
 			cJSON_AddItemToArray(arr, o);
 		}
 	}
+}
+
+static double sum_hll_count(const struct hll *h)
+{
+	return (double)(uint64_t)(hll_estimate(h) + 0.5);
+}
+
+/* The "tls" and "http" objects of a window. */
+static void sum_json_l7(cJSON *root, const struct sum_window *w)
+{
+	static const char *const cls[6] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
+	const struct sum_counts *c = &w->c;
+	cJSON *tls, *http, *o;
+
+	tls = cJSON_AddObjectToObject(root, "tls");
+	cJSON_AddNumberToObject(tls, "connections", (double)c->tls);
+	cJSON_AddNumberToObject(tls, "established", (double)c->tls_established);
+	cJSON_AddNumberToObject(tls, "not_established", (double)(c->tls - c->tls_established));
+	cJSON_AddNumberToObject(tls, "resumed", (double)c->tls_resumed);
+	cJSON_AddNumberToObject(tls, "sni", (double)c->tls_sni);
+	o = cJSON_AddObjectToObject(tls, "cardinality");
+	cJSON_AddNumberToObject(o, "sni", sum_hll_count(w->h[SUM_H_SNI]));
+	cJSON_AddNumberToObject(o, "ja4", sum_hll_count(w->h[SUM_H_JA4]));
+	sum_json_tops(tls, w, SUM_S_TLS);
+
+	http = cJSON_AddObjectToObject(root, "http");
+	cJSON_AddNumberToObject(http, "transactions", (double)c->http);
+	cJSON_AddNumberToObject(http, "requests", (double)c->http_requests);
+	cJSON_AddNumberToObject(http, "responses", (double)c->http_responses);
+	cJSON_AddNumberToObject(http, "no_response", (double)c->http_no_response);
+	o = cJSON_AddObjectToObject(http, "status");
+	for (unsigned i = 1; i <= 6; i++) /* 1xx ... 5xx, then other */
+		cJSON_AddNumberToObject(o, cls[i % 6], (double)c->http_class[i % 6]);
+	cJSON_AddItemToObject(http, "time_us", sum_json_quant(w->q[SUM_Q_HTTP_TIME], 1));
+	o = cJSON_AddObjectToObject(http, "size");
+	cJSON_AddItemToObject(o, "request_body", sum_json_quant(w->q[SUM_Q_HTTP_REQ], 1));
+	cJSON_AddItemToObject(o, "response_body", sum_json_quant(w->q[SUM_Q_HTTP_RESP], 1));
+	o = cJSON_AddObjectToObject(http, "cardinality");
+	cJSON_AddNumberToObject(o, "host", sum_hll_count(w->h[SUM_H_HTTP_HOST]));
+	sum_json_tops(http, w, SUM_S_HTTP);
 }
 
 /* The JSON object of one window. Caller holds the lock. */
@@ -190,13 +307,15 @@ static cJSON *sum_json_window(const struct sum_window *w, unsigned nwin)
 	cJSON_AddItemToObject(s, "ratio", sum_json_quant(w->q[SUM_Q_RATIO], 1));
 
 	o = cJSON_AddObjectToObject(dns, "cardinality");
-	cJSON_AddNumberToObject(o, "qname",
-				(double)(uint64_t)(hll_estimate(w->h[SUM_H_QNAME]) + 0.5));
-	cJSON_AddNumberToObject(o, "client",
-				(double)(uint64_t)(hll_estimate(w->h[SUM_H_CLIENT]) + 0.5));
-	cJSON_AddNumberToObject(o, "server",
-				(double)(uint64_t)(hll_estimate(w->h[SUM_H_SERVER]) + 0.5));
-	sum_json_tops(dns, w);
+	cJSON_AddNumberToObject(o, "qname", sum_hll_count(w->h[SUM_H_QNAME]));
+	cJSON_AddNumberToObject(o, "client", sum_hll_count(w->h[SUM_H_CLIENT]));
+	cJSON_AddNumberToObject(o, "server", sum_hll_count(w->h[SUM_H_SERVER]));
+	sum_json_tops(dns, w, SUM_S_DNS);
+	o = cJSON_AddObjectToObject(dns, "encrypted");
+	cJSON_AddNumberToObject(o, "dot", (double)c->dot);
+	cJSON_AddNumberToObject(o, "doh", (double)c->doh);
+	sum_json_tops(o, w, SUM_S_ENCDNS);
+	sum_json_l7(root, w);
 	return root;
 }
 
@@ -273,7 +392,7 @@ static void sum_prom_tops(struct hbuf *b, const struct sum_window *w)
 {
 	unsigned show = sum_st.cfg.top_show;
 	struct topn_item items[64];
-	char buf[300], lb[400];
+	char buf[300], pod[300], lb[700];
 
 	if (show > 64)
 		show = 64;
@@ -285,9 +404,12 @@ static void sum_prom_tops(struct hbuf *b, const struct sum_window *w)
 			const char *name =
 			    sum_item_name(sum_tops[t].kind, &items[i], buf, sizeof(buf));
 
-			prom_sample(b, sum_tops[t].prom, PROM_GAUGE,
-				    prom_labels(lb, sizeof(lb), sum_tops[t].label, name, NULL),
-				    items[i].count);
+			if (sum_tops[t].kind == SUM_K_CLIENT)
+				prom_labels(lb, sizeof(lb), sum_tops[t].label, name, "pod",
+					    sum_item_pod(&items[i], pod, sizeof(pod)), NULL);
+			else
+				prom_labels(lb, sizeof(lb), sum_tops[t].label, name, NULL);
+			prom_sample(b, sum_tops[t].prom, PROM_GAUGE, lb, items[i].count);
 		}
 	}
 }
@@ -300,7 +422,10 @@ int summary_metrics(void *ctx, const char *query, struct hbuf *b)
 	static const char *const ipv[] = {"4", "6"}, *const l4[] = {"udp", "tcp"},
 				 *const dir[] = {"in", "out"},
 				 *const rc[] = {"NOERROR", "NODATA", "NXDOMAIN", "SERVFAIL",
-						"REFUSED"};
+						"REFUSED"},
+				 *const encdns[] = {"dot", "doh"}, *const hcls[] = {"1xx", "2xx",
+										    "3xx", "4xx",
+										    "5xx", "other"};
 	const char *ops[16];
 	uint64_t v[16];
 	unsigned nops = 0;
@@ -341,6 +466,26 @@ int summary_metrics(void *ctx, const char *query, struct hbuf *b)
 	sum_prom_counter(b, "pano_dns_edns", "DNS queries with EDNS", c.edns);
 	sum_prom_counter(b, "pano_dns_edns_do", "DNS queries with the DNSSEC OK bit", c.edns_do);
 	sum_prom_counter(b, "pano_dns_ecs", "DNS queries with EDNS Client Subnet", c.ecs);
+	sum_prom_labelled(b, "pano_dns_encrypted_connections",
+			  "encrypted DNS connections (TLS records flagged dot or doh)", "protocol",
+			  encdns, (uint64_t[]){c.dot, c.doh}, 2);
+	sum_prom_counter(b, "pano_tls_connections", "TLS connections (ssl records)", c.tls);
+	sum_prom_counter(b, "pano_tls_established", "TLS connections whose handshake completed",
+			 c.tls_established);
+	sum_prom_counter(b, "pano_tls_resumed", "TLS connections that resumed a session",
+			 c.tls_resumed);
+	sum_prom_counter(b, "pano_tls_sni", "TLS connections whose client sent a server name",
+			 c.tls_sni);
+	sum_prom_counter(b, "pano_http_transactions", "HTTP transactions (http records)", c.http);
+	sum_prom_counter(b, "pano_http_requests", "HTTP requests", c.http_requests);
+	sum_prom_counter(b, "pano_http_responses", "HTTP responses", c.http_responses);
+	sum_prom_labelled(b, "pano_http_responses_status", "HTTP responses by status class",
+			  "class", hcls,
+			  (uint64_t[]){c.http_class[1], c.http_class[2], c.http_class[3],
+				       c.http_class[4], c.http_class[5], c.http_class[0]},
+			  6);
+	sum_prom_counter(b, "pano_http_requests_no_response", "HTTP requests that got no response",
+			 c.http_no_response);
 
 	m = sum_merge_all();
 	for (int qi = 0; qi < SUM_Q_N; qi++) {
@@ -353,18 +498,11 @@ int summary_metrics(void *ctx, const char *query, struct hbuf *b)
 		}
 		sum_prom_summary(b, qi, m->q[qi], sum, cnt);
 	}
-	prom_family(b, "pano_dns_unique_qnames", PROM_GAUGE,
-		    "distinct query names in the last windows (HyperLogLog)");
-	prom_sample(b, "pano_dns_unique_qnames", PROM_GAUGE, NULL,
-		    (uint64_t)(hll_estimate(m->h[SUM_H_QNAME]) + 0.5));
-	prom_family(b, "pano_dns_unique_clients", PROM_GAUGE,
-		    "distinct client addresses in the last windows (HyperLogLog)");
-	prom_sample(b, "pano_dns_unique_clients", PROM_GAUGE, NULL,
-		    (uint64_t)(hll_estimate(m->h[SUM_H_CLIENT]) + 0.5));
-	prom_family(b, "pano_dns_unique_servers", PROM_GAUGE,
-		    "distinct server addresses in the last windows (HyperLogLog)");
-	prom_sample(b, "pano_dns_unique_servers", PROM_GAUGE, NULL,
-		    (uint64_t)(hll_estimate(m->h[SUM_H_SERVER]) + 0.5));
+	for (unsigned i = 0; i < SUM_H_N; i++) {
+		prom_family(b, sum_uniques[i].prom, PROM_GAUGE, sum_uniques[i].help);
+		prom_sample(b, sum_uniques[i].prom, PROM_GAUGE, NULL,
+			    (uint64_t)sum_hll_count(m->h[i]));
+	}
 	sum_prom_tops(b, m);
 	sum_lock_give();
 	return 200;
