@@ -4,8 +4,9 @@
 # module at the release pinned below, with no patches, and run with a config from deploy/.
 #
 #   flp.sh build              build once and print the binary's path (build/flp/...)
-#   flp.sh config YAML BROKER write YAML to stdout with only its Kafka broker list changed
-#                             to BROKER (host:port)
+#   flp.sh config YAML BROKER write YAML to stdout with only its Kafka broker lists changed
+#                             to BROKER (host:port): every ingest's (a config may read several
+#                             topics, each with an ingest of its own)
 #   flp.sh run YAML BROKER WORKDIR [FLP-ARGS...]
 #                             build if needed, write the changed config to WORKDIR/flp.yaml and
 #                             exec FLP on it (the pid stays the caller's)
@@ -72,13 +73,13 @@ build() {
 	runs "$BIN" || die "$BIN does not start"
 }
 
-# config YAML BROKER: the config with its ingest brokers list replaced, nothing else. Fails
-# unless exactly one `brokers:` line was there to change.
+# config YAML BROKER: the config with its ingest brokers lists replaced, nothing else. Fails
+# unless at least one `brokers:` line was there to change.
 config() {
 	local yaml=$1 broker=$2 n
 	[ -r "$yaml" ] || die "cannot read $yaml"
 	n=$(grep -c '^[[:space:]]*brokers:' "$yaml")
-	[ "$n" = 1 ] || die "$yaml: expected one 'brokers:' line, found $n"
+	[ "$n" -ge 1 ] || die "$yaml: no 'brokers:' line"
 	sed "s|^\([[:space:]]*brokers:\).*|\1 [\"$broker\"]|" "$yaml"
 }
 

@@ -11,17 +11,21 @@
 #   ds_kafka_relay NS BOOT  makes a broker of this namespace (BOOT, 127.0.0.1:PORT: the run's
 #                           shared one from kafka_shared) reachable from NS at the same address,
 #                           DS_BROKER, through a relay (socat) in NS
-#   ds_flp NS               flowlogs-pipeline on deploy/flowlogs-pipeline/pano-kafka-dns.yaml
-#                           with the broker changed to DS_BROKER; waits for its /metrics
-#   ds_flp_consuming NS     publishes probe records (node "$T_PREFIX-probe") until FLP counts
-#                           one, so that what is sent afterwards is consumed (it starts at the
+#   ds_flp NS [CONFIG ADDR] flowlogs-pipeline on CONFIG (default deploy/flowlogs-pipeline/
+#                           pano-kafka-dns.yaml, metrics on ADDR, default DS_FLP_METRICS) with
+#                           the broker changed to DS_BROKER; waits for its /metrics
+#   ds_flp_consuming NS [TOPIC METRIC ADDR]
+#                           publishes probe records (node "$T_PREFIX-probe", _path from the
+#                           topic pano-PATH) on TOPIC (default pano-dns) until the FLP serving
+#                           ADDR counts one in METRIC (default pano_flp_dns_transactions_total),
+#                           so that what is sent afterwards is consumed (it starts at the
 #                           topic's end)
 #   ds_prometheus NS SECONDS JOB=TARGET[,TARGET...]...
 #                           Prometheus on deploy/prometheus/prometheus.yml with the scrape and
 #                           evaluation interval set to SECONDS and each JOB's targets replaced;
 #                           serves its API on 127.0.0.1:9090 in NS
 #   ds_query NS EXPR        an instant query; prints the value of a one-number result
-# Logs: $T_TMP/kafka-relay.log, flp.log, prometheus.log. Each runs in a session of its own
+# Logs: $T_TMP/kafka-relay.log, flp.log (flp-NAME.log for another CONFIG), prometheus.log. Each runs in a session of its own
 # (setsid, same pid), so that a Ctrl-C meant for the caller leaves them to its cleanup: the
 # demo still reads Prometheus after the Ctrl-C that ends it.
 
@@ -44,37 +48,40 @@ ds_kafka_relay() {
 }
 
 ds_flp() {
-	local ns=$1 flp
+	local ns=$1 config=${2:-$DS_FLP_CONFIG} addr=${3:-$DS_FLP_METRICS} flp name
+	name=flp # the DNS one's log keeps its name (demo-pipeline.sh points to it)
+	[ "$config" = "$DS_FLP_CONFIG" ] || name=flp-$(basename "$config" .yaml)
 	flp=$("$PANO_ROOT/scripts/flp.sh" build) || return 1
-	"$PANO_ROOT/scripts/flp.sh" config "$DS_FLP_CONFIG" "$DS_BROKER" >"$T_TMP/flp.yaml" || return 1
-	bg_start DS_FLP_PID "$T_TMP/flp.log" "$ns" setsid "$flp" --config "$T_TMP/flp.yaml"
+	"$PANO_ROOT/scripts/flp.sh" config "$config" "$DS_BROKER" >"$T_TMP/$name.yaml" || return 1
+	bg_start DS_FLP_PID "$T_TMP/$name.log" "$ns" setsid "$flp" --config "$T_TMP/$name.yaml"
 	# TERM first (it exits within a second). It does not leave its consumer group on the way
 	# out, so the next FLP of the group on the same (shared) broker waits until this member's
 	# session times out (about 20 s); ds_flp_consuming allows for that.
 	on_exit "bg_stop $DS_FLP_PID TERM 10"
-	if ! wait_for 30 ip netns exec "$ns" curl -sf "http://$DS_FLP_METRICS/metrics"; then
+	if ! wait_for 30 ip netns exec "$ns" curl -sf "http://$addr/metrics"; then
 		log "flowlogs-pipeline did not serve its metrics; its log:"
-		tail -n 15 "$T_TMP/flp.log" | sed 's/^/# flp: /' >&2
+		tail -n 15 "$T_TMP/$name.log" | sed 's/^/# flp: /' >&2
 		return 1
 	fi
 }
 
-# ds_probe_seen NS: FLP's metrics count a transaction of the probe node.
+# ds_probe_seen NS METRIC ADDR: FLP's metrics count a record of the probe node in METRIC.
 ds_probe_seen() {
-	ip netns exec "$1" curl -sf "http://$DS_FLP_METRICS/metrics" |
-		grep -q "^pano_flp_dns_transactions_total{.*node=\"$T_PREFIX-probe\""
+	ip netns exec "$1" curl -sf "http://$3/metrics" |
+		grep -q "^$2{.*node=\"$T_PREFIX-probe\""
 }
 
 ds_flp_consuming() {
-	local ns=$1 i
+	local ns=$1 topic=${2:-pano-dns} metric=${3:-pano_flp_dns_transactions_total}
+	local addr=${4:-$DS_FLP_METRICS} i
 	for i in $(seq 60); do
-		printf '{"ts":%s,"_path":"dns","node":"%s","query":"probe.invalid","proto":"udp"}\n' \
-			"$(date +%s)" "$T_PREFIX-probe" |
-			ip netns exec "$ns" kcat -P -b "$DS_BROKER" -t pano-dns -q 2>>"$T_TMP/kcat-probe.log"
-		wait_for 1 ds_probe_seen "$ns" && return 0
+		printf '{"ts":%s,"_path":"%s","node":"%s","query":"probe.invalid","proto":"udp"}\n' \
+			"$(date +%s)" "${topic#pano-}" "$T_PREFIX-probe" |
+			ip netns exec "$ns" kcat -P -b "$DS_BROKER" -t "$topic" -q 2>>"$T_TMP/kcat-probe.log"
+		wait_for 1 ds_probe_seen "$ns" "$metric" "$addr" && return 0
 	done
-	log "flowlogs-pipeline counted no probe record in 60 s; its log:"
-	tail -n 15 "$T_TMP/flp.log" | sed 's/^/# flp: /' >&2
+	log "flowlogs-pipeline counted no probe record of $topic in 60 s; its logs:"
+	tail -n 15 "$T_TMP"/flp*.log | sed 's/^/# flp: /' >&2
 	return 1
 }
 
