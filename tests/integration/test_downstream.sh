@@ -56,6 +56,7 @@ for n in "$NODE_A" "$NODE_B"; do
 done
 ds_flp "$NS_NODE" || { fail "downstream_flp_start"; t_done; }
 L7_FLP=$PANO_ROOT/deploy/flowlogs-pipeline/pano-kafka-ssl-http.yaml L7_FLP_METRICS=127.0.0.1:9402
+ds_probe "$NS_NODE" pano-ssl && ds_probe "$NS_NODE" pano-http # the topics, before their FLP
 ds_flp "$NS_NODE" "$L7_FLP" "$L7_FLP_METRICS" || { fail "downstream_flp_l7_start"; t_done; }
 ds_prometheus "$NS_NODE" 1 flowlogs-pipeline=127.0.0.1:9401 pano-analyzer=127.0.0.1:9103 \
 	pano-agent=127.0.0.1:9102,127.0.0.1:9104 flowlogs-pipeline-l7=$L7_FLP_METRICS ||

@@ -20,6 +20,8 @@
 #                           ADDR counts one in METRIC (default pano_flp_dns_transactions_total),
 #                           so that what is sent afterwards is consumed (it starts at the
 #                           topic's end)
+#   ds_probe NS TOPIC       one probe record on TOPIC, creating it: a topic must exist before
+#                           the FLP that reads it starts
 #   ds_prometheus NS SECONDS JOB=TARGET[,TARGET...]...
 #                           Prometheus on deploy/prometheus/prometheus.yml with the scrape and
 #                           evaluation interval set to SECONDS and each JOB's targets replaced;
@@ -71,16 +73,25 @@ ds_probe_seen() {
 		grep -q "^$2{.*node=\"$T_PREFIX-probe\""
 }
 
+# ds_probe NS TOPIC: one probe record (node "$T_PREFIX-probe") on TOPIC, which creates the
+# topic if need be. FLP's Kafka reader (kafka-go's consumer group) takes no partitions of a
+# topic created after it joined the group, so a topic must exist before its FLP starts.
+ds_probe() {
+	printf '{"ts":%s,"_path":"%s","node":"%s","query":"probe.invalid","proto":"udp"}\n' \
+		"$(date +%s)" "${2#pano-}" "$T_PREFIX-probe" |
+		ip netns exec "$1" kcat -P -b "$DS_BROKER" -t "$2" -q 2>>"$T_TMP/kcat-probe.log"
+}
+
 ds_flp_consuming() {
 	local ns=$1 topic=${2:-pano-dns} metric=${3:-pano_flp_dns_transactions_total}
 	local addr=${4:-$DS_FLP_METRICS} i
 	for i in $(seq 60); do
-		printf '{"ts":%s,"_path":"%s","node":"%s","query":"probe.invalid","proto":"udp"}\n' \
-			"$(date +%s)" "${topic#pano-}" "$T_PREFIX-probe" |
-			ip netns exec "$ns" kcat -P -b "$DS_BROKER" -t "$topic" -q 2>>"$T_TMP/kcat-probe.log"
+		ds_probe "$ns" "$topic"
 		wait_for 1 ds_probe_seen "$ns" "$metric" "$addr" && return 0
 	done
-	log "flowlogs-pipeline counted no probe record of $topic in 60 s; its logs:"
+	log "flowlogs-pipeline counted no probe record of $topic in 60 s; its $metric:" \
+		"$(ip netns exec "$ns" curl -sf "http://$addr/metrics" | grep "^$metric" | head -n 3)"
+	log "its logs:"
 	tail -n 15 "$T_TMP"/flp*.log | sed 's/^/# flp: /' >&2
 	return 1
 }
