@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * summary.h - live summaries of traffic and DNS (like pktvisor): per window of packet time
- * (default 60 s; the last --periods N windows are kept, default 5, plus a merged view of them):
+ * summary.h - live summaries of traffic, DNS, TLS and HTTP (like pktvisor): per window of
+ * packet time (default 60 s; the last --periods N windows are kept, default 5, plus a merged
+ * view of them):
  * counters, per-second rates as quantiles, transaction time and size quantiles, top-N tables
  * and cardinalities, built on the sketches (sketch_topn.h, sketch_hll.h, sketch_quantile.h,
  * whose headers state the error bounds). Output as JSON (--summary, /api/v1/metrics/...) and
@@ -9,7 +10,10 @@
  *
  * Hooks: the L3/L4 decoder calls summary_packet() for every decoded UDP datagram or TCP
  * segment; the DNS module calls summary_dns_message() for every parsed message and
- * summary_dns_txn() for every transaction it closes (answered, timed out, or orphan reply).
+ * summary_dns_txn() for every transaction it closes (answered, timed out, or orphan reply);
+ * the out stage shows every finished record to summary_record(), which gives ssl records to
+ * the TLS summaries (and, flagged dot/doh, to the encrypted-DNS ones) and http records to the
+ * HTTP summaries (summary_l7.c).
  * Each call site is guarded by summary_enabled(), so a run without summaries pays one branch.
  * Time is packet time only, so a replay of a capture always gives the same numbers.
  *
