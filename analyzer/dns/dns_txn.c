@@ -33,6 +33,7 @@
 #include "log.h"
 #include "sink.h"
 #include "summary.h"
+#include "uid.h"
 
 PANO_COUNTER(c_dns_msgs, "dns_messages", "event", "DNS messages parsed");
 PANO_COUNTER(c_dns_records, "dns_records", "event", "DNS log records written");
@@ -111,45 +112,6 @@ void dns_get_state(struct dns_state *s)
 	s->open = g_open;
 	s->udp_conns = udp_nconns;
 	s->senders = sender_table_used(txn_senders, &s->senders_max);
-}
-
-static uint64_t mix64(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ull;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
-/* Two base-62 digits per entry, the low digit first: entry r is b62[r % 62], b62[r / 62]. */
-static char uid_pairs[62 * 62][2];
-
-/* Zeek-like uid: "C" and 96 bits in base62, from a hash of seed (stable per connection). The
- * digits of each part, least significant first, are produced two per division by 62 * 62;
- * a part of k digits still yields exactly k (at most 11 + 6, under the 22-byte limit). */
-static void dns_make_uid(char *uid, uint64_t seed)
-{
-	static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-	uint64_t h[2] = {mix64(seed), mix64(seed ^ 0x5bd1e995ull) & 0xffffffffull};
-	int n = 0;
-
-	if (!uid_pairs[1][0])
-		for (unsigned r = 0; r < 62 * 62; r++) {
-			uid_pairs[r][0] = b62[r % 62];
-			uid_pairs[r][1] = b62[r / 62];
-		}
-	uid[n++] = 'C';
-	for (int k = 0; k < 2; k++) {
-		uint64_t v = h[k];
-		while (v >= 62) {
-			memcpy(uid + n, uid_pairs[v % (62 * 62)], 2);
-			v /= 62 * 62;
-			n += 2;
-		}
-		if (v)
-			uid[n++] = b62[v];
-	}
-	uid[n] = '\0';
 }
 
 /*
@@ -466,11 +428,11 @@ static uint64_t conn_hash(const struct pano_addr *a, uint16_t ap, const struct p
 	uint64_t h = src, x = 0, y = 0;
 	memcpy(&x, a->a, 8);
 	memcpy(&y, a->a + 8, 8);
-	uint64_t ha = mix64(x ^ mix64(y ^ ap));
+	uint64_t ha = uid_mix64(x ^ uid_mix64(y ^ ap));
 	memcpy(&x, b->a, 8);
 	memcpy(&y, b->a + 8, 8);
-	uint64_t hb = mix64(x ^ mix64(y ^ bp));
-	return mix64(h ^ (ha + hb)); /* symmetric in the two endpoints */
+	uint64_t hb = uid_mix64(x ^ uid_mix64(y ^ bp));
+	return uid_mix64(h ^ (ha + hb)); /* symmetric in the two endpoints */
 }
 
 static bool addr_eq(const struct pano_addr *a, const struct pano_addr *b)
@@ -574,7 +536,7 @@ static struct dns_conn *udp_conn_get(const struct pano_pkt *pkt, bool is_reply, 
 	conn_set_node(c, pkt->frame ? pkt->frame->src : NULL);
 	c->multicast = port_multicast(c->resp_p);
 	c->netbios = c->resp_p == 137;
-	dns_make_uid(c->uid, ++uid_counter);
+	uid_make(c->uid, ++uid_counter);
 	c->hslot = h;
 	c->pseed = h64;
 	c->hnext = udp_hash[h];
@@ -598,8 +560,8 @@ void dns_conn_init_tcp(struct dns_conn *c, const struct pano_addr *client, uint1
 	pano_addr_str(&c->resp_h, c->resp_s, sizeof(c->resp_s));
 	c->is_tcp = true;
 	conn_set_node(c, src);
-	dns_make_uid(c->uid, conn_id ^ 0x7463700000000000ull ^ ((uint64_t)c->src_id << 32));
-	c->pseed = mix64((uint64_t)(uintptr_t)c);
+	uid_make(c->uid, uid_tcp_seed(conn_id, c->src_id));
+	c->pseed = uid_mix64((uint64_t)(uintptr_t)c);
 }
 
 void dns_conn_close(struct dns_conn *c)
@@ -802,7 +764,7 @@ static uint64_t txn_key(uint16_t id, uint16_t qtype, uint8_t proto, const char *
 
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ (uint8_t)q[i]) * 0x100000001b3ull;
-	return mix64(h);
+	return uid_mix64(h);
 }
 
 /* The recent-queries slot of a query. */
