@@ -19,6 +19,7 @@ enum {
 	EXT_SESSION_TICKET = 35,
 	EXT_PSK = 41,
 	EXT_SUPPORTED_VERSIONS = 43,
+	EXT_KEY_SHARE_OLD = 40, /* key_share in TLS 1.3 drafts before 23 */
 	EXT_KEY_SHARE = 51,
 };
 
@@ -150,6 +151,7 @@ int tls_parse_server_hello(const uint8_t *p, size_t len, struct tls_shello *h)
 			h->sv = cur_u16(&e);
 			h->has_sv = n == 2;
 			break;
+		case EXT_KEY_SHARE_OLD:
 		case EXT_KEY_SHARE:
 			h->group = cur_u16(&e);
 			h->has_group = !e.err;

@@ -4,8 +4,9 @@
  * cut from the in-order stream whatever the segments, and handshake messages reassembled from
  * the records' bodies whatever the fragmentation (a message may span records, a record may hold
  * several messages). A header whose content type or version is not TLS's, or whose length is
- * over the largest record, ends parsing of the direction (counted): after that, and after a
- * gap, nothing can be framed again. A handshake message over TLS_HS_MAX is skipped, not
+ * over the largest record, is a protocol violation (counted): as Zeek does, the connection's
+ * record is logged then with what was seen. After that, and after a gap, nothing can be framed
+ * again in that direction. A handshake message over TLS_HS_MAX is skipped, not
  * buffered (its type still counts for the history). The buffer grows with the bytes that came,
  * never with what a length claims, and its size is counted on the connection.
  */
@@ -16,13 +17,13 @@
 #include "tls_proto.h"
 
 PANO_COUNTER(c_tls_bad_header, "tls_bad_record_header", "weird",
-	     "TLS records whose header is not TLS (content type or version): direction not parsed further");
+	     "TLS records whose header has no TLS version: direction not parsed further");
 PANO_COUNTER(c_tls_rec_long, "tls_record_too_long", "weird",
 	     "TLS records longer than 2^14+2048 bytes (a lying length): direction not parsed further");
 PANO_COUNTER(c_tls_hs_long, "tls_handshake_too_long", "drop",
 	     "TLS handshake messages over 64 KiB, skipped unparsed");
 PANO_COUNTER(c_tls_unknown_rec, "tls_unknown_record_type", "weird",
-	     "TLS records of a content type TLS does not define in clear (skipped)");
+	     "TLS records of a content type other than 20-24: direction not parsed further");
 PANO_COUNTER(c_tls_nomem, "tls_nomem", "drop", "TLS handshake data dropped: no memory");
 
 #define TLS_HS_MIN  1024u	/* first buffer size */
@@ -140,8 +141,12 @@ static int tls_header(struct tls_dir *d)
 {
 	uint32_t len = (uint32_t)d->hdr[3] << 8 | d->hdr[4];
 
-	if (d->hdr[0] < CT_CCS || d->hdr[0] > 26 || d->hdr[1] != 3 || d->hdr[2] > 4) {
+	if (d->hdr[1] != 3 || d->hdr[2] > 4) {
 		counter_inc(&c_tls_bad_header);
+		return -1;
+	}
+	if (d->hdr[0] < CT_CCS || d->hdr[0] > CT_HEARTBEAT) {
+		counter_inc(&c_tls_unknown_rec);
 		return -1;
 	}
 	if (len > TLS_REC_MAX) {
@@ -151,8 +156,6 @@ static int tls_header(struct tls_dir *d)
 	d->ctype = d->hdr[0];
 	d->left = len;
 	d->nsmall = 0;
-	if (d->ctype > CT_HEARTBEAT)
-		counter_inc(&c_tls_unknown_rec);
 	return 0;
 }
 
@@ -183,7 +186,10 @@ void tls_record_feed(struct tls_state *st, struct l7_tcp_ctx *c, struct tls_conn
 			if (d->nhdr < 5)
 				return;
 			if (tls_header(d)) {
+				/* a protocol violation: like Zeek, log what was seen now */
 				d->lost = true;
+				if (t->chello || t->shello)
+					tls_txn_emit(st, c, t);
 				return;
 			}
 			if (tls_txn_record(st, c, t, fc, d->ctype))

@@ -19,18 +19,6 @@ CMP=$PANO_ROOT/tests/lib/zeekcmp.py
 [ -x "$A" ] || { skip "zeek_corpus: $A not built"; exit 0; }
 [ -d "$Z" ] || { skip "zeek_corpus: no corpus at $Z"; exit 0; }
 
-# analyze NAME ARGS...: runs the analyzer into $T_TMP/NAME.json (stats in NAME.stats);
-# fails (returns 1) on a crash, a hang (60 s) or a line that is not JSON.
-analyze() {
-	local n=$1; shift
-	timeout 60 "$A" --stats "$@" >"$T_TMP/$n.json" 2>"$T_TMP/$n.stats"
-	local rc=$?
-	if [ $rc -ne 0 ]; then echo "exit status $rc"; return 1; fi
-	jq -e . "$T_TMP/$n.json" >/dev/null 2>&1 || [ ! -s "$T_TMP/$n.json" ] ||
-		{ echo "output is not JSON lines"; return 1; }
-	return 0
-}
-
 # zeek TRACE BASELINE_DIR [--ignore FIELDS]
 zeek() {
 	local trace=$1 base=$2 n; shift 2

@@ -71,6 +71,18 @@ free_port() {
 	done
 }
 
+# analyze NAME ARGS...: runs the analyzer ($A) into $T_TMP/NAME.json (stats in NAME.stats);
+# fails (returns 1, the reason on stdout) on a crash, a hang (60 s) or a line that is not JSON.
+analyze() {
+	local n=$1; shift
+	timeout 60 "$A" --stats "$@" >"$T_TMP/$n.json" 2>"$T_TMP/$n.stats"
+	local rc=$?
+	if [ $rc -ne 0 ]; then echo "exit status $rc"; return 1; fi
+	jq -e . "$T_TMP/$n.json" >/dev/null 2>&1 || [ ! -s "$T_TMP/$n.json" ] ||
+		{ echo "output is not JSON lines"; return 1; }
+	return 0
+}
+
 # netns_up: create the three hosts above and register their removal.
 netns_up() {
 	NS_NODE=${T_PREFIX}node NS_CLI=${T_PREFIX}cli NS_SRV=${T_PREFIX}srv
