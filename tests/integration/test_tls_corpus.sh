@@ -59,7 +59,8 @@ if command -v tshark >/dev/null 2>&1; then
 		tshark -r "$f" -Y 'tcp && tls.handshake.type == 1' -T fields -E separator=/t \
 			-e ip.src -e ipv6.src -e tcp.srcport -e tls.handshake.extensions_server_name \
 			-e tls.handshake.extensions.supported_version -e tls.handshake.extensions_alpn_str \
-			-e tls.handshake.version >"$T_TMP/$n.tsv" 2>/dev/null
+			-e tls.handshake.version -e tls.handshake.ciphersuite -e tls.handshake.extension.type \
+			-e tls.handshake.sig_hash_alg >"$T_TMP/$n.tsv" 2>/dev/null
 		[ -s "$T_TMP/$n.tsv" ] || continue # no TLS over TCP in it (QUIC, DTLS)
 		if ! why=$(analyze "$n" --read "$f"); then fail "$n: $why"; continue; fi
 		opt=()
