@@ -108,7 +108,8 @@ static void put(struct mb *m, const void *p, size_t n)
 		m->cap = (m->n + n) * 2 + 256;
 		m->b = realloc(m->b, m->cap);
 	}
-	memcpy(m->b + m->n, p, n);
+	if (n)
+		memcpy(m->b + m->n, p, n);
 	m->n += n;
 }
 static void put8(struct mb *m, unsigned v)
