@@ -62,8 +62,8 @@ static void tls_sni_check(struct tls_conn *t, const uint8_t *der, size_t n)
 	X509_free(x);
 }
 
-void tls_cert_message(const struct tls_state *st, struct l7_tcp_ctx *c, struct tls_conn *t,
-		      int fc, const uint8_t *body, size_t len)
+void tls_cert_message(const struct tls_state *st, struct l7_tcp_ctx *c, struct tls_conn *t, int fc,
+		      const uint8_t *body, size_t len)
 {
 	struct tls_chain *ch = &t->chain[fc ? 1 : 0];
 	struct cursor m = cursor_init(body, len);
@@ -95,7 +95,8 @@ void tls_cert_message(const struct tls_state *st, struct l7_tcp_ctx *c, struct t
 				counter_inc(&c_tls_cert_nomem);
 			}
 		}
-		if (ch->n < ch->cap && tls_fingerprint(der, n, ch->fps + ch->n * (TLS_FP_HEX + 1))) {
+		if (ch->n < ch->cap &&
+		    tls_fingerprint(der, n, ch->fps + ch->n * (TLS_FP_HEX + 1))) {
 			ch->n++;
 			counter_inc(&c_tls_certs);
 		} else if (ch->fps) {

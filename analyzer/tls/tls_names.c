@@ -33,9 +33,9 @@ static const char *tls_name_find(const struct tls_name *t, size_t n, uint16_t v,
 #define TLS_NAMES(t, v, buf) tls_name_find(t, sizeof(t) / sizeof(t[0]), v, buf)
 
 static const struct tls_name tls_versions[] = {
-    {0x0002, "SSLv2"},	 {0x0300, "SSLv3"},   {0x0301, "TLSv10"},  {0x0302, "TLSv11"},
-    {0x0303, "TLSv12"},	 {0x0304, "TLSv13"},  {0xfefc, "DTLSv13"}, {0xfefd, "DTLSv12"},
-    {0xfeff, "DTLSv10"},
+    {0x0002, "SSLv2"},	 {0x0300, "SSLv3"},   {0x0301, "TLSv10"},
+    {0x0302, "TLSv11"},	 {0x0303, "TLSv12"},  {0x0304, "TLSv13"},
+    {0xfefc, "DTLSv13"}, {0xfefd, "DTLSv12"}, {0xfeff, "DTLSv10"},
 };
 
 const char *tls_version_name(uint16_t v, char buf[24])

@@ -28,15 +28,15 @@
 #include "uid.h"
 
 #define TLS_MAX_DOT_PORTS 16
-#define TLS_DOH_BYTES	  4096	       /* --tls-doh-names, packed NUL-terminated */
-#define TLS_MAX_CERTS_CAP 64	       /* --tls-max-certs at most */
-#define TLS_HS_MAX	  (64u << 10) /* a larger handshake message is skipped, not buffered */
+#define TLS_DOH_BYTES	  4096		   /* --tls-doh-names, packed NUL-terminated */
+#define TLS_MAX_CERTS_CAP 64		   /* --tls-max-certs at most */
+#define TLS_HS_MAX	  (64u << 10)	   /* a larger handshake message is skipped, not buffered */
 #define TLS_REC_MAX	  (16384u + 2048u) /* largest record body (TLSCiphertext) */
-#define TLS_HIST_MAX	  100	       /* ssl_history length (Zeek's max_ssl_history_length) */
-#define TLS_ALPN_BYTES	  256	       /* the client's ALPN list, packed */
-#define TLS_MAX_VERSIONS  16	       /* the client's offered versions kept */
-#define TLS_FP_HEX	  64	       /* a SHA-256 fingerprint in hex */
-#define JA4_LEN		  37	       /* "t13d1516h2_8daaf6152771_e5627efa2ab1" + NUL */
+#define TLS_HIST_MAX	  100		   /* ssl_history length (Zeek's max_ssl_history_length) */
+#define TLS_ALPN_BYTES	  256		   /* the client's ALPN list, packed */
+#define TLS_MAX_VERSIONS  16		   /* the client's offered versions kept */
+#define TLS_FP_HEX	  64		   /* a SHA-256 fingerprint in hex */
+#define JA4_LEN		  37		   /* "t13d1516h2_8daaf6152771_e5627efa2ab1" + NUL */
 
 struct tls_config {
 	uint16_t dot_ports[TLS_MAX_DOT_PORTS]; /* --tls-dot-ports, default 853 */
@@ -60,16 +60,16 @@ struct tls_state {
 
 /* ---- record layer (tls_record.c) ------------------------------------------------------ */
 struct tls_dir {
-	uint8_t hdr[5];	   /* the record header being gathered */
+	uint8_t hdr[5]; /* the record header being gathered */
 	uint8_t nhdr;
-	uint8_t ctype;	   /* content type of the current record */
-	uint8_t small[2];  /* the start of a CCS / alert record's body */
+	uint8_t ctype;	  /* content type of the current record */
+	uint8_t small[2]; /* the start of a CCS / alert record's body */
 	uint8_t nsmall;
-	uint32_t left;	   /* body bytes of the current record still to come */
-	uint32_t hs_skip;  /* bytes of an oversized handshake message still to skip */
-	bool encrypted;	   /* this side sent ChangeCipherSpec (TLS <= 1.2): ciphertext now */
-	bool lost;	   /* framing lost (a gap, not TLS): nothing more is parsed */
-	uint8_t *hs;	   /* a handshake message being reassembled (hs_cap bytes) */
+	uint32_t left;	  /* body bytes of the current record still to come */
+	uint32_t hs_skip; /* bytes of an oversized handshake message still to skip */
+	bool encrypted;	  /* this side sent ChangeCipherSpec (TLS <= 1.2): ciphertext now */
+	bool lost;	  /* framing lost (a gap, not TLS): nothing more is parsed */
+	uint8_t *hs;	  /* a handshake message being reassembled (hs_cap bytes) */
 	uint32_t hs_len, hs_cap;
 };
 
@@ -99,13 +99,13 @@ struct tls_shello {
 	uint16_t version; /* legacy_version */
 	uint16_t sv;	  /* the supported_versions value, when has_sv */
 	bool has_sv;
-	bool hrr;	  /* HelloRetryRequest (the special random) */
+	bool hrr; /* HelloRetryRequest (the special random) */
 	const uint8_t *sid;
 	size_t sid_len;
 	uint16_t cipher;
 	bool has_group; /* key_share's group */
 	uint16_t group;
-	bool psk; /* pre_shared_key accepted */
+	bool psk;	     /* pre_shared_key accepted */
 	const uint8_t *alpn; /* the protocol the server chose */
 	size_t alpn_len;
 };
@@ -120,10 +120,10 @@ static inline bool tls_grease(uint16_t v)
 
 /* ---- a connection ------------------------------------------------------------------------ */
 struct tls_chain {
-	char *fps;	 /* cap fingerprints of TLS_FP_HEX + 1 bytes (NUL each) */
-	unsigned cap;	 /* max_certs when fps was made */
-	unsigned n;	 /* fingerprints in fps */
-	unsigned more;	 /* certificates past max_certs, counted only */
+	char *fps;     /* cap fingerprints of TLS_FP_HEX + 1 bytes (NUL each) */
+	unsigned cap;  /* max_certs when fps was made */
+	unsigned n;    /* fingerprints in fps */
+	unsigned more; /* certificates past max_certs, counted only */
 };
 
 struct tls_conn {
@@ -136,10 +136,10 @@ struct tls_conn {
 	struct sender_ref who[2]; /* [1] client, [0] server */
 	char hist[TLS_HIST_MAX];
 	uint8_t nhist;
-	bool done;	      /* logged: what follows is ignored */
-	bool chello, shello;  /* a ClientHello / ServerHello was parsed */
-	bool tls13;	      /* TLS 1.3 (or a draft) was negotiated */
-	bool app[2];	      /* TLS 1.3: each side sent an encrypted record */
+	bool done;	     /* logged: what follows is ignored */
+	bool chello, shello; /* a ClientHello / ServerHello was parsed */
+	bool tls13;	     /* TLS 1.3 (or a draft) was negotiated */
+	bool app[2];	     /* TLS 1.3: each side sent an encrypted record */
 	bool established, resumed, hrr;
 	bool ticket_empty_sid, cke, client_psk;
 	bool has_version, has_cipher, has_curve, has_alert;
@@ -159,13 +159,14 @@ struct tls_conn {
 };
 
 /* tls_record.c: the stream bytes of one direction. */
-void tls_record_feed(struct tls_state *st, struct l7_tcp_ctx *c, struct tls_conn *t, int from_client,
-		     const uint8_t *data, size_t len, const struct pano_pkt *pkt);
+void tls_record_feed(struct tls_state *st, struct l7_tcp_ctx *c, struct tls_conn *t,
+		     int from_client, const uint8_t *data, size_t len, const struct pano_pkt *pkt);
 void tls_dir_free(struct l7_tcp_ctx *c, struct tls_dir *d);
 
 /* tls_txn.c: what the record layer found. */
-void tls_txn_message(struct tls_state *st, struct l7_tcp_ctx *c, struct tls_conn *t, int from_client,
-		     uint8_t type, const uint8_t *body, size_t len, const struct pano_pkt *pkt);
+void tls_txn_message(struct tls_state *st, struct l7_tcp_ctx *c, struct tls_conn *t,
+		     int from_client, uint8_t type, const uint8_t *body, size_t len,
+		     const struct pano_pkt *pkt);
 void tls_txn_ccs(struct tls_conn *t, int from_client);
 void tls_txn_alert(struct tls_conn *t, int from_client, uint8_t level, uint8_t desc);
 void tls_txn_heartbeat(struct tls_conn *t, int from_client);

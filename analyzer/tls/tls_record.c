@@ -18,8 +18,9 @@
 
 PANO_COUNTER(c_tls_bad_header, "tls_bad_record_header", "weird",
 	     "TLS records whose header has no TLS version: direction not parsed further");
-PANO_COUNTER(c_tls_rec_long, "tls_record_too_long", "weird",
-	     "TLS records longer than 2^14+2048 bytes (a lying length): direction not parsed further");
+PANO_COUNTER(
+    c_tls_rec_long, "tls_record_too_long", "weird",
+    "TLS records longer than 2^14+2048 bytes (a lying length): direction not parsed further");
 PANO_COUNTER(c_tls_hs_long, "tls_handshake_too_long", "drop",
 	     "TLS handshake messages over 64 KiB, skipped unparsed");
 PANO_COUNTER(c_tls_unknown_rec, "tls_unknown_record_type", "weird",
@@ -202,8 +203,8 @@ void tls_record_feed(struct tls_state *st, struct l7_tcp_ctx *c, struct tls_conn
 		size_t k = d->left < len ? d->left : len;
 		if (!d->encrypted && d->ctype == CT_HANDSHAKE)
 			tls_hs_feed(st, c, t, fc, d, data, k, pkt);
-		else if (!d->encrypted && (d->ctype == CT_CCS || d->ctype == CT_ALERT ||
-					   d->ctype == CT_HEARTBEAT))
+		else if (!d->encrypted &&
+			 (d->ctype == CT_CCS || d->ctype == CT_ALERT || d->ctype == CT_HEARTBEAT))
 			tls_small_feed(t, fc, d, data, k);
 		data += k;
 		len -= k;

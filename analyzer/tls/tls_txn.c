@@ -330,7 +330,8 @@ void tls_txn_emit(struct tls_state *st, struct l7_tcp_ctx *c, struct tls_conn *t
 	REC_SET(&r, ssl_history, rec_str(t->hist, t->nhist));
 	if (t->certs_seen) {
 		for (int i = 0; i < 2; i++) {
-			struct rec_strv v = {t->chain[i].fps, (size_t)t->chain[i].n * (TLS_FP_HEX + 1),
+			struct rec_strv v = {t->chain[i].fps,
+					     (size_t)t->chain[i].n * (TLS_FP_HEX + 1),
 					     t->chain[i].n};
 			if (i)
 				REC_SET(&r, client_cert_chain_fps, v);

@@ -433,9 +433,9 @@ static void tls12(const char *sni, const struct mb *der, int match)
 	feed(1, c2.b, c2.n, 0);
 	CHECK_EQ_INT(nrecs, 0);
 	feed(0, s2.b, s2.n, 0);
-	CHECK_EQ_INT(nrecs, 1); /* logged when established */
+	CHECK_EQ_INT(nrecs, 1);				      /* logged when established */
 	CHECK_EQ_INT(ctx.buf_bytes, sizeof(struct tls_conn)); /* its buffers freed then */
-	feed(0, s2.b, s2.n, 0);	/* bulk after the handshake: ignored */
+	feed(0, s2.b, s2.n, 0); /* bulk after the handshake: ignored */
 	conn_close();
 	CHECK_EQ_INT(nrecs, 1);
 	CHECK_EQ_STR(jstr("version"), "TLSv12");
