@@ -9,12 +9,14 @@
 #include <string.h>
 
 #include "dns.h"
+#include "http.h"
 #include "l7.h"
 #include "log.h"
 #include "tls_proto.h"
 
 const struct l7_proto *const l7_all[] = {
     &dns_proto,
+    &http_proto,
     &tls_proto,
 };
 const unsigned l7_nall = sizeof(l7_all) / sizeof(l7_all[0]);
