@@ -41,13 +41,16 @@ static void http_cfg_default(void *cfg)
 
 static const struct l7_opt http_opts[] = {
     {"http-ports", 0, 1, "LIST",
-     "TCP ports always read as HTTP (default 80,81,631,1080,3128,8000,8080,8888);\n"
-     "other TCP connections are HTTP when their first bytes are a request line"},
-    {"http-max-line", 0, 1, "BYTES",
-     "bytes of an HTTP start or header line kept (default 16K; the rest skipped)"},
-    {"http-max-headers", 0, 1, "N", "header lines per HTTP message read (default 256)"},
+     "TCP ports read as HTTP from the SYN (default"
+     "\n                           80,81,631,1080,3128,8000,8080,8888); on other ports"
+     "\n                           a connection is HTTP if it starts with a request line"},
+    {"http-max-line", 0, 1, "N",
+     "bytes of a start or header line kept (default 16K;"
+     "\n                           the rest is skipped and counted)"},
+    {"http-max-headers", 0, 1, "N", "header lines read per message (default 256)"},
     {"http-max-pending", 0, 1, "N",
-     "HTTP requests awaiting responses per connection (default 100, as Zeek)"},
+     "requests awaiting a response per connection (default"
+     "\n                           100, as Zeek; above it all are logged unanswered)"},
 };
 
 static int http_cfg_set(void *cfgv, const char *opt, const char *arg, char *why, size_t whylen)

@@ -81,6 +81,7 @@ struct http_conn {
 	struct http_txn *resp; /* the one the response being parsed fills, or NULL */
 	bool req09;	      /* the last request was HTTP/0.9: the reply is raw until close */
 	bool tunnel;	      /* CONNECT answered 2xx: the rest is not HTTP */
+	bool confirmed;	      /* a request line was good: the connection is HTTP */
 	uint64_t resp_ts;     /* when the current response began */
 	unsigned resp_code;   /* its status code */
 	int resp_method;      /* its request's HTTP_REQ_* class */
@@ -100,6 +101,9 @@ void http_dir_free(struct http_conn *hc, struct http_dir *d);
 
 /* Body framing (http_body.c): the headers of a message are done; sets d->st. */
 void http_body_begin(struct http_conn *hc, int from_client, uint64_t ts_ns);
+/* The message of direction fc is complete (or cut short): the transaction learns its body
+ * length and the direction expects the next start line. */
+void http_body_end(struct http_conn *hc, int fc);
 /* Consumes body bytes in the body states; returns the bytes used (<= len). A line the chunk
  * framing needs is left to the line scanner (return 0 in HP_CHUNK_SIZE/END/TRAILERS). */
 size_t http_body_data(struct http_conn *hc, int from_client, const uint8_t *data, size_t len,

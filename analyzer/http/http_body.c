@@ -22,9 +22,7 @@ PANO_COUNTER(c_http_tunnels, "http_tunnels", "event",
 	     "HTTP connections that became a tunnel (CONNECT answered 2xx) or switched protocol "
 	     "(101): no longer read");
 
-/* The message of direction fc is complete: the transaction learns its body length and the
- * direction expects the next start line. */
-static void http_msg_done(struct http_conn *hc, int fc)
+void http_body_end(struct http_conn *hc, int fc)
 {
 	struct http_dir *d = &hc->dir[fc];
 	uint64_t n = d->body_len;
@@ -43,7 +41,7 @@ static void http_switch(struct http_conn *hc)
 {
 	counter_inc(&c_http_tunnels);
 	hc->tunnel = true;
-	http_msg_done(hc, 0);
+	http_body_end(hc, 0);
 	hc->dir[0].st = hc->dir[1].st = HP_NOTHING;
 }
 
@@ -66,7 +64,7 @@ void http_body_begin(struct http_conn *hc, int fc, uint64_t ts)
 		d->upgrade = d->conn_upgrade = false;
 		if (hc->resp_method == HTTP_REQ_HEAD || (code >= 100 && code <= 199) || code == 204 ||
 		    code == 304) {
-			http_msg_done(hc, fc);
+			http_body_end(hc, fc);
 			return;
 		}
 	}
@@ -76,7 +74,7 @@ void http_body_begin(struct http_conn *hc, int fc, uint64_t ts)
 		d->st = HP_BODY_LEN;
 		d->body_left = d->cl;
 	} else if (d->has_len || fc) {
-		http_msg_done(hc, fc);
+		http_body_end(hc, fc);
 	} else {
 		d->st = HP_BODY_CLOSE;
 	}
@@ -98,7 +96,7 @@ size_t http_body_data(struct http_conn *hc, int fc, const uint8_t *data, size_t 
 	d->body_left -= k;
 	if (!d->body_left) {
 		if (d->st == HP_BODY_LEN)
-			http_msg_done(hc, fc);
+			http_body_end(hc, fc);
 		else
 			d->st = HP_CHUNK_END;
 	}
@@ -170,7 +168,7 @@ void http_body_line(struct http_conn *hc, int fc, const uint8_t *p, size_t n, ui
 		return;
 	case HP_TRAILERS:
 		if (!n)
-			http_msg_done(hc, fc);
+			http_body_end(hc, fc);
 		return;
 	default:
 		return;

@@ -28,6 +28,8 @@ PANO_COUNTER(c_http_bad_length, "http_bad_content_length", "weird",
 	     "HTTP Content-Length values that are not a number below 2^64 (ignored)");
 PANO_COUNTER(c_http_gap_stop, "http_gap", "drop",
 	     "HTTP directions no longer read after a hole in the stream");
+PANO_COUNTER(c_http_09_late, "http_09_reply_before_request", "weird",
+	     "HTTP/0.9 requests that came while a response was being read (it ends there)");
 PANO_COUNTER(c_http_line_nomem, "http_line_nomem", "drop",
 	     "HTTP lines cut short for want of memory");
 
@@ -79,6 +81,16 @@ static void http_stop(struct http_dir *d)
 	d->st = HP_NOTHING;
 }
 
+/* A start line that is not one: once the connection has shown a good request, it is not
+ * HTTP any more and neither side is read (Zeek disables its analyzer); before that, only
+ * this side stops (a server's answers to garbage are still logged, as Zeek does). */
+static void http_violation(struct http_conn *hc, int fc)
+{
+	http_stop(&hc->dir[fc]);
+	if (hc->confirmed)
+		http_stop(&hc->dir[!fc]);
+}
+
 /* A request line: METHOD SP URI [SP HTTP/d.d]. Zeek's rules: the method is a token; the URI
  * runs over URI characters and then up to the whitespace before "HTTP/"; no "HTTP/" means
  * HTTP/0.9, which needs a method of three or more characters and a URI. Anything else is a
@@ -109,17 +121,19 @@ static void http_request_line(struct http_conn *hc, const uint8_t *p, size_t n, 
 		if (m_end - line < 3 || u_end == rest)
 			goto bad;
 	}
+	if (v09 && hc->dir[0].st != HP_START && hc->dir[0].st != HP_NOTHING) {
+		/* a response was being read: it ends here, what follows is the raw reply */
+		counter_inc(&c_http_09_late);
+		http_body_end(hc, 0);
+	}
+	hc->confirmed = true;
 	hc->dir[1].body_len = 0;
 	http_txn_request(hc, line, (size_t)(m_end - line), rest, (size_t)(u_end - rest), v09, ts);
 	hc->dir[1].st = HP_HEADERS;
-	if (v09) { /* no headers, no body: the next line is the next request */
-		http_txn_request_done(hc, 0);
-		hc->dir[1].st = HP_START;
-	}
 	return;
 bad:
 	counter_inc(&c_http_bad_request);
-	http_stop(&hc->dir[1]);
+	http_violation(hc, 1);
 }
 
 /* A status line: HTTP/d.d SP code [SP reason]. Not one: the responses are not read any more. */
@@ -158,7 +172,7 @@ static void http_status_line(struct http_conn *hc, const uint8_t *p, size_t n, u
 	return;
 bad:
 	counter_inc(&c_http_bad_reply);
-	http_stop(&hc->dir[0]);
+	http_violation(hc, 0);
 }
 
 /* Content-Length: decimal digits below 2^64 (surrounding whitespace allowed). */
