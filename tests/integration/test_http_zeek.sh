@@ -19,6 +19,7 @@
 . "$(dirname "$0")/../lib/lib.sh"
 need_cmd http_zeek jq timeout
 . "$(dirname "$0")/../lib/zeek.sh"
+. "$(dirname "$0")/../lib/http.sh"
 ANALYZE_ARGS="--protocols http"
 CMP=$PANO_ROOT/tests/lib/zeekcmp_http.py
 [ -x "$A" ] || { skip "http_zeek: $A not built"; exit 0; }
@@ -71,28 +72,12 @@ if command -v tshark >/dev/null 2>&1; then
 		[ -n "${TSHARK_SKIP[$b]:-}" ] && continue
 		n=tshark_http_$b
 		if ! why=$(analyze "$n" --read "$f"); then fail "$n: $why"; continue; fi
-		# tshark reads these ports as HTTP by default; the same set on both sides
-		tshark -r "$f" -d tcp.port==4711,http -d tcp.port==8240,http -Y http -T fields \
-			-E separator=/t -e http.request.method -e http.host -e http.response.code \
-			>"$T_TMP/$n.tsv" 2>/dev/null
-		# a frame with several messages gives comma-separated values
-		want=$(awk -F'\t' '{ nm = split($1, m, ","); split($2, h, ",")
-			for (i = 1; i <= nm; i++) print "req", m[i], h[i]
-			nc = split($3, c, ","); for (i = 1; i <= nc; i++) print "resp", c[i] }' \
-			"$T_TMP/$n.tsv" | sort)
-		got=$(jq -r 'select(._path == "http") |
-			(if .method then "req \(.method) \(.host // "")" else empty end),
-			(if .status_code and .status_code > 0 then "resp \(.status_code)" else empty end)' \
-			"$T_TMP/$n.json" | sed 's/ $//' | sort)
-		want=$(echo "$want" | sed 's/ $//')
-		# tshark shows every 1xx; PANO's record keeps the last one (info_code) and the final
-		: "${want:=}"
-		wantc=$(echo "$want" | grep -v '^resp 1[0-9][0-9]$' | sort)
-		gotc=$(echo "$got" | grep -v '^resp 1[0-9][0-9]$' | sort)
-		if [ "$wantc" = "$gotc" ]; then
-			pass "$n: $(echo "$wantc" | grep -c .) requests/responses agree"
+		# the traces' other HTTP ports, for tshark too
+		if why=$(http_tshark_cmp "$f" "$T_TMP/$n.json" -d tcp.port==4711,http \
+			-d tcp.port==8240,http); then
+			pass "$n: $why"
 		else
-			fail "$n: tshark [$(echo "$wantc" | tr '\n' ';')] ours [$(echo "$gotc" | tr '\n' ';')]"
+			fail "$n: $why"
 		fi
 	done
 else
