@@ -121,9 +121,9 @@ static enum l7_verdict http_match(void *st, const struct pano_pkt *pkt)
 
 /* The methods taken on their own; any other token needs " HTTP/1." later on the line. */
 static const char *const http_methods[] = {
-    "GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "TRACE", "PATCH",
-    "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "SEARCH", "REPORT",
-    "QUERY",
+    "GET",   "POST",   "HEAD",	   "PUT",	"DELETE", "OPTIONS", "CONNECT",
+    "TRACE", "PATCH",  "PROPFIND", "PROPPATCH", "MKCOL",  "COPY",    "MOVE",
+    "LOCK",  "UNLOCK", "SEARCH",   "REPORT",	"QUERY",
 };
 
 /* A client's first bytes: "METHOD SP" with a known method, or "TOKEN SP target SP HTTP/1."

@@ -38,26 +38,26 @@ void http_config_default(struct http_config *cfg);
 
 /* ---- parsing one direction (http_parse.c, http_body.c) ---------------------------------- */
 enum http_pstate {
-	HP_START,	/* expecting a request line / status line */
-	HP_HEADERS,	/* header lines until an empty one */
-	HP_BODY_LEN,	/* body_left bytes (Content-Length) */
-	HP_CHUNK_SIZE,	/* a chunk-size line */
-	HP_CHUNK_DATA,	/* body_left bytes of a chunk */
-	HP_CHUNK_END,	/* the CRLF after a chunk's data */
-	HP_TRAILERS,	/* trailer lines after the last chunk */
-	HP_BODY_CLOSE,	/* everything until the connection closes (a response without length,
-			 * an HTTP/0.9 response) */
-	HP_NOTHING,	/* not parsed any more: a tunnel, an upgrade, a violation, a gap */
+	HP_START,      /* expecting a request line / status line */
+	HP_HEADERS,    /* header lines until an empty one */
+	HP_BODY_LEN,   /* body_left bytes (Content-Length) */
+	HP_CHUNK_SIZE, /* a chunk-size line */
+	HP_CHUNK_DATA, /* body_left bytes of a chunk */
+	HP_CHUNK_END,  /* the CRLF after a chunk's data */
+	HP_TRAILERS,   /* trailer lines after the last chunk */
+	HP_BODY_CLOSE, /* everything until the connection closes (a response without length,
+			* an HTTP/0.9 response) */
+	HP_NOTHING,    /* not parsed any more: a tunnel, an upgrade, a violation, a gap */
 };
 
 struct http_dir {
 	enum http_pstate st;
 	uint8_t *line; /* a line that spans deliveries, at most max_line bytes kept */
 	size_t line_len, line_cap;
-	bool line_cut;	   /* the current line passed max_line: the rest is skipped */
-	bool chunked;	   /* Transfer-Encoding: chunked */
-	bool has_len;	   /* a Content-Length was given */
-	uint64_t cl;	   /* its value */
+	bool line_cut; /* the current line passed max_line: the rest is skipped */
+	bool chunked;  /* Transfer-Encoding: chunked */
+	bool has_len;  /* a Content-Length was given */
+	uint64_t cl;   /* its value */
 	uint64_t body_left;
 	uint64_t body_len; /* body bytes of the current message (after chunk decoding) */
 	unsigned nheaders;
@@ -77,14 +77,14 @@ struct http_conn {
 	struct http_txn *head, *tail; /* pending, by index */
 	unsigned npending;
 	uint64_t cur_request, cur_response, depth;
-	struct http_txn *req; /* the transaction the request being parsed fills, or NULL */
+	struct http_txn *req;  /* the transaction the request being parsed fills, or NULL */
 	struct http_txn *resp; /* the one the response being parsed fills, or NULL */
-	bool req09;	      /* the last request was HTTP/0.9: the reply is raw until close */
-	bool tunnel;	      /* CONNECT answered 2xx: the rest is not HTTP */
-	bool confirmed;	      /* a request line was good: the connection is HTTP */
-	uint64_t resp_ts;     /* when the current response began */
-	unsigned resp_code;   /* its status code */
-	int resp_method;      /* its request's HTTP_REQ_* class */
+	bool req09;	       /* the last request was HTTP/0.9: the reply is raw until close */
+	bool tunnel;	       /* CONNECT answered 2xx: the rest is not HTTP */
+	bool confirmed;	       /* a request line was good: the connection is HTTP */
+	uint64_t resp_ts;      /* when the current response began */
+	unsigned resp_code;    /* its status code */
+	int resp_method;       /* its request's HTTP_REQ_* class */
 	char uid[24];
 	char orig_s[46], resp_s[46];
 	size_t bytes; /* what this connection holds (l7_tcp_ctx.buf_bytes) */
@@ -127,8 +127,8 @@ enum http_field {
 	HF_N
 };
 
-void http_txn_request(struct http_conn *hc, const uint8_t *method, size_t mlen,
-		      const uint8_t *uri, size_t ulen, bool v09, uint64_t ts_ns);
+void http_txn_request(struct http_conn *hc, const uint8_t *method, size_t mlen, const uint8_t *uri,
+		      size_t ulen, bool v09, uint64_t ts_ns);
 /* A client header the record keeps (name upper-cased by the caller, value trimmed). */
 void http_txn_req_header(struct http_conn *hc, const char *uname, const uint8_t *v, size_t vn);
 void http_txn_request_done(struct http_conn *hc, uint64_t body_len);

@@ -62,8 +62,8 @@ void http_body_begin(struct http_conn *hc, int fc, uint64_t ts)
 			return;
 		}
 		d->upgrade = d->conn_upgrade = false;
-		if (hc->resp_method == HTTP_REQ_HEAD || (code >= 100 && code <= 199) || code == 204 ||
-		    code == 304) {
+		if (hc->resp_method == HTTP_REQ_HEAD || (code >= 100 && code <= 199) ||
+		    code == 204 || code == 304) {
 			http_body_end(hc, fc);
 			return;
 		}
@@ -80,8 +80,7 @@ void http_body_begin(struct http_conn *hc, int fc, uint64_t ts)
 	}
 }
 
-size_t http_body_data(struct http_conn *hc, int fc, const uint8_t *data, size_t len,
-		      uint64_t ts)
+size_t http_body_data(struct http_conn *hc, int fc, const uint8_t *data, size_t len, uint64_t ts)
 {
 	struct http_dir *d = &hc->dir[fc];
 
@@ -147,7 +146,7 @@ void http_body_line(struct http_conn *hc, int fc, const uint8_t *p, size_t n, ui
 			return;
 		}
 		counter_inc(&c_http_chunk_crlf); /* read it as the next size line */
-		/* fall through */
+						 /* fall through */
 	case HP_CHUNK_SIZE:
 		switch (http_chunk_size(p, n, &size)) {
 		case -2:

@@ -208,8 +208,7 @@ static bool http_has_token(const uint8_t *v, size_t n, const char *tok)
 }
 
 /* One header line of a message (or the empty line that ends the headers). */
-static void http_header_line(struct http_conn *hc, int fc, const uint8_t *p, size_t n,
-			     uint64_t ts)
+static void http_header_line(struct http_conn *hc, int fc, const uint8_t *p, size_t n, uint64_t ts)
 {
 	struct http_dir *d = &hc->dir[fc];
 	struct cursor cur = cursor_init(p, n);

@@ -121,9 +121,9 @@ static void txn_free(struct http_conn *hc, struct http_txn *t)
 /* Writes t's record and drops it from the queue. */
 static void txn_emit(struct http_conn *hc, struct http_txn *t)
 {
-	static const enum http_field fs[] = {HF_METHOD, HF_HOST, HF_URI, HF_REFERRER, HF_VERSION,
-					     HF_USER_AGENT, HF_ORIGIN, HF_STATUS_MSG, HF_INFO_MSG,
-					     HF_USERNAME};
+	static const enum http_field fs[] = {HF_METHOD,	  HF_HOST,	 HF_URI,    HF_REFERRER,
+					     HF_VERSION,  HF_USER_AGENT, HF_ORIGIN, HF_STATUS_MSG,
+					     HF_INFO_MSG, HF_USERNAME};
 	struct l7_tcp_ctx *c = hc->c;
 	struct http_rec r;
 	struct http_txn **pp = &hc->head;
@@ -141,17 +141,38 @@ static void txn_emit(struct http_conn *hc, struct http_txn *t)
 			continue;
 		struct rec_str v = txn_str(t, fs[i]);
 		switch (fs[i]) {
-		case HF_METHOD: REC_SET(&r, method, v); break;
-		case HF_HOST: REC_SET(&r, host, v); break;
-		case HF_URI: REC_SET(&r, uri, v); break;
-		case HF_REFERRER: REC_SET(&r, referrer, v); break;
-		case HF_VERSION: REC_SET(&r, version, v); break;
-		case HF_USER_AGENT: REC_SET(&r, user_agent, v); break;
-		case HF_ORIGIN: REC_SET(&r, origin, v); break;
-		case HF_STATUS_MSG: REC_SET(&r, status_msg, v); break;
-		case HF_INFO_MSG: REC_SET(&r, info_msg, v); break;
-		case HF_USERNAME: REC_SET(&r, username, v); break;
-		default: break;
+		case HF_METHOD:
+			REC_SET(&r, method, v);
+			break;
+		case HF_HOST:
+			REC_SET(&r, host, v);
+			break;
+		case HF_URI:
+			REC_SET(&r, uri, v);
+			break;
+		case HF_REFERRER:
+			REC_SET(&r, referrer, v);
+			break;
+		case HF_VERSION:
+			REC_SET(&r, version, v);
+			break;
+		case HF_USER_AGENT:
+			REC_SET(&r, user_agent, v);
+			break;
+		case HF_ORIGIN:
+			REC_SET(&r, origin, v);
+			break;
+		case HF_STATUS_MSG:
+			REC_SET(&r, status_msg, v);
+			break;
+		case HF_INFO_MSG:
+			REC_SET(&r, info_msg, v);
+			break;
+		case HF_USERNAME:
+			REC_SET(&r, username, v);
+			break;
+		default:
+			break;
 		}
 	}
 	REC_SET(&r, request_body_len, t->req_body);
@@ -230,8 +251,8 @@ static size_t http_unescape(const uint8_t *p, size_t n, char *out)
 	return o;
 }
 
-void http_txn_request(struct http_conn *hc, const uint8_t *method, size_t mlen,
-		      const uint8_t *uri, size_t ulen, bool v09, uint64_t ts)
+void http_txn_request(struct http_conn *hc, const uint8_t *method, size_t mlen, const uint8_t *uri,
+		      size_t ulen, bool v09, uint64_t ts)
 {
 	if (hc->cur_request < hc->cur_response) {
 		counter_inc(&c_http_resp_first);
@@ -269,7 +290,7 @@ void http_txn_request(struct http_conn *hc, const uint8_t *method, size_t mlen,
 }
 
 static const uint8_t b64_val[256] = {
-    ['A'] = 1,	['B'] = 2,  ['C'] = 3,	['D'] = 4,  ['E'] = 5,	['F'] = 6,  ['G'] = 7,  ['H'] = 8,
+    ['A'] = 1,	['B'] = 2,  ['C'] = 3,	['D'] = 4,  ['E'] = 5,	['F'] = 6,  ['G'] = 7,	['H'] = 8,
     ['I'] = 9,	['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
     ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
     ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
@@ -331,7 +352,7 @@ static void http_basic_auth(struct http_conn *hc, struct http_txn *t, const uint
 
 /* Zeek's proxy_headers (base/protocols/http/main.zeek). */
 static const char *const http_proxy_headers[] = {
-    "FORWARDED", "X-FORWARDED-FOR", "X-FORWARDED-FROM", "CLIENT-IP",
+    "FORWARDED", "X-FORWARDED-FOR",  "X-FORWARDED-FROM", "CLIENT-IP",
     "VIA",	 "XROXY-CONNECTION", "PROXY-CONNECTION",
 };
 
@@ -380,7 +401,8 @@ void http_txn_req_header(struct http_conn *hc, const char *uname, const uint8_t 
 	else if (strcmp(uname, "AUTHORIZATION") == 0 || strcmp(uname, "PROXY-AUTHORIZATION") == 0)
 		http_basic_auth(hc, t, v, vn);
 	else
-		for (size_t i = 0; i < sizeof(http_proxy_headers) / sizeof(http_proxy_headers[0]); i++)
+		for (size_t i = 0; i < sizeof(http_proxy_headers) / sizeof(http_proxy_headers[0]);
+		     i++)
 			if (strcmp(uname, http_proxy_headers[i]) == 0) {
 				http_proxied(hc, t, uname, v, vn);
 				break;

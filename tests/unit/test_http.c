@@ -193,7 +193,8 @@ static void t_info_and_connect(void)
 	h_str(&h, 0, "HTTP/1.1 100 Continue\r\n\r\n");
 	CHECK_EQ_INT(h.k.n, 0);
 	h_str(&h, 1, "xyz");
-	h_str(&h, 0, "HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	h_str(&h, 0,
+	      "HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
 	CHECK_EQ_INT(h.k.n, 1);
 	CHECK_EQ_INT(n_of(&h, 0, "info_code"), 102);
 	CHECK_EQ_STR(s_of(&h, 0, "info_msg"), "Processing");
@@ -204,8 +205,9 @@ static void t_info_and_connect(void)
 
 	/* CONNECT: after the 2xx the connection is a tunnel, nothing more is parsed */
 	h.c.conn_id = 9;
-	h_str(&h, 1, "CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n"
-		     "Proxy-Connection: keep-alive\r\nVia: 1.1 a\r\nVia: 1.1 a\r\n\r\n");
+	h_str(&h, 1,
+	      "CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n"
+	      "Proxy-Connection: keep-alive\r\nVia: 1.1 a\r\nVia: 1.1 a\r\n\r\n");
 	h_str(&h, 0, "HTTP/1.1 200 Connection established\r\n\r\n");
 	CHECK_EQ_INT(h.k.n, 2);
 	CHECK_EQ_STR(s_of(&h, 1, "method"), "CONNECT");
@@ -222,8 +224,9 @@ static void t_info_and_connect(void)
 	/* Upgrade: 101 with Connection: upgrade ends HTTP on the connection */
 	h.c.conn_id = 10;
 	h_str(&h, 1, "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
-	h_str(&h, 0, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-		     "Connection: Upgrade\r\n\r\n\x81\x05hello");
+	h_str(&h, 0,
+	      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+	      "Connection: Upgrade\r\n\r\n\x81\x05hello");
 	h_str(&h, 1, "\x81\x85garbage");
 	CHECK_EQ_INT(h.k.n, 2); /* a 1xx record waits for the final response: here the close */
 	h_close(&h);
@@ -282,9 +285,10 @@ static void t_auth(void)
 /* One exchange split at every byte position (two deliveries), and byte by byte. */
 static void t_splits(void)
 {
-	static const char req[] = "POST /s%41 HTTP/1.1\r\nHost: split.test\r\n"
-				  "Transfer-Encoding: chunked\r\n\r\n4;x=y\r\nabcd\r\n0\r\nT: 1\r\n\r\n"
-				  "GET /two HTTP/1.1\r\nHost: split.test\r\n\r\n";
+	static const char req[] =
+	    "POST /s%41 HTTP/1.1\r\nHost: split.test\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n4;x=y\r\nabcd\r\n0\r\nT: 1\r\n\r\n"
+	    "GET /two HTTP/1.1\r\nHost: split.test\r\n\r\n";
 	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"
 				   "HTTP/1.1 304 Not Modified\r\n\r\n";
 	size_t rl = sizeof(req) - 1, pl = sizeof(resp) - 1;
@@ -331,9 +335,10 @@ static void t_caps(void)
 	uint64_t cut0 = cval("http_line_cut"), over0 = cval("http_headers_over");
 	uint64_t pipe0 = cval("http_excessive_pipelining");
 	h_open(&h, small_caps);
-	h_str(&h, 1, "GET /short HTTP/1.1\r\nReferer: http://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		     "aaaaaaaaaaaaaaaaaaaaaaaa\r\nB: 2\r\nC: 3\r\nUser-Agent: late\r\n"
-		     "Content-Length: 2\r\n\r\nok");
+	h_str(&h, 1,
+	      "GET /short HTTP/1.1\r\nReferer: http://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	      "aaaaaaaaaaaaaaaaaaaaaaaa\r\nB: 2\r\nC: 3\r\nUser-Agent: late\r\n"
+	      "Content-Length: 2\r\n\r\nok");
 	h_str(&h, 0, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	CHECK_EQ_INT(h.k.n, 1);
 	CHECK_EQ_INT(cval("http_line_cut") - cut0, 1);
@@ -369,8 +374,9 @@ static void t_hostile(void)
 	h_str(&h, 1, "\r\nHost: after.big\r\n\r\n");
 	CHECK(peak < h.cfg.max_line + 8192);
 	CHECK_EQ_INT(cval("http_line_cut") - cut0, 1);
-	h_str(&h, 0, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-		     "1ffffffffffffffff\r\nxx");
+	h_str(&h, 0,
+	      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	      "1ffffffffffffffff\r\nxx");
 	CHECK_EQ_INT(cval("http_chunk_size_overflow") - ov0, 1);
 	h_close(&h);
 	CHECK_EQ_INT(h.k.n, 1);
