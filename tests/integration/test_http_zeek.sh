@@ -18,8 +18,9 @@
 #    there is no second transaction on the wire and PANO writes none.
 . "$(dirname "$0")/../lib/lib.sh"
 need_cmd http_zeek jq timeout
-. "$(dirname "$0")/../lib/zeek.sh"
 . "$(dirname "$0")/../lib/http.sh"
+A=$PANO_BUILD/pano-analyzer
+Z=$PANO_CORPUS/zeek
 ANALYZE_ARGS="--protocols http"
 CMP=$PANO_ROOT/tests/lib/zeekcmp_http.py
 [ -x "$A" ] || { skip "http_zeek: $A not built"; exit 0; }

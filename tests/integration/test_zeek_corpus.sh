@@ -13,7 +13,8 @@
 # made without it.
 . "$(dirname "$0")/../lib/lib.sh"
 need_cmd zeek_corpus jq python3 timeout
-. "$(dirname "$0")/../lib/zeek.sh"
+A=$PANO_BUILD/pano-analyzer
+Z=$PANO_CORPUS/zeek
 ANALYZE_ARGS="--protocols dns" # the DNS records only (the traces carry HTTP too)
 CMP=$PANO_ROOT/tests/lib/zeekcmp.py
 [ -x "$A" ] || { skip "zeek_corpus: $A not built"; exit 0; }

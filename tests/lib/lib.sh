@@ -71,11 +71,13 @@ free_port() {
 	done
 }
 
-# analyze NAME ARGS...: runs the analyzer ($A) into $T_TMP/NAME.json (stats in NAME.stats);
-# fails (returns 1, the reason on stdout) on a crash, a hang (60 s) or a line that is not JSON.
+# analyze NAME ARGS...: runs the analyzer ($A, with $ANALYZE_ARGS first if set) into
+# $T_TMP/NAME.json (stats in NAME.stats); fails (returns 1, the reason on stdout) on a crash, a
+# hang (60 s) or a line that is not JSON.
 analyze() {
 	local n=$1; shift
-	timeout 60 "$A" --stats "$@" >"$T_TMP/$n.json" 2>"$T_TMP/$n.stats"
+	# shellcheck disable=SC2086
+	timeout 60 "$A" --stats ${ANALYZE_ARGS:-} "$@" >"$T_TMP/$n.json" 2>"$T_TMP/$n.stats"
 	local rc=$?
 	if [ $rc -ne 0 ]; then echo "exit status $rc"; return 1; fi
 	jq -e . "$T_TMP/$n.json" >/dev/null 2>&1 || [ ! -s "$T_TMP/$n.json" ] ||
