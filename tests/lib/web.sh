@@ -17,10 +17,13 @@
 #                             the chain, serving files from WEB_DOCROOT (-WWW) unless the args
 #                             say otherwise (-www: a status page; -Verify 1: a client
 #                             certificate is required). Pid in VAR; stopped on exit.
+#   web_tls_cmd ADDR PORT VERSION [ARGS...]   the same command line in the array WEB_CMD (to
+#                             start it another way, e.g. in a pod's cgroup); VERSION any: both
 #   web_http_server VAR NS ADDR PORT DOCROOT
 #                             an HTTP/1.1 server (keep-alive; GET and HEAD serve DOCROOT, POST
 #                             and PUT read the body, Content-Length or chunked, and answer
 #                             "received N bytes") with Debian's Python; pid in VAR.
+#   web_http_cmd ADDR PORT DOCROOT            its command line in WEB_CMD
 #   web_curl NS OUT ARGS...   curl in NS with -v (the TLS version, cipher and ALPN it reports go
 #                             to OUT.err) and -w: one line per transfer in OUT,
 #                             "local_port http_code size_upload size_download url".
@@ -83,27 +86,38 @@ web_docroot() {
 # web_listening NS ADDR PORT: something listens on ADDR:PORT in NS.
 web_listening() { ip netns exec "$1" ss -Htln "src $2 and sport = :$3" | grep -q .; }
 
-# web_tls_server VAR NS ADDR PORT VERSION [ARGS...]
-web_tls_server() {
-	local _v=$1 ns=$2 addr=$3 port=$4 ver=$5 serve=-WWW a; shift 5
+# web_tls_cmd ADDR PORT VERSION [ARGS...]: web_tls_server's command line in the array WEB_CMD
+# (for a caller that starts it its own way, e.g. in a pod's cgroup); VERSION any: 1.2 or 1.3.
+web_tls_cmd() {
+	local addr=$1 port=$2 ver=$3 serve=-WWW a; shift 3
 	for a in "$@"; do case $a in -www | -WWW | -HTTP) serve= ;; esac; done
-	case $ver in 1.2) ver=-tls1_2 ;; 1.3) ver=-tls1_3 ;; *) log "web_tls_server: version $ver"; return 1 ;; esac
+	case $ver in 1.2) ver=-tls1_2 ;; 1.3) ver=-tls1_3 ;; any) ver= ;; *) log "web_tls_cmd: version $ver"; return 1 ;; esac
 	# s_server -WWW serves files relative to its working directory (env -C: the pid stays
 	# s_server's).
-	bg_start "$_v" "$T_TMP/web-tls-$addr-$port.log" "$ns" env -C "${WEB_DOCROOT:-/}" \
-		openssl s_server -accept "$addr:$port" "$ver" -cert "$WEB_SRV_CRT" -key "$WEB_SRV_KEY" \
-		-cert_chain "$WEB_CA" -CAfile "$WEB_CA" -alpn h2,http/1.1 $serve "$@"
+	WEB_CMD=(env -C "${WEB_DOCROOT:-/}" openssl s_server -accept "$addr:$port" $ver
+		-cert "$WEB_SRV_CRT" -key "$WEB_SRV_KEY" -cert_chain "$WEB_CA" -CAfile "$WEB_CA"
+		-alpn h2,http/1.1 $serve "$@")
+}
+
+# web_tls_server VAR NS ADDR PORT VERSION [ARGS...]
+web_tls_server() {
+	local _v=$1 ns=$2 addr=$3 port=$4; shift 4
+	web_tls_cmd "$addr" "$port" "$@" || return 1
+	bg_start "$_v" "$T_TMP/web-tls-$addr-$port.log" "$ns" "${WEB_CMD[@]}"
 	wait_for 10 web_listening "$ns" "$addr" "$port" || {
 		log "web_tls_server: s_server on $addr:$port did not start: $(tail -3 "$T_TMP/web-tls-$addr-$port.log")"
 		return 1
 	}
 }
 
+# web_http_cmd ADDR PORT DOCROOT: web_http_server's command line in WEB_CMD.
+web_http_cmd() { WEB_CMD=("$WEB_PY" -u "$PANO_ROOT/tests/lib/web_http.py" "$1" "$2" "$3"); }
+
 # web_http_server VAR NS ADDR PORT DOCROOT
 web_http_server() {
 	local _v=$1 ns=$2 addr=$3 port=$4 root=$5
-	bg_start "$_v" "$T_TMP/web-http-$addr-$port.log" "$ns" "$WEB_PY" -u \
-		"$PANO_ROOT/tests/lib/web_http.py" "$addr" "$port" "$root"
+	web_http_cmd "$addr" "$port" "$root"
+	bg_start "$_v" "$T_TMP/web-http-$addr-$port.log" "$ns" "${WEB_CMD[@]}"
 	wait_for 10 web_listening "$ns" "$addr" "$port" || {
 		log "web_http_server: $addr:$port did not start: $(tail -3 "$T_TMP/web-http-$addr-$port.log")"
 		return 1
