@@ -189,8 +189,8 @@ web_loop() {	# HTTP GET and POST, TLS 1.3 and 1.2 (curl), ALPN h2 (s_client), ev
 	while :; do
 		curl -s -o /dev/null --max-time 2 --resolve "$r80" "http://$1/index.html"
 		curl -s -o /dev/null --max-time 2 --resolve "$r80" -d "demo=$RANDOM" "http://$1/form"
-		curl -s -o /dev/null --max-time 2 --cacert "$ca" --resolve "$r443" "$u/"
-		curl -s -o /dev/null --max-time 2 --tls-max 1.2 --cacert "$ca" --resolve "$r443" "$u/"
+		curl -s -o /dev/null --max-time 2 --http1.1 --cacert "$ca" --resolve "$r443" "$u/"
+		curl -s -o /dev/null --max-time 2 --http1.1 --tls-max 1.2 --cacert "$ca" --resolve "$r443" "$u/"
 		printf 'GET / HTTP/1.0\r\n\r\n' | timeout 2 openssl s_client -quiet -ign_eof \
 			-connect "$2:443" -servername "$1" -alpn h2 -CAfile "$ca" >/dev/null 2>&1
 		sleep 3
