@@ -518,3 +518,28 @@ k8s_node_down() {
 	rm -rf "$K8S_TMP"
 	K8S_UP=
 }
+
+# k8s_web_up: (source web.sh first) two more pods after k8s_node_up: default/web, whose
+# container web runs openssl s_server (TLS 1.2 and 1.3, ALPN h2,http/1.1, -www) on 443 and the
+# HTTP/1.1 server of web.sh on 80, and default/web-client (container app) for the clients. The
+# certificates (web_pki, in $K8S_TMP/web-pki) are for $K8S_WEB_NAME, the pod's headless-service
+# name; clients reach the pod at its address (curl --resolve), not through a ClusterIP, whose
+# DNAT the node's hooks would see as two connections. Returns once both servers listen.
+K8S_WEB_NAME=web.default.svc.cluster.local
+k8s_web_up() {
+	local ip
+	k8s_pod_add web default systemd-containerd burstable web || return 1
+	k8s_pod_add web-client default systemd-containerd besteffort app || return 1
+	ip=${K8S_POD_IP4[web]}
+	web_pki "$K8S_TMP/web-pki" "$K8S_WEB_NAME" || return 1
+	web_docroot "$K8S_TMP/web-www" 65536 || return 1
+	web_tls_cmd "$ip" 443 any -www || return 1
+	k8s_exec_bg k8s-web-tls web web "${WEB_CMD[@]}" || return 1
+	web_http_cmd "$ip" 80 "$K8S_TMP/web-www"
+	k8s_exec_bg k8s-web-http web web "${WEB_CMD[@]}" || return 1
+	wait_for 10 web_listening "${K8S_POD_NETNS[web]}" "$ip" 443 &&
+		wait_for 10 web_listening "${K8S_POD_NETNS[web]}" "$ip" 80 || {
+		log "k8s_web_up: the web pod's servers did not start: $(tail -2 "$T_TMP"/k8s-web-*.err)"
+		return 1
+	}
+}
