@@ -270,12 +270,13 @@ else
 	fi
 	if [ "$HAS_TLS" = 1 ]; then
 		for label in pot pb; do
-			if jq -e --arg s "$WEB_SRV_FP" 'select(._path == "ssl" and .id_orig_p == 41010) |
-				select(.established == true and .cert_chain_fps[0] == $s and (.ja4 | length) > 0)' \
-				"$T_TMP/$label.jsonl" >/dev/null 2>&1; then
+			# -s: jq -e judges by its last output, and the record need not be the last line
+			if jq -s -e --arg s "$WEB_SRV_FP" 'map(select(._path == "ssl" and .id_orig_p == 41010) |
+				select(.established == true and .cert_chain_fps[0] == $s and (.ja4 | length) > 0)) |
+				length == 1' "$T_TMP/$label.jsonl" >/dev/null 2>&1; then
 				pass "l7_live_head_${label}_bulk_record_complete"
 			else
-				fail "l7_live_head_${label}_bulk_record_complete: $(jq -c 'select(.id_orig_p == 41010)' "$T_TMP/$label.jsonl" 2>/dev/null | head -c 300)"
+				fail "l7_live_head_${label}_bulk_record_complete: want cert_chain_fps[0] $WEB_SRV_FP: $(jq -c 'select(.id_orig_p == 41010)' "$T_TMP/$label.jsonl" 2>/dev/null | head -c 1500)"
 			fi
 		done
 	fi
