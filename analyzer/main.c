@@ -164,7 +164,8 @@ struct main_conf {
 	int cli_given; /* --ports was given: refused in the file */
 	uint16_t ports[DNS_MAX_PORTS]; /* the file's, while it is being checked */
 	int nports;
-	int started; /* dns_init ran: changes go to dns_set_ports */
+	int started; /* the DNS state exists: changes go to dns_set_ports */
+	struct dns_state *dns; /* the engine's DNS state (NULL: --protocols left DNS out) */
 	struct dns_config *cfg; /* before: they go here */
 	const struct option *lopts; /* named when the file sets another option */
 };
@@ -202,7 +203,7 @@ static int main_conf_apply(void *ctx, const struct conf *c, const char *path, ch
 	if (rc)
 		return rc;
 	if (mc->started)
-		return dns_set_ports(mc->ports, mc->nports);
+		return mc->dns ? dns_set_ports(mc->dns, mc->ports, mc->nports) : 0;
 	memcpy(mc->cfg->ports, mc->ports, sizeof(mc->ports));
 	mc->cfg->nports = mc->nports;
 	return 0;
@@ -612,6 +613,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	decode_set_l7(&l7set);
+	stats_set_l7(&l7set);
+	mc.dns = l7_set_state(&l7set, "dns");
 	mc.started = 1;
 	scfg.shared = metrics != NULL;
 	if ((want_summary || metrics) && (err = summary_init(&scfg))) {

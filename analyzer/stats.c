@@ -7,14 +7,27 @@
 #include <string.h>
 
 #include "counter.h"
-#include "dns.h"
 #include "ipfrag.h"
+#include "l7.h"
 #include "prom.h"
 #include "sink.h"
 #include "stats.h"
 #include "tcp.h"
 
 #define STATS_MAX_SINKS 16
+
+static const struct l7_set *stats_l7; /* set once by main before the first frame */
+
+void stats_set_l7(const struct l7_set *s)
+{
+	stats_l7 = s;
+}
+
+static void stats_gauge_line(void *arg, const char *name, const char *help, uint64_t v)
+{
+	(void)help;
+	fprintf((FILE *)arg, "state: %s %" PRIu64 "\n", name, v);
+}
 
 static void stats_kind(FILE *out, const char *kind, const char *title, int skip_zero)
 {
@@ -57,10 +70,8 @@ void stats_print(FILE *out)
 		"bytes buffered (cap %zu)\n",
 		ipfrag_datagrams(), ipfrag_bytes(), tcp_conns(), tl.max_conns, tcp_buffered(),
 		tl.max_total_buf);
-	struct dns_state ds;
-	dns_get_state(&ds);
-	fprintf(out, "state: dns %u open transactions, %u udp conversations, %u/%u senders\n",
-		ds.open, ds.udp_conns, ds.senders, ds.senders_max);
+	if (stats_l7)
+		l7_gauges_all(stats_l7, stats_gauge_line, out);
 	for (struct sink *s = sinks_first(); s; s = s->next) {
 		struct sink_tally t;
 
@@ -97,6 +108,15 @@ static void stats_prom_sink(void *arg, const char *name, uint64_t v)
 	prom_sample(a->b, "pano_analyzer_sink_stat", PROM_GAUGE, lb, v);
 }
 
+/* A protocol's gauge as pano_analyzer_<name>. */
+static void stats_prom_gauge(void *arg, const char *name, const char *help, uint64_t v)
+{
+	char full[128];
+
+	snprintf(full, sizeof(full), "pano_analyzer_%s", name);
+	prom_one(arg, full, PROM_GAUGE, help, NULL, v);
+}
+
 int stats_metrics(void *ctx, const char *query, struct hbuf *out)
 {
 	char lb[128];
@@ -117,16 +137,8 @@ int stats_metrics(void *ctx, const char *query, struct hbuf *out)
 		 "IP datagrams in reassembly now", NULL, ipfrag_datagrams());
 	prom_one(out, "pano_analyzer_ip_frag_held_bytes", PROM_GAUGE,
 		 "fragment bytes held for reassembly now", NULL, ipfrag_bytes());
-	struct dns_state ds;
-	dns_get_state(&ds);
-	prom_one(out, "pano_analyzer_dns_open_transactions", PROM_GAUGE,
-		 "DNS transactions waiting for their other half", NULL, ds.open);
-	prom_one(out, "pano_analyzer_dns_udp_conversations", PROM_GAUGE,
-		 "UDP client/server pairs the DNS module keeps state for", NULL, ds.udp_conns);
-	prom_one(out, "pano_analyzer_dns_senders", PROM_GAUGE,
-		 "sender table entries in use (process, pod, container)", NULL, ds.senders);
-	prom_one(out, "pano_analyzer_dns_senders_max", PROM_GAUGE, "sender table entries", NULL,
-		 ds.senders_max);
+	if (stats_l7)
+		l7_gauges_all(stats_l7, stats_prom_gauge, out);
 	/* Each sink's account: in = out + dropped (every reason) + pending. */
 	struct sink_tally tallies[STATS_MAX_SINKS];
 	struct sink *sinks[STATS_MAX_SINKS];

@@ -11,6 +11,10 @@
 
 #include "httpd.h"
 
+/* The protocols whose gauges (l7.h) the summary and /metrics show (set once, before any). */
+struct l7_set;
+void stats_set_l7(const struct l7_set *s);
+
 /* Writes the human summary to out. Called from the main thread only. */
 void stats_print(FILE *out);
 

@@ -33,8 +33,6 @@ PANO_COUNTER(c_dns_tcp_partial_close, "dns_tcp_partial_at_close", "drop",
 #define DNS_TCP_BUF_MIN	 512
 #define DNS_TCP_BUF_KEEP 4096 /* a larger buffer is freed once its message is out */
 
-static struct dns_config dns_cfg;
-
 void dns_config_default(struct dns_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -49,10 +47,12 @@ void dns_config_default(struct dns_config *cfg)
 	cfg->format = DNS_FORMAT_JSON;
 }
 
-static enum l7_verdict dns_match(void *st, const struct pano_pkt *pkt)
+static enum l7_verdict dns_match(void *stv, const struct pano_pkt *pkt)
 {
-	for (int i = 0; i < dns_cfg.nports; i++)
-		if (pkt->sport == dns_cfg.ports[i] || pkt->dport == dns_cfg.ports[i])
+	const struct dns_state *st = stv;
+
+	for (int i = 0; i < st->cfg.nports; i++)
+		if (pkt->sport == st->cfg.ports[i] || pkt->dport == st->cfg.ports[i])
 			return L7_YES;
 	return L7_NO;
 }
@@ -118,8 +118,9 @@ struct dns_tcp {
 
 /* Feeds stream bytes to one direction's framer; complete messages go to the transactions.
  * Messages wholly inside data are parsed in place; only a partial one is copied. */
-static void dns_frame(struct l7_tcp_ctx *c, struct dns_tcp *t, struct dns_framer *f,
-		      const uint8_t *data, size_t len, const struct pano_pkt *pkt)
+static void dns_frame(struct dns_state *st, struct l7_tcp_ctx *c, struct dns_tcp *t,
+		      struct dns_framer *f, const uint8_t *data, size_t len,
+		      const struct pano_pkt *pkt)
 {
 	while (len) {
 		if (!f->have) {
@@ -132,7 +133,7 @@ static void dns_frame(struct l7_tcp_ctx *c, struct dns_tcp *t, struct dns_framer
 					continue;
 				}
 				if (len >= 2 + ml) {
-					dns_txn_message(&t->conn, pkt, data + 2, ml);
+					dns_txn_message(st, &t->conn, pkt, data + 2, ml);
 					data += 2 + ml;
 					len -= 2 + ml;
 					continue;
@@ -165,7 +166,7 @@ static void dns_frame(struct l7_tcp_ctx *c, struct dns_tcp *t, struct dns_framer
 			continue;
 		}
 		if (f->have == 2 + ml) {
-			dns_txn_message(&t->conn, pkt, f->buf + 2, ml);
+			dns_txn_message(st, &t->conn, pkt, f->buf + 2, ml);
 			f->have = 0;
 			if (f->cap > DNS_TCP_BUF_KEEP)
 				dns_framer_free(c, f);
@@ -173,9 +174,10 @@ static void dns_frame(struct l7_tcp_ctx *c, struct dns_tcp *t, struct dns_framer
 	}
 }
 
-static void dns_on_tcp_data(void *st, struct l7_tcp_ctx *c, int from_client, const uint8_t *data, size_t len,
-			    const struct pano_pkt *pkt)
+static void dns_on_tcp_data(void *stv, struct l7_tcp_ctx *c, int from_client, const uint8_t *data,
+			    size_t len, const struct pano_pkt *pkt)
 {
+	struct dns_state *st = stv;
 	struct dns_tcp *t = c->state;
 	if (!t) {
 		t = calloc(1, sizeof(*t));
@@ -183,8 +185,8 @@ static void dns_on_tcp_data(void *st, struct l7_tcp_ctx *c, int from_client, con
 			counter_inc(&c_dns_tcp_nomem);
 			return;
 		}
-		dns_conn_init_tcp(&t->conn, &c->client, c->client_port, &c->server, c->server_port,
-				  c->conn_id, c->src);
+		dns_conn_init_tcp(st, &t->conn, &c->client, c->client_port, &c->server,
+				  c->server_port, c->conn_id, c->src);
 		c->state = t;
 	}
 	struct dns_framer *f = &t->dir[from_client ? 1 : 0];
@@ -195,7 +197,7 @@ static void dns_on_tcp_data(void *st, struct l7_tcp_ctx *c, int from_client, con
 		}
 		f->resync = false;
 	}
-	dns_frame(c, t, f, data, len, pkt);
+	dns_frame(st, c, t, f, data, len, pkt);
 }
 
 static void dns_on_tcp_gap(void *st, struct l7_tcp_ctx *c, int from_client)
@@ -216,7 +218,7 @@ static void dns_on_tcp_close(void *st, struct l7_tcp_ctx *c)
 	struct dns_tcp *t = c->state;
 	if (!t)
 		return;
-	dns_conn_close(&t->conn);
+	dns_conn_close(st, &t->conn);
 	for (int i = 0; i < 2; i++) {
 		if (t->dir[i].have)
 			counter_inc(&c_dns_tcp_partial_close);
@@ -226,12 +228,12 @@ static void dns_on_tcp_close(void *st, struct l7_tcp_ctx *c)
 	c->state = NULL;
 }
 
-int dns_set_ports(const uint16_t *ports, int nports)
+int dns_set_ports(struct dns_state *st, const uint16_t *ports, int nports)
 {
 	if (nports < 1 || nports > DNS_MAX_PORTS)
 		return -EINVAL;
-	memcpy(dns_cfg.ports, ports, sizeof(ports[0]) * (size_t)nports);
-	dns_cfg.nports = nports;
+	memcpy(st->cfg.ports, ports, sizeof(ports[0]) * (size_t)nports);
+	st->cfg.nports = nports;
 	return 0;
 }
 
@@ -244,26 +246,44 @@ static void *dns_create(const void *cfgv, const struct l7_env *env)
 {
 	const struct dns_config *cfg = cfgv;
 
-	if (cfg->nports < 0 || cfg->nports > DNS_MAX_PORTS)
+	if (cfg->nports < 0 || cfg->nports > DNS_MAX_PORTS) {
+		pr_err("dns_create: %d ports (at most %d)", cfg->nports, DNS_MAX_PORTS);
 		return NULL;
-	dns_cfg = *cfg;
-	dns_txn_init(cfg);
-	return &dns_cfg;
+	}
+	return dns_txn_new(cfg, env->emit);
+}
+
+static void dns_destroy(void *st)
+{
+	dns_txn_free(st);
 }
 
 static void dns_udp(void *st, const struct pano_pkt *pkt)
 {
-	dns_txn_udp(pkt);
+	dns_txn_udp(st, pkt);
 }
 
 static void dns_tick(void *st, uint64_t now_ns)
 {
-	dns_txn_tick(now_ns);
+	dns_txn_tick(st, now_ns);
 }
 
 static void dns_flush(void *st)
 {
-	dns_txn_flush();
+	dns_txn_flush(st);
+}
+
+static void dns_gauges(void *stv, l7_gauge_fn out, void *arg)
+{
+	const struct dns_state *st = stv;
+	unsigned size, used = sender_table_used(st->senders, &size);
+
+	out(arg, "dns_open_transactions", "DNS transactions waiting for their other half",
+	    st->g_open);
+	out(arg, "dns_udp_conversations", "UDP client/server pairs the DNS module keeps state for",
+	    st->udp_nconns);
+	out(arg, "dns_senders", "sender table entries in use (process, pod, container)", used);
+	out(arg, "dns_senders_max", "sender table entries", size);
 }
 
 const struct l7_proto dns_proto = {
@@ -271,6 +291,7 @@ const struct l7_proto dns_proto = {
     .cfg_size = sizeof(struct dns_config),
     .cfg_default = dns_cfg_default,
     .create = dns_create,
+    .destroy = dns_destroy,
     .match = dns_match,
     .on_udp = dns_udp,
     .on_tcp_data = dns_on_tcp_data,
@@ -278,4 +299,5 @@ const struct l7_proto dns_proto = {
     .on_tcp_close = dns_on_tcp_close,
     .tick = dns_tick,
     .flush = dns_flush,
+    .gauges = dns_gauges,
 };

@@ -21,7 +21,12 @@
  * make one record when both are done (or time out). DNAT: the record's server is the backend
  * and service_h the address the client asked; SNAT: the client is the pod. The query's sender
  * is the client and the reply's the server, from whichever view carried them.
+ *
+ * Everything lives in a struct dns_state (dns_txn.h), one per engine. A finished record is a
+ * struct dns_rec (dns_rec.h) handed to the state's rec_emit; each parsed message is also
+ * emitted as a summary-only event. The module knows nothing of formats, sinks or summaries.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -29,14 +34,14 @@
 #include <string.h>
 
 #include "counter.h"
+#include "dns_rec.h"
 #include "dns_txn.h"
 #include "log.h"
-#include "sink.h"
-#include "summary.h"
 #include "uid.h"
 
 PANO_COUNTER(c_dns_msgs, "dns_messages", "event", "DNS messages parsed");
-PANO_COUNTER(c_dns_records, "dns_records", "event", "DNS log records written");
+PANO_COUNTER(c_dns_records, "dns_records", "event",
+	     "DNS log records emitted (records over the size cap: records_over_cap)");
 PANO_COUNTER(c_dns_unanswered, "dns_unanswered", "event", "DNS queries logged without reply");
 PANO_COUNTER(c_dns_orphan, "dns_orphan_replies", "event", "DNS replies logged without query");
 PANO_COUNTER(c_dns_evicted, "dns_txn_evicted", "drop",
@@ -55,63 +60,44 @@ PANO_COUNTER(c_dns_nat_reply_copy, "dns_nat_reply_copies", "event",
 
 #define DNS_CONN_IDLE_NS     (60ull * 1000000000ull) /* like Zeek's UDP inactivity timeout */
 #define DNS_CONN_MAX_PENDING 1024		     /* open transactions per connection */
-#define DNS_HASH_BITS	     16
 #define DNS_MAX_ANSWERS	     1000
 #define DNS_ANSWERS_BYTES    (64 * 1024)
-#define DNS_PENDING_BYTES    (64u << 20) /* answers held by all open records together */
-#define DNS_RECENT_BITS	     12
+#define DNS_PENDING_BYTES    (64u << 20)  /* answers held by all open records together */
 #define DNS_NAT_WINDOW_NS    200000000ull /* a NAT's two views of a query: microseconds apart */
 #define DNS_SENDERS	     8192	  /* senders (process, pod) that open records name */
 
-static struct dns_config txn_cfg;
-static struct dns_info *g_head, *g_tail; /* pending, oldest first */
-static unsigned g_open;
-static size_t g_bytes; /* answer bytes held by pending records */
-static struct dns_conn *udp_hash[1u << DNS_HASH_BITS];
-/* Pending records by (connection, trans_id): a message finds its other half without walking
- * the connection's list, which holds hundreds of records on a busy client socket. */
-static struct dns_info *pending_hash[1u << DNS_HASH_BITS];
-static struct dns_conn *lru_head, *lru_tail;
-static unsigned udp_nconns;
-static uint64_t uid_counter;
-static struct dns_msg txn_msg; /* parse scratch (the analyzer is one thread) */
-static struct wbuf txn_out;
-static struct sender_table *txn_senders;
-/* Recent queries by (id, type, name): where the other view of a NAT's transaction is found. */
-static struct dns_info *recent[1u << DNS_RECENT_BITS];
 /*
- * Recently logged transactions by the same key: a reply that a NAT of the node rewrites only in
- * part (the destination restored, the source not yet: a hostNetwork process's query to a
- * ClusterIP) is seen once more, after its transaction was logged, on a connection where no
- * query ever passed. Such a reply, sharing one side with a transaction logged within
- * DNS_NAT_WINDOW_NS, is a copy: counted, not logged as a lone reply.
+ * Recently logged transactions (dns_state.done_recent) by the key of recent queries: a reply
+ * that a NAT of the node rewrites only in part (the destination restored, the source not yet:
+ * a hostNetwork process's query to a ClusterIP) is seen once more, after its transaction was
+ * logged, on a connection where no query ever passed. Such a reply, sharing one side with a
+ * transaction logged within DNS_NAT_WINDOW_NS, is a copy: counted, not logged as a lone reply.
  */
-struct dns_done {
-	uint64_t key, ts_ns;
-	struct pano_addr orig_h, resp_h;
-	uint16_t orig_p, resp_p;
-};
-static struct dns_done done_recent[1u << DNS_RECENT_BITS];
 
-void dns_txn_init(const struct dns_config *cfg)
+struct dns_state *dns_txn_new(const struct dns_config *cfg, const struct rec_emit *emit)
 {
-	txn_cfg = *cfg;
-	if (!txn_cfg.max_open)
-		txn_cfg.max_open = 100000;
-	if (!txn_senders)
-		txn_senders = sender_table_new(DNS_SENDERS);
+	struct dns_state *st = calloc(1, sizeof(*st));
+
+	if (!st) {
+		pr_err("dns_txn_new: calloc: out of memory");
+		return NULL;
+	}
+	st->cfg = *cfg;
+	if (!st->cfg.max_open)
+		st->cfg.max_open = 100000;
+	st->emit = emit;
+	st->senders = sender_table_new(DNS_SENDERS);
+	if (!st->senders) {
+		pr_err("dns_txn_new: sender_table_new: out of memory");
+		free(st);
+		return NULL;
+	}
+	return st;
 }
 
-unsigned dns_txn_open(void)
+unsigned dns_txn_open(const struct dns_state *st)
 {
-	return g_open;
-}
-
-void dns_get_state(struct dns_state *s)
-{
-	s->open = g_open;
-	s->udp_conns = udp_nconns;
-	s->senders = sender_table_used(txn_senders, &s->senders_max);
+	return st->g_open;
 }
 
 /*
@@ -119,12 +105,6 @@ void dns_get_state(struct dns_state *s)
  * transaction. At most DNS_POOL_MAX of each are kept; beyond that they go back to malloc.
  */
 #define DNS_POOL_MAX 256
-
-struct dns_pool {
-	void *head;
-	unsigned n;
-};
-static struct dns_pool info_pool, conn_pool;
 
 /* A zeroed object of size bytes, from the free list when it has one. */
 static void *pool_get(struct dns_pool *pl, size_t size)
@@ -174,7 +154,7 @@ static unsigned pending_slot(uint64_t pseed, uint16_t id)
 	return (unsigned)(pseed + id) & ((1u << DNS_HASH_BITS) - 1);
 }
 
-static void info_unlink(struct dns_info *in)
+static void info_unlink(struct dns_state *st, struct dns_info *in)
 {
 	struct dns_conn *c = in->conn;
 	if (in->cprev)
@@ -189,24 +169,24 @@ static void info_unlink(struct dns_info *in)
 	if (in->hprev)
 		in->hprev->hnext = in->hnext;
 	else
-		pending_hash[in->hslot] = in->hnext;
+		st->pending_hash[in->hslot] = in->hnext;
 	if (in->hnext)
 		in->hnext->hprev = in->hprev;
 	if (in->gprev)
 		in->gprev->gnext = in->gnext;
 	else
-		g_head = in->gnext;
+		st->g_head = in->gnext;
 	if (in->gnext)
 		in->gnext->gprev = in->gprev;
 	else
-		g_tail = in->gprev;
-	g_open--;
-	g_bytes -= in->answers.cap + in->ttls.cap;
+		st->g_tail = in->gprev;
+	st->g_open--;
+	st->g_bytes -= in->answers.cap + in->ttls.cap;
 	in->cprev = in->cnext = in->gprev = in->gnext = in->hprev = in->hnext = NULL;
 	in->linked = false;
 }
 
-static void info_link(struct dns_info *in)
+static void info_link(struct dns_state *st, struct dns_info *in)
 {
 	struct dns_conn *c = in->conn;
 	in->cnext = NULL;
@@ -219,19 +199,19 @@ static void info_link(struct dns_info *in)
 	c->npending++;
 	in->hslot = pending_slot(c->pseed, in->trans_id);
 	in->hprev = NULL;
-	in->hnext = pending_hash[in->hslot];
+	in->hnext = st->pending_hash[in->hslot];
 	if (in->hnext)
 		in->hnext->hprev = in;
-	pending_hash[in->hslot] = in;
+	st->pending_hash[in->hslot] = in;
 	in->gnext = NULL;
-	in->gprev = g_tail;
-	if (g_tail)
-		g_tail->gnext = in;
+	in->gprev = st->g_tail;
+	if (st->g_tail)
+		st->g_tail->gnext = in;
 	else
-		g_head = in;
-	g_tail = in;
-	g_open++;
-	g_bytes += in->answers.cap + in->ttls.cap;
+		st->g_head = in;
+	st->g_tail = in;
+	st->g_open++;
+	st->g_bytes += in->answers.cap + in->ttls.cap;
 	in->linked = true;
 }
 
@@ -243,14 +223,13 @@ static void info_link(struct dns_info *in)
  */
 #define DNS_SB_FIRST  512 /* wbuf_put_slow's first capacity */
 #define DNS_QBUF_KEEP 64  /* query buffers kept with a record in the free list */
-static struct dns_pool sb_pool;
 
-static void sb_release(struct wbuf *b)
+static void sb_release(struct dns_state *st, struct wbuf *b)
 {
-	if (b->cap == DNS_SB_FIRST && sb_pool.n < DNS_POOL_MAX) {
-		memcpy(b->p, &sb_pool.head, sizeof(void *));
-		sb_pool.head = b->p;
-		sb_pool.n++;
+	if (b->cap == DNS_SB_FIRST && st->sb_pool.n < DNS_POOL_MAX) {
+		memcpy(b->p, &st->sb_pool.head, sizeof(void *));
+		st->sb_pool.head = b->p;
+		st->sb_pool.n++;
 		memset(b, 0, sizeof(*b));
 		return;
 	}
@@ -258,43 +237,43 @@ static void sb_release(struct wbuf *b)
 }
 
 /* Gives an empty b a pooled buffer (else wbuf_put allocates one as usual). */
-static void sb_attach(struct wbuf *b)
+static void sb_attach(struct dns_state *st, struct wbuf *b)
 {
-	if (b->cap || !sb_pool.head)
+	if (b->cap || !st->sb_pool.head)
 		return;
-	b->p = sb_pool.head;
-	memcpy(&sb_pool.head, b->p, sizeof(void *));
-	sb_pool.n--;
+	b->p = st->sb_pool.head;
+	memcpy(&st->sb_pool.head, b->p, sizeof(void *));
+	st->sb_pool.n--;
 	b->cap = DNS_SB_FIRST;
 	b->len = 0;
 	b->cut = false;
 }
 
 /* Takes in out of the recent-queries table. */
-static void recent_forget(struct dns_info *in)
+static void recent_forget(struct dns_state *st, struct dns_info *in)
 {
 	if (in->recent) {
-		recent[in->recent - 1] = NULL;
+		st->recent[in->recent - 1] = NULL;
 		in->recent = 0;
 	}
 }
 
 /* Releases a record's buffers and the record itself. */
-static void info_release(struct dns_info *in)
+static void info_release(struct dns_state *st, struct dns_info *in)
 {
-	recent_forget(in);
+	recent_forget(st, in);
 	free(in->qbuf);
-	sb_release(&in->answers);
-	sb_release(&in->ttls);
+	sb_release(st, &in->answers);
+	sb_release(st, &in->ttls);
 	free(in);
 }
 
 /* Into the free list, with a small query buffer kept for the next record. */
-static void info_free(struct dns_info *in)
+static void info_free(struct dns_state *st, struct dns_info *in)
 {
-	recent_forget(in);
-	if (info_pool.n >= DNS_POOL_MAX) {
-		info_release(in);
+	recent_forget(st, in);
+	if (st->info_pool.n >= DNS_POOL_MAX) {
+		info_release(st, in);
 		return;
 	}
 	in->query = NULL;
@@ -304,21 +283,21 @@ static void info_free(struct dns_info *in)
 		in->qbuf = NULL;
 		in->qcap = 0;
 	}
-	sb_release(&in->answers);
-	sb_release(&in->ttls);
-	memcpy(in, &info_pool.head, sizeof(void *));
-	info_pool.head = in;
-	info_pool.n++;
+	sb_release(st, &in->answers);
+	sb_release(st, &in->ttls);
+	memcpy(in, &st->info_pool.head, sizeof(void *));
+	st->info_pool.head = in;
+	st->info_pool.n++;
 }
 
 /* A zeroed record (a small query buffer kept from its last use), or NULL when out of memory. */
-static struct dns_info *info_get(void)
+static struct dns_info *info_get(struct dns_state *st)
 {
-	struct dns_info *in = info_pool.head;
+	struct dns_info *in = st->info_pool.head;
 	if (!in)
 		return calloc(1, sizeof(*in));
-	memcpy(&info_pool.head, in, sizeof(void *));
-	info_pool.n--;
+	memcpy(&st->info_pool.head, in, sizeof(void *));
+	st->info_pool.n--;
 	char *qbuf = in->qbuf;
 	size_t qcap = in->qcap;
 	memset(in, 0, sizeof(*in));
@@ -327,25 +306,25 @@ static struct dns_info *info_get(void)
 	return in;
 }
 
-static void info_pool_drain(void)
+static void info_pool_drain(struct dns_state *st)
 {
-	while (info_pool.head) {
-		struct dns_info *in = info_pool.head;
-		memcpy(&info_pool.head, in, sizeof(void *));
-		info_release(in);
+	while (st->info_pool.head) {
+		struct dns_info *in = st->info_pool.head;
+		memcpy(&st->info_pool.head, in, sizeof(void *));
+		info_release(st, in);
 	}
-	info_pool.n = 0;
-	pool_drain(&sb_pool);
+	st->info_pool.n = 0;
+	pool_drain(&st->sb_pool);
 }
 
-static void done_note(const struct dns_info *in, const struct dns_conn *c);
+static void done_note(struct dns_state *st, const struct dns_info *in, const struct dns_conn *c);
 
 /*
  * The one record of a pair of twins (see the top of the file): the view that saw a reply
  * (the earlier one first), the addresses of the backend (DNAT) or of the client pod (SNAT),
  * the client's sender from either query and the server's from either reply.
  */
-static struct dns_info *info_merge(struct dns_info *in, struct dns_info *t,
+static struct dns_info *info_merge(struct dns_state *st, struct dns_info *in, struct dns_info *t,
 				   const struct dns_conn **out_conn)
 {
 	struct dns_info *a = in->nat ? in : t, *b = in->nat ? t : in; /* a: the earlier view */
@@ -360,64 +339,181 @@ static struct dns_info *info_merge(struct dns_info *in, struct dns_info *t,
 	} else {
 		*out_conn = a->conn;
 	}
-	base->orig_w = sender_get(txn_senders, a->orig_who);
+	base->orig_w = sender_get(st->senders, a->orig_who);
 	if (!base->orig_w)
-		base->orig_w = sender_get(txn_senders, b->orig_who);
-	base->resp_w = sender_get(txn_senders, b->resp_who);
+		base->orig_w = sender_get(st->senders, b->orig_who);
+	base->resp_w = sender_get(st->senders, b->resp_who);
 	if (!base->resp_w)
-		base->resp_w = sender_get(txn_senders, a->resp_who);
+		base->resp_w = sender_get(st->senders, a->resp_who);
 	counter_inc(&c_dns_nat_joined);
 	return base;
 }
 
-/* Writes the record of in (and of its twin t, or NULL: one record for both) and frees them
+/* One side's sender into the record: namespace, pod, container, pid, comm where known. */
+#define DNS_REC_SENDER(r, side, w)                                                                 \
+	do {                                                                                       \
+		if ((w)->ns[0])                                                                    \
+			REC_SET(r, side##_k8s_namespace, rec_cstr((w)->ns));                       \
+		if ((w)->pod[0])                                                                   \
+			REC_SET(r, side##_k8s_pod, rec_cstr((w)->pod));                            \
+		if ((w)->container[0])                                                             \
+			REC_SET(r, side##_container, rec_cstr((w)->container));                    \
+		if ((w)->pid)                                                                      \
+			REC_SET(r, side##_pid, (w)->pid);                                          \
+		if ((w)->comm[0])                                                                  \
+			REC_SET(r, side##_comm, rec_cstr((w)->comm));                              \
+	} while (0)
+
+/* Scratch for the texts a record points at besides the transaction's own (names with numbered
+ * fallbacks, the client subnet): it lives as long as the record is being emitted. */
+struct dns_rec_text {
+	char qclass[32], qtype[32], rcode[32], opcode[32], edns_rcode[32];
+	char ecs[INET6_ADDRSTRLEN + 8];
+};
+
+/* The dns.log record of in, seen on c (Zeek's DNS::Info, then PANO's fields; see dns_rec.h). */
+static void dns_rec_fill(struct dns_rec *r, struct dns_rec_text *tx, const struct dns_info *in,
+			 const struct dns_conn *c)
+{
+	memset(r, 0, sizeof(*r));
+	REC_SET(r, ts, in->ts_ns);
+	REC_SET(r, uid, rec_cstr(c->uid));
+	REC_SET(r, id_orig_h, rec_cstr(c->orig_s));
+	REC_SET(r, id_orig_p, c->orig_p);
+	REC_SET(r, id_resp_h, rec_cstr(c->resp_s));
+	REC_SET(r, id_resp_p, c->resp_p);
+	REC_SET(r, proto, c->proto == IPPROTO_TCP ? REC_LIT("tcp") : REC_LIT("udp"));
+	REC_SET(r, trans_id, in->trans_id);
+	if (in->has_rtt)
+		REC_SET(r, rtt, in->rtt_ns);
+	if (in->query)
+		REC_SET(r, query, rec_str(in->query, in->query_len));
+	if (in->has_qclass) {
+		REC_SET(r, qclass, in->qclass);
+		REC_SET(r, qclass_name,
+			rec_cstr(dns_qclass_name(in->qclass, tx->qclass, sizeof(tx->qclass))));
+		REC_SET(r, qtype, in->qtype);
+		/* On NetBIOS, type 33 is a node status, not SRV. */
+		if (c->netbios && in->qtype == DNS_T_SRV)
+			REC_SET(r, qtype_name, REC_LIT("NBSTAT"));
+		else
+			REC_SET(r, qtype_name,
+				rec_cstr(dns_qtype_name(in->qtype, tx->qtype, sizeof(tx->qtype))));
+	}
+	if (in->has_rcode) {
+		REC_SET(r, rcode, in->rcode);
+		REC_SET(r, rcode_name,
+			rec_cstr(dns_rcode_name(in->rcode, tx->rcode, sizeof(tx->rcode))));
+	}
+	REC_SET(r, AA, in->AA);
+	REC_SET(r, TC, in->TC);
+	REC_SET(r, RD, in->RD);
+	REC_SET(r, RA, in->RA);
+	REC_SET(r, Z, in->Z);
+	if (in->nanswers) {
+		REC_SET(r, answers,
+			((struct rec_strv){in->answers.p, in->answers.len, in->nanswers}));
+		REC_SET(r, TTLs, ((struct rec_secv){in->ttls.p, in->nanswers}));
+	}
+	REC_SET(r, rejected, in->rejected);
+	REC_SET(r, opcode, in->opcode);
+	REC_SET(r, opcode_name,
+		rec_cstr(dns_opcode_name(in->opcode, c->netbios, tx->opcode, sizeof(tx->opcode))));
+	if (c->node[0])
+		REC_SET(r, node, rec_cstr(c->node));
+	if (in->iface[0])
+		REC_SET(r, interface, rec_cstr(in->iface));
+	if (in->dir == 0 || in->dir == 1)
+		REC_SET(r, direction, in->dir ? REC_LIT("out") : REC_LIT("in"));
+	if (in->query_size)
+		REC_SET(r, query_size, in->query_size);
+	if (in->reply_size)
+		REC_SET(r, reply_size, in->reply_size);
+	if (in->has_latency)
+		REC_SET(r, latency, in->latency_ns);
+	if (in->has_edns) {
+		const struct dns_edns *e = &in->edns;
+		REC_SET(r, edns_udp_size, e->udp_size);
+		REC_SET(r, edns_version, e->version);
+		REC_SET(r, edns_do, e->do_bit);
+		if (e->ecs) {
+			char a[INET6_ADDRSTRLEN];
+			if (e->ecs_family == 1)
+				pano_ip4_text(e->ecs_addr, a);
+			else
+				pano_ip6_text(e->ecs_addr, a);
+			int n = snprintf(tx->ecs, sizeof(tx->ecs), "%s/%u", a, e->ecs_source);
+			REC_SET(r, edns_ecs,
+				rec_str(tx->ecs, n < 0 ? 0
+						 : (size_t)n < sizeof(tx->ecs)
+						     ? (size_t)n
+						     : sizeof(tx->ecs) - 1));
+		}
+		REC_SET(r, edns_cookie, e->cookie);
+	}
+	if (in->has_edns_rcode) {
+		REC_SET(r, edns_rcode, in->edns_rcode);
+		REC_SET(r, edns_rcode_name,
+			rec_cstr(dns_rcode_name(in->edns_rcode, tx->edns_rcode,
+						sizeof(tx->edns_rcode))));
+	}
+	if (in->query_cut)
+		REC_SET(r, query_cut, true);
+	if (in->reply_cut)
+		REC_SET(r, reply_cut, true);
+	if (in->has_service) {
+		REC_SET(r, service_h, rec_cstr(in->service_s));
+		REC_SET(r, service_p, in->service_p);
+	}
+	if (in->orig_w)
+		DNS_REC_SENDER(r, orig, in->orig_w);
+	if (in->resp_w)
+		DNS_REC_SENDER(r, resp, in->resp_w);
+	r->orig_a = &c->orig_h;
+	r->resp_a = &c->resp_h;
+	r->single = c->multicast;
+}
+
+/* Emits the record of in (and of its twin t, or NULL: one record for both) and frees them
  * (neither may be linked). */
-static void info_emit(struct dns_info *first, struct dns_info *t)
+static void info_emit(struct dns_state *st, struct dns_info *first, struct dns_info *t)
 {
 	struct dns_info *in = first;
 	const struct dns_conn *c = in->conn;
+	struct dns_rec r;
+	struct dns_rec_text tx;
 
 	if (t) {
-		in = info_merge(first, t, &c);
+		in = info_merge(st, first, t, &c);
 	} else {
-		in->orig_w = sender_get(txn_senders, in->orig_who);
-		in->resp_w = sender_get(txn_senders, in->resp_who);
+		in->orig_w = sender_get(st->senders, in->orig_who);
+		in->resp_w = sender_get(st->senders, in->resp_who);
 	}
-	done_note(in, c);
-	if (summary_enabled())
-		summary_dns_info(in);
+	done_note(st, in, c);
 	if (in->saw_query && !in->saw_reply)
 		counter_inc(&c_dns_unanswered);
 	if (in->saw_reply && !in->saw_query)
 		counter_inc(&c_dns_orphan);
-	if (txn_cfg.format == DNS_FORMAT_PROTOBUF)
-		dns_pb_write(in, c, &txn_out);
-	else
-		dns_json_write(in, c, txn_cfg.zeek_dotted, &txn_out);
-	if (!txn_out.cut && txn_out.len) {
-		const char *key = c->orig_s;
-		sinks_emit("dns", key, strlen(key), txn_out.p, txn_out.len);
-		counter_inc(&c_dns_records);
-	} else {
-		counter_inc(&c_dns_nomem);
-	}
+	dns_rec_fill(&r, &tx, in, c);
+	rec_emit(st->emit, &dns_rec_type, &r);
+	counter_inc(&c_dns_records);
 	if (t) {
 		t->twin = first->twin = NULL;
-		info_free(t);
+		info_free(st, t);
 	}
-	info_free(first);
+	info_free(st, first);
 }
 
 /* Takes in (and its twin) out of the pending lists and logs them: the end of a record. */
-static void info_finish(struct dns_info *in)
+static void info_finish(struct dns_state *st, struct dns_info *in)
 {
 	struct dns_info *t = in->twin;
 
 	if (in->linked)
-		info_unlink(in);
+		info_unlink(st, in);
 	if (t && t->linked)
-		info_unlink(t);
-	info_emit(in, t);
+		info_unlink(st, t);
+	info_emit(st, in, t);
 }
 
 /* ---- UDP connections ---------------------------------------------------------------- */
@@ -440,48 +536,48 @@ static bool addr_eq(const struct pano_addr *a, const struct pano_addr *b)
 	return a->family == b->family && !memcmp(a->a, b->a, 16);
 }
 
-static void lru_unlink(struct dns_conn *c)
+static void lru_unlink(struct dns_state *st, struct dns_conn *c)
 {
 	if (c->lprev)
 		c->lprev->lnext = c->lnext;
 	else
-		lru_head = c->lnext;
+		st->lru_head = c->lnext;
 	if (c->lnext)
 		c->lnext->lprev = c->lprev;
 	else
-		lru_tail = c->lprev;
+		st->lru_tail = c->lprev;
 	c->lprev = c->lnext = NULL;
 }
 
-static void lru_append(struct dns_conn *c)
+static void lru_append(struct dns_state *st, struct dns_conn *c)
 {
 	c->lnext = NULL;
-	c->lprev = lru_tail;
-	if (lru_tail)
-		lru_tail->lnext = c;
+	c->lprev = st->lru_tail;
+	if (st->lru_tail)
+		st->lru_tail->lnext = c;
 	else
-		lru_head = c;
-	lru_tail = c;
+		st->lru_head = c;
+	st->lru_tail = c;
 }
 
 /* Logs everything still pending on c (oldest first). */
-static void conn_drain(struct dns_conn *c)
+static void conn_drain(struct dns_state *st, struct dns_conn *c)
 {
 	while (c->phead)
-		info_finish(c->phead);
+		info_finish(st, c->phead);
 }
 
-static void udp_conn_free(struct dns_conn *c)
+static void udp_conn_free(struct dns_state *st, struct dns_conn *c)
 {
-	struct dns_conn **pp = &udp_hash[c->hslot];
+	struct dns_conn **pp = &st->udp_hash[c->hslot];
 	while (*pp && *pp != c)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = c->hnext;
-	lru_unlink(c);
-	conn_drain(c);
-	udp_nconns--;
-	pool_put(&conn_pool, c);
+	lru_unlink(st, c);
+	conn_drain(st, c);
+	st->udp_nconns--;
+	pool_put(&st->conn_pool, c);
 }
 
 static void conn_set_node(struct dns_conn *c, const struct pano_source *src)
@@ -495,29 +591,29 @@ static void conn_set_node(struct dns_conn *c, const struct pano_source *src)
 /* Finds or creates the UDP connection of pkt. A new connection's originator is the sender of
  * a query, or the receiver of a reply (Zeek flips such connections) unless the reply goes to a
  * multicast group. NULL when out of memory. */
-static struct dns_conn *udp_conn_get(const struct pano_pkt *pkt, bool is_reply, uint32_t src,
-				     uint64_t h64)
+static struct dns_conn *udp_conn_get(struct dns_state *st, const struct pano_pkt *pkt,
+				     bool is_reply, uint32_t src, uint64_t h64)
 {
 	unsigned h = (unsigned)(h64 & ((1u << DNS_HASH_BITS) - 1));
 	struct dns_conn *c;
 
-	for (c = udp_hash[h]; c; c = c->hnext) {
+	for (c = st->udp_hash[h]; c; c = c->hnext) {
 		if (c->src_id != src)
 			continue;
 		if ((addr_eq(&c->orig_h, &pkt->saddr) && c->orig_p == pkt->sport &&
 		     addr_eq(&c->resp_h, &pkt->daddr) && c->resp_p == pkt->dport) ||
 		    (addr_eq(&c->orig_h, &pkt->daddr) && c->orig_p == pkt->dport &&
 		     addr_eq(&c->resp_h, &pkt->saddr) && c->resp_p == pkt->sport)) {
-			lru_unlink(c);
-			lru_append(c);
+			lru_unlink(st, c);
+			lru_append(st, c);
 			return c;
 		}
 	}
-	if (udp_nconns >= txn_cfg.max_open && lru_head) {
+	if (st->udp_nconns >= st->cfg.max_open && st->lru_head) {
 		counter_inc(&c_dns_conn_evicted);
-		udp_conn_free(lru_head);
+		udp_conn_free(st, st->lru_head);
 	}
-	c = pool_get(&conn_pool, sizeof(*c));
+	c = pool_get(&st->conn_pool, sizeof(*c));
 	if (!c) {
 		counter_inc(&c_dns_nomem);
 		return NULL;
@@ -536,19 +632,19 @@ static struct dns_conn *udp_conn_get(const struct pano_pkt *pkt, bool is_reply, 
 	conn_set_node(c, pkt->frame ? pkt->frame->src : NULL);
 	c->multicast = port_multicast(c->resp_p);
 	c->netbios = c->resp_p == 137;
-	uid_make(c->uid, ++uid_counter);
+	uid_make(c->uid, ++st->uid_counter);
 	c->hslot = h;
 	c->pseed = h64;
-	c->hnext = udp_hash[h];
-	udp_hash[h] = c;
-	lru_append(c);
-	udp_nconns++;
+	c->hnext = st->udp_hash[h];
+	st->udp_hash[h] = c;
+	lru_append(st, c);
+	st->udp_nconns++;
 	return c;
 }
 
-void dns_conn_init_tcp(struct dns_conn *c, const struct pano_addr *client, uint16_t cport,
-		       const struct pano_addr *server, uint16_t sport, uint64_t conn_id,
-		       const struct pano_source *src)
+void dns_conn_init_tcp(struct dns_state *st, struct dns_conn *c, const struct pano_addr *client,
+		       uint16_t cport, const struct pano_addr *server, uint16_t sport,
+		       uint64_t conn_id, const struct pano_source *src)
 {
 	memset(c, 0, sizeof(*c));
 	c->orig_h = *client;
@@ -564,9 +660,9 @@ void dns_conn_init_tcp(struct dns_conn *c, const struct pano_addr *client, uint1
 	c->pseed = uid_mix64((uint64_t)(uintptr_t)c);
 }
 
-void dns_conn_close(struct dns_conn *c)
+void dns_conn_close(struct dns_state *st, struct dns_conn *c)
 {
-	conn_drain(c);
+	conn_drain(st, c);
 }
 
 /* ---- applying a message to a record (Zeek's event handlers) --------------------------- */
@@ -618,14 +714,15 @@ static void netbios_decode(char *q)
 	memcpy(q, out, o + 1);
 }
 
-static void info_add_answer(struct dns_info *in, const char *text, size_t len, uint32_t ttl)
+static void info_add_answer(struct dns_state *st, struct dns_info *in, const char *text, size_t len,
+			    uint32_t ttl)
 {
 	if (in->nanswers >= DNS_MAX_ANSWERS || in->answers.len + len > DNS_ANSWERS_BYTES) {
 		counter_inc(&c_dns_ans_cut);
 		return;
 	}
-	sb_attach(&in->answers);
-	sb_attach(&in->ttls);
+	sb_attach(st, &in->answers);
+	sb_attach(st, &in->ttls);
 	wbuf_put(&in->answers, text, len);
 	wbuf_put(&in->answers, "", 1); /* each answer ends with its NUL */
 	wbuf_put(&in->ttls, (const char *)&ttl, sizeof(ttl));
@@ -663,8 +760,8 @@ static int update_text(const struct dns_msg *m, const struct dns_rr *rr, char *o
 }
 
 /* Applies message m (len: its own length, of which m->len bytes were captured) to record in. */
-static void info_apply(struct dns_info *in, const struct dns_msg *m, const struct pano_pkt *pkt,
-		       size_t len)
+static void info_apply(struct dns_state *st, struct dns_info *in, const struct dns_msg *m,
+		       const struct pano_pkt *pkt, size_t len)
 {
 	struct dns_conn *c = in->conn;
 	bool is_reply = DNS_QR(m->flags);
@@ -679,7 +776,7 @@ static void info_apply(struct dns_info *in, const struct dns_msg *m, const struc
 		/* a query's sender is the client, a reply's the server */
 		struct sender_ref *r = is_reply ? &in->resp_who : &in->orig_who;
 		if (!r->gen)
-			*r = sender_intern(txn_senders, pkt->frame->meta.sender, pkt->ts_ns);
+			*r = sender_intern(st->senders, pkt->frame->meta.sender, pkt->ts_ns);
 	}
 	if (m->edns.present && (!in->has_edns || !is_reply)) {
 		in->edns = m->edns;
@@ -751,7 +848,7 @@ static void info_apply(struct dns_info *in, const struct dns_msg *m, const struc
 			in->has_rtt = true;
 		}
 		if (n > 0)
-			info_add_answer(in, text, (size_t)n, rr->ttl);
+			info_add_answer(st, in, text, (size_t)n, rr->ttl);
 	}
 }
 
@@ -776,7 +873,7 @@ static unsigned recent_slot(const struct dns_info *in)
 }
 
 /* A logged transaction (with a query and a reply) enters the done table. */
-static void done_note(const struct dns_info *in, const struct dns_conn *c)
+static void done_note(struct dns_state *st, const struct dns_info *in, const struct dns_conn *c)
 {
 	uint64_t k;
 	struct dns_done *d;
@@ -784,7 +881,7 @@ static void done_note(const struct dns_info *in, const struct dns_conn *c)
 	if (!in->query || !in->saw_query || !in->saw_reply)
 		return;
 	k = txn_key(in->trans_id, in->qtype, c->proto, in->query, in->query_len);
-	d = &done_recent[k & ((1u << DNS_RECENT_BITS) - 1)];
+	d = &st->done_recent[k & ((1u << DNS_RECENT_BITS) - 1)];
 	d->key = k;
 	d->ts_ns = in->reply_ts_ns;
 	d->orig_h = c->orig_h;
@@ -794,7 +891,8 @@ static void done_note(const struct dns_info *in, const struct dns_conn *c)
 }
 
 /* True when a reply that found no query (m on c) is a NAT's late copy of a logged one. */
-static bool done_copy(const struct dns_msg *m, const struct dns_conn *c, uint64_t ts_ns)
+static bool done_copy(struct dns_state *st, const struct dns_msg *m, const struct dns_conn *c,
+		      uint64_t ts_ns)
 {
 	uint64_t k;
 	const struct dns_done *d;
@@ -802,7 +900,7 @@ static bool done_copy(const struct dns_msg *m, const struct dns_conn *c, uint64_
 	if (!m->has_question)
 		return false;
 	k = txn_key(m->id, m->qtype, c->proto, m->qname, strlen(m->qname));
-	d = &done_recent[k & ((1u << DNS_RECENT_BITS) - 1)];
+	d = &st->done_recent[k & ((1u << DNS_RECENT_BITS) - 1)];
 	if (d->key != k || ts_ns - d->ts_ns > DNS_NAT_WINDOW_NS)
 		return false;
 	bool so = d->orig_p == c->orig_p && addr_eq(&d->orig_h, &c->orig_h);
@@ -824,10 +922,10 @@ static bool conn_same_resp(const struct dns_conn *a, const struct dns_conn *b)
  * A new query in: pairs it with the other view of the same transaction across a NAT (see the
  * top of the file) when the recent-queries table holds one, else enters it there.
  */
-static void twin_find(struct dns_info *in)
+static void twin_find(struct dns_state *st, struct dns_info *in)
 {
 	unsigned s = recent_slot(in);
-	struct dns_info *x = recent[s];
+	struct dns_info *x = st->recent[s];
 	const struct dns_conn *a, *b = in->conn;
 
 	if (x && !x->twin && x->saw_query && x->trans_id == in->trans_id && x->qtype == in->qtype &&
@@ -840,20 +938,20 @@ static void twin_find(struct dns_info *in)
 			x->twin = in;
 			in->twin = x;
 			x->nat = so ? DNS_NAT_DNAT : DNS_NAT_SNAT;
-			recent_forget(x);
+			recent_forget(st, x);
 			return;
 		}
 	}
 	if (x)
-		recent_forget(x);
-	recent[s] = in;
+		recent_forget(st, x);
+	st->recent[s] = in;
 	in->recent = s + 1;
 }
 
-static struct dns_info *info_new(struct dns_conn *c, const struct dns_msg *m,
+static struct dns_info *info_new(struct dns_state *st, struct dns_conn *c, const struct dns_msg *m,
 				 const struct pano_pkt *pkt)
 {
-	struct dns_info *in = info_get();
+	struct dns_info *in = info_get(st);
 	if (!in) {
 		counter_inc(&c_dns_nomem);
 		return NULL;
@@ -865,9 +963,10 @@ static struct dns_info *info_new(struct dns_conn *c, const struct dns_msg *m,
 	return in;
 }
 
-void dns_txn_message(struct dns_conn *c, const struct pano_pkt *pkt, const uint8_t *msg, size_t len)
+void dns_txn_message(struct dns_state *st, struct dns_conn *c, const struct pano_pkt *pkt,
+		     const uint8_t *msg, size_t len)
 {
-	struct dns_msg *m = &txn_msg;
+	struct dns_msg *m = &st->msg;
 	uint32_t src = 0;
 	uint64_t h64 = 0;
 	/* The message's own length: a UDP datagram's length field (which the capture may have cut
@@ -878,19 +977,20 @@ void dns_txn_message(struct dns_conn *c, const struct pano_pkt *pkt, const uint8
 		 * into the cache while the message is parsed. */
 		src = pkt->frame && pkt->frame->src ? pkt->frame->src->id : 0;
 		h64 = conn_hash(&pkt->saddr, pkt->sport, &pkt->daddr, pkt->dport, src);
-		__builtin_prefetch(&udp_hash[h64 & ((1u << DNS_HASH_BITS) - 1)]);
+		__builtin_prefetch(&st->udp_hash[h64 & ((1u << DNS_HASH_BITS) - 1)]);
 		if (len >= 2)
-			__builtin_prefetch(&pending_hash[pending_slot(h64, msg[0] << 8 | msg[1])]);
+			__builtin_prefetch(
+			    &st->pending_hash[pending_slot(h64, msg[0] << 8 | msg[1])]);
 	}
 	int rc = dns_parse_wire(msg, len, wire, m);
 	if (rc == DNS_ETRUNC && len < DNS_HDR_LEN)
 		return; /* counted by the parser */
 	counter_inc(&c_dns_msgs);
-	if (summary_enabled())
-		summary_dns_parsed(m, pkt, wire);
+	struct dns_msg_ev ev = {.msg = m, .pkt = pkt, .size = (uint32_t)wire};
+	rec_emit(st->emit, &dns_msg_ev_type, &ev);
 	bool is_reply = DNS_QR(m->flags);
 	if (!c) {
-		c = udp_conn_get(pkt, is_reply, src, h64);
+		c = udp_conn_get(st, pkt, is_reply, src, h64);
 		if (!c)
 			return;
 	}
@@ -901,7 +1001,7 @@ void dns_txn_message(struct dns_conn *c, const struct pano_pkt *pkt, const uint8
 	 * the last match is the one nearest c's head. */
 	struct dns_info *in = NULL;
 	if (!c->multicast) {
-		for (struct dns_info *p = pending_hash[pending_slot(c->pseed, m->id)]; p;
+		for (struct dns_info *p = st->pending_hash[pending_slot(c->pseed, m->id)]; p;
 		     p = p->hnext)
 			if (p->conn == c && p->trans_id == m->id &&
 			    (is_reply ? p->saw_query && !p->saw_reply
@@ -909,17 +1009,17 @@ void dns_txn_message(struct dns_conn *c, const struct pano_pkt *pkt, const uint8
 				in = p;
 	}
 	if (in) {
-		info_unlink(in);
+		info_unlink(st, in);
 	} else {
-		if (is_reply && !c->multicast && done_copy(m, c, pkt->ts_ns)) {
+		if (is_reply && !c->multicast && done_copy(st, m, c, pkt->ts_ns)) {
 			counter_inc(&c_dns_nat_reply_copy);
 			return;
 		}
-		in = info_new(c, m, pkt);
+		in = info_new(st, c, m, pkt);
 		if (!in)
 			return;
 	}
-	info_apply(in, m, pkt, wire);
+	info_apply(st, in, m, pkt, wire);
 	if (is_reply) {
 		in->saw_reply = true;
 		in->reply_ts_ns = pkt->ts_ns;
@@ -933,19 +1033,19 @@ void dns_txn_message(struct dns_conn *c, const struct pano_pkt *pkt, const uint8
 		in->has_latency = true;
 	}
 	if (c->multicast) {
-		info_finish(in);
+		info_finish(st, in);
 		return;
 	}
 	if (!is_reply && in->query && !in->saw_reply && !in->twin)
-		twin_find(in);
+		twin_find(st, in);
 	if (in->saw_query && in->saw_reply) {
 		if (!in->twin || in->twin->done) {
-			info_finish(in);
+			info_finish(st, in);
 			return;
 		}
 		in->done = true; /* its twin is still open: one record when both are done */
 	}
-	info_link(in);
+	info_link(st, in);
 	/* Matching scans the connection's list: a bound on its length bounds the work per
 	 * message (a hostile or very busy 5-tuple cannot make pairing quadratic). Logging a
 	 * record early logs its twin too, which may be in: then there is nothing left to do. */
@@ -953,40 +1053,61 @@ void dns_txn_message(struct dns_conn *c, const struct pano_pkt *pkt, const uint8
 		struct dns_info *old = c->phead;
 		bool took_in = old->twin == in;
 		counter_inc(&c_dns_conn_pending_cap);
-		info_finish(old);
+		info_finish(st, old);
 		if (took_in)
 			return;
 	}
-	while (g_head && g_head != in &&
-	       (g_open > txn_cfg.max_open || g_bytes > DNS_PENDING_BYTES)) {
-		struct dns_info *old = g_head;
+	while (st->g_head && st->g_head != in &&
+	       (st->g_open > st->cfg.max_open || st->g_bytes > DNS_PENDING_BYTES)) {
+		struct dns_info *old = st->g_head;
 		bool took_in = old->twin == in;
 		counter_inc(&c_dns_evicted);
-		info_finish(old);
+		info_finish(st, old);
 		if (took_in)
 			return;
 	}
 }
 
-void dns_txn_udp(const struct pano_pkt *pkt)
+void dns_txn_udp(struct dns_state *st, const struct pano_pkt *pkt)
 {
-	dns_txn_message(NULL, pkt, pkt->payload, pkt->payload_len);
+	dns_txn_message(st, NULL, pkt, pkt->payload, pkt->payload_len);
 }
 
-void dns_txn_tick(uint64_t now_ns)
+void dns_txn_tick(struct dns_state *st, uint64_t now_ns)
 {
-	while (g_head && g_head->ts_ns + txn_cfg.timeout_ns <= now_ns)
-		info_finish(g_head);
-	while (lru_head && !lru_head->npending && lru_head->last_ns + DNS_CONN_IDLE_NS <= now_ns)
-		udp_conn_free(lru_head);
+	while (st->g_head && st->g_head->ts_ns + st->cfg.timeout_ns <= now_ns)
+		info_finish(st, st->g_head);
+	while (st->lru_head && !st->lru_head->npending &&
+	       st->lru_head->last_ns + DNS_CONN_IDLE_NS <= now_ns)
+		udp_conn_free(st, st->lru_head);
 }
 
-void dns_txn_flush(void)
+void dns_txn_flush(struct dns_state *st)
 {
-	while (g_head)
-		info_finish(g_head);
-	while (lru_head)
-		udp_conn_free(lru_head);
-	info_pool_drain();
-	pool_drain(&conn_pool);
+	while (st->g_head)
+		info_finish(st, st->g_head);
+	while (st->lru_head)
+		udp_conn_free(st, st->lru_head);
+	info_pool_drain(st);
+	pool_drain(&st->conn_pool);
+}
+
+void dns_txn_free(struct dns_state *st)
+{
+	if (!st)
+		return;
+	while (st->g_head) {
+		struct dns_info *in = st->g_head;
+		info_unlink(st, in); /* off its connection's list too */
+		info_release(st, in);
+	}
+	while (st->lru_head) {
+		struct dns_conn *c = st->lru_head;
+		lru_unlink(st, c);
+		free(c);
+	}
+	info_pool_drain(st);
+	pool_drain(&st->conn_pool);
+	sender_table_free(st->senders);
+	free(st);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * dns_txn.h - internals of the DNS module shared by dns.c (l7 glue, TCP framing), dns_txn.c
- * (connections, query/reply pairing as Zeek does, timeouts, caps) and dns_json.c (the record
- * writer). Not for other modules: they use dns.h.
+ * dns_txn.h - internals of the DNS module shared by dns.c (l7 glue, TCP framing) and dns_txn.c
+ * (the module's state, connections, query/reply pairing as Zeek does, timeouts, caps, and the
+ * records it emits). Not for other modules: they use dns.h (and dns_rec.h for the records).
  */
 #ifndef PANO_DNS_TXN_H
 #define PANO_DNS_TXN_H
@@ -15,10 +15,10 @@
 #include "dns.h"
 #include "dns_parse.h"
 #include "packet.h"
+#include "rec.h"
 #include "sender.h"
+#include "uid.h"
 #include "wbuf.h"
-
-#define DNS_REC_MAX (256 * 1024) /* cap on one record's JSON; answers beyond are cut */
 
 struct dns_conn;
 
@@ -41,7 +41,7 @@ struct dns_info {
 	char *qbuf;	  /* query's storage, kept with the record in the free list */
 	size_t qcap;
 	struct wbuf answers; /* the answer texts, each NUL-terminated */
-	struct wbuf ttls;	 /* their TTLs, uint32_t each */
+	struct wbuf ttls;    /* their TTLs, uint32_t each */
 	unsigned nanswers;
 	uint16_t qclass, qtype;
 	uint8_t rcode, opcode, Z;
@@ -84,7 +84,7 @@ struct dns_conn {
 	bool multicast;		     /* mDNS / LLMNR: never paired */
 	bool netbios;		     /* port 137 */
 	char orig_s[46], resp_s[46]; /* the addresses as text, made once */
-	char uid[24];
+	char uid[UID_LEN];
 	char node[64];
 	uint64_t last_ns;
 	struct dns_info *phead, *ptail; /* pending queries and replies, in arrival order */
@@ -96,27 +96,62 @@ struct dns_conn {
 	struct dns_conn *lprev, *lnext; /* UDP LRU list, least recent first */
 };
 
-void dns_txn_init(const struct dns_config *cfg);
-/* Handles one whole DNS message seen on connection c (NULL for UDP: looked up or created
- * from pkt). from_orig is ignored for UDP. */
-void dns_txn_message(struct dns_conn *c, const struct pano_pkt *pkt, const uint8_t *msg,
-		     size_t len);
-void dns_txn_udp(const struct pano_pkt *pkt);
-/* A TCP connection's DNS state: created with the l7 slot, closed (pending logged) on close. */
-void dns_conn_init_tcp(struct dns_conn *c, const struct pano_addr *client, uint16_t cport,
-		       const struct pano_addr *server, uint16_t sport, uint64_t conn_id,
-		       const struct pano_source *src);
-void dns_conn_close(struct dns_conn *c);
-void dns_txn_tick(uint64_t now_ns);
-void dns_txn_flush(void);
-unsigned dns_txn_open(void); /* pending transactions (tests) */
+#define DNS_HASH_BITS	16
+#define DNS_RECENT_BITS 12
 
-/* Writes info as one JSON line (no newline) into out (reset first). */
-void dns_json_write(const struct dns_info *in, const struct dns_conn *c, int dotted,
-		    struct wbuf *out);
-/* Writes info as a packed pano.v1.DnsRecord (proto/pano_record.proto) into out (reset). */
-void dns_pb_write(const struct dns_info *in, const struct dns_conn *c, struct wbuf *out);
-/* The i-th answer text and TTL of in, walking from *pos (start at 0). */
-const char *dns_info_answer(const struct dns_info *in, size_t *pos, uint32_t *ttl, unsigned i);
+/* A free list: a busy resolver makes and drops a record and a connection per transaction. */
+struct dns_pool {
+	void *head;
+	unsigned n;
+};
+
+/* A recently logged transaction (dns_txn.c: the NAT's late reply copies). */
+struct dns_done {
+	uint64_t key, ts_ns;
+	struct pano_addr orig_h, resp_h;
+	uint16_t orig_p, resp_p;
+};
+
+/* The module's state: one per engine (dns_proto.create), nothing process-wide. */
+struct dns_state {
+	struct dns_config cfg;
+	const struct rec_emit *emit;	  /* records and message events go here */
+	struct dns_info *g_head, *g_tail; /* pending, oldest first */
+	unsigned g_open;
+	size_t g_bytes;			      /* answer bytes held by pending records */
+	struct dns_conn *lru_head, *lru_tail; /* UDP connections, least recent first */
+	unsigned udp_nconns;
+	uint64_t uid_counter;
+	struct sender_table *senders;
+	struct dns_pool info_pool, conn_pool, sb_pool;
+	struct dns_msg msg; /* parse scratch */
+	struct dns_conn *udp_hash[1u << DNS_HASH_BITS];
+	/* Pending records by (connection, trans_id): a message finds its other half without
+	 * walking the connection's list, which holds hundreds of records on a busy socket. */
+	struct dns_info *pending_hash[1u << DNS_HASH_BITS];
+	/* Recent queries by (id, type, name): where the other view of a NAT's transaction is. */
+	struct dns_info *recent[1u << DNS_RECENT_BITS];
+	/* Recently logged transactions by the same key (dns_txn.c, done_copy). */
+	struct dns_done done_recent[1u << DNS_RECENT_BITS];
+};
+
+/* A new state for cfg whose records go to emit, or NULL (said on stderr). */
+struct dns_state *dns_txn_new(const struct dns_config *cfg, const struct rec_emit *emit);
+/* Frees st and everything it holds (open transactions are dropped, not logged). */
+void dns_txn_free(struct dns_state *st);
+/* Handles one whole DNS message seen on connection c (NULL for UDP: looked up or created
+ * from pkt). */
+void dns_txn_message(struct dns_state *st, struct dns_conn *c, const struct pano_pkt *pkt,
+		     const uint8_t *msg, size_t len);
+void dns_txn_udp(struct dns_state *st, const struct pano_pkt *pkt);
+/* A TCP connection's DNS state: created with the l7 slot, closed (pending logged) on close. */
+void dns_conn_init_tcp(struct dns_state *st, struct dns_conn *c, const struct pano_addr *client,
+		       uint16_t cport, const struct pano_addr *server, uint16_t sport,
+		       uint64_t conn_id, const struct pano_source *src);
+void dns_conn_close(struct dns_state *st, struct dns_conn *c);
+void dns_txn_tick(struct dns_state *st, uint64_t now_ns);
+/* End of input: every open transaction logged, the UDP connections and free lists freed. */
+void dns_txn_flush(struct dns_state *st);
+unsigned dns_txn_open(const struct dns_state *st); /* pending transactions (tests) */
 
 #endif

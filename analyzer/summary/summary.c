@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dns_txn.h"
+#include "dns_parse.h"
 #include "log.h"
+#include "sender.h"
 #include "sketch_hash.h"
 #include "summary.h"
 #include "summary_int.h"
@@ -739,10 +740,8 @@ void summary_dns_parsed(const struct dns_msg *m, const struct pano_pkt *pkt, siz
 
 /* A slow transaction's name: through its cache slot when the name sits there (it usually
  * does: its reply was just counted), else straight into the sketch. */
-static void sum_slow_name(struct sum_window *w, const char *name)
+static void sum_slow_name(struct sum_window *w, const char *name, size_t len)
 {
-	size_t len = strlen(name);
-
 	if (len <= SUM_NC_KEY) {
 		uint64_t fh = sum_fast_hash(name, len);
 		struct sum_nent *e = &sum_st.front->names[fh >> (64 - SUM_NC_BITS)];
@@ -764,7 +763,9 @@ void summary_dns_txn(const struct summary_dns_txn *t)
 	w = sum_advance(t->ts_ns);
 	if (t->client_pod && !t->orphan) {
 		char key[SENDER_NS_LEN + SENDER_POD_LEN + 1];
-		int n = snprintf(key, sizeof(key), "%s/%s", t->client_ns, t->client_pod);
+		int n = snprintf(key, sizeof(key), "%.*s/%.*s", (int)t->client_ns_len,
+				 t->client_ns ? t->client_ns : "", (int)t->client_pod_len,
+				 t->client_pod);
 		size_t len = n < 0 ? 0 : (size_t)n < sizeof(key) ? (size_t)n : sizeof(key) - 1;
 
 		topn_add(w->t[SUM_T_POD], key, len, 1);
@@ -793,7 +794,7 @@ void summary_dns_txn(const struct summary_dns_txn *t)
 		if (!w->slow_fixed && (w->c.xact & 255) == 0)
 			w->slow_ns = (uint64_t)(quant_quantile(w->q[SUM_Q_TXN], 0.9) * 1000.0);
 		if (w->slow_ns && t->rtt_ns > w->slow_ns && t->qname)
-			sum_slow_name(w, t->qname);
+			sum_slow_name(w, t->qname, t->qname_len);
 	}
 	sum_unlock();
 }

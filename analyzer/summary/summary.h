@@ -9,11 +9,11 @@
  * Prometheus text (/metrics).
  *
  * Hooks: the L3/L4 decoder calls summary_packet() for every decoded UDP datagram or TCP
- * segment; the DNS module calls summary_dns_message() for every parsed message and
- * summary_dns_txn() for every transaction it closes (answered, timed out, or orphan reply);
- * the out stage shows every finished record to summary_record(), which gives ssl records to
- * the TLS summaries (and, flagged dot/doh, to the encrypted-DNS ones) and http records to the
- * HTTP summaries (summary_l7.c).
+ * segment; the out stage (records.h) shows every finished record and summary-only event to
+ * summary_record(), which gives DNS's to summary_dns_message() (every parsed message) and
+ * summary_dns_txn() (every transaction closed: answered, timed out, or orphan reply), ssl
+ * records to the TLS summaries (and, flagged dot/doh, to the encrypted-DNS ones) and http
+ * records to the HTTP summaries (summary_l7.c).
  * Each call site is guarded by summary_enabled(), so a run without summaries pays one branch.
  * Time is packet time only, so a replay of a capture always gives the same numbers.
  *
@@ -94,6 +94,7 @@ struct summary_dns_txn {
 	uint64_t ts_ns; /* the query's time (the reply's for an orphan) */
 	const struct pano_addr *client, *server;
 	const char *qname; /* may be NULL */
+	size_t qname_len;
 	uint16_t qtype;
 	bool answered;			 /* a query and its reply */
 	bool timed_out;			 /* a query whose reply never came */
@@ -101,17 +102,15 @@ struct summary_dns_txn {
 	uint64_t rtt_ns;		 /* answered only */
 	uint32_t query_size, reply_size; /* 0 when that side is missing */
 	const char *client_ns, *client_pod; /* the client's pod, when it is one of the node's */
-	int rcode;			    /* the reply's, -1 without one */
+	size_t client_ns_len, client_pod_len;
+	int rcode; /* the reply's, -1 without one */
 };
 void summary_dns_txn(const struct summary_dns_txn *t);
 
-/* Adapters for the DNS module (summary_dns.c): one guarded call per hook.
- *   summary_dns_parsed(): every parsed message (len: DNS message bytes);
- *   summary_dns_info(): every transaction record the module emits. */
+/* summary_dns_message() of a parsed message (len: DNS message bytes) without building a
+ * struct summary_dns_msg (summary_dns.c calls it for DNS's message events). */
 struct dns_msg;
-struct dns_info;
 void summary_dns_parsed(const struct dns_msg *m, const struct pano_pkt *pkt, size_t len);
-void summary_dns_info(const struct dns_info *in);
 /* A finished record (or a summary-only event) from the out stage (records.h): each protocol's
  * summaries take the record types they know. */
 struct rec_type;

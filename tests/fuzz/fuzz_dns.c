@@ -13,9 +13,12 @@
 #include "dns_parse.h"
 #include "dns_txn.h"
 #include "l7.h"
+#include "records.h"
 #include "sink.h"
 
-/* The DNS module's state, as an engine would make it (l7.h), and its port match. */
+/* The DNS module's state, as an engine would make it (l7.h), its out stage (JSON records to
+ * the sinks), and its port match. */
+static struct rec_out rout;
 static struct l7_env dns_env;
 static void *dns_st;
 static const struct l7_proto *dns_lookup(const struct pano_pkt *pkt)
@@ -42,6 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!init) {
 		struct dns_config cfg;
 		dns_config_default(&cfg);
+		rec_out_init(&rout, REC_FORMAT_JSON, 0);
+		dns_env.emit = &rout.emit;
 		dns_st = dns_proto.create(&cfg, &dns_env);
 		sinks_add(&fuzz_sink);
 		init = 1;
@@ -59,8 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			     .payload_len = size};
 	p.saddr.family = p.daddr.family = 4;
 	p.daddr.a[3] = 1;
-	dns_txn_udp(&p);
-	dns_txn_message(NULL, &p, data, size); /* again: pairs with itself when a reply */
+	dns_txn_udp(dns_st, &p);
+	dns_txn_message(dns_st, NULL, &p, data, size); /* again: pairs with itself when a reply */
 	/* The same bytes as a client's TCP stream, cut in two at a place the input picks. */
 	const struct l7_proto *dns = dns_lookup(&p);
 	struct l7_tcp_ctx t = {.client = p.saddr,
@@ -72,6 +77,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dns->on_tcp_data(dns_st, &t, 1, data, cut, &p);
 	dns->on_tcp_data(dns_st, &t, 1, data + cut, size - cut, &p);
 	dns->on_tcp_close(dns_st, &t);
-	dns_txn_flush();
+	dns_txn_flush(dns_st);
 	return 0;
 }

@@ -3,7 +3,8 @@
  * test_dns.c - unit tests of the DNS module on crafted messages: every RR type's text, hostile
  * names (loops, forward and self pointers, long labels and names), lying counts, truncated
  * rdata, EDNS options, DNS over TCP framing, transaction pairing and timeouts, caps, mDNS, and
- * the JSON writer's escaping. Records are caught by a test sink and parsed back with cJSON.
+ * the JSON writer's escaping. Records go through the out stage (records.h) to a test sink and
+ * are parsed back with cJSON.
  */
 #include <cjson/cJSON.h>
 #include <netinet/in.h>
@@ -15,14 +16,34 @@
 #include "dns.h"
 #include "dns_parse.h"
 #include "dns_txn.h"
+#include "dns_rec.h"
 #include "json.h"
 #include "l7.h"
 #include "pano_record.pb-c.h"
+#include "records.h"
 #include "sink.h"
 
-/* The DNS module's state, as an engine would make it (l7.h), and its port match. */
+/* The DNS module's state, as an engine would make it (l7.h), its out stage, and its port
+ * match. */
+static struct rec_out rout;
 static struct l7_env dns_env;
 static void *dns_st;
+
+/* A new DNS state for cfg (the previous one flushed, its records kept, and freed), with an out
+ * stage in cfg's format. */
+static void dns_new(const struct dns_config *cfg)
+{
+	if (dns_st) {
+		dns_proto.flush(dns_st);
+		dns_proto.destroy(dns_st);
+	}
+	rec_out_free(&rout);
+	rec_out_init(&rout,
+		     cfg->format == DNS_FORMAT_PROTOBUF ? REC_FORMAT_PROTOBUF : REC_FORMAT_JSON,
+		     cfg->zeek_dotted);
+	dns_env.emit = &rout.emit;
+	dns_st = dns_proto.create(cfg, &dns_env);
+}
 static const struct l7_proto *dns_lookup(const struct pano_pkt *pkt)
 {
 	return dns_st && dns_proto.match(dns_st, pkt) == L7_YES ? &dns_proto : NULL;
@@ -429,8 +450,7 @@ static const struct l7_proto *dns_setup_fmt(unsigned max_open, enum dns_format f
 	dns_config_default(&cfg);
 	cfg.max_open = max_open;
 	cfg.format = fmt;
-	dns_st = dns_proto.create(&cfg, &dns_env);
-	dns_txn_flush();
+	dns_new(&cfg);
 	recs_clear();
 	return NULL;
 }
@@ -518,6 +538,8 @@ static void test_txn_pairing(void)
 	udp(1000, &q, 0, 40000, 53);
 	udp(1500, &r, 1, 40000, 53);
 	CHECK_EQ_INT(nrecs, 1);
+	/* Zeek's JSON writer on a shared stream: the log's path first */
+	CHECK(nrecs && strncmp(recs[0], "{\"_path\":\"dns\",\"ts\":1.000000,\"uid\":", 35) == 0);
 	CHECK_EQ_STR(field(0, "query"), "www.example.com");
 	CHECK_EQ_STR(field(0, "rtt"), "0.5");
 	CHECK_EQ_STR(field(0, "answers"), "[\"192.0.2.1\",\"192.0.2.2\"]");
@@ -530,7 +552,7 @@ static void test_txn_pairing(void)
 	CHECK_EQ_STR(field(0, "rcode_name"), "NOERROR");
 	CHECK_EQ_STR(field(0, "query_size"), "33");
 	CHECK(field(0, "uid")[0] == 'C' && strlen(fbuf) > 10);
-	CHECK_EQ_INT(dns_txn_open(), 0);
+	CHECK_EQ_INT(dns_txn_open(dns_st), 0);
 	/* two queries with one id on one connection pair FIFO; the uid stays the same */
 	query(&q, 9, "a.example");
 	udp(2000, &q, 0, 40000, 53);
@@ -543,7 +565,7 @@ static void test_txn_pairing(void)
 	char uid0[64];
 	snprintf(uid0, sizeof(uid0), "%s", field(0, "uid"));
 	CHECK_EQ_STR(field(1, "uid"), uid0);
-	dns_txn_flush();
+	dns_proto.flush(dns_st);
 	CHECK_EQ_INT(nrecs, 3);
 	CHECK_EQ_STR(field(2, "query"), "b.example");
 	CHECK_EQ_STR(field(2, "rcode"), ""); /* unset: left out */
@@ -563,12 +585,12 @@ static void test_txn_timeout_orphan_dup(void)
 	CHECK_EQ_STR(field(0, "query"), "slow.example");
 	CHECK_EQ_STR(field(0, "rtt"), "");
 	CHECK_EQ_STR(field(0, "rcode"), "");
-	dns_txn_flush();
+	dns_proto.flush(dns_st);
 	recs_clear();
 	/* orphan reply: query name from the first answer's owner, no qtype, no rtt */
 	reply(&r, 3, "lone.example", 1);
 	udp(20000, &r, 1, 40010, 53);
-	dns_txn_flush();
+	dns_proto.flush(dns_st);
 	CHECK_EQ_INT(nrecs, 1);
 	CHECK_EQ_STR(field(0, "query"), "lone.example");
 	CHECK_EQ_STR(field(0, "qtype"), "");
@@ -582,7 +604,7 @@ static void test_txn_timeout_orphan_dup(void)
 	udp(30001, &r, 1, 40020, 53);
 	udp(30002, &r, 1, 40020, 53);
 	CHECK_EQ_INT(nrecs, 1);
-	dns_txn_flush();
+	dns_proto.flush(dns_st);
 	CHECK_EQ_INT(nrecs, 2);
 	CHECK_EQ_STR(field(0, "rtt"), "0.001");
 	CHECK_EQ_STR(field(1, "rtt"), "");
@@ -600,7 +622,7 @@ static void test_txn_cap_mdns(void)
 		query(&q, 100 + i, "cap.example");
 		udp(40000 + i, &q, 0, 41000, 53);
 	}
-	CHECK_EQ_INT(dns_txn_open(), 2);
+	CHECK_EQ_INT(dns_txn_open(dns_st), 2);
 	CHECK_EQ_INT(nrecs, 1);
 	CHECK_EQ_STR(field(0, "trans_id"), "100");
 	CHECK(ev && counter_get(ev) == before + 1);
@@ -614,7 +636,7 @@ static void test_txn_cap_mdns(void)
 	CHECK_EQ_STR(field(0, "rcode"), "");
 	CHECK_EQ_STR(field(1, "rcode"), "0");
 	CHECK_EQ_STR(field(1, "rtt"), "");
-	CHECK_EQ_INT(dns_txn_open(), 0);
+	CHECK_EQ_INT(dns_txn_open(dns_st), 0);
 }
 
 /* TCP: the client sends two queries in one segment, the server answers in three pieces. */
@@ -659,7 +681,7 @@ static void test_tcp_framing(void)
 				 .server_port = 53,
 				 .conn_id = 42};
 	p->on_tcp_data(dns_st, &ctx, 1, cs, cn, &pkt);
-	CHECK_EQ_INT(dns_txn_open(), 2);
+	CHECK_EQ_INT(dns_txn_open(dns_st), 2);
 	CHECK_EQ_INT(ctx.buf_bytes, 0); /* whole messages are parsed in place: no buffer */
 	pkt.ts_ns += 2000000;
 	p->on_tcp_data(dns_st, &ctx, 0, ss, 1, &pkt); /* half the length prefix */
@@ -679,10 +701,11 @@ static void test_tcp_framing(void)
 	/* a gap in the middle of a message: the partial one is dropped, framing restarts */
 	p->on_tcp_data(dns_st, &ctx, 1, cs, 20, &pkt);
 	p->on_tcp_gap(dns_st, &ctx, 1);
-	p->on_tcp_data(dns_st, &ctx, 1, cs + 13, 20, &pkt); /* mid-message bytes after the hole: skipped */
-	CHECK_EQ_INT(dns_txn_open(), 0);
+	p->on_tcp_data(dns_st, &ctx, 1, cs + 13, 20,
+		       &pkt); /* mid-message bytes after the hole: skipped */
+	CHECK_EQ_INT(dns_txn_open(dns_st), 0);
 	p->on_tcp_data(dns_st, &ctx, 1, cs, 2 + q1.n, &pkt);
-	CHECK_EQ_INT(dns_txn_open(), 1);
+	CHECK_EQ_INT(dns_txn_open(dns_st), 1);
 	/* a message that comes in pieces grows its buffer with what came, never to the claim */
 	uint8_t big[2 + 3000];
 	memset(big, 0, sizeof(big));
@@ -691,7 +714,7 @@ static void test_tcp_framing(void)
 	CHECK(ctx.buf_bytes >= sizeof(big) && ctx.buf_bytes <= 2 * sizeof(big));
 	uint64_t lost = counter_get(counter_find("dns_tcp_partial_at_close"));
 	p->on_tcp_close(dns_st, &ctx);
-	CHECK_EQ_INT(dns_txn_open(), 0);
+	CHECK_EQ_INT(dns_txn_open(dns_st), 0);
 	CHECK_EQ_INT(nrecs, 3);
 	CHECK(ctx.state == NULL);
 	CHECK_EQ_INT(ctx.buf_bytes, 0);
@@ -708,7 +731,7 @@ static void test_json_escaping(void)
 	putname(&q, "example");
 	put32(&q, 0x00010001);
 	udp(60000, &q, 0, 42000, 53);
-	dns_txn_flush();
+	dns_proto.flush(dns_st);
 	CHECK_EQ_INT(nrecs, 1);
 	CHECK_EQ_STR(field(0, "query"), "a\\x00\\xff\"\\z\\x7f.example");
 	/* the writer itself: invalid UTF-8 as \xNN text, valid UTF-8 kept, controls \u00NN */
@@ -752,6 +775,7 @@ static void test_protobuf(void)
 	}
 	CHECK(d->has_rcode && d->rcode == 0);
 	CHECK_EQ_STR(d->rcode_name, "NOERROR");
+	CHECK_EQ_STR(d->path, "dns");
 	CHECK_EQ_INT(d->query_len, q.n);
 	CHECK(!d->has_edns_rcode && !d->has_query_cut && !d->has_reply_cut);
 	pano__v1__dns_record__free_unpacked(d, NULL);
@@ -903,7 +927,7 @@ static void test_latency(void)
 	} cases[] = {
 	    {0x8180, 1, "NOERROR", "0.250000"}, /* answered */
 	    {0x8183, 0, "NXDOMAIN", NULL},
-	    {0x8180, 0, "NOERROR", NULL},	/* NODATA */
+	    {0x8180, 0, "NOERROR", NULL}, /* NODATA */
 	    {0x8182, 0, "SERVFAIL", NULL},
 	};
 	struct mb q, r;
@@ -937,7 +961,7 @@ static void test_latency(void)
 	udp(90000, &q, 0, 44001, 53);
 	reply(&r, 41, "lone.example", 1);
 	udp(96000, &r, 1, 44002, 53);
-	dns_txn_flush();
+	dns_proto.flush(dns_st);
 	CHECK_EQ_INT(nrecs, 2);
 	for (int i = 0; i < nrecs; i++) {
 		CHECK_EQ_STR(field(i, "latency"), "");
@@ -972,16 +996,72 @@ static void test_dotted(void)
 	struct dns_config cfg;
 	dns_config_default(&cfg);
 	cfg.zeek_dotted = 1;
-	dns_st = dns_proto.create(&cfg, &dns_env);
-	dns_txn_flush();
+	dns_new(&cfg);
 	recs_clear();
 	query(&q, 31, "dot.example");
 	udp(80000, &q, 0, 44000, 53);
-	dns_txn_flush();
+	dns_proto.flush(dns_st);
 	CHECK_EQ_STR(field(0, "id.orig_h"), "192.0.2.10");
 	CHECK_EQ_STR(field(0, "id.resp_p"), "53");
 	CHECK_EQ_STR(field(0, "id_orig_h"), "");
 	dns_setup(100);
+}
+
+/* What the module hands its rec_emit: one summary-only event per parsed message and one
+ * dns_rec per transaction, and nothing else (it knows no format, sink or summary). */
+static unsigned seam_ev, seam_rec, seam_other;
+static struct dns_rec seam_last;
+static char seam_query[64];
+static void seam_emit(void *arg, const struct rec_type *t, const void *rec)
+{
+	(void)arg;
+	if (t == &dns_msg_ev_type) {
+		const struct dns_msg_ev *e = rec;
+		CHECK(e->msg && e->pkt && e->size >= DNS_HDR_LEN);
+		CHECK(t->path == NULL);
+		seam_ev++;
+	} else if (t == &dns_rec_type) {
+		seam_last = *(const struct dns_rec *)rec;
+		snprintf(seam_query, sizeof(seam_query), "%.*s", (int)seam_last.query.len,
+			 seam_last.query.p);
+		seam_rec++;
+	} else {
+		seam_other++;
+	}
+}
+
+static void test_emit_seam(void)
+{
+	struct rec_emit e = {.fn = seam_emit};
+	struct l7_env env = {.emit = &e};
+	struct dns_config cfg;
+	struct mb q, r;
+
+	dns_config_default(&cfg);
+	void *st = dns_proto.create(&cfg, &env), *keep = dns_st;
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	dns_st = st;
+	query(&q, 61, "seam.example");
+	reply(&r, 61, "seam.example", 2);
+	udp(200000, &q, 0, 47000, 53);
+	CHECK_EQ_INT(seam_ev, 1);
+	CHECK_EQ_INT(seam_rec, 0);
+	udp(200010, &r, 1, 47000, 53);
+	CHECK_EQ_INT(seam_ev, 2);
+	CHECK_EQ_INT(seam_rec, 1);
+	CHECK_EQ_INT(seam_other, 0);
+	CHECK_EQ_STR(seam_query, "seam.example");
+	CHECK(seam_last.has_query_size && seam_last.has_reply_size && seam_last.has_latency);
+	CHECK_EQ_INT(seam_last.latency, 10000000);
+	CHECK(seam_last.has_answers && seam_last.answers.n == 2);
+	CHECK(seam_last.has_TTLs && seam_last.TTLs.n == 2);
+	CHECK(seam_last.orig_a && seam_last.orig_a->a[0] == 192 && !seam_last.single);
+	CHECK_EQ_INT(nrecs, 0); /* nothing reached the sinks: this state's emit is the test's */
+	dns_proto.flush(st);
+	dns_proto.destroy(st);
+	dns_st = keep;
 }
 
 int main(void)
@@ -1001,6 +1081,9 @@ int main(void)
 	TEST_CASE("dns_one_count_per_fault", test_one_count_per_fault);
 	TEST_CASE("dns_edns_extended_rcode", test_edns_rcode);
 	TEST_CASE("dns_cut_message_sizes", test_cut_sizes);
+	TEST_CASE("dns_emit_records_and_events", test_emit_seam);
 	recs_clear();
+	dns_proto.destroy(dns_st);
+	rec_out_free(&rout);
 	TEST_EXIT();
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "dns_rec.h"
 #include "http_rec.h"
 #include "pano_record.pb-c.h"
 #include "rec.h"
@@ -24,6 +25,18 @@ struct t_field {
 #define T_ROW(T, name, zname, num) {#name, zname, num},
 static const struct t_field t_ssl[] = {SSL_REC_FIELDS(T_ROW)};
 static const struct t_field t_http[] = {HTTP_REC_FIELDS(T_ROW)};
+static const struct t_field t_dns[] = {DNS_REC_FIELDS(T_ROW)};
+
+/* The protobuf names that differ from the JSON ones. */
+static const char *const t_renames[][2] = {DNS_REC_PB_RENAMES};
+
+static const char *t_pb_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(t_renames) / sizeof(t_renames[0]); i++)
+		if (strcmp(t_renames[i][0], name) == 0)
+			return t_renames[i][1];
+	return name;
+}
 
 /* Every table row is a field of the message with that name and number, and the message has
  * no field the table lacks (but path, REC_PB_PATH). */
@@ -31,7 +44,7 @@ static void t_table_vs_proto(const struct t_field *f, size_t n, const ProtobufCM
 {
 	for (size_t i = 0; i < n; i++) {
 		const ProtobufCFieldDescriptor *fd =
-		    protobuf_c_message_descriptor_get_field_by_name(d, f[i].name);
+		    protobuf_c_message_descriptor_get_field_by_name(d, t_pb_name(f[i].name));
 		CHECK(fd != NULL);
 		if (!fd) {
 			printf("  %s: no field %s\n", d->name, f[i].name);
@@ -50,6 +63,8 @@ static void test_tables(void)
 			 &pano__v1__ssl_record__descriptor);
 	t_table_vs_proto(t_http, sizeof(t_http) / sizeof(t_http[0]),
 			 &pano__v1__http_record__descriptor);
+	t_table_vs_proto(t_dns, sizeof(t_dns) / sizeof(t_dns[0]),
+			 &pano__v1__dns_record__descriptor);
 }
 
 static void t_fill(struct ssl_rec *r)
