@@ -17,6 +17,12 @@
 # summaries on the same capture (scripts/bench-summary.sh: with and without --summary;
 # BENCH_SUMMARY=0 skips it) and scripts/bench-kafka.sh (BENCH_KAFKA=0 skips it). A benchmark:
 # prints, asserts nothing.
+#
+# BASE=path/to/an/older/pano-analyzer compares two builds in the same run: after the table
+# above, each build reads the capture BENCH_ROUNDS times (default 5), the two alternating, as
+# JSON records, as protobuf records and with --summary; the best run of each (by CPU time) is
+# kept, and the table gives packets per CPU second and this build's rate as a share of BASE's.
+# BENCH_TOOLS=0 skips tcpdump, tshark and pcap_loop (with BASE: only the comparison).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # The build directory: PANO_BUILD, else make's BUILD (relative to the tree), else build/.
@@ -89,7 +95,51 @@ timed() {
 	B_CPPS[$name]=$(echo "scale=0; $pkts / (${B_CPU[$name]} + 0.001)" | bc)
 }
 
+# compare_base: this build against $BASE, alternating, best of BENCH_ROUNDS runs per mode.
+compare_base() {
+	local rounds=${BENCH_ROUNDS:-5} mode r b args best cpu
+	local -A BEST
+	[ -x "$BASE" ] || die "BASE=$BASE is not an executable"
+	echo "bench-analyzer: this build against BASE=$BASE, best of $rounds alternating runs" >&2
+	for mode in json protobuf summary; do
+		case $mode in
+		json) args=(--output /dev/null) ;;
+		protobuf) args=(--format protobuf --output /dev/null) ;;
+		summary) args=(--output /dev/null --summary) ;;
+		esac
+		for r in $(seq "$rounds"); do
+			for b in base this; do
+				if [ $b = base ]; then
+					timed "cmp_$b" "$N" "$BASE" --read "$CAP" "${args[@]}"
+				else
+					timed "cmp_$b" "$N" "$PANO_ANALYZER" --read "$CAP" "${args[@]}"
+				fi
+				cpu=${B_CPU[cmp_$b]}
+				best=${BEST[$mode.$b]:-}
+				if [ -z "$best" ] || [ "$(echo "$cpu < $best" | bc)" = 1 ]; then
+					BEST[$mode.$b]=$cpu
+				fi
+			done
+		done
+	done
+	echo
+	echo "bench-analyzer: this build ($PANO_ANALYZER) against BASE ($BASE), $N packets,"
+	echo "best CPU seconds (user + sys) of $rounds alternating runs each"
+	printf '%-9s %10s %10s %14s %14s %8s\n' mode base_cpu_s this_cpu_s base_pkts/cpu_s this_pkts/cpu_s this/base
+	for mode in json protobuf summary; do
+		local bc=${BEST[$mode.base]} tc=${BEST[$mode.this]}
+		printf '%-9s %10s %10s %14s %14s %8s\n' "$mode" "$bc" "$tc" \
+			"$(echo "scale=0; $N / ($bc + 0.001)" | bc)" "$(echo "scale=0; $N / ($tc + 0.001)" | bc)" \
+			"$(echo "scale=3; ($bc + 0.001) / ($tc + 0.001)" | bc)"
+	done
+	echo "(this/base above 1: this build is faster. Load average now: $(cut -d' ' -f1-3 /proc/loadavg).)"
+}
+
 echo "bench-analyzer: $N packets in $CAP ($(du -m "$CAP" | cut -f1) MB); tshark on the first $NS" >&2
+if [ -n "${BASE:-}" ] && [ "${BENCH_TOOLS:-1}" = 0 ]; then
+	compare_base
+	exit 0
+fi
 timed analyzer "$N" "$PANO_ANALYZER" --read "$CAP" --output /dev/null --stats
 timed tcpdump "$N" tcpdump -n -r "$CAP"
 timed tshark "$NS" tshark -n -r "$SLICE" -T fields -e dns.qry.name -e dns.qry.type \
@@ -109,6 +159,11 @@ done
 echo "(x_wall, x_cpu: pano-analyzer's rate over the tool's, per wall-clock and per CPU second; for"
 echo " pcap_loop, below 1, the fraction of the bare read loop's speed the analyzer reaches."
 echo " pano-analyzer wrote ${records:-?} JSON records. Load average now: $(cut -d' ' -f1-3 /proc/loadavg).)"
+
+if [ -n "${BASE:-}" ]; then
+	echo
+	compare_base
+fi
 
 if [ "${BENCH_SUMMARY:-1}" != 0 ]; then
 	echo

@@ -375,12 +375,12 @@ struct dns_rec_text {
 static void dns_rec_fill(struct dns_rec *r, struct dns_rec_text *tx, const struct dns_info *in,
 			 const struct dns_conn *c)
 {
-	memset(r, 0, sizeof(*r));
+	REC_CLEAR(r, DNS_REC_FIELDS);
 	REC_SET(r, ts, in->ts_ns);
-	REC_SET(r, uid, rec_cstr(c->uid));
-	REC_SET(r, id_orig_h, rec_cstr(c->orig_s));
+	REC_SET(r, uid, rec_str(c->uid, c->uid_len));
+	REC_SET(r, id_orig_h, rec_str(c->orig_s, c->orig_len));
 	REC_SET(r, id_orig_p, c->orig_p);
-	REC_SET(r, id_resp_h, rec_cstr(c->resp_s));
+	REC_SET(r, id_resp_h, rec_str(c->resp_s, c->resp_len));
 	REC_SET(r, id_resp_p, c->resp_p);
 	REC_SET(r, proto, c->proto == IPPROTO_TCP ? REC_LIT("tcp") : REC_LIT("udp"));
 	REC_SET(r, trans_id, in->trans_id);
@@ -588,6 +588,17 @@ static void conn_set_node(struct dns_conn *c, const struct pano_source *src)
 		snprintf(c->node, sizeof(c->node), "%s", src->node);
 }
 
+/* The texts every record of c carries, made once: its addresses and its uid (from seed). */
+static void conn_set_texts(struct dns_conn *c, uint64_t seed)
+{
+	pano_addr_str(&c->orig_h, c->orig_s, sizeof(c->orig_s));
+	pano_addr_str(&c->resp_h, c->resp_s, sizeof(c->resp_s));
+	uid_make(c->uid, seed);
+	c->orig_len = (uint8_t)strlen(c->orig_s);
+	c->resp_len = (uint8_t)strlen(c->resp_s);
+	c->uid_len = (uint8_t)strlen(c->uid);
+}
+
 /* Finds or creates the UDP connection of pkt. A new connection's originator is the sender of
  * a query, or the receiver of a reply (Zeek flips such connections) unless the reply goes to a
  * multicast group. NULL when out of memory. */
@@ -627,12 +638,10 @@ static struct dns_conn *udp_conn_get(struct dns_state *st, const struct pano_pkt
 	c->resp_h = flip ? pkt->saddr : pkt->daddr;
 	c->resp_p = flip ? pkt->sport : pkt->dport;
 	c->proto = IPPROTO_UDP;
-	pano_addr_str(&c->orig_h, c->orig_s, sizeof(c->orig_s));
-	pano_addr_str(&c->resp_h, c->resp_s, sizeof(c->resp_s));
 	conn_set_node(c, pkt->frame ? pkt->frame->src : NULL);
 	c->multicast = port_multicast(c->resp_p);
 	c->netbios = c->resp_p == 137;
-	uid_make(c->uid, ++st->uid_counter);
+	conn_set_texts(c, ++st->uid_counter);
 	c->hslot = h;
 	c->pseed = h64;
 	c->hnext = st->udp_hash[h];
@@ -652,11 +661,9 @@ void dns_conn_init_tcp(struct dns_state *st, struct dns_conn *c, const struct pa
 	c->resp_h = *server;
 	c->resp_p = sport;
 	c->proto = IPPROTO_TCP;
-	pano_addr_str(&c->orig_h, c->orig_s, sizeof(c->orig_s));
-	pano_addr_str(&c->resp_h, c->resp_s, sizeof(c->resp_s));
 	c->is_tcp = true;
 	conn_set_node(c, src);
-	uid_make(c->uid, uid_tcp_seed(conn_id, c->src_id));
+	conn_set_texts(c, uid_tcp_seed(conn_id, c->src_id));
 	c->pseed = uid_mix64((uint64_t)(uintptr_t)c);
 }
 

@@ -85,6 +85,7 @@ struct dns_conn {
 	bool netbios;		     /* port 137 */
 	char orig_s[46], resp_s[46]; /* the addresses as text, made once */
 	char uid[UID_LEN];
+	uint8_t orig_len, resp_len, uid_len; /* their lengths */
 	char node[64];
 	uint64_t last_ns;
 	struct dns_info *phead, *ptail; /* pending queries and replies, in arrival order */

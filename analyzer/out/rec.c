@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * rec.c - the field writers of rec.h that are too large to inline: arrays, and the protobuf
+ * rec.c - the field writers of rec.h that are too large to inline: arrays (appended, and
+ * written in place), and the protobuf
  * wire primitives (varints, length-delimited and 64-bit fields).
  */
 #include "rec.h"
@@ -34,6 +35,39 @@ void rec_json_SECV(struct wbuf *b, const struct rec_secv *v)
 		wbuf_put(b, ".0", 2);
 	}
 	wbuf_put(b, "]", 1);
+}
+
+char *rec_jto_STRV(char *p, const struct rec_strv *v)
+{
+	const char *s = v->p, *end = v->p + v->len;
+
+	*p++ = '[';
+	for (unsigned i = 0; i < v->n && s < end; i++) {
+		size_t n = strnlen(s, (size_t)(end - s));
+		if (i)
+			*p++ = ',';
+		p = json_str_to(p, s, n);
+		s += n + 1;
+	}
+	*p++ = ']';
+	return p;
+}
+
+char *rec_jto_SECV(char *p, const struct rec_secv *v)
+{
+	const uint8_t *x = v->v;
+
+	*p++ = '[';
+	for (unsigned i = 0; i < v->n; i++) {
+		uint32_t t;
+		memcpy(&t, x + (size_t)i * sizeof(t), sizeof(t));
+		if (i)
+			*p++ = ',';
+		p = json_utoa(p, t);
+		JSON_LIT(p, ".0");
+	}
+	*p++ = ']';
+	return p;
 }
 
 void rec_pb_varint(struct wbuf *b, uint64_t v)

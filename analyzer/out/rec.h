@@ -8,12 +8,14 @@
  *
  * in the order of Zeek's log (then PANO's own fields), and gets from it, with the macros below:
  *   - the record struct (REC_STRUCT): a member per field plus a has_<name> flag (unset fields
- *     are left out of the JSON, as Zeek's JSON writer does, and unset in protobuf);
+ *     are left out of the JSON, as Zeek's JSON writer does, and unset in protobuf); REC_CLEAR
+ *     unsets them all (cheaper than a memset of the whole struct, on the hot path);
  *   - the JSON writer (REC_JSON_FN): {"_path":"<path>","ts":...} with either spelling of the
  *     names (id_orig_h, or Zeek's dotted id.orig_h with --zeek-names);
  *   - the protobuf writer (REC_PB_FN): the pano.v1 message of proto/pano_record.proto with
  *     those field numbers, and the log path in field REC_PB_PATH of every record message.
- * The writers are generated code, a straight line of field writes (no table walk at run time).
+ * The writers are generated code, a straight line of field writes (no table walk at run time);
+ * the JSON writer reserves the record's worst case once and writes in place.
  *
  * TYPE is one of
  *   TIME, INTERVAL   uint64_t nanoseconds -> seconds with six decimals / protobuf double
@@ -80,10 +82,18 @@ static inline struct rec_str rec_cstr(const char *s)
 #define REC_SET(r, f, v) ((r)->f = (v), (r)->has_##f = true)
 
 /* ---- the record struct --------------------------------------------------------------- */
-#define REC_MEMBER(T, name, zname, num) \
-	REC_CT_##T name;                \
-	bool has_##name;
-#define REC_STRUCT(FIELDS) FIELDS(REC_MEMBER)
+/* The presence flags first, together, then the values: REC_CLEAR resets a record by clearing
+ * the flags alone (a few wide stores), leaving the values as they were (unread while unset). */
+#define REC_HAS(T, name, zname, num)	bool has_##name;
+#define REC_MEMBER(T, name, zname, num) REC_CT_##T name;
+#define REC_STRUCT(FIELDS)		FIELDS(REC_HAS) FIELDS(REC_MEMBER)
+#define REC_UNSET(T, name, zname, num)	(r_)->has_##name = false;
+/* Marks every field of record r (a table FIELDS struct) unset. */
+#define REC_CLEAR(r, FIELDS)                                                                       \
+	do {                                                                                       \
+		__typeof__(r) r_ = (r);                                                            \
+		FIELDS(REC_UNSET)                                                                  \
+	} while (0)
 
 /* ---- JSON ---------------------------------------------------------------------------- */
 static inline void rec_json_TIME(struct wbuf *b, const uint64_t *v)
@@ -117,25 +127,138 @@ void rec_json_STRV(struct wbuf *b, const struct rec_strv *v);
 void rec_json_SECV(struct wbuf *b, const struct rec_secv *v);
 
 #define REC_JSON_KEY(b, k) wbuf_put((b), k, sizeof(k) - 1)
-#define REC_JSON_FIELD(T, name, zname, num)                           \
-	if (r->has_##name) {                                          \
-		if (dotted)                                           \
-			REC_JSON_KEY(b, ",\"" zname "\":");           \
-		else                                                  \
-			REC_JSON_KEY(b, ",\"" #name "\":");           \
-		rec_json_##T(b, &r->name);                            \
+#define REC_JSON_FIELD(T, name, zname, num)                                                        \
+	if (r->has_##name) {                                                                       \
+		if (dotted)                                                                        \
+			REC_JSON_KEY(b, ",\"" zname "\":");                                        \
+		else                                                                               \
+			REC_JSON_KEY(b, ",\"" #name "\":");                                        \
+		rec_json_##T(b, &r->name);                                                         \
 	}
+
+/*
+ * The fast path: the record's worst case is reserved once (wbuf_room) and every field written
+ * in place, with no check per field. The worst case is a constant (every key, and the longest
+ * text of each fixed-size value) plus, for each string or array set, its bytes escaped (6 per
+ * byte at most) with quotes and commas. A record whose worst case does not fit under the
+ * buffer's cap takes the exact path (appends checked one by one), so it is cut exactly where
+ * it would be anyway.
+ */
+#define REC_JFIX_TIME	  27 /* "18446744073.709551" seconds with six decimals */
+#define REC_JFIX_INTERVAL 27
+#define REC_JFIX_COUNT	  20
+#define REC_JFIX_BOOL	  5
+#define REC_JFIX_STR	  2 /* the quotes */
+#define REC_JFIX_RAW	  2
+#define REC_JFIX_STRV	  2 /* the brackets */
+#define REC_JFIX_SECV	  2
+static inline size_t rec_jvar_TIME(const uint64_t *v)
+{
+	(void)v;
+	return 0;
+}
+#define rec_jvar_INTERVAL rec_jvar_TIME
+#define rec_jvar_COUNT	  rec_jvar_TIME
+static inline size_t rec_jvar_BOOL(const bool *v)
+{
+	(void)v;
+	return 0;
+}
+static inline size_t rec_jvar_STR(const struct rec_str *v)
+{
+	return 6 * v->len;
+}
+static inline size_t rec_jvar_RAW(const struct rec_str *v)
+{
+	return v->len;
+}
+static inline size_t rec_jvar_STRV(const struct rec_strv *v)
+{
+	return 6 * v->len + 3 * (size_t)v->n; /* each string: its quotes and a comma */
+}
+static inline size_t rec_jvar_SECV(const struct rec_secv *v)
+{
+	return 13 * (size_t)v->n; /* ",4294967295.0" */
+}
+
+static inline __attribute__((always_inline)) char *rec_jto_TIME(char *p, const uint64_t *v)
+{
+	return json_secs_to(p, *v);
+}
+#define rec_jto_INTERVAL rec_jto_TIME
+static inline __attribute__((always_inline)) char *rec_jto_COUNT(char *p, const uint64_t *v)
+{
+	return json_utoa(p, *v);
+}
+static inline __attribute__((always_inline)) char *rec_jto_BOOL(char *p, const bool *v)
+{
+	return json_bool_to(p, *v);
+}
+static inline char *rec_jto_STR(char *p, const struct rec_str *v)
+{
+	return json_str_to(p, v->p, v->len);
+}
+/* Copies n bytes from s to d: short ones (addresses, uids, names from tables) without a call,
+ * as two overlapping words. */
+static inline __attribute__((always_inline)) void rec_copy(char *d, const char *s, size_t n)
+{
+	if (n >= 8 && n <= 16) {
+		memcpy(d, s, 8);
+		memcpy(d + n - 8, s + n - 8, 8);
+	} else if (n >= 4 && n < 8) {
+		memcpy(d, s, 4);
+		memcpy(d + n - 4, s + n - 4, 4);
+	} else {
+		memcpy(d, s, n);
+	}
+}
+static inline __attribute__((always_inline)) char *rec_jto_RAW(char *p, const struct rec_str *v)
+{
+	*p = '"';
+	rec_copy(p + 1, v->p, v->len);
+	p[v->len + 1] = '"';
+	return p + v->len + 2;
+}
+char *rec_jto_STRV(char *p, const struct rec_strv *v);
+char *rec_jto_SECV(char *p, const struct rec_secv *v);
+
+/* The longer spelling of a key, as ,"key": */
+#define REC_JKEYLEN(name, zname)                                                                   \
+	((sizeof(zname) > sizeof(#name) ? sizeof(zname) : sizeof(#name)) - 1 + 4)
+#define REC_JSON_FIX(T, name, zname, num) +REC_JKEYLEN(name, zname) + REC_JFIX_##T
+#define REC_JSON_VAR(T, name, zname, num) +(r->has_##name ? rec_jvar_##T(&r->name) : 0)
+#define REC_JSON_PUT_(T, name, key)                                                                \
+	if (r->has_##name) {                                                                       \
+		JSON_LIT(p, ",\"" key "\":");                                                      \
+		p = rec_jto_##T(p, &r->name);                                                      \
+	}
+#define REC_JSON_PUT(T, name, zname, num)  REC_JSON_PUT_(T, name, #name)
+#define REC_JSON_PUTZ(T, name, zname, num) REC_JSON_PUT_(T, name, zname)
 
 /* Defines void fn(const void *rec, int dotted, struct wbuf *b): the record as one JSON object
  * (no newline) in b, which is reset first. */
-#define REC_JSON_FN(fn, rtype, path, FIELDS)                                  \
-	void fn(const void *rec, int dotted, struct wbuf *b)                  \
-	{                                                                     \
-		const rtype *r = rec;                                         \
-		wbuf_reset(b);                                                \
-		REC_JSON_KEY(b, "{\"_path\":\"" path "\"");                   \
-		FIELDS(REC_JSON_FIELD)                                        \
-		wbuf_put(b, "}", 1);                                          \
+#define REC_JSON_FN(fn, rtype, path, FIELDS)                                                       \
+	void fn(const void *rec, int dotted, struct wbuf *b)                                       \
+	{                                                                                          \
+		const rtype *r = rec;                                                              \
+		size_t worst =                                                                     \
+		    sizeof("{\"_path\":\"" path "\"}") FIELDS(REC_JSON_FIX) FIELDS(REC_JSON_VAR);  \
+		wbuf_reset(b);                                                                     \
+		char *p = wbuf_room(b, worst);                                                     \
+		if (p) {                                                                           \
+			JSON_LIT(p, "{\"_path\":\"" path "\"");                                    \
+			if (dotted) {                                                              \
+				FIELDS(REC_JSON_PUTZ)                                              \
+			} else {                                                                   \
+				FIELDS(REC_JSON_PUT)                                               \
+			}                                                                          \
+			*p++ = '}';                                                                \
+			wbuf_done(b, p);                                                           \
+			return;                                                                    \
+		}                                                                                  \
+		REC_JSON_KEY(b, "{\"_path\":\"" path "\"");                                        \
+		FIELDS(REC_JSON_FIELD)                                                             \
+		wbuf_put(b, "}", 1);                                                               \
 	}
 
 /* ---- protobuf (proto2 wire format, fields unpacked as protoc-c writes proto2) ---------- */
@@ -176,19 +299,19 @@ static inline void rec_pb_RAW(struct wbuf *b, unsigned num, const struct rec_str
 void rec_pb_STRV(struct wbuf *b, unsigned num, const struct rec_strv *v);
 void rec_pb_SECV(struct wbuf *b, unsigned num, const struct rec_secv *v);
 
-#define REC_PB_FIELD(T, name, zname, num) \
-	if (r->has_##name)                \
+#define REC_PB_FIELD(T, name, zname, num)                                                          \
+	if (r->has_##name)                                                                         \
 		rec_pb_##T(b, num, &r->name);
 
 /* Defines void fn(const void *rec, struct wbuf *b): the record as a packed protobuf message in
  * b (reset first). */
-#define REC_PB_FN(fn, rtype, path, FIELDS)                             \
-	void fn(const void *rec, struct wbuf *b)                       \
-	{                                                              \
-		const rtype *r = rec;                                  \
-		wbuf_reset(b);                                         \
-		FIELDS(REC_PB_FIELD)                                   \
-		rec_pb_bytes(b, REC_PB_PATH, path, sizeof(path) - 1);  \
+#define REC_PB_FN(fn, rtype, path, FIELDS)                                                         \
+	void fn(const void *rec, struct wbuf *b)                                                   \
+	{                                                                                          \
+		const rtype *r = rec;                                                              \
+		wbuf_reset(b);                                                                     \
+		FIELDS(REC_PB_FIELD)                                                               \
+		rec_pb_bytes(b, REC_PB_PATH, path, sizeof(path) - 1);                              \
 	}
 
 /* ---- record types and where records go ---------------------------------------------- */
