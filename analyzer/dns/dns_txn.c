@@ -489,7 +489,6 @@ static void info_emit(struct dns_state *st, struct dns_info *first, struct dns_i
 		in->orig_w = sender_get(st->senders, in->orig_who);
 		in->resp_w = sender_get(st->senders, in->resp_who);
 	}
-	done_note(st, in, c);
 	if (in->saw_query && !in->saw_reply)
 		counter_inc(&c_dns_unanswered);
 	if (in->saw_reply && !in->saw_query)
@@ -497,6 +496,7 @@ static void info_emit(struct dns_state *st, struct dns_info *first, struct dns_i
 	dns_rec_fill(&r, &tx, in, c);
 	rec_emit(st->emit, &dns_rec_type, &r);
 	counter_inc(&c_dns_records);
+	done_note(st, in, c);
 	if (t) {
 		t->twin = first->twin = NULL;
 		info_free(st, t);

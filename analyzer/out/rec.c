@@ -37,6 +37,16 @@ void rec_json_SECV(struct wbuf *b, const struct rec_secv *v)
 	wbuf_put(b, "]", 1);
 }
 
+char *rec_jto_secs(char *p, uint64_t ns)
+{
+	return json_secs_to(p, ns);
+}
+
+char *rec_jto_uint(char *p, uint64_t v)
+{
+	return json_utoa(p, v);
+}
+
 char *rec_jto_STRV(char *p, const struct rec_strv *v)
 {
 	const char *s = v->p, *end = v->p + v->len;
@@ -63,7 +73,7 @@ char *rec_jto_SECV(char *p, const struct rec_secv *v)
 		memcpy(&t, x + (size_t)i * sizeof(t), sizeof(t));
 		if (i)
 			*p++ = ',';
-		p = json_utoa(p, t);
+		p = rec_jto_uint(p, t);
 		JSON_LIT(p, ".0");
 	}
 	*p++ = ']';

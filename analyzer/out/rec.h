@@ -181,14 +181,21 @@ static inline size_t rec_jvar_SECV(const struct rec_secv *v)
 	return 13 * (size_t)v->n; /* ",4294967295.0" */
 }
 
+/* Out of line, so that the generated writer stays small (one copy per field would not). */
+char *rec_jto_secs(char *p, uint64_t ns);
+char *rec_jto_uint(char *p, uint64_t v);
 static inline __attribute__((always_inline)) char *rec_jto_TIME(char *p, const uint64_t *v)
 {
-	return json_secs_to(p, *v);
+	return rec_jto_secs(p, *v);
 }
 #define rec_jto_INTERVAL rec_jto_TIME
 static inline __attribute__((always_inline)) char *rec_jto_COUNT(char *p, const uint64_t *v)
 {
-	return json_utoa(p, *v);
+	if (*v < 10) { /* flags, codes, classes: most numbers of a record */
+		*p = (char)('0' + *v);
+		return p + 1;
+	}
+	return rec_jto_uint(p, *v);
 }
 static inline __attribute__((always_inline)) char *rec_jto_BOOL(char *p, const bool *v)
 {
@@ -227,17 +234,31 @@ char *rec_jto_SECV(char *p, const struct rec_secv *v);
 	((sizeof(zname) > sizeof(#name) ? sizeof(zname) : sizeof(#name)) - 1 + 4)
 #define REC_JSON_FIX(T, name, zname, num) +REC_JKEYLEN(name, zname) + REC_JFIX_##T
 #define REC_JSON_VAR(T, name, zname, num) +(r->has_##name ? rec_jvar_##T(&r->name) : 0)
-#define REC_JSON_PUT_(T, name, key)                                                                \
+/* Whether a field's two spellings are the same (a constant: the key needs no branch). */
+#define REC_JSAME(name, zname)                                                                     \
+	(sizeof(zname) == sizeof(#name) && __builtin_memcmp(zname, #name, sizeof(zname)) == 0)
+#define REC_JSON_PUT(T, name, zname, num)                                                          \
 	if (r->has_##name) {                                                                       \
-		JSON_LIT(p, ",\"" key "\":");                                                      \
+		if (REC_JSAME(name, zname) || !dotted)                                             \
+			JSON_LIT(p, ",\"" #name "\":");                                            \
+		else                                                                               \
+			JSON_LIT(p, ",\"" zname "\":");                                            \
 		p = rec_jto_##T(p, &r->name);                                                      \
 	}
-#define REC_JSON_PUT(T, name, zname, num)  REC_JSON_PUT_(T, name, #name)
-#define REC_JSON_PUTZ(T, name, zname, num) REC_JSON_PUT_(T, name, zname)
 
 /* Defines void fn(const void *rec, int dotted, struct wbuf *b): the record as one JSON object
- * (no newline) in b, which is reset first. */
+ * (no newline) in b, which is reset first. (Used as `static REC_JSON_FN(...)`: the static
+ * applies to the first declaration; the exact path is a cold function of its own, so that the
+ * hot one stays small.) */
 #define REC_JSON_FN(fn, rtype, path, FIELDS)                                                       \
+	void fn(const void *rec, int dotted, struct wbuf *b);                                      \
+	static __attribute__((cold, noinline)) void fn##_exact(const rtype *r, int dotted,         \
+							       struct wbuf *b)                     \
+	{                                                                                          \
+		REC_JSON_KEY(b, "{\"_path\":\"" path "\"");                                        \
+		FIELDS(REC_JSON_FIELD)                                                             \
+		wbuf_put(b, "}", 1);                                                               \
+	}                                                                                          \
 	void fn(const void *rec, int dotted, struct wbuf *b)                                       \
 	{                                                                                          \
 		const rtype *r = rec;                                                              \
@@ -245,20 +266,14 @@ char *rec_jto_SECV(char *p, const struct rec_secv *v);
 		    sizeof("{\"_path\":\"" path "\"}") FIELDS(REC_JSON_FIX) FIELDS(REC_JSON_VAR);  \
 		wbuf_reset(b);                                                                     \
 		char *p = wbuf_room(b, worst);                                                     \
-		if (p) {                                                                           \
-			JSON_LIT(p, "{\"_path\":\"" path "\"");                                    \
-			if (dotted) {                                                              \
-				FIELDS(REC_JSON_PUTZ)                                              \
-			} else {                                                                   \
-				FIELDS(REC_JSON_PUT)                                               \
-			}                                                                          \
-			*p++ = '}';                                                                \
-			wbuf_done(b, p);                                                           \
+		if (!p) {                                                                          \
+			fn##_exact(r, dotted, b);                                                  \
 			return;                                                                    \
 		}                                                                                  \
-		REC_JSON_KEY(b, "{\"_path\":\"" path "\"");                                        \
-		FIELDS(REC_JSON_FIELD)                                                             \
-		wbuf_put(b, "}", 1);                                                               \
+		JSON_LIT(p, "{\"_path\":\"" path "\"");                                            \
+		FIELDS(REC_JSON_PUT)                                                               \
+		*p++ = '}';                                                                        \
+		wbuf_done(b, p);                                                                   \
 	}
 
 /* ---- protobuf (proto2 wire format, fields unpacked as protoc-c writes proto2) ---------- */
