@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# test_record_formats.sh: --format protobuf gives the same records as JSON. Every
+# test_record_formats.sh: --format protobuf gives the same records as JSON (every log: the
+# message is the one of the JSON record's _path). Every
 # length-prefixed record in the file is decoded by Google's protoc against
 # proto/pano_record.proto (an independent decoder) and compared field by field with the JSON
 # record written for the same capture, in the same order: every field of each, _path included.
@@ -19,10 +20,12 @@ while off < len(data):
 assert off == len(data), "trailing bytes after the last record"
 jrecs = [json.loads(l) for l in open(js)]
 assert len(recs) == len(jrecs), f"{len(recs)} protobuf records, {len(jrecs)} JSON records"
-# JSON name -> protobuf field name where they differ
-rename = {"_path": "path", "query_size": "query_len", "reply_size": "reply_len"}
+# each log's message, and the JSON names whose protobuf field is named otherwise
+message = {"dns": "pano.v1.DnsRecord", "ssl": "pano.v1.SslRecord", "http": "pano.v1.HttpRecord"}
+renames = {"dns": {"query_size": "query_len", "reply_size": "reply_len"}}
 for i, (raw, j) in enumerate(zip(recs, jrecs)):
-    text = subprocess.run(["protoc", f"--proto_path={protodir}", "--decode=pano.v1.DnsRecord",
+    rename = dict(renames.get(j["_path"], {}), _path="path")
+    text = subprocess.run(["protoc", f"--proto_path={protodir}", f"--decode={message[j['_path']]}",
                            "pano_record.proto"], input=raw, capture_output=True, check=True).stdout
     fields = {}
     for line in text.decode().splitlines():
