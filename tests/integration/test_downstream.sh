@@ -15,20 +15,30 @@
 # rates over an exact window) or within the histogram's resolution (latency quantiles).
 # tests/lib/dashboard_check.py holds those expectations.
 #
-# TLS and HTTP: records of both kinds go into topics pano-ssl and pano-http (l7_source below,
-# the one place that makes them), a second flowlogs-pipeline runs deploy/flowlogs-pipeline/
-# pano-kafka-ssl-http.yaml, and every query of deploy/grafana/pano-l7-dashboard.json is
-# checked against the records read back (tests/lib/dashboard_check_l7.py).
+# TLS and HTTP, every part real too (tests/lib/web.sh):
+#
+#   curl, openssl s_client (both clients) --> openssl s_server TLS 1.3 (443, 853: DoT) and
+#   TLS 1.2 (443), Python HTTP/1.1 servers (80, 8080)      (server namespace)
+#   the same two agents (--ports 53,80,8080 --tcp-head 443,853:16K) --> the same analyzer
+#   --> topics pano-ssl and pano-http --> a second flowlogs-pipeline (deploy/flowlogs-pipeline/
+#   pano-kafka-ssl-http.yaml) --> Prometheus
+#
+# Each connection and request the clients made (l7_source below: what they saw: TLS version,
+# handshake done or refused, SNI, status code, bytes) must be one record, once (kcat reads the
+# topics back, and they hold exactly the lines the analyzer also wrote to its --output file);
+# every query of deploy/grafana/pano-l7-dashboard.json, FLP's and the analyzer's own
+# (pano_tls_*, pano_http_*, encrypted DNS), equals what those records give
+# (tests/lib/dashboard_check_l7.py).
 . "$(dirname "$0")/../lib/lib.sh"
 . "$PANO_ROOT/tests/lib/dns.sh"
 . "$PANO_ROOT/tests/lib/e2e.sh"
 . "$PANO_ROOT/tests/lib/kafka.sh"
 . "$PANO_ROOT/tests/lib/downstream.sh"
+. "$PANO_ROOT/tests/lib/web.sh"
 
 need_root downstream
-need_cmd downstream knotd kdig kcat prometheus promtool socat nsenter jq curl go java
-L7_RECORDS=$PANO_BUILD/tests/l7_records
-for b in "$PANO_AGENT" "$PANO_ANALYZER" "$L7_RECORDS"; do [ -x "$b" ] || { fail "downstream: $b is not built"; t_done; }; done
+need_cmd downstream knotd kdig kcat prometheus promtool socat nsenter jq curl go java openssl
+for b in "$PANO_AGENT" "$PANO_ANALYZER"; do [ -x "$b" ] || { fail "downstream: $b is not built"; t_done; }; done
 
 "$PANO_ROOT/scripts/flp.sh" build >/dev/null 2>"$T_TMP/flp-build.log" ||
 	{ fail "downstream_flp_build: $(tail -n 3 "$T_TMP/flp-build.log")"; t_done; }
@@ -36,6 +46,18 @@ netns_up && netns_client2 || { fail "downstream_netns: could not build the test 
 DNS_BROKEN_ZONE=broken.pano.test	# SERVFAIL for every name in it
 dns_up || { fail "downstream_dns: knotd did not start"; t_done; }
 ip -n "$NS_NODE" link set lo up
+# The web servers: TLS 1.3 on SRV4 (443 and 853, DNS over TLS by its port), TLS 1.2 on TLS12
+# (443), HTTP on SRV4 80 and 8080; one certificate for every name the clients ask for.
+TLS12=198.18.0.3
+ip -n "$NS_SRV" addr add "$TLS12/24" dev eth0
+web_pki "$T_TMP/pki" web.pano.test api.pano.test old.pano.test dot.pano.test dns.google ||
+	{ fail "downstream_web_pki: $(tail -n 3 "$T_TMP/pki/openssl.log")"; t_done; }
+web_docroot "$T_TMP/www" 65536 || { fail "downstream_web_docroot"; t_done; }
+web_tls_server W13 "$NS_SRV" "$SRV4" 443 1.3 && web_tls_server WDOT "$NS_SRV" "$SRV4" 853 1.3 &&
+	web_tls_server W12 "$NS_SRV" "$TLS12" 443 1.2 &&
+	web_http_server WH80 "$NS_SRV" "$SRV4" 80 "$T_TMP/www" &&
+	web_http_server WH8080 "$NS_SRV" "$SRV4" 8080 "$T_TMP/www" ||
+	{ fail "downstream_web_servers: a server did not start"; t_done; }
 # The run's broker (kafka_shared: the one tests/run.sh shares, else one of this test's own),
 # reached from the node namespace through a relay.
 kafka_shared && ds_kafka_relay "$NS_NODE" "$KAFKA_BOOT" || { fail "downstream_kafka: no broker"; t_done; }
@@ -43,12 +65,13 @@ pass "downstream_kafka: broker $DS_BROKER${PANO_KAFKA_DIR:+ (shared by the run)}
 
 NODE_A=$T_PREFIX-a NODE_B=$T_PREFIX-b
 bg_start AN_PID "$T_TMP/analyzer.log" "$NS_NODE" "$PANO_ANALYZER" --listen 127.0.0.1:57013 \
-	--kafka-brokers "$DS_BROKER" --metrics 127.0.0.1:9103 --stats -v
+	--kafka-brokers "$DS_BROKER" --output "$T_TMP/analyzer.jsonl" --metrics 127.0.0.1:9103 --stats -v
 wait_for 10 grep -q "listening for agents" "$T_TMP/analyzer.log" ||
 	{ fail "downstream_analyzer: $(tail -n 3 "$T_TMP/analyzer.log")"; t_done; }
-bg_start AG_A "$T_TMP/agent-a.log" "$NS_NODE" "$PANO_AGENT" -v -i "$IF_CLI" \
+CAP=(--ports 53,80,8080 --tcp-head 443,853:16K)
+bg_start AG_A "$T_TMP/agent-a.log" "$NS_NODE" "$PANO_AGENT" -v -i "$IF_CLI" "${CAP[@]}" \
 	--connect 127.0.0.1:57013 --node "$NODE_A" --metrics 127.0.0.1:9102
-bg_start AG_B "$T_TMP/agent-b.log" "$NS_NODE" "$PANO_AGENT" -v -i "$IF_CLI2" \
+bg_start AG_B "$T_TMP/agent-b.log" "$NS_NODE" "$PANO_AGENT" -v -i "$IF_CLI2" "${CAP[@]}" \
 	--connect 127.0.0.1:57013 --node "$NODE_B" --metrics 127.0.0.1:9104
 for n in "$NODE_A" "$NODE_B"; do
 	wait_for 15 grep -q "agent $n connected" "$T_TMP/analyzer.log" ||
@@ -139,23 +162,107 @@ grep -E '^(PASS|FAIL|SKIP) ' "$T_TMP/check.out"
 	fail "downstream_dashboard_check: exit $rc: $(tail -n 5 "$T_TMP/check.out")"
 
 # ---- TLS and HTTP ---------------------------------------------------------------------------
-# l7_source PHASE: the TLS and HTTP records of PHASE (1: one of each kind, 2: the counts) of
-# node A (ssl and http) and node B (http) into topics pano-ssl and pano-http, each line also
-# appended to l7-sent.jsonl. The one source of L7 records: today build/tests/l7_records writes
-# them with the records' own JSON writers (the lines pano-analyzer writes, {"_path":"ssl",...})
-# and kcat publishes them; once the TLS and HTTP parsers land, TLS and HTTP traffic through the
-# agent and the analyzer takes its place.
+# The traffic: node, what the client does, how many times the second phase does it (the first
+# does each once).
+#   tls13/tls12   curl GET over TLS 1.3 (SRV4) / TLS 1.2 (TLS12), SNI web/api.pano.test
+#   tls_refused   curl insisting on TLS 1.3 against the TLS 1.2 server: the server refuses the
+#                 handshake (an alert, no ServerHello), a record with established false
+#   dot           openssl s_client to port 853 (DNS over TLS by the analyzer's --tls-dot-ports)
+#   doh           curl with SNI dns.google (on the analyzer's default DoH list), to SRV4
+#   get/get404/post/delete   HTTP: a file, a missing file, a POST, a DELETE the server does not
+#                 implement (501: a 5xx from the real server)
+L7SPEC="a tls13 5
+a tls12 3
+a tls_refused 2
+a dot 2
+a get 6
+a get404 3
+a post 2
+b doh 3
+b tls13 2
+b get8080 4
+b delete8080 2"
+L7_SENT=$T_TMP/l7-sent.jsonl
+: >"$L7_SENT"
+: >"$T_TMP/l7-unexpected"
+# l7_expect PHASE NODE OUT JSON...: what one connection or request of the client whose curl -w
+# line is in OUT must give, from what that client saw, to l7-sent.jsonl.
+l7_expect() {
+	local phase=$1 node=$2 out=$3 port code up down
+	shift 3
+	read -r port code up down _ <"$out" 2>/dev/null
+	jq -nc --argjson phase "$phase" --arg node "$node" --argjson code "${code:-0}" \
+		--argjson down "${down:-0}" --argjson up "${up:-0}" "$@" >>"$L7_SENT"
+}
+# l7_tls PHASE NODE NS CLIENT SERVER PORT SNI OUT: the record of a TLS connection the client
+# (curl -v or s_client in OUT) completed; version as the client reports it.
+l7_tls() {
+	local v
+	v=$(web_tls_field "$8" version)
+	[ -n "$v" ] || echo "$7 on $5:$6: no TLS version reported: $(tail -n 1 "$8")" >>"$T_TMP/l7-unexpected"
+	jq -nc --argjson phase "$1" --arg node "$2" --arg c "$4" --arg s "$5" --argjson p "$6" \
+		--arg sni "$7" --arg v "${v//./}" \
+		'{phase: $phase, _path: "ssl", node: $node, id_orig_h: $c, id_resp_h: $s, id_resp_p: $p,
+		  server_name: $sni, version: $v, established: true, dot: ($p == 853),
+		  doh: ($sni == "dns.google")}' >>"$L7_SENT"
+}
+# l7_do PHASE NODE NS CLIENT KIND: one client run.
+l7_do() {
+	local phase=$1 node=$2 ns=$3 cli=$4 kind=$5 out=$T_TMP/l7-client u code
+	local tls=(--http1.1 --cacert "$WEB_CA")
+	case $kind in
+	tls13 | tls12 | doh)
+		local srv=$SRV4 sni=web.pano.test
+		[ "$kind" = tls12 ] && srv=$TLS12 sni=api.pano.test
+		[ "$kind" = doh ] && sni=dns.google
+		web_curl "$ns" "$out" "${tls[@]}" --resolve "$sni:443:$srv" "https://$sni/index.html"
+		read -r _ code _ <"$out"
+		[ "$code" = 200 ] || echo "$kind: curl got ${code:-nothing}: $(tail -n 1 "$out.err")" >>"$T_TMP/l7-unexpected"
+		l7_tls "$phase" "$node" "$ns" "$cli" "$srv" 443 "$sni" "$out.err" ;;
+	dot)
+		web_s_client "$ns" "$out" -connect "$SRV4:853" -servername dot.pano.test -CAfile "$WEB_CA"
+		grep -q '^HTTP/1.0 200' "$out" || echo "dot: no answer: $(grep -i error "$out" | head -n 1)" >>"$T_TMP/l7-unexpected"
+		l7_tls "$phase" "$node" "$ns" "$cli" "$SRV4" 853 dot.pano.test "$out" ;;
+	tls_refused)
+		web_curl "$ns" "$out" "${tls[@]}" --tlsv1.3 --resolve "old.pano.test:443:$TLS12" \
+			https://old.pano.test/index.html
+		grep -q 'alert protocol version\|unsupported protocol\|wrong version' "$out.err" ||
+			echo "tls_refused: not refused for its version: $(tail -n 1 "$out.err")" >>"$T_TMP/l7-unexpected"
+		# No ServerHello: no version, and the handshake did not complete.
+		jq -nc --argjson phase "$phase" --arg node "$node" --arg c "$cli" --arg s "$TLS12" \
+			'{phase: $phase, _path: "ssl", node: $node, id_orig_h: $c, id_resp_h: $s,
+			  id_resp_p: 443, server_name: "old.pano.test", version: null, established: false,
+			  dot: false, doh: false}' >>"$L7_SENT" ;;
+	get | get404 | post | get8080 | delete8080)
+		local port=80 host=web.pano.test uri=/a.txt method=GET want=200 args=()
+		case $kind in
+		get404) uri=/missing want=404 ;;
+		post) method=POST uri="/upload?n=1" args=(--data-binary "@$T_TMP/www/b.txt") ;;
+		get8080) port=8080 uri=/c.txt ;;
+		delete8080) port=8080 method=DELETE uri=/orders/1 want=501 args=(-X DELETE) ;;
+		esac
+		u=$host
+		[ "$port" = 80 ] || u=$host:$port
+		web_curl "$ns" "$out" --resolve "$host:$port:$SRV4" "${args[@]}" "http://$u$uri"
+		read -r _ code _ <"$out"
+		[ "$code" = "$want" ] || echo "$kind: status ${code:-none}, not $want" >>"$T_TMP/l7-unexpected"
+		l7_expect "$phase" "$node" "$out" --arg c "$cli" --arg s "$SRV4" --argjson p "$port" \
+			--arg m "$method" --arg h "$u" --arg uri "$uri" \
+			'{phase: $phase, _path: "http", node: $node, id_orig_h: $c, id_resp_h: $s,
+			  id_resp_p: $p, method: $m, host: $h, uri: $uri, status_code: $code,
+			  request_body_len: $up, response_body_len: $down}' ;;
+	*) fail "downstream_l7_spec: unknown kind $kind" ;;
+	esac
+}
+# l7_source PHASE: every client run of L7SPEC (once in phase 1, its count in phase 2).
 l7_source() {
-	local phase=$1 node path
-	for node in "$NODE_A" "$NODE_B"; do
-		for path in ssl http; do
-			[ "$node" = "$NODE_B" ] && [ "$path" = ssl ] && continue
-			"$L7_RECORDS" emit --phase "$phase" --node "$node" --path "$path" |
-				tee -a "$T_TMP/l7-sent.jsonl" |
-				ip netns exec "$NS_NODE" kcat -P -b "$DS_BROKER" -t "pano-$path" -q ||
-				fail "downstream_l7_source: publishing phase $phase $path records of $node failed"
-		done
-	done
+	local phase=$1 node kind count ns cli n i
+	while read -r node kind count; do
+		[ "$phase" = 1 ] && count=1
+		ns=$NS_CLI cli=$CLI4 n=$NODE_A
+		[ "$node" = b ] && ns=$NS_CLI2 cli=$CLI2_4 n=$NODE_B
+		for i in $(seq "$count"); do l7_do "$phase" "$n" "$ns" "$cli" "$kind"; done
+	done <<<"$L7SPEC"
 }
 # l7_total N: Prometheus holds N records of nodes A and B in the L7 FLP's two counters.
 l7_total() {
@@ -164,25 +271,29 @@ l7_total() {
 	h=$(ds_query "$NS_NODE" "sum(pano_flp_http_requests_total$sel)")
 	[ $((${t:-0} + ${h:-0})) = "$1" ]
 }
-: >"$T_TMP/l7-sent.jsonl"
 l7_source 1
-n1=$(grep -c . "$T_TMP/l7-sent.jsonl")
+n1=$(grep -c . "$L7_SENT")
 wait_for 30 l7_total "$n1" || fail "downstream_l7_phase1: Prometheus did not reach $n1 records"
 sleep 3
 P=$(date +%s.%N)
 l7_source 2
-n=$(grep -c . "$T_TMP/l7-sent.jsonl")
+n=$(grep -c . "$L7_SENT")
 wait_for 30 l7_total "$n" || fail "downstream_l7_phase2: Prometheus did not reach $n records"
 sleep 3
-log "TLS and HTTP: phase 1 $n1 records, phase 2 $((n - n1)) records"
+if [ -s "$T_TMP/l7-unexpected" ]; then
+	fail "downstream_l7_clients_as_expected: $(sort "$T_TMP/l7-unexpected" | uniq -c | head -n 3 | tr '\n' ';')"
+else
+	pass "downstream_l7_clients_as_expected: $n connections and requests"
+fi
+log "TLS and HTTP: phase 1 $n1 connections and requests, phase 2 $((n - n1)) from $(date -d @"${P%.*}" +%T)"
 for path in ssl http; do
 	kcat -C -b "$DS_BROKER" -t "pano-$path" -o beginning -e -q >>"$T_TMP/l7-records.jsonl" \
 		2>>"$T_TMP/kcat.log" || fail "downstream_l7_kcat: $(tail -n 2 "$T_TMP/kcat.log")"
 done
 ip netns exec "$NS_NODE" /usr/bin/python3 "$PANO_ROOT/tests/lib/dashboard_check_l7.py" \
 	--prom "http://$DS_PROM" --dashboard "$PANO_ROOT/deploy/grafana/pano-l7-dashboard.json" \
-	--sent "$T_TMP/l7-sent.jsonl" --records "$T_TMP/l7-records.jsonl" --phase2 "$P" \
-	--nodes "$NODE_A,$NODE_B" >"$T_TMP/check-l7.out" 2>&1
+	--sent "$L7_SENT" --published "$T_TMP/analyzer.jsonl" --records "$T_TMP/l7-records.jsonl" \
+	--phase2 "$P" --nodes "$NODE_A,$NODE_B" >"$T_TMP/check-l7.out" 2>&1
 rc=$?
 grep -E '^(PASS|FAIL|SKIP) ' "$T_TMP/check-l7.out"
 [ "$rc" -eq 0 ] || grep -q '^FAIL ' "$T_TMP/check-l7.out" ||

@@ -1,21 +1,30 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
 """dashboard_check_l7.py - every PromQL expression of the TLS and HTTP dashboard
-(deploy/grafana/pano-l7-dashboard.json), evaluated through Prometheus' HTTP API after known
-ssl and http records went through Kafka and flowlogs-pipeline, against what those records give.
+(deploy/grafana/pano-l7-dashboard.json), evaluated through Prometheus' HTTP API after real TLS
+and HTTP traffic went through pano-agent, pano-analyzer, Kafka and flowlogs-pipeline, against
+what that traffic gives.
 
-Inputs: the dashboard; sent.jsonl (every record line the test published, in order); records.jsonl
-(what an independent consumer read back from topics pano-ssl and pano-http); P, the wall-clock
-second at which the second phase started (its records have ts >= P). The first phase published
-one record of each kind, so that every series exists before the second.
+Inputs: the dashboard; sent.jsonl (one line per TLS connection or HTTP request the clients made:
+phase, and the record fields the client's own view fixes: addresses, server port, SNI, TLS
+version, handshake completed, dot/doh, method, host, URI, status code, body sizes);
+published.jsonl (the analyzer's --output file: every record it made, also the DNS ones);
+records.jsonl (what an independent consumer read back from topics pano-ssl and pano-http); P,
+the wall-clock second at which the second phase started (its records have ts >= P). The first
+phase made one of each kind, so that every series exists before the second.
 
-Windows are made exact as in dashboard_check.py (whose helpers this uses): T1 is the last scrape
-of the FLP job before P, T2 its last, and rate()/increase() ranges are T2 - T1, so a rate times
-the range is exactly the number of second-phase records. $node is set to each node and to all.
-The analyzer's own panels (pano_tls_*, pano_http_*, pano_dns_*) need the analyzer to have
-made the records; with --analyzer-made-records absent they are skipped, saying why.
+1. The topics hold exactly the ssl and http lines the analyzer wrote (byte for byte, once), and
+   those records are the traffic: each sent line is one record with its fields, once.
+2. FLP's panels: windows are made exact as in dashboard_check.py (whose helpers this uses): T1
+   is the last scrape of the FLP job before P, T2 its last, and rate()/increase() ranges are
+   T2 - T1, so a rate times the range is exactly the number of second-phase records. $node is
+   set to each node and to all.
+3. The analyzer's own panels (its /metrics, scraped by job pano-analyzer): counters by the same
+   exact window of that job; top-N tables over its current windows (which hold every record of
+   the test) equal the counts of all its ssl and http records; latency quantiles within the
+   sketch's 1% of the value of rank floor(q (n - 1)) (analyzer/summary/sketch_quantile.h).
 
-Prints one PASS/FAIL/SKIP line per check; exits 1 if any failed.
+Prints one PASS/FAIL line per check; exits 1 if any failed.
 """
 import argparse
 import collections
@@ -145,57 +154,167 @@ def check_flp(prom, expr, tag, recs2, win):
             dc.ok(tag, ", ".join(f"{'/'.join(k) or 'all'}={want[k]:g}" for k in sorted(want))[:300])
 
 
+# The analyzer's top-N gauges: metric -> (_path, the labels, the label values of a record
+# (None: not counted)). A client key is its address and, when the record names its pod,
+# "namespace/pod" (analyzer/summary/summary_l7.c).
+def client_key(r):
+    pod = f'{r["orig_k8s_namespace"]}/{r["orig_k8s_pod"]}' if r.get("orig_k8s_pod") else ""
+    return (r.get("id_orig_h", ""), pod)
+
+
+def nonempty(v):
+    return (str(v),) if v not in (None, "") else None
+
+
+TOPS = {
+    "pano_tls_top_sni": ("ssl", ["sni"], lambda r: nonempty(r.get("server_name"))),
+    "pano_tls_top_version": ("ssl", ["version"], lambda r: nonempty(r.get("version"))),
+    "pano_tls_top_ja4": ("ssl", ["ja4"], lambda r: nonempty(r.get("ja4"))),
+    "pano_dns_top_dot_client": ("ssl", ["client", "pod"],
+                                lambda r: client_key(r) if r.get("dot") is True else None),
+    "pano_dns_top_doh_client": ("ssl", ["client", "pod"],
+                                lambda r: client_key(r) if r.get("doh") is True else None),
+    "pano_http_top_host": ("http", ["host"], lambda r: nonempty(r.get("host"))),
+    "pano_http_top_status": ("http", ["status"], lambda r: nonempty(r.get("status_code"))),
+}
+QUANT_ALPHA = 0.01  # analyzer/summary/sketch_quantile.h
+JSON_SECS = 1e-6  # a record's latency is written in microseconds
+
+
+def status_class(r):
+    s = r.get("status_code")
+    return f"{s // 100}xx" if isinstance(s, int) and 100 <= s <= 599 else "other"
+
+
+def check_analyzer(prom, expr, tag, recs, recs2, win):
+    """recs: every ssl and http record the analyzer made; recs2: those of the second phase."""
+    t1, t2 = win
+    rng = round((t2 - t1) * 1000)
+    e = expr.replace("$__rate_interval", f"{rng}ms").replace("$__range", f"{rng}ms")
+    data = prom.query(e, t2)
+    m = re.search(r"\b(pano_\w+)", e)
+    metric = m.group(1) if m else ""
+    if metric in TOPS:
+        path, labels, key = TOPS[metric]
+        want = collections.Counter(k for k in (key(r) for r in recs if r["_path"] == path) if k)
+        n = int(re.search(r"topk\((\d+),", e).group(1)) if "topk(" in e else None
+        if n is not None and len(want) > n:
+            dc.bad(tag, f"{len(want)} items, more than topk's {n}: the test must make fewer")
+            return
+        got = series(data, labels)
+        if not want:
+            dc.bad(tag, "the traffic made nothing this table counts: the test must")
+        elif got != {k: float(v) for k, v in want.items()}:
+            dc.bad(tag, f"{sorted(got.items())[:6]}, the records give {sorted(want.items())[:6]}")
+        else:
+            dc.ok(tag, ", ".join(f"{'/'.join(x for x in k if x)}={v}" for k, v in sorted(want.items()))[:300])
+    elif metric == "pano_http_responses_status_total":
+        want = collections.Counter(status_class(r) for r in recs2
+                                   if r["_path"] == "http" and "status_code" in r)
+        for c in ("1xx", "2xx", "3xx", "4xx", "5xx", "other"):
+            want.setdefault(c, 0)
+        dc.check_counts(tag, dc.series_map(data, "class"), want, rng / 1000)
+    elif metric == "pano_http_latency_seconds":
+        lat = sorted(float(r["latency"]) for r in recs if r["_path"] == "http" and "latency" in r)
+        got = {float(s["metric"]["quantile"]): float(s["value"][1]) for s in data["result"]}
+        if not lat or sorted(got) != [0.5, 0.9, 0.95, 0.99]:
+            dc.bad(tag, f"quantiles {sorted(got)}, {len(lat)} latencies in the records")
+            return
+        wrong = []
+        for q, v in sorted(got.items()):
+            x = lat[math.floor(q * (len(lat) - 1))]
+            if abs(v - x) > QUANT_ALPHA * x + JSON_SECS:
+                wrong.append(f"p{q * 100:g} {v:.9g} s, the records' {x:.9g} s")
+        if wrong:
+            dc.bad(tag, "; ".join(wrong))
+        else:
+            dc.ok(tag, ", ".join(f"p{q * 100:g} {v * 1e3:.3f} ms" for q, v in sorted(got.items()))
+                  + f" over {len(lat)} requests, each within 1% of the records'")
+    else:
+        dc.bad(tag, "no expectation known for this expression: teach dashboard_check_l7.py")
+
+
+# The fields of a record a sent line fixes (all of its keys but the phase).
+def projection(line, r):
+    return tuple((k, json.dumps(r.get(k))) for k in sorted(line) if k != "phase")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--prom", required=True)
     ap.add_argument("--dashboard", required=True)
     ap.add_argument("--sent", required=True)
+    ap.add_argument("--published", required=True)
     ap.add_argument("--records", required=True)
     ap.add_argument("--phase2", type=float, required=True)
     ap.add_argument("--nodes", required=True)
-    ap.add_argument("--analyzer-made-records", action="store_true")
     a = ap.parse_args()
     nodes = a.nodes.split(",")
     prom = dc.Prom(a.prom)
 
-    # 1. Kafka and the consumer lost, changed and duplicated nothing: the lines read back are
-    # the lines published, byte for byte.
-    sent = collections.Counter(l.rstrip("\n") for l in open(a.sent) if l.strip())
-    back = [l.rstrip("\n") for l in open(a.records) if l.strip()]
-    got = collections.Counter(l for l in back if json.loads(l).get("node") in nodes)
-    if sent == got:
-        dc.ok("downstream_l7_records_exactly_once", f"{sum(got.values())} records")
+    # 1a. Kafka and the consumer lost, changed and duplicated nothing: the lines read back are
+    # the ssl and http lines the analyzer wrote, byte for byte.
+    def l7_lines(path):
+        for line in open(path):
+            line = line.rstrip("\n")
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            if r.get("_path") in ("ssl", "http") and r.get("node") in nodes:
+                yield line
+    pub = collections.Counter(l7_lines(a.published))
+    got = collections.Counter(l7_lines(a.records))
+    if pub == got and pub:
+        dc.ok("downstream_l7_kafka_exactly_once", f"{sum(got.values())} records")
     else:
-        dc.bad("downstream_l7_records_exactly_once",
-               f"{sum((sent - got).values())} published not read back, "
-               f"{sum((got - sent).values())} read back not published")
+        dc.bad("downstream_l7_kafka_exactly_once",
+               f"{sum((pub - got).values())} written not read back, "
+               f"{sum((got - pub).values())} read back not written")
     recs = [json.loads(l) for l in got.elements()]
     recs2 = [r for r in recs if float(r["ts"]) >= a.phase2]
 
-    ts = prom.job_times("flowlogs-pipeline-l7")
-    before = [t for t in ts if t < a.phase2]
-    if not before or ts[-1] <= a.phase2:
-        dc.bad("downstream_l7_scrapes", f"no samples around the second phase: {ts[-5:]}")
-        return 1
-    win = (before[-1], ts[-1])
+    # 1b. The records are the traffic: every connection and request the clients made is one
+    # record with the fields the client saw, and there is no other.
+    sent = [json.loads(l) for l in open(a.sent) if l.strip()]
+    want = collections.Counter(projection(s, s) for s in sent)
+    keys = {s["_path"]: s for s in sent}
+    have = collections.Counter(projection(keys[r["_path"]], r) for r in recs
+                               if r["_path"] in keys)
+    if want == have:
+        dc.ok("downstream_l7_records_are_the_traffic",
+              f"{len(recs)} records = {len(sent)} connections and requests")
+    else:
+        diff = [f"{dict(k)}: made {want[k]}, records {have[k]}"
+                for k in sorted(set(want) | set(have), key=str) if want[k] != have[k]]
+        dc.bad("downstream_l7_records_are_the_traffic", "; ".join(diff[:4]))
+    n2 = sum(1 for s in sent if s["phase"] == 2)
+    if len(recs2) == n2:
+        dc.ok("downstream_l7_phase2_records", f"{n2}")
+    else:
+        dc.bad("downstream_l7_phase2_records", f"{len(recs2)} records after P, {n2} made")
 
+    wins = {}
+    for job in ("flowlogs-pipeline-l7", "pano-analyzer"):
+        ts = prom.job_times(job)
+        before = [t for t in ts if t < a.phase2]
+        if not before or ts[-1] <= a.phase2:
+            dc.bad(f"downstream_l7_scrapes_{job}", f"no samples around the second phase: {ts[-5:]}")
+            return 1
+        wins[job] = (before[-1], ts[-1])
+
+    # 2 and 3. Every dashboard expression.
     dash = json.load(open(a.dashboard))
     for p in dash["panels"]:
         for t in p.get("targets", []):
             title, expr = f'{p["title"]}/{t.get("refId", "?")}', t["expr"]
             tag = f"dashboard_l7[{title}]"
             if "pano_flp_" not in expr:
-                if a.analyzer_made_records:
-                    dc.bad(tag, "no expectation known yet for the analyzer's own panels: "
-                           "teach dashboard_check_l7.py")
-                else:
-                    print(f"SKIP {tag}: the records went into Kafka directly, "
-                          "the analyzer summarised none")
+                check_analyzer(prom, expr, tag, recs, recs2, wins["pano-analyzer"])
                 continue
             for ns in [[n] for n in nodes] + [nodes]:
                 node_re = "|".join(ns)
                 check_flp(prom, expr.replace("$node", node_re), f"{tag} node={node_re}",
-                          [r for r in recs2 if r.get("node") in ns], win)
+                          [r for r in recs2 if r.get("node") in ns], wins["flowlogs-pipeline-l7"])
     return 1 if dc.failed else 0
 
 
