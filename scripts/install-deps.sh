@@ -16,8 +16,8 @@ PKGS=(
 	gnuplot-nox
 	# benchmarks and profiling
 	hyperfine linux-perf valgrind time bc
-	# deploy checks
-	docker-compose
+	# deploy checks (python3-yaml: the compose and flowlogs-pipeline configs)
+	docker-compose python3-yaml
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -4,15 +4,19 @@
 #  - the compose file parses and resolves (docker-compose config);
 #  - every Kubernetes manifest validates against the Kubernetes schemas (npm kubernetes-models);
 #  - Prometheus config is valid (promtool check config);
-#  - every PromQL expression in the Grafana dashboard parses (wrapped in a rules file for
-#    promtool check rules), and every metric it names is one PANO or flowlogs-pipeline exports;
-#  - the flowlogs-pipeline config is valid YAML and every record field it reads exists in a real
-#    analyzer record from a test capture;
+#  - the compose file runs every flowlogs-pipeline config (the Kubernetes one aside), publishes
+#    its metrics port, which Prometheus scrapes, and mounts every Grafana dashboard;
+#  - every PromQL expression in each Grafana dashboard (DNS, TLS/HTTP) parses (wrapped in a
+#    rules file for promtool check rules), and every metric it names is one PANO or a
+#    flowlogs-pipeline config exports;
+#  - each flowlogs-pipeline config is valid YAML and every record field it reads exists in a
+#    real analyzer record from a test capture (DNS and HTTP: a Zeek trace; TLS: a JA4 one);
 #  - Dockerfiles lint clean (npm dockerfilelint);
 #  - each runtime stage installs exactly the packages of the libraries its binary links (ldd).
 . "$(dirname "$0")/../lib/lib.sh"
 cd "$PANO_ROOT"
-need_cmd deploy docker-compose promtool node npm jq python3 curl
+need_cmd deploy docker-compose promtool node npm jq curl
+PY=/usr/bin/python3
 need_root deploy
 
 # 1. compose
@@ -26,7 +30,7 @@ fi
 # scripts/kafka/pom.xml pins, and every broker setting scripts/kafka.sh shares with it.
 kafka_compose_same() {
 	local img want kv key var got bad=""
-	img=$(sed -n 's/^ *image: *apache\/kafka:\([^ ]*\).*/\1/p' deploy/compose/compose.yaml)
+	img=$(sed -n 's/^ *image: *apache\/kafka:\([^ ]*\).*/\1/p' deploy/compose/compose.yaml | sort -u)
 	want=$(scripts/kafka.sh version)
 	[ -n "$want" ] && [ "$img" = "$want" ] || bad="image apache/kafka:$img, pom $want;"
 	for kv in $(scripts/kafka.sh settings); do
@@ -40,6 +44,47 @@ kafka_compose_same() {
 	return 1
 }
 check compose_kafka_same_as_tests kafka_compose_same
+
+# The compose file runs every flowlogs-pipeline config (the Kubernetes one needs a cluster) from
+# deploy/ with its metrics port published, Prometheus scrapes that port, and Grafana gets every
+# dashboard of deploy/grafana in the folder its provisioning reads.
+$PY - <<'PY' || T_FAILED=1
+import glob, os, sys, yaml
+c = yaml.safe_load(open("deploy/compose/compose.yaml"))["services"]
+prom = yaml.safe_load(open("deploy/prometheus/prometheus.yml"))
+targets = {t: j["job_name"] for j in prom["scrape_configs"]
+           for sc in j.get("static_configs", []) for t in sc["targets"]}
+failed = False
+def res(name, bad, good):
+    global failed
+    failed |= bool(bad)
+    print(f"FAIL {name}: {'; '.join(bad)}" if bad else f"PASS {name}: {good}")
+for f in sorted(glob.glob("deploy/flowlogs-pipeline/*.yaml")):
+    name = os.path.basename(f)
+    if name.endswith("-k8s.yaml"):
+        continue
+    port = yaml.safe_load(open(f))["metricsSettings"]["port"]
+    svc = [(k, s) for k, s in c.items()
+           if any(v.split(":")[0] == f"../flowlogs-pipeline/{name}" for v in s.get("volumes", []))
+           and any(a.endswith("/" + name) for a in s.get("command", []))]
+    bad = []
+    if len(svc) != 1:
+        bad.append(f"{len(svc)} services run it")
+    elif f"127.0.0.1:{port}:{port}" not in svc[0][1].get("ports", []):
+        bad.append(f"service {svc[0][0]} does not publish 127.0.0.1:{port}")
+    if f"127.0.0.1:{port}" not in targets:
+        bad.append(f"no Prometheus job scrapes 127.0.0.1:{port}")
+    res(f"compose_runs_{name}", bad,
+        f"service {svc[0][0] if svc else '?'}, port {port}, job {targets.get(f'127.0.0.1:{port}')}")
+prov = yaml.safe_load(open("deploy/grafana/provisioning/dashboards/pano.yaml"))
+folder = prov["providers"][0]["options"]["path"]
+mounts = c["grafana"].get("volumes", [])
+for f in sorted(glob.glob("deploy/grafana/*.json")):
+    name = os.path.basename(f)
+    want = f"../grafana/{name}:{folder}/{name}:ro"
+    res(f"compose_grafana_mounts_{name}", [] if want in mounts else [f"no volume {want}"], folder)
+sys.exit(1 if failed else 0)
+PY
 
 # npm tools, installed once into the build directory (the registry is reachable in CI).
 NPM_DIR=$PANO_BUILD/deploy-check
@@ -79,11 +124,16 @@ fi
 check "prometheus_config" promtool check config deploy/prometheus/prometheus.yml
 
 # 4. Dashboard PromQL: Grafana's variables replaced by values, each expr wrapped as a rule.
-dash=deploy/grafana/pano-dns-dashboard.json
-rules=$T_TMP/dashboard-rules.yml
-if jq -e . "$dash" >/dev/null; then
-	pass "dashboard_json"
-	python3 - "$dash" >"$rules" <<'PY'
+DASHBOARDS="deploy/grafana/pano-dns-dashboard.json deploy/grafana/pano-l7-dashboard.json"
+for dash in $DASHBOARDS; do
+	tag=$(basename "$dash" .json)
+	rules=$T_TMP/$tag-rules.yml
+	if ! jq -e . "$dash" >/dev/null; then
+		fail "dashboard_json_$tag: not valid JSON"
+		continue
+	fi
+	pass "dashboard_json_$tag"
+	$PY - "$dash" >"$rules" <<'PY'
 import json, re, sys
 d = json.load(open(sys.argv[1]))
 exprs = [t["expr"] for p in d["panels"] for t in p.get("targets", []) if t.get("expr")]
@@ -97,26 +147,27 @@ for i, e in enumerate(exprs):
 PY
 	n=$(grep -c 'record:' "$rules")
 	if [ "$n" -gt 0 ] && out=$(promtool check rules "$rules" 2>&1); then
-		pass "dashboard_promql: $n expressions parse"
+		pass "dashboard_promql_$tag: $n expressions parse"
 	else
-		fail "dashboard_promql: $n expressions; $out"
+		fail "dashboard_promql_$tag: $n expressions; $out"
 	fi
-else
-	fail "dashboard_json: not valid JSON"
-fi
+done
 
-# 4b. Every metric the dashboard names is exported: pano_flp_dns_* by the flowlogs-pipeline
-#     config, pano_agent_* by a real agent (on lo in a namespace of ours), the rest by a real
-#     analyzer. Both serve /metrics for the duration of the check.
+# 4b. Every metric a dashboard names is exported: pano_flp_* by a flowlogs-pipeline config
+#     (each encoder's prefix and its metrics), pano_agent_* by a real agent (on lo in a
+#     namespace of ours), the rest by a real analyzer. Both serve /metrics for the duration of
+#     the check.
 metric_names() { curl -s "$1" | sed -n 's/^# TYPE \([a-zA-Z0-9_:]*\) \(.*\)/\1 \2/p'; }
 known=$T_TMP/known-metrics
 : >"$known"
-python3 - deploy/flowlogs-pipeline/pano-kafka-dns.yaml >>"$known" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-prefix = re.search(r"^\s+prefix: (pano_flp_\S+)", text, re.M).group(1)
-for name, kind in re.findall(r"- name: (\S+)\n\s+type: (\S+)", text):
-    print(prefix + name, kind)
+$PY - deploy/flowlogs-pipeline/pano-kafka-dns.yaml deploy/flowlogs-pipeline/pano-kafka-ssl-http.yaml \
+	>>"$known" <<'PY'
+import sys, yaml
+for f in sys.argv[1:]:
+    for p in yaml.safe_load(open(f))["parameters"]:
+        prom = (p.get("encode") or {}).get("prom")
+        for m in (prom or {}).get("metrics", []):
+            print(prom["prefix"] + m["name"], m["type"])
 PY
 ap=$(free_port)
 "$PANO_BUILD/pano-analyzer" --read "$PANO_CORPUS/zeek/Traces/wikipedia.pcap" -o /dev/null \
@@ -139,52 +190,66 @@ kill -0 $gpid 2>/dev/null && pass "k8s_agent_conf_accepted" ||
 metric_names "127.0.0.1:$ap/metrics" >>"$known"
 ip netns exec "$NSM" bash -c "$(declare -f metric_names); metric_names 127.0.0.1:$gp/metrics" >>"$known"
 missing=""
-for m in $(jq -r '.panels[].targets[].expr' "$dash" | grep -oE 'pano_[a-z0-9_]+' | sort -u); do
+for m in $(jq -r '.panels[].targets[].expr' $DASHBOARDS | grep -oE 'pano_[a-z0-9_]+' | sort -u); do
 	base=$(sed -E 's/_(bucket|sum|count)$//' <<<"$m")
 	grep -q "^$base " "$known" || grep -q "^$m " "$known" || missing+=" $m"
 done
 check_eq "dashboard_metrics_exist" "${missing:-none}" "none"
 kill $apid $gpid 2>/dev/null
 
-# 5. flowlogs-pipeline: valid YAML, and every field it reads exists in a real record.
-flp=deploy/flowlogs-pipeline/pano-kafka-dns.yaml
-cap=$PANO_CORPUS/zeek/Traces/wikipedia.pcap
+# 5. flowlogs-pipeline: valid YAML, and every field an encoder reads exists in a real record
+#    of the topic its ingest stage reads (pano-PATH: records with _path PATH; DNS records
+#    carry no _path). Records: DNS and HTTP from a Zeek trace, TLS from a JA4 capture (a
+#    TLS 1.2 handshake with SNI and ALPN, so every TLS field is there).
 recs=$T_TMP/records.json
-if [ -x "$PANO_BUILD/pano-analyzer" ] && [ -r "$cap" ]; then
-	"$PANO_BUILD/pano-analyzer" --read "$cap" --node test-node >"$recs" 2>"$T_TMP/an.err" ||
-		fail "flp_fields: analyzer failed: $(tail -n 2 "$T_TMP/an.err")"
-	fields=$(cd "$NPM_DIR" && node -e '
-		const y = require("js-yaml"), fs = require("fs");
-		const c = y.load(fs.readFileSync(process.argv[1], "utf8"));
-		const f = new Set();
-		for (const p of c.parameters) {
-			const m = p.encode && p.encode.prom && p.encode.prom.metrics;
-			for (const x of m || []) {
-				(x.labels || []).forEach((l) => f.add(l));
-				if (x.valueKey) f.add(x.valueKey);
-				(x.filters || []).forEach((k) => f.add(k.key));
-			}
-		}
-		console.log([...f].join(" "));' "$PANO_ROOT/$flp")
-	if [ -z "$fields" ]; then
-		fail "flp_yaml: no metric fields found in $flp"
-	else
-		pass "flp_yaml: reads fields $fields"
-		missing=""
-		for f in $fields; do
-			# who fields are only in records of a node's own pods (test_k8s_who checks them);
-			# the analyzer's record writer must still know their names
-			case $f in orig_k8s_* | resp_k8s_*)
-				grep -aq "$f" "$PANO_BUILD/pano-analyzer" || missing+=" $f"
-				continue ;;
-			esac
-			[ -n "$(jq -c --arg f "$f" 'select(has($f)) | 1' "$recs" | head -1)" ] || missing+=" $f"
-		done
-		check_eq "flp_fields_exist_in_records" "${missing:-none}" "none"
-	fi
-else
-	fail "flp_fields: needs $PANO_BUILD/pano-analyzer and $cap"
-fi
+: >"$recs"
+for cap in "$PANO_CORPUS/zeek/Traces/wikipedia.pcap" "$PANO_CORPUS/ja4/badcurveball.pcap"; do
+	"$PANO_BUILD/pano-analyzer" --read "$cap" --node test-node >>"$recs" 2>"$T_TMP/an.err" ||
+		fail "flp_fields: the analyzer failed on $cap: $(tail -n 2 "$T_TMP/an.err")"
+done
+for flp in deploy/flowlogs-pipeline/pano-kafka-dns.yaml deploy/flowlogs-pipeline/pano-kafka-ssl-http.yaml; do
+	# who fields (orig_k8s_*, resp_k8s_*) are only in records of a node's own pods
+	# (test_k8s_who checks them); the analyzer's record writer must still know their names
+	$PY - "$flp" "$recs" "$PANO_BUILD/pano-analyzer" <<'PY' || T_FAILED=1
+import json, os, sys, yaml
+conf, recs, analyzer = sys.argv[1:]
+c = yaml.safe_load(open(conf))
+name = os.path.basename(conf)
+stages = {p["name"]: p for p in c["parameters"]}
+follows = {s["name"]: s.get("follows") for s in c["pipeline"]}
+records = [json.loads(l) for l in open(recs) if l.strip()]
+binary = open(analyzer, "rb").read()
+failed = False
+for st, p in stages.items():
+    prom = (p.get("encode") or {}).get("prom")
+    if not prom:
+        continue
+    up = follows.get(st)
+    while up and "ingest" not in stages[up]:
+        up = follows.get(up)
+    topic = stages[up]["ingest"]["kafka"]["topic"] if up else None
+    path = topic[len("pano-"):] if topic else None
+    mine = [r for r in records if r.get("_path", "dns") == path]
+    fields = set()
+    for m in prom["metrics"]:
+        fields.update(m.get("labels", []))
+        fields.update([m["valueKey"]] if m.get("valueKey") else [])
+        fields.update(f["key"] for f in m.get("filters", []))
+    missing = sorted(f for f in fields
+                     if ((f.encode() not in binary) if f.startswith(("orig_k8s_", "resp_k8s_"))
+                         else not any(f in r for r in mine)))
+    tag = f"flp_fields_exist_in_records[{name}:{st}]"
+    if not fields or not mine:
+        failed = True
+        print(f"FAIL {tag}: {len(fields)} fields, {len(mine)} {path} records")
+    elif missing:
+        failed = True
+        print(f"FAIL {tag}: not in {len(mine)} {path} records: {' '.join(missing)}")
+    else:
+        print(f"PASS {tag}: {' '.join(sorted(fields))} in {len(mine)} {path} records")
+sys.exit(1 if failed else 0)
+PY
+done
 
 # 5b. The Kubernetes flowlogs-pipeline config (add_kubernetes) loads in the real FLP: with no
 # API server here it must get as far as asking for one, and no config error before that.

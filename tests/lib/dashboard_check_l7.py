@@ -151,7 +151,8 @@ def check_flp(prom, expr, tag, recs2, win):
         if wrong:
             dc.bad(tag, "; ".join(wrong[:4]))
         else:
-            dc.ok(tag, ", ".join(f"{'/'.join(k) or 'all'}={want[k]:g}" for k in sorted(want))[:300])
+            dc.ok(tag, ", ".join(f"{'/'.join(x or '(none)' for x in k) or 'all'}={want[k]:g}"
+                                 for k in sorted(want))[:300])
 
 
 # The analyzer's top-N gauges: metric -> (_path, the labels, the label values of a record
