@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * main.c - pano-analyzer: reads frames (pcap/pcapng files, standard input, or a PCAP-over-TCP
- * stream), decodes them down to DNS transactions and writes one Zeek dns.log-shaped JSON record
- * per transaction to stdout, a file and/or Kafka. Time is packet time throughout.
+ * main.c - pano-analyzer: reads frames (pcap/pcapng files, standard input, a PCAP-over-TCP
+ * stream or agents' protobuf streams), decodes them in one engine (engine.h) down to the L7
+ * protocols' records (Zeek's dns.log, ssl.log, http.log shapes) and writes each record to
+ * stdout, a file and/or Kafka (a topic per log). Time is packet time throughout.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +18,7 @@
 #include "counter.h"
 #include "decode.h"
 #include "dns.h"
+#include "engine.h"
 #include "httpd.h"
 #include "input.h"
 #include "input_proto.h"
@@ -27,10 +29,10 @@
 #include "sink.h"
 #include "stats.h"
 #include "summary.h"
-#include "tcp.h"
 
 #define MAIN_MAX_READS 256
 #define MAIN_MAX_PROPS 64
+#define MAIN_MAX_TOPICS 16
 #define MAIN_CLOSE_MS  5000
 #define MAIN_LINGER_POLL_US 100000
 #define MAIN_EXIT_DAMAGED 3 /* an input file broke off or went bad part way (nothing worse) */
@@ -126,12 +128,16 @@ static void main_usage(FILE *out)
 	    "      --protocols LIST       protocols to decode, comma separated (default all:\n"
 	    "                             dns,tls,http as built)\n"
 	    "Output:\n"
-	    "  -F, --format json|protobuf  record encoding (default json; protobuf is\n"
-	    "                             pano.v1.DnsRecord, length-prefixed in files)\n"
-	    "  -o, --output FILE|-        JSON lines to FILE or stdout (default: stdout unless\n"
-	    "                             Kafka is configured)\n"
-	    "  -k, --kafka-brokers LIST   also publish to Kafka\n"
-	    "  -T, --kafka-topic NAME     Kafka topic (default pano-dns)\n"
+	    "  -F, --format json|protobuf  record encoding (default json, each object with its\n"
+	    "                             log in _path; protobuf: pano.v1 DnsRecord, SslRecord,\n"
+	    "                             HttpRecord with the log in field 100, length-prefixed\n"
+	    "                             in files)\n"
+	    "  -o, --output FILE|-        records to FILE or stdout, every log in one stream\n"
+	    "                             (default: stdout unless Kafka is configured)\n"
+	    "  -k, --kafka-brokers LIST   also publish to Kafka, a topic per log\n"
+	    "  -T, --kafka-topic [LOG=]NAME  the topic of LOG's records (dns, ssl, http;\n"
+	    "                             default pano-LOG); NAME alone names the dns topic\n"
+	    "                             (default pano-dns); repeatable\n"
 	    "  -X key=value               librdkafka property (repeatable)\n"
 	    "Observability:\n"
 	    "  -s, --stats                summary on stderr at exit and on SIGUSR1\n"
@@ -260,6 +266,7 @@ static int main_protocols(const char *list, void **cfgs)
 struct main_loop {
 	int want_stats;
 	struct conf_watch *conf; /* --config */
+	struct stats_src st;	 /* the engine and the sinks */
 };
 
 /* Between frames: service the sinks, print the summary if SIGUSR1 asked for it, and re-read
@@ -268,12 +275,12 @@ static void main_poll(void *arg)
 {
 	struct main_loop *ml = arg;
 
-	sinks_poll();
+	sink_set_poll(ml->st.sinks);
 	summary_progress_poll();
 	if (main_want_stats) {
 		main_want_stats = 0;
 		if (ml->want_stats)
-			stats_print(stderr);
+			stats_print(stderr, &ml->st);
 	}
 	if (ml->conf)
 		conf_watch_poll(ml->conf);
@@ -319,12 +326,12 @@ int main(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	struct option opts[sizeof(base_opts) / sizeof(base_opts[0]) + L7_MAX * MAIN_L7_OPTS];
-	const char *reads[MAIN_MAX_READS], *props[MAIN_MAX_PROPS];
+	const char *reads[MAIN_MAX_READS], *props[MAIN_MAX_PROPS], *topics[MAIN_MAX_TOPICS];
 	const char *connect = NULL, *output = NULL, *metrics = NULL, *config = NULL;
 	struct input_proto_opts popts = {0};
 	struct kafka_opts kopts = {.topic = "pano-dns"};
 	struct dns_config cfg;
-	int nreads = 0, nprops = 0, verbose = 0, opt;
+	int nreads = 0, nprops = 0, ntopics = 0, verbose = 0, opt;
 	struct main_loop ml = {0};
 	struct main_conf mc = {.cfg = &cfg, .lopts = opts};
 	char *end;
@@ -354,8 +361,8 @@ int main(int argc, char **argv)
 	struct summary_config scfg;
 	int want_summary = 0, linger = 0;
 	summary_config_default(&scfg);
-	struct tcp_limits tlim;
-	tcp_get_limits(&tlim);
+	struct engine_config ecfg;
+	engine_config_default(&ecfg);
 	double num;
 	uint64_t bytes;
 	while ((opt = getopt_long(argc, argv, "r:c:l:p:t:o:F:k:T:X:zsm:vhV", opts, NULL)) != -1) {
@@ -414,7 +421,17 @@ int main(int argc, char **argv)
 			kopts.brokers = optarg;
 			break;
 		case 'T':
-			kopts.topic = optarg;
+			if (!strchr(optarg, '=')) {
+				kopts.topic = optarg;
+			} else if (kafka_topic_arg_check(optarg) || ntopics == MAIN_MAX_TOPICS) {
+				fprintf(stderr,
+					"pano-analyzer: bad --kafka-topic '%s' (NAME or LOG=NAME, "
+					"LOG of a-z 0-9 _)\n",
+					optarg);
+				return 2;
+			} else {
+				topics[ntopics++] = optarg;
+			}
 			break;
 		case 'X':
 			if (!strchr(optarg, '=') || nprops == MAIN_MAX_PROPS) {
@@ -462,7 +479,7 @@ int main(int argc, char **argv)
 		case 0x135:
 			if (main_number("tcp-max-conns", optarg, 16, 1 << 24, &num))
 				return 2;
-			tlim.max_conns = (unsigned)num;
+			ecfg.tcp.max_conns = (unsigned)num;
 			break;
 		case 0x136:
 			if (opt_parse_size(optarg, &bytes) || bytes < TCP_MIN_TOTAL_BUF ||
@@ -473,7 +490,7 @@ int main(int argc, char **argv)
 					optarg, TCP_MIN_TOTAL_BUF >> 10);
 				return 2;
 			}
-			tlim.max_total_buf = (size_t)bytes;
+			ecfg.tcp.max_total_buf = (size_t)bytes;
 			break;
 		case 'F':
 			if (strcmp(optarg, "json") == 0) {
@@ -584,54 +601,59 @@ int main(int argc, char **argv)
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGUSR1, &sa, NULL);
 
+	/* Every record of every engine goes to these sinks (the DNS module's too, through the
+	 * interim sinks_emit until it hands its records to rec_emit). */
+	struct sink_set sinks;
 	struct sink *s;
+	sink_set_init(&sinks);
+	sinks_legacy_bind(&sinks);
 	if (output || (!kopts.brokers && !want_summary)) {
 		if (sink_file_open(output ? output : "-", &s))
 			return 1;
 		if (cfg.format == DNS_FORMAT_PROTOBUF)
 			sink_file_set_length_prefixed(s);
-		sinks_add(s);
+		sink_set_add(&sinks, s);
 	}
 	if (kopts.brokers) {
 		kopts.props = props;
 		kopts.nprops = nprops;
+		kopts.topics = topics;
+		kopts.ntopics = ntopics;
 		if (sink_kafka_open(&kopts, &s)) {
-			sinks_close(MAIN_CLOSE_MS);
+			sink_set_close(&sinks, MAIN_CLOSE_MS);
 			return 1;
 		}
-		sinks_add(s);
+		sink_set_add(&sinks, s);
 	}
-	tcp_set_limits(&tlim);
-	struct rec_out rout;
-	rec_out_init(&rout, cfg.format == DNS_FORMAT_PROTOBUF ? REC_FORMAT_PROTOBUF : REC_FORMAT_JSON,
-		     cfg.zeek_dotted);
-	struct l7_env env = {.emit = &rout.emit};
-	struct l7_set l7set;
-	int err = l7_set_create(&l7set, (const void *const *)cfgs, &env);
-	if (err) {
-		sinks_close(MAIN_CLOSE_MS);
+	ecfg.l7_cfgs = (const void *const *)cfgs;
+	ecfg.format = cfg.format == DNS_FORMAT_PROTOBUF ? REC_FORMAT_PROTOBUF : REC_FORMAT_JSON;
+	ecfg.dotted = cfg.zeek_dotted;
+	ecfg.sinks = &sinks;
+	struct pano_engine *eng = engine_new(&ecfg);
+	if (!eng) {
+		sink_set_close(&sinks, MAIN_CLOSE_MS);
 		return 1;
 	}
-	decode_set_l7(&l7set);
-	stats_set_l7(&l7set);
-	mc.dns = l7_set_state(&l7set, "dns");
+	ml.st = (struct stats_src){.eng = eng, .sinks = &sinks};
+	mc.dns = l7_set_state(&eng->l7, "dns");
 	mc.started = 1;
 	scfg.shared = metrics != NULL;
+	int err;
 	if ((want_summary || metrics) && (err = summary_init(&scfg))) {
 		pr_err("summary_init: %s", strerror(-err));
-		sinks_close(MAIN_CLOSE_MS);
+		sink_set_close(&sinks, MAIN_CLOSE_MS);
 		return 1;
 	}
 	struct httpd *httpd = NULL;
 	if (metrics) {
-		httpd = httpd_start(metrics, main_metrics, NULL);
+		httpd = httpd_start(metrics, main_metrics, &ml.st);
 		if (!httpd || summary_routes(httpd)) {
-			sinks_close(MAIN_CLOSE_MS);
+			sink_set_close(&sinks, MAIN_CLOSE_MS);
 			return 1;
 		}
 	}
 
-	struct input_hooks hooks = {.stop = &main_stop, .poll = main_poll, .arg = &ml};
+	struct input_hooks hooks = {.eng = eng, .stop = &main_stop, .poll = main_poll, .arg = &ml};
 	int failed = 0, damaged = 0;
 	if (connect) {
 		if (input_pot_run(connect, &popts.tls, &hooks) == -EINVAL)
@@ -650,7 +672,7 @@ int main(int argc, char **argv)
 		summary_progress_end();
 	}
 
-	decode_finish();
+	decode_finish(eng);
 	summary_finish();
 	if (want_summary) {
 		struct hbuf hb;
@@ -666,15 +688,14 @@ int main(int argc, char **argv)
 		main_poll(&ml);
 		usleep(MAIN_LINGER_POLL_US);
 	}
-	if (sinks_close(MAIN_CLOSE_MS))
+	if (sink_set_close(&sinks, MAIN_CLOSE_MS))
 		failed = failed ? failed : 1;
 	if (ml.want_stats)
-		stats_print(stderr);
+		stats_print(stderr, &ml.st);
 	if (httpd)
 		httpd_stop(httpd);
 	conf_watch_close(ml.conf);
-	l7_set_destroy(&l7set);
-	rec_out_free(&rout);
+	engine_free(eng);
 	for (unsigned i = 0; i < l7_nall; i++)
 		if (cfgs[i] != &cfg)
 			free(cfgs[i]);

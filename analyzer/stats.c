@@ -1,33 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * stats.c - the analyzer's summary and metrics (see stats.h). Everything comes from the counter
- * registry and the sink list, so a new PANO_COUNTER or sink shows up without editing this file.
+ * registry, the engine and the sink set, so a new PANO_COUNTER, sink or protocol gauge shows up
+ * without editing this file.
  */
 #include <inttypes.h>
 #include <string.h>
 
 #include "counter.h"
-#include "ipfrag.h"
-#include "l7.h"
+#include "engine.h"
 #include "prom.h"
 #include "sink.h"
 #include "stats.h"
-#include "tcp.h"
 
 #define STATS_MAX_SINKS 16
-
-static const struct l7_set *stats_l7; /* set once by main before the first frame */
-
-void stats_set_l7(const struct l7_set *s)
-{
-	stats_l7 = s;
-}
-
-static void stats_gauge_line(void *arg, const char *name, const char *help, uint64_t v)
-{
-	(void)help;
-	fprintf((FILE *)arg, "state: %s %" PRIu64 "\n", name, v);
-}
 
 static void stats_kind(FILE *out, const char *kind, const char *title, int skip_zero)
 {
@@ -53,8 +39,22 @@ static void stats_sink_line(void *arg, const char *name, uint64_t v)
 	fprintf((FILE *)arg, "    %-26s %" PRIu64 "\n", name, v);
 }
 
-void stats_print(FILE *out)
+struct stats_line {
+	FILE *out;
+	int n; /* gauges on the line so far */
+};
+
+/* l7_gauge_fn for stats_print: "state: l7 name v, name v". */
+static void stats_gauge_line(void *arg, const char *name, const char *help, uint64_t v)
 {
+	struct stats_line *l = arg;
+
+	fprintf(l->out, "%s%s %" PRIu64, l->n++ ? ", " : "state: l7 ", name, v);
+}
+
+void stats_print(FILE *out, const struct stats_src *src)
+{
+	const struct pano_engine *eng = src->eng;
 	struct pano_counter *frames = counter_find("frames"), *bytes = counter_find("bytes");
 
 	fprintf(out, "pano-analyzer statistics\n");
@@ -64,15 +64,17 @@ void stats_print(FILE *out)
 	stats_kind(out, "weird", "decode errors (weird)", 1);
 	stats_kind(out, "drop", "drops", 1);
 	struct tcp_limits tl;
-	tcp_get_limits(&tl);
+	tcp_get_limits(eng->tcp, &tl);
 	fprintf(out,
 		"state: ip fragments %u datagrams / %zu bytes, tcp %u connections (cap %u) / %zu "
 		"bytes buffered (cap %zu)\n",
-		ipfrag_datagrams(), ipfrag_bytes(), tcp_conns(), tl.max_conns, tcp_buffered(),
-		tl.max_total_buf);
-	if (stats_l7)
-		l7_gauges_all(stats_l7, stats_gauge_line, out);
-	for (struct sink *s = sinks_first(); s; s = s->next) {
+		ipfrag_datagrams(eng->frag), ipfrag_bytes(eng->frag), tcp_conns(eng->tcp),
+		tl.max_conns, tcp_buffered(eng->tcp), tl.max_total_buf);
+	struct stats_line gl = {.out = out};
+	l7_gauges_all(&eng->l7, stats_gauge_line, &gl);
+	if (gl.n)
+		fprintf(out, "\n");
+	for (struct sink *s = src->sinks->head; s; s = s->next) {
 		struct sink_tally t;
 
 		sink_tally(s, &t);
@@ -108,8 +110,8 @@ static void stats_prom_sink(void *arg, const char *name, uint64_t v)
 	prom_sample(a->b, "pano_analyzer_sink_stat", PROM_GAUGE, lb, v);
 }
 
-/* A protocol's gauge as pano_analyzer_<name>. */
-static void stats_prom_gauge(void *arg, const char *name, const char *help, uint64_t v)
+/* l7_gauge_fn for /metrics: pano_analyzer_<name>. */
+static void stats_gauge_prom(void *arg, const char *name, const char *help, uint64_t v)
 {
 	char full[128];
 
@@ -119,31 +121,32 @@ static void stats_prom_gauge(void *arg, const char *name, const char *help, uint
 
 int stats_metrics(void *ctx, const char *query, struct hbuf *out)
 {
+	const struct stats_src *src = ctx;
+	const struct pano_engine *eng = src->eng;
 	char lb[128];
 
 	prom_write_counters(out, "pano_analyzer");
 	struct tcp_limits tl;
-	tcp_get_limits(&tl);
+	tcp_get_limits(eng->tcp, &tl);
 	prom_one(out, "pano_analyzer_tcp_connections", PROM_GAUGE, "TCP connections tracked now",
-		 NULL, tcp_conns());
+		 NULL, tcp_conns(eng->tcp));
 	prom_one(out, "pano_analyzer_tcp_connections_max", PROM_GAUGE,
 		 "TCP connections tracked at most (--tcp-max-conns)", NULL, tl.max_conns);
 	prom_one(out, "pano_analyzer_tcp_buffer_bytes", PROM_GAUGE,
 		 "bytes every TCP buffer holds now (out-of-order segments, L7 messages)", NULL,
-		 tcp_buffered());
+		 tcp_buffered(eng->tcp));
 	prom_one(out, "pano_analyzer_tcp_buffer_bytes_max", PROM_GAUGE,
 		 "bytes TCP buffers may hold together (--tcp-max-buffer)", NULL, tl.max_total_buf);
 	prom_one(out, "pano_analyzer_ip_frag_held_datagrams", PROM_GAUGE,
-		 "IP datagrams in reassembly now", NULL, ipfrag_datagrams());
+		 "IP datagrams in reassembly now", NULL, ipfrag_datagrams(eng->frag));
 	prom_one(out, "pano_analyzer_ip_frag_held_bytes", PROM_GAUGE,
-		 "fragment bytes held for reassembly now", NULL, ipfrag_bytes());
-	if (stats_l7)
-		l7_gauges_all(stats_l7, stats_prom_gauge, out);
+		 "fragment bytes held for reassembly now", NULL, ipfrag_bytes(eng->frag));
+	l7_gauges_all(&eng->l7, stats_gauge_prom, out);
 	/* Each sink's account: in = out + dropped (every reason) + pending. */
 	struct sink_tally tallies[STATS_MAX_SINKS];
 	struct sink *sinks[STATS_MAX_SINKS];
 	unsigned n = 0;
-	for (struct sink *s = sinks_first(); s && n < STATS_MAX_SINKS; s = s->next) {
+	for (struct sink *s = src->sinks->head; s && n < STATS_MAX_SINKS; s = s->next) {
 		sinks[n] = s;
 		sink_tally(s, &tallies[n++]);
 	}
@@ -177,7 +180,7 @@ int stats_metrics(void *ctx, const char *query, struct hbuf *out)
 	}
 	prom_family(out, "pano_analyzer_sink_stat", PROM_GAUGE,
 		    "a sink's own statistics (delivery reports, queue)");
-	for (struct sink *s = sinks_first(); s; s = s->next) {
+	for (struct sink *s = src->sinks->head; s; s = s->next) {
 		struct stats_prom_arg a = {.b = out, .sink = s->name};
 		if (s->stats)
 			s->stats(s, stats_prom_sink, &a);

@@ -2,15 +2,18 @@
 /*
  * input.h - where frames come from: pcap files (libpcap's offline reader), pcapng files (our own
  * block reader) and PCAP-over-TCP streams. An input reads frames and hands each to
- * decode_frame(); between frames it calls the hooks' poll() now and then, and it stops soon
- * after *stop becomes non-zero.
+ * decode_frame() of the engine in its hooks; between frames it calls the hooks' poll() now and
+ * then, and it stops soon after *stop becomes non-zero.
  */
 #ifndef PANO_INPUT_H
 #define PANO_INPUT_H
 
 #include <signal.h>
 
+struct pano_engine;
+
 struct input_hooks {
+	struct pano_engine *eng;     /* every frame goes to decode_frame(eng, frame) */
 	volatile sig_atomic_t *stop; /* set by a signal handler: return soon */
 	void (*poll)(void *arg);     /* called every few thousand frames and when idle */
 	void *arg;

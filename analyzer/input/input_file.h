@@ -41,7 +41,7 @@ const struct pano_source *input_file_source(void);
 
 /*
  * Reads a pcapng stream from fp, whose first nhead bytes (the start of its first block, the
- * Section Header Block) were already read into head. Every packet goes to decode_frame() with
+ * Section Header Block) were already read into head. Every packet goes to h->eng with
  * its own interface's link type and name, its direction (epb_flags) and its first comment.
  * Returns 0 at a clean end (or when *h->stop), INPUT_DAMAGED when the stream broke off or went
  * bad (counted and reported), -EIO on a read error (logged).

@@ -188,7 +188,7 @@ static int input_pcap_loop(pcap_t *p, const char *path, const struct input_hooks
 		f.data = data;
 		f.caplen = hdr->caplen;
 		f.len = hdr->len; /* below caplen: counted and raised by the decoder */
-		decode_frame(&f);
+		decode_frame(h->eng, &f);
 		if (++n % INPUT_POLL_EVERY == 0 && h->poll)
 			h->poll(h->arg);
 	}

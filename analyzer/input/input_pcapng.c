@@ -321,7 +321,7 @@ static void ng_packet(struct ng_reader *r, uint32_t type, struct cursor *c)
 	f.meta.iface = ifc->name[0] ? ifc->name : NULL;
 	if (type != NG_SPB)
 		ng_packet_options(r, c, &f);
-	decode_frame(&f);
+	decode_frame(r->h->eng, &f);
 	if (++r->frames % INPUT_POLL_EVERY == 0 && r->h->poll)
 		r->h->poll(r->h->arg);
 }

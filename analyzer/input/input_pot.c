@@ -259,7 +259,7 @@ static int pot_stream(struct pot_conn *c, const struct input_hooks *h)
 		f.data = c->buf + c->off + 16;
 		f.caplen = caplen;
 		f.len = len; /* below caplen: counted and raised by the decoder */
-		decode_frame(&f);
+		decode_frame(h->eng, &f);
 		c->off += 16u + caplen;
 		c->recs = ++n;
 		if (n % POT_POLL_EVERY == 0 && h->poll)

@@ -179,6 +179,7 @@ struct ip_conn {
 /* The listener's state: one per input_proto_run. */
 struct ip_listener {
 	struct input_proto_opts o;
+	struct pano_engine *eng; /* every agent's frames are decoded by it */
 	struct tls_ctx *tls;
 	struct admit_limits lim;
 	struct ip_conn **conns;
@@ -417,7 +418,7 @@ static int ip_on_batch(struct ip_conn *c, struct stream_dec *d, const struct str
 						   .container = p.container};
 			f.meta.sender = &snd;
 		}
-		decode_frame(&f);
+		decode_frame(c->l->eng, &f);
 	}
 	c->frames += it.n - dups;
 	counter_add(&c_ip_frames, it.n - dups);
@@ -773,6 +774,7 @@ int input_proto_run(const struct input_proto_opts *opts, const struct input_hook
 		pr_err("input_proto: out of memory");
 		return -ENOMEM;
 	}
+	l.eng = h->eng;
 	if (tls_opts_any(&l.o.tls) && tls_ctx_new(&l.tls, true, &l.o.tls)) {
 		free(l.conns);
 		return -EINVAL;

@@ -21,6 +21,7 @@
 #include "counter.h"
 #include "cursor.h"
 #include "decode.h"
+#include "engine.h"
 #include "ipfrag.h"
 #include "l7.h"
 #include "log.h"
@@ -77,26 +78,15 @@ PANO_COUNTER(c_frames_cut, "frames_cut", "event",
 PANO_COUNTER(c_frame_len_short, "frame_len_short", "weird",
 	     "frames whose original length was below their captured length (raised to it)");
 
-static uint64_t decode_last_tick;
-static const struct l7_set *decode_l7;
-
-void decode_set_l7(const struct l7_set *s)
-{
-	decode_l7 = s;
-	tcp_set_l7(s);
-}
-static unsigned char decode_warned[8];
-static int decode_nwarned;
-
 /* Warns once per unsupported link type (up to a few distinct ones), counts every frame. */
-static void decode_unsupported(int linktype)
+static void decode_unsupported(struct decode_state *ds, int linktype)
 {
 	counter_inc(&c_linktype);
-	for (int i = 0; i < decode_nwarned; i++)
-		if (decode_warned[i] == (unsigned char)linktype)
+	for (int i = 0; i < ds->nwarned; i++)
+		if (ds->warned[i] == (unsigned char)linktype)
 			return;
-	if (decode_nwarned < (int)sizeof(decode_warned)) {
-		decode_warned[decode_nwarned++] = (unsigned char)linktype;
+	if (ds->nwarned < DECODE_WARN_LINKTYPES) {
+		ds->warned[ds->nwarned++] = (unsigned char)linktype;
 		pr_warn("link type %d is not supported: its frames are counted and skipped",
 			linktype);
 	}
@@ -198,7 +188,7 @@ static uint32_t decode_cut(const struct pano_frame *f)
 
 /* UDP or TCP in the bytes of c (the whole L4 segment as captured); wire_len is the L4 length
  * the IP header promised. */
-static void decode_l4(struct pano_pkt *p, struct cursor *c, uint32_t wire_len)
+static void decode_l4(struct pano_engine *eng, struct pano_pkt *p, struct cursor *c, uint32_t wire_len)
 {
 	const uint8_t *seg = c->base + c->off;
 	uint32_t have = (uint32_t)cur_left(c);
@@ -230,9 +220,9 @@ static void decode_l4(struct pano_pkt *p, struct cursor *c, uint32_t wire_len)
 		p->payload_len = plen;
 		if (summary_enabled())
 			summary_packet(p);
-		int pi = l7_match_udp(decode_l7, p);
+		int pi = l7_match_udp(&eng->l7, p);
 		if (pi >= 0)
-			decode_l7->proto[pi]->on_udp(decode_l7->st[pi], p);
+			eng->l7.proto[pi]->on_udp(eng->l7.st[pi], p);
 		return;
 	}
 	p->sport = cur_u16(c);
@@ -262,21 +252,21 @@ static void decode_l4(struct pano_pkt *p, struct cursor *c, uint32_t wire_len)
 		p->payload_wire_len = p->payload_len;
 	if (summary_enabled())
 		summary_packet(p);
-	tcp_segment(p);
+	tcp_segment(eng->tcp, p);
 }
 
 /* Hands a transport payload of protocol proto onward (UDP/TCP decoded, others counted). */
-static void decode_transport(struct pano_pkt *p, uint8_t proto, struct cursor *c, uint32_t wire_len)
+static void decode_transport(struct pano_engine *eng, struct pano_pkt *p, uint8_t proto, struct cursor *c, uint32_t wire_len)
 {
 	if (proto != IPPROTO_UDP && proto != IPPROTO_TCP) {
 		counter_inc(&c_l4_other);
 		return;
 	}
 	p->l4proto = proto;
-	decode_l4(p, c, wire_len);
+	decode_l4(eng, p, c, wire_len);
 }
 
-static void decode_ipv4(const struct pano_frame *f, struct cursor *c)
+static void decode_ipv4(struct pano_engine *eng, const struct pano_frame *f, struct cursor *c)
 {
 	struct cursor h = *c;
 	uint8_t vihl = cur_u8(c);
@@ -327,15 +317,15 @@ static void decode_ipv4(const struct pano_frame *f, struct cursor *c)
 		k.proto = proto;
 		memcpy(k.saddr, p.saddr.a, 4);
 		memcpy(k.daddr, p.daddr.a, 4);
-		if (ipfrag_add(&k, f->ts_ns, foff, more, pl.base, plen, &out, &outlen) != 1)
+		if (ipfrag_add(eng->frag, &k, f->ts_ns, foff, more, pl.base, plen, &out, &outlen) != 1)
 			return;
 		struct cursor r = cursor_init(out, outlen);
 		p.ip_reassembled = true;
 		p.ip_len = outlen + ihl;
-		decode_transport(&p, proto, &r, outlen);
+		decode_transport(eng, &p, proto, &r, outlen);
 		return;
 	}
-	decode_transport(&p, proto, &pl, totlen - ihl);
+	decode_transport(eng, &p, proto, &pl, totlen - ihl);
 }
 
 /*
@@ -344,7 +334,7 @@ static void decode_ipv4(const struct pano_frame *f, struct cursor *c)
  */
 #define DECODE_REASSEMBLED 1 /* c is a reassembled payload: no further fragment header */
 #define DECODE_TRUNCATED   2 /* c is cut short: fragments cannot be reassembled */
-static void decode_ip6_chain(const struct pano_frame *f, struct pano_pkt *p, uint8_t nh,
+static void decode_ip6_chain(struct pano_engine *eng, const struct pano_frame *f, struct pano_pkt *p, uint8_t nh,
 			     struct cursor *c, int flags)
 {
 	for (int n = 0;; n++) {
@@ -408,25 +398,25 @@ static void decode_ip6_chain(const struct pano_frame *f, struct pano_pkt *p, uin
 			k.proto = next;
 			memcpy(k.saddr, p->saddr.a, 16);
 			memcpy(k.daddr, p->daddr.a, 16);
-			if (ipfrag_add(&k, f->ts_ns, foff, more, cur_take(c, len), len, &out,
+			if (ipfrag_add(eng->frag, &k, f->ts_ns, foff, more, cur_take(c, len), len, &out,
 				       &outlen) != 1)
 				return;
 			struct cursor r = cursor_init(out, outlen);
 			p->ip_reassembled = true;
 			p->ip_len = outlen + 40;
-			decode_ip6_chain(f, p, next, &r, DECODE_REASSEMBLED);
+			decode_ip6_chain(eng, f, p, next, &r, DECODE_REASSEMBLED);
 			return;
 		}
 		case 59: /* no next header */
 			return;
 		default:
-			decode_transport(p, nh, c, (uint32_t)cur_left(c));
+			decode_transport(eng, p, nh, c, (uint32_t)cur_left(c));
 			return;
 		}
 	}
 }
 
-static void decode_ipv6(const struct pano_frame *f, struct cursor *c)
+static void decode_ipv6(struct pano_engine *eng, const struct pano_frame *f, struct cursor *c)
 {
 	cur_skip(c, 4);
 	uint16_t plen = cur_u16(c);
@@ -451,10 +441,11 @@ static void decode_ipv6(const struct pano_frame *f, struct cursor *c)
 	}
 	p.ip_len = 40u + plen;
 	struct cursor pl = cur_sub(c, plen);
-	decode_ip6_chain(f, &p, nh, &pl, flags);
+	decode_ip6_chain(eng, f, &p, nh, &pl, flags);
 }
 
-void decode_ip(const struct pano_frame *f, const uint8_t *data, uint32_t len)
+/* A bare IPv4 or IPv6 packet (version from the first nibble); f gives time and source. */
+static void decode_ip(struct pano_engine *eng, const struct pano_frame *f, const uint8_t *data, uint32_t len)
 {
 	struct cursor c = cursor_init(data, len);
 	const uint8_t *v = cur_take(&c, 1);
@@ -465,15 +456,15 @@ void decode_ip(const struct pano_frame *f, const uint8_t *data, uint32_t len)
 	}
 	c.off = 0;
 	if (*v >> 4 == 4)
-		decode_ipv4(f, &c);
+		decode_ipv4(eng, f, &c);
 	else if (*v >> 4 == 6)
-		decode_ipv6(f, &c);
+		decode_ipv6(eng, f, &c);
 	else
 		counter_inc(&c_ip_ver);
 }
 
 /* Dispatches on an ethertype, following VLAN tags; c is at the bytes after the type. */
-static void decode_ethertype(const struct pano_frame *f, uint16_t type, struct cursor *c)
+static void decode_ethertype(struct pano_engine *eng, const struct pano_frame *f, uint16_t type, struct cursor *c)
 {
 	for (int tags = 0; type == ETH_P_8021Q || type == ETH_P_8021AD || type == ETH_P_QINQ1;
 	     tags++) {
@@ -502,23 +493,23 @@ static void decode_ethertype(const struct pano_frame *f, uint16_t type, struct c
 		return;
 	}
 	size_t n = cur_left(c);
-	decode_ip(f, cur_take(c, n), (uint32_t)n);
+	decode_ip(eng, f, cur_take(c, n), (uint32_t)n);
 }
 
 /* BSD null/loop: the address family, 2 for IPv4 and 24/28/30 for IPv6 depending on the OS. */
-static void decode_af(const struct pano_frame *f, uint32_t af, struct cursor *c)
+static void decode_af(struct pano_engine *eng, const struct pano_frame *f, uint32_t af, struct cursor *c)
 {
 	size_t n = cur_left(c);
 
 	if (af == 2 || af == 24 || af == 28 || af == 30)
-		decode_ip(f, cur_take(c, n), (uint32_t)n);
+		decode_ip(eng, f, cur_take(c, n), (uint32_t)n);
 	else {
 		counter_inc(&c_l2_bad);
 	}
 }
 
 /* PPP in HDLC-like framing (address 0xff, control 0x03 optional), then a 1 or 2 byte protocol. */
-static void decode_ppp(const struct pano_frame *f, struct cursor *c)
+static void decode_ppp(struct pano_engine *eng, const struct pano_frame *f, struct cursor *c)
 {
 	if (cur_left(c) >= 2 && c->base[c->off] == 0xff && c->base[c->off + 1] == 0x03)
 		cur_skip(c, 2);
@@ -531,7 +522,7 @@ static void decode_ppp(const struct pano_frame *f, struct cursor *c)
 	}
 	if (proto == 0x0021 || proto == 0x0057) {
 		size_t n = cur_left(c);
-		decode_ip(f, cur_take(c, n), (uint32_t)n);
+		decode_ip(eng, f, cur_take(c, n), (uint32_t)n);
 	} else {
 		counter_inc(&c_not_ip);
 	}
@@ -539,16 +530,16 @@ static void decode_ppp(const struct pano_frame *f, struct cursor *c)
 
 /* Hands the rest of the frame to its EtherType's decoder once the link header read cleanly;
  * a link header cut short is counted. */
-static void decode_after_link(const struct pano_frame *f, uint16_t type, struct cursor *c)
+static void decode_after_link(struct pano_engine *eng, const struct pano_frame *f, uint16_t type, struct cursor *c)
 {
 	if (c->err) {
 		counter_inc(&c_l2_trunc);
 		return;
 	}
-	decode_ethertype(f, type, c);
+	decode_ethertype(eng, f, type, c);
 }
 
-static void decode_link(const struct pano_frame *f, struct cursor *c)
+static void decode_link(struct pano_engine *eng, const struct pano_frame *f, struct cursor *c)
 {
 	uint16_t type;
 
@@ -564,17 +555,17 @@ static void decode_link(const struct pano_frame *f, struct cursor *c)
 			counter_inc(&c_not_ip);
 			return;
 		}
-		decode_ethertype(f, type, c);
+		decode_ethertype(eng, f, type, c);
 		return;
 	case PCAP_LINKTYPE_LINUX_SLL:
 		cur_skip(c, 14);
 		type = cur_u16(c);
-		decode_after_link(f, type, c);
+		decode_after_link(eng, f, type, c);
 		return;
 	case PCAP_LINKTYPE_LINUX_SLL2:
 		type = cur_u16(c);
 		cur_skip(c, 18);
-		decode_after_link(f, type, c);
+		decode_after_link(eng, f, type, c);
 		return;
 	case PCAP_LINKTYPE_RAW:
 	case PCAP_LINKTYPE_IPV4:
@@ -582,7 +573,7 @@ static void decode_link(const struct pano_frame *f, struct cursor *c)
 	case DLT_RAW_COMMON:
 	case DLT_RAW_OPENBSD: {
 		size_t n = cur_left(c);
-		decode_ip(f, cur_take(c, n), (uint32_t)n);
+		decode_ip(eng, f, cur_take(c, n), (uint32_t)n);
 		return;
 	}
 	case PCAP_LINKTYPE_NULL: {
@@ -593,7 +584,7 @@ static void decode_link(const struct pano_frame *f, struct cursor *c)
 		}
 		if (af > 0xffff) /* written by a big-endian host */
 			af = __builtin_bswap32(af);
-		decode_af(f, af, c);
+		decode_af(eng, f, af, c);
 		return;
 	}
 	case PCAP_LINKTYPE_LOOP: {
@@ -602,41 +593,41 @@ static void decode_link(const struct pano_frame *f, struct cursor *c)
 			counter_inc(&c_l2_trunc);
 			return;
 		}
-		decode_af(f, af, c);
+		decode_af(eng, f, af, c);
 		return;
 	}
 	case LINKTYPE_PPP:
 	case LINKTYPE_PPP_HDLC:
 	case LINKTYPE_PPP_PPPD:
-		decode_ppp(f, c);
+		decode_ppp(eng, f, c);
 		return;
 	case LINKTYPE_PPP_DIR:
 		cur_skip(c, 1);
-		decode_ppp(f, c);
+		decode_ppp(eng, f, c);
 		return;
 	case LINKTYPE_PPP_ETHER:
 		cur_skip(c, 6);
-		decode_ppp(f, c);
+		decode_ppp(eng, f, c);
 		return;
 	case LINKTYPE_C_HDLC:
 		cur_skip(c, 2);
 		type = cur_u16(c);
-		decode_after_link(f, type, c);
+		decode_after_link(eng, f, type, c);
 		return;
 	default:
-		decode_unsupported(f->linktype);
+		decode_unsupported(&eng->dec, f->linktype);
 		return;
 	}
 }
 
-void decode_tick(uint64_t now_ns)
+void decode_tick(struct pano_engine *eng, uint64_t now_ns)
 {
-	ipfrag_expire(now_ns);
-	tcp_expire(now_ns);
-	l7_tick_all(decode_l7, now_ns);
+	ipfrag_expire(eng->frag, now_ns);
+	tcp_expire(eng->tcp, now_ns);
+	l7_tick_all(&eng->l7, now_ns);
 }
 
-void decode_frame(const struct pano_frame *f)
+void decode_frame(struct pano_engine *eng, const struct pano_frame *f)
 {
 	struct cursor c = cursor_init(f->data, f->caplen);
 	struct pano_frame raised;
@@ -652,19 +643,19 @@ void decode_frame(const struct pano_frame *f)
 	counter_inc(&c_frames);
 	counter_add(&c_bytes, f->len);
 	/* Time only moves forward; a frame from the past does not rewind it. */
-	if (!decode_last_tick)
-		decode_last_tick = f->ts_ns;
-	if (f->ts_ns >= decode_last_tick + NSEC_PER_SEC) {
-		decode_last_tick = f->ts_ns;
-		decode_tick(f->ts_ns);
+	if (!eng->dec.last_tick)
+		eng->dec.last_tick = f->ts_ns;
+	if (f->ts_ns >= eng->dec.last_tick + NSEC_PER_SEC) {
+		eng->dec.last_tick = f->ts_ns;
+		decode_tick(eng, f->ts_ns);
 	}
-	decode_link(f, &c);
+	decode_link(eng, f, &c);
 }
 
-void decode_finish(void)
+void decode_finish(struct pano_engine *eng)
 {
-	tcp_close_all();
-	ipfrag_clear();
-	l7_flush_all(decode_l7);
-	decode_last_tick = 0;
+	tcp_close_all(eng->tcp);
+	ipfrag_clear(eng->frag);
+	l7_flush_all(&eng->l7);
+	eng->dec.last_tick = 0;
 }

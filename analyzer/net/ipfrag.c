@@ -2,7 +2,7 @@
 /*
  * ipfrag.c - IPv4/IPv6 fragment reassembly (see ipfrag.h). Each datagram in progress holds its
  * fragments as a sorted list of copies; nothing is allocated for a datagram's full size until it
- * is complete, and then only one static 64 KiB buffer is used. Caps on datagrams and on bytes
+ * is complete, and then only the table's one 64 KiB buffer is used. Caps on datagrams and on bytes
  * held evict the oldest datagram first. A rejected datagram stays as a tombstone (no data) until
  * it times out, so its remaining fragments are dropped instead of starting a new datagram.
  */
@@ -48,35 +48,66 @@ struct ipfrag_dgram {
 	struct ipfrag_dgram *older, *newer; /* age list */
 };
 
-static struct ipfrag_limits ipfrag_lim = {
-    .max_datagrams = 1024,
-    .max_bytes = 4u << 20,
-    .timeout_ns = 30ull * 1000000000ull,
+/* One engine's datagrams in reassembly. */
+struct ipfrag_table {
+	struct ipfrag_limits lim;
+	struct ipfrag_dgram *tab[IPFRAG_BUCKETS];
+	struct ipfrag_dgram *oldest, *newest; /* age list */
+	unsigned ndgrams;		      /* also read by the metrics thread */
+	size_t nbytes;
+	uint8_t out[IPFRAG_MAX_PAYLOAD]; /* the last completed datagram */
 };
-static struct ipfrag_dgram *ipfrag_tab[IPFRAG_BUCKETS];
-static struct ipfrag_dgram *ipfrag_oldest, *ipfrag_newest;
-static unsigned ipfrag_ndgrams;
-static size_t ipfrag_nbytes;
-static uint8_t ipfrag_out[IPFRAG_MAX_PAYLOAD];
 
-void ipfrag_set_limits(const struct ipfrag_limits *l)
+void ipfrag_limits_default(struct ipfrag_limits *l)
 {
-	ipfrag_lim = *l;
+	*l = (struct ipfrag_limits){
+	    .max_datagrams = 1024,
+	    .max_bytes = 4u << 20,
+	    .timeout_ns = 30ull * 1000000000ull,
+	};
 }
 
-void ipfrag_get_limits(struct ipfrag_limits *l)
+struct ipfrag_table *ipfrag_new(const struct ipfrag_limits *l)
 {
-	*l = ipfrag_lim;
+	struct ipfrag_table *fr = calloc(1, sizeof(*fr));
+
+	if (!fr) {
+		pr_err("ipfrag_new: calloc: out of memory");
+		return NULL;
+	}
+	if (l)
+		fr->lim = *l;
+	else
+		ipfrag_limits_default(&fr->lim);
+	return fr;
 }
 
-unsigned ipfrag_datagrams(void)
+void ipfrag_free(struct ipfrag_table *fr)
 {
-	return ipfrag_ndgrams;
+	if (!fr)
+		return;
+	ipfrag_clear(fr);
+	free(fr);
 }
 
-size_t ipfrag_bytes(void)
+void ipfrag_set_limits(struct ipfrag_table *fr, const struct ipfrag_limits *l)
 {
-	return ipfrag_nbytes;
+	fr->lim = *l;
+}
+
+void ipfrag_get_limits(const struct ipfrag_table *fr, struct ipfrag_limits *l)
+{
+	*l = fr->lim;
+}
+
+unsigned ipfrag_datagrams(const struct ipfrag_table *fr)
+{
+	return __atomic_load_n(&fr->ndgrams, __ATOMIC_RELAXED);
+}
+
+size_t ipfrag_bytes(const struct ipfrag_table *fr)
+{
+	return __atomic_load_n(&fr->nbytes, __ATOMIC_RELAXED);
 }
 
 static unsigned ipfrag_hash(const struct ipfrag_key *k)
@@ -89,7 +120,7 @@ static unsigned ipfrag_hash(const struct ipfrag_key *k)
 	return h % IPFRAG_BUCKETS;
 }
 
-static void ipfrag_free_pieces(struct ipfrag_dgram *d)
+static void ipfrag_free_pieces(struct ipfrag_table *fr, struct ipfrag_dgram *d)
 {
 	struct ipfrag_piece *p = d->pieces, *n;
 
@@ -98,14 +129,14 @@ static void ipfrag_free_pieces(struct ipfrag_dgram *d)
 		free(p);
 	}
 	d->pieces = NULL;
-	ipfrag_nbytes -= d->have;
+	fr->nbytes -= d->have;
 	d->have = 0;
 }
 
 /* Unlinks d from the hash and the age list and frees it. */
-static void ipfrag_destroy(struct ipfrag_dgram *d)
+static void ipfrag_destroy(struct ipfrag_table *fr, struct ipfrag_dgram *d)
 {
-	struct ipfrag_dgram **pp = &ipfrag_tab[ipfrag_hash(&d->key)];
+	struct ipfrag_dgram **pp = &fr->tab[ipfrag_hash(&d->key)];
 
 	while (*pp && *pp != d)
 		pp = &(*pp)->hnext;
@@ -114,28 +145,29 @@ static void ipfrag_destroy(struct ipfrag_dgram *d)
 	if (d->older)
 		d->older->newer = d->newer;
 	else
-		ipfrag_oldest = d->newer;
+		fr->oldest = d->newer;
 	if (d->newer)
 		d->newer->older = d->older;
 	else
-		ipfrag_newest = d->older;
-	ipfrag_free_pieces(d);
-	ipfrag_ndgrams--;
+		fr->newest = d->older;
+	ipfrag_free_pieces(fr, d);
+	fr->ndgrams--;
 	free(d);
 }
 
 /* Turns d into a tombstone: its data is freed, further fragments are dropped. */
-static void ipfrag_reject(struct ipfrag_dgram *d, struct pano_counter *why)
+static void ipfrag_reject(struct ipfrag_table *fr, struct ipfrag_dgram *d,
+			  struct pano_counter *why)
 {
 	counter_inc(why);
-	ipfrag_free_pieces(d);
+	ipfrag_free_pieces(fr, d);
 	d->rejected = 1;
 }
 
 /* Evicts the oldest datagram other than keep; false if there is none. */
-static int ipfrag_evict_one(struct ipfrag_dgram *keep)
+static int ipfrag_evict_one(struct ipfrag_table *fr, struct ipfrag_dgram *keep)
 {
-	struct ipfrag_dgram *d = ipfrag_oldest;
+	struct ipfrag_dgram *d = fr->oldest;
 
 	if (d == keep)
 		d = d->newer;
@@ -143,22 +175,23 @@ static int ipfrag_evict_one(struct ipfrag_dgram *keep)
 		return 0;
 	if (!d->rejected)
 		counter_inc(&c_frag_evicted);
-	ipfrag_destroy(d);
+	ipfrag_destroy(fr, d);
 	return 1;
 }
 
-static struct ipfrag_dgram *ipfrag_find(const struct ipfrag_key *k)
+static struct ipfrag_dgram *ipfrag_find(struct ipfrag_table *fr, const struct ipfrag_key *k)
 {
-	struct ipfrag_dgram *d = ipfrag_tab[ipfrag_hash(k)];
+	struct ipfrag_dgram *d = fr->tab[ipfrag_hash(k)];
 
 	while (d && memcmp(&d->key, k, sizeof(*k)) != 0)
 		d = d->hnext;
 	return d;
 }
 
-static struct ipfrag_dgram *ipfrag_create(const struct ipfrag_key *k, uint64_t ts_ns)
+static struct ipfrag_dgram *ipfrag_create(struct ipfrag_table *fr, const struct ipfrag_key *k,
+					  uint64_t ts_ns)
 {
-	while (ipfrag_ndgrams >= ipfrag_lim.max_datagrams && ipfrag_evict_one(NULL))
+	while (fr->ndgrams >= fr->lim.max_datagrams && ipfrag_evict_one(fr, NULL))
 		;
 	struct ipfrag_dgram *d = calloc(1, sizeof(*d));
 	if (!d)
@@ -166,61 +199,61 @@ static struct ipfrag_dgram *ipfrag_create(const struct ipfrag_key *k, uint64_t t
 	unsigned h = ipfrag_hash(k);
 	d->key = *k;
 	d->first_ts = ts_ns;
-	d->hnext = ipfrag_tab[h];
-	ipfrag_tab[h] = d;
-	d->older = ipfrag_newest;
-	if (ipfrag_newest)
-		ipfrag_newest->newer = d;
+	d->hnext = fr->tab[h];
+	fr->tab[h] = d;
+	d->older = fr->newest;
+	if (fr->newest)
+		fr->newest->newer = d;
 	else
-		ipfrag_oldest = d;
-	ipfrag_newest = d;
-	ipfrag_ndgrams++;
+		fr->oldest = d;
+	fr->newest = d;
+	fr->ndgrams++;
 	return d;
 }
 
-/* Copies the complete datagram into ipfrag_out; its pieces are contiguous from 0 to total. */
-static uint32_t ipfrag_assemble(struct ipfrag_dgram *d)
+/* Copies the complete datagram into fr->out; its pieces are contiguous from 0 to total. */
+static uint32_t ipfrag_assemble(struct ipfrag_table *fr, struct ipfrag_dgram *d)
 {
 	for (struct ipfrag_piece *p = d->pieces; p; p = p->next)
-		memcpy(ipfrag_out + p->off, p->data, p->len);
+		memcpy(fr->out + p->off, p->data, p->len);
 	return d->total;
 }
 
-int ipfrag_add(const struct ipfrag_key *k, uint64_t ts_ns, uint32_t offset, int more,
+int ipfrag_add(struct ipfrag_table *fr, const struct ipfrag_key *k, uint64_t ts_ns, uint32_t offset, int more,
 	       const uint8_t *data, uint32_t len, const uint8_t **out, uint32_t *outlen)
 {
 	uint64_t end = (uint64_t)offset + len;
-	struct ipfrag_dgram *d = ipfrag_find(k);
+	struct ipfrag_dgram *d = ipfrag_find(fr, k);
 
 	if (d && d->rejected) {
 		counter_inc(&c_frag_rejected);
 		return -1;
 	}
 	if (!d) {
-		d = ipfrag_create(k, ts_ns);
+		d = ipfrag_create(fr, k, ts_ns);
 		if (!d) {
 			counter_inc(&c_frag_nomem);
 			return -1;
 		}
 	}
 	if (end > IPFRAG_MAX_PAYLOAD) {
-		ipfrag_reject(d, &c_frag_oversize);
+		ipfrag_reject(fr, d, &c_frag_oversize);
 		return -1;
 	}
 	if (len == 0 || (more && len % 8 != 0)) {
-		ipfrag_reject(d, &c_frag_badlen);
+		ipfrag_reject(fr, d, &c_frag_badlen);
 		return -1;
 	}
 	/* The last fragment fixes the length; everything must fit inside it. */
 	if (!more) {
 		if (d->total && d->total != end) {
-			ipfrag_reject(d, &c_frag_badlen);
+			ipfrag_reject(fr, d, &c_frag_badlen);
 			return -1;
 		}
 		d->total = (uint32_t)end;
 	}
 	if (d->total && end > d->total) {
-		ipfrag_reject(d, &c_frag_badlen);
+		ipfrag_reject(fr, d, &c_frag_badlen);
 		return -1;
 	}
 	struct ipfrag_piece **pp = &d->pieces;
@@ -231,17 +264,17 @@ int ipfrag_add(const struct ipfrag_key *k, uint64_t ts_ns, uint32_t offset, int 
 			return 0;
 		}
 		if (p->off < end && offset < p->off + p->len) {
-			ipfrag_reject(d, &c_frag_overlap);
+			ipfrag_reject(fr, d, &c_frag_overlap);
 			return -1;
 		}
 		if (p->off > offset)
 			break;
 	}
-	while (ipfrag_nbytes + len > ipfrag_lim.max_bytes && ipfrag_evict_one(d))
+	while (fr->nbytes + len > fr->lim.max_bytes && ipfrag_evict_one(fr, d))
 		;
-	if (ipfrag_nbytes + len > ipfrag_lim.max_bytes) {
+	if (fr->nbytes + len > fr->lim.max_bytes) {
 		counter_inc(&c_frag_evicted);
-		ipfrag_destroy(d);
+		ipfrag_destroy(fr, d);
 		return -1;
 	}
 	struct ipfrag_piece *np = malloc(sizeof(*np) + len);
@@ -256,27 +289,27 @@ int ipfrag_add(const struct ipfrag_key *k, uint64_t ts_ns, uint32_t offset, int 
 	np->next = *pp;
 	*pp = np;
 	d->have += len;
-	ipfrag_nbytes += len;
+	fr->nbytes += len;
 	if (!d->total || d->have != d->total)
 		return 0;
-	*outlen = ipfrag_assemble(d);
-	*out = ipfrag_out;
-	ipfrag_destroy(d);
+	*outlen = ipfrag_assemble(fr, d);
+	*out = fr->out;
+	ipfrag_destroy(fr, d);
 	counter_inc(&c_frag_datagrams);
 	return 1;
 }
 
-void ipfrag_expire(uint64_t now_ns)
+void ipfrag_expire(struct ipfrag_table *fr, uint64_t now_ns)
 {
-	while (ipfrag_oldest && ipfrag_oldest->first_ts + ipfrag_lim.timeout_ns < now_ns) {
-		if (!ipfrag_oldest->rejected)
+	while (fr->oldest && fr->oldest->first_ts + fr->lim.timeout_ns < now_ns) {
+		if (!fr->oldest->rejected)
 			counter_inc(&c_frag_timeout);
-		ipfrag_destroy(ipfrag_oldest);
+		ipfrag_destroy(fr, fr->oldest);
 	}
 }
 
-void ipfrag_clear(void)
+void ipfrag_clear(struct ipfrag_table *fr)
 {
-	while (ipfrag_oldest)
-		ipfrag_destroy(ipfrag_oldest);
+	while (fr->oldest)
+		ipfrag_destroy(fr, fr->oldest);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ipfrag.h - IPv4 and IPv6 fragment reassembly with bounded memory. Datagrams are keyed by
- * input source, addresses, protocol and fragment id; time is packet time.
+ * input source, addresses, protocol and fragment id; time is packet time. A struct ipfrag_table
+ * holds one engine's datagrams (engine.h); tables share nothing.
  */
 #ifndef PANO_IPFRAG_H
 #define PANO_IPFRAG_H
@@ -27,25 +28,33 @@ struct ipfrag_limits {
 	uint64_t timeout_ns;	/* a datagram not complete after this much packet time is dropped */
 };
 
-void ipfrag_set_limits(const struct ipfrag_limits *l);
-void ipfrag_get_limits(struct ipfrag_limits *l);
+struct ipfrag_table;
+
+void ipfrag_limits_default(struct ipfrag_limits *l);
+/* A table with limits l (NULL: the defaults); NULL when out of memory (logged). */
+struct ipfrag_table *ipfrag_new(const struct ipfrag_limits *l);
+/* Drops what fr holds (not counted) and frees it; NULL is a no-op. */
+void ipfrag_free(struct ipfrag_table *fr);
+void ipfrag_set_limits(struct ipfrag_table *fr, const struct ipfrag_limits *l);
+void ipfrag_get_limits(const struct ipfrag_table *fr, struct ipfrag_limits *l);
 
 /*
  * Adds the fragment [offset, offset+len) of the datagram k (offset in bytes of the fragmentable
  * payload; more = the MF flag). Returns 1 when the datagram is complete: *out and *outlen then hold
- * its whole payload, valid until the next ipfrag_* call. Returns 0 when more fragments are
+ * its whole payload, valid until the next ipfrag_* call on fr. Returns 0 when more fragments are
  * needed (or the fragment was an exact duplicate), -1 when the fragment or its datagram was
  * rejected (overlap, oversize, inconsistent length, over the caps); every rejection is counted.
  */
-int ipfrag_add(const struct ipfrag_key *k, uint64_t ts_ns, uint32_t offset, int more,
+int ipfrag_add(struct ipfrag_table *fr, const struct ipfrag_key *k, uint64_t ts_ns, uint32_t offset, int more,
 	       const uint8_t *data, uint32_t len, const uint8_t **out, uint32_t *outlen);
 
 /* Drops datagrams older than the timeout at packet time now_ns (counted). */
-void ipfrag_expire(uint64_t now_ns);
+void ipfrag_expire(struct ipfrag_table *fr, uint64_t now_ns);
 /* Drops everything (end of input; not counted as timeouts). */
-void ipfrag_clear(void);
+void ipfrag_clear(struct ipfrag_table *fr);
 
-unsigned ipfrag_datagrams(void); /* datagrams held now */
-size_t ipfrag_bytes(void);	 /* fragment bytes held now */
+/* Gauges (also read from the metrics thread: a moment old at worst). */
+unsigned ipfrag_datagrams(const struct ipfrag_table *fr); /* datagrams held now */
+size_t ipfrag_bytes(const struct ipfrag_table *fr);	  /* fragment bytes held now */
 
 #endif

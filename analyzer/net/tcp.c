@@ -90,44 +90,72 @@ struct tcp_conn {
 	bool on_blist;
 };
 
-static struct tcp_limits tcp_lim = {
-    .max_conns = 65536,
-    .max_conn_buf = 256u << 10,
-    .max_total_buf = 64u << 20,
-    .timeout_ns = 60ull * 1000000000ull,
+/* One engine's connections. */
+struct tcp_table {
+	struct tcp_limits lim;
+	const struct l7_set *l7; /* the protocols connections are bound to */
+	struct tcp_conn *tab[TCP_BUCKETS];
+	struct tcp_conn *lru_head, *lru_tail; /* activity list */
+	struct tcp_conn *buf_head, *buf_tail; /* the same, of connections holding buffers */
+	unsigned nconns;  /* also read by the metrics thread */
+	size_t total_buf; /* likewise */
+	uint64_t next_id;
 };
-static struct tcp_conn *tcp_tab[TCP_BUCKETS];
-static struct tcp_conn *tcp_lru_head, *tcp_lru_tail;
-static struct tcp_conn *tcp_buf_head, *tcp_buf_tail;
-static unsigned tcp_nconns;
-static size_t tcp_total_buf;
-static uint64_t tcp_next_id = 1;
-static const struct l7_set *tcp_l7;
 
-void tcp_set_l7(const struct l7_set *s)
+void tcp_limits_default(struct tcp_limits *l)
 {
-	tcp_l7 = s;
+	*l = (struct tcp_limits){
+	    .max_conns = 65536,
+	    .max_conn_buf = 256u << 10,
+	    .max_total_buf = 64u << 20,
+	    .timeout_ns = 60ull * 1000000000ull,
+	};
 }
 
-void tcp_set_limits(const struct tcp_limits *l)
+struct tcp_table *tcp_new(const struct tcp_limits *l, const struct l7_set *l7)
 {
-	tcp_lim = *l;
+	struct tcp_table *t = calloc(1, sizeof(*t));
+
+	if (!t) {
+		pr_err("tcp_new: calloc: out of memory");
+		return NULL;
+	}
+	if (l)
+		t->lim = *l;
+	else
+		tcp_limits_default(&t->lim);
+	t->l7 = l7;
+	t->next_id = 1;
+	return t;
 }
 
-void tcp_get_limits(struct tcp_limits *l)
+void tcp_free(struct tcp_table *t)
 {
-	*l = tcp_lim;
+	if (!t)
+		return;
+	tcp_close_all(t);
+	free(t);
+}
+
+void tcp_set_limits(struct tcp_table *t, const struct tcp_limits *l)
+{
+	t->lim = *l;
+}
+
+void tcp_get_limits(const struct tcp_table *t, struct tcp_limits *l)
+{
+	*l = t->lim;
 }
 
 /* Also read by the metrics thread: a moment old at worst. */
-unsigned tcp_conns(void)
+unsigned tcp_conns(const struct tcp_table *t)
 {
-	return __atomic_load_n(&tcp_nconns, __ATOMIC_RELAXED);
+	return __atomic_load_n(&t->nconns, __ATOMIC_RELAXED);
 }
 
-size_t tcp_buffered(void)
+size_t tcp_buffered(const struct tcp_table *t)
 {
-	return __atomic_load_n(&tcp_total_buf, __ATOMIC_RELAXED);
+	return __atomic_load_n(&t->total_buf, __ATOMIC_RELAXED);
 }
 
 static unsigned tcp_hash(const struct tcp_key *k)
@@ -161,95 +189,95 @@ static void tcp_make_key(const struct pano_pkt *pkt, struct tcp_key *k)
 	}
 }
 
-static void tcp_lru_unlink(struct tcp_conn *c)
+static void tcp_lru_unlink(struct tcp_table *t, struct tcp_conn *c)
 {
 	if (c->prev)
 		c->prev->next = c->next;
 	else
-		tcp_lru_head = c->next;
+		t->lru_head = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
 	else
-		tcp_lru_tail = c->prev;
+		t->lru_tail = c->prev;
 	c->prev = c->next = NULL;
 }
 
-static void tcp_lru_append(struct tcp_conn *c)
+static void tcp_lru_append(struct tcp_table *t, struct tcp_conn *c)
 {
-	c->prev = tcp_lru_tail;
+	c->prev = t->lru_tail;
 	c->next = NULL;
-	if (tcp_lru_tail)
-		tcp_lru_tail->next = c;
+	if (t->lru_tail)
+		t->lru_tail->next = c;
 	else
-		tcp_lru_head = c;
-	tcp_lru_tail = c;
+		t->lru_head = c;
+	t->lru_tail = c;
 }
 
-static void tcp_blist_unlink(struct tcp_conn *c)
+static void tcp_blist_unlink(struct tcp_table *t, struct tcp_conn *c)
 {
 	if (!c->on_blist)
 		return;
 	if (c->bprev)
 		c->bprev->bnext = c->bnext;
 	else
-		tcp_buf_head = c->bnext;
+		t->buf_head = c->bnext;
 	if (c->bnext)
 		c->bnext->bprev = c->bprev;
 	else
-		tcp_buf_tail = c->bprev;
+		t->buf_tail = c->bprev;
 	c->bprev = c->bnext = NULL;
 	c->on_blist = false;
 }
 
-static void tcp_blist_append(struct tcp_conn *c)
+static void tcp_blist_append(struct tcp_table *t, struct tcp_conn *c)
 {
-	c->bprev = tcp_buf_tail;
+	c->bprev = t->buf_tail;
 	c->bnext = NULL;
-	if (tcp_buf_tail)
-		tcp_buf_tail->bnext = c;
+	if (t->buf_tail)
+		t->buf_tail->bnext = c;
 	else
-		tcp_buf_head = c;
-	tcp_buf_tail = c;
+		t->buf_head = c;
+	t->buf_tail = c;
 	c->on_blist = true;
 }
 
 /* Puts c on the list of connections holding buffers, or takes it off, as it holds some or none. */
-static void tcp_blist_update(struct tcp_conn *c)
+static void tcp_blist_update(struct tcp_table *t, struct tcp_conn *c)
 {
 	bool holds = c->dir[0].ooo_bytes || c->dir[1].ooo_bytes || c->ctx.buf_bytes;
 	if (holds && !c->on_blist)
-		tcp_blist_append(c);
+		tcp_blist_append(t, c);
 	else if (!holds)
-		tcp_blist_unlink(c);
+		tcp_blist_unlink(t, c);
 }
 
 /* After a call into the protocol: what its buffers for c grew or shrank by goes into the total
  * (before: ctx.buf_bytes before the call). */
-static void tcp_l7_account(struct tcp_conn *c, size_t before)
+static void tcp_l7_account(struct tcp_table *t, struct tcp_conn *c, size_t before)
 {
-	tcp_total_buf = tcp_total_buf - before + c->ctx.buf_bytes;
-	tcp_blist_update(c);
+	t->total_buf = t->total_buf - before + c->ctx.buf_bytes;
+	tcp_blist_update(t, c);
 }
 
-static void tcp_deliver(struct tcp_conn *c, int d, const uint8_t *data, uint32_t len,
+static void tcp_deliver(struct tcp_table *t, struct tcp_conn *c, int d, const uint8_t *data, uint32_t len,
 			const struct pano_pkt *pkt)
 {
 	if (!len)
 		return;
 	if (!c->proto && c->maybe) { /* its first payload: which protocol is it? */
-		int i = l7_detect(tcp_l7, c->maybe, d == 0, data, len);
+		int i = l7_detect(t->l7, c->maybe, d == 0, data, len);
 		c->maybe = 0;
 		if (i < 0) {
 			counter_inc(&c_tcp_unclaimed);
 			return;
 		}
-		c->proto = tcp_l7->proto[i];
-		c->pst = tcp_l7->st[i];
+		c->proto = t->l7->proto[i];
+		c->pst = t->l7->st[i];
 	}
 	if (c->proto && c->proto->on_tcp_data) {
 		size_t before = c->ctx.buf_bytes;
 		c->proto->on_tcp_data(c->pst, &c->ctx, d == 0, data, len, pkt);
-		tcp_l7_account(c, before);
+		tcp_l7_account(t, c, before);
 	}
 }
 
@@ -274,7 +302,7 @@ static void tcp_check_fin(struct tcp_dir *dir)
 }
 
 /* Delivers queued segments that the expected sequence number has reached. pkt may be NULL. */
-static void tcp_drain(struct tcp_conn *c, int d, const struct pano_pkt *pkt)
+static void tcp_drain(struct tcp_table *t, struct tcp_conn *c, int d, const struct pano_pkt *pkt)
 {
 	struct tcp_dir *dir = &c->dir[d];
 	struct tcp_seg *s;
@@ -283,14 +311,14 @@ static void tcp_drain(struct tcp_conn *c, int d, const struct pano_pkt *pkt)
 		uint32_t old = dir->next - s->seq;
 		dir->ooo = s->next;
 		dir->ooo_bytes -= sizeof(*s) + s->len;
-		tcp_total_buf -= sizeof(*s) + s->len;
-		tcp_blist_update(c);
+		t->total_buf -= sizeof(*s) + s->len;
+		tcp_blist_update(t, c);
 		if (old < s->len) {
 			struct pano_pkt sp;
 			if (!pkt)
 				tcp_synth_pkt(c, d, s->ts_ns, &sp);
 			dir->next += s->len - old;
-			tcp_deliver(c, d, s->data + old, s->len - old, pkt ? pkt : &sp);
+			tcp_deliver(t, c, d, s->data + old, s->len - old, pkt ? pkt : &sp);
 		} else {
 			counter_inc(&c_tcp_retrans);
 		}
@@ -300,7 +328,7 @@ static void tcp_drain(struct tcp_conn *c, int d, const struct pano_pkt *pkt)
 }
 
 /* Gives up on the hole before the first queued segment (or jumps to seq if none is queued). */
-static void tcp_gap(struct tcp_conn *c, int d, uint32_t seq, const struct pano_pkt *pkt)
+static void tcp_gap(struct tcp_table *t, struct tcp_conn *c, int d, uint32_t seq, const struct pano_pkt *pkt)
 {
 	struct tcp_dir *dir = &c->dir[d];
 
@@ -308,39 +336,39 @@ static void tcp_gap(struct tcp_conn *c, int d, uint32_t seq, const struct pano_p
 	if (c->proto && c->proto->on_tcp_gap) {
 		size_t before = c->ctx.buf_bytes;
 		c->proto->on_tcp_gap(c->pst, &c->ctx, d == 0);
-		tcp_l7_account(c, before);
+		tcp_l7_account(t, c, before);
 	}
 	dir->next = dir->ooo && (int32_t)(dir->ooo->seq - seq) < 0 ? dir->ooo->seq : seq;
-	tcp_drain(c, d, pkt);
+	tcp_drain(t, c, d, pkt);
 }
 
 /* Delivers everything still queued, hole by hole (the connection is ending). */
-static void tcp_flush_dir(struct tcp_conn *c, int d)
+static void tcp_flush_dir(struct tcp_table *t, struct tcp_conn *c, int d)
 {
 	while (c->dir[d].ooo)
-		tcp_gap(c, d, c->dir[d].ooo->seq, NULL);
+		tcp_gap(t, c, d, c->dir[d].ooo->seq, NULL);
 }
 
-static void tcp_close(struct tcp_conn *c, int flush);
+static void tcp_close(struct tcp_table *t, struct tcp_conn *c, int flush);
 
 /* Evicts the least recently active connections that hold buffers, other than keep (may be
  * NULL), until need more bytes fit under the cap or none is left to evict. */
-static void tcp_make_room(size_t need, const struct tcp_conn *keep)
+static void tcp_make_room(struct tcp_table *t, size_t need, const struct tcp_conn *keep)
 {
-	while (tcp_total_buf + need > tcp_lim.max_total_buf) {
-		struct tcp_conn *v = tcp_buf_head;
+	while (t->total_buf + need > t->lim.max_total_buf) {
+		struct tcp_conn *v = t->buf_head;
 		if (v == keep)
 			v = v->bnext;
 		if (!v)
 			return;
 		counter_inc(&c_tcp_buf_evicted);
-		tcp_close(v, 1);
+		tcp_close(t, v, 1);
 	}
 }
 
 /* Queues a segment ahead of the expected number; 0, or -1 if it does not fit under the caps
  * (the total cap after evicting other connections' buffers for it). */
-static int tcp_queue(struct tcp_conn *c, int d, uint32_t seq, const uint8_t *data, uint32_t len,
+static int tcp_queue(struct tcp_table *t, struct tcp_conn *c, int d, uint32_t seq, const uint8_t *data, uint32_t len,
 		     uint64_t ts_ns)
 {
 	struct tcp_dir *dir = &c->dir[d];
@@ -353,10 +381,10 @@ static int tcp_queue(struct tcp_conn *c, int d, uint32_t seq, const uint8_t *dat
 			return 0;
 		}
 	}
-	if (dir->ooo_bytes + need > tcp_lim.max_conn_buf)
+	if (dir->ooo_bytes + need > t->lim.max_conn_buf)
 		return -1;
-	tcp_make_room(need, c);
-	if (tcp_total_buf + need > tcp_lim.max_total_buf)
+	tcp_make_room(t, need, c);
+	if (t->total_buf + need > t->lim.max_total_buf)
 		return -1;
 	struct tcp_seg *s = malloc(sizeof(*s) + len);
 	if (!s) {
@@ -370,42 +398,42 @@ static int tcp_queue(struct tcp_conn *c, int d, uint32_t seq, const uint8_t *dat
 	s->next = *pp;
 	*pp = s;
 	dir->ooo_bytes += need;
-	tcp_total_buf += need;
-	tcp_blist_update(c);
+	t->total_buf += need;
+	tcp_blist_update(t, c);
 	counter_inc(&c_tcp_ooo);
 	return 0;
 }
 
 /* Gives up on everything before seq: queued data goes out hole by hole, then a last gap. */
-static void tcp_jump(struct tcp_conn *c, int d, uint32_t seq, const struct pano_pkt *pkt)
+static void tcp_jump(struct tcp_table *t, struct tcp_conn *c, int d, uint32_t seq, const struct pano_pkt *pkt)
 {
 	struct tcp_dir *dir = &c->dir[d];
 
-	tcp_flush_dir(c, d);
+	tcp_flush_dir(t, c, d);
 	if ((int32_t)(seq - dir->next) > 0)
-		tcp_gap(c, d, seq, pkt);
+		tcp_gap(t, c, d, seq, pkt);
 }
 
 /* Handles the payload bytes [seq, seq+len) of one direction. */
-static void tcp_data(struct tcp_conn *c, int d, uint32_t seq, const uint8_t *data, uint32_t len,
+static void tcp_data(struct tcp_table *t, struct tcp_conn *c, int d, uint32_t seq, const uint8_t *data, uint32_t len,
 		     const struct pano_pkt *pkt)
 {
 	struct tcp_dir *dir = &c->dir[d];
 	int32_t rel = (int32_t)(seq - dir->next);
 
 	if (rel > 0 && (uint32_t)rel > TCP_MAX_AHEAD) {
-		tcp_jump(c, d, seq, pkt);
+		tcp_jump(t, c, d, seq, pkt);
 	} else if (rel > 0) {
-		if (tcp_queue(c, d, seq, data, len, pkt->ts_ns) == 0)
+		if (tcp_queue(t, c, d, seq, data, len, pkt->ts_ns) == 0)
 			return;
 		/* Over a cap: give up on the first hole, then try again to place the segment. */
 		counter_inc(&c_tcp_ooo_cap);
-		tcp_gap(c, d, seq, pkt);
+		tcp_gap(t, c, d, seq, pkt);
 		if ((int32_t)(seq - dir->next) > 0 &&
-		    tcp_queue(c, d, seq, data, len, pkt->ts_ns) == 0)
+		    tcp_queue(t, c, d, seq, data, len, pkt->ts_ns) == 0)
 			return;
 		/* Still no room (the global cap is held by others): jump to this segment. */
-		tcp_jump(c, d, seq, pkt);
+		tcp_jump(t, c, d, seq, pkt);
 	}
 	rel = (int32_t)(seq - dir->next);
 	uint32_t old = rel < 0 ? (uint32_t)(-(int64_t)rel) : 0;
@@ -416,17 +444,17 @@ static void tcp_data(struct tcp_conn *c, int d, uint32_t seq, const uint8_t *dat
 	if (old)
 		counter_inc(&c_tcp_retrans);
 	dir->next += len - old;
-	tcp_deliver(c, d, data + old, len - old, pkt);
-	tcp_drain(c, d, pkt);
+	tcp_deliver(t, c, d, data + old, len - old, pkt);
+	tcp_drain(t, c, d, pkt);
 }
 
-static void tcp_free_dir(struct tcp_dir *dir)
+static void tcp_free_dir(struct tcp_table *t, struct tcp_dir *dir)
 {
 	struct tcp_seg *s, *n;
 
 	for (s = dir->ooo; s; s = n) {
 		n = s->next;
-		tcp_total_buf -= sizeof(*s) + s->len;
+		t->total_buf -= sizeof(*s) + s->len;
 		free(s);
 	}
 	dir->ooo = NULL;
@@ -434,29 +462,29 @@ static void tcp_free_dir(struct tcp_dir *dir)
 }
 
 /* Ends c: queued data goes out after a gap, the protocol frees its state, c is freed. */
-static void tcp_close(struct tcp_conn *c, int flush)
+static void tcp_close(struct tcp_table *t, struct tcp_conn *c, int flush)
 {
-	struct tcp_conn **pp = &tcp_tab[tcp_hash(&c->key)];
+	struct tcp_conn **pp = &t->tab[tcp_hash(&c->key)];
 
 	if (flush) {
-		tcp_flush_dir(c, 0);
-		tcp_flush_dir(c, 1);
+		tcp_flush_dir(t, c, 0);
+		tcp_flush_dir(t, c, 1);
 	}
 	if (c->proto && c->proto->on_tcp_close) {
 		size_t before = c->ctx.buf_bytes;
 		c->proto->on_tcp_close(c->pst, &c->ctx);
-		tcp_total_buf = tcp_total_buf - before + c->ctx.buf_bytes;
+		t->total_buf = t->total_buf - before + c->ctx.buf_bytes;
 	}
-	tcp_total_buf -= c->ctx.buf_bytes; /* a protocol that kept some: no one frees them now */
-	tcp_free_dir(&c->dir[0]);
-	tcp_free_dir(&c->dir[1]);
-	tcp_blist_unlink(c);
+	t->total_buf -= c->ctx.buf_bytes; /* a protocol that kept some: no one frees them now */
+	tcp_free_dir(t, &c->dir[0]);
+	tcp_free_dir(t, &c->dir[1]);
+	tcp_blist_unlink(t, c);
 	while (*pp && *pp != c)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = c->hnext;
-	tcp_lru_unlink(c);
-	tcp_nconns--;
+	tcp_lru_unlink(t, c);
+	t->nconns--;
 	free(c);
 }
 
@@ -466,7 +494,7 @@ static void tcp_close(struct tcp_conn *c, int flush)
  * the protocols' match()); otherwise the side with the higher port. Returns 1 when pkt's sender
  * is the client.
  */
-static int tcp_sender_is_client(const struct pano_pkt *pkt)
+static int tcp_sender_is_client(const struct tcp_table *t, const struct pano_pkt *pkt)
 {
 	if ((pkt->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)
 		return 1;
@@ -477,31 +505,31 @@ static int tcp_sender_is_client(const struct pano_pkt *pkt)
 	probe.payload = NULL;
 	probe.payload_len = 0;
 	probe.sport = 0;
-	if (l7_match_tcp(tcp_l7, &probe, &maybe) >= 0)
+	if (l7_match_tcp(t->l7, &probe, &maybe) >= 0)
 		return 1;
 	probe.dport = pkt->sport;
-	if (l7_match_tcp(tcp_l7, &probe, &maybe) >= 0)
+	if (l7_match_tcp(t->l7, &probe, &maybe) >= 0)
 		return 0;
 	return pkt->sport >= pkt->dport;
 }
 
-static struct tcp_conn *tcp_create(const struct pano_pkt *pkt, const struct tcp_key *k, int pi,
+static struct tcp_conn *tcp_create(struct tcp_table *t, const struct pano_pkt *pkt, const struct tcp_key *k, int pi,
 				   unsigned maybe)
 {
-	while (tcp_nconns >= tcp_lim.max_conns && tcp_lru_head) {
+	while (t->nconns >= t->lim.max_conns && t->lru_head) {
 		counter_inc(&c_tcp_evicted);
-		tcp_close(tcp_lru_head, 1);
+		tcp_close(t, t->lru_head, 1);
 	}
 	struct tcp_conn *c = calloc(1, sizeof(*c));
 	if (!c) {
 		counter_inc(&c_tcp_nomem);
 		return NULL;
 	}
-	int sc = tcp_sender_is_client(pkt);
+	int sc = tcp_sender_is_client(t, pkt);
 	c->key = *k;
 	if (pi >= 0) {
-		c->proto = tcp_l7->proto[pi];
-		c->pst = tcp_l7->st[pi];
+		c->proto = t->l7->proto[pi];
+		c->pst = t->l7->st[pi];
 	}
 	c->maybe = maybe;
 	c->ctx.src = pkt->frame ? pkt->frame->src : NULL;
@@ -509,26 +537,26 @@ static struct tcp_conn *tcp_create(const struct pano_pkt *pkt, const struct tcp_
 	c->ctx.server = sc ? pkt->daddr : pkt->saddr;
 	c->ctx.client_port = sc ? pkt->sport : pkt->dport;
 	c->ctx.server_port = sc ? pkt->dport : pkt->sport;
-	c->ctx.conn_id = tcp_next_id++;
+	c->ctx.conn_id = t->next_id++;
 	c->synth.src = c->ctx.src;
 	c->synth.linktype = pkt->frame ? pkt->frame->linktype : 0;
 	c->synth.meta.dir = -1;
 	unsigned h = tcp_hash(k);
-	c->hnext = tcp_tab[h];
-	tcp_tab[h] = c;
-	tcp_lru_append(c);
-	tcp_nconns++;
+	c->hnext = t->tab[h];
+	t->tab[h] = c;
+	tcp_lru_append(t, c);
+	t->nconns++;
 	counter_inc(&c_tcp_conns);
 	return c;
 }
 
-void tcp_segment(const struct pano_pkt *pkt)
+void tcp_segment(struct tcp_table *t, const struct pano_pkt *pkt)
 {
 	struct tcp_key k;
 	struct tcp_conn *c;
 
 	tcp_make_key(pkt, &k);
-	for (c = tcp_tab[tcp_hash(&k)]; c; c = c->hnext)
+	for (c = t->tab[tcp_hash(&k)]; c; c = c->hnext)
 		if (memcmp(&c->key, &k, sizeof(k)) == 0)
 			break;
 	if (!c) {
@@ -538,10 +566,10 @@ void tcp_segment(const struct pano_pkt *pkt)
 		if (!(pkt->tcp_flags & TCP_SYN) && !pkt->payload_len)
 			return;
 		unsigned maybe;
-		int pi = l7_match_tcp(tcp_l7, pkt, &maybe);
+		int pi = l7_match_tcp(t->l7, pkt, &maybe);
 		if (pi == -1)
 			return;
-		c = tcp_create(pkt, &k, pi, maybe);
+		c = tcp_create(t, pkt, &k, pi, maybe);
 		if (!c)
 			return;
 	}
@@ -553,14 +581,14 @@ void tcp_segment(const struct pano_pkt *pkt)
 	uint32_t seq = pkt->tcp_seq;
 
 	c->last_ts = pkt->ts_ns;
-	tcp_lru_unlink(c);
-	tcp_lru_append(c);
+	tcp_lru_unlink(t, c);
+	tcp_lru_append(t, c);
 	if (c->on_blist) {
-		tcp_blist_unlink(c);
-		tcp_blist_append(c);
+		tcp_blist_unlink(t, c);
+		tcp_blist_append(t, c);
 	}
 	if (pkt->tcp_flags & TCP_RST) {
-		tcp_close(c, 1);
+		tcp_close(t, c, 1);
 		return;
 	}
 	if (pkt->tcp_flags & TCP_SYN) {
@@ -575,31 +603,31 @@ void tcp_segment(const struct pano_pkt *pkt)
 		dir->next = seq;
 	}
 	if (pkt->payload_len && (c->proto || c->maybe))
-		tcp_data(c, d, seq, pkt->payload, pkt->payload_len, pkt);
+		tcp_data(t, c, d, seq, pkt->payload, pkt->payload_len, pkt);
 	if (pkt->tcp_flags & TCP_FIN) {
 		dir->fin = 1;
 		dir->fin_seq = seq + pkt->payload_len;
 		tcp_check_fin(dir);
 	}
 	if (c->dir[0].done && c->dir[1].done) {
-		tcp_close(c, 1);
+		tcp_close(t, c, 1);
 		c = NULL;
 	}
 	/* The protocol's buffers may have grown past the cap: others give way (c, if it alone
 	 * holds more, stays over it until it drains; the cap is at least one connection's). */
-	tcp_make_room(0, c);
+	tcp_make_room(t, 0, c);
 }
 
-void tcp_expire(uint64_t now_ns)
+void tcp_expire(struct tcp_table *t, uint64_t now_ns)
 {
-	while (tcp_lru_head && tcp_lru_head->last_ts + tcp_lim.timeout_ns < now_ns) {
+	while (t->lru_head && t->lru_head->last_ts + t->lim.timeout_ns < now_ns) {
 		counter_inc(&c_tcp_timeout);
-		tcp_close(tcp_lru_head, 1);
+		tcp_close(t, t->lru_head, 1);
 	}
 }
 
-void tcp_close_all(void)
+void tcp_close_all(struct tcp_table *t)
 {
-	while (tcp_lru_head)
-		tcp_close(tcp_lru_head, 1);
+	while (t->lru_head)
+		tcp_close(t, t->lru_head, 1);
 }

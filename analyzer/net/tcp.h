@@ -3,7 +3,7 @@
  * tcp.h - per-connection TCP reassembly: each direction's bytes reach the connection's L7
  * protocol in order and once; holes the reassembler gives up on are reported as gaps. State is
  * keyed by input source and 4-tuple, bounded per connection and in total, and expires on packet
- * time.
+ * time. A struct tcp_table holds one engine's connections (engine.h); tables share nothing.
  */
 #ifndef PANO_TCP_H
 #define PANO_TCP_H
@@ -31,20 +31,28 @@ struct tcp_limits {
  * order caps and two DNS messages). */
 #define TCP_MIN_TOTAL_BUF (1u << 20)
 
-void tcp_set_limits(const struct tcp_limits *l);
-/* The protocols connections are bound to (the engine's; see l7.h). */
 struct l7_set;
-void tcp_set_l7(const struct l7_set *s);
-void tcp_get_limits(struct tcp_limits *l);
+struct tcp_table;
+
+void tcp_limits_default(struct tcp_limits *l);
+/* A table with limits l (NULL: the defaults) whose connections are bound to the protocols of
+ * l7 (see l7.h; it must outlive the table). NULL when out of memory (logged). */
+struct tcp_table *tcp_new(const struct tcp_limits *l, const struct l7_set *l7);
+/* Closes every connection (as tcp_close_all) and frees t; NULL is a no-op. */
+void tcp_free(struct tcp_table *t);
+void tcp_set_limits(struct tcp_table *t, const struct tcp_limits *l);
+void tcp_get_limits(const struct tcp_table *t, struct tcp_limits *l);
 
 /* One decoded TCP segment (pkt->l4proto == IPPROTO_TCP, payload = segment data). */
-void tcp_segment(const struct pano_pkt *pkt);
+void tcp_segment(struct tcp_table *t, const struct pano_pkt *pkt);
 /* Closes connections idle for longer than the timeout at packet time now_ns (counted). */
-void tcp_expire(uint64_t now_ns);
+void tcp_expire(struct tcp_table *t, uint64_t now_ns);
 /* Closes every connection (end of input): pending data after a hole is delivered after a gap. */
-void tcp_close_all(void);
+void tcp_close_all(struct tcp_table *t);
 
-unsigned tcp_conns(void);  /* connections tracked now */
-size_t tcp_buffered(void); /* bytes every buffer holds now (out of order and L7) */
+/* Gauges (also read from the metrics thread: a moment old at worst). */
+unsigned tcp_conns(const struct tcp_table *t);	/* connections tracked now */
+size_t tcp_buffered(const struct tcp_table *t); /* bytes every buffer holds now (out of order
+						 * and L7) */
 
 #endif

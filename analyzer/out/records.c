@@ -10,9 +10,9 @@
 PANO_COUNTER(c_rec_cut, "records_over_cap", "drop",
 	     "records whose encoding passed the record size cap (not written)");
 
-void rec_out_init(struct rec_out *o, enum rec_format format, int dotted)
+void rec_out_init(struct rec_out *o, enum rec_format format, int dotted, struct sink_set *sinks)
 {
-	*o = (struct rec_out){.format = format, .dotted = dotted};
+	*o = (struct rec_out){.format = format, .dotted = dotted, .sinks = sinks};
 	o->buf.max = WBUF_DEFAULT_MAX;
 	o->emit.fn = rec_out_emit;
 	o->emit.arg = o;
@@ -29,7 +29,7 @@ void rec_out_emit(void *arg, const struct rec_type *t, const void *rec)
 
 	if (summary_enabled())
 		summary_record(t, rec);
-	if (!t->path)
+	if (!t->path || !o->sinks)
 		return;
 	if (o->format == REC_FORMAT_PROTOBUF)
 		t->pb(rec, &o->buf);
@@ -41,5 +41,5 @@ void rec_out_emit(void *arg, const struct rec_type *t, const void *rec)
 		return;
 	}
 	const struct rec_str *key = (const struct rec_str *)((const char *)rec + t->key_off);
-	sinks_emit(t->path, key->p, key->len, o->buf.p, o->buf.len);
+	sink_set_emit(o->sinks, t->path, key->p, key->len, o->buf.p, o->buf.len);
 }

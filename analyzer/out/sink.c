@@ -1,45 +1,40 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * sink.c - the sink registry: an ordered list of configured sinks (file/stdout, Kafka, ...).
- * Protocols hand each record to sinks_emit(), which gives it to every sink in the order they
+ * sink.c - sink sets: an ordered list of configured sinks (file/stdout, Kafka, ...). The out
+ * stage hands each record to sink_set_emit(), which gives it to every sink in the order they
  * were added and counts what each was handed (in); what became of the records (out, dropped by
- * reason, pending) each sink tells itself (sink_tally). Closing a sink releases its
- * resources but keeps the struct on the list, so --stats can still report its counts after
- * sinks_close(); sinks_free() forgets them (tests, clean shutdown under a leak checker).
+ * reason, pending) each sink tells itself (sink_tally). Closing a sink releases its resources
+ * but keeps the struct on the list, so --stats can still report its counts after
+ * sink_set_close(); sink_set_free() forgets them (tests, clean shutdown under a leak checker).
  */
 #include <stddef.h>
 #include <string.h>
 
 #include "sink.h"
 
-static struct sink *sink_head;
-static struct sink **sink_tail = &sink_head;
+void sink_set_init(struct sink_set *set)
+{
+	set->head = NULL;
+	set->tail = &set->head;
+}
 
-/* Appends s to the list; records reach sinks in the order they were added. */
-void sinks_add(struct sink *s)
+void sink_set_add(struct sink_set *set, struct sink *s)
 {
 	s->next = NULL;
-	*sink_tail = s;
-	sink_tail = &s->next;
+	*set->tail = s;
+	set->tail = &s->next;
 }
 
-struct sink *sinks_first(void)
+/* A sink that refuses the record (emit < 0) has counted it under its drop reason and logged
+ * why. */
+void sink_set_emit(struct sink_set *set, const char *path, const void *key, size_t keylen,
+		   const void *rec, size_t len)
 {
-	return sink_head;
-}
-
-/* Gives the record to every open sink. A sink that refuses it (emit < 0) has counted it under
- * its drop reason and logged why. */
-void sinks_emit(const char *topic_proto, const void *key, size_t keylen, const void *rec,
-		size_t len)
-{
-	struct sink *s;
-
-	for (s = sink_head; s; s = s->next) {
+	for (struct sink *s = set->head; s; s = s->next) {
 		if (!s->emit)
 			continue; /* closed */
 		__atomic_store_n(&s->in, s->in + 1, __ATOMIC_RELAXED); /* read by /metrics */
-		s->emit(s, topic_proto, key, keylen, rec, len);
+		s->emit(s, path, key, keylen, rec, len);
 	}
 }
 
@@ -69,24 +64,20 @@ void sink_tally(struct sink *s, struct sink_tally *t)
 		s->tally(s, t);
 }
 
-void sinks_poll(void)
+void sink_set_poll(struct sink_set *set)
 {
-	struct sink *s;
-
-	for (s = sink_head; s; s = s->next)
+	for (struct sink *s = set->head; s; s = s->next)
 		if (s->emit && s->poll)
 			s->poll(s);
 }
 
-/* Flushes and closes every sink, each within timeout_ms (sinks are closed one after the other,
- * so the bound is per sink). Returns 0, or the first error a sink reported. After this, emit
- * and poll on the closed sinks are no-ops but their stats callbacks still answer. */
-int sinks_close(int timeout_ms)
+/* Sinks are closed one after the other, so the bound is per sink. After this, emit and poll on
+ * the closed sinks are no-ops but their stats callbacks still answer. */
+int sink_set_close(struct sink_set *set, int timeout_ms)
 {
-	struct sink *s;
 	int err, ret = 0;
 
-	for (s = sink_head; s; s = s->next) {
+	for (struct sink *s = set->head; s; s = s->next) {
 		if (!s->emit)
 			continue;
 		err = s->close ? s->close(s, timeout_ms) : 0;
@@ -98,17 +89,35 @@ int sinks_close(int timeout_ms)
 	return ret;
 }
 
-/* Closes what is still open (timeout 0), then frees every sink and empties the list. */
-void sinks_free(void)
+/* Closes what is still open (timeout 0), then frees every sink and empties the set. */
+void sink_set_free(struct sink_set *set)
 {
 	struct sink *s, *next;
 
-	sinks_close(0);
-	for (s = sink_head; s; s = next) {
+	sink_set_close(set, 0);
+	for (s = set->head; s; s = next) {
 		next = s->next;
 		if (s->free)
 			s->free(s);
 	}
-	sink_head = NULL;
-	sink_tail = &sink_head;
+	sink_set_init(set);
+}
+
+/* ---- interim: the DNS module's way in (see sink.h) ----------------------------------- */
+static struct sink_set sink_legacy_own = {NULL, &sink_legacy_own.head};
+static struct sink_set *sink_legacy = &sink_legacy_own;
+
+void sinks_legacy_bind(struct sink_set *set)
+{
+	sink_legacy = set ? set : &sink_legacy_own;
+}
+
+void sinks_add(struct sink *s)
+{
+	sink_set_add(sink_legacy, s);
+}
+
+void sinks_emit(const char *path, const void *key, size_t keylen, const void *rec, size_t len)
+{
+	sink_set_emit(sink_legacy, path, key, keylen, rec, len);
 }

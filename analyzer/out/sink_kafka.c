@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * sink_kafka.c - the Kafka sink: every record becomes one Kafka message, produced with
- * librdkafka to one topic per protocol ("dns" -> --kafka-topic, default "pano-dns"; any other
- * protocol -> "pano-<proto>"), keyed by what the protocol passes as key (the client address) so
- * that the default consistent partitioner keeps one client's records on one partition.
+ * librdkafka to its log's topic (path "dns" -> pano-dns, "ssl" -> pano-ssl, "http" ->
+ * pano-http, unless --kafka-topic [PATH=]NAME names another), keyed by what the protocol passes
+ * as key (the client address) so that the default consistent partitioner keeps one client's
+ * records on one partition.
  *
  * Defaults batch and compress (linger, big batches, lz4) and bound librdkafka's local queue;
  * every -X key=value is applied afterwards, so a user can override any of them.
@@ -23,6 +24,7 @@
  * main loop via sinks_poll()), so the tallies below need no locking.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,15 +49,22 @@ PANO_COUNTER(c_kafka_at_exit, "kafka_dropped_at_exit", "drop",
 #define KAFKA_LOG_EVERY_NS (10 * 1000000000ull) /* rate limit for repeated warnings */
 
 struct kafka_topic {
-	char proto[16];
+	char path[KAFKA_PATH_MAX];
 	rd_kafka_topic_t *rkt;
 	int missing_logged; /* "does not exist" said */
+};
+
+/* A topic name the user gave a path (--kafka-topic [PATH=]NAME). */
+struct kafka_name {
+	char path[KAFKA_PATH_MAX];
+	char *topic;
 };
 
 struct kafka_sink {
 	struct sink s;
 	rd_kafka_t *rk;
-	char *dns_topic;
+	struct kafka_name names[KAFKA_MAX_TOPICS];
+	int nnames;
 	struct kafka_topic topics[KAFKA_MAX_TOPICS];
 	int ntopics;
 	int closing;	   /* 1: reports now are purges at exit; 2: all counted, ignore reports */
@@ -183,24 +192,40 @@ static int kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *v
 	return 0;
 }
 
-/* The topic handle for a protocol, created on first use; NULL when the table is full or
- * librdkafka refuses the name. */
-static rd_kafka_topic_t *kafka_topic_for(struct kafka_sink *k, const char *proto)
+/* The length of the path at the start of s (up to '=' or the end) when it is 1 to
+ * KAFKA_PATH_MAX - 1 of [a-z0-9_], else 0. */
+static size_t kafka_path_len(const char *s)
 {
-	char name[64];
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_");
+
+	return n && n < KAFKA_PATH_MAX && (s[n] == '=' || !s[n]) ? n : 0;
+}
+
+int kafka_topic_arg_check(const char *arg)
+{
+	size_t n = kafka_path_len(arg);
+
+	return n && arg[n] == '=' && arg[n + 1] ? 0 : -EINVAL;
+}
+
+/* The topic handle for a log path, created on first use; NULL when the table is full or
+ * librdkafka refuses the name. */
+static rd_kafka_topic_t *kafka_topic_for(struct kafka_sink *k, const char *path)
+{
+	char name[256];
 	int i;
 
-	if (!proto)
-		proto = "dns";
+	if (!path)
+		path = "dns";
 	for (i = 0; i < k->ntopics; i++)
-		if (!strcmp(k->topics[i].proto, proto))
+		if (!strcmp(k->topics[i].path, path))
 			return k->topics[i].rkt;
-	if (k->ntopics == KAFKA_MAX_TOPICS || strlen(proto) >= sizeof(k->topics[0].proto))
+	if (k->ntopics == KAFKA_MAX_TOPICS || strlen(path) >= sizeof(k->topics[0].path))
 		return NULL;
-	if (!strcmp(proto, "dns"))
-		snprintf(name, sizeof(name), "%s", k->dns_topic);
-	else
-		snprintf(name, sizeof(name), "pano-%s", proto);
+	snprintf(name, sizeof(name), "pano-%s", path);
+	for (int j = 0; j < k->nnames; j++)
+		if (!strcmp(k->names[j].path, path))
+			snprintf(name, sizeof(name), "%s", k->names[j].topic);
 	rd_kafka_topic_conf_t *tconf = rd_kafka_default_topic_conf_dup(k->rk); /* the -X ones */
 	rd_kafka_topic_t *rkt;
 
@@ -212,7 +237,7 @@ static rd_kafka_topic_t *kafka_topic_for(struct kafka_sink *k, const char *proto
 		pr_err("rd_kafka_topic_new %s: %s", name, rd_kafka_err2str(rd_kafka_last_error()));
 		return NULL;
 	}
-	snprintf(k->topics[i].proto, sizeof(k->topics[i].proto), "%s", proto);
+	snprintf(k->topics[i].path, sizeof(k->topics[i].path), "%s", path);
 	k->topics[i].rkt = rkt;
 	k->ntopics++;
 	return rkt;
@@ -220,11 +245,11 @@ static rd_kafka_topic_t *kafka_topic_for(struct kafka_sink *k, const char *proto
 
 /* Queues one record (librdkafka copies it). Never blocks: a full queue gets one poll(0) and
  * one retry, then the record is dropped and counted. 0, -ENOBUFS (queue full) or -EIO. */
-static int kafka_emit(struct sink *s, const char *topic_proto, const void *key, size_t keylen,
+static int kafka_emit(struct sink *s, const char *path, const void *key, size_t keylen,
 		      const void *rec, size_t len)
 {
 	struct kafka_sink *k = (struct kafka_sink *)s;
-	rd_kafka_topic_t *rkt = kafka_topic_for(k, topic_proto);
+	rd_kafka_topic_t *rkt = kafka_topic_for(k, path);
 	rd_kafka_resp_err_t err;
 	int tries;
 
@@ -373,7 +398,8 @@ static void kafka_free(struct sink *s)
 {
 	struct kafka_sink *k = (struct kafka_sink *)s;
 
-	free(k->dns_topic);
+	for (int i = 0; i < k->nnames; i++)
+		free(k->names[i].topic);
 	free(k);
 }
 
@@ -430,6 +456,44 @@ static int kafka_user_sets_guarantees(const struct kafka_opts *opts)
 	return 0;
 }
 
+/* The topic names of opts into k->names (dns's from opts->topic, the others from "PATH=NAME";
+ * a later one for the same path wins). 0, -EINVAL or -ENOMEM. */
+static int kafka_names(struct kafka_sink *k, const struct kafka_opts *opts)
+{
+	for (int i = -1; i < opts->ntopics; i++) {
+		const char *arg = i < 0 ? opts->topic : opts->topics[i];
+		const char *path = "dns", *topic = arg;
+		size_t plen = 3;
+		int j;
+
+		if (i < 0 && (!arg || !*arg))
+			continue;
+		if (i >= 0) {
+			if (kafka_topic_arg_check(arg))
+				return -EINVAL;
+			path = arg;
+			plen = kafka_path_len(arg);
+			topic = arg + plen + 1;
+		}
+		for (j = 0; j < k->nnames; j++)
+			if (strlen(k->names[j].path) == plen && !strncmp(k->names[j].path, path, plen))
+				break;
+		if (j == KAFKA_MAX_TOPICS - 1)
+			return -EINVAL; /* a topic slot stays for records of an unnamed path */
+		char *dup = strdup(topic);
+		if (!dup)
+			return -ENOMEM;
+		if (j == k->nnames) {
+			memcpy(k->names[j].path, path, plen);
+			k->names[j].path[plen] = '\0';
+			k->nnames++;
+		}
+		free(k->names[j].topic);
+		k->names[j].topic = dup;
+	}
+	return 0;
+}
+
 /* Creates the producer: our defaults, then bootstrap.servers from opts->brokers, then every
  * -X key=value in order. 0 and *out set, or -errno (logged). */
 int sink_kafka_open(const struct kafka_opts *opts, struct sink **out)
@@ -447,10 +511,14 @@ int sink_kafka_open(const struct kafka_opts *opts, struct sink **out)
 	k = calloc(1, sizeof(*k));
 	if (!k)
 		return -ENOMEM;
-	k->dns_topic = strdup(opts->topic && *opts->topic ? opts->topic : "pano-dns");
 	conf = rd_kafka_conf_new();
-	if (!k->dns_topic || !conf) {
+	if (!conf || (err = kafka_names(k, opts)) == -ENOMEM) {
 		err = -ENOMEM;
+		goto fail;
+	}
+	if (err) {
+		pr_err("kafka: bad topic names (expected NAME or PATH=NAME, at most %d)",
+		       KAFKA_MAX_TOPICS - 1);
 		goto fail;
 	}
 	for (i = 0; i < sizeof(kafka_defaults) / sizeof(kafka_defaults[0]); i++)
@@ -487,8 +555,14 @@ int sink_kafka_open(const struct kafka_opts *opts, struct sink **out)
 		goto fail;
 	}
 	conf = NULL; /* owned by rk now */
-	if (!kafka_topic_for(k, "dns")) {
+	/* dns's topic and every one named: a name librdkafka refuses fails here, not later */
+	bool ok = kafka_topic_for(k, "dns") != NULL;
+	for (i = 0; ok && i < (size_t)k->nnames; i++)
+		ok = kafka_topic_for(k, k->names[i].path) != NULL;
+	if (!ok) {
 		err = -EINVAL;
+		for (int j = 0; j < k->ntopics; j++)
+			rd_kafka_topic_destroy(k->topics[j].rkt);
 		rd_kafka_destroy(k->rk);
 		goto fail;
 	}
