@@ -6,9 +6,10 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "cursor.h"
-#include "decode.h"
+#include "engine.h"
 #include "l7.h"
 
 static volatile uint8_t fz_sink;
@@ -39,11 +40,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cursor c = cursor_init(data, size);
 	struct pano_frame f = {.ts_ns = 1000000000ull, .meta = {.dir = -1}};
 
-	static struct l7_set set;
-	if (!set.n) {
-		l7_set_add(&set, &fz_proto, NULL, NULL);
-		decode_set_l7(&set);
-	}
+	struct engine_config ec;
+	engine_config_default(&ec);
+	struct pano_engine *eng = engine_new(&ec); /* one per input: nothing carries over */
+	if (!eng || l7_set_add(&eng->l7, &fz_proto, NULL, NULL))
+		abort();
 	f.linktype = lts[cur_u8(&c) % 8];
 	while (!c.err && cur_left(&c)) {
 		f.caplen = f.len = cur_u16_le(&c);
@@ -51,8 +52,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!f.data)
 			break;
 		f.ts_ns += 400000000ull;
-		decode_frame(&f);
+		decode_frame(eng, &f);
 	}
-	decode_finish();
+	decode_finish(eng);
+	engine_free(eng);
 	return 0;
 }

@@ -7,9 +7,10 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 
-#include "decode.h"
+#include "engine.h"
 #include "input_file.h"
 #include "l7.h"
 
@@ -35,15 +36,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct input_hooks h = {.stop = &stop};
 	FILE *fp;
 
-	static struct l7_set set;
-	if (!set.n) {
-		l7_set_add(&set, &fz_proto, NULL, NULL);
-		decode_set_l7(&set);
-	}
 	if (!size || !(fp = fmemopen((void *)data, size, "rb")))
 		return 0;
+	struct engine_config ec;
+	engine_config_default(&ec);
+	struct pano_engine *eng = engine_new(&ec); /* one per input: nothing carries over */
+	if (!eng || l7_set_add(&eng->l7, &fz_proto, NULL, NULL))
+		abort();
+	h.eng = eng;
 	input_pcapng_read(fp, "fuzz", NULL, 0, &h);
 	fclose(fp);
-	decode_finish();
+	decode_finish(eng);
+	engine_free(eng);
 	return 0;
 }

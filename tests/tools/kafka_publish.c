@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * kafka_publish.c - pushes JSON records through the Kafka sink (sink_kafka.c) exactly as the
- * analyzer does (sinks_emit, sinks_poll, sinks_close), to measure the sink on its own and to
+ * analyzer does (sink_set_emit, sink_set_poll, sink_set_close), to measure the sink on its own and to
  * feed a broker in tests. Records are the lines of --input (cycled until --count is reached;
  * the key is the line's "id_orig_h" value), or synthetic dns.log-shaped records from
  * --clients distinct clients. Prints one summary line:
@@ -143,6 +143,7 @@ int main(int argc, char **argv)
 	struct pub_line *lines = NULL;
 	struct pub_stats st = {0};
 	struct sink *s;
+	struct sink_set set;
 	size_t nlines = 0;
 	char rec[512], key[64];
 	double t0, t1;
@@ -199,14 +200,15 @@ int main(int argc, char **argv)
 	}
 	if (sink_kafka_open(&o, &s))
 		return 1;
-	sinks_add(s);
+	sink_set_init(&set);
+	sink_set_add(&set, s);
 
 	t0 = pub_now();
 	for (i = 0; i < count; i++) {
 		if (lines) {
 			struct pub_line *l = &lines[i % nlines];
 
-			sinks_emit("dns", l->key, l->keylen, l->rec, l->len);
+			sink_set_emit(&set, "dns", l->key, l->keylen, l->rec, l->len);
 		} else {
 			int kl = snprintf(key, sizeof(key), "10.%llu.%llu.%llu",
 					  (i % clients) >> 16 & 255, (i % clients) >> 8 & 255,
@@ -224,12 +226,12 @@ int main(int argc, char **argv)
 			    1700000000.0 + (double)i / 1e6, i, key, 1024 + i % 60000, i & 0xffff,
 			    i % 100000, i & 255);
 
-			sinks_emit("dns", key, (size_t)kl, rec, (size_t)rl);
+			sink_set_emit(&set, "dns", key, (size_t)kl, rec, (size_t)rl);
 		}
 		if ((i & 1023) == 1023)
-			sinks_poll();
+			sink_set_poll(&set);
 	}
-	sinks_close(timeout_ms);
+	sink_set_close(&set, timeout_ms);
 	t1 = pub_now();
 	s->stats(s, pub_stat_out, &st);
 	struct sink_tally t;
@@ -244,6 +246,6 @@ int main(int argc, char **argv)
 	for (i = 0; i < nlines; i++)
 		free(lines[i].rec);
 	free(lines);
-	sinks_free();
+	sink_set_free(&set);
 	return st.delivered == count ? 0 : 1;
 }

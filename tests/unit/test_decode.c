@@ -1,25 +1,46 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * test_decode.c - the L2-L4 decoder, IP reassembly and TCP reassembly on crafted frames. A test
- * L7 protocol (port 53) registered here records what the decoder delivers: UDP datagrams, each
- * TCP direction's bytes, gaps and closes. Counters are checked as deltas.
+ * test_decode.c - the L2-L4 decoder, IP reassembly and TCP reassembly on crafted frames, in an
+ * engine (engine.h). A test L7 protocol (port 53) added to the engine records in its state what
+ * the decoder delivers: UDP datagrams, each TCP direction's bytes, gaps and closes; each UDP
+ * datagram also becomes a record through the engine's out stage. Counters are checked as deltas.
+ * The last case runs two engines side by side on different inputs: they share nothing.
  */
 #include <netinet/in.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "counter.h"
-#include "decode.h"
-#include "ipfrag.h"
-#include "l7.h"
+#include "engine.h"
 #include "pano/pcap.h"
-#include "tcp.h"
+#include "sink.h"
 
 #define SEC 1000000000ull
 
 /* ---- the observing L7 protocol ---------------------------------------------------------- */
-static struct {
+/* A record per UDP datagram: what the out stage encodes and hands to the engine's sinks. */
+#define T_REC_FIELDS(X)                      \
+	X(TIME, ts, "ts", 1)                 \
+	X(RAW, id_orig_h, "id.orig_h", 2)    \
+	X(COUNT, len, "len", 3)
+struct t_rec {
+	REC_STRUCT(T_REC_FIELDS)
+};
+static REC_JSON_FN(t_rec_json, struct t_rec, "test", T_REC_FIELDS)
+static REC_PB_FN(t_rec_pb, struct t_rec, "test", T_REC_FIELDS)
+static const struct rec_type t_rec_type = {
+    .path = "test",
+    .json = t_rec_json,
+    .pb = t_rec_pb,
+    .key_off = offsetof(struct t_rec, id_orig_h),
+};
+
+/* The test protocol's state (one per engine). */
+struct t_seen {
+	const struct rec_emit *emit; /* the engine's out stage */
 	int udp;
 	uint8_t udp_data[70000];
 	uint32_t udp_len;
@@ -31,7 +52,10 @@ static struct {
 	int gaps[2], closes, conns;
 	struct pano_addr client;
 	uint16_t client_port;
-} seen;
+	uint64_t conn_id;
+};
+
+static struct t_seen seen; /* the state of the engine most cases use */
 
 static enum l7_verdict t_match(void *st, const struct pano_pkt *p)
 {
@@ -40,15 +64,24 @@ static enum l7_verdict t_match(void *st, const struct pano_pkt *p)
 
 static void t_on_udp(void *st, const struct pano_pkt *p)
 {
-	seen.udp++;
-	seen.udp_len = p->payload_len;
-	memcpy(seen.udp_data, p->payload, p->payload_len);
-	seen.udp_sport = p->sport;
-	seen.udp_dport = p->dport;
-	seen.udp_reasm = p->ip_reassembled;
-	seen.udp_csum_bad = p->l4_csum_bad;
-	seen.udp_csum_offload = p->l4_csum_offload;
-	seen.udp_wire_len = p->payload_wire_len;
+	struct t_seen *s = st;
+	s->udp++;
+	s->udp_len = p->payload_len;
+	memcpy(s->udp_data, p->payload, p->payload_len);
+	s->udp_sport = p->sport;
+	s->udp_dport = p->dport;
+	s->udp_reasm = p->ip_reassembled;
+	s->udp_csum_bad = p->l4_csum_bad;
+	s->udp_csum_offload = p->l4_csum_offload;
+	s->udp_wire_len = p->payload_wire_len;
+	if (s->emit) {
+		struct t_rec r = {0};
+		char addr[PANO_ADDR_TEXT];
+		REC_SET(&r, ts, p->ts_ns);
+		REC_SET(&r, id_orig_h, rec_cstr(pano_addr_str(&p->saddr, addr, sizeof(addr))));
+		REC_SET(&r, len, p->payload_len);
+		rec_emit(s->emit, &t_rec_type, &r);
+	}
 }
 
 static size_t t_hold; /* bytes the test protocol says it buffers per byte delivered (0: none) */
@@ -56,29 +89,31 @@ static size_t t_hold; /* bytes the test protocol says it buffers per byte delive
 static void t_on_tcp_data(void *st, struct l7_tcp_ctx *c, int from_client, const uint8_t *d,
 			  size_t len, const struct pano_pkt *p)
 {
+	struct t_seen *s = st;
 	int dir = from_client ? 0 : 1;
 	c->buf_bytes += t_hold * len; /* as a framing protocol holding a partial message */
 	if (!c->state) {
-		c->state = &seen;
-		seen.conns++;
+		c->state = s;
+		s->conns++;
 	}
-	seen.client = c->client;
-	seen.client_port = c->client_port;
-	if (seen.tcp_len[dir] + len <= sizeof(seen.tcp[dir])) {
-		memcpy(seen.tcp[dir] + seen.tcp_len[dir], d, len);
-		seen.tcp_len[dir] += len;
+	s->client = c->client;
+	s->client_port = c->client_port;
+	s->conn_id = c->conn_id;
+	if (s->tcp_len[dir] + len <= sizeof(s->tcp[dir])) {
+		memcpy(s->tcp[dir] + s->tcp_len[dir], d, len);
+		s->tcp_len[dir] += len;
 	}
 	CHECK(p != NULL && p->ts_ns != 0);
 }
 
 static void t_on_tcp_gap(void *st, struct l7_tcp_ctx *c, int from_client)
 {
-	seen.gaps[from_client ? 0 : 1]++;
+	((struct t_seen *)st)->gaps[from_client ? 0 : 1]++;
 }
 
 static void t_on_tcp_close(void *st, struct l7_tcp_ctx *c)
 {
-	seen.closes++;
+	((struct t_seen *)st)->closes++;
 	c->buf_bytes = 0;
 }
 
@@ -100,6 +135,47 @@ static uint64_t cnt(const char *name)
 	}
 	return counter_get(c);
 }
+
+/* ---- engines ------------------------------------------------------------------------------ */
+/* A sink that keeps what it was handed: records, their path, the last one's bytes. */
+struct t_sink {
+	struct sink s;
+	unsigned n;
+	char path[16];
+	char last[256];
+	size_t last_len;
+};
+
+static int t_sink_emit(struct sink *sk, const char *path, const void *key, size_t keylen,
+		       const void *rec, size_t len)
+{
+	struct t_sink *t = (struct t_sink *)sk;
+	t->n++;
+	snprintf(t->path, sizeof(t->path), "%s", path);
+	t->last_len = len < sizeof(t->last) ? len : sizeof(t->last) - 1;
+	memcpy(t->last, rec, t->last_len);
+	t->last[t->last_len] = '\0';
+	return 0;
+}
+
+/* An engine with the test protocol (state st) and its own sink set holding sk. */
+static struct pano_engine *t_engine(struct t_seen *st, struct sink_set *set, struct t_sink *sk)
+{
+	struct engine_config ec;
+	engine_config_default(&ec);
+	sink_set_init(set);
+	*sk = (struct t_sink){.s = {.name = "test", .emit = t_sink_emit}};
+	sink_set_add(set, &sk->s);
+	ec.sinks = set;
+	struct pano_engine *e = engine_new(&ec);
+	if (!e)
+		return NULL;
+	st->emit = &e->out.emit;
+	l7_set_add(&e->l7, &t_proto, NULL, st);
+	return e;
+}
+
+static struct pano_engine *eng; /* the engine frames are fed to */
 
 /* ---- frame builders ---------------------------------------------------------------------- */
 static uint64_t now_ns = 1700000000ull * SEC;
@@ -227,7 +303,7 @@ static void feed_frame(int linktype, const uint8_t *data, uint32_t caplen, uint3
 			       .linktype = linktype,
 			       .src = &src,
 			       .meta = {.dir = -1, .l4_csum_partial = partial}};
-	decode_frame(&f);
+	decode_frame(eng, &f);
 }
 
 static void feed(int linktype, const uint8_t *data, uint32_t len)
@@ -257,7 +333,9 @@ static const uint8_t msg[] = "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x
 
 static void reset_seen(void)
 {
+	const struct rec_emit *e = seen.emit;
 	memset(&seen, 0, sizeof(seen));
+	seen.emit = e;
 }
 
 static int udp_ok(void)
@@ -501,8 +579,8 @@ static void test_frag(int v6)
 	frag(102, 0);
 	CHECK(big_ok());
 	CHECK_EQ_INT(cnt("ip_frag_duplicate") - dup, 2);
-	CHECK_EQ_INT(ipfrag_datagrams(), 1); /* the late duplicate started a new datagram */
-	ipfrag_clear();
+	CHECK_EQ_INT(ipfrag_datagrams(eng->frag), 1); /* the late duplicate started a new datagram */
+	ipfrag_clear(eng->frag);
 
 	/* Overlap: fragment 1 moved 8 bytes back overlaps fragment 0. */
 	uint64_t ov = cnt("ip_frag_overlap"), rej = cnt("ip_frag_rejected");
@@ -544,20 +622,20 @@ static void test_frag(int v6)
 
 	/* Never completed: dropped after the timeout, on packet time. */
 	uint64_t to = cnt("ip_frag_timeout");
-	ipfrag_clear();
+	ipfrag_clear(eng->frag);
 	reset_seen();
 	frag(105, 0), frag(105, 1);
-	CHECK_EQ_INT(ipfrag_datagrams(), 1);
-	CHECK(ipfrag_bytes() == 2000);
-	decode_tick(now_ns + 10 * SEC);
-	CHECK_EQ_INT(ipfrag_datagrams(), 1);
-	decode_tick(now_ns + 31 * SEC);
-	CHECK_EQ_INT(ipfrag_datagrams(), 0);
-	CHECK_EQ_INT(ipfrag_bytes(), 0);
+	CHECK_EQ_INT(ipfrag_datagrams(eng->frag), 1);
+	CHECK(ipfrag_bytes(eng->frag) == 2000);
+	decode_tick(eng, now_ns + 10 * SEC);
+	CHECK_EQ_INT(ipfrag_datagrams(eng->frag), 1);
+	decode_tick(eng, now_ns + 31 * SEC);
+	CHECK_EQ_INT(ipfrag_datagrams(eng->frag), 0);
+	CHECK_EQ_INT(ipfrag_bytes(eng->frag), 0);
 	CHECK_EQ_INT(cnt("ip_frag_timeout") - to, 1);
 	frag(105, 2), frag(105, 3); /* the rest arrives too late: a new, incomplete datagram */
 	CHECK_EQ_INT(seen.udp, 0);
-	ipfrag_clear();
+	ipfrag_clear(eng->frag);
 }
 
 static void test_frag4(void)
@@ -573,11 +651,11 @@ static void test_frag6(void)
 static void test_frag_caps(void)
 {
 	struct ipfrag_limits old, lim;
-	ipfrag_get_limits(&old);
+	ipfrag_get_limits(eng->frag, &old);
 	lim = old;
 	lim.max_datagrams = 64;
 	lim.max_bytes = 16 << 10;
-	ipfrag_set_limits(&lim);
+	ipfrag_set_limits(eng->frag, &lim);
 	bigseg_len = mk_udp(bigseg, 0, 40000, 53, big, sizeof(big));
 
 	uint64_t ev = cnt("ip_frag_evicted");
@@ -585,10 +663,10 @@ static void test_frag_caps(void)
 	unsigned peak_dg = 0;
 	for (unsigned id = 0; id < 1000; id++) {
 		frag4(1000 + id, 0);
-		if (ipfrag_bytes() > peak_bytes)
-			peak_bytes = ipfrag_bytes();
-		if (ipfrag_datagrams() > peak_dg)
-			peak_dg = ipfrag_datagrams();
+		if (ipfrag_bytes(eng->frag) > peak_bytes)
+			peak_bytes = ipfrag_bytes(eng->frag);
+		if (ipfrag_datagrams(eng->frag) > peak_dg)
+			peak_dg = ipfrag_datagrams(eng->frag);
 	}
 	CHECK(peak_dg <= 64);
 	CHECK(peak_bytes <= 16 << 10);
@@ -599,8 +677,8 @@ static void test_frag_caps(void)
 	for (unsigned i = 0; i < 4; i++)
 		frag4(5000, i);
 	CHECK(big_ok());
-	ipfrag_clear();
-	ipfrag_set_limits(&old);
+	ipfrag_clear(eng->frag);
+	ipfrag_set_limits(eng->frag, &old);
 }
 
 /* ---- TCP -------------------------------------------------------------------------------- */
@@ -659,10 +737,10 @@ static void test_tcp_split_and_multi(void)
 	CHECK_EQ_INT(seen.tcp_len[1], SLEN);
 	CHECK(memcmp(seen.tcp[1], stream, SLEN) == 0);
 	CHECK(memcmp(seen.client.a, A4, 4) == 0 && seen.client_port == tcp_aport);
-	unsigned before = tcp_conns();
+	unsigned before = tcp_conns(eng->tcp);
 	close_both(1001 + SLEN, 5001 + SLEN);
 	CHECK_EQ_INT(seen.closes, 1);
-	CHECK_EQ_INT(tcp_conns(), before - 1);
+	CHECK_EQ_INT(tcp_conns(eng->tcp), before - 1);
 	CHECK_EQ_INT(seen.gaps[0] + seen.gaps[1], 0);
 }
 
@@ -674,11 +752,11 @@ static void test_tcp_ooo_retrans(void)
 	seg4(1, 8 + 25, PSH, stream + 25, SLEN - 25); /* third part first */
 	seg4(1, 8 + 5, PSH, stream + 5, 20);
 	CHECK_EQ_INT(seen.tcp_len[0], 0);
-	CHECK(tcp_buffered() > 0);
+	CHECK(tcp_buffered(eng->tcp) > 0);
 	seg4(1, 8, PSH, stream, 5);
 	CHECK_EQ_INT(seen.tcp_len[0], SLEN);
 	CHECK(memcmp(seen.tcp[0], stream, SLEN) == 0);
-	CHECK_EQ_INT(tcp_buffered(), 0);
+	CHECK_EQ_INT(tcp_buffered(eng->tcp), 0);
 
 	/* retransmissions: whole, and overlapping new data */
 	seg4(1, 8, PSH, stream, 5);
@@ -725,11 +803,11 @@ static void test_tcp_unfinished_and_midstream(void)
 	CHECK(memcmp(seen.client.a, A4, 4) == 0 && seen.client_port == tcp_aport);
 	seg4(1, 3000, PSH, stream, 12);
 	CHECK_EQ_INT(seen.tcp_len[0], 12);
-	unsigned open = tcp_conns();
-	decode_tick(now_ns + 30 * SEC);
-	CHECK_EQ_INT(tcp_conns(), open);
-	decode_tick(now_ns + 61 * SEC);
-	CHECK_EQ_INT(tcp_conns(), 0);
+	unsigned open = tcp_conns(eng->tcp);
+	decode_tick(eng, now_ns + 30 * SEC);
+	CHECK_EQ_INT(tcp_conns(eng->tcp), open);
+	decode_tick(eng, now_ns + 61 * SEC);
+	CHECK_EQ_INT(tcp_conns(eng->tcp), 0);
 	CHECK_EQ_INT(seen.closes, 1);
 	CHECK_EQ_INT(cnt("tcp_conn_timeout") - to, 1);
 	now_ns += 100 * SEC;
@@ -739,11 +817,11 @@ static void test_tcp_caps(void)
 {
 	struct tcp_limits old, lim;
 	static uint8_t blob[4096];
-	tcp_get_limits(&old);
+	tcp_get_limits(eng->tcp, &old);
 	lim = old;
 	lim.max_conn_buf = 1024;
 	lim.max_conns = 16;
-	tcp_set_limits(&lim);
+	tcp_set_limits(eng->tcp, &lim);
 	for (unsigned i = 0; i < sizeof(blob); i++)
 		blob[i] = (uint8_t)i;
 
@@ -755,8 +833,8 @@ static void test_tcp_caps(void)
 	size_t peak = 0;
 	for (unsigned i = 0; i < 10; i++) {
 		seg4(1, 1 + 200 + i * 200, PSH, blob + 200 + i * 200, 200);
-		if (tcp_buffered() > peak)
-			peak = tcp_buffered();
+		if (tcp_buffered(eng->tcp) > peak)
+			peak = tcp_buffered(eng->tcp);
 	}
 	CHECK(peak <= 1024);
 	CHECK(cnt("tcp_ooo_overflow") > ovf);
@@ -765,25 +843,25 @@ static void test_tcp_caps(void)
 	/* everything but the 100-byte hole arrived, in order, once */
 	CHECK_EQ_INT(seen.tcp_len[0], 100 + 2000);
 	CHECK(memcmp(seen.tcp[0] + 100, blob + 200, 2000) == 0);
-	CHECK_EQ_INT(tcp_buffered(), 0);
+	CHECK_EQ_INT(tcp_buffered(eng->tcp), 0);
 
 	/* More connections than the cap: the least recently active ones are evicted. */
 	uint64_t ev = cnt("tcp_conn_evicted");
-	tcp_close_all();
+	tcp_close_all(eng->tcp);
 	reset_seen();
 	unsigned peak_c = 0;
 	for (unsigned i = 0; i < 100; i++) {
 		tcp_aport++;
 		seg4(1, 1, SYN, NULL, 0);
-		if (tcp_conns() > peak_c)
-			peak_c = tcp_conns();
+		if (tcp_conns(eng->tcp) > peak_c)
+			peak_c = tcp_conns(eng->tcp);
 	}
 	CHECK(peak_c <= 16);
 	CHECK_EQ_INT(cnt("tcp_conn_evicted") - ev, 100 - 16);
 	CHECK_EQ_INT(seen.closes, 100 - 16);
-	tcp_close_all();
+	tcp_close_all(eng->tcp);
 	CHECK_EQ_INT(seen.closes, 100);
-	tcp_set_limits(&old);
+	tcp_set_limits(eng->tcp, &old);
 }
 
 /* What the L7 protocol buffers counts in the TCP cap: when the total passes it, the least
@@ -792,11 +870,11 @@ static void test_tcp_l7_buffers_capped(void)
 {
 	struct tcp_limits old, lim;
 	static uint8_t blob[1000];
-	tcp_get_limits(&old);
-	tcp_close_all();
+	tcp_get_limits(eng->tcp, &old);
+	tcp_close_all(eng->tcp);
 	lim = old;
 	lim.max_total_buf = 10000;
-	tcp_set_limits(&lim);
+	tcp_set_limits(eng->tcp, &lim);
 	reset_seen();
 	t_hold = 1;
 	uint64_t ev = cnt("tcp_buf_evicted");
@@ -804,24 +882,24 @@ static void test_tcp_l7_buffers_capped(void)
 	for (unsigned i = 0; i < 30; i++) {
 		tcp_aport++;
 		seg4(1, 1000, PSH, blob, sizeof(blob)); /* no handshake: a half-open connection */
-		if (tcp_buffered() > peak)
-			peak = tcp_buffered();
-		CHECK_EQ_INT(tcp_buffered(), (size_t)tcp_conns() * sizeof(blob));
+		if (tcp_buffered(eng->tcp) > peak)
+			peak = tcp_buffered(eng->tcp);
+		CHECK_EQ_INT(tcp_buffered(eng->tcp), (size_t)tcp_conns(eng->tcp) * sizeof(blob));
 	}
 	CHECK(peak <= lim.max_total_buf);
-	CHECK_EQ_INT(tcp_conns(), 10);
+	CHECK_EQ_INT(tcp_conns(eng->tcp), 10);
 	CHECK_EQ_INT(cnt("tcp_buf_evicted") - ev, 20);
 	CHECK_EQ_INT(seen.closes, 20);
 	/* the connection at hand stays even when it alone is over the cap */
 	seg4(1, 1000 + sizeof(blob), PSH, blob, sizeof(blob));
 	for (unsigned i = 0; i < 10; i++)
 		seg4(1, 1000 + (2 + i) * sizeof(blob), PSH, blob, sizeof(blob));
-	CHECK_EQ_INT(tcp_conns(), 1);
-	CHECK_EQ_INT(tcp_buffered(), 12 * sizeof(blob));
+	CHECK_EQ_INT(tcp_conns(eng->tcp), 1);
+	CHECK_EQ_INT(tcp_buffered(eng->tcp), 12 * sizeof(blob));
 	t_hold = 0;
-	tcp_close_all();
-	CHECK_EQ_INT(tcp_buffered(), 0);
-	tcp_set_limits(&old);
+	tcp_close_all(eng->tcp);
+	CHECK_EQ_INT(tcp_buffered(eng->tcp), 0);
+	tcp_set_limits(eng->tcp, &old);
 }
 
 /* UDP and IPv4 header checksums of every payload length 0..96 (odd lengths pad the last byte),
@@ -917,7 +995,7 @@ static void test_csum_offload(void)
 	CHECK(seen.udp_csum_offload && !seen.udp_csum_bad);
 	CHECK_EQ_INT(cnt("l4_csum_bad") - bad, 1);
 	CHECK_EQ_INT(cnt("l4_csum_offload") - off, 4);
-	decode_finish(); /* the SYN's connection */
+	decode_finish(eng); /* the SYN's connection */
 }
 
 /* A frame the capture cut (caplen < len) is counted once, as frames_cut; the IP and UDP lengths
@@ -959,11 +1037,99 @@ static void test_cut_frames(void)
 	CHECK_EQ_INT(cnt("frames_cut") - cut, 2);
 }
 
+/* ---- two engines ------------------------------------------------------------------------- */
+/* Two engines side by side, each fed its own frames: the fragments, connections, connection
+ * ids, packet time, protocol states and records of one are never the other's. */
+static void test_two_engines(void)
+{
+	static struct t_seen sa, sb;
+	static struct sink_set seta, setb;
+	static struct t_sink ska, skb;
+	struct pano_engine *a = t_engine(&sa, &seta, &ska), *b = t_engine(&sb, &setb, &skb);
+	char want[32];
+
+	CHECK(a && b);
+	if (!a || !b)
+		return;
+	for (unsigned i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 5 + 1);
+	bigseg_len = mk_udp(bigseg, 0, 40000, 53, big, sizeof(big));
+
+	/* A gets two fragments of datagram 900, B the other two: neither is complete. */
+	eng = a;
+	frag4(900, 0), frag4(900, 1);
+	eng = b;
+	frag4(900, 2), frag4(900, 3);
+	CHECK_EQ_INT(ipfrag_datagrams(a->frag), 1);
+	CHECK_EQ_INT(ipfrag_datagrams(b->frag), 1);
+	CHECK_EQ_INT(sa.udp + sb.udp, 0);
+	/* B completes it with its own copies; A's half stays where it was. */
+	frag4(900, 0), frag4(900, 1);
+	CHECK_EQ_INT(sb.udp, 1);
+	CHECK(sb.udp_reasm && sb.udp_len == sizeof(big) && !memcmp(sb.udp_data, big, sizeof(big)));
+	CHECK_EQ_INT(sa.udp, 0);
+	CHECK_EQ_INT(ipfrag_datagrams(a->frag), 1);
+	CHECK_EQ_INT(ipfrag_datagrams(b->frag), 0);
+	/* Its record went through B's out stage to B's sinks only. */
+	snprintf(want, sizeof(want), "\"len\":%zu", sizeof(big));
+	CHECK_EQ_INT(skb.n, 1);
+	CHECK_EQ_INT(ska.n, 0);
+	CHECK(strcmp(skb.path, "test") == 0);
+	CHECK(strstr(skb.last, "{\"_path\":\"test\"") == skb.last && strstr(skb.last, want));
+
+	/* One connection (same source and 4-tuple) seen by both: each engine tracks its own, with
+	 * its own connection ids; B, which missed the start, gets the rest without a gap. */
+	tcp_aport++;
+	eng = a;
+	seg4(1, 100, SYN, NULL, 0);
+	seg4(1, 101, PSH, stream, 10);
+	eng = b;
+	seg4(1, 111, PSH, stream + 10, SLEN - 10);
+	frag4(901, 0); /* and a datagram of B's own in reassembly */
+	CHECK_EQ_INT(tcp_conns(a->tcp), 1);
+	CHECK_EQ_INT(tcp_conns(b->tcp), 1);
+	CHECK_EQ_INT(sa.tcp_len[0], 10);
+	CHECK(memcmp(sa.tcp[0], stream, 10) == 0);
+	CHECK_EQ_INT(sb.tcp_len[0], SLEN - 10);
+	CHECK(memcmp(sb.tcp[0], stream + 10, SLEN - 10) == 0);
+	CHECK(sa.client_port == tcp_aport && sb.client_port == tcp_aport);
+	CHECK(sa.conn_id == 1 && sb.conn_id == 1);
+	CHECK_EQ_INT(sa.gaps[0] + sa.gaps[1] + sb.gaps[0] + sb.gaps[1], 0);
+
+	/* Packet time is each engine's: a frame 61 s later to A expires A's datagram and idle
+	 * connection; B, still at the old time, keeps both. */
+	uint64_t t0 = now_ns;
+	now_ns += 61 * SEC;
+	eng = a;
+	feed_eth((const uint8_t *)"\x45", 1, 0, 0); /* no IP packet: it only moves A's clock */
+	now_ns = t0;
+	CHECK(a->dec.last_tick == t0 + 61 * SEC && b->dec.last_tick == t0);
+	CHECK_EQ_INT(ipfrag_datagrams(a->frag), 0);
+	CHECK_EQ_INT(tcp_conns(a->tcp), 0);
+	CHECK_EQ_INT(sa.closes, 1);
+	CHECK_EQ_INT(ipfrag_datagrams(b->frag), 1);
+	CHECK_EQ_INT(tcp_conns(b->tcp), 1);
+	CHECK_EQ_INT(sb.closes, 0);
+
+	/* The end of B's input is B's alone. */
+	decode_finish(b);
+	CHECK_EQ_INT(sb.closes, 1);
+	CHECK_EQ_INT(ipfrag_datagrams(b->frag), 0);
+	CHECK_EQ_INT(sa.closes, 1);
+	CHECK_EQ_INT(ska.n, 0);
+	decode_finish(a);
+	engine_free(a);
+	engine_free(b);
+	eng = NULL;
+}
+
 int main(void)
 {
-	static struct l7_set set;
-	l7_set_add(&set, &t_proto, NULL, &seen);
-	decode_set_l7(&set);
+	static struct sink_set set;
+	static struct t_sink sk;
+	eng = t_engine(&seen, &set, &sk);
+	if (!eng)
+		return 1;
 	TEST_CASE("decode_link_types", test_link_types);
 	TEST_CASE("decode_vlan_qinq", test_vlan);
 	TEST_CASE("decode_ip4_options_csum_truncation", test_ip4_options_and_csum);
@@ -980,6 +1146,8 @@ int main(void)
 	TEST_CASE("decode_csum_offload", test_csum_offload);
 	TEST_CASE("decode_cut_frames", test_cut_frames);
 	TEST_CASE("decode_tcp_l7_buffers_capped", test_tcp_l7_buffers_capped);
-	decode_finish();
+	decode_finish(eng);
+	engine_free(eng);
+	TEST_CASE("decode_two_engines", test_two_engines);
 	TEST_EXIT();
 }

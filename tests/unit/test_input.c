@@ -16,7 +16,7 @@
 
 #include "check.h"
 #include "counter.h"
-#include "decode.h"
+#include "engine.h"
 #include "input.h"
 #include "l7.h"
 #include "log.h"
@@ -248,12 +248,13 @@ static void epb(uint32_t ifid, uint64_t ts, int linktype, uint16_t sport, int fl
 }
 
 static char path[] = "/tmp/test_input.XXXXXX";
+static struct pano_engine *eng; /* frames go here */
 
 /* Writes B (its first n bytes) to the test file and reads it; returns input_pcap_read's. */
 static int read_buf(size_t n)
 {
 	static volatile sig_atomic_t stop;
-	struct input_hooks h = {.stop = &stop};
+	struct input_hooks h = {.eng = eng, .stop = &stop};
 	FILE *f = fopen(path, "wb");
 	if (!f || fwrite(B.b, 1, n, f) != n) {
 		CHECK(!"cannot write the test file");
@@ -262,7 +263,7 @@ static int read_buf(size_t n)
 	fclose(f);
 	nseen = 0;
 	int rc = input_pcap_read(path, &h);
-	decode_finish();
+	decode_finish(eng);
 	return rc;
 }
 
@@ -527,13 +528,16 @@ int main(void)
 	if (fd < 0)
 		return 1;
 	close(fd);
-	static struct l7_set set;
-	l7_set_add(&set, &t_proto, NULL, seen);
-	decode_set_l7(&set);
+	struct engine_config ec;
+	engine_config_default(&ec);
+	eng = engine_new(&ec);
+	if (!eng || l7_set_add(&eng->l7, &t_proto, NULL, seen))
+		return 1;
 	TEST_CASE("input_pcapng_whole", test_pcapng_whole);
 	TEST_CASE("input_pcapng_cut_everywhere", test_pcapng_cut_everywhere);
 	TEST_CASE("input_pcapng_damage", test_pcapng_damage);
 	TEST_CASE("input_pcap_classic", test_pcap_classic);
 	unlink(path);
+	engine_free(eng);
 	TEST_EXIT();
 }

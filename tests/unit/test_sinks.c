@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * test_sinks.c - the sink registry, the file sink and the Kafka sink. The Kafka cases run
+ * test_sinks.c - sink sets, the file sink and the Kafka sink. The Kafka cases run
  * against librdkafka's mock cluster, started in this process on a real loopback TCP port, and
  * read the records back with a real librdkafka consumer.
  */
@@ -21,6 +21,8 @@
 #include "sink.h"
 
 /* ---- helpers ---------------------------------------------------------------------------- */
+
+static struct sink_set set; /* the sinks each case adds to and emits through */
 
 struct stat_get {
 	const char *name;
@@ -141,16 +143,16 @@ static void test_registry(void)
 	fake_init(&a, "a");
 	fake_init(&b, "b");
 	b.refuse = 1;
-	CHECK(sinks_first() == NULL);
-	sinks_add(&a.s);
-	sinks_add(&b.s);
-	CHECK(sinks_first() == &a.s);
+	CHECK(set.head == NULL);
+	sink_set_add(&set, &a.s);
+	sink_set_add(&set, &b.s);
+	CHECK(set.head == &a.s);
 	CHECK(a.s.next == &b.s);
 
-	sinks_emit("dns", "10.0.0.1", 8, "{\"x\":1}", 7);
+	sink_set_emit(&set, "dns", "10.0.0.1", 8, "{\"x\":1}", 7);
 	b.refuse = 0;
-	sinks_emit("dns", "10.0.0.2", 8, "{\"x\":2}", 7);
-	sinks_poll();
+	sink_set_emit(&set, "dns", "10.0.0.2", 8, "{\"x\":2}", 7);
+	sink_set_poll(&set);
 	CHECK_EQ_STR(a.got, "dns|10.0.0.1|{\"x\":1};dns|10.0.0.2|{\"x\":2};");
 	CHECK_EQ_STR(b.got, "dns|10.0.0.2|{\"x\":2};");
 	struct sink_tally ta = tally_of(&a.s), tb = tally_of(&b.s);
@@ -164,20 +166,20 @@ static void test_registry(void)
 	CHECK_EQ_INT(b.polls, 1);
 
 	b.refuse = 1; /* close reports an error: the first error is returned */
-	CHECK_EQ_INT(sinks_close(100), -EIO);
+	CHECK_EQ_INT(sink_set_close(&set, 100), -EIO);
 	CHECK_EQ_INT(a.closed, 1);
 	CHECK_EQ_INT(b.closed, 1);
 	/* Closed sinks stay listed (for stats) but take nothing more and are not closed twice. */
-	sinks_emit("dns", "k", 1, "r", 1);
-	sinks_poll();
+	sink_set_emit(&set, "dns", "k", 1, "r", 1);
+	sink_set_poll(&set);
 	CHECK_EQ_INT(a.s.in, 2);
 	CHECK_EQ_INT(a.polls, 1);
-	CHECK_EQ_INT(sinks_close(100), 0);
+	CHECK_EQ_INT(sink_set_close(&set, 100), 0);
 	CHECK_EQ_INT(a.closed, 1);
-	sinks_free();
+	sink_set_free(&set);
 	CHECK_EQ_INT(a.freed, 1);
 	CHECK_EQ_INT(b.freed, 1);
-	CHECK(sinks_first() == NULL);
+	CHECK(set.head == NULL);
 }
 
 /* ---- file sink ---------------------------------------------------------------------------- */
@@ -221,17 +223,17 @@ static void test_file_sink(void)
 	CHECK_EQ_INT(sink_file_open(path, &s), 0);
 	if (!s)
 		return;
-	sinks_add(s);
+	sink_set_add(&set, s);
 	for (i = 0; i < 5000; i++) {
 		int n = snprintf(rec, sizeof(rec), "{\"n\":%d}", i);
 
-		sinks_emit("dns", "c", 1, rec, (size_t)n);
+		sink_set_emit(&set, "dns", "c", 1, rec, (size_t)n);
 	}
 	/* A record bigger than the buffer goes straight out, in order. */
 	memset(big, 'x', sizeof(big));
-	sinks_emit("dns", "c", 1, big, sizeof(big));
-	sinks_emit("dns", "c", 1, "{\"last\":1}", 10);
-	CHECK_EQ_INT(sinks_close(1000), 0);
+	sink_set_emit(&set, "dns", "c", 1, big, sizeof(big));
+	sink_set_emit(&set, "dns", "c", 1, "{\"last\":1}", 10);
+	CHECK_EQ_INT(sink_set_close(&set, 1000), 0);
 	CHECK_EQ_INT(sink_stat(s, "written"), 5002);
 	CHECK_EQ_INT(sink_stat(s, "dropped_write_error"), 0);
 	struct sink_tally t = tally_of(s);
@@ -259,7 +261,7 @@ static void test_file_sink(void)
 	}
 	free(got);
 	unlink(path);
-	sinks_free();
+	sink_set_free(&set);
 }
 
 /* The reader goes away: EPIPE is counted and reported, records are dropped, nothing crashes. */
@@ -274,10 +276,10 @@ static void test_file_sink_epipe(void)
 	close(pfd[0]); /* no reader */
 	CHECK_EQ_INT(sink_file_open("-", &s), 0);
 	if (s) {
-		sinks_add(s);
+		sink_set_add(&set, s);
 		for (i = 0; i < 100000; i++)
-			sinks_emit("dns", "c", 1, "{\"a\":\"bcdefghijklmnopqrstuvwxyz\"}", 32);
-		CHECK(sinks_close(100) < 0);
+			sink_set_emit(&set, "dns", "c", 1, "{\"a\":\"bcdefghijklmnopqrstuvwxyz\"}", 32);
+		CHECK(sink_set_close(&set, 100) < 0);
 		CHECK_EQ_INT(sink_stat(s, "dropped_write_error"), 100000);
 		CHECK_EQ_INT(sink_stat(s, "written"), 0);
 		struct sink_tally t = tally_of(s);
@@ -288,7 +290,7 @@ static void test_file_sink_epipe(void)
 	}
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
-	sinks_free();
+	sink_set_free(&set);
 }
 
 /*
@@ -313,19 +315,19 @@ static void test_file_sink_partial_write(int prefixed)
 		return;
 	if (prefixed)
 		sink_file_set_length_prefixed(s);
-	sinks_add(s);
+	sink_set_add(&set, s);
 	sigaction(SIGXFSZ, &ign, &old);
 	getrlimit(RLIMIT_FSIZE, &saved);
 	lim = saved;
 	lim.rlim_cur = limit;
 	CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
 	for (i = 0; i < 1000; i++) /* 41-44 KB: the 256 KiB buffer holds them all */
-		sinks_emit("dns", "c", 1, rec, reclen);
+		sink_set_emit(&set, "dns", "c", 1, rec, reclen);
 	struct sink_tally t = tally_of(s);
 	CHECK_EQ_INT(t.in, 1000);
 	CHECK_EQ_INT(t.pending, 1000);
 	CHECK_EQ_INT(t.out, 0);
-	CHECK(sinks_close(100) < 0);
+	CHECK(sink_set_close(&set, 100) < 0);
 	setrlimit(RLIMIT_FSIZE, &saved);
 	sigaction(SIGXFSZ, &old, NULL);
 	t = tally_of(s);
@@ -335,7 +337,7 @@ static void test_file_sink_partial_write(int prefixed)
 	CHECK_EQ_INT(t.pending, 0);
 	CHECK_EQ_INT(sink_stat(s, "bytes"), limit);
 	unlink(path);
-	sinks_free();
+	sink_set_free(&set);
 }
 
 static void test_file_sink_partial_lines(void)
@@ -357,17 +359,17 @@ static void test_file_sink_full(void)
 	CHECK_EQ_INT(sink_file_open("/dev/full", &s), 0);
 	if (!s)
 		return;
-	sinks_add(s);
+	sink_set_add(&set, s);
 	for (i = 0; i < 3000; i++)
-		sinks_emit("dns", "c", 1, "{\"a\":\"bcdefghijklmnopqrstuvwxyz0123456789\"}", 42);
+		sink_set_emit(&set, "dns", "c", 1, "{\"a\":\"bcdefghijklmnopqrstuvwxyz0123456789\"}", 42);
 	tally_of(s);
-	CHECK(sinks_close(100) < 0);
+	CHECK(sink_set_close(&set, 100) < 0);
 	struct sink_tally t = tally_of(s);
 	CHECK_EQ_INT(t.in, 3000);
 	CHECK_EQ_INT(t.out, 0);
 	CHECK_EQ_INT(tally_drop(&t, "write_error"), 3000);
 	CHECK_EQ_INT(t.pending, 0);
-	sinks_free();
+	sink_set_free(&set);
 }
 
 static void test_file_sink_open_error(void)
@@ -419,7 +421,7 @@ static void kafka_wait_delivered(struct sink *s, uint64_t want)
 	int i;
 
 	for (i = 0; i < 3000 && sink_stat(s, "delivered") < want; i++) {
-		sinks_poll();
+		sink_set_poll(&set);
 		usleep(10000);
 	}
 }
@@ -512,19 +514,19 @@ static void test_kafka_delivery(void)
 	CHECK_EQ_INT(sink_kafka_open(&o, &s), 0);
 	if (!s)
 		goto out;
-	sinks_add(s);
+	sink_set_add(&set, s);
 	for (i = 0; i < KT_RECORDS; i++) {
 		int kl = snprintf(key, sizeof(key), "198.18.0.%d", i % KT_CLIENTS);
 		int rl = snprintf(rec, sizeof(rec), "{\"id\":%d,\"id_orig_h\":\"%s\"}", i, key);
 
-		sinks_emit("dns", key, (size_t)kl, rec, (size_t)rl);
+		sink_set_emit(&set, "dns", key, (size_t)kl, rec, (size_t)rl);
 	}
 	CHECK_EQ_INT(s->in, KT_RECORDS);
 	kafka_wait_delivered(s, KT_RECORDS);
 	CHECK_EQ_INT(sink_stat(s, "delivered"), KT_RECORDS);
 	CHECK_EQ_INT(sink_stat(s, "failed"), 0);
 	CHECK_EQ_INT(sink_stat(s, "dropped_queue_full"), 0);
-	CHECK_EQ_INT(sinks_close(5000), 0);
+	CHECK_EQ_INT(sink_set_close(&set, 5000), 0);
 	CHECK_EQ_INT(sink_stat(s, "dropped_at_exit"), 0);
 
 	n = kafka_consume_all(o.brokers, "t-deliver", &c);
@@ -556,7 +558,7 @@ static void test_kafka_delivery(void)
 		}
 out:
 	consumed_free(c, n > 0 ? n : 0);
-	sinks_free();
+	sink_set_free(&set);
 	mock_stop();
 }
 
@@ -575,7 +577,7 @@ static struct sink *kafka_on_mock(struct kafka_opts *o, int down)
 	o->brokers = rd_kafka_mock_cluster_bootstraps(mock);
 	CHECK_EQ_INT(sink_kafka_open(o, &s), 0);
 	if (s)
-		sinks_add(s);
+		sink_set_add(&set, s);
 	return s;
 }
 
@@ -591,8 +593,8 @@ static void test_kafka_queue_full(void)
 	if (!s)
 		goto out;
 	for (i = 0; i < 100; i++)
-		sinks_emit("dns", "198.18.0.10", 11, "{\"q\":1}", 7);
-	sinks_poll();
+		sink_set_emit(&set, "dns", "198.18.0.10", 11, "{\"q\":1}", 7);
+	sink_set_poll(&set);
 	CHECK_EQ_INT(sink_stat(s, "dropped_queue_full"), 90);
 	CHECK_EQ_INT(sink_stat(s, "queued"), 10);
 	CHECK_EQ_INT(sink_stat(s, "delivered"), 0);
@@ -601,7 +603,7 @@ static void test_kafka_queue_full(void)
 	CHECK_EQ_INT(t.out, 0);
 	CHECK_EQ_INT(t.pending, 10);
 	CHECK_EQ_INT(tally_drop(&t, "queue_full"), 90);
-	CHECK_EQ_INT(sinks_close(200), -ETIMEDOUT);
+	CHECK_EQ_INT(sink_set_close(&set, 200), -ETIMEDOUT);
 	CHECK_EQ_INT(sink_stat(s, "dropped_at_exit"), 10);
 	CHECK_EQ_INT(sink_stat(s, "queued"), 0);
 	t = tally_of(s);
@@ -612,7 +614,7 @@ static void test_kafka_queue_full(void)
 	CHECK_EQ_INT(tally_drop(&t, "at_exit"), 10);
 	CHECK_EQ_INT(tally_drop(&t, "delivery_failed"), 0);
 out:
-	sinks_free();
+	sink_set_free(&set);
 	mock_stop();
 }
 
@@ -632,16 +634,16 @@ static void test_kafka_recovery(void)
 	CHECK_EQ_INT(sink_kafka_open(&o, &s), 0);
 	if (!s)
 		goto out;
-	sinks_add(s);
-	sinks_emit("dns", "a", 1, "{\"before\":1}", 12);
+	sink_set_add(&set, s);
+	sink_set_emit(&set, "dns", "a", 1, "{\"before\":1}", 12);
 	kafka_wait_delivered(s, 1);
 	CHECK_EQ_INT(sink_stat(s, "delivered"), 1);
 
 	CHECK_EQ_INT(rd_kafka_mock_broker_set_down(mock, 1), 0);
 	for (i = 0; i < 50; i++)
-		sinks_emit("dns", "b", 1, "{\"during\":1}", 12);
+		sink_set_emit(&set, "dns", "b", 1, "{\"during\":1}", 12);
 	for (i = 0; i < 30; i++) { /* let the producer notice */
-		sinks_poll();
+		sink_set_poll(&set);
 		usleep(10000);
 	}
 	CHECK_EQ_INT(sink_stat(s, "delivered"), 1);
@@ -649,12 +651,12 @@ static void test_kafka_recovery(void)
 	kafka_wait_delivered(s, 51);
 	CHECK_EQ_INT(sink_stat(s, "delivered"), 51);
 	CHECK_EQ_INT(sink_stat(s, "failed"), 0);
-	CHECK_EQ_INT(sinks_close(5000), 0);
+	CHECK_EQ_INT(sink_set_close(&set, 5000), 0);
 	n = kafka_consume_all(o.brokers, "t-recover", &c);
 	CHECK_EQ_INT(n, 51);
 out:
 	consumed_free(c, n > 0 ? n : 0);
-	sinks_free();
+	sink_set_free(&set);
 	mock_stop();
 }
 
@@ -663,7 +665,7 @@ static void kafka_wait_reported(struct sink *s, uint64_t want)
 {
 	for (int i = 0; i < 3000 && sink_stat(s, "delivered") + sink_stat(s, "failed") < want;
 	     i++) {
-		sinks_poll();
+		sink_set_poll(&set);
 		usleep(10000);
 	}
 }
@@ -680,7 +682,7 @@ static void test_kafka_timeout(void)
 	if (!s)
 		goto out;
 	for (i = 0; i < 20; i++)
-		sinks_emit("dns", "198.18.0.11", 11, "{\"t\":1}", 7);
+		sink_set_emit(&set, "dns", "198.18.0.11", 11, "{\"t\":1}", 7);
 	struct sink_tally t = tally_of(s);
 	CHECK_EQ_INT(t.in, 20);
 	CHECK_EQ_INT(t.pending, 20);
@@ -689,12 +691,12 @@ static void test_kafka_timeout(void)
 	CHECK_EQ_INT(t.out, 0);
 	CHECK_EQ_INT(tally_drop(&t, "delivery_failed"), 20);
 	CHECK_EQ_INT(t.pending, 0);
-	CHECK_EQ_INT(sinks_close(200), 0); /* nothing was left to flush */
+	CHECK_EQ_INT(sink_set_close(&set, 200), 0); /* nothing was left to flush */
 	t = tally_of(s);
 	CHECK_EQ_INT(tally_drop(&t, "at_exit"), 0);
 	CHECK_EQ_INT(tally_drop(&t, "delivery_failed"), 20);
 out:
-	sinks_free();
+	sink_set_free(&set);
 	mock_stop();
 }
 
@@ -716,9 +718,9 @@ static void test_kafka_produce_refused(void)
 					  RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE,
 					  RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
 	for (i = 0; i < 100; i++) {
-		sinks_emit("dns", "198.18.0.12", 11, "{\"r\":1}", 7);
+		sink_set_emit(&set, "dns", "198.18.0.12", 11, "{\"r\":1}", 7);
 		if (i % 10 == 9) { /* batches of about ten, one request each */
-			sinks_poll();
+			sink_set_poll(&set);
 			usleep(20000);
 		}
 	}
@@ -729,12 +731,12 @@ static void test_kafka_produce_refused(void)
 	CHECK_EQ_INT(t.pending, 0);
 	CHECK(failed > 0 && failed < 100);
 	CHECK_EQ_INT(t.out + failed, 100); /* nothing refused locally nor queued */
-	CHECK_EQ_INT(sinks_close(2000), 0);
+	CHECK_EQ_INT(sink_set_close(&set, 2000), 0);
 	n = kafka_consume_all(o.brokers, "t-refused", &c);
 	CHECK_EQ_INT(n, (int)t.out); /* out means in the broker */
 out:
 	consumed_free(c, n > 0 ? n : 0);
-	sinks_free();
+	sink_set_free(&set);
 	mock_stop();
 }
 
@@ -759,8 +761,75 @@ static void test_kafka_bad_props(void)
 	CHECK(s == NULL);
 }
 
+/* Each record goes to its log's topic: dns to --kafka-topic NAME, a path given PATH=NAME to
+ * that, any other to pano-PATH; the sink's account covers every path at once. */
+static void test_kafka_paths(void)
+{
+	const char *const topics[] = {"ssl=t-paths-ssl"};
+	const char *props[] = {"linger.ms=5"};
+	struct kafka_opts o = {.topic = "t-paths-dns",
+			       .topics = topics,
+			       .ntopics = 1,
+			       .props = props,
+			       .nprops = 1};
+	static const char *const paths[] = {"dns", "ssl", "http"};
+	static const char *const names[] = {"t-paths-dns", "t-paths-ssl", "pano-http"};
+	struct consumed *c = NULL;
+	struct sink *s = NULL;
+	char rec[64];
+	int i, n;
+
+	CHECK_EQ_INT(kafka_topic_arg_check("ssl=x"), 0);
+	CHECK_EQ_INT(kafka_topic_arg_check("http="), -EINVAL);
+	CHECK_EQ_INT(kafka_topic_arg_check("=x"), -EINVAL);
+	CHECK_EQ_INT(kafka_topic_arg_check("Bad=x"), -EINVAL);
+	CHECK_EQ_INT(kafka_topic_arg_check("ssl"), -EINVAL);
+	if (mock_start("t-paths-dns") || rd_kafka_mock_topic_create(mock, "t-paths-ssl", 1, 1) ||
+	    rd_kafka_mock_topic_create(mock, "pano-http", 1, 1)) {
+		CHECK(!"mock cluster did not start");
+		goto out;
+	}
+	o.brokers = rd_kafka_mock_cluster_bootstraps(mock);
+	CHECK_EQ_INT(sink_kafka_open(&o, &s), 0);
+	if (!s)
+		goto out;
+	sink_set_add(&set, s);
+	for (i = 0; i < 30; i++) {
+		int rl = snprintf(rec, sizeof(rec), "{\"_path\":\"%s\",\"n\":%d}", paths[i % 3], i);
+		sink_set_emit(&set, paths[i % 3], "198.18.0.1", 10, rec, (size_t)rl);
+	}
+	kafka_wait_delivered(s, 30);
+	CHECK_EQ_INT(sink_set_close(&set, 5000), 0);
+	struct sink_tally t = tally_of(s);
+	CHECK_EQ_INT(t.in, 30);
+	CHECK_EQ_INT(t.out, 30);
+	CHECK_EQ_INT(t.pending + sink_tally_dropped(&t), 0);
+	for (int p = 0; p < 3; p++) {
+		n = kafka_consume_all(o.brokers, names[p], &c);
+		CHECK_EQ_INT(n, 10);
+		int ok = 1;
+		for (i = 0; i < n; i++) {
+			snprintf(rec, sizeof(rec), "{\"_path\":\"%s\",", paths[p]);
+			ok &= strncmp(c[i].val, rec, strlen(rec)) == 0;
+		}
+		CHECK(ok);
+		consumed_free(c, n > 0 ? n : 0);
+		c = NULL;
+	}
+	/* a name librdkafka refuses fails the open, whichever path it is for */
+	const char *const bad[] = {"http=bad topic name"};
+	struct kafka_opts ob = {.brokers = o.brokers, .topics = bad, .ntopics = 1};
+	struct sink *sb = NULL;
+	CHECK_EQ_INT(sink_kafka_open(&ob, &sb), -EINVAL);
+	CHECK(sb == NULL);
+out:
+	sink_set_free(&set);
+	mock_stop();
+}
+
 int main(void)
 {
+	sink_set_init(&set);
 	TEST_CASE("sinks_registry_fanout", test_registry);
 	TEST_CASE("sink_file_lines", test_file_sink);
 	TEST_CASE("sink_file_epipe", test_file_sink_epipe);
@@ -770,6 +839,7 @@ int main(void)
 	TEST_CASE("sink_file_dev_full", test_file_sink_full);
 	TEST_CASE("sink_kafka_bad_props", test_kafka_bad_props);
 	TEST_CASE("sink_kafka_delivery_keys_partitions", test_kafka_delivery);
+	TEST_CASE("sink_kafka_topic_per_path", test_kafka_paths);
 	TEST_CASE("sink_kafka_queue_full", test_kafka_queue_full);
 	TEST_CASE("sink_kafka_recovery", test_kafka_recovery);
 	TEST_CASE("sink_kafka_timeout_failed", test_kafka_timeout);
