@@ -84,7 +84,8 @@ static void main_usage(FILE *out)
 	fprintf(
 	    out,
 	    "Usage: pano-analyzer [OPTIONS] [FILE...]\n"
-	    "Decodes captured frames into DNS transaction records (Zeek dns.log JSON).\n\n"
+	    "Decodes captured frames into log records (Zeek dns.log, ssl.log, http.log as built;\n"
+	    "JSON with _path, or protobuf).\n\n"
 	    "Input (one of):\n"
 	    "  -r, --read FILE            pcap or pcapng file, '-' for stdin (repeatable;\n"
 	    "                             further FILE arguments are read in order)\n"

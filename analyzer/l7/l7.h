@@ -89,7 +89,10 @@ struct l7_proto {
 	void (*tick)(void *st, uint64_t now_ns);
 	/* End of input: emit everything still open. */
 	void (*flush)(void *st);
-	/* What the state holds now (gauges), or NULL. */
+	/* What the state holds now (gauges), or NULL. Called from the metrics thread while the
+	 * engine decodes: read only counts, with relaxed atomic loads (__atomic_load_n); names are
+	 * the metric's without its prefix ("dns_open_transactions" ->
+	 * pano_analyzer_dns_open_transactions) and the same in --stats. */
 	void (*gauges)(void *st, l7_gauge_fn out, void *arg);
 };
 

@@ -167,6 +167,17 @@ kafka_consume "$T" "$T_TMP/once.txt"
 check kafka_once_records_equal_stdout same_as "$T_TMP/once.txt" "$T_TMP/ref.sorted"
 check_eq kafka_once_no_warnings "$(kafka_lines "$T_TMP/once.err")" ""
 
+# ---- a topic per log: --kafka-topic LOG=NAME; dns's records to dns's topic alone -----------
+T=$(kafka_topic bypath)
+TS=$(kafka_topic bypath-ssl)
+publish bypath --kafka-brokers "$KAFKA_BOOT" -T dns=never-used -T "ssl=$TS" -T "dns=$T"
+check_eq kafka_bypath_exit_status "$RC" 0
+check_eq kafka_bypath_delivered "$(kstat "$T_TMP/bypath.err" delivered)" "$N"
+kafka_consume "$T" "$T_TMP/bypath.txt"
+check kafka_bypath_records_equal_stdout same_as "$T_TMP/bypath.txt" "$T_TMP/ref.sorted"
+"$A" --read "$CAP" --kafka-brokers "$KAFKA_BOOT" -T Bad=x >/dev/null 2>"$T_TMP/bypath-bad.err"
+check_eq kafka_bypath_bad_log_name_usage "$?" 2
+
 # ---- keyed: 3 partitions, one client on one partition, in order ---------------------------
 T=$(kafka_topic keyed)
 if kafka_ctl topic create "$T" 3 2>"$T_TMP/topic.err"; then
