@@ -606,11 +606,14 @@ int main(int argc, char **argv)
 	 * interim sinks_emit until it hands its records to rec_emit). */
 	struct sink_set sinks;
 	struct sink *s;
+	struct pano_engine *eng = NULL;
+	struct httpd *httpd = NULL;
+	int failed = 0, damaged = 0, err;
 	sink_set_init(&sinks);
 	sinks_legacy_bind(&sinks);
 	if (output || (!kopts.brokers && !want_summary)) {
 		if (sink_file_open(output ? output : "-", &s))
-			return 1;
+			goto fail;
 		if (cfg.format == DNS_FORMAT_PROTOBUF)
 			sink_file_set_length_prefixed(s);
 		sink_set_add(&sinks, s);
@@ -620,42 +623,32 @@ int main(int argc, char **argv)
 		kopts.nprops = nprops;
 		kopts.topics = topics;
 		kopts.ntopics = ntopics;
-		if (sink_kafka_open(&kopts, &s)) {
-			sink_set_close(&sinks, MAIN_CLOSE_MS);
-			return 1;
-		}
+		if (sink_kafka_open(&kopts, &s))
+			goto fail;
 		sink_set_add(&sinks, s);
 	}
 	ecfg.l7_cfgs = (const void *const *)cfgs;
 	ecfg.format = cfg.format == DNS_FORMAT_PROTOBUF ? REC_FORMAT_PROTOBUF : REC_FORMAT_JSON;
 	ecfg.dotted = cfg.zeek_dotted;
 	ecfg.sinks = &sinks;
-	struct pano_engine *eng = engine_new(&ecfg);
-	if (!eng) {
-		sink_set_close(&sinks, MAIN_CLOSE_MS);
-		return 1;
-	}
+	eng = engine_new(&ecfg);
+	if (!eng)
+		goto fail;
 	ml.st = (struct stats_src){.eng = eng, .sinks = &sinks};
 	mc.dns = l7_set_state(&eng->l7, "dns");
 	mc.started = 1;
 	scfg.shared = metrics != NULL;
-	int err;
 	if ((want_summary || metrics) && (err = summary_init(&scfg))) {
 		pr_err("summary_init: %s", strerror(-err));
-		sink_set_close(&sinks, MAIN_CLOSE_MS);
-		return 1;
+		goto fail;
 	}
-	struct httpd *httpd = NULL;
 	if (metrics) {
 		httpd = httpd_start(metrics, main_metrics, &ml.st);
-		if (!httpd || summary_routes(httpd)) {
-			sink_set_close(&sinks, MAIN_CLOSE_MS);
-			return 1;
-		}
+		if (!httpd || summary_routes(httpd))
+			goto fail;
 	}
 
 	struct input_hooks hooks = {.eng = eng, .stop = &main_stop, .poll = main_poll, .arg = &ml};
-	int failed = 0, damaged = 0;
 	if (connect) {
 		if (input_pot_run(connect, &popts.tls, &hooks) == -EINVAL)
 			failed = 2;
@@ -693,10 +686,17 @@ int main(int argc, char **argv)
 		failed = failed ? failed : 1;
 	if (ml.want_stats)
 		stats_print(stderr, &ml.st);
+	goto out;
+fail: /* the set-up failed (said): what was opened is closed, the status is 1 */
+	sink_set_close(&sinks, MAIN_CLOSE_MS);
+	failed = 1;
+out:
 	if (httpd)
 		httpd_stop(httpd);
 	conf_watch_close(ml.conf);
 	engine_free(eng);
+	sinks_legacy_bind(NULL);
+	sink_set_free(&sinks);
 	for (unsigned i = 0; i < l7_nall; i++)
 		if (cfgs[i] != &cfg)
 			free(cfgs[i]);
