@@ -210,7 +210,7 @@ static int l7_serve(struct l7_run *run, const char *addr)
 		fprintf(stderr, "l7_records: summary_init: %s\n", strerror(-err));
 		return 1;
 	}
-	rec_out_init(&out, REC_FORMAT_JSON, 0);
+	rec_out_init(&out, REC_FORMAT_JSON, 0, NULL);
 	run->out = &out;
 	l7_all(run);
 	h = httpd_start(addr, summary_metrics, NULL);

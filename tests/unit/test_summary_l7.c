@@ -461,7 +461,7 @@ static void test_through_out_stage(void)
 
 	summary_config_default(&cfg);
 	CHECK_EQ_INT(summary_init(&cfg), 0);
-	rec_out_init(&o, REC_FORMAT_JSON, 0);
+	rec_out_init(&o, REC_FORMAT_JSON, 0, NULL);
 	REC_SET(&r, ts, t0);
 	REC_SET(&r, id_orig_h, REC_LIT("198.18.0.1"));
 	REC_SET(&r, method, REC_LIT("GET"));
