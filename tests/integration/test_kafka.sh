@@ -167,14 +167,24 @@ kafka_consume "$T" "$T_TMP/once.txt"
 check kafka_once_records_equal_stdout same_as "$T_TMP/once.txt" "$T_TMP/ref.sorted"
 check_eq kafka_once_no_warnings "$(kafka_lines "$T_TMP/once.err")" ""
 
-# ---- a topic per log: --kafka-topic LOG=NAME; dns's records to dns's topic alone -----------
+# ---- a topic per log: --kafka-topic LOG=NAME; DNS and TLS records of one run, each log on its
+# own topic (the ssl records are those the stdout sink prints for the TLS capture alone) -------
 T=$(kafka_topic bypath)
 TS=$(kafka_topic bypath-ssl)
-publish bypath --kafka-brokers "$KAFKA_BOOT" -T dns=never-used -T "ssl=$TS" -T "dns=$T"
+TLSCAP=$PANO_CORPUS/zeek/Traces/tls/ecdhe.pcap
+UIDLESS='s/"uid":"[^"]*"/"uid":"-"/'
+"$A" --read "$TLSCAP" | sed -E "$UIDLESS" | sort >"$T_TMP/ssl.sorted"
+NS=$(wc -l <"$T_TMP/ssl.sorted")
+check kafka_bypath_ssl_reference [ "$NS" -ge 1 ]
+publish bypath --read "$TLSCAP" --kafka-brokers "$KAFKA_BOOT" -T dns=never-used -T "ssl=$TS" \
+	-T "dns=$T"
 check_eq kafka_bypath_exit_status "$RC" 0
-check_eq kafka_bypath_delivered "$(kstat "$T_TMP/bypath.err" delivered)" "$N"
+check_eq kafka_bypath_delivered "$(kstat "$T_TMP/bypath.err" delivered)" "$((N + NS))"
 kafka_consume "$T" "$T_TMP/bypath.txt"
-check kafka_bypath_records_equal_stdout same_as "$T_TMP/bypath.txt" "$T_TMP/ref.sorted"
+check kafka_bypath_dns_topic_equals_stdout same_as "$T_TMP/bypath.txt" "$T_TMP/ref.sorted"
+kafka_consume "$TS" "$T_TMP/bypath-ssl.txt"
+cut -f3- "$T_TMP/bypath-ssl.txt" | sed -E "$UIDLESS" | sort >"$T_TMP/bypath-ssl.sorted"
+check kafka_bypath_ssl_topic_equals_stdout cmp -s "$T_TMP/bypath-ssl.sorted" "$T_TMP/ssl.sorted"
 "$A" --read "$CAP" --kafka-brokers "$KAFKA_BOOT" -T Bad=x >/dev/null 2>"$T_TMP/bypath-bad.err"
 check_eq kafka_bypath_bad_log_name_usage "$?" 2
 
