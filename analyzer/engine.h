@@ -33,8 +33,8 @@ struct engine_config {
 	struct tcp_limits tcp;
 	struct ipfrag_limits frag;
 	enum rec_format format;
-	int dotted;		 /* Zeek's dotted field names */
-	struct sink_set *sinks;	 /* where records go (NULL: nowhere but the summaries) */
+	int dotted;		/* Zeek's dotted field names */
+	struct sink_set *sinks; /* where records go (NULL: nowhere but the summaries) */
 };
 
 struct pano_engine {

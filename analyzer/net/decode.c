@@ -188,7 +188,8 @@ static uint32_t decode_cut(const struct pano_frame *f)
 
 /* UDP or TCP in the bytes of c (the whole L4 segment as captured); wire_len is the L4 length
  * the IP header promised. */
-static void decode_l4(struct pano_engine *eng, struct pano_pkt *p, struct cursor *c, uint32_t wire_len)
+static void decode_l4(struct pano_engine *eng, struct pano_pkt *p, struct cursor *c,
+		      uint32_t wire_len)
 {
 	const uint8_t *seg = c->base + c->off;
 	uint32_t have = (uint32_t)cur_left(c);
@@ -256,7 +257,8 @@ static void decode_l4(struct pano_engine *eng, struct pano_pkt *p, struct cursor
 }
 
 /* Hands a transport payload of protocol proto onward (UDP/TCP decoded, others counted). */
-static void decode_transport(struct pano_engine *eng, struct pano_pkt *p, uint8_t proto, struct cursor *c, uint32_t wire_len)
+static void decode_transport(struct pano_engine *eng, struct pano_pkt *p, uint8_t proto,
+			     struct cursor *c, uint32_t wire_len)
 {
 	if (proto != IPPROTO_UDP && proto != IPPROTO_TCP) {
 		counter_inc(&c_l4_other);
@@ -317,7 +319,8 @@ static void decode_ipv4(struct pano_engine *eng, const struct pano_frame *f, str
 		k.proto = proto;
 		memcpy(k.saddr, p.saddr.a, 4);
 		memcpy(k.daddr, p.daddr.a, 4);
-		if (ipfrag_add(eng->frag, &k, f->ts_ns, foff, more, pl.base, plen, &out, &outlen) != 1)
+		if (ipfrag_add(eng->frag, &k, f->ts_ns, foff, more, pl.base, plen, &out, &outlen) !=
+		    1)
 			return;
 		struct cursor r = cursor_init(out, outlen);
 		p.ip_reassembled = true;
@@ -334,8 +337,8 @@ static void decode_ipv4(struct pano_engine *eng, const struct pano_frame *f, str
  */
 #define DECODE_REASSEMBLED 1 /* c is a reassembled payload: no further fragment header */
 #define DECODE_TRUNCATED   2 /* c is cut short: fragments cannot be reassembled */
-static void decode_ip6_chain(struct pano_engine *eng, const struct pano_frame *f, struct pano_pkt *p, uint8_t nh,
-			     struct cursor *c, int flags)
+static void decode_ip6_chain(struct pano_engine *eng, const struct pano_frame *f,
+			     struct pano_pkt *p, uint8_t nh, struct cursor *c, int flags)
 {
 	for (int n = 0;; n++) {
 		if (n == DECODE_MAX_IP6_EXT) {
@@ -398,8 +401,8 @@ static void decode_ip6_chain(struct pano_engine *eng, const struct pano_frame *f
 			k.proto = next;
 			memcpy(k.saddr, p->saddr.a, 16);
 			memcpy(k.daddr, p->daddr.a, 16);
-			if (ipfrag_add(eng->frag, &k, f->ts_ns, foff, more, cur_take(c, len), len, &out,
-				       &outlen) != 1)
+			if (ipfrag_add(eng->frag, &k, f->ts_ns, foff, more, cur_take(c, len), len,
+				       &out, &outlen) != 1)
 				return;
 			struct cursor r = cursor_init(out, outlen);
 			p->ip_reassembled = true;
@@ -445,7 +448,8 @@ static void decode_ipv6(struct pano_engine *eng, const struct pano_frame *f, str
 }
 
 /* A bare IPv4 or IPv6 packet (version from the first nibble); f gives time and source. */
-static void decode_ip(struct pano_engine *eng, const struct pano_frame *f, const uint8_t *data, uint32_t len)
+static void decode_ip(struct pano_engine *eng, const struct pano_frame *f, const uint8_t *data,
+		      uint32_t len)
 {
 	struct cursor c = cursor_init(data, len);
 	const uint8_t *v = cur_take(&c, 1);
@@ -464,7 +468,8 @@ static void decode_ip(struct pano_engine *eng, const struct pano_frame *f, const
 }
 
 /* Dispatches on an ethertype, following VLAN tags; c is at the bytes after the type. */
-static void decode_ethertype(struct pano_engine *eng, const struct pano_frame *f, uint16_t type, struct cursor *c)
+static void decode_ethertype(struct pano_engine *eng, const struct pano_frame *f, uint16_t type,
+			     struct cursor *c)
 {
 	for (int tags = 0; type == ETH_P_8021Q || type == ETH_P_8021AD || type == ETH_P_QINQ1;
 	     tags++) {
@@ -497,7 +502,8 @@ static void decode_ethertype(struct pano_engine *eng, const struct pano_frame *f
 }
 
 /* BSD null/loop: the address family, 2 for IPv4 and 24/28/30 for IPv6 depending on the OS. */
-static void decode_af(struct pano_engine *eng, const struct pano_frame *f, uint32_t af, struct cursor *c)
+static void decode_af(struct pano_engine *eng, const struct pano_frame *f, uint32_t af,
+		      struct cursor *c)
 {
 	size_t n = cur_left(c);
 
@@ -530,7 +536,8 @@ static void decode_ppp(struct pano_engine *eng, const struct pano_frame *f, stru
 
 /* Hands the rest of the frame to its EtherType's decoder once the link header read cleanly;
  * a link header cut short is counted. */
-static void decode_after_link(struct pano_engine *eng, const struct pano_frame *f, uint16_t type, struct cursor *c)
+static void decode_after_link(struct pano_engine *eng, const struct pano_frame *f, uint16_t type,
+			      struct cursor *c)
 {
 	if (c->err) {
 		counter_inc(&c_l2_trunc);

@@ -156,8 +156,7 @@ static void ipfrag_destroy(struct ipfrag_table *fr, struct ipfrag_dgram *d)
 }
 
 /* Turns d into a tombstone: its data is freed, further fragments are dropped. */
-static void ipfrag_reject(struct ipfrag_table *fr, struct ipfrag_dgram *d,
-			  struct pano_counter *why)
+static void ipfrag_reject(struct ipfrag_table *fr, struct ipfrag_dgram *d, struct pano_counter *why)
 {
 	counter_inc(why);
 	ipfrag_free_pieces(fr, d);
@@ -219,8 +218,8 @@ static uint32_t ipfrag_assemble(struct ipfrag_table *fr, struct ipfrag_dgram *d)
 	return d->total;
 }
 
-int ipfrag_add(struct ipfrag_table *fr, const struct ipfrag_key *k, uint64_t ts_ns, uint32_t offset, int more,
-	       const uint8_t *data, uint32_t len, const uint8_t **out, uint32_t *outlen)
+int ipfrag_add(struct ipfrag_table *fr, const struct ipfrag_key *k, uint64_t ts_ns, uint32_t offset,
+	       int more, const uint8_t *data, uint32_t len, const uint8_t **out, uint32_t *outlen)
 {
 	uint64_t end = (uint64_t)offset + len;
 	struct ipfrag_dgram *d = ipfrag_find(fr, k);

@@ -45,8 +45,8 @@ void ipfrag_get_limits(const struct ipfrag_table *fr, struct ipfrag_limits *l);
  * needed (or the fragment was an exact duplicate), -1 when the fragment or its datagram was
  * rejected (overlap, oversize, inconsistent length, over the caps); every rejection is counted.
  */
-int ipfrag_add(struct ipfrag_table *fr, const struct ipfrag_key *k, uint64_t ts_ns, uint32_t offset, int more,
-	       const uint8_t *data, uint32_t len, const uint8_t **out, uint32_t *outlen);
+int ipfrag_add(struct ipfrag_table *fr, const struct ipfrag_key *k, uint64_t ts_ns, uint32_t offset,
+	       int more, const uint8_t *data, uint32_t len, const uint8_t **out, uint32_t *outlen);
 
 /* Drops datagrams older than the timeout at packet time now_ns (counted). */
 void ipfrag_expire(struct ipfrag_table *fr, uint64_t now_ns);

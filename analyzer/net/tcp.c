@@ -81,7 +81,7 @@ struct tcp_conn {
 	const struct l7_proto *proto; /* NULL: not bound (yet) */
 	void *pst;		      /* the protocol's state (of the engine's l7 set) */
 	unsigned maybe;		      /* unbound: protocols that may take it at its first data */
-	struct tcp_dir dir[2]; /* 0: client to server, 1: server to client */
+	struct tcp_dir dir[2];	      /* 0: client to server, 1: server to client */
 	uint64_t last_ts;
 	struct pano_frame synth; /* frame for data delivered outside a segment (close) */
 	struct tcp_conn *hnext;
@@ -97,8 +97,8 @@ struct tcp_table {
 	struct tcp_conn *tab[TCP_BUCKETS];
 	struct tcp_conn *lru_head, *lru_tail; /* activity list */
 	struct tcp_conn *buf_head, *buf_tail; /* the same, of connections holding buffers */
-	unsigned nconns;  /* also read by the metrics thread */
-	size_t total_buf; /* likewise */
+	unsigned nconns;		      /* also read by the metrics thread */
+	size_t total_buf;		      /* likewise */
 	uint64_t next_id;
 };
 
@@ -259,8 +259,8 @@ static void tcp_l7_account(struct tcp_table *t, struct tcp_conn *c, size_t befor
 	tcp_blist_update(t, c);
 }
 
-static void tcp_deliver(struct tcp_table *t, struct tcp_conn *c, int d, const uint8_t *data, uint32_t len,
-			const struct pano_pkt *pkt)
+static void tcp_deliver(struct tcp_table *t, struct tcp_conn *c, int d, const uint8_t *data,
+			uint32_t len, const struct pano_pkt *pkt)
 {
 	if (!len)
 		return;
@@ -328,7 +328,8 @@ static void tcp_drain(struct tcp_table *t, struct tcp_conn *c, int d, const stru
 }
 
 /* Gives up on the hole before the first queued segment (or jumps to seq if none is queued). */
-static void tcp_gap(struct tcp_table *t, struct tcp_conn *c, int d, uint32_t seq, const struct pano_pkt *pkt)
+static void tcp_gap(struct tcp_table *t, struct tcp_conn *c, int d, uint32_t seq,
+		    const struct pano_pkt *pkt)
 {
 	struct tcp_dir *dir = &c->dir[d];
 
@@ -368,8 +369,8 @@ static void tcp_make_room(struct tcp_table *t, size_t need, const struct tcp_con
 
 /* Queues a segment ahead of the expected number; 0, or -1 if it does not fit under the caps
  * (the total cap after evicting other connections' buffers for it). */
-static int tcp_queue(struct tcp_table *t, struct tcp_conn *c, int d, uint32_t seq, const uint8_t *data, uint32_t len,
-		     uint64_t ts_ns)
+static int tcp_queue(struct tcp_table *t, struct tcp_conn *c, int d, uint32_t seq,
+		     const uint8_t *data, uint32_t len, uint64_t ts_ns)
 {
 	struct tcp_dir *dir = &c->dir[d];
 	struct tcp_seg **pp = &dir->ooo;
@@ -405,7 +406,8 @@ static int tcp_queue(struct tcp_table *t, struct tcp_conn *c, int d, uint32_t se
 }
 
 /* Gives up on everything before seq: queued data goes out hole by hole, then a last gap. */
-static void tcp_jump(struct tcp_table *t, struct tcp_conn *c, int d, uint32_t seq, const struct pano_pkt *pkt)
+static void tcp_jump(struct tcp_table *t, struct tcp_conn *c, int d, uint32_t seq,
+		     const struct pano_pkt *pkt)
 {
 	struct tcp_dir *dir = &c->dir[d];
 
@@ -415,8 +417,8 @@ static void tcp_jump(struct tcp_table *t, struct tcp_conn *c, int d, uint32_t se
 }
 
 /* Handles the payload bytes [seq, seq+len) of one direction. */
-static void tcp_data(struct tcp_table *t, struct tcp_conn *c, int d, uint32_t seq, const uint8_t *data, uint32_t len,
-		     const struct pano_pkt *pkt)
+static void tcp_data(struct tcp_table *t, struct tcp_conn *c, int d, uint32_t seq,
+		     const uint8_t *data, uint32_t len, const struct pano_pkt *pkt)
 {
 	struct tcp_dir *dir = &c->dir[d];
 	int32_t rel = (int32_t)(seq - dir->next);
@@ -513,8 +515,8 @@ static int tcp_sender_is_client(const struct tcp_table *t, const struct pano_pkt
 	return pkt->sport >= pkt->dport;
 }
 
-static struct tcp_conn *tcp_create(struct tcp_table *t, const struct pano_pkt *pkt, const struct tcp_key *k, int pi,
-				   unsigned maybe)
+static struct tcp_conn *tcp_create(struct tcp_table *t, const struct pano_pkt *pkt,
+				   const struct tcp_key *k, int pi, unsigned maybe)
 {
 	while (t->nconns >= t->lim.max_conns && t->lru_head) {
 		counter_inc(&c_tcp_evicted);

@@ -17,11 +17,11 @@ enum rec_format { REC_FORMAT_JSON = 0, REC_FORMAT_PROTOBUF = 1 };
 
 struct rec_out {
 	enum rec_format format;
-	int dotted;	      /* Zeek's dotted names (id.orig_h) */
-	struct wbuf buf;      /* the encoded record (reused) */
-	struct rec_emit emit; /* what protocols are given: calls rec_out_emit with this */
+	int dotted;		/* Zeek's dotted names (id.orig_h) */
+	struct wbuf buf;	/* the encoded record (reused) */
+	struct rec_emit emit;	/* what protocols are given: calls rec_out_emit with this */
 	struct sink_set *sinks; /* where encoded records go; NULL: summaries only */
-	uint64_t cut;	      /* records over the buffer's cap, not written (also counted) */
+	uint64_t cut;		/* records over the buffer's cap, not written (also counted) */
 };
 
 /* Sets up o (encoding, the sinks, the emit hook protocols get). */

@@ -32,7 +32,7 @@ void sink_set_emit(struct sink_set *set, const char *path, const void *key, size
 {
 	for (struct sink *s = set->head; s; s = s->next) {
 		if (!s->emit)
-			continue; /* closed */
+			continue;				       /* closed */
 		__atomic_store_n(&s->in, s->in + 1, __ATOMIC_RELAXED); /* read by /metrics */
 		s->emit(s, path, key, keylen, rec, len);
 	}

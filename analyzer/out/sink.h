@@ -34,21 +34,21 @@ struct sink_tally {
 };
 
 struct sink {
-	const char *name;	/* "file", "kafka" */
+	const char *name; /* "file", "kafka" */
 	/* Takes a copy of rec; path is its log ("dns", "ssl", ...); key groups related records
 	 * (e.g. client address). 0 or -errno. */
 	int (*emit)(struct sink *s, const char *path, const void *key, size_t keylen,
 		    const void *rec, size_t len);
-	void (*poll)(struct sink *s);			/* service callbacks; cheap, called often */
+	void (*poll)(struct sink *s); /* service callbacks; cheap, called often */
 	/* Flush within timeout and release the sink's resources; the struct itself stays valid
 	 * (stats still answer) until free. 0 or -errno (e.g. records left undelivered). */
 	int (*close)(struct sink *s, int timeout_ms);
 	void (*stats)(struct sink *s, void (*out)(void *arg, const char *name, uint64_t v),
-		      void *arg);			/* name e.g. "delivered", "dropped_queue_full" */
+		      void *arg); /* name e.g. "delivered", "dropped_queue_full" */
 	/* Fills out, pending and every drop reason (zeros too) of t; open or closed. */
 	void (*tally)(struct sink *s, struct sink_tally *t);
-	void (*free)(struct sink *s);			/* after close: free the struct */
-	uint64_t in;					/* records handed to the sink */
+	void (*free)(struct sink *s); /* after close: free the struct */
+	uint64_t in;		      /* records handed to the sink */
 	struct sink *next;
 };
 
@@ -99,11 +99,11 @@ void sink_file_set_length_prefixed(struct sink *s);
  * topic (dns) or a "path=NAME" of topics names another. */
 #define KAFKA_PATH_MAX 16 /* a path's length, NUL included */
 struct kafka_opts {
-	const char *brokers;		/* --kafka-brokers */
-	const char *topic;		/* --kafka-topic NAME: the dns topic, default "pano-dns" */
-	const char *const *topics;	/* --kafka-topic PATH=NAME: another path's topic */
+	const char *brokers;	   /* --kafka-brokers */
+	const char *topic;	   /* --kafka-topic NAME: the dns topic, default "pano-dns" */
+	const char *const *topics; /* --kafka-topic PATH=NAME: another path's topic */
 	int ntopics;
-	const char *const *props;	/* -X key=value */
+	const char *const *props; /* -X key=value */
 	int nprops;
 };
 /* Checks one "PATH=NAME" (path: 1-15 of [a-z0-9_], name not empty). 0 or -EINVAL. */

@@ -476,7 +476,8 @@ static int kafka_names(struct kafka_sink *k, const struct kafka_opts *opts)
 			topic = arg + plen + 1;
 		}
 		for (j = 0; j < k->nnames; j++)
-			if (strlen(k->names[j].path) == plen && !strncmp(k->names[j].path, path, plen))
+			if (strlen(k->names[j].path) == plen &&
+			    !strncmp(k->names[j].path, path, plen))
 				break;
 		if (j == KAFKA_MAX_TOPICS - 1)
 			return -EINVAL; /* a topic slot stays for records of an unnamed path */

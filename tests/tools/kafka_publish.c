@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * kafka_publish.c - pushes JSON records through the Kafka sink (sink_kafka.c) exactly as the
- * analyzer does (sink_set_emit, sink_set_poll, sink_set_close), to measure the sink on its own and to
- * feed a broker in tests. Records are the lines of --input (cycled until --count is reached;
- * the key is the line's "id_orig_h" value), or synthetic dns.log-shaped records from
+ * analyzer does (sink_set_emit, sink_set_poll, sink_set_close), to measure the sink on its own and
+ * to feed a broker in tests. Records are the lines of --input (cycled until --count is reached; the
+ * key is the line's "id_orig_h" value), or synthetic dns.log-shaped records from
  * --clients distinct clients. Prints one summary line:
  *
  *   records N seconds S rate R delivered D failed F dropped_queue_full Q dropped_at_exit X

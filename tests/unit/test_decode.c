@@ -22,20 +22,21 @@
 
 /* ---- the observing L7 protocol ---------------------------------------------------------- */
 /* A record per UDP datagram: what the out stage encodes and hands to the engine's sinks. */
-#define T_REC_FIELDS(X)                      \
-	X(TIME, ts, "ts", 1)                 \
-	X(RAW, id_orig_h, "id.orig_h", 2)    \
+#define T_REC_FIELDS(X)                                                                            \
+	X(TIME, ts, "ts", 1)                                                                       \
+	X(RAW, id_orig_h, "id.orig_h", 2)                                                          \
 	X(COUNT, len, "len", 3)
 struct t_rec {
 	REC_STRUCT(T_REC_FIELDS)
 };
-static REC_JSON_FN(t_rec_json, struct t_rec, "test", T_REC_FIELDS)
-static REC_PB_FN(t_rec_pb, struct t_rec, "test", T_REC_FIELDS)
-static const struct rec_type t_rec_type = {
-    .path = "test",
-    .json = t_rec_json,
-    .pb = t_rec_pb,
-    .key_off = offsetof(struct t_rec, id_orig_h),
+static REC_JSON_FN(t_rec_json, struct t_rec, "test",
+		   T_REC_FIELDS) static REC_PB_FN(t_rec_pb, struct t_rec, "test",
+						  T_REC_FIELDS) static const
+    struct rec_type t_rec_type = {
+	.path = "test",
+	.json = t_rec_json,
+	.pb = t_rec_pb,
+	.key_off = offsetof(struct t_rec, id_orig_h),
 };
 
 /* The test protocol's state (one per engine). */
@@ -579,7 +580,8 @@ static void test_frag(int v6)
 	frag(102, 0);
 	CHECK(big_ok());
 	CHECK_EQ_INT(cnt("ip_frag_duplicate") - dup, 2);
-	CHECK_EQ_INT(ipfrag_datagrams(eng->frag), 1); /* the late duplicate started a new datagram */
+	CHECK_EQ_INT(ipfrag_datagrams(eng->frag),
+		     1); /* the late duplicate started a new datagram */
 	ipfrag_clear(eng->frag);
 
 	/* Overlap: fragment 1 moved 8 bytes back overlaps fragment 0. */

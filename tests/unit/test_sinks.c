@@ -278,7 +278,8 @@ static void test_file_sink_epipe(void)
 	if (s) {
 		sink_set_add(&set, s);
 		for (i = 0; i < 100000; i++)
-			sink_set_emit(&set, "dns", "c", 1, "{\"a\":\"bcdefghijklmnopqrstuvwxyz\"}", 32);
+			sink_set_emit(&set, "dns", "c", 1, "{\"a\":\"bcdefghijklmnopqrstuvwxyz\"}",
+				      32);
 		CHECK(sink_set_close(&set, 100) < 0);
 		CHECK_EQ_INT(sink_stat(s, "dropped_write_error"), 100000);
 		CHECK_EQ_INT(sink_stat(s, "written"), 0);
@@ -361,7 +362,8 @@ static void test_file_sink_full(void)
 		return;
 	sink_set_add(&set, s);
 	for (i = 0; i < 3000; i++)
-		sink_set_emit(&set, "dns", "c", 1, "{\"a\":\"bcdefghijklmnopqrstuvwxyz0123456789\"}", 42);
+		sink_set_emit(&set, "dns", "c", 1,
+			      "{\"a\":\"bcdefghijklmnopqrstuvwxyz0123456789\"}", 42);
 	tally_of(s);
 	CHECK(sink_set_close(&set, 100) < 0);
 	struct sink_tally t = tally_of(s);
@@ -412,6 +414,19 @@ static void mock_stop(void)
 		rd_kafka_destroy(mock_rk);
 	mock = NULL;
 	mock_rk = NULL;
+}
+
+/* Opens the Kafka sink on the running mock cluster and adds it to the set. The sink, or NULL
+ * (a check failed). */
+static struct sink *kafka_open_on_mock(struct kafka_opts *o)
+{
+	struct sink *s = NULL;
+
+	o->brokers = rd_kafka_mock_cluster_bootstraps(mock);
+	CHECK_EQ_INT(sink_kafka_open(o, &s), 0);
+	if (s)
+		sink_set_add(&set, s);
+	return s;
 }
 
 /* Polls the sinks until the Kafka sink reports want delivered, or gives up after a generous
@@ -510,11 +525,8 @@ static void test_kafka_delivery(void)
 		CHECK(!"mock cluster did not start");
 		goto out;
 	}
-	o.brokers = rd_kafka_mock_cluster_bootstraps(mock);
-	CHECK_EQ_INT(sink_kafka_open(&o, &s), 0);
-	if (!s)
+	if (!(s = kafka_open_on_mock(&o)))
 		goto out;
-	sink_set_add(&set, s);
 	for (i = 0; i < KT_RECORDS; i++) {
 		int kl = snprintf(key, sizeof(key), "198.18.0.%d", i % KT_CLIENTS);
 		int rl = snprintf(rec, sizeof(rec), "{\"id\":%d,\"id_orig_h\":\"%s\"}", i, key);
@@ -566,19 +578,13 @@ out:
  * sink on it and adds the sink to the registry. The sink, or NULL (a check failed). */
 static struct sink *kafka_on_mock(struct kafka_opts *o, int down)
 {
-	struct sink *s = NULL;
-
 	if (mock_start(o->topic)) {
 		CHECK(!"mock cluster did not start");
 		return NULL;
 	}
 	if (down)
 		CHECK_EQ_INT(rd_kafka_mock_broker_set_down(mock, 1), 0);
-	o->brokers = rd_kafka_mock_cluster_bootstraps(mock);
-	CHECK_EQ_INT(sink_kafka_open(o, &s), 0);
-	if (s)
-		sink_set_add(&set, s);
-	return s;
+	return kafka_open_on_mock(o);
 }
 
 /* Broker down, tiny local queue: emit never blocks, overflow is counted as dropped_queue_full,
@@ -630,11 +636,8 @@ static void test_kafka_recovery(void)
 		CHECK(!"mock cluster did not start");
 		goto out;
 	}
-	o.brokers = rd_kafka_mock_cluster_bootstraps(mock);
-	CHECK_EQ_INT(sink_kafka_open(&o, &s), 0);
-	if (!s)
+	if (!(s = kafka_open_on_mock(&o)))
 		goto out;
-	sink_set_add(&set, s);
 	sink_set_emit(&set, "dns", "a", 1, "{\"before\":1}", 12);
 	kafka_wait_delivered(s, 1);
 	CHECK_EQ_INT(sink_stat(s, "delivered"), 1);
@@ -713,10 +716,9 @@ static void test_kafka_produce_refused(void)
 
 	if (!s)
 		goto out;
-	rd_kafka_mock_push_request_errors(mock, 0 /* Produce */, 3,
-					  RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE,
-					  RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE,
-					  RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+	rd_kafka_mock_push_request_errors(
+	    mock, 0 /* Produce */, 3, RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE,
+	    RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
 	for (i = 0; i < 100; i++) {
 		sink_set_emit(&set, "dns", "198.18.0.12", 11, "{\"r\":1}", 7);
 		if (i % 10 == 9) { /* batches of about ten, one request each */
@@ -767,11 +769,8 @@ static void test_kafka_paths(void)
 {
 	const char *const topics[] = {"ssl=t-paths-ssl"};
 	const char *props[] = {"linger.ms=5"};
-	struct kafka_opts o = {.topic = "t-paths-dns",
-			       .topics = topics,
-			       .ntopics = 1,
-			       .props = props,
-			       .nprops = 1};
+	struct kafka_opts o = {
+	    .topic = "t-paths-dns", .topics = topics, .ntopics = 1, .props = props, .nprops = 1};
 	static const char *const paths[] = {"dns", "ssl", "http"};
 	static const char *const names[] = {"t-paths-dns", "t-paths-ssl", "pano-http"};
 	struct consumed *c = NULL;
@@ -784,16 +783,14 @@ static void test_kafka_paths(void)
 	CHECK_EQ_INT(kafka_topic_arg_check("=x"), -EINVAL);
 	CHECK_EQ_INT(kafka_topic_arg_check("Bad=x"), -EINVAL);
 	CHECK_EQ_INT(kafka_topic_arg_check("ssl"), -EINVAL);
-	if (mock_start("t-paths-dns") || rd_kafka_mock_topic_create(mock, "t-paths-ssl", KT_PARTS, 1) ||
+	if (mock_start("t-paths-dns") ||
+	    rd_kafka_mock_topic_create(mock, "t-paths-ssl", KT_PARTS, 1) ||
 	    rd_kafka_mock_topic_create(mock, "pano-http", KT_PARTS, 1)) {
 		CHECK(!"mock cluster did not start");
 		goto out;
 	}
-	o.brokers = rd_kafka_mock_cluster_bootstraps(mock);
-	CHECK_EQ_INT(sink_kafka_open(&o, &s), 0);
-	if (!s)
+	if (!(s = kafka_open_on_mock(&o)))
 		goto out;
-	sink_set_add(&set, s);
 	for (i = 0; i < 30; i++) {
 		int rl = snprintf(rec, sizeof(rec), "{\"_path\":\"%s\",\"n\":%d}", paths[i % 3], i);
 		sink_set_emit(&set, paths[i % 3], "198.18.0.1", 10, rec, (size_t)rl);
