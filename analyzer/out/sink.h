@@ -80,7 +80,7 @@ void sinks_legacy_bind(struct sink_set *set);
 void sinks_add(struct sink *s);
 void sinks_emit(const char *path, const void *key, size_t keylen, const void *rec, size_t len);
 
-/* The account of s (in from the registry, the rest from the sink). */
+/* The account of s (in from its set, the rest from the sink). */
 void sink_tally(struct sink *s, struct sink_tally *t);
 /* Adds a drop reason to t (for a sink's tally callback). */
 void sink_tally_drop(struct sink_tally *t, const char *reason, uint64_t n);

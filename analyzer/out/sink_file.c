@@ -2,7 +2,7 @@
 /*
  * sink_file.c - the file sink: one record per line (the record plus '\n') to a file, or to
  * standard output for "-". Records are collected in a 256 KiB buffer and written with write(2)
- * when it fills, on sinks_poll() once the oldest buffered record is 100 ms old (so output to
+ * when it fills, on sink_set_poll() once the oldest buffered record is 100 ms old (so output to
  * a terminal or a pipe keeps streaming), and on close.
  *
  * A record counts as out only once write(2) has taken all its bytes; until then it is pending
@@ -261,7 +261,7 @@ static void file_free(struct sink *s)
 }
 
 /* Opens the file sink on path ("-" = standard output; a file is created or truncated). On
- * success *out is a sink ready for sinks_add(); 0 or -errno (the error is logged). */
+ * success *out is a sink ready for sink_set_add(); 0 or -errno (the error is logged). */
 int sink_file_open(const char *path, struct sink **out)
 {
 	struct file_sink *f;

@@ -21,7 +21,7 @@
  * when records were left undelivered at exit.
  *
  * All callbacks run from rd_kafka_poll()/rd_kafka_flush() on the caller's thread (the analyzer's
- * main loop via sinks_poll()), so the tallies below need no locking.
+ * main loop via sink_set_poll()), so the tallies below need no locking.
  */
 #include <errno.h>
 #include <stdbool.h>
