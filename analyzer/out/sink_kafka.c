@@ -50,8 +50,9 @@ PANO_COUNTER(c_kafka_at_exit, "kafka_dropped_at_exit", "drop",
 
 struct kafka_topic {
 	char path[KAFKA_PATH_MAX];
-	rd_kafka_topic_t *rkt;
-	int missing_logged; /* "does not exist" said */
+	rd_kafka_topic_t *rkt; /* NULL once the sink is closed (the counts stay) */
+	int missing_logged;    /* "does not exist" said */
+	uint64_t delivered;    /* this path's share of the sink's delivered */
 };
 
 /* A topic name the user gave a path (--kafka-topic [PATH=]NAME). */
@@ -125,7 +126,10 @@ static void kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 	if (k->closing == 2)
 		return;
 	if (!m->err) {
+		struct kafka_topic *t = rd_kafka_topic_opaque(m->rkt);
 		k->delivered++;
+		if (t)
+			t->delivered++;
 		if (k->nseen_err) {
 			pr_warn("kafka: delivering again");
 			k->nseen_err = 0;
@@ -360,9 +364,10 @@ static int kafka_close(struct sink *s, int timeout_ms)
 		    (unsigned long long)k->produce_err, (unsigned long long)k->at_exit, timeout_ms,
 		    k->last_err ? "; last error " : "",
 		    k->last_err ? rd_kafka_err2name(k->last_err) : "");
-	for (i = 0; i < k->ntopics; i++)
+	for (i = 0; i < k->ntopics; i++) {
 		rd_kafka_topic_destroy(k->topics[i].rkt);
-	k->ntopics = 0;
+		k->topics[i].rkt = NULL;
+	}
 	rd_kafka_destroy(k->rk);
 	k->rk = NULL;
 	return k->at_exit ? -ETIMEDOUT : 0;
@@ -379,6 +384,11 @@ static void kafka_stats(struct sink *s, void (*out)(void *arg, const char *name,
 	out(arg, "produce_errors", k->produce_err);
 	out(arg, "queued", k->rk ? kafka_pending(k) : 0);
 	out(arg, "dropped_at_exit", k->at_exit);
+	for (int i = 0; i < k->ntopics; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "delivered_%s", k->topics[i].path);
+		out(arg, name, k->topics[i].delivered);
+	}
 }
 
 /* out: delivered; pending: in librdkafka's hands, no report yet; dropped by reason. */

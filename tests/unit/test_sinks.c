@@ -801,6 +801,9 @@ static void test_kafka_paths(void)
 	CHECK_EQ_INT(t.in, 30);
 	CHECK_EQ_INT(t.out, 30);
 	CHECK_EQ_INT(t.pending + sink_tally_dropped(&t), 0);
+	CHECK_EQ_INT(sink_stat(s, "delivered_dns"), 10);
+	CHECK_EQ_INT(sink_stat(s, "delivered_ssl"), 10);
+	CHECK_EQ_INT(sink_stat(s, "delivered_http"), 10);
 	for (int p = 0; p < 3; p++) {
 		n = kafka_consume_all(o.brokers, names[p], &c);
 		CHECK_EQ_INT(n, 10);
