@@ -602,15 +602,13 @@ int main(int argc, char **argv)
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGUSR1, &sa, NULL);
 
-	/* Every record of every engine goes to these sinks (the DNS module's too, through the
-	 * interim sinks_emit until it hands its records to rec_emit). */
+	/* Every record of every engine goes to these sinks. */
 	struct sink_set sinks;
 	struct sink *s;
 	struct pano_engine *eng = NULL;
 	struct httpd *httpd = NULL;
 	int failed = 0, damaged = 0, err;
 	sink_set_init(&sinks);
-	sinks_legacy_bind(&sinks);
 	if (output || (!kopts.brokers && !want_summary)) {
 		if (sink_file_open(output ? output : "-", &s))
 			goto fail;
@@ -695,7 +693,6 @@ out:
 		httpd_stop(httpd);
 	conf_watch_close(ml.conf);
 	engine_free(eng);
-	sinks_legacy_bind(NULL);
 	sink_set_free(&sinks);
 	for (unsigned i = 0; i < l7_nall; i++)
 		if (cfgs[i] != &cfg)

@@ -102,22 +102,3 @@ void sink_set_free(struct sink_set *set)
 	}
 	sink_set_init(set);
 }
-
-/* ---- interim: the DNS module's way in (see sink.h) ----------------------------------- */
-static struct sink_set sink_legacy_own = {NULL, &sink_legacy_own.head};
-static struct sink_set *sink_legacy = &sink_legacy_own;
-
-void sinks_legacy_bind(struct sink_set *set)
-{
-	sink_legacy = set ? set : &sink_legacy_own;
-}
-
-void sinks_add(struct sink *s)
-{
-	sink_set_add(sink_legacy, s);
-}
-
-void sinks_emit(const char *path, const void *key, size_t keylen, const void *rec, size_t len)
-{
-	sink_set_emit(sink_legacy, path, key, keylen, rec, len);
-}

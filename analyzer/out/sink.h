@@ -23,7 +23,7 @@
 
 #define SINK_MAX_REASONS 8
 
-/* A sink's account of its records (see above); in is kept by sinks_emit(). */
+/* A sink's account of its records (see above); in is kept by sink_set_emit(). */
 struct sink_tally {
 	uint64_t in, out, pending;
 	unsigned nreasons;
@@ -71,14 +71,6 @@ int sink_set_close(struct sink_set *set, int timeout_ms);
 /* Closes what is still open and frees every sink; the set is empty afterwards. */
 void sink_set_free(struct sink_set *set);
 
-/*
- * Interim, until DNS hands its records to rec_emit like the other protocols: the DNS module
- * (and its tests) still call sinks_add/sinks_emit, which act on the set given to
- * sinks_legacy_bind (main binds its own), or on a set of their own when none was bound.
- */
-void sinks_legacy_bind(struct sink_set *set);
-void sinks_add(struct sink *s);
-void sinks_emit(const char *path, const void *key, size_t keylen, const void *rec, size_t len);
 
 /* The account of s (in from its set, the rest from the sink). */
 void sink_tally(struct sink *s, struct sink_tally *t);

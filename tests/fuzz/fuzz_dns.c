@@ -36,6 +36,7 @@ static int fuzz_emit(struct sink *s, const char *t, const void *k, size_t kl, co
 	return 0;
 }
 static struct sink fuzz_sink = {.name = "fuzz", .emit = fuzz_emit};
+static struct sink_set fuzz_sinks;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -45,10 +46,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!init) {
 		struct dns_config cfg;
 		dns_config_default(&cfg);
-		rec_out_init(&rout, REC_FORMAT_JSON, 0);
+		sink_set_init(&fuzz_sinks);
+		sink_set_add(&fuzz_sinks, &fuzz_sink);
+		rec_out_init(&rout, REC_FORMAT_JSON, 0, &fuzz_sinks);
 		dns_env.emit = &rout.emit;
 		dns_st = dns_proto.create(&cfg, &dns_env);
-		sinks_add(&fuzz_sink);
 		init = 1;
 	}
 	dns_parse(data, size, &m);

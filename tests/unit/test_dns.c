@@ -26,6 +26,7 @@
 /* The DNS module's state, as an engine would make it (l7.h), its out stage, and its port
  * match. */
 static struct rec_out rout;
+static struct sink_set rsinks; /* the out stage's sinks: cap_sink */
 static struct l7_env dns_env;
 static void *dns_st;
 
@@ -40,7 +41,7 @@ static void dns_new(const struct dns_config *cfg)
 	rec_out_free(&rout);
 	rec_out_init(&rout,
 		     cfg->format == DNS_FORMAT_PROTOBUF ? REC_FORMAT_PROTOBUF : REC_FORMAT_JSON,
-		     cfg->zeek_dotted);
+		     cfg->zeek_dotted, &rsinks);
 	dns_env.emit = &rout.emit;
 	dns_st = dns_proto.create(cfg, &dns_env);
 }
@@ -1066,7 +1067,8 @@ static void test_emit_seam(void)
 
 int main(void)
 {
-	sinks_add(&cap_sink);
+	sink_set_init(&rsinks);
+	sink_set_add(&rsinks, &cap_sink);
 	TEST_CASE("dns_rr_types", test_rr_types);
 	TEST_CASE("dns_hostile_names_counts", test_hostile_names);
 	TEST_CASE("dns_edns_options", test_edns);
