@@ -200,7 +200,7 @@ static void dns_on_tcp_data(void *stv, struct l7_tcp_ctx *c, int from_client, co
 	dns_frame(st, c, t, f, data, len, pkt);
 }
 
-static void dns_on_tcp_gap(void *st, struct l7_tcp_ctx *c, int from_client)
+static void dns_on_tcp_gap(void *st, struct l7_tcp_ctx *c, int from_client, uint64_t len)
 {
 	struct dns_tcp *t = c->state;
 	if (!t)

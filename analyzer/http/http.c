@@ -187,14 +187,14 @@ static void http_on_tcp_data(void *st, struct l7_tcp_ctx *c, int from_client, co
 	c->buf_bytes = hc->bytes;
 }
 
-static void http_on_tcp_gap(void *st, struct l7_tcp_ctx *c, int from_client)
+static void http_on_tcp_gap(void *st, struct l7_tcp_ctx *c, int from_client, uint64_t len)
 {
 	struct http_conn *hc = c->state;
 
 	(void)st;
 	if (!hc)
 		return;
-	http_parse_gap(hc, from_client ? 1 : 0);
+	http_parse_gap(hc, from_client ? 1 : 0, len);
 	c->buf_bytes = hc->bytes;
 }
 

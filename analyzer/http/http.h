@@ -93,9 +93,11 @@ struct http_conn {
 /* Feeds in-order stream bytes of one direction. */
 void http_parse(struct http_conn *hc, int from_client, const uint8_t *data, size_t len,
 		uint64_t ts_ns);
-/* A hole in one direction: a body until close goes on; anything else stops that side (a gap in
- * the requests stops both, since a response's framing may depend on its request). */
-void http_parse_gap(struct http_conn *hc, int from_client);
+/* A hole of len bytes (0: not known) in one direction: a body until close goes on, and so does
+ * a body of known length the hole lies inside (its bytes counted, not seen); anything else
+ * stops that side (a gap in the requests stops both, since a response's framing may depend on
+ * its request). */
+void http_parse_gap(struct http_conn *hc, int from_client, uint64_t len);
 /* Frees a direction's line buffer. */
 void http_dir_free(struct http_conn *hc, struct http_dir *d);
 

@@ -26,6 +26,8 @@ PANO_COUNTER(c_http_headers_over, "http_headers_over", "weird",
 	     "HTTP messages with more header lines than --http-max-headers (the rest skipped)");
 PANO_COUNTER(c_http_bad_length, "http_bad_content_length", "weird",
 	     "HTTP Content-Length values that are not a number below 2^64 (ignored)");
+PANO_COUNTER(c_http_gap_body, "http_gap_in_body", "event",
+	     "TCP holes inside an HTTP body of known length: counted as body bytes, parsing goes on");
 PANO_COUNTER(c_http_gap_stop, "http_gap", "drop",
 	     "HTTP directions no longer read after a hole in the stream");
 PANO_COUNTER(c_http_09_late, "http_09_reply_before_request", "weird",
@@ -385,12 +387,24 @@ void http_parse(struct http_conn *hc, int fc, const uint8_t *data, size_t len, u
 	}
 }
 
-void http_parse_gap(struct http_conn *hc, int fc)
+void http_parse_gap(struct http_conn *hc, int fc, uint64_t len)
 {
 	struct http_dir *d = &hc->dir[fc];
 
-	if (d->st == HP_BODY_CLOSE || d->st == HP_NOTHING)
+	if (d->st == HP_NOTHING)
 		return;
+	if (d->st == HP_BODY_CLOSE ||
+	    (len && (d->st == HP_BODY_LEN || d->st == HP_CHUNK_DATA) && len <= d->body_left)) {
+		counter_inc(&c_http_gap_body);
+		while (len && d->st != HP_NOTHING) { /* counted as the body bytes they were */
+			size_t k = len > SIZE_MAX ? SIZE_MAX : (size_t)len;
+			k = http_body_data(hc, fc, NULL, k, 0);
+			if (!k)
+				break;
+			len -= k;
+		}
+		return;
+	}
 	counter_inc(&c_http_gap_stop);
 	d->line_len = 0;
 	d->line_cut = false;

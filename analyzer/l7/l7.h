@@ -83,7 +83,9 @@ struct l7_proto {
 	 * that completed them (timestamp, metadata). */
 	void (*on_tcp_data)(void *st, struct l7_tcp_ctx *c, int from_client, const uint8_t *data,
 			    size_t len, const struct pano_pkt *pkt);
-	void (*on_tcp_gap)(void *st, struct l7_tcp_ctx *c, int from_client);
+	/* A hole in one direction the reassembler gave up on: len bytes lost (0: not known), the
+	 * next data is what follows them. */
+	void (*on_tcp_gap)(void *st, struct l7_tcp_ctx *c, int from_client, uint64_t len);
 	void (*on_tcp_close)(void *st, struct l7_tcp_ctx *c);
 	/* Time moves on (packet time, not wall time): expire what is due. */
 	void (*tick)(void *st, uint64_t now_ns);

@@ -39,6 +39,8 @@ PANO_COUNTER(c_tcp_retrans, "tcp_retransmitted", "event",
 PANO_COUNTER(c_tcp_ooo, "tcp_out_of_order", "event", "TCP segments held until a hole filled");
 PANO_COUNTER(c_tcp_unclaimed, "tcp_unclaimed", "event",
 	     "TCP connections whose first payload no protocol recognised (not reassembled)");
+PANO_COUNTER(c_tcp_cut, "tcp_segments_cut", "drop",
+	     "TCP segments the capture cut short: the rest given up on as a hole of known length");
 PANO_COUNTER(c_tcp_gap, "tcp_gap", "drop", "holes in TCP streams given up on (data lost)");
 PANO_COUNTER(c_tcp_ooo_cap, "tcp_ooo_overflow", "drop",
 	     "TCP holes given up on because the out-of-order cap was reached");
@@ -332,14 +334,15 @@ static void tcp_gap(struct tcp_table *t, struct tcp_conn *c, int d, uint32_t seq
 		    const struct pano_pkt *pkt)
 {
 	struct tcp_dir *dir = &c->dir[d];
+	uint32_t next = dir->ooo && (int32_t)(dir->ooo->seq - seq) < 0 ? dir->ooo->seq : seq;
 
 	counter_inc(&c_tcp_gap);
 	if (c->proto && c->proto->on_tcp_gap) {
 		size_t before = c->ctx.buf_bytes;
-		c->proto->on_tcp_gap(c->pst, &c->ctx, d == 0);
+		c->proto->on_tcp_gap(c->pst, &c->ctx, d == 0, (uint32_t)(next - dir->next));
 		tcp_l7_account(t, c, before);
 	}
-	dir->next = dir->ooo && (int32_t)(dir->ooo->seq - seq) < 0 ? dir->ooo->seq : seq;
+	dir->next = next;
 	tcp_drain(t, c, d, pkt);
 }
 
@@ -606,9 +609,16 @@ void tcp_segment(struct tcp_table *t, const struct pano_pkt *pkt)
 	}
 	if (pkt->payload_len && (c->proto || c->maybe))
 		tcp_data(t, c, d, seq, pkt->payload, pkt->payload_len, pkt);
+	/* A segment the capture cut short (snaplen; a GSO frame is up to 64 KiB): once its kept
+	 * bytes are in order, the rest is a hole of known length, given up on at once. */
+	if (pkt->payload_wire_len > pkt->payload_len && (c->proto || c->maybe) &&
+	    dir->next == seq + pkt->payload_len) {
+		counter_inc(&c_tcp_cut);
+		tcp_gap(t, c, d, seq + pkt->payload_wire_len, pkt);
+	}
 	if (pkt->tcp_flags & TCP_FIN) {
 		dir->fin = 1;
-		dir->fin_seq = seq + pkt->payload_len;
+		dir->fin_seq = seq + pkt->payload_wire_len;
 		tcp_check_fin(dir);
 	}
 	if (c->dir[0].done && c->dir[1].done) {

@@ -240,7 +240,7 @@ static void tls_on_tcp_data(void *stv, struct l7_tcp_ctx *c, int fc, const uint8
 	tls_record_feed(st, c, t, fc, data, len, pkt);
 }
 
-static void tls_on_tcp_gap(void *st, struct l7_tcp_ctx *c, int fc)
+static void tls_on_tcp_gap(void *st, struct l7_tcp_ctx *c, int fc, uint64_t len)
 {
 	struct tls_conn *t = c->state;
 

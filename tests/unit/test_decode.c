@@ -51,6 +51,7 @@ struct t_seen {
 	uint8_t tcp[2][70000];
 	size_t tcp_len[2];
 	int gaps[2], closes, conns;
+	uint64_t gap_len[2]; /* bytes the last gap of each direction said were lost */
 	struct pano_addr client;
 	uint16_t client_port;
 	uint64_t conn_id;
@@ -107,9 +108,10 @@ static void t_on_tcp_data(void *st, struct l7_tcp_ctx *c, int from_client, const
 	CHECK(p != NULL && p->ts_ns != 0);
 }
 
-static void t_on_tcp_gap(void *st, struct l7_tcp_ctx *c, int from_client)
+static void t_on_tcp_gap(void *st, struct l7_tcp_ctx *c, int from_client, uint64_t len)
 {
 	((struct t_seen *)st)->gaps[from_client ? 0 : 1]++;
+	((struct t_seen *)st)->gap_len[from_client ? 0 : 1] = len;
 }
 
 static void t_on_tcp_close(void *st, struct l7_tcp_ctx *c)
@@ -789,9 +791,39 @@ static void test_tcp_gap(void)
 	seg4(1, 101, RST, NULL, 0);
 	CHECK_EQ_INT(seen.closes, 1);
 	CHECK_EQ_INT(seen.gaps[0], 1);
+	CHECK_EQ_INT(seen.gap_len[0], 10);
 	CHECK_EQ_INT(seen.tcp_len[0], SLEN - 10);
 	CHECK(memcmp(seen.tcp[0] + 10, stream + 20, SLEN - 20) == 0);
 	CHECK_EQ_INT(cnt("tcp_gap") - g, 1);
+}
+
+/* A segment the capture cut short (snaplen): its kept bytes go out, the rest is a hole of known
+ * length given up on at once, and the next segment follows without waiting. */
+static void test_tcp_cut_segment(void)
+{
+	uint8_t s[200], ip[300], fr[400];
+	uint64_t cut = cnt("tcp_segments_cut");
+
+	reset_seen();
+	handshake(100, 200);
+	/* 40 payload bytes on the wire, a capture that kept 14 + 20 + 20 + 10 of the frame */
+	uint32_t sl = mk_tcp(s, 1, 101, 0, PSH | 0x10, (const uint8_t *)stream, 40, tcp_aport);
+	l4_csum(0, IPPROTO_TCP, s, sl);
+	uint32_t il = mk_ip4(ip, 1, IPPROTO_TCP, 1, 0, s, sl, 0);
+	memset(fr, 0xaa, 12);
+	put16(fr + 12, 0x0800);
+	memcpy(fr + 14, ip, il);
+	feed_frame(PCAP_LINKTYPE_ETHERNET, fr, 14 + il - 30, 14 + il, false);
+	CHECK_EQ_INT(seen.tcp_len[0], 10);
+	CHECK_EQ_INT(seen.gaps[0], 1);
+	CHECK_EQ_INT(seen.gap_len[0], 30);
+	CHECK_EQ_INT(cnt("tcp_segments_cut") - cut, 1);
+	seg4(1, 141, PSH, stream + 40, 10); /* in order right away */
+	CHECK_EQ_INT(seen.tcp_len[0], 20);
+	CHECK(memcmp(seen.tcp[0] + 10, stream + 40, 10) == 0);
+	close_both(151, 201);
+	CHECK_EQ_INT(seen.closes, 1);
+	CHECK_EQ_INT(seen.gaps[0], 1);
 }
 
 static void test_tcp_unfinished_and_midstream(void)
@@ -1143,6 +1175,7 @@ int main(void)
 	TEST_CASE("decode_tcp_split_and_multi", test_tcp_split_and_multi);
 	TEST_CASE("decode_tcp_ooo_retransmit", test_tcp_ooo_retrans);
 	TEST_CASE("decode_tcp_gap", test_tcp_gap);
+	TEST_CASE("decode_tcp_cut_segment", test_tcp_cut_segment);
 	TEST_CASE("decode_tcp_unfinished_midstream", test_tcp_unfinished_and_midstream);
 	TEST_CASE("decode_tcp_caps", test_tcp_caps);
 	TEST_CASE("decode_csum_offload", test_csum_offload);

@@ -701,7 +701,7 @@ static void test_tcp_framing(void)
 	CHECK_EQ_STR(field(0, "direction"), "out");
 	/* a gap in the middle of a message: the partial one is dropped, framing restarts */
 	p->on_tcp_data(dns_st, &ctx, 1, cs, 20, &pkt);
-	p->on_tcp_gap(dns_st, &ctx, 1);
+	p->on_tcp_gap(dns_st, &ctx, 1, 0);
 	p->on_tcp_data(dns_st, &ctx, 1, cs + 13, 20,
 		       &pkt); /* mid-message bytes after the hole: skipped */
 	CHECK_EQ_INT(dns_txn_open(dns_st), 0);

@@ -184,6 +184,40 @@ static void t_chunked(void)
 	h_free(&h);
 }
 
+/* Holes of known length (frames the capture cut short) inside bodies: the bytes count, the
+ * connection goes on; a hole of unknown length, or longer than the body, stops the side. */
+static void t_gaps(void)
+{
+	struct h h;
+	uint64_t inbody = cval("http_gap_in_body");
+
+	h_open(&h, NULL);
+	h_str(&h, 1, "GET /big HTTP/1.1\r\nHost: a\r\n\r\n");
+	h_str(&h, 0, "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n0123456789");
+	http_proto.on_tcp_gap(h.st, &h.c, 0, 60000);
+	http_proto.on_tcp_gap(h.st, &h.c, 0, 39980);
+	h_str(&h, 0, "abcdefghij");
+	CHECK_EQ_INT(h.k.n, 1);
+	CHECK_EQ_INT(n_of(&h, 0, "response_body_len"), 100000);
+	/* chunked: a hole inside a chunk's data */
+	h_str(&h, 1, "GET /c HTTP/1.1\r\nHost: a\r\n\r\n");
+	h_str(&h, 0, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\nxy");
+	http_proto.on_tcp_gap(h.st, &h.c, 0, 990);
+	h_str(&h, 0, "12345678\r\n0\r\n\r\n");
+	CHECK_EQ_INT(h.k.n, 2);
+	CHECK_EQ_INT(n_of(&h, 1, "response_body_len"), 1000);
+	CHECK_EQ_INT(cval("http_gap_in_body") - inbody, 3);
+	/* a hole longer than the body: framing is lost, the side stops */
+	h_str(&h, 1, "GET /d HTTP/1.1\r\nHost: a\r\n\r\n");
+	h_str(&h, 0, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n");
+	http_proto.on_tcp_gap(h.st, &h.c, 0, 50);
+	h_str(&h, 0, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	h_close(&h);
+	CHECK_EQ_INT(h.k.n, 3);
+	CHECK(n_of(&h, 2, "status_code") == -1 || n_of(&h, 2, "response_body_len") == 0);
+	h_free(&h);
+}
+
 static void t_info_and_connect(void)
 {
 	struct h h;
@@ -447,6 +481,7 @@ int main(void)
 	TEST_CASE("http_keepalive_pipelining", t_keepalive_pipelining);
 	TEST_CASE("http_chunked_extensions_trailers", t_chunked);
 	TEST_CASE("http_1xx_connect_upgrade", t_info_and_connect);
+	TEST_CASE("http_gaps_in_bodies", t_gaps);
 	TEST_CASE("http_09_and_close", t_http09_and_close);
 	TEST_CASE("http_basic_auth_no_password", t_auth);
 	TEST_CASE("http_split_every_byte", t_splits);

@@ -577,7 +577,7 @@ static void test_bad_input(void)
 	c0 = cnt("tls_gap");
 	conn_open(443);
 	feed(1, r.b, 20, 0);
-	tls_proto.on_tcp_gap(st, &ctx, 1);
+	tls_proto.on_tcp_gap(st, &ctx, 1, 0);
 	feed(1, r.b + 40, r.n - 40, 0);
 	conn_close();
 	CHECK_EQ_INT(cnt("tls_gap"), c0 + 1);
