@@ -17,6 +17,9 @@
 #include "opt.h"
 #include "uid.h"
 
+PANO_COUNTER(c_http_partial_close, "http_partial_at_close", "drop",
+	     "HTTP lines (start line or header) still incomplete when their connection closed");
+
 PANO_COUNTER(c_http_nomem, "http_nomem", "drop", "HTTP connections not parsed (no memory)");
 PANO_COUNTER(c_http_detected, "http_detected", "event",
 	     "TCP connections on other ports bound to HTTP by their first request line");
@@ -206,6 +209,9 @@ static void http_on_tcp_close(void *st, struct l7_tcp_ctx *c)
 	if (!hc)
 		return;
 	hc->c = c;
+	for (int i = 0; i < 2; i++)
+		if (hc->dir[i].line_len)
+			counter_inc(&c_http_partial_close);
 	http_txn_close(hc);
 	http_txn_free_all(hc);
 	http_dir_free(hc, &hc->dir[0]);

@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""gen_tcp_halfopen.py OUT.pcap N [HAVE [CLAIM]] - N half-open DNS-over-TCP connections, one
-segment each: no handshake, a client 198.19.x.y:port sends to 198.18.0.2:53 one PSH|ACK segment
-holding a DNS length prefix that claims CLAIM bytes (default 600) and only the first HAVE
-(default 300) of them (a plausible query start: header, then padding), and never anything more.
+"""gen_tcp_halfopen.py OUT.pcap N [HAVE [CLAIM [KIND]]] - N half-open TCP connections, one
+segment each: no handshake, a client 198.19.x.y:port sends to 198.18.0.2 one PSH|ACK segment
+holding the first HAVE bytes (default 300) of a message that claims CLAIM bytes (default 600),
+and never anything more. KIND (default dns) is what the message is:
+  dns   to port 53: a DNS-over-TCP length prefix, then a query header and padding
+  tls   to port 443: a TLS handshake record holding a ClientHello (record and handshake
+        lengths claim CLAIM bytes)
+  http  to port 80: a request line "GET /aaa..." of HAVE bytes with no end of line
 Each connection leaves the analyzer holding a partial message. Segments are 10 us apart in
 packet time (200k in 2 s: none expires). Prints the bytes of messages left partial (N * HAVE).
 """
@@ -27,6 +31,11 @@ def main(argv):
     out, n = argv[1], int(argv[2])
     have = int(argv[3]) if len(argv) > 3 else 300
     claim = int(argv[4]) if len(argv) > 4 else 600
+    kind = argv[5] if len(argv) > 5 else "dns"
+    if kind not in ("dns", "tls", "http"):
+        print("KIND is dns, tls or http", file=sys.stderr)
+        return 2
+    dport = {"dns": 53, "tls": 443, "http": 80}[kind]
     if not 12 <= have < claim <= 65535:
         print("want 12 <= HAVE < CLAIM <= 65535", file=sys.stderr)
         return 2
@@ -36,9 +45,17 @@ def main(argv):
         for i in range(n):
             src = bytes([198, 19, (i >> 8) & 0xff, i & 0xff])
             sport = 1024 + (i >> 16)
-            msg = struct.pack("!HHHHHH", i & 0xffff, 0x0100, 1, 0, 0, 0)
-            payload = struct.pack("!H", claim) + msg + b"\x07" * (have - len(msg))
-            tcp = struct.pack("!HHIIBBHHH", sport, 53, 1000 + i, 1, 5 << 4, 0x18, 65535, 0, 0)
+            if kind == "dns":
+                msg = struct.pack("!HHHHHH", i & 0xffff, 0x0100, 1, 0, 0, 0)
+                payload = struct.pack("!H", claim) + msg + b"\x07" * (have - len(msg))
+            elif kind == "tls":
+                hs = claim - 5 - 4
+                payload = struct.pack("!BHH", 0x16, 0x0301, claim - 5) + struct.pack(
+                    "!BBH", 1, hs >> 16, hs & 0xffff) + b"\x03\x03"
+                payload += b"\x5a" * (have - len(payload))
+            else:
+                payload = b"GET /" + b"a" * (have - 5)
+            tcp = struct.pack("!HHIIBBHHH", sport, dport, 1000 + i, 1, 5 << 4, 0x18, 65535, 0, 0)
             pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp) + len(payload))
             tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp + payload)) + tcp[18:]
             ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) + len(payload), i & 0xffff,
