@@ -50,6 +50,7 @@ static void main_on_signal(int sig)
 /* getopt codes of the protocols' own options: MAIN_L7_OPT + MAIN_L7_OPTS * row + option. */
 #define MAIN_L7_OPT  0x400
 #define MAIN_L7_OPTS 32
+#define MAIN_CFG_MAX 16384 /* bytes of one protocol's configuration */
 
 /* The protocols' options, a block per protocol, into buf (for --help). */
 static const char *main_l7_usage(char *buf, size_t size)
@@ -62,14 +63,23 @@ static const char *main_l7_usage(char *buf, size_t size)
 		for (unsigned j = 0; j < p->nopts && n < size; j++) {
 			char lhs[64];
 			if (j == 0)
-				n += (size_t)snprintf(buf + n, size - n, "%s (protocol %s):\n",
-						      p->name, p->name);
+				n += (size_t)snprintf(buf + n, size - n, "Protocol %s:\n",
+						      p->name);
 			if (n >= size)
 				break;
 			snprintf(lhs, sizeof(lhs), "--%s%s%s", p->opts[j].name,
 				 p->opts[j].arg ? " " : "", p->opts[j].arg ? p->opts[j].arg : "");
-			n += (size_t)snprintf(buf + n, size - n, "      %-21s%s\n", lhs,
-					      p->opts[j].help);
+			if (strlen(lhs) < 23)
+				n += (size_t)snprintf(buf + n, size - n, "      %-23s", lhs);
+			else
+				n += (size_t)snprintf(buf + n, size - n, "      %s\n%29s", lhs, "");
+			/* the help's lines, each under the first */
+			for (const char *h = p->opts[j].help; *h && n < size;) {
+				size_t k = strcspn(h, "\n");
+				n += (size_t)snprintf(buf + n, size - n, "%.*s\n%s", (int)k, h,
+						      h[k] ? "                             " : "");
+				h += h[k] ? k + 1 : k;
+			}
 		}
 	}
 	if (n >= size)
@@ -235,7 +245,7 @@ static int main_metrics(void *ctx, const char *query, struct hbuf *out)
 	return summary_metrics(ctx, query, out);
 }
 
-/* --protocols: leaves out (cfgs[i] = NULL, freed) every protocol not in the list. 0, or -1
+/* --protocols: leaves out (cfgs[i] = NULL) every protocol not in the list. 0, or -1
  * (said on stderr) for a name that is no protocol. */
 static int main_protocols(const char *list, void **cfgs)
 {
@@ -257,8 +267,6 @@ static int main_protocols(const char *list, void **cfgs)
 	for (unsigned i = 0; i < l7_nall; i++) {
 		if (want[i])
 			continue;
-		if (strcmp(l7_all[i]->name, "dns") != 0)
-			free(cfgs[i]);
 		cfgs[i] = NULL;
 	}
 	return 0;
@@ -340,6 +348,8 @@ int main(int argc, char **argv)
 	dns_config_default(&cfg);
 	/* Every protocol's configuration, from its defaults and its options; DNS's is cfg. */
 	void *cfgs[L7_MAX] = {0};
+	/* their storage (plain structs: nothing to free on any way out) */
+	static _Alignas(max_align_t) unsigned char cfg_mem[L7_MAX][MAIN_CFG_MAX];
 	const char *protocols = NULL;
 	size_t nopts = 0;
 	for (; base_opts[nopts].name; nopts++)
@@ -348,11 +358,14 @@ int main(int argc, char **argv)
 		const struct l7_proto *p = l7_all[i];
 		if (strcmp(p->name, "dns") == 0) {
 			cfgs[i] = &cfg;
-		} else if (!(cfgs[i] = calloc(1, p->cfg_size ? p->cfg_size : 1))) {
-			fprintf(stderr, "pano-analyzer: calloc: %s\n", strerror(errno));
+		} else if (p->cfg_size > MAIN_CFG_MAX) {
+			fprintf(stderr, "pano-analyzer: protocol %s: configuration of %zu bytes "
+					"(raise MAIN_CFG_MAX)\n", p->name, p->cfg_size);
 			return 1;
-		} else if (p->cfg_default) {
-			p->cfg_default(cfgs[i]);
+		} else {
+			cfgs[i] = cfg_mem[i];
+			if (p->cfg_default)
+				p->cfg_default(cfgs[i]);
 		}
 		for (unsigned j = 0; j < p->nopts && j < MAIN_L7_OPTS; j++)
 			opts[nopts++] = (struct option){p->opts[j].name, p->opts[j].has_arg, NULL,
@@ -694,8 +707,5 @@ out:
 	conf_watch_close(ml.conf);
 	engine_free(eng);
 	sink_set_free(&sinks);
-	for (unsigned i = 0; i < l7_nall; i++)
-		if (cfgs[i] != &cfg)
-			free(cfgs[i]);
 	return failed ? failed : damaged ? MAIN_EXIT_DAMAGED : 0;
 }

@@ -44,16 +44,15 @@ static void http_cfg_default(void *cfg)
 
 static const struct l7_opt http_opts[] = {
     {"http-ports", 0, 1, "LIST",
-     "TCP ports read as HTTP from the SYN (default"
-     "\n                           80,81,631,1080,3128,8000,8080,8888); on other ports"
-     "\n                           a connection is HTTP if it starts with a request line"},
+     "TCP ports read as HTTP from the SYN (default\n"
+     "80,81,631,1080,3128,8000,8080,8888); on other ports a\n"
+     "connection is HTTP if it starts with a request line"},
     {"http-max-line", 0, 1, "N",
-     "bytes of a start or header line kept (default 16K;"
-     "\n                           the rest is skipped and counted)"},
+     "bytes of a start or header line kept (default 16K;\nthe rest is skipped and counted)"},
     {"http-max-headers", 0, 1, "N", "header lines read per message (default 256)"},
     {"http-max-pending", 0, 1, "N",
-     "requests awaiting a response per connection (default"
-     "\n                           100, as Zeek; above it all are logged unanswered)"},
+     "requests awaiting a response per connection\n"
+     "(default 100, as Zeek; above it all are logged\nunanswered)"},
 };
 
 static int http_cfg_set(void *cfgv, const char *opt, const char *arg, char *why, size_t whylen)

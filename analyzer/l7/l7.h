@@ -49,7 +49,8 @@ struct l7_opt {
 	int short_opt;	  /* e.g. 'p', or 0 */
 	int has_arg;	  /* no_argument / required_argument (getopt.h) */
 	const char *arg;  /* the argument's name in --help, e.g. "LIST" */
-	const char *help; /* one line (continuation lines start with '\n') */
+	const char *help; /* --help text: lines of at most 52 characters, split by '\n'
+			   * (main indents them) */
 };
 
 /* A gauge a protocol state reports (/metrics pano_analyzer_<name>, --stats). */

@@ -45,12 +45,12 @@ static const char tls_doh_default[] =
 
 static const struct l7_opt tls_opts[] = {
     {"tls-dot-ports", 0, required_argument, "LIST",
-     "server ports whose TLS is DNS over TLS: the dot flag (default 853)"},
+     "server ports whose TLS is DNS over TLS: the dot\nflag (default 853)"},
     {"tls-doh-names", 0, required_argument, "FILE|LIST",
-     "DoH resolver names (SNI) for the doh flag: a file (a name a line) or\n"
-     "                             a comma-separated list (default: well-known public resolvers)"},
+     "DoH resolver names (SNI) for the doh flag: a file\n(a name a line) or a comma-separated list\n"
+     "(default: well-known public resolvers)"},
     {"tls-max-certs", 0, required_argument, "N",
-     "certificate fingerprints logged per chain, 1-64 (default 10; the rest counted)"},
+     "certificate fingerprints logged per chain, 1-64\n(default 10; the rest counted)"},
 };
 
 /* Adds a name to the DoH list, lower-cased; -1 when the list is full. */
