@@ -38,7 +38,10 @@ check_eq l7_hostile_cap_http_partial "$(stat cap http_partial_at_close)" $N
 ev=$(stat cap tcp_buf_evicted)
 check "l7_hostile_cap_evictions_counted ($ev)" test "$ev" -gt 0
 rss=$(tail -n 1 "$T_TMP/cap.rss")
-check "l7_hostile_cap_rss_bounded (${rss} kB, bound $RSS_BOUND_KB kB)" test "${rss:-0}" -lt $RSS_BOUND_KB
+# The bound is the plain build's: an AddressSanitizer build (SAN=1) keeps freed memory in its
+# quarantine, so its RSS says nothing about ours; that run checks the rest.
+[ "$(cat "$PANO_BUILD/flavour" 2>/dev/null)" = san ] ||
+	check "l7_hostile_cap_rss_bounded (${rss} kB, bound $RSS_BOUND_KB kB)" test "${rss:-0}" -lt $RSS_BOUND_KB
 check_eq l7_hostile_cap_no_records "$(grep -c . "$T_TMP/cap.json")" 0
 
 run conns --tcp-max-conns 20000
