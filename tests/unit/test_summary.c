@@ -39,6 +39,7 @@ static void test_qname_suffix(void)
 static void test_host_spec(void)
 {
 	struct summary_config cfg;
+	struct summary *sum;
 	struct pano_addr a = {.family = 4, .a = {198, 18, 0, 200}};
 	struct pano_addr b = {.family = 4, .a = {198, 20, 0, 1}};
 	struct pano_addr c = {.family = 6, .a = {0x20, 0x01, 0, 2, 0, 0}};
@@ -49,17 +50,18 @@ static void test_host_spec(void)
 	CHECK(summary_parse_hosts(&cfg, "198.18.0.0/33") < 0);
 	CHECK(summary_parse_hosts(&cfg, "nothost") < 0);
 	cfg.nnets = 2;
-	CHECK_EQ_INT(summary_init(&cfg), 0);
-	CHECK(summary_addr_local(&a));
-	CHECK(!summary_addr_local(&b));
-	CHECK(summary_addr_local(&c));
-	summary_free();
+	sum = summary_new(&cfg);
+	CHECK(sum != NULL);
+	CHECK(summary_addr_local(sum, &a));
+	CHECK(!summary_addr_local(sum, &b));
+	CHECK(summary_addr_local(sum, &c));
+	summary_free(sum);
 }
 
 static struct pano_addr cli = {.family = 4, .a = {10, 0, 0, 1}};
 static struct pano_addr srv = {.family = 4, .a = {10, 0, 0, 53}};
 
-static void feed(uint64_t ts_ns, const char *qname)
+static void feed(struct summary *sum, uint64_t ts_ns, const char *qname)
 {
 	struct pano_pkt p = {.ts_ns = ts_ns, .l4proto = IPPROTO_UDP, .saddr = cli, .daddr = srv};
 	struct summary_dns_msg m = {.ts_ns = ts_ns,
@@ -72,8 +74,8 @@ static void feed(uint64_t ts_ns, const char *qname)
 				    .qname = qname,
 				    .size = 40};
 
-	summary_packet(&p);
-	summary_dns_message(&m);
+	summary_packet(sum, &p);
+	summary_dns_message(sum, &m);
 }
 
 /* Pulls "key":NUMBER out of a JSON text (first occurrence after from). */
@@ -93,52 +95,54 @@ static long long json_num(const char *js, const char *from, const char *key)
 static void test_windows(void)
 {
 	struct summary_config cfg;
+	struct summary *sum;
 	struct hbuf b;
 	const uint64_t s = 1000000000ull, t0 = 1700000000ull * s;
 
 	summary_config_default(&cfg);
 	cfg.period_ns = 10 * s;
 	cfg.periods = 3;
-	CHECK_EQ_INT(summary_init(&cfg), 0);
+	sum = summary_new(&cfg);
+	CHECK(sum != NULL);
 	/* window A: 5 packets in second 0, none in 1..2, 1 in second 3 */
 	for (int i = 0; i < 5; i++)
-		feed(t0 + i * 1000, "a.example.com");
-	feed(t0 + 3 * s, "b.example.com");
+		feed(sum, t0 + i * 1000, "a.example.com");
+	feed(sum, t0 + 3 * s, "b.example.com");
 	/* window B: 2 packets */
-	feed(t0 + 10 * s, "c.example.org");
-	feed(t0 + 11 * s, "c.example.org");
-	summary_finish();
+	feed(sum, t0 + 10 * s, "c.example.org");
+	feed(sum, t0 + 11 * s, "c.example.org");
+	summary_finish(sum);
 	hbuf_init(&b);
-	CHECK_EQ_INT(summary_json(0, &b, false), 200);
+	CHECK_EQ_INT(summary_json(sum, 0, &b, false), 200);
 	CHECK_EQ_INT(json_num(b.data, "\"packets\"", "total"), 2);
 	hbuf_reset(&b);
-	CHECK_EQ_INT(summary_json(1, &b, false), 200);
+	CHECK_EQ_INT(summary_json(sum, 1, &b, false), 200);
 	CHECK_EQ_INT(json_num(b.data, "\"packets\"", "total"), 6);
 	/* the rates of window A: seconds 0..3 = 5, 0, 0, 1 -> p50 is 0, max 5, count 4 */
 	CHECK_EQ_INT(json_num(b.data, "\"rate\"", "count"), 4);
 	CHECK_EQ_INT(json_num(b.data, "\"rate\"", "max"), 5);
 	CHECK_EQ_INT(json_num(b.data, "\"rate\"", "p50"), 0);
 	hbuf_reset(&b);
-	CHECK_EQ_INT(summary_json(2, &b, false), 404);
+	CHECK_EQ_INT(summary_json(sum, 2, &b, false), 404);
 	hbuf_reset(&b);
-	CHECK_EQ_INT(summary_json(-1, &b, false), 200);
+	CHECK_EQ_INT(summary_json(sum, -1, &b, false), 200);
 	CHECK_EQ_INT(json_num(b.data, "\"packets\"", "total"), 8);
 	CHECK_EQ_INT(json_num(b.data, "\"dns\"", "queries"), 8);
 	CHECK_EQ_INT(json_num(b.data, "\"windows\"", "windows") >= 0 ? 1 : 0, 1);
 	CHECK(strstr(b.data, "{\"name\":\".example.com\",\"estimate\":6"));
 	CHECK_EQ_INT(json_num(b.data, "\"cardinality\"", "qname"), 3);
 	/* two more windows push window A out of the three kept */
-	feed(t0 + 20 * s, "d.example.net");
-	feed(t0 + 30 * s, "d.example.net");
+	feed(sum, t0 + 20 * s, "d.example.net");
+	feed(sum, t0 + 30 * s, "d.example.net");
 	hbuf_reset(&b);
-	CHECK_EQ_INT(summary_json(-1, &b, false), 200);
+	CHECK_EQ_INT(summary_json(sum, -1, &b, false), 200);
 	CHECK_EQ_INT(json_num(b.data, "\"packets\"", "total"), 4);
 	hbuf_free(&b);
-	summary_free();
+	summary_free(sum);
 }
 
 /* One query for name from client 10.1.x.y (n picks x.y). */
-static void feed_from(uint64_t ts_ns, const char *qname, unsigned n)
+static void feed_from(struct summary *sum, uint64_t ts_ns, const char *qname, unsigned n)
 {
 	struct pano_addr c = {.family = 4, .a = {10, 1, (uint8_t)(n >> 8), (uint8_t)n}};
 	struct summary_dns_msg m = {.ts_ns = ts_ns,
@@ -151,7 +155,7 @@ static void feed_from(uint64_t ts_ns, const char *qname, unsigned n)
 				    .qname = qname,
 				    .size = 40};
 
-	summary_dns_message(&m);
+	summary_dns_message(sum, &m);
 }
 
 /* estimate and upper of item name in the top_qname list of js (-1 when absent). */
@@ -176,6 +180,7 @@ static void top_item(const char *js, const char *list, const char *name, long lo
 static void test_front_caches(void)
 {
 	struct summary_config cfg;
+	struct summary *sum;
 	struct hbuf b;
 	const uint64_t t0 = 1700000000ull * 1000000000ull;
 	const unsigned nnames = 6000;
@@ -185,7 +190,8 @@ static void test_front_caches(void)
 
 	summary_config_default(&cfg);
 	cfg.topn_k = 8192;
-	CHECK_EQ_INT(summary_init(&cfg), 0);
+	sum = summary_new(&cfg);
+	CHECK(sum != NULL);
 	hbuf_init(&b);
 	/* name j is asked (j % 5) + 1 times, in rounds, by client j % 3000 */
 	for (unsigned r = 0; r < 5; r++) {
@@ -193,14 +199,14 @@ static void test_front_caches(void)
 			if (j % 5 < r)
 				continue;
 			snprintf(name, sizeof(name), "n%u.zone%u.example", j, j % 40);
-			feed_from(ts++, name, j % 3000);
+			feed_from(sum, ts++, name, j % 3000);
 		}
 		if (r == 2) { /* a reader in the middle */
-			CHECK_EQ_INT(summary_json(0, &b, false), 200);
+			CHECK_EQ_INT(summary_json(sum, 0, &b, false), 200);
 			hbuf_reset(&b);
 		}
 	}
-	CHECK_EQ_INT(summary_json(0, &b, false), 200);
+	CHECK_EQ_INT(summary_json(sum, 0, &b, false), 200);
 	top_item(b.data, "\"top_qname\"", "n4.zone4.example", &est, &up);
 	CHECK_EQ_INT(est, 5);
 	CHECK_EQ_INT(up, 5);
@@ -215,24 +221,25 @@ static void test_front_caches(void)
 		CHECK(card > nnames * 0.98 && card < nnames * 1.02);
 	}
 	hbuf_free(&b);
-	summary_free();
+	summary_free(sum);
 
 	/* default k = 512: 20,000 names once each around one name asked 1,000 times */
 	summary_config_default(&cfg);
-	CHECK_EQ_INT(summary_init(&cfg), 0);
+	sum = summary_new(&cfg);
+	CHECK(sum != NULL);
 	hbuf_init(&b);
 	for (unsigned j = 0; j < 20000; j++) {
 		snprintf(name, sizeof(name), "u%u.example", j);
-		feed_from(ts++, name, j);
+		feed_from(sum, ts++, name, j);
 		if (j % 20 == 0)
-			feed_from(ts++, "heavy.example", 1);
+			feed_from(sum, ts++, "heavy.example", 1);
 	}
-	CHECK_EQ_INT(summary_json(0, &b, false), 200);
+	CHECK_EQ_INT(summary_json(sum, 0, &b, false), 200);
 	top_item(b.data, "\"top_qname\"", "heavy.example", &est, &up);
 	CHECK(est >= 0 && est <= 1000 && up >= 1000);
 	CHECK(up - est <= 21000 / 513);
 	hbuf_free(&b);
-	summary_free();
+	summary_free(sum);
 }
 
 int main(void)
