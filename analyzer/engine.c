@@ -24,6 +24,7 @@ struct pano_engine *engine_new(const struct engine_config *c)
 		return NULL;
 	}
 	rec_out_init(&eng->out, c->format, c->dotted, c->sinks);
+	eng->sum = eng->out.sum = c->sum;
 	eng->env.emit = &eng->out.emit;
 	if (c->l7_cfgs && l7_set_create(&eng->l7, c->l7_cfgs, &eng->env)) {
 		rec_out_free(&eng->out);

@@ -5,8 +5,9 @@
  * the L7 protocols' states and the out stage that encodes their records. Every function on the
  * data path takes the engine, or the part of it it works on, first: decode_frame(eng, f),
  * tcp_segment(eng->tcp, pkt), ipfrag_add(eng->frag, ...). Two engines share nothing but the
- * sink set records go to and the process-wide statistics (PANO_COUNTER, summaries), so tests
- * run engines side by side and, later, N engines can decode on N cores.
+ * sink set records go to, the summary object they are given (engine_config.sum: each may have
+ * its own) and the process-wide counters (PANO_COUNTER), so tests run engines side by side and,
+ * later, N engines can decode on N cores.
  *
  *   input (pcap, pcapng, PCAP-over-TCP, protobuf stream)
  *     -> decode_frame(eng)        L2/L3, IP reassembly (eng->frag)
@@ -35,6 +36,8 @@ struct engine_config {
 	enum rec_format format;
 	int dotted;		/* Zeek's dotted field names */
 	struct sink_set *sinks; /* where records go (NULL: nowhere but the summaries) */
+	struct summary *sum;	/* the summaries to feed (the caller's, outliving the engine);
+				 * NULL: none */
 };
 
 struct pano_engine {
@@ -44,6 +47,7 @@ struct pano_engine {
 	struct l7_set l7;
 	struct l7_env env; /* what each protocol state was created with */
 	struct rec_out out;
+	struct summary *sum; /* packets go to it here, records in out (NULL: no summaries) */
 };
 
 /* The defaults: every protocol left out, default TCP and fragment limits, JSON. */

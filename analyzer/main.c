@@ -238,13 +238,6 @@ static int main_number(const char *name, const char *arg, double min, double max
 	return 0;
 }
 
-/* /metrics: the analyzer's counters and sinks, then the summaries. */
-static int main_metrics(void *ctx, const char *query, struct hbuf *out)
-{
-	stats_metrics(ctx, query, out);
-	return summary_metrics(ctx, query, out);
-}
-
 /* --protocols: leaves out (cfgs[i] = NULL) every protocol not in the list. 0, or -1
  * (said on stderr) for a name that is no protocol. */
 static int main_protocols(const char *list, void **cfgs)
@@ -276,7 +269,18 @@ struct main_loop {
 	int want_stats;
 	struct conf_watch *conf; /* --config */
 	struct stats_src st;	 /* the engine and the sinks */
+	struct summary *sum;	 /* --summary or --metrics, else NULL */
 };
+
+/* /metrics (ctx: the struct main_loop): the analyzer's counters and sinks, then the
+ * summaries. */
+static int main_metrics(void *ctx, const char *query, struct hbuf *out)
+{
+	struct main_loop *ml = ctx;
+
+	stats_metrics(&ml->st, query, out);
+	return summary_metrics(ml->sum, out);
+}
 
 /* Between frames: service the sinks, print the summary if SIGUSR1 asked for it, and re-read
  * --config when it changed or SIGHUP came. */
@@ -285,7 +289,7 @@ static void main_poll(void *arg)
 	struct main_loop *ml = arg;
 
 	sink_set_poll(ml->st.sinks);
-	summary_progress_poll();
+	summary_progress_poll(ml->sum);
 	if (main_want_stats) {
 		main_want_stats = 0;
 		if (ml->want_stats)
@@ -620,7 +624,7 @@ int main(int argc, char **argv)
 	struct sink *s;
 	struct pano_engine *eng = NULL;
 	struct httpd *httpd = NULL;
-	int failed = 0, damaged = 0, err;
+	int failed = 0, damaged = 0;
 	sink_set_init(&sinks);
 	if (output || (!kopts.brokers && !want_summary)) {
 		if (sink_file_open(output ? output : "-", &s))
@@ -642,20 +646,19 @@ int main(int argc, char **argv)
 	ecfg.format = cfg.format == DNS_FORMAT_PROTOBUF ? REC_FORMAT_PROTOBUF : REC_FORMAT_JSON;
 	ecfg.dotted = cfg.zeek_dotted;
 	ecfg.sinks = &sinks;
+	scfg.shared = metrics != NULL;
+	if ((want_summary || metrics) && !(ml.sum = summary_new(&scfg)))
+		goto fail;
+	ecfg.sum = ml.sum;
 	eng = engine_new(&ecfg);
 	if (!eng)
 		goto fail;
 	ml.st = (struct stats_src){.eng = eng, .sinks = &sinks};
 	mc.dns = l7_set_state(&eng->l7, "dns");
 	mc.started = 1;
-	scfg.shared = metrics != NULL;
-	if ((want_summary || metrics) && (err = summary_init(&scfg))) {
-		pr_err("summary_init: %s", strerror(-err));
-		goto fail;
-	}
 	if (metrics) {
-		httpd = httpd_start(metrics, main_metrics, &ml.st);
-		if (!httpd || summary_routes(httpd))
+		httpd = httpd_start(metrics, main_metrics, &ml);
+		if (!httpd || summary_routes(ml.sum, httpd))
 			goto fail;
 	}
 
@@ -668,21 +671,21 @@ int main(int argc, char **argv)
 		failed = 1;
 	for (int i = 0; i < nreads && !main_stop; i++) {
 		if (want_summary)
-			summary_progress_start(reads[i]);
+			summary_progress_start(ml.sum, reads[i]);
 		int rc = input_pcap_read(reads[i], &hooks);
 		if (rc < 0)
 			failed = 1;
 		else if (rc == INPUT_DAMAGED)
 			damaged = 1;
-		summary_progress_end();
+		summary_progress_end(ml.sum);
 	}
 
 	decode_finish(eng);
-	summary_finish();
+	summary_finish(ml.sum);
 	if (want_summary) {
 		struct hbuf hb;
 		hbuf_init(&hb);
-		summary_json(-1, &hb, true);
+		summary_json(ml.sum, -1, &hb, true);
 		fwrite(hb.data, 1, hb.len, stdout);
 		fflush(stdout);
 		hbuf_free(&hb);
@@ -705,7 +708,8 @@ out:
 	if (httpd)
 		httpd_stop(httpd);
 	conf_watch_close(ml.conf);
-	engine_free(eng);
+	engine_free(eng); /* may still show records to the summaries */
+	summary_free(ml.sum);
 	sink_set_free(&sinks);
 	return failed ? failed : damaged ? MAIN_EXIT_DAMAGED : 0;
 }

@@ -219,8 +219,8 @@ static void decode_l4(struct pano_engine *eng, struct pano_pkt *p, struct cursor
 		}
 		p->payload = cur_take(c, plen);
 		p->payload_len = plen;
-		if (summary_enabled())
-			summary_packet(p);
+		if (eng->sum)
+			summary_packet(eng->sum, p);
 		int pi = l7_match_udp(&eng->l7, p);
 		if (pi >= 0)
 			eng->l7.proto[pi]->on_udp(eng->l7.st[pi], p);
@@ -251,8 +251,8 @@ static void decode_l4(struct pano_engine *eng, struct pano_pkt *p, struct cursor
 	p->payload_wire_len = wire_len > off * 4u ? wire_len - off * 4u : 0;
 	if (p->payload_wire_len < p->payload_len)
 		p->payload_wire_len = p->payload_len;
-	if (summary_enabled())
-		summary_packet(p);
+	if (eng->sum)
+		summary_packet(eng->sum, p);
 	tcp_segment(eng->tcp, p);
 }
 

@@ -27,8 +27,8 @@ void rec_out_emit(void *arg, const struct rec_type *t, const void *rec)
 {
 	struct rec_out *o = arg;
 
-	if (summary_enabled())
-		summary_record(t, rec);
+	if (o->sum)
+		summary_record(o->sum, t, rec);
 	if (!t->path || !o->sinks)
 		return;
 	if (o->format == REC_FORMAT_PROTOBUF)

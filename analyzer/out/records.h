@@ -12,6 +12,7 @@
 #include "wbuf.h"
 
 struct sink_set;
+struct summary;
 
 enum rec_format { REC_FORMAT_JSON = 0, REC_FORMAT_PROTOBUF = 1 };
 
@@ -21,10 +22,12 @@ struct rec_out {
 	struct wbuf buf;	/* the encoded record (reused) */
 	struct rec_emit emit;	/* what protocols are given: calls rec_out_emit with this */
 	struct sink_set *sinks; /* where encoded records go; NULL: summaries only */
+	struct summary *sum;	/* the summaries records are shown to; NULL: none */
 	uint64_t cut;		/* records over the buffer's cap, not written (also counted) */
 };
 
-/* Sets up o (encoding, the sinks, the emit hook protocols get). */
+/* Sets up o (encoding, the sinks, the emit hook protocols get); no summaries until o->sum is
+ * set. */
 void rec_out_init(struct rec_out *o, enum rec_format format, int dotted, struct sink_set *sinks);
 void rec_out_free(struct rec_out *o);
 /* Summaries, then (for a record with a path) encode and hand to the sinks. */

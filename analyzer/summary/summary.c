@@ -18,9 +18,6 @@
 #include "summary.h"
 #include "summary_int.h"
 
-bool summary_on;
-struct summary_state sum_st;
-
 void summary_config_default(struct summary_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -75,10 +72,10 @@ int summary_parse_hosts(struct summary_config *cfg, const char *spec)
 	return rc;
 }
 
-bool summary_addr_local(const struct pano_addr *a)
+bool summary_addr_local(const struct summary *s, const struct pano_addr *a)
 {
-	for (unsigned i = 0; i < sum_st.cfg.nnets; i++) {
-		const struct summary_net *n = &sum_st.cfg.nets[i];
+	for (unsigned i = 0; i < s->cfg.nnets; i++) {
+		const struct summary_net *n = &s->cfg.nets[i];
 		unsigned full = n->plen / 8, rest = n->plen % 8;
 
 		if (n->family != a->family || memcmp(n->a, a->a, full))
@@ -214,52 +211,55 @@ void sum_window_reset(struct sum_window *w)
 		hll_reset(w->h[i]);
 }
 
-void summary_free(void)
+void summary_free(struct summary *s)
 {
-	summary_on = false;
-	free(sum_st.front);
-	sum_st.front = NULL;
-	if (!sum_st.win)
+	if (!s)
 		return;
-	for (unsigned i = 0; i < sum_st.cfg.periods; i++)
-		sum_window_release(&sum_st.win[i]);
-	sum_window_release(&sum_st.merged);
-	free(sum_st.win);
-	sum_st.win = NULL;
+	free(s->front);
+	if (s->win) {
+		for (unsigned i = 0; i < s->cfg.periods; i++)
+			sum_window_release(&s->win[i]);
+		free(s->win);
+	}
+	sum_window_release(&s->merged);
+	free(s);
 }
 
-int summary_init(const struct summary_config *cfg)
+struct summary *summary_new(const struct summary_config *cfg)
 {
+	struct summary *s = calloc(1, sizeof(*s));
 	int err = 0;
 
-	summary_free();
-	memset(&sum_st, 0, sizeof(sum_st));
-	sum_st.cfg = *cfg;
-	if (sum_st.cfg.periods < 1)
-		sum_st.cfg.periods = 1;
-	if (sum_st.cfg.periods > SUMMARY_MAX_PERIODS)
-		sum_st.cfg.periods = SUMMARY_MAX_PERIODS;
-	if (sum_st.cfg.period_ns < 1000000000ull)
-		sum_st.cfg.period_ns = 1000000000ull;
-	atomic_init(&sum_st.lock, 0);
-	sum_st.win = calloc(sum_st.cfg.periods, sizeof(*sum_st.win));
-	if (posix_memalign((void **)&sum_st.front, 64, sizeof(*sum_st.front)))
-		sum_st.front = NULL;
-	if (!sum_st.win || !sum_st.front) {
-		summary_free();
-		return -ENOMEM;
+	if (!s) {
+		pr_err("summary_new: calloc: out of memory");
+		return NULL;
 	}
-	memset(sum_st.front, 0, sizeof(*sum_st.front));
-	for (unsigned i = 0; i < sum_st.cfg.periods && !err; i++)
-		err = sum_window_alloc(&sum_st.win[i], sum_st.cfg.topn_k);
+	s->cfg = *cfg;
+	if (s->cfg.periods < 1)
+		s->cfg.periods = 1;
+	if (s->cfg.periods > SUMMARY_MAX_PERIODS)
+		s->cfg.periods = SUMMARY_MAX_PERIODS;
+	if (s->cfg.period_ns < 1000000000ull)
+		s->cfg.period_ns = 1000000000ull;
+	atomic_init(&s->lock, 0);
+	s->prog.fd = -1;
+	s->win = calloc(s->cfg.periods, sizeof(*s->win));
+	if (posix_memalign((void **)&s->front, 64, sizeof(*s->front)))
+		s->front = NULL;
+	if (s->front)
+		memset(s->front, 0, sizeof(*s->front));
+	if (!s->win || !s->front)
+		err = -ENOMEM;
+	for (unsigned i = 0; i < s->cfg.periods && !err; i++)
+		err = sum_window_alloc(&s->win[i], s->cfg.topn_k);
 	if (!err)
-		err = sum_window_alloc(&sum_st.merged, sum_st.cfg.topn_k);
+		err = sum_window_alloc(&s->merged, s->cfg.topn_k);
 	if (err) {
-		summary_free();
-		return err;
+		pr_err("summary_new: out of memory for %u windows", s->cfg.periods);
+		summary_free(s);
+		return NULL;
 	}
-	summary_on = true;
-	return 0;
+	return s;
 }
 
 /* Closes the window's current second: its counts (and the empty seconds before it) go into
@@ -274,12 +274,12 @@ static void sum_close_second(struct sum_window *w)
 	w->sec_open = false;
 }
 
-static void sum_second_slow(struct sum_window *w, uint64_t ts_ns)
+static void sum_second_slow(const struct summary *s, struct sum_window *w, uint64_t ts_ns)
 {
-	uint64_t s = ts_ns / 1000000000ull;
+	uint64_t sec = ts_ns / 1000000000ull;
 
-	if (w->sec_open && s > w->sec) {
-		uint64_t gap = s - w->sec - 1, max = sum_st.cfg.period_ns / 1000000000ull;
+	if (w->sec_open && sec > w->sec) {
+		uint64_t gap = sec - w->sec - 1, max = s->cfg.period_ns / 1000000000ull;
 
 		sum_close_second(w);
 		if (gap) { /* seconds without packets count as rate 0 */
@@ -291,33 +291,33 @@ static void sum_second_slow(struct sum_window *w, uint64_t ts_ns)
 	}
 	if (!w->sec_open) {
 		w->sec_open = true;
-		w->sec = s;
-		w->sec_end_ns = (s + 1) * 1000000000ull;
+		w->sec = sec;
+		w->sec_end_ns = (sec + 1) * 1000000000ull;
 	}
 }
 
 /* Makes ts_ns count in the window's open second. Time going backwards stays in it. */
-static inline void sum_second(struct sum_window *w, uint64_t ts_ns)
+static inline void sum_second(const struct summary *s, struct sum_window *w, uint64_t ts_ns)
 {
 	if (__builtin_expect(w->sec_open && ts_ns < w->sec_end_ns, 1))
 		return;
-	sum_second_slow(w, ts_ns);
+	sum_second_slow(s, w, ts_ns);
 }
 
-static struct sum_window *sum_advance_slow(uint64_t ts_ns)
+static struct sum_window *sum_advance_slow(struct summary *s, uint64_t ts_ns)
 {
-	struct sum_window *w = &sum_st.win[sum_st.cur];
-	uint64_t p = sum_st.cfg.period_ns;
+	struct sum_window *w = &s->win[s->cur];
+	uint64_t p = s->cfg.period_ns;
 
 	if (w->used && ts_ns >= w->end_ns) {
 		double prev_p90 = quant_quantile(w->q[SUM_Q_TXN], 0.9);
 		bool has_txn = quant_count(w->q[SUM_Q_TXN]) > 0;
 
-		sum_flush(true);
+		sum_flush(s, true);
 		sum_close_second(w);
-		sum_lifetime_add(w);
-		sum_st.cur = (sum_st.cur + 1) % sum_st.cfg.periods;
-		w = &sum_st.win[sum_st.cur];
+		sum_lifetime_add(s, w);
+		s->cur = (s->cur + 1) % s->cfg.periods;
+		w = &s->win[s->cur];
 		sum_window_reset(w);
 		if (has_txn) { /* slow = above the previous window's p90 */
 			w->slow_ns = (uint64_t)(prev_p90 * 1000.0);
@@ -337,31 +337,31 @@ static struct sum_window *sum_advance_slow(uint64_t ts_ns)
 
 /* The window that ts_ns belongs to, rotating when packet time passed the current window's
  * end. Time going backwards stays in the current window. */
-static inline struct sum_window *sum_advance(uint64_t ts_ns)
+static inline struct sum_window *sum_advance(struct summary *s, uint64_t ts_ns)
 {
-	struct sum_window *w = &sum_st.win[sum_st.cur];
+	struct sum_window *w = &s->win[s->cur];
 
 	if (__builtin_expect(w->used && ts_ns < w->end_ns, 1)) {
 		if (ts_ns > w->last_ns)
 			w->last_ns = ts_ns;
 		return w;
 	}
-	return sum_advance_slow(ts_ns);
+	return sum_advance_slow(s, ts_ns);
 }
 
-struct sum_window *sum_window_at(uint64_t ts_ns)
+struct sum_window *sum_window_at(struct summary *s, uint64_t ts_ns)
 {
-	return sum_advance(ts_ns);
+	return sum_advance(s, ts_ns);
 }
 
-void summary_packet(const struct pano_pkt *pkt)
+void summary_packet(struct summary *s, const struct pano_pkt *pkt)
 {
 	struct sum_window *w;
 	int dir = pkt->frame ? pkt->frame->meta.dir : -1;
 
-	sum_lock();
-	w = sum_advance(pkt->ts_ns);
-	sum_second(w, pkt->ts_ns);
+	sum_lock(s);
+	w = sum_advance(s, pkt->ts_ns);
+	sum_second(s, w, pkt->ts_ns);
 	w->sec_pkts++;
 	w->c.packets++;
 	if (pkt->saddr.family == 6)
@@ -372,15 +372,15 @@ void summary_packet(const struct pano_pkt *pkt)
 		w->c.tcp++;
 	else
 		w->c.udp++;
-	if (dir < 0 && sum_st.cfg.nnets)
-		dir = summary_addr_local(&pkt->daddr)	? 0
-		      : summary_addr_local(&pkt->saddr) ? 1
-							: -1;
+	if (dir < 0 && s->cfg.nnets)
+		dir = summary_addr_local(s, &pkt->daddr)   ? 0
+		      : summary_addr_local(s, &pkt->saddr) ? 1
+							   : -1;
 	if (dir == 0)
 		w->c.in++;
 	else if (dir == 1)
 		w->c.out++;
-	sum_unlock();
+	sum_unlock(s);
 }
 
 /* Adds a key to a top-N sketch with its hash h (sketch_hash of the whole key) when that is
@@ -460,10 +460,10 @@ static inline bool sum_key_eq(const char *a, const char *b, size_t len)
 
 /* The cache slot of a name (len <= SUM_NC_KEY, cheap hash fh), taken over from another name if
  * need be; a name entering the cache is counted in the unique-names HyperLogLog. */
-static inline struct sum_nent *sum_name_slot(struct sum_window *w, const char *name, size_t len,
-					     uint64_t fh)
+static inline struct sum_nent *sum_name_slot(struct sum_front *f, struct sum_window *w,
+					     const char *name, size_t len, uint64_t fh)
 {
-	struct sum_nent *e = &sum_st.front->names[fh >> (64 - SUM_NC_BITS)];
+	struct sum_nent *e = &f->names[fh >> (64 - SUM_NC_BITS)];
 
 	if (__builtin_expect(e->used && e->fh == fh && e->len == len, 1) &&
 	    sum_key_eq(e->key, name, len))
@@ -516,8 +516,8 @@ static __attribute__((noinline)) void sum_addr_miss(struct sum_window *w, int wh
 }
 
 /* A client (which 0) or server (1) address: top-N and HyperLogLog through the cache. */
-static inline __attribute__((always_inline)) void sum_addr_key(struct sum_window *w, int which,
-							       const struct pano_addr *a)
+static inline __attribute__((always_inline)) void
+sum_addr_key(struct sum_front *f, struct sum_window *w, int which, const struct pano_addr *a)
 {
 	uint64_t a0 = 0, a1 = 0, x;
 	uint8_t len;
@@ -536,7 +536,7 @@ static inline __attribute__((always_inline)) void sum_addr_key(struct sum_window
 	}
 	x = (a0 * 0x9e3779b97f4a7c15ULL) ^ a1;
 	x = (x ^ (x >> 29) ^ len) * 0xff51afd7ed558ccdULL;
-	e = &sum_st.front->addr[which][x >> (64 - SUM_AC_BITS)];
+	e = &f->addr[which][x >> (64 - SUM_AC_BITS)];
 	if (__builtin_expect(e->a[0] == a0 && e->a[1] == a1 && e->len == len, 1) &&
 	    e->pend < 0x80000000u) {
 		e->pend++;
@@ -545,9 +545,9 @@ static inline __attribute__((always_inline)) void sum_addr_key(struct sum_window
 	sum_addr_miss(w, which, e, a0, a1, len);
 }
 
-static void sum_port(struct sum_window *w, uint16_t port)
+static void sum_port(struct sum_front *f, struct sum_window *w, uint16_t port)
 {
-	struct sum_pent *e = &sum_st.front->ports[port & (SUM_PC_SLOTS - 1)];
+	struct sum_pent *e = &f->ports[port & (SUM_PC_SLOTS - 1)];
 
 	if (e->pend && (e->port != port || e->pend >= 0x80000000u)) {
 		topn_add_u64(w->t[SUM_T_PORT], e->port, e->pend);
@@ -557,14 +557,14 @@ static void sum_port(struct sum_window *w, uint16_t port)
 	e->pend++;
 }
 
-void sum_flush(bool forget)
+void sum_flush(struct summary *s, bool forget)
 {
-	struct sum_front *f = sum_st.front;
+	struct sum_front *f = s->front;
 	struct sum_window *w;
 
-	if (!f || !sum_st.win)
+	if (!f || !s->win)
 		return;
-	w = &sum_st.win[sum_st.cur];
+	w = &s->win[s->cur];
 	if (f->dirty) {
 		for (unsigned i = 0; i < SUM_NC_SLOTS; i++)
 			if (f->names[i].used)
@@ -608,20 +608,21 @@ void sum_flush(bool forget)
 
 /* summary_dns_message(), inlined into both hooks so that summary_dns_parsed() builds no
  * structure in memory. */
-static inline __attribute__((always_inline)) void sum_dns_message(const struct summary_dns_msg *m)
+static inline __attribute__((always_inline)) void sum_dns_message(struct summary *s,
+								  const struct summary_dns_msg *m)
 {
 	const struct pano_addr *client = m->is_reply ? m->daddr : m->saddr;
 	const struct pano_addr *server = m->is_reply ? m->saddr : m->daddr;
 	uint16_t sport = m->is_reply ? m->sport : m->dport;
-	struct sum_front *f = sum_st.front;
+	struct sum_front *f = s->front;
 	struct sum_window *w;
 	struct sum_nent *ne = NULL;
 	size_t qlen = 0;
 	uint64_t qhash = 0;
 
-	sum_lock();
-	w = sum_advance(m->ts_ns);
-	sum_second(w, m->ts_ns);
+	sum_lock(s);
+	w = sum_advance(s, m->ts_ns);
+	sum_second(s, w, m->ts_ns);
 	f->dirty = true;
 	w->sec_dns++;
 	w->c.dns_messages++;
@@ -637,7 +638,7 @@ static inline __attribute__((always_inline)) void sum_dns_message(const struct s
 	if (m->qname) { /* pktvisor counts names and qtypes on queries and replies alike */
 		qlen = strlen(m->qname);
 		if (qlen <= SUM_NC_KEY) {
-			ne = sum_name_slot(w, m->qname, qlen, sum_fast_hash(m->qname, qlen));
+			ne = sum_name_slot(f, w, m->qname, qlen, sum_fast_hash(m->qname, qlen));
 			sum_name_count(w, ne, SUM_NP_Q);
 		} else {
 			qhash =
@@ -658,10 +659,10 @@ static inline __attribute__((always_inline)) void sum_dns_message(const struct s
 		else
 			topn_add_u64(w->t[SUM_T_QTYPE], m->qtype, 1);
 	}
-	sum_addr_key(w, 0, client);
-	sum_addr_key(w, 1, server);
+	sum_addr_key(f, w, 0, client);
+	sum_addr_key(f, w, 1, server);
 	if (sport != 53)
-		sum_port(w, sport);
+		sum_port(f, w, sport);
 	if (m->is_reply) {
 		int nt = -1, np = -1;
 
@@ -706,17 +707,18 @@ static inline __attribute__((always_inline)) void sum_dns_message(const struct s
 		if (m->ecs)
 			w->c.ecs++;
 	}
-	sum_unlock();
+	sum_unlock(s);
 }
 
-void summary_dns_message(const struct summary_dns_msg *m)
+void summary_dns_message(struct summary *s, const struct summary_dns_msg *m)
 {
-	sum_dns_message(m);
+	sum_dns_message(s, m);
 }
 
-void summary_dns_parsed(const struct dns_msg *m, const struct pano_pkt *pkt, size_t len)
+void summary_dns_parsed(struct summary *s, const struct dns_msg *m, const struct pano_pkt *pkt,
+			size_t len)
 {
-	struct summary_dns_msg s = {
+	struct summary_dns_msg d = {
 	    .ts_ns = pkt->ts_ns,
 	    .saddr = &pkt->saddr,
 	    .daddr = &pkt->daddr,
@@ -735,32 +737,32 @@ void summary_dns_parsed(const struct dns_msg *m, const struct pano_pkt *pkt, siz
 	    .ecs = m->edns.ecs,
 	};
 
-	sum_dns_message(&s);
+	sum_dns_message(s, &d);
 }
 
 /* A slow transaction's name: through its cache slot when the name sits there (it usually
  * does: its reply was just counted), else straight into the sketch. */
-static void sum_slow_name(struct sum_window *w, const char *name, size_t len)
+static void sum_slow_name(struct sum_front *f, struct sum_window *w, const char *name, size_t len)
 {
 	if (len <= SUM_NC_KEY) {
 		uint64_t fh = sum_fast_hash(name, len);
-		struct sum_nent *e = &sum_st.front->names[fh >> (64 - SUM_NC_BITS)];
+		struct sum_nent *e = &f->names[fh >> (64 - SUM_NC_BITS)];
 
 		if (e->used && e->fh == fh && e->len == len && sum_key_eq(e->key, name, len)) {
 			sum_name_count(w, e, SUM_NP_SLOW);
-			sum_st.front->dirty = true;
+			f->dirty = true;
 			return;
 		}
 	}
 	topn_add(w->t[SUM_T_SLOW], name, len, 1);
 }
 
-void summary_dns_txn(const struct summary_dns_txn *t)
+void summary_dns_txn(struct summary *s, const struct summary_dns_txn *t)
 {
 	struct sum_window *w;
 
-	sum_lock();
-	w = sum_advance(t->ts_ns);
+	sum_lock(s);
+	w = sum_advance(s, t->ts_ns);
 	if (t->client_pod && !t->orphan) {
 		char key[SENDER_NS_LEN + SENDER_POD_LEN + 1];
 		int n = snprintf(key, sizeof(key), "%.*s/%.*s", (int)t->client_ns_len,
@@ -782,7 +784,7 @@ void summary_dns_txn(const struct summary_dns_txn *t)
 		double us = (double)t->rtt_ns / 1000.0;
 
 		w->c.xact++;
-		if (t->server && sum_st.cfg.nnets && summary_addr_local(t->server))
+		if (t->server && s->cfg.nnets && summary_addr_local(s, t->server))
 			w->c.xact_in++;
 		else
 			w->c.xact_out++;
@@ -794,40 +796,40 @@ void summary_dns_txn(const struct summary_dns_txn *t)
 		if (!w->slow_fixed && (w->c.xact & 255) == 0)
 			w->slow_ns = (uint64_t)(quant_quantile(w->q[SUM_Q_TXN], 0.9) * 1000.0);
 		if (w->slow_ns && t->rtt_ns > w->slow_ns && t->qname)
-			sum_slow_name(w, t->qname, t->qname_len);
+			sum_slow_name(s->front, w, t->qname, t->qname_len);
 	}
-	sum_unlock();
+	sum_unlock(s);
 }
 
-void summary_finish(void)
+void summary_finish(struct summary *s)
 {
-	if (!summary_on)
+	if (!s)
 		return;
-	sum_lock();
-	sum_close_second(&sum_st.win[sum_st.cur]);
-	sum_unlock();
+	sum_lock(s);
+	sum_close_second(&s->win[s->cur]);
+	sum_unlock(s);
 }
 
 /* Window n back from the current one, or NULL. Caller holds the lock. */
-struct sum_window *sum_window_nth(unsigned n)
+struct sum_window *sum_window_nth(struct summary *s, unsigned n)
 {
 	struct sum_window *w;
 
-	if (n >= sum_st.cfg.periods)
+	if (n >= s->cfg.periods)
 		return NULL;
-	sum_flush(false); /* readers see what the front caches still hold */
-	w = &sum_st.win[(sum_st.cur + sum_st.cfg.periods - n) % sum_st.cfg.periods];
+	sum_flush(s, false); /* readers see what the front caches still hold */
+	w = &s->win[(s->cur + s->cfg.periods - n) % s->cfg.periods];
 	return w->used ? w : NULL;
 }
 
-/* Fills sum_st.merged with every kept window. Caller holds the lock. */
-struct sum_window *sum_merge_all(void)
+/* Fills s->merged with every kept window. Caller holds the lock. */
+struct sum_window *sum_merge_all(struct summary *s)
 {
-	struct sum_window *m = &sum_st.merged;
+	struct sum_window *m = &s->merged;
 
 	sum_window_reset(m);
-	for (unsigned n = sum_st.cfg.periods; n-- > 0;) {
-		struct sum_window *w = sum_window_nth(n);
+	for (unsigned n = s->cfg.periods; n-- > 0;) {
+		struct sum_window *w = sum_window_nth(s, n);
 
 		if (!w)
 			continue;
@@ -861,11 +863,11 @@ void sum_counts_add(struct sum_counts *a, const struct sum_counts *b)
 }
 
 /* A window leaving "current": its counters and sketch totals join the lifetime totals. */
-void sum_lifetime_add(const struct sum_window *w)
+void sum_lifetime_add(struct summary *s, const struct sum_window *w)
 {
-	sum_counts_add(&sum_st.life, &w->c);
+	sum_counts_add(&s->life, &w->c);
 	for (int i = 0; i < SUM_Q_N; i++) {
-		sum_st.life_qsum[i] += quant_sum(w->q[i]);
-		sum_st.life_qcount[i] += quant_count(w->q[i]);
+		s->life_qsum[i] += quant_sum(w->q[i]);
+		s->life_qcount[i] += quant_count(w->q[i]);
 	}
 }

@@ -8,13 +8,16 @@
  * whose headers state the error bounds). Output as JSON (--summary, /api/v1/metrics/...) and
  * Prometheus text (/metrics).
  *
+ * All of it lives in one object (struct summary, summary_new): every hook and output takes it
+ * first, and two objects share nothing, so two engines can each feed their own.
  * Hooks: the L3/L4 decoder calls summary_packet() for every decoded UDP datagram or TCP
  * segment; the out stage (records.h) shows every finished record and summary-only event to
  * summary_record(), which gives DNS's to summary_dns_message() (every parsed message) and
  * summary_dns_txn() (every transaction closed: answered, timed out, or orphan reply), ssl
  * records to the TLS summaries (and, flagged dot/doh, to the encrypted-DNS ones) and http
  * records to the HTTP summaries (summary_l7.c).
- * Each call site is guarded by summary_enabled(), so a run without summaries pays one branch.
+ * The engine and its out stage hold the object's pointer, NULL when summaries are off, so a
+ * run without summaries pays one branch per call site.
  * Time is packet time only, so a replay of a capture always gives the same numbers.
  *
  * Top-N updates go through small exact front caches first (summary_int.h): a repeated key
@@ -23,7 +26,8 @@
  * keys of its window; otherwise only the order of updates differs, within the same bounds.
  *
  * Threads: the hooks run on the input thread; the output functions may run on the HTTP
- * thread. One lock (a spinlock, taken by the hooks only with --metrics) serialises them.
+ * thread. The object's lock (a spinlock, taken by the hooks only with cfg.shared, i.e.
+ * --metrics) serialises them.
  */
 #ifndef PANO_SUMMARY_H
 #define PANO_SUMMARY_H
@@ -59,19 +63,15 @@ void summary_config_default(struct summary_config *cfg);
  * 0, or -EINVAL with a message logged. */
 int summary_parse_hosts(struct summary_config *cfg, const char *spec);
 
-/* Allocates the windows and turns the hooks on. 0 or -ENOMEM. */
-int summary_init(const struct summary_config *cfg);
-/* Frees everything; summary_enabled() is false afterwards. */
-void summary_free(void);
+struct summary;
 
-extern bool summary_on;
-static inline bool summary_enabled(void)
-{
-	return summary_on;
-}
+/* A summary object with its windows allocated; NULL when out of memory (said on stderr). */
+struct summary *summary_new(const struct summary_config *cfg);
+/* Frees s and everything in it (NULL: nothing). */
+void summary_free(struct summary *s);
 
 /* A decoded UDP datagram or TCP segment (counted once, as the decoder sees it). */
-void summary_packet(const struct pano_pkt *pkt);
+void summary_packet(struct summary *s, const struct pano_pkt *pkt);
 
 /* One DNS message the DNS module parsed (a query or a reply). */
 struct summary_dns_msg {
@@ -87,7 +87,7 @@ struct summary_dns_msg {
 	uint32_t size; /* DNS message bytes */
 	bool edns, do_bit, ecs;
 };
-void summary_dns_message(const struct summary_dns_msg *m);
+void summary_dns_message(struct summary *s, const struct summary_dns_msg *m);
 
 /* One DNS transaction the DNS module closed. */
 struct summary_dns_txn {
@@ -105,47 +105,51 @@ struct summary_dns_txn {
 	size_t client_ns_len, client_pod_len;
 	int rcode; /* the reply's, -1 without one */
 };
-void summary_dns_txn(const struct summary_dns_txn *t);
+void summary_dns_txn(struct summary *s, const struct summary_dns_txn *t);
 
 /* summary_dns_message() of a parsed message (len: DNS message bytes) without building a
  * struct summary_dns_msg (summary_dns.c calls it for DNS's message events). */
 struct dns_msg;
-void summary_dns_parsed(const struct dns_msg *m, const struct pano_pkt *pkt, size_t len);
+void summary_dns_parsed(struct summary *s, const struct dns_msg *m, const struct pano_pkt *pkt,
+			size_t len);
 /* A finished record (or a summary-only event) from the out stage (records.h): each protocol's
  * summaries take the record types they know. */
 struct rec_type;
-void summary_record(const struct rec_type *t, const void *rec);
+void summary_record(struct summary *s, const struct rec_type *t, const void *rec);
 /* The per-protocol record hooks summary_record() dispatches to: an ssl.log record
  * (summary_l7.c), an http.log record (summary_l7.c), DNS's records and events (summary_dns.c). */
 struct ssl_rec;
 struct http_rec;
-void summary_tls(const struct ssl_rec *r);
-void summary_http(const struct http_rec *r);
-void summary_dns_record(const struct rec_type *t, const void *rec);
+void summary_tls(struct summary *s, const struct ssl_rec *r);
+void summary_http(struct summary *s, const struct http_rec *r);
+void summary_dns_record(struct summary *s, const struct rec_type *t, const void *rec);
 
-/* End of input: the partial second is counted into the rates. */
-void summary_finish(void);
+/* End of input: the partial second is counted into the rates (NULL: nothing). */
+void summary_finish(struct summary *s);
 
 /* JSON of window n (0 = the current one, 1 the one before...) or of the merged view
  * (n < 0) into out. Returns 200, or 404 when window n does not exist. */
-int summary_json(int n, struct hbuf *out, bool pretty);
+int summary_json(struct summary *s, int n, struct hbuf *out, bool pretty);
 
 /* Appends the Prometheus exposition of the summaries (lifetime counters, sliding-window
- * summaries, top-N gauges, cardinality gauges) to out. An httpd_cb (always 200). */
-int summary_metrics(void *ctx, const char *query, struct hbuf *out);
+ * summaries, top-N gauges, cardinality gauges) to out (NULL s: nothing). Always 200, as an
+ * httpd_cb returns. */
+int summary_metrics(struct summary *s, struct hbuf *out);
 
-/* Registers GET /api/v1/metrics/merged and /api/v1/metrics/window/0..periods-1 on h. */
-int summary_routes(struct httpd *h);
+/* Registers GET /api/v1/metrics/merged and /api/v1/metrics/window/0..periods-1 (at most the
+ * first 10) on h, served from s (which must outlive h's thread). */
+int summary_routes(struct summary *s, struct httpd *h);
 
 /* The progress bar of --read FILE --summary (stderr, only on a terminal, only after the file
- * has taken a second): start before reading path, poll between frames, end after. */
-void summary_progress_start(const char *path);
-void summary_progress_poll(void);
-void summary_progress_end(void);
+ * has taken a second): start before reading path, poll between frames, end after. Its state
+ * is s's; poll and end do nothing for a NULL s. */
+void summary_progress_start(struct summary *s, const char *path);
+void summary_progress_poll(struct summary *s);
+void summary_progress_end(struct summary *s);
 
 /* Helpers exposed for tests: pktvisor's qname2/qname3 of name into out ("" when the name has
  * fewer labels than that). */
 void summary_qname_suffix(const char *name, unsigned labels, char *out, size_t outsz);
-bool summary_addr_local(const struct pano_addr *a);
+bool summary_addr_local(const struct summary *s, const struct pano_addr *a);
 
 #endif

@@ -11,7 +11,7 @@
 #include "summary.h"
 
 /* The transaction a dns.log record tells of. */
-static void summary_dns_rec(const struct dns_rec *r)
+static void summary_dns_rec(struct summary *s, const struct dns_rec *r)
 {
 	if (r->single) /* mDNS/LLMNR: never paired, not a transaction */
 		return;
@@ -38,15 +38,15 @@ static void summary_dns_rec(const struct dns_rec *r)
 	    .client_pod_len = pod ? r->orig_k8s_pod.len : 0,
 	    .rcode = r->has_rcode ? (int)r->rcode : -1,
 	};
-	summary_dns_txn(&t);
+	summary_dns_txn(s, &t);
 }
 
-void summary_dns_record(const struct rec_type *t, const void *rec)
+void summary_dns_record(struct summary *s, const struct rec_type *t, const void *rec)
 {
 	if (t == &dns_msg_ev_type) {
 		const struct dns_msg_ev *e = rec;
-		summary_dns_parsed(e->msg, e->pkt, e->size);
+		summary_dns_parsed(s, e->msg, e->pkt, e->size);
 	} else if (t == &dns_rec_type) {
-		summary_dns_rec(rec);
+		summary_dns_rec(s, rec);
 	}
 }

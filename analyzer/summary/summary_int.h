@@ -10,6 +10,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "sketch_hll.h"
 #include "sketch_quantile.h"
@@ -179,7 +181,25 @@ struct sum_front {
 	bool dirty; /* something pending since the last flush */
 };
 
-struct summary_state {
+/* The progress bar's state (summary_progress.c). */
+struct sum_progress {
+	bool active, shown;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	int fd;
+	struct timespec t0, last;
+};
+
+/* What each handler summary_routes() registers is called with. */
+struct sum_route {
+	struct summary *s;
+	int n; /* the window, -1: the merged view */
+};
+#define SUM_ROUTES_MAX 10 /* windows with a route of their own */
+
+/* One summary object (summary_new): everything the hooks and readers share. */
+struct summary {
 	struct summary_config cfg;
 	atomic_int lock;	/* sum_lock_take(): a spinlock */
 	struct sum_window *win; /* cfg.periods windows, a ring */
@@ -189,20 +209,20 @@ struct summary_state {
 	struct sum_counts life;	  /* windows no longer current, for _total counters */
 	double life_qsum[SUM_Q_N];
 	uint64_t life_qcount[SUM_Q_N];
+	struct sum_route routes[1 + SUM_ROUTES_MAX]; /* merged, then window 0, 1, ... */
+	struct sum_progress prog;
 };
-
-extern struct summary_state sum_st;
 
 /* The lock between the input thread (hooks) and the HTTP thread (readers). A spinlock: the
  * hooks hold it for a few hundred instructions, so taking it is one atomic exchange and
  * releasing it one store; a waiter spins briefly, then yields the CPU (a reader building a
  * JSON view holds it longest). */
-static inline void sum_lock_take(void)
+static inline void sum_lock_take(struct summary *s)
 {
 	unsigned spins = 0;
 
-	while (atomic_exchange_explicit(&sum_st.lock, 1, memory_order_acquire)) {
-		while (atomic_load_explicit(&sum_st.lock, memory_order_relaxed)) {
+	while (atomic_exchange_explicit(&s->lock, 1, memory_order_acquire)) {
+		while (atomic_load_explicit(&s->lock, memory_order_relaxed)) {
 			if (++spins < 64) {
 #if defined(__x86_64__) || defined(__i386__)
 				__builtin_ia32_pause();
@@ -213,34 +233,34 @@ static inline void sum_lock_take(void)
 		}
 	}
 }
-static inline void sum_lock_give(void)
+static inline void sum_lock_give(struct summary *s)
 {
-	atomic_store_explicit(&sum_st.lock, 0, memory_order_release);
+	atomic_store_explicit(&s->lock, 0, memory_order_release);
 }
 
 /* The hooks' lock matters only when another thread reads the summaries (--metrics); a --read
  * --summary run updates them uncontended from one thread and skips it. */
-static inline void sum_lock(void)
+static inline void sum_lock(struct summary *s)
 {
-	if (sum_st.cfg.shared)
-		sum_lock_take();
+	if (s->cfg.shared)
+		sum_lock_take(s);
 }
-static inline void sum_unlock(void)
+static inline void sum_unlock(struct summary *s)
 {
-	if (sum_st.cfg.shared)
-		sum_lock_give();
+	if (s->cfg.shared)
+		sum_lock_give(s);
 }
 
 /* Moves every pending count of the front caches into the current window; with forget, the
  * caches are emptied too (the window is about to rotate). Caller holds the lock. */
-void sum_flush(bool forget);
+void sum_flush(struct summary *s, bool forget);
 /* The current window for packet time ts_ns (rotating if it passed the window's end), for the
  * record hooks of summary_l7.c. Caller holds the lock (sum_lock). */
-struct sum_window *sum_window_at(uint64_t ts_ns);
+struct sum_window *sum_window_at(struct summary *s, uint64_t ts_ns);
 void sum_window_reset(struct sum_window *w);
-struct sum_window *sum_window_nth(unsigned n);
-struct sum_window *sum_merge_all(void);
+struct sum_window *sum_window_nth(struct summary *s, unsigned n);
+struct sum_window *sum_merge_all(struct summary *s);
 void sum_counts_add(struct sum_counts *a, const struct sum_counts *b);
-void sum_lifetime_add(const struct sum_window *w);
+void sum_lifetime_add(struct summary *s, const struct sum_window *w);
 
 #endif

@@ -22,25 +22,25 @@
 #include "summary_int.h"
 
 /* The window of a record: its ts, or (a record without one) the current window. */
-static struct sum_window *sum_rec_window(bool has_ts, uint64_t ts_ns)
+static struct sum_window *sum_rec_window(struct summary *s, bool has_ts, uint64_t ts_ns)
 {
 	if (!has_ts)
-		ts_ns = sum_st.win[sum_st.cur].last_ns;
-	return sum_window_at(ts_ns);
+		ts_ns = s->win[s->cur].last_ns;
+	return sum_window_at(s, ts_ns);
 }
 
 /* Adds a string field to top-N table t (and to HyperLogLog h when given): empty strings are
  * not counted. */
-static void sum_str(struct sum_window *w, int t, struct hll *h, bool has, const struct rec_str *s)
+static void sum_str(struct sum_window *w, int t, struct hll *h, bool has, const struct rec_str *v)
 {
 	size_t len;
 	uint64_t hash;
 
-	if (!has || !s->len)
+	if (!has || !v->len)
 		return;
-	len = s->len < TOPN_KEY_MAX ? s->len : TOPN_KEY_MAX;
-	hash = sketch_hash(s->p, len, SKETCH_SEED);
-	topn_add_hash(w->t[t], hash, s->p, len, 1);
+	len = v->len < TOPN_KEY_MAX ? v->len : TOPN_KEY_MAX;
+	hash = sketch_hash(v->p, len, SKETCH_SEED);
+	topn_add_hash(w->t[t], hash, v->p, len, 1);
 	if (h)
 		hll_add_hash(h, hash);
 }
@@ -81,12 +81,12 @@ static void sum_encdns_client(struct sum_window *w, int t, const struct ssl_rec 
 	topn_add(w->t[t], key, n, 1);
 }
 
-void summary_tls(const struct ssl_rec *r)
+void summary_tls(struct summary *s, const struct ssl_rec *r)
 {
 	struct sum_window *w;
 
-	sum_lock();
-	w = sum_rec_window(r->has_ts, r->ts);
+	sum_lock(s);
+	w = sum_rec_window(s, r->has_ts, r->ts);
 	w->c.tls++;
 	if (r->has_established && r->established)
 		w->c.tls_established++;
@@ -108,15 +108,15 @@ void summary_tls(const struct ssl_rec *r)
 		w->c.doh++;
 		sum_encdns_client(w, SUM_T_DOH_CLIENT, r);
 	}
-	sum_unlock();
+	sum_unlock(s);
 }
 
-void summary_http(const struct http_rec *r)
+void summary_http(struct summary *s, const struct http_rec *r)
 {
 	struct sum_window *w;
 
-	sum_lock();
-	w = sum_rec_window(r->has_ts, r->ts);
+	sum_lock(s);
+	w = sum_rec_window(s, r->has_ts, r->ts);
 	w->c.http++;
 	if (r->has_method) {
 		w->c.http_requests++;
@@ -147,5 +147,5 @@ void summary_http(const struct http_rec *r)
 	}
 	if (r->has_latency)
 		quant_add(w->q[SUM_Q_HTTP_TIME], (double)r->latency / 1000.0);
-	sum_unlock();
+	sum_unlock(s);
 }

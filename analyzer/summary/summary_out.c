@@ -175,9 +175,8 @@ static cJSON *sum_json_quant(const struct quant *q, double scale)
 }
 
 /* The top-N tables of section sec into object obj. */
-static void sum_json_tops(cJSON *obj, const struct sum_window *w, int sec)
+static void sum_json_tops(cJSON *obj, const struct sum_window *w, int sec, unsigned show)
 {
-	unsigned show = sum_st.cfg.top_show;
 	struct topn_item items[64];
 	char buf[300];
 
@@ -211,7 +210,7 @@ static double sum_hll_count(const struct hll *h)
 }
 
 /* The "tls" and "http" objects of a window. */
-static void sum_json_l7(cJSON *root, const struct sum_window *w)
+static void sum_json_l7(cJSON *root, const struct sum_window *w, unsigned show)
 {
 	static const char *const cls[6] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
 	const struct sum_counts *c = &w->c;
@@ -226,7 +225,7 @@ static void sum_json_l7(cJSON *root, const struct sum_window *w)
 	o = cJSON_AddObjectToObject(tls, "cardinality");
 	cJSON_AddNumberToObject(o, "sni", sum_hll_count(w->h[SUM_H_SNI]));
 	cJSON_AddNumberToObject(o, "ja4", sum_hll_count(w->h[SUM_H_JA4]));
-	sum_json_tops(tls, w, SUM_S_TLS);
+	sum_json_tops(tls, w, SUM_S_TLS, show);
 
 	http = cJSON_AddObjectToObject(root, "http");
 	cJSON_AddNumberToObject(http, "transactions", (double)c->http);
@@ -242,11 +241,11 @@ static void sum_json_l7(cJSON *root, const struct sum_window *w)
 	cJSON_AddItemToObject(o, "response_body", sum_json_quant(w->q[SUM_Q_HTTP_RESP], 1));
 	o = cJSON_AddObjectToObject(http, "cardinality");
 	cJSON_AddNumberToObject(o, "host", sum_hll_count(w->h[SUM_H_HTTP_HOST]));
-	sum_json_tops(http, w, SUM_S_HTTP);
+	sum_json_tops(http, w, SUM_S_HTTP, show);
 }
 
-/* The JSON object of one window. Caller holds the lock. */
-static cJSON *sum_json_window(const struct sum_window *w, unsigned nwin)
+/* The JSON object of one window (top-N tables of show items). Caller holds the lock. */
+static cJSON *sum_json_window(const struct sum_window *w, unsigned nwin, unsigned show)
 {
 	cJSON *root = cJSON_CreateObject(), *o, *p, *dns, *x, *s;
 	const struct sum_counts *c = &w->c;
@@ -310,36 +309,36 @@ static cJSON *sum_json_window(const struct sum_window *w, unsigned nwin)
 	cJSON_AddNumberToObject(o, "qname", sum_hll_count(w->h[SUM_H_QNAME]));
 	cJSON_AddNumberToObject(o, "client", sum_hll_count(w->h[SUM_H_CLIENT]));
 	cJSON_AddNumberToObject(o, "server", sum_hll_count(w->h[SUM_H_SERVER]));
-	sum_json_tops(dns, w, SUM_S_DNS);
+	sum_json_tops(dns, w, SUM_S_DNS, show);
 	o = cJSON_AddObjectToObject(dns, "encrypted");
 	cJSON_AddNumberToObject(o, "dot", (double)c->dot);
 	cJSON_AddNumberToObject(o, "doh", (double)c->doh);
-	sum_json_tops(o, w, SUM_S_ENCDNS);
-	sum_json_l7(root, w);
+	sum_json_tops(o, w, SUM_S_ENCDNS, show);
+	sum_json_l7(root, w, show);
 	return root;
 }
 
-int summary_json(int n, struct hbuf *out, bool pretty)
+int summary_json(struct summary *s, int n, struct hbuf *out, bool pretty)
 {
 	struct sum_window *w;
 	cJSON *root = NULL;
 	unsigned nwin = 0;
 	char *text;
 
-	if (!summary_on)
+	if (!s)
 		return 404;
-	sum_lock_take();
+	sum_lock_take(s);
 	if (n < 0) {
-		for (unsigned i = 0; i < sum_st.cfg.periods; i++)
-			nwin += sum_window_nth(i) != NULL;
-		w = sum_merge_all();
+		for (unsigned i = 0; i < s->cfg.periods; i++)
+			nwin += sum_window_nth(s, i) != NULL;
+		w = sum_merge_all(s);
 	} else {
-		w = sum_window_nth((unsigned)n);
+		w = sum_window_nth(s, (unsigned)n);
 		nwin = 1;
 	}
 	if (w)
-		root = sum_json_window(w, nwin);
-	sum_lock_give();
+		root = sum_json_window(w, nwin, s->cfg.top_show);
+	sum_lock_give(s);
 	if (!root)
 		return 404;
 	text = pretty ? cJSON_Print(root) : cJSON_PrintUnformatted(root);
@@ -388,9 +387,8 @@ static void sum_prom_summary(struct hbuf *b, int qi, const struct quant *q, doub
 		    (unsigned long long)count);
 }
 
-static void sum_prom_tops(struct hbuf *b, const struct sum_window *w)
+static void sum_prom_tops(struct hbuf *b, const struct sum_window *w, unsigned show)
 {
-	unsigned show = sum_st.cfg.top_show;
 	struct topn_item items[64];
 	char buf[300], pod[300], lb[700];
 
@@ -414,7 +412,7 @@ static void sum_prom_tops(struct hbuf *b, const struct sum_window *w)
 	}
 }
 
-int summary_metrics(void *ctx, const char *query, struct hbuf *b)
+int summary_metrics(struct summary *s, struct hbuf *b)
 {
 	struct sum_counts c;
 	struct sum_window *w, *m;
@@ -430,11 +428,11 @@ int summary_metrics(void *ctx, const char *query, struct hbuf *b)
 	uint64_t v[16];
 	unsigned nops = 0;
 
-	if (!summary_on)
+	if (!s)
 		return 200;
-	sum_lock_take();
-	c = sum_st.life;
-	w = sum_window_nth(0);
+	sum_lock_take(s);
+	c = s->life;
+	w = sum_window_nth(s, 0);
 	if (w)
 		sum_counts_add(&c, &w->c);
 	sum_prom_counter(b, "pano_packets", "UDP and TCP packets decoded", c.packets);
@@ -487,10 +485,10 @@ int summary_metrics(void *ctx, const char *query, struct hbuf *b)
 	sum_prom_counter(b, "pano_http_requests_no_response", "HTTP requests that got no response",
 			 c.http_no_response);
 
-	m = sum_merge_all();
+	m = sum_merge_all(s);
 	for (int qi = 0; qi < SUM_Q_N; qi++) {
-		double sum = sum_st.life_qsum[qi];
-		uint64_t cnt = sum_st.life_qcount[qi];
+		double sum = s->life_qsum[qi];
+		uint64_t cnt = s->life_qcount[qi];
 
 		if (w) {
 			sum += quant_sum(w->q[qi]);
@@ -503,26 +501,31 @@ int summary_metrics(void *ctx, const char *query, struct hbuf *b)
 		prom_sample(b, sum_uniques[i].prom, PROM_GAUGE, NULL,
 			    (uint64_t)sum_hll_count(m->h[i]));
 	}
-	sum_prom_tops(b, m);
-	sum_lock_give();
+	sum_prom_tops(b, m, s->cfg.top_show);
+	sum_lock_give(s);
 	return 200;
 }
 
 static int sum_json_cb(void *ctx, const char *query, struct hbuf *out)
 {
-	return summary_json((int)(intptr_t)ctx, out, false);
+	const struct sum_route *r = ctx;
+
+	return summary_json(r->s, r->n, out, false);
 }
 
-int summary_routes(struct httpd *h)
+int summary_routes(struct summary *s, struct httpd *h)
 {
 	char path[64];
-	int err = httpd_route(h, "/api/v1/metrics/merged", "application/json", sum_json_cb,
-			      (void *)(intptr_t)-1);
-	unsigned n = sum_st.cfg.periods < 10 ? sum_st.cfg.periods : 10;
+	unsigned n = s->cfg.periods < SUM_ROUTES_MAX ? s->cfg.periods : SUM_ROUTES_MAX;
+	int err;
 
+	s->routes[0] = (struct sum_route){s, -1};
+	err = httpd_route(h, "/api/v1/metrics/merged", "application/json", sum_json_cb,
+			  &s->routes[0]);
 	for (unsigned i = 0; i < n && !err; i++) {
+		s->routes[1 + i] = (struct sum_route){s, (int)i};
 		snprintf(path, sizeof(path), "/api/v1/metrics/window/%u", i);
-		err = httpd_route(h, path, "application/json", sum_json_cb, (void *)(intptr_t)i);
+		err = httpd_route(h, path, "application/json", sum_json_cb, &s->routes[1 + i]);
 	}
 	return err;
 }

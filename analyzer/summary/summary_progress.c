@@ -3,7 +3,7 @@
  * summary_progress.c - the progress bar of `--read FILE --summary` on stderr: shown only when
  * stderr is a terminal and the file has taken more than a second. The reader's position is
  * read from /proc/self/fdinfo of the descriptor that has the file open, so the input code
- * needs no hook of its own.
+ * needs no hook of its own. The bar's state is the summary object's (struct sum_progress).
  */
 #include <dirent.h>
 #include <limits.h>
@@ -15,39 +15,32 @@
 #include <unistd.h>
 
 #include "summary.h"
-
-static struct {
-	bool active, shown;
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	int fd;
-	struct timespec t0, last;
-} prog;
+#include "summary_int.h"
 
 static double prog_since(const struct timespec *a, const struct timespec *b)
 {
 	return (double)(b->tv_sec - a->tv_sec) + (b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
-void summary_progress_start(const char *path)
+void summary_progress_start(struct summary *s, const char *path)
 {
+	struct sum_progress *p = &s->prog;
 	struct stat st;
 
-	memset(&prog, 0, sizeof(prog));
-	prog.fd = -1;
+	memset(p, 0, sizeof(*p));
+	p->fd = -1;
 	if (!path || !strcmp(path, "-") || !isatty(STDERR_FILENO) || stat(path, &st) ||
 	    !S_ISREG(st.st_mode) || !st.st_size)
 		return;
-	prog.active = true;
-	prog.dev = st.st_dev;
-	prog.ino = st.st_ino;
-	prog.size = st.st_size;
-	clock_gettime(CLOCK_MONOTONIC, &prog.t0);
+	p->active = true;
+	p->dev = st.st_dev;
+	p->ino = st.st_ino;
+	p->size = st.st_size;
+	clock_gettime(CLOCK_MONOTONIC, &p->t0);
 }
 
 /* The descriptor open on our file, or -1. */
-static int prog_find_fd(void)
+static int prog_find_fd(const struct sum_progress *p)
 {
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *de;
@@ -61,20 +54,20 @@ static int prog_find_fd(void)
 
 		if (de->d_name[0] < '0' || de->d_name[0] > '9' || fd == dirfd(d))
 			continue;
-		if (!fstat(fd, &st) && st.st_dev == prog.dev && st.st_ino == prog.ino)
+		if (!fstat(fd, &st) && st.st_dev == p->dev && st.st_ino == p->ino)
 			found = fd;
 	}
 	closedir(d);
 	return found;
 }
 
-static long long prog_pos(void)
+static long long prog_pos(int fd)
 {
 	char path[64], line[128];
 	long long pos = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", prog.fd);
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -85,38 +78,43 @@ static long long prog_pos(void)
 	return pos;
 }
 
-void summary_progress_poll(void)
+void summary_progress_poll(struct summary *s)
 {
+	struct sum_progress *p = s ? &s->prog : NULL;
 	struct timespec now;
 	long long pos;
 	int pct, w;
 
-	if (!prog.active)
+	if (!p || !p->active)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (prog_since(&prog.t0, &now) < 1.0 || (prog.shown && prog_since(&prog.last, &now) < 0.2))
+	if (prog_since(&p->t0, &now) < 1.0 || (p->shown && prog_since(&p->last, &now) < 0.2))
 		return;
-	if (prog.fd < 0 && (prog.fd = prog_find_fd()) < 0)
+	if (p->fd < 0 && (p->fd = prog_find_fd(p)) < 0)
 		return;
-	pos = prog_pos();
+	pos = prog_pos(p->fd);
 	if (pos < 0)
 		return;
-	prog.last = now;
-	prog.shown = true;
-	pct = (int)(pos * 100 / prog.size);
+	p->last = now;
+	p->shown = true;
+	pct = (int)(pos * 100 / p->size);
 	if (pct > 100)
 		pct = 100;
 	w = pct * 40 / 100;
 	fprintf(stderr, "\r[%.*s%*s] %3d%% %.1fs", w, "########################################",
-		40 - w, "", pct, prog_since(&prog.t0, &now));
+		40 - w, "", pct, prog_since(&p->t0, &now));
 	fflush(stderr);
 }
 
-void summary_progress_end(void)
+void summary_progress_end(struct summary *s)
 {
-	if (prog.shown) {
+	struct sum_progress *p = s ? &s->prog : NULL;
+
+	if (!p)
+		return;
+	if (p->shown) {
 		fprintf(stderr, "\r[########################################] 100%%\n");
 		fflush(stderr);
 	}
-	prog.active = prog.shown = false;
+	p->active = p->shown = false;
 }

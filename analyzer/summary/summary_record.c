@@ -7,12 +7,12 @@
 #include "ssl_rec.h"
 #include "summary.h"
 
-void summary_record(const struct rec_type *t, const void *rec)
+void summary_record(struct summary *s, const struct rec_type *t, const void *rec)
 {
 	if (t == &ssl_rec_type)
-		summary_tls(rec);
+		summary_tls(s, rec);
 	else if (t == &http_rec_type)
-		summary_http(rec);
+		summary_http(s, rec);
 	else
-		summary_dns_record(t, rec); /* DNS's records and events (summary_dns.c) */
+		summary_dns_record(s, t, rec); /* DNS's records and events (summary_dns.c) */
 }

@@ -197,24 +197,29 @@ static void l7_all(struct l7_run *run)
 			l7_http_rec(run, &l7_http[k], i);
 }
 
+/* /metrics: the summaries (ctx) alone. */
+static int l7_metrics(void *ctx, const char *query, struct hbuf *out)
+{
+	return summary_metrics(ctx, out);
+}
+
 static int l7_serve(struct l7_run *run, const char *addr)
 {
 	struct summary_config cfg;
+	struct summary *sum;
 	struct rec_out out;
 	struct httpd *h;
-	int err;
 
 	summary_config_default(&cfg);
 	cfg.shared = true;
-	if ((err = summary_init(&cfg))) {
-		fprintf(stderr, "l7_records: summary_init: %s\n", strerror(-err));
+	if (!(sum = summary_new(&cfg)))
 		return 1;
-	}
 	rec_out_init(&out, REC_FORMAT_JSON, 0, NULL);
+	out.sum = sum;
 	run->out = &out;
 	l7_all(run);
-	h = httpd_start(addr, summary_metrics, NULL);
-	if (!h || summary_routes(h)) {
+	h = httpd_start(addr, l7_metrics, sum);
+	if (!h || summary_routes(sum, h)) {
 		fprintf(stderr, "l7_records: cannot serve on %s\n", addr);
 		return 1;
 	}
@@ -223,7 +228,7 @@ static int l7_serve(struct l7_run *run, const char *addr)
 		pause();
 	httpd_stop(h);
 	rec_out_free(&out);
-	summary_free();
+	summary_free(sum);
 	return 0;
 }
 

@@ -23,13 +23,13 @@
 static const uint64_t t0 = 1700000000ull * SEC;
 
 /* The summary JSON of window n (-1: merged), parsed; NULL when the window does not exist. */
-static cJSON *summ(int n)
+static cJSON *summ(struct summary *sum, int n)
 {
 	struct hbuf b;
 	cJSON *j = NULL;
 
 	hbuf_init(&b);
-	if (summary_json(n, &b, false) == 200)
+	if (summary_json(sum, n, &b, false) == 200)
 		j = cJSON_Parse(b.data);
 	hbuf_free(&b);
 	return j;
@@ -89,13 +89,13 @@ static double prom(const char *text, const char *sample)
 	return -1;
 }
 
-static char *metrics(void)
+static char *metrics(struct summary *sum)
 {
 	struct hbuf b;
 	char *s;
 
 	hbuf_init(&b);
-	summary_metrics(NULL, NULL, &b);
+	summary_metrics(sum, &b);
 	s = strndup(b.data ? b.data : "", b.len);
 	hbuf_free(&b);
 	return s;
@@ -107,7 +107,7 @@ struct tls_spec {
 	bool established, resumed, dot, doh;
 };
 
-static void tls(uint64_t ts, const struct tls_spec *s)
+static void tls(struct summary *sum, uint64_t ts, const struct tls_spec *s)
 {
 	struct ssl_rec r = {0};
 
@@ -133,7 +133,7 @@ static void tls(uint64_t ts, const struct tls_spec *s)
 		REC_SET(&r, orig_k8s_namespace, rec_cstr(s->ns));
 		REC_SET(&r, orig_k8s_pod, rec_cstr(s->pod));
 	}
-	summary_record(&ssl_rec_type, &r);
+	summary_record(sum, &ssl_rec_type, &r);
 }
 
 #define JA4_A "t13d1516h2_8daaf6152771_e5627efa2ab1"
@@ -142,6 +142,7 @@ static void tls(uint64_t ts, const struct tls_spec *s)
 static void test_tls(void)
 {
 	struct summary_config cfg;
+	struct summary *sum;
 	static const struct tls_spec a = {.client = "198.18.0.20",
 					  .sni = "a.example",
 					  .version = "TLSv13",
@@ -188,19 +189,20 @@ static void test_tls(void)
 	char *m;
 
 	summary_config_default(&cfg);
-	CHECK_EQ_INT(summary_init(&cfg), 0);
+	sum = summary_new(&cfg);
+	CHECK(sum != NULL);
 	for (int i = 0; i < 6; i++)
-		tls(ts++, &a);
+		tls(sum, ts++, &a);
 	for (int i = 0; i < 2; i++)
-		tls(ts++, &b);
-	tls(ts++, &b_fail);
-	tls(ts++, &nosni);
+		tls(sum, ts++, &b);
+	tls(sum, ts++, &b_fail);
+	tls(sum, ts++, &nosni);
 	for (int i = 0; i < 2; i++)
-		tls(ts++, &dot_pod);
+		tls(sum, ts++, &dot_pod);
 	for (int i = 0; i < 3; i++)
-		tls(ts++, &doh);
-	tls(ts++, &doh_pod);
-	j = summ(-1);
+		tls(sum, ts++, &doh);
+	tls(sum, ts++, &doh_pod);
+	j = summ(sum, -1);
 	CHECK(j != NULL);
 	CHECK_EQ_INT((int)num(j, "tls.connections"), 16);
 	CHECK_EQ_INT((int)num(j, "tls.established"), 14);
@@ -229,7 +231,7 @@ static void test_tls(void)
 	CHECK_EQ_INT((int)num(j, "dns.messages"), 0);
 	cJSON_Delete(j);
 
-	m = metrics();
+	m = metrics(sum);
 	CHECK_EQ_INT((int)prom(m, "pano_tls_connections_total"), 16);
 	CHECK_EQ_INT((int)prom(m, "pano_tls_established_total"), 14);
 	CHECK_EQ_INT((int)prom(m, "pano_tls_top_sni{sni=\"a.example\"}"), 6);
@@ -242,7 +244,7 @@ static void test_tls(void)
 	    2);
 	CHECK_EQ_INT((int)prom(m, "pano_dns_top_doh_client{client=\"198.18.0.11\",pod=\"\"}"), 3);
 	free(m);
-	summary_free();
+	summary_free(sum);
 }
 
 struct http_spec {
@@ -251,7 +253,7 @@ struct http_spec {
 	uint64_t latency_ns, req_body, resp_body;
 };
 
-static void http(uint64_t ts, const struct http_spec *s)
+static void http(struct summary *sum, uint64_t ts, const struct http_spec *s)
 {
 	struct http_rec r = {0};
 
@@ -267,7 +269,7 @@ static void http(uint64_t ts, const struct http_spec *s)
 		REC_SET(&r, status_code, (uint64_t)s->status);
 		REC_SET(&r, latency, s->latency_ns);
 	}
-	summary_record(&http_rec_type, &r);
+	summary_record(sum, &http_rec_type, &r);
 }
 
 /* The exact value of rank floor(q (n - 1)) of the sorted values v (n of them). */
@@ -279,6 +281,7 @@ static double rank_value(const double *v, unsigned n, double q)
 static void test_http(void)
 {
 	struct summary_config cfg;
+	struct summary *sum;
 	double lat[99], body[99];
 	unsigned n = 0;
 	uint64_t ts = t0;
@@ -286,7 +289,8 @@ static void test_http(void)
 	char *m, uri[64];
 
 	summary_config_default(&cfg);
-	CHECK_EQ_INT(summary_init(&cfg), 0);
+	sum = summary_new(&cfg);
+	CHECK(sum != NULL);
 	/* 99 answered requests, latency i ms for i = 1..99: 90 x 200, 5 x 404, 4 x 503; the
 	 * response body i * 100 bytes; GET, every tenth a POST of 1000 bytes; then one GET never
 	 * answered */
@@ -302,13 +306,14 @@ static void test_http(void)
 				      .resp_body = i * 100ull};
 
 		snprintf(uri, sizeof(uri), "/item/%s?id=%u", i % 2 ? "odd" : "even", i);
-		http(ts++, &s);
+		http(sum, ts++, &s);
 		lat[n] = i * 1e3; /* microseconds */
 		body[n++] = i * 100.0;
 	}
-	http(ts++, &(struct http_spec){
-		       .method = "GET", .host = "slow.example", .uri = "/"}); /* never answered */
-	j = summ(-1);
+	http(sum, ts++,
+	     &(struct http_spec){
+		 .method = "GET", .host = "slow.example", .uri = "/"}); /* never answered */
+	j = summ(sum, -1);
 	CHECK(j != NULL);
 	CHECK_EQ_INT((int)num(j, "http.transactions"), 100);
 	CHECK_EQ_INT((int)num(j, "http.requests"), 100);
@@ -354,7 +359,7 @@ static void test_http(void)
 	}
 	cJSON_Delete(j);
 
-	m = metrics();
+	m = metrics(sum);
 	CHECK_EQ_INT((int)prom(m, "pano_http_requests_total"), 100);
 	CHECK_EQ_INT((int)prom(m, "pano_http_responses_status_total{class=\"2xx\"}"), 90);
 	CHECK_EQ_INT((int)prom(m, "pano_http_responses_status_total{class=\"5xx\"}"), 4);
@@ -370,7 +375,7 @@ static void test_http(void)
 		CHECK(fabs(sum - 495000.0) < 1e-6); /* 100 * (1 + ... + 99), exact */
 	}
 	free(m);
-	summary_free();
+	summary_free(sum);
 }
 
 /*
@@ -382,6 +387,7 @@ static void test_http(void)
 static void test_windows_and_odd_records(void)
 {
 	struct summary_config cfg;
+	struct summary *sum;
 	static const struct tls_spec a = {.client = "198.18.0.20",
 					  .sni = "a.example",
 					  .version = "TLSv13",
@@ -399,22 +405,24 @@ static void test_windows_and_odd_records(void)
 	summary_config_default(&cfg);
 	cfg.period_ns = 10 * SEC;
 	cfg.periods = 2;
-	CHECK_EQ_INT(summary_init(&cfg), 0);
-	tls(t0, &a);
-	tls(t0 + 1, &a);
-	http(t0 + 2, &(struct http_spec){.method = "GET", .host = "h", .uri = "/", .status = 200});
-	tls(t0 + 10 * SEC, &a); /* the second window */
-	http(t0 + 10 * SEC,	/* a code out of range: class "other" */
+	sum = summary_new(&cfg);
+	CHECK(sum != NULL);
+	tls(sum, t0, &a);
+	tls(sum, t0 + 1, &a);
+	http(sum, t0 + 2,
+	     &(struct http_spec){.method = "GET", .host = "h", .uri = "/", .status = 200});
+	tls(sum, t0 + 10 * SEC, &a); /* the second window */
+	http(sum, t0 + 10 * SEC,     /* a code out of range: class "other" */
 	     &(struct http_spec){.method = "GET", .host = "h", .uri = "/", .status = 999});
-	j = summ(0);
+	j = summ(sum, 0);
 	CHECK_EQ_INT((int)num(j, "tls.connections"), 1);
 	CHECK_EQ_INT((int)num(j, "http.status.other"), 1);
 	cJSON_Delete(j);
-	j = summ(1);
+	j = summ(sum, 1);
 	CHECK_EQ_INT((int)num(j, "tls.connections"), 2);
 	CHECK_EQ_INT((int)num(j, "http.status.2xx"), 1);
 	cJSON_Delete(j);
-	j = summ(-1);
+	j = summ(sum, -1);
 	CHECK_EQ_INT((int)num(j, "tls.connections"), 3);
 	CHECK_EQ_INT((int)top(j, "tls.top_sni", "a.example", NULL), 3);
 	cJSON_Delete(j);
@@ -422,17 +430,17 @@ static void test_windows_and_odd_records(void)
 	memset(longname, 'x', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = 0;
 	big.sni = longname;
-	tls(t0 + 20 * SEC, &big);
-	tls(t0 + 20 * SEC, &empty);
+	tls(sum, t0 + 20 * SEC, &big);
+	tls(sum, t0 + 20 * SEC, &empty);
 	REC_SET(&nots, id_orig_h, REC_LIT("198.18.0.1")); /* no ts: the current window */
-	summary_record(&ssl_rec_type, &nots);
-	j = summ(-1);
+	summary_record(sum, &ssl_rec_type, &nots);
+	j = summ(sum, -1);
 	CHECK_EQ_INT((int)num(j, "tls.connections"), 4);
 	CHECK_EQ_INT((int)num(j, "tls.sni"), 2);	     /* a.example, the long one */
 	CHECK_EQ_INT((int)num(j, "tls.cardinality.sni"), 2); /* the empty SNI is no name */
 	CHECK(top(j, "tls.top_version", "", NULL) < 0);
 	cJSON_Delete(j);
-	j = summ(0);
+	j = summ(sum, 0);
 	CHECK_EQ_INT((int)num(j, "tls.connections"), 3);
 	{ /* the long name is kept cut to the top-N key limit */
 		const cJSON *arr = cJSON_GetObjectItemCaseSensitive(
@@ -443,35 +451,38 @@ static void test_windows_and_odd_records(void)
 		CHECK(cJSON_IsString(n) && strlen(n->valuestring) == 255);
 	}
 	cJSON_Delete(j);
-	m = metrics();
+	m = metrics(sum);
 	CHECK_EQ_INT((int)prom(m, "pano_tls_connections_total"), 6); /* lifetime */
 	CHECK_EQ_INT((int)prom(m, "pano_http_transactions_total"), 2);
 	CHECK_EQ_INT((int)prom(m, "pano_http_responses_status_total{class=\"other\"}"), 1);
 	free(m);
-	summary_free();
+	summary_free(sum);
 }
 
-/* The out stage's seam: rec_out_emit() shows a record to the summaries when they are on. */
+/* The out stage's seam: rec_out_emit() shows a record to the summaries it holds (o.sum). */
 static void test_through_out_stage(void)
 {
 	struct summary_config cfg;
+	struct summary *sum;
 	struct rec_out o;
 	struct http_rec r = {0};
 	cJSON *j;
 
 	summary_config_default(&cfg);
-	CHECK_EQ_INT(summary_init(&cfg), 0);
+	sum = summary_new(&cfg);
+	CHECK(sum != NULL);
 	rec_out_init(&o, REC_FORMAT_JSON, 0, NULL);
+	o.sum = sum;
 	REC_SET(&r, ts, t0);
 	REC_SET(&r, id_orig_h, REC_LIT("198.18.0.1"));
 	REC_SET(&r, method, REC_LIT("GET"));
 	REC_SET(&r, host, REC_LIT("out.example"));
 	rec_emit(&o.emit, &http_rec_type, &r);
-	j = summ(-1);
+	j = summ(sum, -1);
 	CHECK_EQ_INT((int)top(j, "http.top_host", "out.example", NULL), 1);
 	cJSON_Delete(j);
 	rec_out_free(&o);
-	summary_free();
+	summary_free(sum);
 }
 
 int main(void)
