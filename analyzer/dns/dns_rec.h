@@ -34,12 +34,7 @@
 #include "rec.h"
 
 #define DNS_REC_FIELDS(X)                                                                          \
-	X(TIME, ts, "ts", 1)                                                                       \
-	X(RAW, uid, "uid", 2)                                                                      \
-	X(RAW, id_orig_h, "id.orig_h", 3)                                                          \
-	X(COUNT, id_orig_p, "id.orig_p", 4)                                                        \
-	X(RAW, id_resp_h, "id.resp_h", 5)                                                          \
-	X(COUNT, id_resp_p, "id.resp_p", 6)                                                        \
+	REC_ID_FIELDS(X)                                                                           \
 	X(RAW, proto, "proto", 7)                                                                  \
 	X(COUNT, trans_id, "trans_id", 8)                                                          \
 	X(INTERVAL, rtt, "rtt", 9)                                                                 \
@@ -77,16 +72,7 @@
 	X(BOOL, reply_cut, "reply_cut", 52)                                                        \
 	X(RAW, service_h, "service_h", 60)                                                         \
 	X(COUNT, service_p, "service_p", 61)                                                       \
-	X(STR, orig_k8s_namespace, "orig_k8s_namespace", 62)                                       \
-	X(STR, orig_k8s_pod, "orig_k8s_pod", 63)                                                   \
-	X(STR, orig_container, "orig_container", 64)                                               \
-	X(COUNT, orig_pid, "orig_pid", 65)                                                         \
-	X(STR, orig_comm, "orig_comm", 66)                                                         \
-	X(STR, resp_k8s_namespace, "resp_k8s_namespace", 67)                                       \
-	X(STR, resp_k8s_pod, "resp_k8s_pod", 68)                                                   \
-	X(STR, resp_container, "resp_container", 69)                                               \
-	X(COUNT, resp_pid, "resp_pid", 70)                                                         \
-	X(STR, resp_comm, "resp_comm", 71)
+	REC_WHO_FIELDS(X)
 
 /* The protobuf names that differ from the JSON ones (proto/pano_record.proto). */
 #define DNS_REC_PB_RENAMES                                                                         \

@@ -14,42 +14,28 @@
 
 #include "rec.h"
 
-#define HTTP_REC_FIELDS(X)                                           \
-	X(TIME, ts, "ts", 1)                                         \
-	X(RAW, uid, "uid", 2)                                        \
-	X(RAW, id_orig_h, "id.orig_h", 3)                            \
-	X(COUNT, id_orig_p, "id.orig_p", 4)                          \
-	X(RAW, id_resp_h, "id.resp_h", 5)                            \
-	X(COUNT, id_resp_p, "id.resp_p", 6)                          \
-	X(COUNT, trans_depth, "trans_depth", 7)                      \
-	X(STR, method, "method", 8)                                  \
-	X(STR, host, "host", 9)                                      \
-	X(STR, uri, "uri", 10)                                       \
-	X(STR, referrer, "referrer", 11)                             \
-	X(STR, version, "version", 12)                               \
-	X(STR, user_agent, "user_agent", 13)                         \
-	X(STR, origin, "origin", 14)                                 \
-	X(COUNT, request_body_len, "request_body_len", 15)           \
-	X(COUNT, response_body_len, "response_body_len", 16)         \
-	X(COUNT, status_code, "status_code", 17)                     \
-	X(STR, status_msg, "status_msg", 18)                         \
-	X(COUNT, info_code, "info_code", 19)                         \
-	X(STR, info_msg, "info_msg", 20)                             \
-	X(STRV, tags, "tags", 21)                                    \
-	X(STR, username, "username", 22)                             \
-	X(STRV, proxied, "proxied", 24)                              \
-	X(INTERVAL, latency, "latency", 30)                          \
-	X(STR, node, "node", 40)                                     \
-	X(STR, orig_k8s_namespace, "orig_k8s_namespace", 62)         \
-	X(STR, orig_k8s_pod, "orig_k8s_pod", 63)                     \
-	X(STR, orig_container, "orig_container", 64)                 \
-	X(COUNT, orig_pid, "orig_pid", 65)                           \
-	X(STR, orig_comm, "orig_comm", 66)                           \
-	X(STR, resp_k8s_namespace, "resp_k8s_namespace", 67)         \
-	X(STR, resp_k8s_pod, "resp_k8s_pod", 68)                     \
-	X(STR, resp_container, "resp_container", 69)                 \
-	X(COUNT, resp_pid, "resp_pid", 70)                           \
-	X(STR, resp_comm, "resp_comm", 71)
+#define HTTP_REC_FIELDS(X)                                                                         \
+	REC_ID_FIELDS(X)                                                                           \
+	X(COUNT, trans_depth, "trans_depth", 7)                                                    \
+	X(STR, method, "method", 8)                                                                \
+	X(STR, host, "host", 9)                                                                    \
+	X(STR, uri, "uri", 10)                                                                     \
+	X(STR, referrer, "referrer", 11)                                                           \
+	X(STR, version, "version", 12)                                                             \
+	X(STR, user_agent, "user_agent", 13)                                                       \
+	X(STR, origin, "origin", 14)                                                               \
+	X(COUNT, request_body_len, "request_body_len", 15)                                         \
+	X(COUNT, response_body_len, "response_body_len", 16)                                       \
+	X(COUNT, status_code, "status_code", 17)                                                   \
+	X(STR, status_msg, "status_msg", 18)                                                       \
+	X(COUNT, info_code, "info_code", 19)                                                       \
+	X(STR, info_msg, "info_msg", 20)                                                           \
+	X(STRV, tags, "tags", 21)                                                                  \
+	X(STR, username, "username", 22)                                                           \
+	X(STRV, proxied, "proxied", 24)                                                            \
+	X(INTERVAL, latency, "latency", 30)                                                        \
+	X(STR, node, "node", 40)                                                                   \
+	REC_WHO_FIELDS(X)
 
 struct http_rec {
 	REC_STRUCT(HTTP_REC_FIELDS)

@@ -81,6 +81,29 @@ static inline struct rec_str rec_cstr(const char *s)
 /* Sets field f of record r to v (and marks it present). */
 #define REC_SET(r, f, v) ((r)->f = (v), (r)->has_##f = true)
 
+/* Rows every connection log starts with (Zeek's ts, uid and conn id), and the rows that say
+ * who sent each side's frames (the agent's node, then the Kubernetes namespace, pod,
+ * container, process id and name of the client's and of the server's socket). A table lists
+ * them with REC_ID_FIELDS(X) and REC_WHO_FIELDS(X). */
+#define REC_ID_FIELDS(X)                                                                           \
+	X(TIME, ts, "ts", 1)                                                                       \
+	X(RAW, uid, "uid", 2)                                                                      \
+	X(RAW, id_orig_h, "id.orig_h", 3)                                                          \
+	X(COUNT, id_orig_p, "id.orig_p", 4)                                                        \
+	X(RAW, id_resp_h, "id.resp_h", 5)                                                          \
+	X(COUNT, id_resp_p, "id.resp_p", 6)
+#define REC_WHO_FIELDS(X)                                                                          \
+	X(STR, orig_k8s_namespace, "orig_k8s_namespace", 62)                                       \
+	X(STR, orig_k8s_pod, "orig_k8s_pod", 63)                                                   \
+	X(STR, orig_container, "orig_container", 64)                                               \
+	X(COUNT, orig_pid, "orig_pid", 65)                                                         \
+	X(STR, orig_comm, "orig_comm", 66)                                                         \
+	X(STR, resp_k8s_namespace, "resp_k8s_namespace", 67)                                       \
+	X(STR, resp_k8s_pod, "resp_k8s_pod", 68)                                                   \
+	X(STR, resp_container, "resp_container", 69)                                               \
+	X(COUNT, resp_pid, "resp_pid", 70)                                                         \
+	X(STR, resp_comm, "resp_comm", 71)
+
 /* ---- the record struct --------------------------------------------------------------- */
 /* The presence flags first, together, then the values: REC_CLEAR resets a record by clearing
  * the flags alone (a few wide stores), leaving the values as they were (unread while unset). */

@@ -18,41 +18,27 @@
 
 #include "rec.h"
 
-#define SSL_REC_FIELDS(X)                                            \
-	X(TIME, ts, "ts", 1)                                         \
-	X(RAW, uid, "uid", 2)                                        \
-	X(RAW, id_orig_h, "id.orig_h", 3)                            \
-	X(COUNT, id_orig_p, "id.orig_p", 4)                          \
-	X(RAW, id_resp_h, "id.resp_h", 5)                            \
-	X(COUNT, id_resp_p, "id.resp_p", 6)                          \
-	X(RAW, version, "version", 7)                                \
-	X(RAW, cipher, "cipher", 8)                                  \
-	X(RAW, curve, "curve", 9)                                    \
-	X(STR, server_name, "server_name", 10)                       \
-	X(BOOL, resumed, "resumed", 11)                              \
-	X(RAW, last_alert, "last_alert", 12)                         \
-	X(STR, next_protocol, "next_protocol", 13)                   \
-	X(BOOL, established, "established", 14)                      \
-	X(RAW, ssl_history, "ssl_history", 15)                       \
-	X(STRV, cert_chain_fps, "cert_chain_fps", 16)                \
-	X(STRV, client_cert_chain_fps, "client_cert_chain_fps", 17)  \
-	X(BOOL, sni_matches_cert, "sni_matches_cert", 18)            \
-	X(RAW, ja4, "ja4", 30)                                       \
-	X(STRV, client_alpn, "client_alpn", 31)                      \
-	X(STRV, client_versions, "client_versions", 32)              \
-	X(BOOL, dot, "dot", 33)                                      \
-	X(BOOL, doh, "doh", 34)                                      \
-	X(STR, node, "node", 40)                                     \
-	X(STR, orig_k8s_namespace, "orig_k8s_namespace", 62)         \
-	X(STR, orig_k8s_pod, "orig_k8s_pod", 63)                     \
-	X(STR, orig_container, "orig_container", 64)                 \
-	X(COUNT, orig_pid, "orig_pid", 65)                           \
-	X(STR, orig_comm, "orig_comm", 66)                           \
-	X(STR, resp_k8s_namespace, "resp_k8s_namespace", 67)         \
-	X(STR, resp_k8s_pod, "resp_k8s_pod", 68)                     \
-	X(STR, resp_container, "resp_container", 69)                 \
-	X(COUNT, resp_pid, "resp_pid", 70)                           \
-	X(STR, resp_comm, "resp_comm", 71)
+#define SSL_REC_FIELDS(X)                                                                          \
+	REC_ID_FIELDS(X)                                                                           \
+	X(RAW, version, "version", 7)                                                              \
+	X(RAW, cipher, "cipher", 8)                                                                \
+	X(RAW, curve, "curve", 9)                                                                  \
+	X(STR, server_name, "server_name", 10)                                                     \
+	X(BOOL, resumed, "resumed", 11)                                                            \
+	X(RAW, last_alert, "last_alert", 12)                                                       \
+	X(STR, next_protocol, "next_protocol", 13)                                                 \
+	X(BOOL, established, "established", 14)                                                    \
+	X(RAW, ssl_history, "ssl_history", 15)                                                     \
+	X(STRV, cert_chain_fps, "cert_chain_fps", 16)                                              \
+	X(STRV, client_cert_chain_fps, "client_cert_chain_fps", 17)                                \
+	X(BOOL, sni_matches_cert, "sni_matches_cert", 18)                                          \
+	X(RAW, ja4, "ja4", 30)                                                                     \
+	X(STRV, client_alpn, "client_alpn", 31)                                                    \
+	X(STRV, client_versions, "client_versions", 32)                                            \
+	X(BOOL, dot, "dot", 33)                                                                    \
+	X(BOOL, doh, "doh", 34)                                                                    \
+	X(STR, node, "node", 40)                                                                   \
+	REC_WHO_FIELDS(X)
 
 struct ssl_rec {
 	REC_STRUCT(SSL_REC_FIELDS)
