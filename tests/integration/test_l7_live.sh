@@ -251,7 +251,7 @@ cap443=$(frame_bytes "$T_TMP/agent.pcap" "tcp.port == 443")
 log "port 443: $wire443 frame bytes on the wire, $cap443 captured by the agent; bulk download ${BULK_DOWN:-?}"
 if [ "$HAS_HEAD" != 1 ]; then
 	skip "l7_live_head: pano-agent has no --tcp-head"
-elif [ -z "${BULK_DOWN:-}" ] || [ "$wire443" -lt "$BIG" ]; then
+elif [ -z "${BULK_DOWN:-}" ] || [ "$BULK_DOWN" -lt "$BIG" ]; then
 	fail "l7_live_head_bytes: the bulk download did not happen (${BULK_DOWN:-none}; $wire443 bytes on 443)"
 else
 	# Every TLS connection may cost its two heads (and its SYN/FIN/ACKs); the bulk transfer alone
