@@ -361,6 +361,19 @@ struct rec_type {
 	size_t key_off; /* offset of the struct rec_str the Kafka key is (the client address) */
 };
 
+/* Defines const struct rec_type var for record struct rtype with field table FIELDS: its two
+ * writers, its log path, and its Kafka key, the client address (every table starts with
+ * REC_ID_FIELDS). One line in the record's .c file. */
+#define REC_TYPE(var, rtype, path_, FIELDS)                                                        \
+	static REC_JSON_FN(var##_json, rtype, path_, FIELDS)                                       \
+	static REC_PB_FN(var##_pb, rtype, path_, FIELDS)                                           \
+	const struct rec_type var = {                                                              \
+	    .path = path_,                                                                         \
+	    .json = var##_json,                                                                    \
+	    .pb = var##_pb,                                                                        \
+	    .key_off = offsetof(rtype, id_orig_h),                                                 \
+	};
+
 /* Where a protocol hands its finished records (and summary-only events). */
 struct rec_emit {
 	void (*fn)(void *arg, const struct rec_type *t, const void *rec);
