@@ -57,13 +57,15 @@ static void ja4_hex_list(char *s, size_t *off, const uint16_t *v, unsigned n)
 	}
 }
 
-/* The first 12 hex digits of SHA-256(s[0..n)) into out (12 bytes, no NUL). */
-static void ja4_hash12(const char *s, size_t n, char *out)
+/* The first 12 hex digits of SHA-256(s[0..n)), a list of items entries, into out (12 bytes, no
+ * NUL). */
+static void ja4_hash12(const char *s, size_t n, unsigned items, char *out)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 
-	if (!EVP_Digest(s, n, md, &mdlen, EVP_sha256(), NULL) || mdlen < 6) {
+	/* an empty list is twelve zeros, not the hash of nothing */
+	if (!items || !EVP_Digest(s, n, md, &mdlen, EVP_sha256(), NULL) || mdlen < 6) {
 		memset(out, '0', 12);
 		return;
 	}
@@ -158,10 +160,7 @@ void ja4_make(const struct tls_chello *h, char transport, char out[JA4_LEN])
 		 h->has_sni ? 'd' : 'i', nc > 99 ? 99 : nc, ne > 99 ? 99 : ne, alpn[0], alpn[1]);
 	qsort(ciphers, nc, sizeof(ciphers[0]), ja4_u16_cmp);
 	ja4_hex_list(s, &off, ciphers, nc);
-	if (nc)
-		ja4_hash12(s, off, out + 11);
-	else
-		memset(out + 11, '0', 12);
+	ja4_hash12(s, off, nc, out + 11);
 	out[23] = '_';
 	off = 0;
 	qsort(exts, nh, sizeof(exts[0]), ja4_u16_cmp);
@@ -170,9 +169,6 @@ void ja4_make(const struct tls_chello *h, char transport, char out[JA4_LEN])
 		s[off++] = '_';
 		ja4_hex_list(s, &off, sig, ns);
 	}
-	if (nh)
-		ja4_hash12(s, off, out + 24);
-	else
-		memset(out + 24, '0', 12);
+	ja4_hash12(s, off, nh, out + 24);
 	out[36] = '\0';
 }
