@@ -23,32 +23,9 @@ DURATION=${DEMO_SECONDS:-0}
 QPS=${DEMO_QPS:-50}
 SCRAPE=2	# Prometheus' scrape interval here (seconds); rates are over 4 of them
 
-usage() {
-	sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'
-}
-while [ $# -gt 0 ]; do
-	case $1 in
-	-d | --duration) DURATION=${2:?--duration needs a number of seconds}; shift 2 ;;
-	--duration=*) DURATION=${1#*=}; shift ;;
-	-q | --qps) QPS=${2:?--qps needs a rate}; shift 2 ;;
-	-h | --help) usage; exit 0 ;;
-	*) echo "demo-pipeline.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
-	esac
-done
-case $DURATION$QPS in *[!0-9]*) echo "demo-pipeline.sh: --duration and --qps take whole numbers" >&2; exit 2 ;; esac
-if [ "$(id -u)" -ne 0 ]; then
-	echo "demo-pipeline.sh: needs root (network namespaces, eBPF); try: sudo make demo-pipeline" >&2
-	exit 1
-fi
-
-case ${BUILD:-build} in /*) _b=$BUILD ;; *) _b=$ROOT/${BUILD:-build} ;; esac
-export PANO_BUILD=${PANO_BUILD:-$_b}
+. "$ROOT/scripts/demo-setup.sh"
+demo_setup demo-pipeline demo-pipeline "$@"
 OUT=${DEMO_OUT:-$PANO_BUILD/demo-pipeline}
-if [ "${DEMO_BUILD:-1}" != 0 ]; then
-	"$ROOT/scripts/install-deps.sh" || exit 1
-	echo "demo-pipeline: building (make BUILD=$PANO_BUILD)"
-	make -C "$ROOT" -s BUILD="$PANO_BUILD" all || exit 1
-fi
 "$ROOT/scripts/flp.sh" build >/dev/null || exit 1
 
 . "$ROOT/tests/lib/lib.sh"

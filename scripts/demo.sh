@@ -27,33 +27,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DURATION=${DEMO_SECONDS:-0}
 QPS=${DEMO_QPS:-20}
 
-usage() {
-	sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'
-}
-while [ $# -gt 0 ]; do
-	case $1 in
-	-d | --duration) DURATION=${2:?--duration needs a number of seconds}; shift 2 ;;
-	--duration=*) DURATION=${1#*=}; shift ;;
-	-q | --qps) QPS=${2:?--qps needs a rate}; shift 2 ;;
-	-h | --help) usage; exit 0 ;;
-	*) echo "demo.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
-	esac
-done
-case $DURATION$QPS in *[!0-9]*) echo "demo.sh: --duration and --qps take whole numbers" >&2; exit 2 ;; esac
-if [ "$(id -u)" -ne 0 ]; then
-	echo "demo.sh: needs root (network namespaces, eBPF); try: sudo make demo" >&2
-	exit 1
-fi
-
-# ---- install and build ---------------------------------------------------------------------
-# The build directory: PANO_BUILD, else make's BUILD (relative to the tree), else build/.
-case ${BUILD:-build} in /*) _b=$BUILD ;; *) _b=$ROOT/${BUILD:-build} ;; esac
-export PANO_BUILD=${PANO_BUILD:-$_b}
-if [ "${DEMO_BUILD:-1}" != 0 ]; then
-	"$ROOT/scripts/install-deps.sh" || exit 1
-	echo "demo: building (make BUILD=$PANO_BUILD)"
-	make -C "$ROOT" -s BUILD="$PANO_BUILD" all || exit 1
-fi
+. "$ROOT/scripts/demo-setup.sh"
+demo_setup demo demo "$@"
 
 . "$ROOT/tests/lib/lib.sh"
 . "$ROOT/tests/lib/dns.sh"
