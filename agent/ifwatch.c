@@ -353,7 +353,7 @@ int ifwatch_attached(struct ifwatch *w)
 	return n;
 }
 
-void ifwatch_metrics(struct ifwatch *w, struct hbuf *b)
+void ifwatch_metrics(struct ifwatch *w, struct wbuf *b)
 {
 	char lb[96], idx[16];
 	int n = 0;

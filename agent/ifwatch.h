@@ -8,7 +8,7 @@
 #ifndef PANO_AGENT_IFWATCH_H
 #define PANO_AGENT_IFWATCH_H
 
-struct hbuf;
+struct wbuf;
 struct ifwatch;
 
 /* Attach: 0, or -errno (-EPROTONOSUPPORT: not an Ethernet link, skipped with a message). */
@@ -30,7 +30,7 @@ int ifwatch_process(struct ifwatch *w);
 /* Interfaces attached now. */
 int ifwatch_attached(struct ifwatch *w);
 /* pano_agent_interface_attached{iface,ifindex} 1 per attached interface, and the count. */
-void ifwatch_metrics(struct ifwatch *w, struct hbuf *b);
+void ifwatch_metrics(struct ifwatch *w, struct wbuf *b);
 /* Detaches every interface and closes the socket. */
 void ifwatch_close(struct ifwatch *w);
 

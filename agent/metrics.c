@@ -55,7 +55,7 @@ const char *agent_bpf_stat_name(int i)
 	return bpf_stats[i].name;
 }
 
-static void agent_metrics_bpf(const struct agent_metrics *m, struct hbuf *b)
+static void agent_metrics_bpf(const struct agent_metrics *m, struct wbuf *b)
 {
 	uint64_t v[PANO_STAT_MAX];
 	char name[96], help[96];
@@ -76,7 +76,7 @@ static void agent_metrics_bpf(const struct agent_metrics *m, struct hbuf *b)
 	}
 }
 
-static void agent_metrics_outputs(const struct agent_metrics *m, struct hbuf *b)
+static void agent_metrics_outputs(const struct agent_metrics *m, struct wbuf *b)
 {
 	static const struct {
 		const char *name, *help;
@@ -113,7 +113,7 @@ static void agent_metrics_outputs(const struct agent_metrics *m, struct hbuf *b)
 	}
 }
 
-int agent_metrics_render(void *ctx, const char *query, struct hbuf *b)
+int agent_metrics_render(void *ctx, const char *query, struct wbuf *b)
 {
 	const struct agent_metrics *m = ctx;
 

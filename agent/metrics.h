@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-struct hbuf;
+struct wbuf;
 struct ifwatch;
 struct out_file;
 struct pcap_server;
@@ -33,6 +33,6 @@ struct agent_metrics {
 /* The name of BPF counter i without prefix or suffix ("packets_seen"). */
 const char *agent_bpf_stat_name(int i);
 /* httpd_cb for /metrics: ctx is a struct agent_metrics. Always 200. */
-int agent_metrics_render(void *ctx, const char *query, struct hbuf *b);
+int agent_metrics_render(void *ctx, const char *query, struct wbuf *b);
 
 #endif

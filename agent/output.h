@@ -15,7 +15,7 @@
 
 struct pano_rec;
 struct who_pod;
-struct hbuf;
+struct wbuf;
 struct iovec;
 struct tls_opts;
 
@@ -211,7 +211,7 @@ int pcap_server_port(const struct pcap_server *s);
 int pcap_server_clients(struct pcap_server *s);
 const struct out_stats *pcap_server_stats(const struct pcap_server *s);
 /* Writes per-client metrics (sent/dropped records and bytes, queued bytes) into b. */
-void pcap_server_metrics(struct pcap_server *s, struct hbuf *b);
+void pcap_server_metrics(struct pcap_server *s, struct wbuf *b);
 void pcap_server_stop(struct pcap_server *s);
 
 #endif

@@ -888,7 +888,7 @@ const struct out_stats *pcap_server_stats(const struct pcap_server *s)
 	return &s->stats;
 }
 
-void pcap_server_metrics(struct pcap_server *s, struct hbuf *b)
+void pcap_server_metrics(struct pcap_server *s, struct wbuf *b)
 {
 	static const struct {
 		const char *name, *help;

@@ -274,7 +274,7 @@ struct main_loop {
 
 /* /metrics (ctx: the struct main_loop): the analyzer's counters and sinks, then the
  * summaries. */
-static int main_metrics(void *ctx, const char *query, struct hbuf *out)
+static int main_metrics(void *ctx, const char *query, struct wbuf *out)
 {
 	struct main_loop *ml = ctx;
 
@@ -683,12 +683,11 @@ int main(int argc, char **argv)
 	decode_finish(eng);
 	summary_finish(ml.sum);
 	if (want_summary) {
-		struct hbuf hb;
-		hbuf_init(&hb);
+		struct wbuf hb = WBUF_INIT(HTTPD_BODY_MAX);
 		summary_json(ml.sum, -1, &hb, true);
-		fwrite(hb.data, 1, hb.len, stdout);
+		fwrite(hb.p, 1, hb.len, stdout);
 		fflush(stdout);
-		hbuf_free(&hb);
+		wbuf_free(&hb);
 	}
 	/* Lingering: the sinks are still served (buffered lines written, Kafka delivery reports
 	 * taken) and SIGUSR1 still answered, so /metrics and --stats tell the same story. */

@@ -97,7 +97,7 @@ void stats_print(FILE *out, const struct stats_src *src)
 }
 
 struct stats_prom_arg {
-	struct hbuf *b;
+	struct wbuf *b;
 	const char *sink;
 };
 
@@ -119,7 +119,7 @@ static void stats_gauge_prom(void *arg, const char *name, const char *help, uint
 	prom_one(arg, full, PROM_GAUGE, help, NULL, v);
 }
 
-int stats_metrics(void *ctx, const char *query, struct hbuf *out)
+int stats_metrics(void *ctx, const char *query, struct wbuf *out)
 {
 	const struct stats_src *src = ctx;
 	const struct pano_engine *eng = src->eng;

@@ -26,6 +26,6 @@ void stats_print(FILE *out, const struct stats_src *src);
 
 /* httpd_cb for /metrics (ctx: a struct stats_src): counters, sink counters, state gauges. The
  * engine's gauges are read with relaxed atomic loads while it decodes. */
-int stats_metrics(void *ctx, const char *query, struct hbuf *out);
+int stats_metrics(void *ctx, const char *query, struct wbuf *out);
 
 #endif

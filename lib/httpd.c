@@ -47,7 +47,7 @@
 #define HTTPD_RUN_MS	  200	/* the event loop wakes this often at least */
 #define HTTPD_LOG_MS	  10000
 
-PANO_COUNTER(c_httpd_oom, "httpd_response_too_large", "drop",
+PANO_COUNTER(c_httpd_cut, "httpd_response_too_large", "drop",
 	     "HTTP responses cut because they reached the buffer cap");
 PANO_COUNTER(c_httpd_notfound, "httpd_not_found", "event", "HTTP requests for unknown paths");
 PANO_COUNTER(c_httpd_evicted, "httpd_evicted", "event",
@@ -84,89 +84,6 @@ struct httpd {
 	struct httpd_conn *live[HTTPD_MAX_CONNS + HTTPD_HARD_SLACK]; /* scratch for admission */
 	struct log_limit log_mhd, log_close;
 };
-
-void hbuf_init(struct hbuf *b)
-{
-	memset(b, 0, sizeof(*b));
-}
-
-void hbuf_free(struct hbuf *b)
-{
-	free(b->data);
-	hbuf_init(b);
-}
-
-void hbuf_reset(struct hbuf *b)
-{
-	b->len = 0;
-	b->oom = 0;
-	if (b->data)
-		b->data[0] = 0;
-}
-
-/* Makes room for n more bytes plus a NUL; 0, or -1 (oom set) when the cap forbids it. */
-static int hbuf_reserve(struct hbuf *b, size_t n)
-{
-	if (b->oom)
-		return -1;
-	if (b->len + n + 1 <= b->cap)
-		return 0;
-	if (b->len + n + 1 > HBUF_MAX) {
-		b->oom = 1;
-		return -1;
-	}
-	size_t cap = b->cap ? b->cap : 4096;
-	while (cap < b->len + n + 1)
-		cap *= 2;
-	if (cap > HBUF_MAX)
-		cap = HBUF_MAX;
-	char *p = realloc(b->data, cap);
-	if (!p) {
-		b->oom = 1;
-		return -1;
-	}
-	b->data = p;
-	b->cap = cap;
-	return 0;
-}
-
-void hbuf_append(struct hbuf *b, const char *s, size_t n)
-{
-	if (hbuf_reserve(b, n))
-		return;
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = 0;
-}
-
-void hbuf_vprintf(struct hbuf *b, const char *fmt, va_list ap)
-{
-	va_list ap2;
-	char small[256];
-
-	va_copy(ap2, ap);
-	int n = vsnprintf(small, sizeof(small), fmt, ap2);
-	va_end(ap2);
-	if (n < 0)
-		return;
-	if ((size_t)n < sizeof(small)) {
-		hbuf_append(b, small, n);
-		return;
-	}
-	if (hbuf_reserve(b, n))
-		return;
-	vsnprintf(b->data + b->len, n + 1, fmt, ap);
-	b->len += n;
-}
-
-void hbuf_printf(struct hbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	hbuf_vprintf(b, fmt, ap);
-	va_end(ap);
-}
 
 int httpd_parse_addr(const char *spec, const char *defhost, struct sockaddr_storage *ss,
 		     socklen_t *sslen)
@@ -223,33 +140,31 @@ bad:
 	return -EINVAL;
 }
 
-/* Sends a buffer we own; MHD frees it. */
+/* Sends b's bytes; MHD takes (and later frees) its memory. */
 static enum MHD_Result httpd_send(struct MHD_Connection *conn, int status, const char *ctype,
-				  struct hbuf *b)
+				  struct wbuf *b)
 {
-	if (!b->data)
-		hbuf_append(b, "", 0);
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-	    b->len, b->data ? b->data : (char *)"",
-	    b->data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer(b->len, b->p ? b->p : (char *)"",
+					    b->p ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 	if (!r) {
-		hbuf_free(b);
+		wbuf_free(b);
 		return MHD_NO;
 	}
-	b->data = NULL;
+	b->p = NULL;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
 	enum MHD_Result ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
 }
 
-/* Appends one query argument to the hbuf in cls. */
+/* Appends one query argument to the wbuf in cls. */
 static enum MHD_Result httpd_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 				       const char *value)
 {
-	struct hbuf *q = cls;
+	struct wbuf *q = cls;
 
-	hbuf_printf(q, "%s%s%s%s", q->len ? "&" : "", key, value ? "=" : "", value ? value : "");
+	wbuf_printf(q, "%s%s%s%s", q->len ? "&" : "", key, value ? "=" : "", value ? value : "");
 	return MHD_YES;
 }
 
@@ -260,20 +175,19 @@ static enum MHD_Result httpd_handler(void *cls, struct MHD_Connection *conn, con
 				     void **con_cls)
 {
 	struct httpd *h = cls;
-	struct hbuf b;
+	struct wbuf b = WBUF_INIT(HTTPD_BODY_MAX);
 
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	struct httpd_conn *hc = ci ? ci->socket_context : NULL;
 	if (hc) /* a complete request: the deadline starts again */
 		hc->adm.since_ns = admit_now_ns();
-	hbuf_init(&b);
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-		hbuf_printf(&b, "method not allowed\n");
+		wbuf_puts(&b, "method not allowed\n");
 		return httpd_send(conn, 405, "text/plain", &b);
 	}
 	if (strcmp(url, "/healthz") == 0) {
-		hbuf_printf(&b, "ok\n");
+		wbuf_puts(&b, "ok\n");
 		return httpd_send(conn, 200, "text/plain", &b);
 	}
 	struct httpd_route_s r = {.cb = NULL};
@@ -284,19 +198,17 @@ static enum MHD_Result httpd_handler(void *cls, struct MHD_Connection *conn, con
 	pthread_mutex_unlock(&h->lock);
 	if (!r.cb) {
 		counter_inc(&c_httpd_notfound);
-		hbuf_printf(&b, "not found\n");
+		wbuf_puts(&b, "not found\n");
 		return httpd_send(conn, 404, "text/plain", &b);
 	}
 	/* MHD keeps the query only parsed (and decoded); rebuild "k=v&k2=v2" from it. */
-	struct hbuf q;
-	hbuf_init(&q);
-	hbuf_append(&q, "", 0);
+	struct wbuf q = WBUF_INIT(0);
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, httpd_query_arg, &q);
-	int status = r.cb(r.ctx, q.data ? q.data : "", &b);
-	hbuf_free(&q);
-	if (b.oom) {
-		counter_inc(&c_httpd_oom);
-		pr_warn("httpd: response for %s reached %u bytes, cut", url, HBUF_MAX);
+	int status = r.cb(r.ctx, q.p ? q.p : "", &b);
+	wbuf_free(&q);
+	if (b.cut) {
+		counter_inc(&c_httpd_cut);
+		pr_warn("httpd: response for %s reached %u bytes, cut", url, HTTPD_BODY_MAX);
 	}
 	return httpd_send(conn, status, r.ctype, &b);
 }

@@ -2,38 +2,27 @@
 /*
  * httpd.h - the small HTTP server both binaries use for /metrics, /healthz and read-only API
  * paths (libmicrohttpd, one internal thread). A program registers GET paths with a callback
- * that fills a bounded text buffer; /healthz ("ok") is built in. Also the ADDR:PORT parser
- * that every listening option of PANO shares.
+ * that fills a bounded writer buffer (lib/wbuf.h); /healthz ("ok") is built in. Also the
+ * ADDR:PORT parser that every listening option of PANO shares.
  */
 #ifndef PANO_HTTPD_H
 #define PANO_HTTPD_H
 
-#include <stdarg.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
-#define HBUF_MAX (16u << 20) /* a response never grows past this; hbuf.oom is set instead */
+#include "wbuf.h"
 
-/* A growable text buffer with a hard cap. Appends past the cap set oom and are dropped. */
-struct hbuf {
-	char *data;
-	size_t len, cap;
-	int oom;
-};
-
-void hbuf_init(struct hbuf *b);
-void hbuf_free(struct hbuf *b);
-void hbuf_reset(struct hbuf *b);
-void hbuf_append(struct hbuf *b, const char *s, size_t n);
-void hbuf_printf(struct hbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void hbuf_vprintf(struct hbuf *b, const char *fmt, va_list ap);
+#define HTTPD_BODY_MAX (16u << 20) /* a response body's wbuf max */
 
 /*
  * Fills out for one GET request. query is the raw query string after '?' (or ""). Returns
  * an HTTP status (200, 404...). Runs on the server's thread: it must only read state that is
- * safe to read concurrently (atomics, or under the program's own lock).
+ * safe to read concurrently (atomics, or under the program's own lock). When out is cut (the
+ * body would pass HTTPD_BODY_MAX), the server still sends what fit with that status, and counts
+ * and logs the cut (httpd_response_too_large).
  */
-typedef int (*httpd_cb)(void *ctx, const char *query, struct hbuf *out);
+typedef int (*httpd_cb)(void *ctx, const char *query, struct wbuf *out);
 
 struct httpd;
 

@@ -17,36 +17,36 @@ static const char *prom_suffix(enum prom_type t)
 	return t == PROM_COUNTER ? "_total" : "";
 }
 
-void prom_family(struct hbuf *b, const char *name, enum prom_type t, const char *help)
+void prom_family(struct wbuf *b, const char *name, enum prom_type t, const char *help)
 {
 	const char *sfx = prom_suffix(t);
 
-	hbuf_printf(b, "# HELP %s%s ", name, sfx);
+	wbuf_printf(b, "# HELP %s%s ", name, sfx);
 	for (const char *p = help; p && *p; p++) {
 		if (*p == '\\')
-			hbuf_append(b, "\\\\", 2);
+			wbuf_put(b, "\\\\", 2);
 		else if (*p == '\n')
-			hbuf_append(b, "\\n", 2);
+			wbuf_put(b, "\\n", 2);
 		else
-			hbuf_append(b, p, 1);
+			wbuf_put(b, p, 1);
 	}
-	hbuf_printf(b, "\n# TYPE %s%s %s\n", name, sfx, prom_type_name(t));
+	wbuf_printf(b, "\n# TYPE %s%s %s\n", name, sfx, prom_type_name(t));
 }
 
-void prom_sample(struct hbuf *b, const char *name, enum prom_type t, const char *labels,
+void prom_sample(struct wbuf *b, const char *name, enum prom_type t, const char *labels,
 		 uint64_t value)
 {
-	hbuf_printf(b, "%s%s%s %llu\n", name, prom_suffix(t), labels ? labels : "",
+	wbuf_printf(b, "%s%s%s %llu\n", name, prom_suffix(t), labels ? labels : "",
 		    (unsigned long long)value);
 }
 
-void prom_sample_double(struct hbuf *b, const char *name, enum prom_type t, const char *labels,
+void prom_sample_double(struct wbuf *b, const char *name, enum prom_type t, const char *labels,
 			double value)
 {
-	hbuf_printf(b, "%s%s%s %.17g\n", name, prom_suffix(t), labels ? labels : "", value);
+	wbuf_printf(b, "%s%s%s %.17g\n", name, prom_suffix(t), labels ? labels : "", value);
 }
 
-void prom_one(struct hbuf *b, const char *name, enum prom_type t, const char *help,
+void prom_one(struct wbuf *b, const char *name, enum prom_type t, const char *help,
 	      const char *labels, uint64_t value)
 {
 	prom_family(b, name, t, help);
@@ -100,7 +100,7 @@ char *prom_labels(char *out, size_t n, ...)
 	return out;
 }
 
-void prom_write_counters(struct hbuf *b, const char *prefix)
+void prom_write_counters(struct wbuf *b, const char *prefix)
 {
 	char name[160], lb[96];
 

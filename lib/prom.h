@@ -16,19 +16,19 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#include "httpd.h"
+#include "wbuf.h"
 
 enum prom_type { PROM_COUNTER, PROM_GAUGE };
 
 /* Writes the HELP and TYPE lines of a family (name without _total). */
-void prom_family(struct hbuf *b, const char *name, enum prom_type t, const char *help);
+void prom_family(struct wbuf *b, const char *name, enum prom_type t, const char *help);
 /* Writes one sample of family name; labels is a prom_labels() string or NULL/"" for none. */
-void prom_sample(struct hbuf *b, const char *name, enum prom_type t, const char *labels,
+void prom_sample(struct wbuf *b, const char *name, enum prom_type t, const char *labels,
 		 uint64_t value);
-void prom_sample_double(struct hbuf *b, const char *name, enum prom_type t, const char *labels,
+void prom_sample_double(struct wbuf *b, const char *name, enum prom_type t, const char *labels,
 			double value);
 /* A family with exactly one sample: prom_family + prom_sample. */
-void prom_one(struct hbuf *b, const char *name, enum prom_type t, const char *help,
+void prom_one(struct wbuf *b, const char *name, enum prom_type t, const char *help,
 	      const char *labels, uint64_t value);
 /*
  * Formats {k1="v1",k2="v2"} from NULL-terminated key/value pairs into out, escaping the values.
@@ -37,6 +37,6 @@ void prom_one(struct hbuf *b, const char *name, enum prom_type t, const char *he
  */
 char *prom_labels(char *out, size_t n, ...) __attribute__((sentinel));
 /* Writes every registered PANO_COUNTER as <prefix>_<name>_total{kind="<kind>"}. */
-void prom_write_counters(struct hbuf *b, const char *prefix);
+void prom_write_counters(struct wbuf *b, const char *prefix);
 
 #endif

@@ -3,15 +3,17 @@
  * wbuf.h - the one writer buffer: the write side of cursor.h. A growable byte buffer with a
  * hard cap; an append that would pass the cap (or a failed allocation) sets a sticky `cut` and
  * is dropped whole, so a writer appends its fields and checks `cut` once at the end. The bytes
- * are always NUL-terminated (text writers hand b->p to string functions).
+ * are always NUL-terminated (text writers hand b->p to string functions). Record writers,
+ * /metrics and the HTTP API's responses (lib/httpd.h) all write into one.
  *
  *   struct wbuf b = WBUF_INIT(64 * 1024);
- *   wbuf_put(&b, "{", 1); ... if (b.cut) count_it();
+ *   wbuf_put(&b, "{", 1); wbuf_printf(&b, "%u", n); ... if (b.cut) count_it();
  *   wbuf_free(&b);
  */
 #ifndef PANO_WBUF_H
 #define PANO_WBUF_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
@@ -63,6 +65,12 @@ static inline void wbuf_puts(struct wbuf *b, const char *s)
 {
 	wbuf_put(b, s, strlen(s));
 }
+
+/* Appends printf's output, whole or not at all (a result that would pass max cuts b). An
+ * output error of vsnprintf cuts b too: what it wrote is incomplete. */
+void wbuf_vprintf(struct wbuf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+void wbuf_printf(struct wbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Empties b for the next record (keeps its memory). */
 static inline void wbuf_reset(struct wbuf *b)

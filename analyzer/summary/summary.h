@@ -129,12 +129,12 @@ void summary_finish(struct summary *s);
 
 /* JSON of window n (0 = the current one, 1 the one before...) or of the merged view
  * (n < 0) into out. Returns 200, or 404 when window n does not exist. */
-int summary_json(struct summary *s, int n, struct hbuf *out, bool pretty);
+int summary_json(struct summary *s, int n, struct wbuf *out, bool pretty);
 
 /* Appends the Prometheus exposition of the summaries (lifetime counters, sliding-window
  * summaries, top-N gauges, cardinality gauges) to out (NULL s: nothing). Always 200, as an
  * httpd_cb returns. */
-int summary_metrics(struct summary *s, struct hbuf *out);
+int summary_metrics(struct summary *s, struct wbuf *out);
 
 /* Registers GET /api/v1/metrics/merged and /api/v1/metrics/window/0..periods-1 (at most the
  * first 10) on h, served from s (which must outlive h's thread). */

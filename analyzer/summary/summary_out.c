@@ -318,7 +318,7 @@ static cJSON *sum_json_window(const struct sum_window *w, unsigned nwin, unsigne
 	return root;
 }
 
-int summary_json(struct summary *s, int n, struct hbuf *out, bool pretty)
+int summary_json(struct summary *s, int n, struct wbuf *out, bool pretty)
 {
 	struct sum_window *w;
 	cJSON *root = NULL;
@@ -345,19 +345,19 @@ int summary_json(struct summary *s, int n, struct hbuf *out, bool pretty)
 	cJSON_Delete(root);
 	if (!text)
 		return 500;
-	hbuf_append(out, text, strlen(text));
-	hbuf_append(out, "\n", 1);
+	wbuf_put(out, text, strlen(text));
+	wbuf_put(out, "\n", 1);
 	cJSON_free(text);
 	return 200;
 }
 
-static void sum_prom_counter(struct hbuf *b, const char *name, const char *help, uint64_t v)
+static void sum_prom_counter(struct wbuf *b, const char *name, const char *help, uint64_t v)
 {
 	prom_one(b, name, PROM_COUNTER, help, NULL, v);
 }
 
 /* A counter family with one sample per label value. */
-static void sum_prom_labelled(struct hbuf *b, const char *name, const char *help, const char *label,
+static void sum_prom_labelled(struct wbuf *b, const char *name, const char *help, const char *label,
 			      const char *const *vals, const uint64_t *v, unsigned n)
 {
 	char lb[128];
@@ -368,26 +368,26 @@ static void sum_prom_labelled(struct hbuf *b, const char *name, const char *help
 			    prom_labels(lb, sizeof(lb), label, vals[i], NULL), v[i]);
 }
 
-static void sum_prom_summary(struct hbuf *b, int qi, const struct quant *q, double sum,
+static void sum_prom_summary(struct wbuf *b, int qi, const struct quant *q, double sum,
 			     uint64_t count)
 {
 	const char *name = sum_quants[qi].prom;
 	double scale = sum_quants[qi].scale;
 
-	hbuf_printf(b, "# HELP %s %s (quantiles over the last windows)\n# TYPE %s summary\n", name,
+	wbuf_printf(b, "# HELP %s %s (quantiles over the last windows)\n# TYPE %s summary\n", name,
 		    sum_quants[qi].help, name);
 	for (unsigned i = 0; i < 4; i++) {
 		if (quant_count(q))
-			hbuf_printf(b, "%s{quantile=\"%g\"} %.9g\n", name, sum_ps[i],
+			wbuf_printf(b, "%s{quantile=\"%g\"} %.9g\n", name, sum_ps[i],
 				    quant_quantile(q, sum_ps[i]) * scale);
 		else /* Prometheus's own client libraries export NaN for no observations */
-			hbuf_printf(b, "%s{quantile=\"%g\"} NaN\n", name, sum_ps[i]);
+			wbuf_printf(b, "%s{quantile=\"%g\"} NaN\n", name, sum_ps[i]);
 	}
-	hbuf_printf(b, "%s_sum %.9g\n%s_count %llu\n", name, sum * scale, name,
+	wbuf_printf(b, "%s_sum %.9g\n%s_count %llu\n", name, sum * scale, name,
 		    (unsigned long long)count);
 }
 
-static void sum_prom_tops(struct hbuf *b, const struct sum_window *w, unsigned show)
+static void sum_prom_tops(struct wbuf *b, const struct sum_window *w, unsigned show)
 {
 	struct topn_item items[64];
 	char buf[300], pod[300], lb[700];
@@ -412,7 +412,7 @@ static void sum_prom_tops(struct hbuf *b, const struct sum_window *w, unsigned s
 	}
 }
 
-int summary_metrics(struct summary *s, struct hbuf *b)
+int summary_metrics(struct summary *s, struct wbuf *b)
 {
 	struct sum_counts c;
 	struct sum_window *w, *m;
@@ -506,7 +506,7 @@ int summary_metrics(struct summary *s, struct hbuf *b)
 	return 200;
 }
 
-static int sum_json_cb(void *ctx, const char *query, struct hbuf *out)
+static int sum_json_cb(void *ctx, const char *query, struct wbuf *out)
 {
 	const struct sum_route *r = ctx;
 

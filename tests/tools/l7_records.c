@@ -198,7 +198,7 @@ static void l7_all(struct l7_run *run)
 }
 
 /* /metrics: the summaries (ctx) alone. */
-static int l7_metrics(void *ctx, const char *query, struct hbuf *out)
+static int l7_metrics(void *ctx, const char *query, struct wbuf *out)
 {
 	return summary_metrics(ctx, out);
 }

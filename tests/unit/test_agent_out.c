@@ -24,6 +24,7 @@
 
 #include "capture_api.h"
 #include "check.h"
+#include "counter.h"
 #include "httpd.h"
 #include "log.h"
 #include "metrics.h"
@@ -571,7 +572,7 @@ static uint64_t fake_bad(void *ctx)
 }
 
 /* promtool's verdict on a metrics text; 1 when it is valid. */
-static int promtool_ok(const struct hbuf *b)
+static int promtool_ok(const struct wbuf *b)
 {
 	char path[256], cmd[400];
 
@@ -581,7 +582,7 @@ static int promtool_ok(const struct hbuf *b)
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return 0;
-	fwrite(b->data, 1, b->len, f);
+	fwrite(b->p, 1, b->len, f);
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s", path);
 	return system(cmd) == 0;
@@ -598,12 +599,11 @@ static void test_server_slow_client(void)
 	const uint32_t caplen = 1000;
 	uint32_t n = 0, max = 400000;
 	int saw_drop_metric = 0;
-	struct hbuf b;
+	struct wbuf b = WBUF_INIT(HTTPD_BODY_MAX);
 
 	CHECK(s != NULL);
 	if (!s)
 		return;
-	hbuf_init(&b);
 	fast.fd = connect_port(pcap_server_port(s), 0);
 	fast.caplen = caplen;
 	fast.cap = 24 + (size_t)max * (16 + caplen);
@@ -633,9 +633,9 @@ static void test_server_slow_client(void)
 		     t++)
 			usleep(100);
 		if (!saw_drop_metric && n % 256 == 0) {
-			hbuf_reset(&b);
+			wbuf_reset(&b);
 			pcap_server_metrics(s, &b);
-			const char *l = b.data ? strstr(b.data, slow_label) : NULL;
+			const char *l = b.p ? strstr(b.p, slow_label) : NULL;
 			saw_drop_metric = l && strtoull(l + strlen(slow_label), NULL, 10) > 0;
 		}
 	}
@@ -658,9 +658,9 @@ static void test_server_slow_client(void)
 	/* The fast client got every record. */
 	for (int t = 0; t < 1000 && fast.bytes < 24 + (uint64_t)n * (16 + caplen); t++)
 		usleep(10000);
-	hbuf_reset(&b);
+	wbuf_reset(&b);
 	pcap_server_metrics(s, &b);
-	CHECK(b.data && strstr(b.data, "pano_agent_pcap_clients 1\n"));
+	CHECK(b.p && strstr(b.p, "pano_agent_pcap_clients 1\n"));
 	CHECK(promtool_ok(&b));
 	shutdown(fast.fd, SHUT_RDWR);
 	pthread_join(th, NULL);
@@ -669,14 +669,14 @@ static void test_server_slow_client(void)
 	CHECK_EQ_INT(fast.len, 24 + (uint64_t)n * (16 + caplen));
 	CHECK(stream_ok(&fast, n));
 	free(fast.buf);
-	hbuf_free(&b);
+	wbuf_free(&b);
 	pcap_server_stop(s);
 }
 
 static void test_metrics(void)
 {
 	char path[256], lb[128];
-	struct hbuf b;
+	struct wbuf b = WBUF_INIT(HTTPD_BODY_MAX);
 	struct pano_rec r;
 	uint8_t frame[100];
 
@@ -696,26 +696,24 @@ static void test_metrics(void)
 	CHECK(wait_clients(s, 1));
 	struct agent_metrics m = {
 	    .read_bpf = fake_bpf, .bad_records = fake_bad, .file = f, .srv = s};
-	hbuf_init(&b);
 	CHECK_EQ_INT(agent_metrics_render(&m, "", &b), 200);
-	CHECK(b.data != NULL);
-	if (b.data) {
-		CHECK(strstr(b.data, "# TYPE pano_agent_bpf_packets_seen_total counter\n"));
-		CHECK(strstr(b.data, "\npano_agent_bpf_packets_seen_total 1000\n"));
-		CHECK(strstr(b.data, "\npano_agent_bpf_ring_full_drops_total 1004\n"));
-		CHECK(strstr(b.data, "\npano_agent_bad_ring_records_total 3\n"));
-		CHECK(strstr(b.data, "pano_agent_output_sent_records_total{output=\"file\"} 3\n"));
-		CHECK(strstr(b.data, "pano_agent_output_sent_bytes_total{output=\"file\"} 198\n"));
-		CHECK(strstr(b.data,
-			     "pano_agent_pcap_client_sent_records_total{client=\"127.0.0.1:"));
-		CHECK(strstr(b.data, "pano_agent_pcap_clients 1\n"));
-		CHECK(strstr(b.data, "pano_agent_file_rotations_total{kind=\"event\"}"));
+	CHECK(b.p != NULL);
+	if (b.p) {
+		CHECK(strstr(b.p, "# TYPE pano_agent_bpf_packets_seen_total counter\n"));
+		CHECK(strstr(b.p, "\npano_agent_bpf_packets_seen_total 1000\n"));
+		CHECK(strstr(b.p, "\npano_agent_bpf_ring_full_drops_total 1004\n"));
+		CHECK(strstr(b.p, "\npano_agent_bad_ring_records_total 3\n"));
+		CHECK(strstr(b.p, "pano_agent_output_sent_records_total{output=\"file\"} 3\n"));
+		CHECK(strstr(b.p, "pano_agent_output_sent_bytes_total{output=\"file\"} 198\n"));
+		CHECK(strstr(b.p, "pano_agent_pcap_client_sent_records_total{client=\"127.0.0.1:"));
+		CHECK(strstr(b.p, "pano_agent_pcap_clients 1\n"));
+		CHECK(strstr(b.p, "pano_agent_file_rotations_total{kind=\"event\"}"));
 		/* every family has its HELP and TYPE once */
-		CHECK(strstr(b.data, "# HELP pano_agent_output_dropped_records_total ") ==
-		      strstr(b.data, "# HELP pano_agent_output_dropped_records_total"));
+		CHECK(strstr(b.p, "# HELP pano_agent_output_dropped_records_total ") ==
+		      strstr(b.p, "# HELP pano_agent_output_dropped_records_total"));
 	}
 	CHECK(promtool_ok(&b));
-	hbuf_free(&b);
+	wbuf_free(&b);
 	close(c);
 	pcap_server_stop(s);
 	out_file_close(f);
@@ -725,10 +723,9 @@ static void test_metrics(void)
 	CHECK_EQ_STR(lb, "{a=\"x\\\"y\\\\z\\nw\",b=\"\"}");
 	prom_labels(lb, 8, "iface", "toolongvalue", NULL);
 	CHECK_EQ_STR(lb, "");
-	hbuf_init(&b);
 	prom_one(&b, "pano_x", PROM_GAUGE, "a\\b\nc", NULL, 5);
-	CHECK_EQ_STR(b.data, "# HELP pano_x a\\\\b\\nc\n# TYPE pano_x gauge\npano_x 5\n");
-	hbuf_free(&b);
+	CHECK_EQ_STR(b.p, "# HELP pano_x a\\\\b\\nc\n# TYPE pano_x gauge\npano_x 5\n");
+	wbuf_free(&b);
 }
 
 /* GETs path from 127.0.0.1:port; returns the whole response (headers and body) in out. */
@@ -753,16 +750,68 @@ static int http_get(int port, const char *path, char *out, size_t n)
 	return 0;
 }
 
-static int api_cb(void *ctx, const char *query, struct hbuf *out)
+static int api_cb(void *ctx, const char *query, struct wbuf *out)
 {
-	hbuf_printf(out, "{\"q\":\"%s\"}\n", query);
+	wbuf_printf(out, "{\"q\":\"%s\"}\n", query);
 	return 200;
 }
 
-static int metrics_cb(void *ctx, const char *query, struct hbuf *out)
+static int metrics_cb(void *ctx, const char *query, struct wbuf *out)
 {
 	prom_one(out, "pano_test_thing", PROM_COUNTER, "a thing", NULL, 42);
 	return 200;
+}
+
+#define BIG_CHUNK (1u << 20)
+
+/* Writes 1 MiB lines ("000...0i\n") until the body passes HTTPD_BODY_MAX. */
+static int big_cb(void *ctx, const char *query, struct wbuf *out)
+{
+	for (unsigned i = 0; i <= HTTPD_BODY_MAX / BIG_CHUNK; i++)
+		wbuf_printf(out, "%0*u\n", (int)BIG_CHUNK - 1, i);
+	return 200;
+}
+
+/* A response that reached its cap is still sent with the callback's status: the lines that
+ * fit, whole, and the cut is counted. */
+static void test_httpd_cut(void)
+{
+	const size_t want = (HTTPD_BODY_MAX - 1) / BIG_CHUNK * BIG_CHUNK;
+	size_t n = HTTPD_BODY_MAX + 65536;
+	char *resp = malloc(n);
+	struct pano_counter *cut = counter_find("httpd_response_too_large");
+	struct httpd *h = httpd_start("127.0.0.1:0", NULL, NULL);
+
+	CHECK(resp && cut && h);
+	if (!resp || !cut || !h) {
+		free(resp);
+		httpd_stop(h);
+		return;
+	}
+	uint64_t c0 = counter_get(cut);
+	CHECK_EQ_INT(httpd_route(h, "/big", "text/plain", big_cb, NULL), 0);
+	CHECK_EQ_INT(http_get(httpd_port(h), "/big", resp, n), 0);
+	char *body = strstr(resp, "\r\n\r\n"), cl[64];
+	snprintf(cl, sizeof(cl), "\r\nContent-Length: %zu\r\n", want);
+	CHECK(strncmp(resp, "HTTP/1.", 7) == 0 && strncmp(resp + 8, " 200 OK\r\n", 9) == 0);
+	CHECK(body && strstr(resp, cl) && strstr(resp, cl) < body);
+	if (body) {
+		body += 4;
+		CHECK_EQ_INT(strlen(body), want);
+		CHECK(strspn(body, "0") == BIG_CHUNK - 1 && body[BIG_CHUNK - 1] == '\n');
+		unsigned last = (unsigned)(want / BIG_CHUNK) - 1;
+		char tail[16];
+		snprintf(tail, sizeof(tail), "0%u\n", last);
+		CHECK(strlen(body) >= strlen(tail) &&
+		      strcmp(body + strlen(body) - strlen(tail), tail) == 0);
+	}
+	CHECK_EQ_INT(counter_get(cut), c0 + 1);
+	/* the server goes on */
+	CHECK_EQ_INT(http_get(httpd_port(h), "/healthz", resp, n), 0);
+	CHECK(strstr(resp, "200 OK") && strstr(resp, "\r\n\r\nok\n"));
+	CHECK_EQ_INT(counter_get(cut), c0 + 1);
+	httpd_stop(h);
+	free(resp);
 }
 
 static void test_httpd(void)
@@ -816,6 +865,7 @@ int main(void)
 	TEST_CASE("agent_server_small_queue", test_server_small_queue);
 	TEST_CASE("agent_metrics_text", test_metrics);
 	TEST_CASE("agent_httpd", test_httpd);
+	TEST_CASE("agent_httpd_cut", test_httpd_cut);
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)

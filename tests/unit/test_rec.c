@@ -4,7 +4,8 @@
  * table agrees with its protobuf message (each field's name and number, checked through
  * protoc-c's descriptors), the JSON writer leaves unset fields out, escapes strings, writes
  * arrays and Zeek's dotted names, and the protobuf writer's bytes unpack with protobuf-c to the
- * same values.
+ * same values. Also the writer buffer under them (lib/wbuf.h): printf growth, the cap, the
+ * sticky cut, the NUL.
  */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -158,11 +159,69 @@ static void test_cap(void)
 	wbuf_free(&b);
 }
 
+/* The buffer holds exactly its text: len bytes, then the NUL. */
+static void t_wbuf_text(const struct wbuf *b, size_t len)
+{
+	CHECK_EQ_INT(b->len, len);
+	CHECK(b->p != NULL && b->len < b->cap && b->cap <= b->max);
+	if (b->p)
+		CHECK_EQ_INT(strlen(b->p), len);
+}
+
+static void test_wbuf_printf(void)
+{
+	struct wbuf b = WBUF_INIT(1024);
+
+	/* the first append allocates, even an empty one */
+	wbuf_printf(&b, "%s", "");
+	t_wbuf_text(&b, 0);
+	/* in the room already there */
+	wbuf_put(&b, "a=", 2);
+	wbuf_printf(&b, "%u;%s", 17u, "x");
+	t_wbuf_text(&b, 6);
+	CHECK_EQ_STR(b.p, "a=17;x");
+	/* longer than the first allocation: grows, both arguments formatted again */
+	wbuf_printf(&b, "%s%0600d", "<", 42);
+	t_wbuf_text(&b, 607);
+	CHECK(!b.cut && b.cap > 512);
+	CHECK(strncmp(b.p, "a=17;x<000", 10) == 0 && strcmp(b.p + 604, "042") == 0);
+	/* past max: dropped whole, cut, and the text before it still ends at its NUL */
+	wbuf_printf(&b, "%0500d", 1);
+	CHECK(b.cut);
+	t_wbuf_text(&b, 607);
+	CHECK_EQ_INT(b.p[606], '2');
+	/* cut is sticky: later appends that would fit are dropped too */
+	wbuf_printf(&b, "y");
+	wbuf_put(&b, "z", 1);
+	CHECK(b.cut);
+	t_wbuf_text(&b, 607);
+	/* reset: the same memory, writable up to max - 1 bytes exactly */
+	wbuf_reset(&b);
+	CHECK(!b.cut);
+	wbuf_printf(&b, "%01023d", 0);
+	CHECK(!b.cut);
+	t_wbuf_text(&b, 1023);
+	wbuf_printf(&b, "%s", "");
+	CHECK(!b.cut);
+	wbuf_printf(&b, "!");
+	CHECK(b.cut);
+	t_wbuf_text(&b, 1023);
+	wbuf_free(&b);
+
+	/* one output larger than max from an empty buffer */
+	b = (struct wbuf)WBUF_INIT(100);
+	wbuf_printf(&b, "%0200d", 3);
+	CHECK(b.cut && b.len == 0);
+	CHECK(b.p == NULL || b.p[0] == '\0');
+	wbuf_free(&b);
+}
+
 int main(void)
 {
 	TEST_CASE("rec_tables_match_proto", test_tables);
 	TEST_CASE("rec_json", test_json);
 	TEST_CASE("rec_protobuf", test_protobuf);
 	TEST_CASE("rec_cap", test_cap);
+	TEST_CASE("wbuf_printf", test_wbuf_printf);
 	return check_total_failed ? 1 : 0;
 }

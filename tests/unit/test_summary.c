@@ -102,7 +102,7 @@ static void test_windows(void)
 {
 	struct summary_config cfg;
 	struct summary *sum;
-	struct hbuf b;
+	struct wbuf b = WBUF_INIT(HTTPD_BODY_MAX);
 	const uint64_t s = 1000000000ull, t0 = 1700000000ull * s;
 
 	summary_config_default(&cfg);
@@ -118,32 +118,31 @@ static void test_windows(void)
 	feed(sum, t0 + 10 * s, "c.example.org");
 	feed(sum, t0 + 11 * s, "c.example.org");
 	summary_finish(sum);
-	hbuf_init(&b);
 	CHECK_EQ_INT(summary_json(sum, 0, &b, false), 200);
-	CHECK_EQ_INT(json_num(b.data, "\"packets\"", "total"), 2);
-	hbuf_reset(&b);
+	CHECK_EQ_INT(json_num(b.p, "\"packets\"", "total"), 2);
+	wbuf_reset(&b);
 	CHECK_EQ_INT(summary_json(sum, 1, &b, false), 200);
-	CHECK_EQ_INT(json_num(b.data, "\"packets\"", "total"), 6);
+	CHECK_EQ_INT(json_num(b.p, "\"packets\"", "total"), 6);
 	/* the rates of window A: seconds 0..3 = 5, 0, 0, 1 -> p50 is 0, max 5, count 4 */
-	CHECK_EQ_INT(json_num(b.data, "\"rate\"", "count"), 4);
-	CHECK_EQ_INT(json_num(b.data, "\"rate\"", "max"), 5);
-	CHECK_EQ_INT(json_num(b.data, "\"rate\"", "p50"), 0);
-	hbuf_reset(&b);
+	CHECK_EQ_INT(json_num(b.p, "\"rate\"", "count"), 4);
+	CHECK_EQ_INT(json_num(b.p, "\"rate\"", "max"), 5);
+	CHECK_EQ_INT(json_num(b.p, "\"rate\"", "p50"), 0);
+	wbuf_reset(&b);
 	CHECK_EQ_INT(summary_json(sum, 2, &b, false), 404);
-	hbuf_reset(&b);
+	wbuf_reset(&b);
 	CHECK_EQ_INT(summary_json(sum, -1, &b, false), 200);
-	CHECK_EQ_INT(json_num(b.data, "\"packets\"", "total"), 8);
-	CHECK_EQ_INT(json_num(b.data, "\"dns\"", "queries"), 8);
-	CHECK_EQ_INT(json_num(b.data, "\"windows\"", "windows") >= 0 ? 1 : 0, 1);
-	CHECK(strstr(b.data, "{\"name\":\".example.com\",\"estimate\":6"));
-	CHECK_EQ_INT(json_num(b.data, "\"cardinality\"", "qname"), 3);
+	CHECK_EQ_INT(json_num(b.p, "\"packets\"", "total"), 8);
+	CHECK_EQ_INT(json_num(b.p, "\"dns\"", "queries"), 8);
+	CHECK_EQ_INT(json_num(b.p, "\"windows\"", "windows") >= 0 ? 1 : 0, 1);
+	CHECK(strstr(b.p, "{\"name\":\".example.com\",\"estimate\":6"));
+	CHECK_EQ_INT(json_num(b.p, "\"cardinality\"", "qname"), 3);
 	/* two more windows push window A out of the three kept */
 	feed(sum, t0 + 20 * s, "d.example.net");
 	feed(sum, t0 + 30 * s, "d.example.net");
-	hbuf_reset(&b);
+	wbuf_reset(&b);
 	CHECK_EQ_INT(summary_json(sum, -1, &b, false), 200);
-	CHECK_EQ_INT(json_num(b.data, "\"packets\"", "total"), 4);
-	hbuf_free(&b);
+	CHECK_EQ_INT(json_num(b.p, "\"packets\"", "total"), 4);
+	wbuf_free(&b);
 	summary_free(sum);
 }
 
@@ -187,7 +186,7 @@ static void test_front_caches(void)
 {
 	struct summary_config cfg;
 	struct summary *sum;
-	struct hbuf b;
+	struct wbuf b = WBUF_INIT(HTTPD_BODY_MAX);
 	const uint64_t t0 = 1700000000ull * 1000000000ull;
 	const unsigned nnames = 6000;
 	char name[64];
@@ -198,7 +197,6 @@ static void test_front_caches(void)
 	cfg.topn_k = 8192;
 	sum = summary_new(&cfg);
 	CHECK(sum != NULL);
-	hbuf_init(&b);
 	/* name j is asked (j % 5) + 1 times, in rounds, by client j % 3000 */
 	for (unsigned r = 0; r < 5; r++) {
 		for (unsigned j = 0; j < nnames; j++) {
@@ -209,31 +207,30 @@ static void test_front_caches(void)
 		}
 		if (r == 2) { /* a reader in the middle */
 			CHECK_EQ_INT(summary_json(sum, 0, &b, false), 200);
-			hbuf_reset(&b);
+			wbuf_reset(&b);
 		}
 	}
 	CHECK_EQ_INT(summary_json(sum, 0, &b, false), 200);
-	top_item(b.data, "\"top_qname\"", "n4.zone4.example", &est, &up);
+	top_item(b.p, "\"top_qname\"", "n4.zone4.example", &est, &up);
 	CHECK_EQ_INT(est, 5);
 	CHECK_EQ_INT(up, 5);
 	/* zone z gets names j = z mod 40: sum of (j % 5) + 1 over them, the same for every
 	 * zone with the same z % 5; zone 4 (j % 5 == 4) is among the largest: 150 names x 5 */
-	top_item(b.data, "\"top_qname2\"", ".zone4.example", &est, &up);
+	top_item(b.p, "\"top_qname2\"", ".zone4.example", &est, &up);
 	CHECK_EQ_INT(est, 750);
 	CHECK_EQ_INT(up, 750);
 	{
-		long long card = json_num(b.data, "\"cardinality\"", "qname");
+		long long card = json_num(b.p, "\"cardinality\"", "qname");
 
 		CHECK(card > nnames * 0.98 && card < nnames * 1.02);
 	}
-	hbuf_free(&b);
+	wbuf_free(&b);
 	summary_free(sum);
 
 	/* default k = 512: 20,000 names once each around one name asked 1,000 times */
 	summary_config_default(&cfg);
 	sum = summary_new(&cfg);
 	CHECK(sum != NULL);
-	hbuf_init(&b);
 	for (unsigned j = 0; j < 20000; j++) {
 		snprintf(name, sizeof(name), "u%u.example", j);
 		feed_from(sum, ts++, name, j);
@@ -241,10 +238,10 @@ static void test_front_caches(void)
 			feed_from(sum, ts++, "heavy.example", 1);
 	}
 	CHECK_EQ_INT(summary_json(sum, 0, &b, false), 200);
-	top_item(b.data, "\"top_qname\"", "heavy.example", &est, &up);
+	top_item(b.p, "\"top_qname\"", "heavy.example", &est, &up);
 	CHECK(est >= 0 && est <= 1000 && up >= 1000);
 	CHECK(up - est <= 21000 / 513);
-	hbuf_free(&b);
+	wbuf_free(&b);
 	summary_free(sum);
 }
 
@@ -347,7 +344,7 @@ static void test_two_engines(void)
 	struct summary *sa, *sb;
 	struct pano_engine *ea = NULL, *eb = NULL;
 	void *ca = NULL, *cb = NULL;
-	struct hbuf b;
+	struct wbuf b = WBUF_INIT(HTTPD_BODY_MAX);
 	long long est, up;
 
 	summary_config_default(&cfg);
@@ -368,26 +365,25 @@ static void test_two_engines(void)
 	decode_finish(eb);
 	summary_finish(sa);
 	summary_finish(sb);
-	hbuf_init(&b);
 	CHECK_EQ_INT(summary_json(sa, -1, &b, false), 200);
-	CHECK_EQ_INT(json_num(b.data, "\"packets\"", "total"), 6);
-	CHECK_EQ_INT(json_num(b.data, "\"dns\"", "queries"), 3);
-	CHECK_EQ_INT(json_num(b.data, "\"dns\"", "replies"), 3);
-	CHECK_EQ_INT(json_num(b.data, "\"xact\"", "total"), 3);
-	top_item(b.data, "\"top_qname\"", "a.example", &est, &up);
+	CHECK_EQ_INT(json_num(b.p, "\"packets\"", "total"), 6);
+	CHECK_EQ_INT(json_num(b.p, "\"dns\"", "queries"), 3);
+	CHECK_EQ_INT(json_num(b.p, "\"dns\"", "replies"), 3);
+	CHECK_EQ_INT(json_num(b.p, "\"xact\"", "total"), 3);
+	top_item(b.p, "\"top_qname\"", "a.example", &est, &up);
 	CHECK_EQ_INT(est, 6); /* queries and replies alike */
-	top_item(b.data, "\"top_qname\"", "b.example", &est, &up);
+	top_item(b.p, "\"top_qname\"", "b.example", &est, &up);
 	CHECK_EQ_INT(est, -1);
-	hbuf_reset(&b);
+	wbuf_reset(&b);
 	CHECK_EQ_INT(summary_json(sb, -1, &b, false), 200);
-	CHECK_EQ_INT(json_num(b.data, "\"packets\"", "total"), 2);
-	CHECK_EQ_INT(json_num(b.data, "\"dns\"", "queries"), 1);
-	CHECK_EQ_INT(json_num(b.data, "\"xact\"", "total"), 1);
-	top_item(b.data, "\"top_qname\"", "b.example", &est, &up);
+	CHECK_EQ_INT(json_num(b.p, "\"packets\"", "total"), 2);
+	CHECK_EQ_INT(json_num(b.p, "\"dns\"", "queries"), 1);
+	CHECK_EQ_INT(json_num(b.p, "\"xact\"", "total"), 1);
+	top_item(b.p, "\"top_qname\"", "b.example", &est, &up);
 	CHECK_EQ_INT(est, 2);
-	top_item(b.data, "\"top_qname\"", "a.example", &est, &up);
+	top_item(b.p, "\"top_qname\"", "a.example", &est, &up);
 	CHECK_EQ_INT(est, -1);
-	hbuf_free(&b);
+	wbuf_free(&b);
 out:
 	engine_free(ea);
 	engine_free(eb);

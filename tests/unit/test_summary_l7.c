@@ -25,13 +25,12 @@ static const uint64_t t0 = 1700000000ull * SEC;
 /* The summary JSON of window n (-1: merged), parsed; NULL when the window does not exist. */
 static cJSON *summ(struct summary *sum, int n)
 {
-	struct hbuf b;
+	struct wbuf b = WBUF_INIT(HTTPD_BODY_MAX);
 	cJSON *j = NULL;
 
-	hbuf_init(&b);
 	if (summary_json(sum, n, &b, false) == 200)
-		j = cJSON_Parse(b.data);
-	hbuf_free(&b);
+		j = cJSON_Parse(b.p);
+	wbuf_free(&b);
 	return j;
 }
 
@@ -91,13 +90,12 @@ static double prom(const char *text, const char *sample)
 
 static char *metrics(struct summary *sum)
 {
-	struct hbuf b;
+	struct wbuf b = WBUF_INIT(HTTPD_BODY_MAX);
 	char *s;
 
-	hbuf_init(&b);
 	summary_metrics(sum, &b);
-	s = strndup(b.data ? b.data : "", b.len);
-	hbuf_free(&b);
+	s = strndup(b.p ? b.p : "", b.len);
+	wbuf_free(&b);
 	return s;
 }
 
