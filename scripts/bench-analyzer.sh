@@ -13,7 +13,8 @@
 # in the client namespace against knot in the server namespace, recorded by tcpdump on the
 # server's veth: a mix of names and types, NXDOMAIN, truncated answers. It is made once and
 # cached as $PANO_BUILD/bench/dns-capture.pcap (delete it to make a new one).
-# Prints packets per second, ratios and peak RSS (/usr/bin/time); then the cost of the live
+# Prints packets per second, ratios and peak RSS (tests/tools/cputime.c: wait4's rusage, to the
+# microsecond); then the cost of the live
 # summaries on the same capture (scripts/bench-summary.sh: with and without --summary;
 # BENCH_SUMMARY=0 skips it) and scripts/bench-kafka.sh (BENCH_KAFKA=0 skips it). A benchmark:
 # prints, asserts nothing.
@@ -21,7 +22,8 @@
 # BASE=path/to/an/older/pano-analyzer compares two builds in the same run: after the table
 # above, each build reads the capture BENCH_ROUNDS times (default 5), the two alternating, as
 # JSON records, as protobuf records and with --summary; the best run of each (by CPU time) is
-# kept, and the table gives packets per CPU second and this build's rate as a share of BASE's.
+# kept, and the table gives packets per CPU second and this build's rate as a share of BASE's,
+# by the best runs and by the median ones.
 # BENCH_TOOLS=0 skips tcpdump, tshark and pcap_loop (with BASE: only the comparison).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,11 +38,13 @@ WANT=${BENCH_PACKETS:-1000000}
 TSHARK_N=${BENCH_TSHARK_PACKETS:-100000}
 CAP=$PANO_BUILD/bench/dns-capture.pcap
 LOOP=$PANO_BUILD/tests/pcap_loop
+CPUTIME=$PANO_BUILD/tests/cputime
 
 die() { echo "bench-analyzer: $*" >&2; exit 1; }
-for c in tcpdump tshark /usr/bin/time bc; do command -v "$c" >/dev/null || die "$c is not installed (scripts/install-deps.sh)"; done
+for c in tcpdump tshark bc; do command -v "$c" >/dev/null || die "$c is not installed (scripts/install-deps.sh)"; done
 [ -x "$PANO_ANALYZER" ] || die "$PANO_ANALYZER is not built (make)"
-make -C "$ROOT" -s BUILD="$PANO_BUILD" "$LOOP" >/dev/null || die "cannot build pcap_loop"
+make -C "$ROOT" -s BUILD="$PANO_BUILD" "$LOOP" "$CPUTIME" >/dev/null ||
+	die "cannot build pcap_loop and cputime"
 
 # capture_count FILE: packets in a pcap file (0 when it is missing or unreadable).
 capture_count() { "$LOOP" "$1" 2>/dev/null | awk '{ print $2 }' || echo 0; }
@@ -79,26 +83,33 @@ SLICE=$T_TMP/slice.pcap
 editcap -r "$CAP" "$SLICE" "1-$TSHARK_N" 2>/dev/null || die "editcap failed"
 NS=$(capture_count "$SLICE")
 
-# timed NAME PACKETS CMD...: runs CMD under /usr/bin/time; output to /dev/null. Sets T_WALL,
+# timed NAME PACKETS CMD...: runs CMD under cputime; output to /dev/null. Sets T_WALL,
 # T_CPU, T_RSS (MB), T_PPS (per wall-clock second) and T_CPPS (per CPU second: steadier when
 # other work shares the machine).
 declare -A B_PKTS B_WALL B_CPU B_RSS B_PPS B_CPPS
 timed() {
 	local name=$1 pkts=$2 wall user sys rss; shift 2
-	/usr/bin/time -f '%e %U %S %M' -o "$T_TMP/time.$name" "$@" >/dev/null 2>"$T_TMP/err.$name" ||
+	"$CPUTIME" -o "$T_TMP/time.$name" "$@" >/dev/null 2>"$T_TMP/err.$name" ||
 		echo "bench-analyzer: $name failed: $(tail -2 "$T_TMP/err.$name")" >&2
 	read -r wall user sys rss <"$T_TMP/time.$name"
 	B_PKTS[$name]=$pkts B_WALL[$name]=$wall
 	B_CPU[$name]=$(echo "$user + $sys" | bc)
 	B_RSS[$name]=$(echo "scale=1; $rss / 1024" | bc)
-	B_PPS[$name]=$(echo "scale=0; $pkts / ($wall + 0.001)" | bc)
-	B_CPPS[$name]=$(echo "scale=0; $pkts / (${B_CPU[$name]} + 0.001)" | bc)
+	B_PPS[$name]=$(echo "scale=0; $pkts / ($wall + 0.000001)" | bc)
+	B_CPPS[$name]=$(echo "scale=0; $pkts / (${B_CPU[$name]} + 0.000001)" | bc)
 }
 
-# compare_base: this build against $BASE, alternating, best of BENCH_ROUNDS runs per mode.
+# median V...: the middle value (the mean of the two middle ones for an even count).
+median() {
+	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END {
+		printf "%.6f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# compare_base: this build against $BASE, alternating, best and median of BENCH_ROUNDS runs per
+# mode.
 compare_base() {
 	local rounds=${BENCH_ROUNDS:-5} mode r b args best cpu
-	local -A BEST
+	local -A BEST ALL
 	[ -x "$BASE" ] || die "BASE=$BASE is not an executable"
 	echo "bench-analyzer: this build against BASE=$BASE, best of $rounds alternating runs" >&2
 	for mode in json protobuf summary; do
@@ -115,6 +126,7 @@ compare_base() {
 					timed "cmp_$b" "$N" "$PANO_ANALYZER" --read "$CAP" "${args[@]}"
 				fi
 				cpu=${B_CPU[cmp_$b]}
+				ALL[$mode.$b]="${ALL[$mode.$b]:-} $cpu"
 				best=${BEST[$mode.$b]:-}
 				if [ -z "$best" ] || [ "$(echo "$cpu < $best" | bc)" = 1 ]; then
 					BEST[$mode.$b]=$cpu
@@ -124,13 +136,16 @@ compare_base() {
 	done
 	echo
 	echo "bench-analyzer: this build ($PANO_ANALYZER) against BASE ($BASE), $N packets,"
-	echo "best CPU seconds (user + sys) of $rounds alternating runs each"
-	printf '%-9s %10s %10s %14s %14s %8s\n' mode base_cpu_s this_cpu_s base_pkts/cpu_s this_pkts/cpu_s this/base
+	echo "best CPU seconds (user + sys) of $rounds alternating runs each, and the ratio of the medians"
+	printf '%-9s %10s %10s %14s %14s %8s %10s\n' mode base_cpu_s this_cpu_s base_pkts/cpu_s \
+		this_pkts/cpu_s this/base median_t/b
 	for mode in json protobuf summary; do
 		local bc=${BEST[$mode.base]} tc=${BEST[$mode.this]}
-		printf '%-9s %10s %10s %14s %14s %8s\n' "$mode" "$bc" "$tc" \
-			"$(echo "scale=0; $N / ($bc + 0.001)" | bc)" "$(echo "scale=0; $N / ($tc + 0.001)" | bc)" \
-			"$(echo "scale=3; ($bc + 0.001) / ($tc + 0.001)" | bc)"
+		# shellcheck disable=SC2086 # the lists split into their values
+		local bm=$(median ${ALL[$mode.base]}) tm=$(median ${ALL[$mode.this]})
+		printf '%-9s %10s %10s %14s %14s %8s %10s\n' "$mode" "$bc" "$tc" \
+			"$(echo "scale=0; $N / $bc" | bc)" "$(echo "scale=0; $N / $tc" | bc)" \
+			"$(echo "scale=3; $bc / $tc" | bc)" "$(echo "scale=3; $bm / $tm" | bc)"
 	done
 	echo "(this/base above 1: this build is faster. Load average now: $(cut -d' ' -f1-3 /proc/loadavg).)"
 }

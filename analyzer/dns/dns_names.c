@@ -10,91 +10,104 @@
 struct dns_name_entry {
 	unsigned v;
 	const char *name;
+	unsigned len;
 };
 
+#define N(v, s) {v, s, sizeof(s) - 1}
+
 static const struct dns_name_entry dns_qtypes[] = {
-    {1, "A"},		{2, "NS"},	{3, "MD"},	  {4, "MF"},	   {5, "CNAME"},
-    {6, "SOA"},		{7, "MB"},	{8, "MG"},	  {9, "MR"},	   {10, "NULL"},
-    {11, "WKS"},	{12, "PTR"},	{13, "HINFO"},	  {14, "MINFO"},   {15, "MX"},
-    {16, "TXT"},	{17, "RP"},	{18, "AFSDB"},	  {19, "X25"},	   {20, "ISDN"},
-    {21, "RT"},		{22, "NSAP"},	{23, "NSAP-PTR"}, {24, "SIG"},	   {25, "KEY"},
-    {26, "PX"},		{27, "GPOS"},	{28, "AAAA"},	  {29, "LOC"},	   {30, "NXT"},
-    {31, "EID"},	{32, "NIMLOC"}, {33, "SRV"},	  {34, "ATMA"},	   {35, "NAPTR"},
-    {36, "KX"},		{37, "CERT"},	{38, "A6"},	  {39, "DNAME"},   {40, "SINK"},
-    {41, "OPT"},	{42, "APL"},	{43, "DS"},	  {44, "SSHFP"},   {45, "IPSECKEY"},
-    {46, "RRSIG"},	{47, "NSEC"},	{48, "DNSKEY"},	  {49, "DHCID"},   {50, "NSEC3"},
-    {51, "NSEC3PARAM"}, {52, "TLSA"},	{53, "SMIMEA"},	  {55, "HIP"},	   {56, "NINFO"},
-    {57, "RKEY"},	{58, "TALINK"}, {59, "CDS"},	  {60, "CDNSKEY"}, {61, "OPENPGPKEY"},
-    {62, "CSYNC"},	{63, "ZONEMD"}, {64, "SVCB"},	  {65, "HTTPS"},   {99, "SPF"},
-    {100, "UINFO"},	{101, "UID"},	{102, "GID"},	  {103, "UNSPEC"}, {249, "TKEY"},
-    {250, "TSIG"},	{251, "IXFR"},	{252, "AXFR"},	  {253, "MAILB"},  {254, "MAILA"},
-    {255, "*"},		{256, "URI"},	{257, "CAA"},	  {32768, "TA"},   {32769, "DLV"},
-    {65534, "BINDS"},
+    N(1, "A"),		N(2, "NS"),	N(3, "MD"),	  N(4, "MF"),	   N(5, "CNAME"),
+    N(6, "SOA"),		N(7, "MB"),	N(8, "MG"),	  N(9, "MR"),	   N(10, "NULL"),
+    N(11, "WKS"),	N(12, "PTR"),	N(13, "HINFO"),	  N(14, "MINFO"),   N(15, "MX"),
+    N(16, "TXT"),	N(17, "RP"),	N(18, "AFSDB"),	  N(19, "X25"),	   N(20, "ISDN"),
+    N(21, "RT"),		N(22, "NSAP"),	N(23, "NSAP-PTR"), N(24, "SIG"),	   N(25, "KEY"),
+    N(26, "PX"),		N(27, "GPOS"),	N(28, "AAAA"),	  N(29, "LOC"),	   N(30, "NXT"),
+    N(31, "EID"),	N(32, "NIMLOC"), N(33, "SRV"),	  N(34, "ATMA"),	   N(35, "NAPTR"),
+    N(36, "KX"),		N(37, "CERT"),	N(38, "A6"),	  N(39, "DNAME"),   N(40, "SINK"),
+    N(41, "OPT"),	N(42, "APL"),	N(43, "DS"),	  N(44, "SSHFP"),   N(45, "IPSECKEY"),
+    N(46, "RRSIG"),	N(47, "NSEC"),	N(48, "DNSKEY"),	  N(49, "DHCID"),   N(50, "NSEC3"),
+    N(51, "NSEC3PARAM"), N(52, "TLSA"),	N(53, "SMIMEA"),	  N(55, "HIP"),	   N(56, "NINFO"),
+    N(57, "RKEY"),	N(58, "TALINK"), N(59, "CDS"),	  N(60, "CDNSKEY"), N(61, "OPENPGPKEY"),
+    N(62, "CSYNC"),	N(63, "ZONEMD"), N(64, "SVCB"),	  N(65, "HTTPS"),   N(99, "SPF"),
+    N(100, "UINFO"),	N(101, "UID"),	N(102, "GID"),	  N(103, "UNSPEC"), N(249, "TKEY"),
+    N(250, "TSIG"),	N(251, "IXFR"),	N(252, "AXFR"),	  N(253, "MAILB"),  N(254, "MAILA"),
+    N(255, "*"),		N(256, "URI"),	N(257, "CAA"),	  N(32768, "TA"),   N(32769, "DLV"),
+    N(65534, "BINDS"),
 };
 
 static const struct dns_name_entry dns_classes[] = {
-    {1, "C_INTERNET"}, {2, "C_CSNET"},	{3, "C_CHAOS"},
-    {4, "C_HESOD"},    {254, "C_NONE"}, {255, "C_ANY"},
+    N(1, "C_INTERNET"), N(2, "C_CSNET"),	N(3, "C_CHAOS"),
+    N(4, "C_HESOD"),    N(254, "C_NONE"), N(255, "C_ANY"),
 };
 
-static const char *const dns_rcodes[] = {
-    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
-    "NXRRSET", "NOTAUTH", "NOTZONE",  NULL,	  NULL,	     NULL,	NULL,	    NULL,
-    "BADVERS", "BADKEY",  "BADTIME",  "BADMODE",  "BADNAME", "BADALG",	"BADTRUNC", "BADCOOKIE",
+/* Indexed by value (the entries' v unused); a NULL name is unnamed. */
+static const struct dns_name_entry dns_rcodes[] = {
+    N(0, "NOERROR"),  N(0, "FORMERR"), N(0, "SERVFAIL"), N(0, "NXDOMAIN"),  N(0, "NOTIMP"),
+    N(0, "REFUSED"),  N(0, "YXDOMAIN"), N(0, "YXRRSET"), N(0, "NXRRSET"),   N(0, "NOTAUTH"),
+    N(0, "NOTZONE"),  {0},	       {0},		  {0},		     {0},
+    {0},	      N(0, "BADVERS"), N(0, "BADKEY"),	 N(0, "BADTIME"),   N(0, "BADMODE"),
+    N(0, "BADNAME"),  N(0, "BADALG"),  N(0, "BADTRUNC"), N(0, "BADCOOKIE"),
+};
+static const struct dns_name_entry dns_ops[] = {
+    N(0, "query"), N(0, "inverse-query"), N(0, "status"), {0}, N(0, "notify"),
+    N(0, "dynamic-update"),
+};
+/* NetBIOS name service (port 137) reuses the DNS header with its own opcodes. */
+static const struct dns_name_entry nb_ops[] = {
+    N(0, "netbios-query"),   {0}, {0}, {0}, {0}, N(0, "netbios-registration"),
+    N(0, "netbios-release"), N(0, "netbios-wack"), N(0, "netbios-refresh"),
 };
 
-static const char *dns_lookup(const struct dns_name_entry *t, size_t n, unsigned v)
+#define DNS_NAMES(t) (t), sizeof(t) / sizeof((t)[0])
+
+/* The entry of value v in a list, or NULL. */
+static const struct dns_name_entry *dns_find(const struct dns_name_entry *t, size_t n, unsigned v)
 {
 	for (size_t i = 0; i < n; i++)
 		if (t[i].v == v)
-			return t[i].name;
+			return &t[i];
 	return NULL;
 }
 
-const char *dns_qtype_name(unsigned t, char *buf, size_t sz)
+/* The entry at index v of a table indexed by value, or NULL (out of range or unnamed). */
+static const struct dns_name_entry *dns_at(const struct dns_name_entry *t, size_t n, unsigned v)
 {
-	const char *s = dns_lookup(dns_qtypes, sizeof(dns_qtypes) / sizeof(dns_qtypes[0]), t);
-	if (s)
-		return s;
-	snprintf(buf, sz, "query-%u", t);
+	return v < n && t[v].name ? &t[v] : NULL;
+}
+
+/* e's name (its length in *len), else buf filled with fmt and v. */
+static const char *dns_name_or(const struct dns_name_entry *e, const char *fmt, unsigned v,
+			       char *buf, size_t sz, size_t *len)
+{
+	if (e) {
+		if (len)
+			*len = e->len;
+		return e->name;
+	}
+	int n = snprintf(buf, sz, fmt, v);
+	if (len)
+		*len = n < 0 ? 0 : (size_t)n < sz ? (size_t)n : sz - 1;
 	return buf;
 }
 
-const char *dns_qclass_name(unsigned c, char *buf, size_t sz)
+const char *dns_qtype_name(unsigned t, char *buf, size_t sz, size_t *len)
 {
-	const char *s = dns_lookup(dns_classes, sizeof(dns_classes) / sizeof(dns_classes[0]), c);
-	if (s)
-		return s;
-	snprintf(buf, sz, "query-%u", c);
-	return buf;
+	return dns_name_or(dns_find(DNS_NAMES(dns_qtypes), t), "query-%u", t, buf, sz, len);
 }
 
-const char *dns_rcode_name(unsigned r, char *buf, size_t sz)
+const char *dns_qclass_name(unsigned c, char *buf, size_t sz, size_t *len)
 {
-	if (r < sizeof(dns_rcodes) / sizeof(dns_rcodes[0]) && dns_rcodes[r])
-		return dns_rcodes[r];
-	snprintf(buf, sz, "unassigned-%u", r);
-	return buf;
+	return dns_name_or(dns_find(DNS_NAMES(dns_classes), c), "query-%u", c, buf, sz, len);
 }
 
-/* NetBIOS name service (port 137) reuses the DNS header with its own opcodes. */
-const char *dns_opcode_name(unsigned op, int netbios, char *buf, size_t sz)
+const char *dns_rcode_name(unsigned r, char *buf, size_t sz, size_t *len)
 {
-	static const char *const dns_ops[] = {"query", "inverse-query", "status",
-					      NULL,    "notify",	"dynamic-update"};
-	static const char *const nb_ops[] = {"netbios-query",
-					     NULL,
-					     NULL,
-					     NULL,
-					     NULL,
-					     "netbios-registration",
-					     "netbios-release",
-					     "netbios-wack",
-					     "netbios-refresh"};
-	if (netbios && op < 9 && nb_ops[op])
-		return nb_ops[op];
-	if (!netbios && op < 6 && dns_ops[op])
-		return dns_ops[op];
-	snprintf(buf, sz, "opcode-%u", op);
-	return buf;
+	return dns_name_or(dns_at(DNS_NAMES(dns_rcodes), r), "unassigned-%u", r, buf, sz, len);
+}
+
+const char *dns_opcode_name(unsigned op, int netbios, char *buf, size_t sz, size_t *len)
+{
+	const struct dns_name_entry *e =
+	    netbios ? dns_at(DNS_NAMES(nb_ops), op) : dns_at(DNS_NAMES(dns_ops), op);
+	return dns_name_or(e, "opcode-%u", op, buf, sz, len);
 }

@@ -143,10 +143,11 @@ size_t dns_escape_byte(uint8_t b, char *out);
 #define DNS_RR_NONE (-1)
 int dns_rr_text(const struct dns_msg *m, const struct dns_rr *rr, char *out, size_t outsz);
 
-/* Names as Zeek spells them; buf is used for the numbered fallbacks ("query-NNN"). */
-const char *dns_qtype_name(unsigned t, char *buf, size_t sz);
-const char *dns_qclass_name(unsigned c, char *buf, size_t sz);
-const char *dns_rcode_name(unsigned r, char *buf, size_t sz);
-const char *dns_opcode_name(unsigned op, int netbios, char *buf, size_t sz);
+/* Names as Zeek spells them; buf is used for the numbered fallbacks ("query-NNN"). The name's
+ * length goes to *len (len may be NULL). */
+const char *dns_qtype_name(unsigned t, char *buf, size_t sz, size_t *len);
+const char *dns_qclass_name(unsigned c, char *buf, size_t sz, size_t *len);
+const char *dns_rcode_name(unsigned r, char *buf, size_t sz, size_t *len);
+const char *dns_opcode_name(unsigned op, int netbios, char *buf, size_t sz, size_t *len);
 
 #endif

@@ -375,6 +375,9 @@ struct dns_rec_text {
 static void dns_rec_fill(struct dns_rec *r, struct dns_rec_text *tx, const struct dns_info *in,
 			 const struct dns_conn *c)
 {
+	const char *name;
+	size_t n;
+
 	REC_CLEAR(r, DNS_REC_FIELDS);
 	REC_SET(r, ts, in->ts_ns);
 	REC_SET(r, uid, rec_str(c->uid, c->uid_len));
@@ -390,20 +393,21 @@ static void dns_rec_fill(struct dns_rec *r, struct dns_rec_text *tx, const struc
 		REC_SET(r, query, rec_str(in->query, in->query_len));
 	if (in->has_qclass) {
 		REC_SET(r, qclass, in->qclass);
-		REC_SET(r, qclass_name,
-			rec_cstr(dns_qclass_name(in->qclass, tx->qclass, sizeof(tx->qclass))));
+		name = dns_qclass_name(in->qclass, tx->qclass, sizeof(tx->qclass), &n);
+		REC_SET(r, qclass_name, rec_str(name, n));
 		REC_SET(r, qtype, in->qtype);
 		/* On NetBIOS, type 33 is a node status, not SRV. */
-		if (c->netbios && in->qtype == DNS_T_SRV)
+		if (c->netbios && in->qtype == DNS_T_SRV) {
 			REC_SET(r, qtype_name, REC_LIT("NBSTAT"));
-		else
-			REC_SET(r, qtype_name,
-				rec_cstr(dns_qtype_name(in->qtype, tx->qtype, sizeof(tx->qtype))));
+		} else {
+			name = dns_qtype_name(in->qtype, tx->qtype, sizeof(tx->qtype), &n);
+			REC_SET(r, qtype_name, rec_str(name, n));
+		}
 	}
 	if (in->has_rcode) {
 		REC_SET(r, rcode, in->rcode);
-		REC_SET(r, rcode_name,
-			rec_cstr(dns_rcode_name(in->rcode, tx->rcode, sizeof(tx->rcode))));
+		name = dns_rcode_name(in->rcode, tx->rcode, sizeof(tx->rcode), &n);
+		REC_SET(r, rcode_name, rec_str(name, n));
 	}
 	REC_SET(r, AA, in->AA);
 	REC_SET(r, TC, in->TC);
@@ -417,8 +421,8 @@ static void dns_rec_fill(struct dns_rec *r, struct dns_rec_text *tx, const struc
 	}
 	REC_SET(r, rejected, in->rejected);
 	REC_SET(r, opcode, in->opcode);
-	REC_SET(r, opcode_name,
-		rec_cstr(dns_opcode_name(in->opcode, c->netbios, tx->opcode, sizeof(tx->opcode))));
+	name = dns_opcode_name(in->opcode, c->netbios, tx->opcode, sizeof(tx->opcode), &n);
+	REC_SET(r, opcode_name, rec_str(name, n));
 	if (c->node[0])
 		REC_SET(r, node, rec_cstr(c->node));
 	if (in->iface[0])
@@ -453,9 +457,8 @@ static void dns_rec_fill(struct dns_rec *r, struct dns_rec_text *tx, const struc
 	}
 	if (in->has_edns_rcode) {
 		REC_SET(r, edns_rcode, in->edns_rcode);
-		REC_SET(r, edns_rcode_name,
-			rec_cstr(dns_rcode_name(in->edns_rcode, tx->edns_rcode,
-						sizeof(tx->edns_rcode))));
+		name = dns_rcode_name(in->edns_rcode, tx->edns_rcode, sizeof(tx->edns_rcode), &n);
+		REC_SET(r, edns_rcode_name, rec_str(name, n));
 	}
 	if (in->query_cut)
 		REC_SET(r, query_cut, true);
@@ -741,7 +744,7 @@ static void info_add_answer(struct dns_state *st, struct dns_info *in, const cha
 static int update_text(const struct dns_msg *m, const struct dns_rr *rr, char *out, size_t sz)
 {
 	char owner[DNS_NAME_TEXT], tn[32], rd[2048];
-	const char *t = dns_qtype_name(rr->type, tn, sizeof(tn));
+	const char *t = dns_qtype_name(rr->type, tn, sizeof(tn), NULL);
 	dns_name_at(m, rr->name_off, owner, sizeof(owner));
 	rd[0] = '\0';
 	if (rr->rdlen && dns_rr_text(m, rr, rd, sizeof(rd)) < 0)

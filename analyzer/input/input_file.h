@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * input_file.h - what the two capture file readers share: classic pcap (input_pcap.c, through
- * libpcap) and pcapng (input_pcapng.c, a block reader of our own). A file that breaks off or
- * turns to garbage part way keeps the frames read before it; the damage is counted by kind, one
- * warning line names the file, and input_pcap_read() returns INPUT_DAMAGED so that the program
- * can exit with its own status (3).
+ * input_file.h - what the two capture file readers share: classic pcap (input_pcap.c) and
+ * pcapng (input_pcapng.c), both parsing records in place in an input_buf (input_buf.h). A
+ * file that breaks off or turns to garbage part way keeps the frames read before it; the
+ * damage is counted by kind, one warning line names the file, and input_pcap_read() returns
+ * INPUT_DAMAGED so that the program can exit with its own status (3).
  */
 #ifndef PANO_INPUT_FILE_H
 #define PANO_INPUT_FILE_H
@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "input.h"
+#include "input_buf.h"
 #include "packet.h"
 
 #define INPUT_POLL_EVERY 4096 /* frames between two calls of the hooks' poll() */
@@ -28,6 +29,9 @@ enum input_damage {
 void input_file_damaged(const char *path, enum input_damage kind, unsigned long frames,
 			const char *why);
 
+/* Counts (pcap_read_error) and logs a failed read of path; returns -EIO. */
+int input_file_read_error(const char *path, int err);
+
 /*
  * Before a read from a live input (a pipe or FIFO: pano-agent --stdout | pano-analyzer --read -):
  * when nothing is waiting on fd, waits for it here, running the hooks' poll() every
@@ -40,13 +44,12 @@ void input_before_read(int fd, const struct input_hooks *h);
 const struct pano_source *input_file_source(void);
 
 /*
- * Reads a pcapng stream from fp, whose first nhead bytes (the start of its first block, the
- * Section Header Block) were already read into head. Every packet goes to h->eng with
- * its own interface's link type and name, its direction (epb_flags) and its first comment.
- * Returns 0 at a clean end (or when *h->stop), INPUT_DAMAGED when the stream broke off or went
- * bad (counted and reported), -EIO on a read error (logged).
+ * Reads a pcapng stream from in, which starts at the stream's first block (the Section Header
+ * Block). Every packet goes to h->eng with its own interface's link type and name, its
+ * direction (epb_flags) and its first comment. Returns 0 at a clean end (or when *h->stop),
+ * INPUT_DAMAGED when the stream broke off or went bad (counted and reported), -EIO on a read
+ * error (logged).
  */
-int input_pcapng_read(FILE *fp, const char *path, const uint8_t *head, size_t nhead,
-		      const struct input_hooks *h);
+int input_pcapng_read(struct input_buf *in, const char *path, const struct input_hooks *h);
 
 #endif

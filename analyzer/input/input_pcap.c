@@ -1,35 +1,27 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * input_pcap.c - reads capture files. The first four bytes tell the format: pcapng goes to our
- * own block reader (input_pcapng.c: libpcap cannot read a file whose interfaces differ in link
- * type, nor hand over per-packet options); classic pcap goes to libpcap's offline reader with
- * nanosecond timestamps. libpcap reports DLT values; they are turned back into the LINKTYPE
- * values of the file format that the decoder speaks.
+ * input_pcap.c - reads capture files. The first four bytes tell the format: pcapng goes to its
+ * block reader (input_pcapng.c), classic pcap is read here (pcap_fmt.h: both byte orders,
+ * micro- and nanosecond magics, Kuznetsov's longer records). Both parse records where they
+ * lie in the input buffer (input_buf.h): no copy and no stdio call per record, which libpcap's
+ * offline reader makes two of (it was a tenth of the analyzer's time on a DNS capture).
  *
- * Classic pcap seconds are unsigned 32-bit (up to 2106); libpcap 1.10 hands them back through
- * a signed tv_sec, negative from 2038 on, so they are taken as the 32 bits they are.
- *
- * A file that breaks off inside a record, or whose next record header cannot be right, keeps
- * the frames before it: the damage is counted, reported on one line, and the read returns
- * INPUT_DAMAGED.
+ * A file that breaks off inside a record, or whose next record header cannot be right (a
+ * captured length over 256 KiB), keeps the frames before it: the damage is counted, reported
+ * on one line, and the read returns INPUT_DAMAGED.
  */
 #include <errno.h>
 #include <poll.h>
-#include <pcap/pcap.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/types.h>
 
 #include "counter.h"
 #include "decode.h"
 #include "input.h"
 #include "input_file.h"
 #include "log.h"
-#include "pano/pcap.h"
+#include "pcap_fmt.h"
 
-#define INPUT_FILE_BUF	   (256 * 1024) /* stdio buffer of a capture file */
 #define INPUT_PCAPNG_MAGIC 0x0a0d0d0au	/* block type of a Section Header Block */
 
 PANO_COUNTER(c_pcap_read_err, "pcap_read_error", "drop",
@@ -73,203 +65,109 @@ void input_file_damaged(const char *path, enum input_damage kind, unsigned long 
 		path, kind == INPUT_TRUNCATED ? "truncated" : "corrupt", frames, why);
 }
 
-/* DLT (what libpcap reports) to LINKTYPE (what the file holds); most values are equal. */
-static int input_dlt_to_linktype(int dlt)
+int input_file_read_error(const char *path, int err)
 {
-	switch (dlt) {
-	case DLT_RAW:
-#ifdef DLT_RAW_OPENBSD
-	case 14:
-#endif
-		return PCAP_LINKTYPE_RAW;
-	default:
-		return dlt;
-	}
+	counter_inc(&c_pcap_read_err);
+	pr_err("read %s: %s", path, strerror(err));
+	return -EIO;
 }
 
-/* A FILE that yields head[0..nhead) and then the rest of fp: libpcap reads the magic itself,
- * and a pipe cannot be wound back. fp is unbuffered (input_open_buffering): its bytes are read
- * with read(2), which hands over what a live pipe has now, where fread would wait until the
- * whole request (libpcap's 256 KiB buffer) was filled. */
-struct input_prefixed {
-	FILE *fp;
-	const struct input_hooks *h;
-	uint8_t head[4];
-	size_t nhead, off;
-};
-
-static ssize_t input_prefixed_read(void *cookie, char *buf, size_t size)
-{
-	struct input_prefixed *p = cookie;
-	size_t n = 0;
-
-	while (p->off < p->nhead && n < size)
-		buf[n++] = (char)p->head[p->off++];
-	if (n < size) {
-		ssize_t k;
-
-		if (!n)
-			input_before_read(fileno(p->fp), p->h);
-		do
-			k = read(fileno(p->fp), buf + n, size - n);
-		while (k < 0 && errno == EINTR);
-		if (k < 0)
-			return n ? (ssize_t)n : -1;
-		n += (size_t)k;
-	}
-	return (ssize_t)n;
-}
-
-static int input_prefixed_close(void *cookie)
-{
-	struct input_prefixed *p = cookie;
-	int rc = p->fp == stdin ? 0 : fclose(p->fp);
-
-	free(p);
-	return rc;
-}
-
-/*
- * The classic pcap file on fp, of which head[0..4) was read already, opened with libpcap: fp
- * is wound back when it can seek, else wrapped in a FILE that gives the four bytes back. NULL
- * (errbuf says why) on failure; fp is closed then (unless it is stdin). On success, closing
- * the pcap_t closes fp.
- */
-static pcap_t *input_pcap_open(FILE *fp, long pos0, const uint8_t *head,
-				const struct input_hooks *h, char *errbuf)
-{
-	FILE *in = fp;
-	pcap_t *p;
-
-	if (pos0 < 0 || fseek(fp, pos0, SEEK_SET) != 0) {
-		static const cookie_io_functions_t io = {.read = input_prefixed_read,
-							 .close = input_prefixed_close};
-		struct input_prefixed *pp = calloc(1, sizeof(*pp));
-
-		if (pp) {
-			pp->fp = fp;
-			pp->h = h;
-			memcpy(pp->head, head, 4);
-			pp->nhead = 4;
-			in = fopencookie(pp, "rb", io);
-		}
-		if (!pp || !in) {
-			snprintf(errbuf, PCAP_ERRBUF_SIZE, "fopencookie: %s", strerror(errno));
-			free(pp);
-			if (fp != stdin)
-				fclose(fp);
-			return NULL;
-		}
-		setvbuf(in, NULL, _IOFBF, INPUT_FILE_BUF);
-	}
-	p = pcap_fopen_offline_with_tstamp_precision(in, PCAP_TSTAMP_PRECISION_NANO, errbuf);
-	if (!p && (in != stdin))
-		fclose(in);
-	return p;
-}
-
-/* Reads the classic pcap file behind p to its end. 0, INPUT_DAMAGED or -EIO. */
-static int input_pcap_loop(pcap_t *p, const char *path, const struct input_hooks *h)
+/* Reads the classic pcap file in b, from its global header to its end. 0, INPUT_DAMAGED,
+ * -EINVAL (no pcap header we read) or -EIO. */
+static int input_pcap_classic(struct input_buf *b, const char *path, const struct input_hooks *h)
 {
 	struct pano_frame f = {.src = input_file_source(), .meta = {.iface = NULL, .dir = -1}};
-	struct pcap_pkthdr *hdr;
-	const u_char *data;
+	struct pcap_fmt fmt;
+	struct pcap_fmt_rec rec;
+	const uint8_t *p;
 	unsigned long n = 0;
-	int rc;
+	size_t have = 0;
+	char why[96];
 
-	f.linktype = input_dlt_to_linktype(pcap_datalink(p));
+	p = input_buf_peek(b, PCAP_FMT_GLOBAL, &have);
+	if (!p) {
+		if (b->err)
+			return input_file_read_error(path, b->err);
+		pr_err("%s: a pcap file header of %zu bytes (%d needed)", path, have, PCAP_FMT_GLOBAL);
+		return -EINVAL;
+	}
+	switch (pcap_fmt_parse(p, &fmt)) {
+	case PCAP_FMT_OK:
+		break;
+	case PCAP_FMT_VERSION:
+		pr_err("%s: pcap version %u.%u (2.0 to 2.4 are read)", path, fmt.major, fmt.minor);
+		return -EINVAL;
+	default:
+		pr_err("%s: not a pcap or pcapng file (magic %02x%02x%02x%02x)", path, p[0], p[1],
+		       p[2], p[3]);
+		return -EINVAL;
+	}
+	input_buf_take(b, PCAP_FMT_GLOBAL);
+	f.linktype = (int)fmt.linktype;
 	pr_info("reading %s (pcap, link type %d)", path, f.linktype);
-	while (!*h->stop && (rc = pcap_next_ex(p, &hdr, &data)) >= 0) {
-		if (rc == 0)
-			continue;
-		/* Seconds are an unsigned 32-bit field in the file; tv_usec holds nanoseconds. */
-		f.ts_ns = (uint64_t)(uint32_t)hdr->ts.tv_sec * 1000000000ull +
-			  (uint64_t)(uint32_t)hdr->ts.tv_usec;
-		f.data = data;
-		f.caplen = hdr->caplen;
-		f.len = hdr->len; /* below caplen: counted and raised by the decoder */
+	while (!*h->stop) {
+		p = input_buf_peek(b, fmt.rec_len, &have);
+		if (!p) {
+			if (!have && !b->err)
+				return 0;
+			goto short_read;
+		}
+		pcap_fmt_rec(&fmt, p, &rec);
+		if (rec.caplen > PCAP_FMT_MAX_CAPLEN) {
+			snprintf(why, sizeof(why), "a record of %u captured bytes", rec.caplen);
+			input_file_damaged(path, INPUT_CORRUPT, n, why);
+			return INPUT_DAMAGED;
+		}
+		/* Past the file's snaplen the bytes are dropped, as libpcap does: some writers
+		 * (Solaris bufmod, Linux cutting a GSO frame) set a snaplen they did not keep. */
+		uint32_t keep = rec.caplen < fmt.snaplen ? rec.caplen : fmt.snaplen;
+		p = input_buf_peek(b, fmt.rec_len + keep, &have);
+		if (!p)
+			goto short_read;
+		f.ts_ns = rec.ts_ns;
+		f.data = p + fmt.rec_len;
+		f.caplen = keep;
+		f.len = rec.len; /* below caplen: counted and raised by the decoder */
 		decode_frame(h->eng, &f);
+		input_buf_take(b, fmt.rec_len + keep);
+		if (keep < rec.caplen && input_buf_skip(b, rec.caplen - keep))
+			goto short_read;
 		if (++n % INPUT_POLL_EVERY == 0 && h->poll)
 			h->poll(h->arg);
 	}
-	if (*h->stop || rc != PCAP_ERROR)
-		return 0;
-	/* libpcap says what went wrong only in words: a short read is "truncated dump file",
-	 * an I/O error "error reading dump file", anything else is a header it refused. */
-	const char *err = pcap_geterr(p);
-	if (strstr(err, "error reading")) {
-		counter_inc(&c_pcap_read_err);
-		pr_err("pcap_next_ex %s: %s", path, err);
-		return -EIO;
-	}
-	input_file_damaged(path, strstr(err, "truncated") ? INPUT_TRUNCATED : INPUT_CORRUPT, n,
-			   err);
+	return 0;
+short_read:
+	if (b->err)
+		return input_file_read_error(path, b->err);
+	input_file_damaged(path, INPUT_TRUNCATED, n, "the file ends inside a record");
 	return INPUT_DAMAGED;
 }
 
 int input_pcap_read(const char *path, const struct input_hooks *h)
 {
-	char errbuf[PCAP_ERRBUF_SIZE] = "";
-	char *fbuf = NULL;
-	uint8_t head[4];
-	FILE *fp;
-	pcap_t *p;
-	long pos0;
-	int ret;
+	struct input_buf b;
+	const uint8_t *m;
+	size_t have = 0;
+	int ret = input_buf_open(&b, path, h);
 
-	if (!strcmp(path, "-")) {
-		fp = stdin;
-	} else {
-		fp = fopen(path, "rb");
-		if (!fp) {
-			pr_err("fopen %s: %s", path, strerror(errno));
-			return -errno;
+	if (ret)
+		return ret;
+	m = input_buf_peek(&b, 4, &have);
+	if (!m) {
+		if (b.err) {
+			ret = input_file_read_error(path, b.err);
+		} else {
+			pr_err("%s: not a pcap or pcapng file (%zu bytes)", path, have);
+			ret = -EINVAL;
 		}
-	}
-	if (lseek(fileno(fp), 0, SEEK_CUR) < 0 && errno == ESPIPE) {
-		/* a pipe or FIFO (a live capture: pano-agent --stdout | ...): unbuffered, so that
-		 * every record is handed on as soon as its bytes are there (input_prefixed_read) */
-		setvbuf(fp, NULL, _IONBF, 0);
-	} else {
-		/* libpcap reads each record with two fread() calls: a large buffer makes one
-		 * read(2) per 256 KiB instead of one per 4 KiB block. */
-		fbuf = fp == stdin ? NULL : malloc(INPUT_FILE_BUF);
-		if (fp == stdin)
-			setvbuf(fp, NULL, _IOFBF, INPUT_FILE_BUF);
-		else if (fbuf && setvbuf(fp, fbuf, _IOFBF, INPUT_FILE_BUF) != 0) {
-			free(fbuf);
-			fbuf = NULL;
-		}
-	}
-	pos0 = ftell(fp);
-	size_t got = fread(head, 1, sizeof(head), fp);
-	if (got < sizeof(head)) {
-		if (ferror(fp))
-			pr_err("fread %s: %s", path, strerror(errno));
-		else
-			pr_err("%s: not a pcap or pcapng file (%zu bytes)", path, got);
-		ret = ferror(fp) ? -EIO : -EINVAL;
-		if (fp != stdin)
-			fclose(fp);
-		free(fbuf);
+		input_buf_close(&b);
 		return ret;
 	}
-	uint32_t magic = (uint32_t)head[0] << 24 | head[1] << 16 | head[2] << 8 | head[3];
-	if (magic == INPUT_PCAPNG_MAGIC) {
-		ret = input_pcapng_read(fp, path, head, sizeof(head), h);
-		if (fp != stdin)
-			fclose(fp);
-		free(fbuf);
-		return ret;
-	}
-	p = input_pcap_open(fp, pos0, head, h, errbuf);
-	if (!p) {
-		pr_err("pcap_open_offline %s: %s", path, errbuf);
-		free(fbuf);
-		return -EINVAL;
-	}
-	ret = input_pcap_loop(p, path, h);
-	pcap_close(p);
-	free(fbuf);
+	uint32_t magic = (uint32_t)m[0] << 24 | m[1] << 16 | m[2] << 8 | m[3];
+	if (magic == INPUT_PCAPNG_MAGIC)
+		ret = input_pcapng_read(&b, path, h);
+	else
+		ret = input_pcap_classic(&b, path, h);
+	input_buf_close(&b);
 	return ret;
 }

@@ -69,68 +69,18 @@ struct ng_iface {
 };
 
 struct ng_reader {
-	FILE *fp;
+	struct input_buf *in;
 	const char *path;
 	const struct input_hooks *h;
-	bool live; /* a pipe or FIFO (unbuffered): the hooks run before a read would wait */
-	int rd_err; /* live input: errno of a failed read (fread keeps it in the FILE otherwise) */
-	const uint8_t *head; /* bytes read before us (the start of the first block) */
-	size_t nhead;
 	bool be;	 /* the section is big-endian */
 	bool in_section; /* an SHB was read */
 	struct ng_iface *ifs;
 	unsigned nifs;
-	uint8_t *buf; /* the block being parsed (after its 8-byte header) */
-	size_t cap;
 	unsigned long frames;
 	uint64_t last_ts_ns; /* for Simple Packet Blocks, which carry no time */
 	char comment[PANO_COMMENT_MAX + 1];
 	struct pano_sender sender; /* parsed from comment, pointing into it */
 };
-
-/* Reads n bytes (the head first): how many came, short only at the end of input or on error. */
-static size_t ng_read(struct ng_reader *r, void *dst, size_t n)
-{
-	uint8_t *d = dst;
-	size_t got = 0;
-
-	while (r->nhead && got < n) {
-		d[got++] = *r->head++;
-		r->nhead--;
-	}
-	if (got < n && !r->live)
-		return got + fread(d + got, 1, n - got, r->fp);
-	/* a live input (unbuffered): each wait for more bytes lets the hooks run first */
-	while (got < n) {
-		ssize_t k;
-
-		input_before_read(fileno(r->fp), r->h);
-		do
-			k = read(fileno(r->fp), d + got, n - got);
-		while (k < 0 && errno == EINTR && !*r->h->stop);
-		if (k <= 0) {
-			if (k < 0)
-				r->rd_err = errno;
-			break;
-		}
-		got += (size_t)k;
-	}
-	return got;
-}
-
-/* Skips n bytes of input: 0, or -1 at the end of input or on error. */
-static int ng_skip(struct ng_reader *r, uint64_t n)
-{
-	uint8_t tmp[4096];
-
-	while (n) {
-		size_t k = n < sizeof(tmp) ? (size_t)n : sizeof(tmp);
-		if (ng_read(r, tmp, k) != k)
-			return -1;
-		n -= k;
-	}
-	return 0;
-}
 
 static uint16_t ng_u16(const struct ng_reader *r, struct cursor *c)
 {
@@ -326,40 +276,28 @@ static void ng_packet(struct ng_reader *r, uint32_t type, struct cursor *c)
 		r->h->poll(r->h->arg);
 }
 
-/* Room for n bytes in r->buf. */
-static int ng_reserve(struct ng_reader *r, size_t n)
-{
-	if (n <= r->cap)
-		return 0;
-	size_t cap = r->cap ? r->cap : 65536;
-	while (cap < n)
-		cap *= 2;
-	uint8_t *b = realloc(r->buf, cap);
-	if (!b)
-		return -ENOMEM;
-	r->buf = b;
-	r->cap = cap;
-	return 0;
-}
-
 /*
  * Reads one block and handles it. 1 for the next block, 0 at a clean end of input, -EBADMSG
- * when the file is damaged, -errno for other errors (all reported).
+ * when the file is damaged, -EIO on a read error (all reported). The block is parsed where it
+ * lies in the input buffer.
  */
 static int ng_block(struct ng_reader *r)
 {
-	uint8_t hdr[12], *body;
+	const uint8_t *hdr, *body;
+	size_t have = 0, hlen = 8;
 	char why[160];
-	size_t got = ng_read(r, hdr, 8), hlen = 8;
 
-	if (got == 0 && !ferror(r->fp) && !r->rd_err)
-		return 0;
-	if (got < 8)
+	hdr = input_buf_peek(r->in, 8, &have);
+	if (!hdr) {
+		if (!have && !r->in->err)
+			return 0;
 		goto short_read;
+	}
 	uint32_t type = ng_u32_at(r->be, hdr);
 	if (type == NG_SHB) {
 		/* The byte-order magic after the length says how to read the length. */
-		if (ng_read(r, hdr + 8, 4) != 4)
+		hdr = input_buf_peek(r->in, 12, &have);
+		if (!hdr)
 			goto short_read;
 		hlen = 12;
 		if (ng_u32_at(true, hdr + 8) == NG_BOM) {
@@ -379,7 +317,7 @@ static int ng_block(struct ng_reader *r)
 		snprintf(why, sizeof(why), "block type %#x with length %u", type, tlen);
 		goto corrupt;
 	}
-	size_t rest = tlen - hlen; /* the body after what was read, and the trailing length */
+	size_t rest = tlen - hlen; /* the body after the header, and the trailing length */
 	bool parse =
 	    type == NG_SHB || type == NG_IDB || type == NG_EPB || type == NG_SPB || type == NG_PB;
 	if (!parse || rest > NG_MAX_READ) {
@@ -387,19 +325,18 @@ static int ng_block(struct ng_reader *r)
 			counter_inc(&c_ng_too_big);
 		else
 			counter_inc(&c_ng_blocks_skipped);
-		if (ng_skip(r, rest - 4) || ng_read(r, hdr, 4) != 4)
+		input_buf_take(r->in, hlen);
+		if (input_buf_skip(r->in, rest - 4) || !(body = input_buf_peek(r->in, 4, &have)))
 			goto short_read;
-		if (ng_u32_at(r->be, hdr) != tlen)
+		if (ng_u32_at(r->be, body) != tlen)
 			goto bad_trailer;
+		input_buf_take(r->in, 4);
 		return 1;
 	}
-	if (ng_reserve(r, rest)) {
-		pr_err("%s: no memory for a %u-byte block", r->path, tlen);
-		return -ENOMEM;
-	}
-	body = r->buf;
-	if (ng_read(r, body, rest) != rest)
+	hdr = input_buf_peek(r->in, tlen, &have);
+	if (!hdr)
 		goto short_read;
+	body = hdr + hlen;
 	if (ng_u32_at(r->be, body + rest - 4) != tlen)
 		goto bad_trailer;
 	struct cursor c = cursor_init(body, rest - 4);
@@ -417,6 +354,7 @@ static int ng_block(struct ng_reader *r)
 		ng_packet(r, type, &c);
 		break;
 	}
+	input_buf_take(r->in, tlen);
 	return 1;
 bad_trailer:
 	snprintf(why, sizeof(why), "block type %#x whose trailing length is not %u", type, tlen);
@@ -424,20 +362,15 @@ corrupt:
 	input_file_damaged(r->path, INPUT_CORRUPT, r->frames, why);
 	return -EBADMSG;
 short_read:
-	if (ferror(r->fp) || r->rd_err) {
-		pr_err("read %s: %s", r->path, strerror(r->rd_err ? r->rd_err : errno));
-		return -EIO;
-	}
+	if (r->in->err)
+		return input_file_read_error(r->path, r->in->err);
 	input_file_damaged(r->path, INPUT_TRUNCATED, r->frames, "the file ends inside a block");
 	return -EBADMSG;
 }
 
-int input_pcapng_read(FILE *fp, const char *path, const uint8_t *head, size_t nhead,
-		      const struct input_hooks *h)
+int input_pcapng_read(struct input_buf *in, const char *path, const struct input_hooks *h)
 {
-	struct ng_reader r = {.fp = fp, .path = path, .h = h, .head = head, .nhead = nhead};
-
-	r.live = fileno(fp) >= 0 && lseek(fileno(fp), 0, SEEK_CUR) < 0 && errno == ESPIPE;
+	struct ng_reader r = {.in = in, .path = path, .h = h};
 	int rc;
 
 	pr_info("reading %s (pcapng)", path);
@@ -448,6 +381,5 @@ int input_pcapng_read(FILE *fp, const char *path, const uint8_t *head, size_t nh
 	else if (rc == -EBADMSG)
 		rc = INPUT_DAMAGED;
 	free(r.ifs);
-	free(r.buf);
 	return rc;
 }

@@ -26,11 +26,10 @@
 #include "decode.h"
 #include "input.h"
 #include "log.h"
+#include "pcap_fmt.h"
 #include "tls.h"
-#include "pano/pcap.h"
 
-#define POT_MAX_CAPLEN	   (256u << 10)
-#define POT_BUF_SIZE	   (POT_MAX_CAPLEN + 64u * 1024u)
+#define POT_BUF_SIZE	   (PCAP_FMT_MAX_CAPLEN + 64u * 1024u)
 #define POT_POLL_MS	   200
 #define POT_BACKOFF_MIN_MS 100
 #define POT_BACKOFF_MAX_MS 30000
@@ -61,12 +60,6 @@ struct pot_conn {
 	size_t len, off;    /* valid bytes [off, len) */
 	unsigned long recs; /* records of this connection */
 	char why[300];	    /* why it ended */
-};
-
-/* The parsed global header: byte order and time resolution. */
-struct pot_hdr {
-	int swap, nsec;
-	uint32_t snaplen, linktype;
 };
 
 static void pot_sleep_ms(unsigned ms, const struct input_hooks *h)
@@ -187,42 +180,29 @@ static int pot_fill(struct pot_conn *c, size_t n, const struct input_hooks *h)
 }
 
 /* Reads a global header; 0 with hdr filled, or -1 (invalid: counted and logged). */
-static int pot_parse_global(const uint8_t *b, struct pot_hdr *hdr)
+static int pot_parse_global(const uint8_t *b, struct pcap_fmt *hdr)
 {
-	struct cursor c = cursor_init(b, 24);
-	uint32_t magic = cur_u32_le(&c);
-
-	hdr->swap = 0;
-	hdr->nsec = 0;
-	if (magic == PCAP_MAGIC_USEC || magic == PCAP_MAGIC_NSEC) {
-		hdr->nsec = magic == PCAP_MAGIC_NSEC;
-	} else if (__builtin_bswap32(magic) == PCAP_MAGIC_USEC ||
-		   __builtin_bswap32(magic) == PCAP_MAGIC_NSEC) {
-		hdr->swap = 1;
-		hdr->nsec = __builtin_bswap32(magic) == PCAP_MAGIC_NSEC;
-	} else {
+	switch (pcap_fmt_parse(b, hdr)) {
+	case PCAP_FMT_OK:
+		return 0;
+	case PCAP_FMT_VERSION:
 		counter_inc(&c_pot_bad_global);
-		pr_warn("PCAP-over-TCP: bad magic 0x%08x, dropping the connection", magic);
+		pr_warn("PCAP-over-TCP: pcap version %u.%u, dropping the connection", hdr->major,
+			hdr->minor);
+		return -1;
+	default:
+		counter_inc(&c_pot_bad_global);
+		pr_warn("PCAP-over-TCP: bad magic %02x%02x%02x%02x, dropping the connection", b[0],
+			b[1], b[2], b[3]);
 		return -1;
 	}
-	uint16_t major = hdr->swap ? cur_u16(&c) : cur_u16_le(&c);
-	cur_skip(&c, 2 + 4 + 4);
-	hdr->snaplen = hdr->swap ? cur_u32(&c) : cur_u32_le(&c);
-	hdr->linktype = (hdr->swap ? cur_u32(&c) : cur_u32_le(&c)) & 0x0fffffffu;
-	if (major != PCAP_VERSION_MAJOR) {
-		counter_inc(&c_pot_bad_global);
-		pr_warn("PCAP-over-TCP: pcap version %u, dropping the connection", major);
-		return -1;
-	}
-	if (hdr->snaplen == 0 || hdr->snaplen > POT_MAX_CAPLEN)
-		hdr->snaplen = POT_MAX_CAPLEN;
-	return 0;
 }
 
 /* Decodes records until the connection ends; returns the same values as pot_fill. */
 static int pot_stream(struct pot_conn *c, const struct input_hooks *h)
 {
-	struct pot_hdr hdr;
+	struct pcap_fmt hdr;
+	struct pcap_fmt_rec rec;
 	unsigned long n = 0;
 	int rc = pot_fill(c, 24, h);
 
@@ -230,37 +210,34 @@ static int pot_stream(struct pot_conn *c, const struct input_hooks *h)
 		return rc;
 	if (pot_parse_global(c->buf + c->off, &hdr))
 		return 0;
-	c->off += 24;
+	c->off += PCAP_FMT_GLOBAL;
 	pr_info("PCAP-over-TCP: stream up, link type %u, snaplen %u%s", hdr.linktype, hdr.snaplen,
 		hdr.nsec ? ", ns timestamps" : "");
 
 	struct pano_frame f = {
 	    .src = &pot_source, .linktype = (int)hdr.linktype, .meta = {.iface = NULL, .dir = -1}};
 	for (;;) {
-		rc = pot_fill(c, 16, h);
+		rc = pot_fill(c, hdr.rec_len, h);
 		if (rc != 1)
 			return rc;
-		struct cursor rh = cursor_init(c->buf + c->off, 16);
-		uint32_t sec = hdr.swap ? cur_u32(&rh) : cur_u32_le(&rh);
-		uint32_t frac = hdr.swap ? cur_u32(&rh) : cur_u32_le(&rh);
-		uint32_t caplen = hdr.swap ? cur_u32(&rh) : cur_u32_le(&rh);
-		uint32_t len = hdr.swap ? cur_u32(&rh) : cur_u32_le(&rh);
-		if (caplen > hdr.snaplen || caplen > POT_MAX_CAPLEN) {
+		pcap_fmt_rec(&hdr, c->buf + c->off, &rec);
+		uint32_t caplen = rec.caplen;
+		if (caplen > hdr.snaplen || caplen > PCAP_FMT_MAX_CAPLEN) {
 			counter_inc(&c_pot_bad_record);
 			pr_warn("PCAP-over-TCP: record caplen %u over snaplen %u: stream broken, "
 				"reconnecting",
 				caplen, hdr.snaplen);
 			return 0;
 		}
-		rc = pot_fill(c, 16u + caplen, h);
+		rc = pot_fill(c, hdr.rec_len + caplen, h);
 		if (rc != 1)
 			return rc;
-		f.ts_ns = (uint64_t)sec * 1000000000ull + (hdr.nsec ? frac : (uint64_t)frac * 1000);
-		f.data = c->buf + c->off + 16;
+		f.ts_ns = rec.ts_ns;
+		f.data = c->buf + c->off + hdr.rec_len;
 		f.caplen = caplen;
-		f.len = len; /* below caplen: counted and raised by the decoder */
+		f.len = rec.len; /* below caplen: counted and raised by the decoder */
 		decode_frame(h->eng, &f);
-		c->off += 16u + caplen;
+		c->off += hdr.rec_len + caplen;
 		c->recs = ++n;
 		if (n % POT_POLL_EVERY == 0 && h->poll)
 			h->poll(h->arg);

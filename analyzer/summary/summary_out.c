@@ -137,9 +137,9 @@ static const char *sum_item_name(int kind, const struct topn_item *it, char *buf
 			snprintf(buf, sz, "?");
 		return buf;
 	case SUM_K_QTYPE:
-		return dns_qtype_name((unsigned)topn_item_u64(it), buf, sz);
+		return dns_qtype_name((unsigned)topn_item_u64(it), buf, sz, NULL);
 	case SUM_K_RCODE:
-		return dns_rcode_name((unsigned)topn_item_u64(it), buf, sz);
+		return dns_rcode_name((unsigned)topn_item_u64(it), buf, sz, NULL);
 	case SUM_K_NUM:
 		snprintf(buf, sz, "%llu", (unsigned long long)topn_item_u64(it));
 		return buf;
@@ -285,7 +285,7 @@ static cJSON *sum_json_window(const struct sum_window *w, unsigned nwin, unsigne
 	o = cJSON_AddObjectToObject(dns, "opcode");
 	for (unsigned i = 0; i < 16; i++)
 		if (c->opcode[i])
-			cJSON_AddNumberToObject(o, dns_opcode_name(i, 0, buf, sizeof(buf)),
+			cJSON_AddNumberToObject(o, dns_opcode_name(i, 0, buf, sizeof(buf), NULL),
 						(double)c->opcode[i]);
 	cJSON_AddNumberToObject(dns, "edns", (double)c->edns);
 	cJSON_AddNumberToObject(dns, "edns_do", (double)c->edns_do);
@@ -451,7 +451,7 @@ int summary_metrics(struct summary *s, struct wbuf *b)
 	for (unsigned i = 0; i < 16; i++) {
 		if (!c.opcode[i])
 			continue;
-		ops[nops] = strdupa(dns_opcode_name(i, 0, buf, sizeof(buf)));
+		ops[nops] = strdupa(dns_opcode_name(i, 0, buf, sizeof(buf), NULL));
 		v[nops++] = c.opcode[i];
 	}
 	sum_prom_labelled(b, "pano_dns_opcode", "DNS messages by opcode", "opcode", ops, v, nops);

@@ -6,7 +6,7 @@
 FROM debian:bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends make gcc clang llvm bpftool libbpf-dev libelf-dev \
-      zlib1g-dev pkg-config libpcap-dev librdkafka-dev libprotobuf-c-dev protobuf-c-compiler \
+      zlib1g-dev pkg-config librdkafka-dev libprotobuf-c-dev protobuf-c-compiler \
       libcjson-dev libmicrohttpd-dev libssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -14,9 +14,9 @@ COPY . .
 RUN make build/pano-analyzer
 
 FROM debian:bookworm-slim
-# runtime-libs: libpcap0.8 librdkafka1 libcjson1 libprotobuf-c1 libmicrohttpd12 libssl3
+# runtime-libs: librdkafka1 libcjson1 libprotobuf-c1 libmicrohttpd12 libssl3
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpcap0.8 librdkafka1 libcjson1 libprotobuf-c1 \
+ && apt-get install -y --no-install-recommends librdkafka1 libcjson1 libprotobuf-c1 \
       libmicrohttpd12 libssl3 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --no-create-home --shell /usr/sbin/nologin pano

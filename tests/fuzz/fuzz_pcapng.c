@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * fuzz_pcapng.c - libFuzzer harness for the pcapng block reader (input_pcapng.c) and the
- * decoder behind it. Input: a pcapng stream, read from memory as the reader reads a file; a
+ * decoder behind it. Input: a pcapng stream, read from memory (input_buf_mem) as the reader reads a file; a
  * catch-all L7 protocol touches every delivered byte and every comment.
  */
 #include <signal.h>
@@ -34,9 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static volatile sig_atomic_t stop;
 	struct input_hooks h = {.stop = &stop};
-	FILE *fp;
-
-	if (!size || !(fp = fmemopen((void *)data, size, "rb")))
+	if (!size)
 		return 0;
 	struct engine_config ec;
 	engine_config_default(&ec);
@@ -44,8 +42,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!eng || l7_set_add(&eng->l7, &fz_proto, NULL, NULL))
 		abort();
 	h.eng = eng;
-	input_pcapng_read(fp, "fuzz", NULL, 0, &h);
-	fclose(fp);
+	struct input_buf in;
+	input_buf_mem(&in, data, size, &h);
+	input_pcapng_read(&in, "fuzz", &h);
 	decode_finish(eng);
 	engine_free(eng);
 	return 0;

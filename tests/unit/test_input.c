@@ -33,6 +33,8 @@ static struct seen {
 	char pod[64];
 } seen[MAX_SEEN];
 static int nseen;
+static unsigned long ntotal; /* every delivery, also past MAX_SEEN */
+static uint64_t sport_hash;  /* of every delivery's source port, in order */
 
 static enum l7_verdict t_match(void *st, const struct pano_pkt *p)
 {
@@ -41,6 +43,8 @@ static enum l7_verdict t_match(void *st, const struct pano_pkt *p)
 
 static void t_on_udp(void *st, const struct pano_pkt *p)
 {
+	ntotal++;
+	sport_hash = sport_hash * 31 + p->sport;
 	if (nseen == MAX_SEEN)
 		return;
 	struct seen *s = &seen[nseen++];
@@ -262,6 +266,7 @@ static int read_buf(size_t n)
 	}
 	fclose(f);
 	nseen = 0;
+	ntotal = 0;
 	int rc = input_pcap_read(path, &h);
 	decode_finish(eng);
 	return rc;
@@ -449,17 +454,23 @@ static void test_pcapng_damage(void)
 }
 
 /* ---- classic pcap ----------------------------------------------------------------------- */
-static void pcap_hdr(void)
+static void pcap_hdr_of(int be, uint32_t magic, unsigned major, unsigned minor, uint32_t snaplen,
+			uint32_t linktype)
 {
 	B.n = 0;
-	B.be = 0;
-	p32(0xa1b2c3d4);
-	p16(2);
-	p16(4);
+	B.be = be;
+	p32(magic);
+	p16(major);
+	p16(minor);
 	p32(0);
 	p32(0);
-	p32(65535);
-	p32(PCAP_LINKTYPE_ETHERNET);
+	p32(snaplen);
+	p32(linktype);
+}
+
+static void pcap_hdr(void)
+{
+	pcap_hdr_of(0, PCAP_MAGIC_USEC, 2, 4, 65535, PCAP_LINKTYPE_ETHERNET);
 }
 
 static void pcap_rec(uint32_t sec, uint32_t usec, uint16_t sport, int origlen_delta)
@@ -522,6 +533,123 @@ static void test_pcap_classic(void)
 	CHECK_EQ_INT(read_buf(3), -EINVAL);
 }
 
+/* The variants of the classic format, as libpcap reads them. */
+static void test_pcap_variants(void)
+{
+	uint8_t f[256];
+	size_t fl = mk_query(f, PCAP_LINKTYPE_ETHERNET, 4100);
+
+	/* big-endian, nanoseconds */
+	pcap_hdr_of(1, PCAP_MAGIC_NSEC, 2, 4, 65535, PCAP_LINKTYPE_ETHERNET);
+	pcap_rec(T0, 123456789, 4101, 0);
+	pcap_rec(T0 + 1, 999999999, 4102, 0);
+	CHECK_EQ_INT(read_buf(B.n), 0);
+	CHECK_EQ_INT(nseen, 2);
+	CHECK_EQ_INT(seen[0].ts_ns, T0 * NS + 123456789);
+	CHECK_EQ_INT(seen[1].ts_ns, (T0 + 1) * NS + 999999999);
+	CHECK_EQ_INT(seen[1].sport, 4102);
+
+	/* Kuznetsov's records: 8 more bytes after each header; the FCS bits of the link type
+	 * dropped */
+	pcap_hdr_of(0, 0xa1b2cd34u, 2, 4, 65535, PCAP_LINKTYPE_ETHERNET | 0x14000000u);
+	for (unsigned i = 0; i < 2; i++) {
+		p32((uint32_t)T0);
+		p32(500000);
+		p32((uint32_t)fl);
+		p32((uint32_t)fl);
+		p32(7); /* ifindex, protocol, pkt_type, pad */
+		p32(0);
+		pbytes(f, fl);
+	}
+	CHECK_EQ_INT(read_buf(B.n), 0);
+	CHECK_EQ_INT(nseen, 2);
+	CHECK_EQ_INT(seen[1].ts_ns, T0 * NS + 500000000);
+	CHECK_EQ_INT(seen[1].linktype, PCAP_LINKTYPE_ETHERNET);
+	CHECK_EQ_INT(seen[1].sport, 4100);
+
+	/* version 2.2 wrote caplen and len the other way round */
+	uint64_t ls = cnt("frame_len_short");
+	pcap_hdr_of(0, PCAP_MAGIC_USEC, 2, 2, 65535, PCAP_LINKTYPE_ETHERNET);
+	p32((uint32_t)T0);
+	p32(0);
+	p32((uint32_t)fl + 100); /* len */
+	p32((uint32_t)fl);	 /* caplen */
+	pbytes(f, fl);
+	CHECK_EQ_INT(read_buf(B.n), 0);
+	CHECK_EQ_INT(nseen, 1);
+	CHECK_EQ_INT(cnt("frame_len_short") - ls, 0);
+
+	/* records longer than the file's snaplen: the bytes past it dropped, as libpcap does
+	 * (the frame is then cut, but the next record is read right) */
+	uint64_t cut = cnt("frames_cut");
+	pcap_hdr_of(0, PCAP_MAGIC_USEC, 2, 4, 60, PCAP_LINKTYPE_ETHERNET);
+	pcap_rec(T0, 0, 4103, 0);
+	pcap_rec(T0, 1, 4104, 0);
+	CHECK_EQ_INT(read_buf(B.n), 0);
+	CHECK_EQ_INT(nseen, 2);
+	CHECK_EQ_INT(seen[1].sport, 4104);
+	CHECK_EQ_INT(cnt("frames_cut") - cut, 2);
+
+	/* versions that are not 2.0-2.4, and a header that ends early: errors, not damage */
+	pcap_hdr_of(0, PCAP_MAGIC_USEC, 3, 0, 65535, PCAP_LINKTYPE_ETHERNET);
+	CHECK_EQ_INT(read_buf(B.n), -EINVAL);
+	pcap_hdr_of(0, PCAP_MAGIC_USEC, 2, 5, 65535, PCAP_LINKTYPE_ETHERNET);
+	CHECK_EQ_INT(read_buf(B.n), -EINVAL);
+	pcap_hdr();
+	CHECK_EQ_INT(read_buf(20), -EINVAL);
+	/* a header alone is an empty capture */
+	CHECK_EQ_INT(read_buf(24), 0);
+	CHECK_EQ_INT(ntotal, 0);
+}
+
+/* A file of many pieces of the input buffer: records that straddle two reads, and records of
+ * 256 KiB (the most a record may hold), larger than one read. */
+static void test_pcap_pieces(void)
+{
+	static volatile sig_atomic_t stop;
+	struct input_hooks h = {.eng = eng, .stop = &stop};
+	static uint8_t big[256 << 10];
+	uint8_t f[256];
+	FILE *fp = fopen(path, "wb");
+	unsigned long want = 0;
+	uint64_t want_hash = 0;
+
+	if (!fp) {
+		CHECK(!"cannot write the test file");
+		return;
+	}
+	pcap_hdr_of(0, PCAP_MAGIC_USEC, 2, 4, 0, PCAP_LINKTYPE_ETHERNET); /* 0: no snaplen */
+	fwrite(B.b, 1, B.n, fp);
+	for (unsigned i = 0; i < 30000; i++) {
+		uint16_t sport = (uint16_t)(1024 + i % 50000);
+		size_t fl = mk_query(f, PCAP_LINKTYPE_ETHERNET, sport);
+		uint32_t rh[4] = {(uint32_t)T0, i % 1000000, (uint32_t)fl, (uint32_t)fl};
+		uint32_t caplen = sizeof(big);
+		if (i % 7000 == 3) { /* a DNS query at the head of 256 KiB */
+			memcpy(big, f, fl);
+			uint32_t bh[4] = {(uint32_t)T0, 0, caplen, caplen};
+			fwrite(bh, 1, sizeof(bh), fp);
+			fwrite(big, 1, caplen, fp);
+			want++;
+			want_hash = want_hash * 31 + sport;
+		}
+		fwrite(rh, 1, sizeof(rh), fp);
+		fwrite(f, 1, fl, fp);
+		want++;
+		want_hash = want_hash * 31 + sport;
+	}
+	fclose(fp);
+	ntotal = 0;
+	nseen = 0;
+	sport_hash = 0;
+	uint64_t cut = cnt("frames_cut");
+	CHECK_EQ_INT(input_pcap_read(path, &h), 0);
+	decode_finish(eng);
+	CHECK_EQ_INT(ntotal, want);
+	CHECK_EQ_INT(sport_hash, want_hash);
+	CHECK_EQ_INT(cnt("frames_cut") - cut, 0);
+}
+
 int main(void)
 {
 	int fd = mkstemp(path);
@@ -537,6 +665,8 @@ int main(void)
 	TEST_CASE("input_pcapng_cut_everywhere", test_pcapng_cut_everywhere);
 	TEST_CASE("input_pcapng_damage", test_pcapng_damage);
 	TEST_CASE("input_pcap_classic", test_pcap_classic);
+	TEST_CASE("input_pcap_variants", test_pcap_variants);
+	TEST_CASE("input_pcap_pieces", test_pcap_pieces);
 	unlink(path);
 	engine_free(eng);
 	TEST_EXIT();
