@@ -349,21 +349,6 @@ static struct dns_info *info_merge(struct dns_state *st, struct dns_info *in, st
 	return base;
 }
 
-/* One side's sender into the record: namespace, pod, container, pid, comm where known. */
-#define DNS_REC_SENDER(r, side, w)                                                                 \
-	do {                                                                                       \
-		if ((w)->ns[0])                                                                    \
-			REC_SET(r, side##_k8s_namespace, rec_cstr((w)->ns));                       \
-		if ((w)->pod[0])                                                                   \
-			REC_SET(r, side##_k8s_pod, rec_cstr((w)->pod));                            \
-		if ((w)->container[0])                                                             \
-			REC_SET(r, side##_container, rec_cstr((w)->container));                    \
-		if ((w)->pid)                                                                      \
-			REC_SET(r, side##_pid, (w)->pid);                                          \
-		if ((w)->comm[0])                                                                  \
-			REC_SET(r, side##_comm, rec_cstr((w)->comm));                              \
-	} while (0)
-
 /* Scratch for the texts a record points at besides the transaction's own (names with numbered
  * fallbacks, the client subnet): it lives as long as the record is being emitted. */
 struct dns_rec_text {
@@ -468,10 +453,7 @@ static void dns_rec_fill(struct dns_rec *r, struct dns_rec_text *tx, const struc
 		REC_SET(r, service_h, rec_cstr(in->service_s));
 		REC_SET(r, service_p, in->service_p);
 	}
-	if (in->orig_w)
-		DNS_REC_SENDER(r, orig, in->orig_w);
-	if (in->resp_w)
-		DNS_REC_SENDER(r, resp, in->resp_w);
+	SENDER_REC_WHO(r, in->orig_w, in->resp_w);
 	r->orig_a = &c->orig_h;
 	r->resp_a = &c->resp_h;
 	r->single = c->multicast;

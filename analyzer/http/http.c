@@ -17,6 +17,8 @@
 #include "opt.h"
 #include "uid.h"
 
+#define HTTP_SENDERS 4096 /* senders (process, pod) open connections name */
+
 PANO_COUNTER(c_http_partial_close, "http_partial_at_close", "drop",
 	     "HTTP lines (start line or header) still incomplete when their connection closed");
 
@@ -35,6 +37,7 @@ void http_config_default(struct http_config *cfg)
 	cfg->max_line = 16384;
 	cfg->max_headers = 256;
 	cfg->max_pending = 100;
+	cfg->timeout_ns = 30ull * 1000000000ull;
 }
 
 static void http_cfg_default(void *cfg)
@@ -53,6 +56,10 @@ static const struct l7_opt http_opts[] = {
     {"http-max-pending", 0, 1, "N",
      "requests awaiting a response per connection\n"
      "(default 100, as Zeek; above it all are logged\nunanswered)"},
+    {"http-timeout", 0, 1, "SECS",
+     "a request unanswered for SECS of packet time is\n"
+     "logged without its response (default 30; 0: only\n"
+     "when its connection ends, as Zeek)"},
 };
 
 static int http_cfg_set(void *cfgv, const char *opt, const char *arg, char *why, size_t whylen)
@@ -68,6 +75,16 @@ static int http_cfg_set(void *cfgv, const char *opt, const char *arg, char *why,
 			return -EINVAL;
 		}
 		cfg->nports = (unsigned)n;
+		return 0;
+	}
+	if (strcmp(opt, "http-timeout") == 0) {
+		char *end;
+		double secs = strtod(arg, &end);
+		if (end == arg || *end || !(secs >= 0 && secs <= 86400)) {
+			snprintf(why, whylen, "expected seconds from 0 to 86400");
+			return -EINVAL;
+		}
+		cfg->timeout_ns = (uint64_t)(secs * 1e9);
 		return 0;
 	}
 	if (opt_parse_size(arg, &v) || v == 0 || v > (1u << 30)) {
@@ -101,12 +118,23 @@ static void *http_create(const void *cfg, const struct l7_env *env)
 	}
 	hs->cfg = *(const struct http_config *)cfg;
 	hs->emit = *env->emit;
+	hs->senders = sender_table_new(HTTP_SENDERS);
+	if (!hs->senders) {
+		pr_err("http_create: sender_table_new: out of memory");
+		free(hs);
+		return NULL;
+	}
 	return hs;
 }
 
 static void http_destroy(void *st)
 {
-	free(st);
+	struct http_state *hs = st;
+
+	if (!hs)
+		return;
+	sender_table_free(hs->senders);
+	free(hs);
 }
 
 static enum l7_verdict http_match(void *st, const struct pano_pkt *pkt)
@@ -180,11 +208,14 @@ static struct http_conn *http_conn_get(struct http_state *hs, struct l7_tcp_ctx 
 static void http_on_tcp_data(void *st, struct l7_tcp_ctx *c, int from_client, const uint8_t *data,
 			     size_t len, const struct pano_pkt *pkt)
 {
-	struct http_conn *hc = http_conn_get(st, c);
+	struct http_state *hs = st;
+	struct http_conn *hc = http_conn_get(hs, c);
 
 	if (!hc)
 		return;
 	hc->c = c;
+	hc->now = pkt->ts_ns;
+	sender_note(hs->senders, hc->who, from_client, pkt);
 	http_parse(hc, from_client ? 1 : 0, data, len, pkt->ts_ns);
 	c->buf_bytes = hc->bytes;
 }
@@ -221,6 +252,14 @@ static void http_on_tcp_close(void *st, struct l7_tcp_ctx *c)
 	hs->conns--;
 }
 
+/* Unanswered requests past the timeout are written. The bytes they held are freed now; the
+ * connection's l7_tcp_ctx.buf_bytes catches up at its next callback (tcp.c reads it around each
+ * call, so it must not change in between). */
+static void http_tick(void *st, uint64_t now_ns)
+{
+	http_txn_tick(st, now_ns);
+}
+
 static void http_gauges(void *st, l7_gauge_fn out, void *arg)
 {
 	const struct http_state *hs = st;
@@ -243,5 +282,6 @@ const struct l7_proto http_proto = {
     .on_tcp_data = http_on_tcp_data,
     .on_tcp_gap = http_on_tcp_gap,
     .on_tcp_close = http_on_tcp_close,
+    .tick = http_tick,
     .gauges = http_gauges,
 };

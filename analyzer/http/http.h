@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "l7.h"
+#include "sender.h"
 #include "wbuf.h"
 
 #define HTTP_MAX_PORTS 16
@@ -30,6 +31,9 @@ struct http_config {
 	uint32_t max_pending; /* requests awaiting responses per connection (Zeek's
 			       * max_pending_requests): above it, all are logged and the queue
 			       * restarts */
+	uint64_t timeout_ns;  /* a request that has waited this long (packet time) for its
+			       * response is written without one (0: only at the connection's
+			       * end, as Zeek) */
 };
 
 extern const struct l7_proto http_proto;
@@ -82,9 +86,13 @@ struct http_conn {
 	bool req09;	       /* the last request was HTTP/0.9: the reply is raw until close */
 	bool tunnel;	       /* CONNECT answered 2xx: the rest is not HTTP */
 	bool confirmed;	       /* a request line was good: the connection is HTTP */
+	uint64_t now;	       /* packet time of the bytes being parsed */
 	uint64_t resp_ts;      /* when the current response began */
 	unsigned resp_code;    /* its status code */
 	int resp_method;       /* its request's HTTP_REQ_* class */
+	uint64_t expired_idx;  /* the last request written unanswered by the timeout ... */
+	int expired_method;    /* ... and its HTTP_REQ_* class, for its late response's body */
+	struct sender_ref who[2]; /* [1] the client's sender, [0] the server's (sender.h) */
 	char uid[24];
 	char orig_s[46], resp_s[46];
 	size_t bytes; /* what this connection holds (l7_tcp_ctx.buf_bytes) */
@@ -144,11 +152,18 @@ void http_txn_reply_done(struct http_conn *hc, uint64_t body_len);
 /* The connection ends: a body until close is complete, every pending record is written. */
 void http_txn_close(struct http_conn *hc);
 void http_txn_free_all(struct http_conn *hc);
+/* Packet time is now_ns: requests that have waited cfg.timeout_ns for their response since
+ * their message ended are written without it (counted http_txn_timeout). */
+void http_txn_tick(struct http_state *hs, uint64_t now_ns);
 
 /* The per-engine state (http.c). */
 struct http_state {
 	struct http_config cfg;
 	struct rec_emit emit;
+	struct sender_table *senders; /* who sent each side's frames, for the records */
+	/* The requests of every connection that are whole and await their response, oldest
+	 * first (the order their messages ended in): what the timeout looks at. */
+	struct http_txn *wait_head, *wait_tail;
 	uint64_t conns, pending; /* open now (gauges) */
 };
 

@@ -10,6 +10,12 @@
  * written and the numbering restarts (Zeek's max_pending_requests), so a connection holds a
  * bounded queue. Strings a record keeps (each at most a line) live in the transaction's own
  * buffer, counted in the connection's bytes.
+ *
+ * Unlike Zeek, a request does not wait for its connection's end forever: once its message has
+ * ended it joins the module's list of waiting requests (all connections, oldest first) and
+ * leaves it when its response begins; one still there --http-timeout later is written without
+ * a response. A response that comes after that gets a record of its own (as one without a
+ * request does), counted http_response_after_timeout.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +32,10 @@ PANO_COUNTER(c_http_resp_first, "http_response_before_request", "weird",
 	     "HTTP responses that came before their request");
 PANO_COUNTER(c_http_txn_nomem, "http_txn_nomem", "drop",
 	     "HTTP transactions not recorded (no memory)");
+PANO_COUNTER(c_http_txn_timeout, "http_txn_timeout", "event",
+	     "HTTP requests written without a response after --http-timeout");
+PANO_COUNTER(c_http_late_resp, "http_response_after_timeout", "weird",
+	     "HTTP responses to requests already written unanswered by --http-timeout");
 PANO_COUNTER(c_http_rec_cut, "http_record_cut", "drop",
 	     "HTTP record strings left out (a transaction's string buffer was full)");
 
@@ -33,6 +43,10 @@ PANO_COUNTER(c_http_rec_cut, "http_record_cut", "drop",
 
 struct http_txn {
 	struct http_txn *next;
+	struct http_conn *hc;
+	struct http_txn *wprev, *wnext; /* on the state's waiting list (waiting set) */
+	uint64_t wait_ts;		/* when it joined it */
+	bool waiting;
 	uint64_t idx, depth, ts, resp_ts;
 	uint64_t req_body, resp_body;
 	unsigned status, info_code;
@@ -95,6 +109,7 @@ static struct http_txn *txn_get(struct http_conn *hc, uint64_t idx, uint64_t ts)
 		counter_inc(&c_http_txn_nomem);
 		return NULL;
 	}
+	t->hc = hc;
 	t->idx = idx;
 	t->depth = ++hc->depth;
 	t->ts = ts;
@@ -110,8 +125,44 @@ static struct http_txn *txn_get(struct http_conn *hc, uint64_t idx, uint64_t ts)
 	return t;
 }
 
+/* The request of t is whole and awaits its response (from packet time now): t joins the
+ * waiting list's tail, unless no timeout is set. */
+static void txn_wait(struct http_conn *hc, struct http_txn *t, uint64_t now)
+{
+	struct http_state *hs = hc->hs;
+
+	if (!hs->cfg.timeout_ns || t->waiting || t->has_resp_ts)
+		return;
+	t->waiting = true;
+	t->wait_ts = now;
+	t->wnext = NULL;
+	t->wprev = hs->wait_tail;
+	if (hs->wait_tail)
+		hs->wait_tail->wnext = t;
+	else
+		hs->wait_head = t;
+	hs->wait_tail = t;
+}
+
+/* t's response began, or t goes: off the waiting list. */
+static void txn_unwait(struct http_state *hs, struct http_txn *t)
+{
+	if (!t->waiting)
+		return;
+	if (t->wprev)
+		t->wprev->wnext = t->wnext;
+	else
+		hs->wait_head = t->wnext;
+	if (t->wnext)
+		t->wnext->wprev = t->wprev;
+	else
+		hs->wait_tail = t->wprev;
+	t->waiting = false;
+}
+
 static void txn_free(struct http_conn *hc, struct http_txn *t)
 {
+	txn_unwait(hc->hs, t);
 	hc->bytes -= sizeof(*t) + t->s.cap + t->px.cap;
 	wbuf_free(&t->s);
 	wbuf_free(&t->px);
@@ -188,6 +239,7 @@ static void txn_emit(struct http_conn *hc, struct http_txn *t)
 		REC_SET(&r, latency, t->resp_ts - t->ts);
 	if (c->src && c->src->node)
 		REC_SET(&r, node, rec_cstr(c->src->node));
+	SENDER_REC_CONN(&r, hc->hs->senders, hc->who);
 	rec_emit(&hc->hs->emit, &http_rec_type, &r);
 	counter_inc(&c_http_records);
 
@@ -287,6 +339,8 @@ void http_txn_request(struct http_conn *hc, const uint8_t *method, size_t mlen, 
 	t->off[HF_URI] = (uint32_t)off;
 	t->len[HF_URI] = (uint32_t)n;
 	t->set |= 1u << HF_URI;
+	if (v09) /* the request is its line */
+		txn_wait(hc, t, ts);
 }
 
 static const uint8_t b64_val[256] = {
@@ -411,8 +465,10 @@ void http_txn_req_header(struct http_conn *hc, const char *uname, const uint8_t 
 
 void http_txn_request_done(struct http_conn *hc, uint64_t body_len)
 {
-	if (hc->req)
+	if (hc->req) {
 		hc->req->req_body = body_len;
+		txn_wait(hc, hc->req, hc->now);
+	}
 	hc->req = NULL;
 }
 
@@ -424,10 +480,17 @@ int http_txn_reply(struct http_conn *hc, const char *version, unsigned code, con
 	/* a 1xx keeps the record for the final response */
 	if (!t || (t->has_status && (t->status < 100 || t->status > 199)))
 		hc->cur_response++;
+	bool late = hc->expired_idx == hc->cur_response && !txn_find(hc, hc->cur_response);
 	t = txn_get(hc, hc->cur_response, ts);
 	hc->resp = t;
 	if (!t)
 		return 0;
+	txn_unwait(hc->hs, t);
+	if (late) { /* its request went out unanswered: the body rules are still its method's */
+		counter_inc(&c_http_late_resp);
+		t->method_kind = hc->expired_method;
+		hc->expired_idx = 0;
+	}
 	t->status = code;
 	t->has_status = true;
 	if (!reason) {
@@ -481,4 +544,18 @@ void http_txn_free_all(struct http_conn *hc)
 		txn_free(hc, t);
 	}
 	hc->req = hc->resp = NULL;
+}
+
+void http_txn_tick(struct http_state *hs, uint64_t now_ns)
+{
+	struct http_txn *t;
+
+	while ((t = hs->wait_head) && now_ns >= t->wait_ts &&
+	       now_ns - t->wait_ts >= hs->cfg.timeout_ns) {
+		struct http_conn *hc = t->hc;
+		counter_inc(&c_http_txn_timeout);
+		hc->expired_idx = t->idx;
+		hc->expired_method = t->method_kind;
+		txn_emit(hc, t);
+	}
 }

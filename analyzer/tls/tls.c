@@ -234,9 +234,7 @@ static void tls_on_tcp_data(void *stv, struct l7_tcp_ctx *c, int fc, const uint8
 		return;
 	if (t->done)
 		return;
-	const struct pano_sender *who = pkt->frame ? pkt->frame->meta.sender : NULL;
-	if (who && !t->who[fc ? 1 : 0].gen)
-		t->who[fc ? 1 : 0] = sender_intern(st->senders, who, pkt->ts_ns);
+	sender_note(st->senders, t->who, fc, pkt);
 	tls_record_feed(st, c, t, fc, data, len, pkt);
 }
 

@@ -271,34 +271,6 @@ static bool tls_dot(const struct tls_config *cfg, uint16_t port)
 	return false;
 }
 
-static void tls_rec_who(struct ssl_rec *r, const struct sender_rec *o, const struct sender_rec *s)
-{
-	if (o) {
-		if (o->ns[0])
-			REC_SET(r, orig_k8s_namespace, rec_cstr(o->ns));
-		if (o->pod[0])
-			REC_SET(r, orig_k8s_pod, rec_cstr(o->pod));
-		if (o->container[0])
-			REC_SET(r, orig_container, rec_cstr(o->container));
-		if (o->pid)
-			REC_SET(r, orig_pid, o->pid);
-		if (o->comm[0])
-			REC_SET(r, orig_comm, rec_cstr(o->comm));
-	}
-	if (s) {
-		if (s->ns[0])
-			REC_SET(r, resp_k8s_namespace, rec_cstr(s->ns));
-		if (s->pod[0])
-			REC_SET(r, resp_k8s_pod, rec_cstr(s->pod));
-		if (s->container[0])
-			REC_SET(r, resp_container, rec_cstr(s->container));
-		if (s->pid)
-			REC_SET(r, resp_pid, s->pid);
-		if (s->comm[0])
-			REC_SET(r, resp_comm, rec_cstr(s->comm));
-	}
-}
-
 void tls_txn_emit(struct tls_state *st, struct l7_tcp_ctx *c, struct tls_conn *t)
 {
 	struct ssl_rec r;
@@ -358,7 +330,7 @@ void tls_txn_emit(struct tls_state *st, struct l7_tcp_ctx *c, struct tls_conn *t
 	REC_SET(&r, doh, t->has_sni && tls_doh(&st->cfg, t->sni, t->sni_len));
 	if (t->node)
 		REC_SET(&r, node, rec_cstr(t->node));
-	tls_rec_who(&r, sender_get(st->senders, t->who[1]), sender_get(st->senders, t->who[0]));
+	SENDER_REC_CONN(&r, st->senders, t->who);
 	rec_emit(st->env.emit, &ssl_rec_type, &r);
 	counter_inc(&c_tls_records);
 	t->done = true;

@@ -3,8 +3,9 @@
  * test_http.c - the HTTP module through its l7 row: streams fed as the TCP reassembler would
  * (either direction, any split), records caught at the emit callback and read back as JSON:
  * pipelining, keep-alive, chunked bodies with extensions and trailers, Content-Length, 1xx,
- * CONNECT, HTTP/0.9, Upgrade, Basic auth, proxied headers, splits at every byte, the caps, and
- * hostile input (megabyte header lines, chunk sizes beyond 64 bits, 10^5 pipelined requests).
+ * CONNECT, HTTP/0.9, Upgrade, Basic auth, proxied headers, splits at every byte, the caps,
+ * hostile input (megabyte header lines, chunk sizes beyond 64 bits, 10^5 pipelined requests),
+ * who sent each side (frames with a sender), and the timeout of unanswered requests (tick).
  */
 #include <cjson/cJSON.h>
 #include <netinet/in.h>
@@ -74,6 +75,15 @@ static void h_send(struct h *h, int from_client, const void *p, size_t n)
 static void h_str(struct h *h, int from_client, const char *s)
 {
 	h_send(h, from_client, s, strlen(s));
+}
+
+/* s in one delivery whose frame names its sender w. */
+static void h_who(struct h *h, int from_client, const char *s, const struct pano_sender *w)
+{
+	struct pano_frame f = {.ts_ns = h->ts, .meta = {.dir = -1, .sender = w}};
+	struct pano_pkt pkt = {.ts_ns = h->ts, .frame = &f, .l4proto = IPPROTO_TCP};
+	http_proto.on_tcp_data(h->st, &h->c, from_client, (const uint8_t *)s, strlen(s), &pkt);
+	h->ts += 1000000;
 }
 
 static void h_close(struct h *h)
@@ -473,7 +483,184 @@ static void t_match_detect(void)
 	CHECK_EQ_INT(cfg.max_line, 4096);
 	CHECK(http_proto.cfg_set(&cfg, "http-max-line", "10", why, sizeof(why)) < 0);
 	CHECK(http_proto.cfg_set(&cfg, "http-max-pending", "x", why, sizeof(why)) < 0);
+	CHECK_EQ_INT(http_proto.cfg_set(&cfg, "http-timeout", "2.5", why, sizeof(why)), 0);
+	CHECK_EQ_INT(cfg.timeout_ns, 2500000000ull);
+	CHECK_EQ_INT(http_proto.cfg_set(&cfg, "http-timeout", "0", why, sizeof(why)), 0);
+	CHECK_EQ_INT(cfg.timeout_ns, 0);
+	CHECK(http_proto.cfg_set(&cfg, "http-timeout", "-1", why, sizeof(why)) < 0);
+	CHECK(http_proto.cfg_set(&cfg, "http-timeout", "10s", why, sizeof(why)) < 0);
+	CHECK(http_proto.cfg_set(&cfg, "http-timeout", "", why, sizeof(why)) < 0);
+	CHECK(http_proto.cfg_set(&cfg, "http-timeout", "86401", why, sizeof(why)) < 0);
 	h_free(&h);
+}
+
+#define SENDER(pid_, comm_, ns_, pod_, cont_)                                                      \
+	{                                                                                          \
+		.cgroup_id = 77, .pid = (pid_), .comm = (comm_), .comm_len = sizeof(comm_) - 1,    \
+		.ns = (ns_), .ns_len = sizeof(ns_) - 1, .pod = (pod_),                             \
+		.pod_len = sizeof(pod_) - 1, .container = (cont_),                                 \
+		.container_len = sizeof(cont_) - 1,                                                \
+	}
+
+/* Who sent each side: the client's sender (the first frame of its side that names one) in
+ * orig_*, the server's in resp_*, fields it does not have left out; none without senders. */
+static void t_who(void)
+{
+	static const struct pano_sender cli = SENDER(4242, "curl", "shop", "web-7f9c", "app");
+	static const struct pano_sender other = SENDER(5, "wget", "x", "y", "z");
+	static const struct pano_sender srv = SENDER(99, "nginx", "", "", "");
+	struct h h;
+
+	h_open(&h, NULL);
+	h_str(&h, 1, "GET /0 HTTP/1.1\r\nHost: w\r\n\r\n"); /* a frame that names nobody */
+	h_who(&h, 1, "GET /1 HTTP/1.1\r\nHost: w\r\n\r\n", &cli);
+	h_who(&h, 0, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", &srv);
+	h_who(&h, 1, "GET /2 HTTP/1.1\r\nHost: w\r\n\r\n", &other); /* the first one stays */
+	h_str(&h, 0, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	h_who(&h, 0, "HTTP/1.1 204 No Content\r\n\r\n", &other);
+	CHECK_EQ_INT(h.k.n, 3);
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ_STR(s_of(&h, i, "orig_k8s_namespace"), "shop");
+		CHECK_EQ_STR(s_of(&h, i, "orig_k8s_pod"), "web-7f9c");
+		CHECK_EQ_STR(s_of(&h, i, "orig_container"), "app");
+		CHECK_EQ_INT(n_of(&h, i, "orig_pid"), 4242);
+		CHECK_EQ_STR(s_of(&h, i, "orig_comm"), "curl");
+		CHECK_EQ_INT(n_of(&h, i, "resp_pid"), 99);
+		CHECK_EQ_STR(s_of(&h, i, "resp_comm"), "nginx");
+		/* a host process: no pod, namespace or container */
+		CHECK(s_of(&h, i, "resp_k8s_pod") == NULL);
+		CHECK(s_of(&h, i, "resp_k8s_namespace") == NULL);
+		CHECK(s_of(&h, i, "resp_container") == NULL);
+	}
+	/* a connection whose frames name nobody: no who fields */
+	h_close(&h);
+	h.c.conn_id = 20;
+	h_str(&h, 1, "GET /n HTTP/1.1\r\n\r\n");
+	h_str(&h, 0, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	CHECK_EQ_INT(h.k.n, 4);
+	CHECK(cJSON_GetObjectItem(h.k.rec[3], "orig_pid") == NULL);
+	CHECK(s_of(&h, 3, "orig_comm") == NULL);
+	CHECK(cJSON_GetObjectItem(h.k.rec[3], "resp_pid") == NULL);
+	h_free(&h);
+}
+
+#define SEC 1000000000ull
+
+static void timeout_off(struct http_config *c)
+{
+	c->timeout_ns = 0;
+}
+
+/* --http-timeout: a whole request whose response has not begun within the timeout is written
+ * at the tick that passes it, without response fields; a response under way, a request still
+ * being sent, and every request with the timeout off wait for their connection's end. */
+static void t_timeout(void)
+{
+	uint64_t to0 = cval("http_txn_timeout"), late0 = cval("http_response_after_timeout");
+	struct h h, h2;
+
+	h_open(&h, NULL);
+	CHECK_EQ_INT(h.cfg.timeout_ns, 30 * SEC);
+	/* three connections at once: a HEAD never answered, a GET whose response is under way,
+	 * a POST whose body is still coming */
+	h_str(&h, 1, "HEAD /slow HTTP/1.1\r\nHost: t\r\nUser-Agent: ua\r\n\r\n");
+	uint64_t t0 = h.ts;
+	struct l7_tcp_ctx c2 = h.c, c3 = h.c;
+	c2.state = c3.state = NULL;
+	c2.conn_id = 30;
+	c2.client_port = 40001;
+	c3.conn_id = 31;
+	c3.client_port = 40002;
+	struct pano_pkt p = {.ts_ns = h.ts, .l4proto = IPPROTO_TCP};
+	const char *get = "GET /big HTTP/1.1\r\n\r\n";
+	const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123";
+	const char *post = "POST /up HTTP/1.1\r\nContent-Length: 10\r\n\r\n01234";
+	http_proto.on_tcp_data(h.st, &c2, 1, (const uint8_t *)get, strlen(get), &p);
+	http_proto.on_tcp_data(h.st, &c2, 0, (const uint8_t *)resp, strlen(resp), &p);
+	http_proto.on_tcp_data(h.st, &c3, 1, (const uint8_t *)post, strlen(post), &p);
+	size_t held = h.c.buf_bytes;
+	http_proto.tick(h.st, t0 + 29 * SEC);
+	CHECK_EQ_INT(h.k.n, 0);
+	http_proto.tick(h.st, t0 + 30 * SEC + 2000000);
+	CHECK_EQ_INT(h.k.n, 1);
+	CHECK_EQ_INT(cval("http_txn_timeout") - to0, 1);
+	CHECK_EQ_STR(s_of(&h, 0, "method"), "HEAD");
+	CHECK_EQ_STR(s_of(&h, 0, "uri"), "/slow");
+	CHECK_EQ_STR(s_of(&h, 0, "user_agent"), "ua");
+	CHECK_EQ_INT(n_of(&h, 0, "id_orig_p"), 40000);
+	CHECK_EQ_INT(n_of(&h, 0, "trans_depth"), 1);
+	CHECK_EQ_INT(n_of(&h, 0, "status_code"), -1); /* no response fields */
+	CHECK(s_of(&h, 0, "status_msg") == NULL);
+	CHECK(s_of(&h, 0, "version") == NULL);
+	CHECK(cJSON_GetObjectItem(h.k.rec[0], "latency") == NULL);
+	CHECK_EQ_INT(n_of(&h, 0, "response_body_len"), 0);
+	/* ticks long after: the response under way and the request being sent still wait */
+	http_proto.tick(h.st, t0 + 300 * SEC);
+	CHECK_EQ_INT(h.k.n, 1);
+	/* the connection's bytes: its buf_bytes catches up at its next callback */
+	h.ts = t0 + 301 * SEC;
+	h_str(&h, 0, "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n");
+	/* ... the late response gets a record of its own, read as a HEAD's (no body) */
+	CHECK_EQ_INT(h.k.n, 2);
+	CHECK_EQ_INT(cval("http_response_after_timeout") - late0, 1);
+	CHECK(s_of(&h, 1, "method") == NULL);
+	CHECK_EQ_INT(n_of(&h, 1, "status_code"), 200);
+	CHECK_EQ_INT(n_of(&h, 1, "response_body_len"), 0);
+	CHECK_EQ_INT(n_of(&h, 1, "trans_depth"), 2);
+	CHECK(h.c.buf_bytes < held);
+	/* ... and the connection goes on as before */
+	h_str(&h, 1, "GET /next HTTP/1.1\r\n\r\n");
+	h_str(&h, 0, "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nno");
+	CHECK_EQ_INT(h.k.n, 3);
+	CHECK_EQ_STR(s_of(&h, 2, "uri"), "/next");
+	CHECK_EQ_INT(n_of(&h, 2, "status_code"), 404);
+	CHECK_EQ_INT(n_of(&h, 2, "response_body_len"), 2);
+	CHECK_EQ_INT(cval("http_response_after_timeout") - late0, 1);
+	/* the POST, whole now, waits from its end: the tick 30 s after writes it */
+	p.ts_ns = t0 + 302 * SEC;
+	http_proto.on_tcp_data(h.st, &c3, 1, (const uint8_t *)"56789", 5, &p);
+	http_proto.tick(h.st, t0 + 331 * SEC);
+	CHECK_EQ_INT(h.k.n, 3);
+	http_proto.tick(h.st, t0 + 332 * SEC);
+	CHECK_EQ_INT(h.k.n, 4);
+	CHECK_EQ_STR(s_of(&h, 3, "uri"), "/up");
+	CHECK_EQ_INT(n_of(&h, 3, "request_body_len"), 10);
+	CHECK_EQ_INT(n_of(&h, 3, "id_orig_p"), 40002);
+	CHECK_EQ_INT(cval("http_txn_timeout") - to0, 2);
+	http_proto.on_tcp_close(h.st, &c3);
+	CHECK_EQ_INT(h.k.n, 4);
+	/* the response under way ends with its connection */
+	http_proto.on_tcp_close(h.st, &c2);
+	CHECK_EQ_INT(h.k.n, 5);
+	CHECK_EQ_STR(s_of(&h, 4, "uri"), "/big");
+	CHECK_EQ_INT(n_of(&h, 4, "status_code"), 200);
+	CHECK_EQ_INT(n_of(&h, 4, "response_body_len"), 4);
+	/* pipelined, unanswered: written oldest first, each at its own time */
+	h_str(&h, 1, "GET /p1 HTTP/1.1\r\n\r\n");
+	uint64_t t1 = h.ts;
+	h.ts += 10 * SEC;
+	h_str(&h, 1, "GET /p2 HTTP/1.1\r\n\r\n");
+	http_proto.tick(h.st, t1 + 31 * SEC);
+	CHECK_EQ_INT(h.k.n, 6);
+	CHECK_EQ_STR(s_of(&h, 5, "uri"), "/p1");
+	http_proto.tick(h.st, t1 + 41 * SEC);
+	CHECK_EQ_INT(h.k.n, 7);
+	CHECK_EQ_STR(s_of(&h, 6, "uri"), "/p2");
+	CHECK_EQ_INT(cval("http_txn_timeout") - to0, 4);
+	h_close(&h);
+	CHECK_EQ_INT(h.k.n, 7);
+	h_free(&h);
+
+	/* the timeout off (0): only the connection's end writes the request */
+	h_open(&h2, timeout_off);
+	h_str(&h2, 1, "GET /wait HTTP/1.1\r\n\r\n");
+	http_proto.tick(h2.st, h2.ts + 86400 * SEC);
+	CHECK_EQ_INT(h2.k.n, 0);
+	h_close(&h2);
+	CHECK_EQ_INT(h2.k.n, 1);
+	CHECK_EQ_STR(s_of(&h2, 0, "uri"), "/wait");
+	h_free(&h2);
+	CHECK_EQ_INT(cval("http_txn_timeout") - to0, 4);
 }
 
 int main(void)
@@ -488,5 +675,7 @@ int main(void)
 	TEST_CASE("http_caps", t_caps);
 	TEST_CASE("http_hostile", t_hostile);
 	TEST_CASE("http_match_detect_options", t_match_detect);
+	TEST_CASE("http_who", t_who);
+	TEST_CASE("http_timeout", t_timeout);
 	TEST_EXIT();
 }
