@@ -38,6 +38,11 @@ struct engine_config {
 	struct sink_set *sinks; /* where records go (NULL: nowhere but the summaries) */
 	struct summary *sum;	/* the summaries to feed (the caller's, outliving the engine);
 				 * NULL: none */
+	/* The uid key (l7_env.uid_key, mixed into every record's uid): uid_key_of_seed(uid_seed)
+	 * when uid_seeded, for output that two runs reproduce; else random (getrandom), so that
+	 * two runs, or two engines, give different connections different uids. */
+	int uid_seeded;
+	uint64_t uid_seed;
 };
 
 struct pano_engine {
@@ -45,7 +50,7 @@ struct pano_engine {
 	struct ipfrag_table *frag;
 	struct tcp_table *tcp;
 	struct l7_set l7;
-	struct l7_env env; /* what each protocol state was created with */
+	struct l7_env env; /* what each protocol state was created with (and the uid key) */
 	struct rec_out out;
 	struct summary *sum; /* packets go to it here, records in out (NULL: no summaries) */
 };

@@ -138,6 +138,10 @@ static void main_usage(FILE *out)
 	    "                             (the protobuf stream carries each agent's own)\n"
 	    "      --protocols LIST       protocols to decode, comma separated (default all:\n"
 	    "                             dns,tls,http as built)\n"
+	    "      --uid-seed N           derive the records' uids (Zeek's connection uids)\n"
+	    "                             from N: the same input gives the same uids in every\n"
+	    "                             run (default: a random key per run, so that runs\n"
+	    "                             never share uids)\n"
 	    "Output:\n"
 	    "  -F, --format json|protobuf  record encoding (default json, each object with its\n"
 	    "                             log in _path; protobuf: pano.v1 DnsRecord, SslRecord,\n"
@@ -333,6 +337,7 @@ int main(int argc, char **argv)
 	    {"tcp-max-buffer", required_argument, NULL, 0x136},
 	    {"config", required_argument, NULL, 0x138},
 	    {"protocols", required_argument, NULL, 0x139},
+	    {"uid-seed", required_argument, NULL, 0x13a},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -422,6 +427,16 @@ int main(int argc, char **argv)
 			break;
 		case 0x139:
 			protocols = optarg;
+			break;
+		case 0x13a:
+			errno = 0;
+			ecfg.uid_seed = strtoull(optarg, &end, 0);
+			if (errno || *end || end == optarg || optarg[0] == '-') {
+				fprintf(stderr, "pano-analyzer: bad --uid-seed '%s' (0 to 2^64-1)\n",
+					optarg);
+				return 2;
+			}
+			ecfg.uid_seeded = 1;
 			break;
 		case 't': {
 			double s = strtod(optarg, &end);

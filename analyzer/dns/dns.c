@@ -186,7 +186,7 @@ static void dns_on_tcp_data(void *stv, struct l7_tcp_ctx *c, int from_client, co
 			return;
 		}
 		dns_conn_init_tcp(st, &t->conn, &c->client, c->client_port, &c->server,
-				  c->server_port, c->conn_id, c->src);
+				  c->server_port, l7_tcp_uid_seed(c), c->src);
 		c->state = t;
 	}
 	struct dns_framer *f = &t->dir[from_client ? 1 : 0];
@@ -250,7 +250,10 @@ static void *dns_create(const void *cfgv, const struct l7_env *env)
 		pr_err("dns_create: %d ports (at most %d)", cfg->nports, DNS_MAX_PORTS);
 		return NULL;
 	}
-	return dns_txn_new(cfg, env->emit);
+	struct dns_state *st = dns_txn_new(cfg, env->emit);
+	if (st)
+		st->uid_key = env->uid_key;
+	return st;
 }
 
 static void dns_destroy(void *st)

@@ -626,7 +626,7 @@ static struct dns_conn *udp_conn_get(struct dns_state *st, const struct pano_pkt
 	conn_set_node(c, pkt->frame ? pkt->frame->src : NULL);
 	c->multicast = port_multicast(c->resp_p);
 	c->netbios = c->resp_p == 137;
-	conn_set_texts(c, ++st->uid_counter);
+	conn_set_texts(c, uid_udp_seed(st->uid_key, ++st->uid_counter));
 	c->hslot = h;
 	c->pseed = h64;
 	c->hnext = st->udp_hash[h];
@@ -638,7 +638,7 @@ static struct dns_conn *udp_conn_get(struct dns_state *st, const struct pano_pkt
 
 void dns_conn_init_tcp(struct dns_state *st, struct dns_conn *c, const struct pano_addr *client,
 		       uint16_t cport, const struct pano_addr *server, uint16_t sport,
-		       uint64_t conn_id, const struct pano_source *src)
+		       uint64_t uid_seed, const struct pano_source *src)
 {
 	memset(c, 0, sizeof(*c));
 	c->orig_h = *client;
@@ -648,7 +648,7 @@ void dns_conn_init_tcp(struct dns_state *st, struct dns_conn *c, const struct pa
 	c->proto = IPPROTO_TCP;
 	c->is_tcp = true;
 	conn_set_node(c, src);
-	conn_set_texts(c, uid_tcp_seed(conn_id, c->src_id));
+	conn_set_texts(c, uid_seed);
 	c->pseed = uid_mix64((uint64_t)(uintptr_t)c);
 }
 

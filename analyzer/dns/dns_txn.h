@@ -122,7 +122,8 @@ struct dns_state {
 	size_t g_bytes;			      /* answer bytes held by pending records */
 	struct dns_conn *lru_head, *lru_tail; /* UDP connections, least recent first */
 	unsigned udp_nconns;
-	uint64_t uid_counter;
+	uint64_t uid_key;     /* the engine's (l7_env.uid_key) */
+	uint64_t uid_counter; /* UDP conversations made: each gets a uid of its own */
 	struct sender_table *senders;
 	struct dns_pool info_pool, conn_pool, sb_pool;
 	struct dns_msg msg; /* parse scratch */
@@ -145,10 +146,11 @@ void dns_txn_free(struct dns_state *st);
 void dns_txn_message(struct dns_state *st, struct dns_conn *c, const struct pano_pkt *pkt,
 		     const uint8_t *msg, size_t len);
 void dns_txn_udp(struct dns_state *st, const struct pano_pkt *pkt);
-/* A TCP connection's DNS state: created with the l7 slot, closed (pending logged) on close. */
+/* A TCP connection's DNS state: created with the l7 slot, closed (pending logged) on close;
+ * uid_seed is the connection's (l7_tcp_uid_seed). */
 void dns_conn_init_tcp(struct dns_state *st, struct dns_conn *c, const struct pano_addr *client,
 		       uint16_t cport, const struct pano_addr *server, uint16_t sport,
-		       uint64_t conn_id, const struct pano_source *src);
+		       uint64_t uid_seed, const struct pano_source *src);
 void dns_conn_close(struct dns_state *st, struct dns_conn *c);
 void dns_txn_tick(struct dns_state *st, uint64_t now_ns);
 /* End of input: every open transaction logged, the UDP connections and free lists freed. */

@@ -197,7 +197,7 @@ static struct http_conn *http_conn_get(struct http_state *hs, struct l7_tcp_ctx 
 	hc->hs = hs;
 	hc->c = c;
 	hc->bytes = sizeof(*hc);
-	uid_make(hc->uid, uid_tcp_seed(c->conn_id, c->src ? c->src->id : 0));
+	uid_make(hc->uid, l7_tcp_uid_seed(c));
 	pano_addr_str(&c->client, hc->orig_s, sizeof(hc->orig_s));
 	pano_addr_str(&c->server, hc->resp_s, sizeof(hc->resp_s));
 	c->state = hc;

@@ -24,6 +24,7 @@
 
 #include "packet.h"
 #include "rec.h"
+#include "uid.h"
 
 enum l7_verdict { L7_NO = 0, L7_MAYBE = 1, L7_YES = 2 };
 
@@ -31,7 +32,8 @@ struct l7_tcp_ctx {
 	const struct pano_source *src;
 	struct pano_addr client, server; /* client = the side that sent the SYN (or first seen) */
 	uint16_t client_port, server_port;
-	uint64_t conn_id; /* unique per connection, for uids */
+	uint64_t conn_id; /* unique per connection within the engine, for uids */
+	uint64_t uid_key; /* the engine's uid key (l7_env.uid_key), for uids */
 	void *state;	  /* the protocol's per-connection state */
 	size_t buf_bytes; /* bytes the protocol's buffers hold for this connection (allocated):
 			   * the protocol keeps it up to date, tcp.c counts it in the TCP memory
@@ -41,7 +43,14 @@ struct l7_tcp_ctx {
 /* What an engine gives each protocol state it creates. */
 struct l7_env {
 	const struct rec_emit *emit; /* finished records and summary events go here */
+	uint64_t uid_key;	     /* mixed into every uid seed (uid.h) */
 };
+
+/* The seed of TCP connection c's uid (uid_make): every protocol's records of c share it. */
+static inline uint64_t l7_tcp_uid_seed(const struct l7_tcp_ctx *c)
+{
+	return uid_tcp_seed(c->uid_key, c->conn_id, c->src ? c->src->id : 0);
+}
 
 /* One command-line option of a protocol (also a --config key, without the dashes). */
 struct l7_opt {

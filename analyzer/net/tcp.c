@@ -102,6 +102,7 @@ struct tcp_table {
 	unsigned nconns;		      /* also read by the metrics thread */
 	size_t total_buf;		      /* likewise */
 	uint64_t next_id;
+	uint64_t uid_key; /* the engine's, into every connection's l7_tcp_ctx */
 };
 
 void tcp_limits_default(struct tcp_limits *l)
@@ -114,7 +115,7 @@ void tcp_limits_default(struct tcp_limits *l)
 	};
 }
 
-struct tcp_table *tcp_new(const struct tcp_limits *l, const struct l7_set *l7)
+struct tcp_table *tcp_new(const struct tcp_limits *l, const struct l7_set *l7, uint64_t uid_key)
 {
 	struct tcp_table *t = calloc(1, sizeof(*t));
 
@@ -128,6 +129,7 @@ struct tcp_table *tcp_new(const struct tcp_limits *l, const struct l7_set *l7)
 		tcp_limits_default(&t->lim);
 	t->l7 = l7;
 	t->next_id = 1;
+	t->uid_key = uid_key;
 	return t;
 }
 
@@ -543,6 +545,7 @@ static struct tcp_conn *tcp_create(struct tcp_table *t, const struct pano_pkt *p
 	c->ctx.client_port = sc ? pkt->sport : pkt->dport;
 	c->ctx.server_port = sc ? pkt->dport : pkt->sport;
 	c->ctx.conn_id = t->next_id++;
+	c->ctx.uid_key = t->uid_key;
 	c->synth.src = c->ctx.src;
 	c->synth.linktype = pkt->frame ? pkt->frame->linktype : 0;
 	c->synth.meta.dir = -1;

@@ -36,8 +36,9 @@ struct tcp_table;
 
 void tcp_limits_default(struct tcp_limits *l);
 /* A table with limits l (NULL: the defaults) whose connections are bound to the protocols of
- * l7 (see l7.h; it must outlive the table). NULL when out of memory (logged). */
-struct tcp_table *tcp_new(const struct tcp_limits *l, const struct l7_set *l7);
+ * l7 (see l7.h; it must outlive the table) and carry uid_key (l7_tcp_ctx.uid_key). NULL when
+ * out of memory (logged). */
+struct tcp_table *tcp_new(const struct tcp_limits *l, const struct l7_set *l7, uint64_t uid_key);
 /* Closes every connection (as tcp_close_all) and frees t; NULL is a no-op. */
 void tcp_free(struct tcp_table *t);
 void tcp_set_limits(struct tcp_table *t, const struct tcp_limits *l);

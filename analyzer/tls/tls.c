@@ -210,7 +210,7 @@ static struct tls_conn *tls_conn_new(struct tls_state *st, struct l7_tcp_ctx *c,
 		return NULL;
 	}
 	t->ts_ns = pkt->ts_ns;
-	uid_make(t->uid, uid_tcp_seed(c->conn_id, c->src ? c->src->id : 0));
+	uid_make(t->uid, l7_tcp_uid_seed(c));
 	pano_addr_str(&c->client, t->orig_s, sizeof(t->orig_s));
 	pano_addr_str(&c->server, t->resp_s, sizeof(t->resp_s));
 	t->orig_p = c->client_port;

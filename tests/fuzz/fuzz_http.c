@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct wbuf b = WBUF_INIT(1 << 20);
 	static struct rec_emit emit = {fuzz_rec, &b};
-	static struct l7_env env = {&emit};
+	static struct l7_env env = {.emit = &emit};
 	static void *st;
 	if (!st) {
 		struct http_config cfg;
