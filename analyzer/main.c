@@ -432,7 +432,8 @@ int main(int argc, char **argv)
 			errno = 0;
 			ecfg.uid_seed = strtoull(optarg, &end, 0);
 			if (errno || *end || end == optarg || optarg[0] == '-') {
-				fprintf(stderr, "pano-analyzer: bad --uid-seed '%s' (0 to 2^64-1)\n",
+				fprintf(stderr,
+					"pano-analyzer: bad --uid-seed '%s' (0 to 2^64-1)\n",
 					optarg);
 				return 2;
 			}

@@ -55,6 +55,7 @@ struct t_seen {
 	struct pano_addr client;
 	uint16_t client_port;
 	uint64_t conn_id;
+	uint64_t uid_seed; /* l7_tcp_uid_seed of the connection */
 };
 
 static struct t_seen seen; /* the state of the engine most cases use */
@@ -101,6 +102,7 @@ static void t_on_tcp_data(void *st, struct l7_tcp_ctx *c, int from_client, const
 	s->client = c->client;
 	s->client_port = c->client_port;
 	s->conn_id = c->conn_id;
+	s->uid_seed = l7_tcp_uid_seed(c);
 	if (s->tcp_len[dir] + len <= sizeof(s->tcp[dir])) {
 		memcpy(s->tcp[dir] + s->tcp_len[dir], d, len);
 		s->tcp_len[dir] += len;
@@ -1128,6 +1130,9 @@ static void test_two_engines(void)
 	CHECK(memcmp(sb.tcp[0], stream + 10, SLEN - 10) == 0);
 	CHECK(sa.client_port == tcp_aport && sb.client_port == tcp_aport);
 	CHECK(sa.conn_id == 1 && sb.conn_id == 1);
+	/* ... but not the same uid: each engine has a random uid key of its own */
+	CHECK(a->env.uid_key != b->env.uid_key);
+	CHECK(sa.uid_seed != sb.uid_seed);
 	CHECK_EQ_INT(sa.gaps[0] + sa.gaps[1] + sb.gaps[0] + sb.gaps[1], 0);
 
 	/* Packet time is each engine's: a frame 61 s later to A expires A's datagram and idle
@@ -1157,6 +1162,26 @@ static void test_two_engines(void)
 	eng = NULL;
 }
 
+/* A uid seed fixes the key: two engines seeded alike share it, another seed gives another. */
+static void test_uid_seed(void)
+{
+	struct engine_config ec;
+	engine_config_default(&ec);
+	ec.uid_seeded = 1;
+	ec.uid_seed = 42;
+	struct pano_engine *a = engine_new(&ec), *b = engine_new(&ec);
+	ec.uid_seed = 43;
+	struct pano_engine *c = engine_new(&ec);
+	CHECK(a && b && c);
+	if (a && b && c) {
+		CHECK(a->env.uid_key == b->env.uid_key);
+		CHECK(a->env.uid_key != c->env.uid_key);
+	}
+	engine_free(a);
+	engine_free(b);
+	engine_free(c);
+}
+
 int main(void)
 {
 	static struct sink_set set;
@@ -1184,5 +1209,6 @@ int main(void)
 	decode_finish(eng);
 	engine_free(eng);
 	TEST_CASE("decode_two_engines", test_two_engines);
+	TEST_CASE("decode_uid_seed", test_uid_seed);
 	TEST_EXIT();
 }

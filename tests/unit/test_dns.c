@@ -572,6 +572,69 @@ static void test_txn_pairing(void)
 	CHECK_EQ_STR(field(2, "rcode"), ""); /* unset: left out */
 }
 
+/* Zeek's rule: every instance of a connection has its own uid. A UDP 5-tuple seen again after
+ * its conversation ended (idle for 60 s, or evicted) is a new conversation with a new uid;
+ * within one it keeps its uid. Another uid key gives other uids for the same input, the same
+ * key the same. */
+static void uid_run(uint64_t key, char uids[][64], int n)
+{
+	struct mb q, r;
+	dns_env.uid_key = key;
+	dns_setup(2);
+	for (int i = 0; i < 2; i++) { /* one conversation: two transactions 30 s apart */
+		query(&q, 10 + i, "a.example");
+		reply(&r, 10 + i, "a.example", 1);
+		udp(1000 + 30000 * i, &q, 0, 40000, 53);
+		udp(1100 + 30000 * i, &r, 1, 40000, 53);
+	}
+	query(&q, 20, "b.example"); /* other tuples, moving time on past the idle timeout */
+	udp(92000, &q, 0, 40001, 53);
+	query(&q, 21, "a.example"); /* the first tuple again, after 61 s idle */
+	udp(92100, &q, 0, 40000, 53);
+	query(&q, 22, "c.example"); /* two more tuples: the cap of 2 evicts 40001, then 40000 */
+	udp(92200, &q, 0, 40002, 53);
+	query(&q, 24, "d.example");
+	udp(92300, &q, 0, 40003, 53);
+	query(&q, 23, "a.example"); /* the first tuple once more, after the eviction */
+	udp(92400, &q, 0, 40000, 53);
+	dns_proto.flush(dns_st);
+	CHECK_EQ_INT(nrecs, n);
+	for (int i = 0; i < nrecs && i < n; i++) { /* "port:query:uid" (field's buffer is one) */
+		size_t k = (size_t)snprintf(uids[i], 64, "%s:", field(i, "id_orig_p"));
+		k += (size_t)snprintf(uids[i] + k, 64 - k, "%s:", field(i, "query"));
+		snprintf(uids[i] + k, 64 - k, "%s", field(i, "uid"));
+	}
+	dns_env.uid_key = 0;
+}
+
+static void test_uid_instances(void)
+{
+	char a[7][64] = {{0}}, b[7][64] = {{0}}, c[7][64] = {{0}};
+	const char *u[7];
+	uid_run(1, a, 7);
+	uid_run(2, b, 7);
+	uid_run(1, c, 7);
+	/* records by port and query: the two transactions of the first conversation, then the
+	 * rest in the order they were logged (timeouts, eviction, flush) */
+	CHECK(strncmp(a[0], "40000:a.example:C", 17) == 0);
+	CHECK(strncmp(a[1], "40000:a.example:C", 17) == 0);
+	for (int i = 0; i < 7; i++)
+		u[i] = strrchr(a[i], ':') ? strrchr(a[i], ':') + 1 : "";
+	CHECK_EQ_STR(u[0], u[1]); /* one conversation, one uid */
+	int n40000 = 0;
+	for (int i = 0; i < 7; i++) {
+		n40000 += strncmp(a[i], "40000:", 6) == 0;
+		for (int j = i + 1; j < 7; j++)
+			if (!(i == 0 && j == 1))
+				CHECK(strcmp(u[i], u[j]) != 0); /* every other record: its own */
+	}
+	CHECK_EQ_INT(n40000, 4);
+	for (int i = 0; i < 7; i++) {
+		CHECK_EQ_STR(c[i], a[i]);	/* the same key: the same uids */
+		CHECK(strcmp(b[i], a[i]) != 0); /* another key: other uids */
+	}
+}
+
 static void test_txn_timeout_orphan_dup(void)
 {
 	struct mb q, r;
@@ -1074,6 +1137,7 @@ int main(void)
 	TEST_CASE("dns_edns_options", test_edns);
 	TEST_CASE("dns_txn_pairing", test_txn_pairing);
 	TEST_CASE("dns_txn_timeout_orphan_duplicate", test_txn_timeout_orphan_dup);
+	TEST_CASE("dns_uid_per_conversation_and_key", test_uid_instances);
 	TEST_CASE("dns_txn_cap_mdns", test_txn_cap_mdns);
 	TEST_CASE("dns_tcp_framing", test_tcp_framing);
 	TEST_CASE("dns_json_escaping", test_json_escaping);
