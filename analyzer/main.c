@@ -5,6 +5,7 @@
  * protocols' records (Zeek's dns.log, ssl.log, http.log shapes) and writes each record to
  * stdout, a file and/or Kafka (a topic per log). Time is packet time throughout.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -428,10 +430,12 @@ int main(int argc, char **argv)
 		case 0x139:
 			protocols = optarg;
 			break;
-		case 0x13a:
+		case 0x13a: { /* decimal, or hex after 0x (no octal, no sign) */
+			int hex = strncasecmp(optarg, "0x", 2) == 0;
+			const char *digits = hex ? optarg + 2 : optarg;
 			errno = 0;
-			ecfg.uid_seed = strtoull(optarg, &end, 0);
-			if (errno || *end || end == optarg || optarg[0] == '-') {
+			ecfg.uid_seed = strtoull(digits, &end, hex ? 16 : 10);
+			if (errno || *end || end == digits || !isxdigit((unsigned char)digits[0])) {
 				fprintf(stderr,
 					"pano-analyzer: bad --uid-seed '%s' (0 to 2^64-1)\n",
 					optarg);
@@ -439,6 +443,7 @@ int main(int argc, char **argv)
 			}
 			ecfg.uid_seeded = 1;
 			break;
+		}
 		case 't': {
 			double s = strtod(optarg, &end);
 			if (*end || end == optarg || !(s >= 0 && s <= 86400)) {

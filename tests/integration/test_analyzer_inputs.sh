@@ -73,10 +73,10 @@ else
 	fail "linktype_ppp: rc=$rc $(tr '\n' ' ' <"$T_TMP/ppp.txt")"
 fi
 
-# 3. Standard input gives what the file gives.
+# 3. Standard input gives what the file gives (uids too, with one --uid-seed).
 ref=$PANO_CORPUS/zeek/Traces/dns-edns-ecs.pcap
-"$A" --read "$ref" >"$T_TMP/file.json" 2>/dev/null
-"$A" --read - <"$ref" >"$T_TMP/stdin.json" 2>/dev/null
+"$A" --uid-seed 3 --read "$ref" >"$T_TMP/file.json" 2>/dev/null
+"$A" --uid-seed 3 --read - <"$ref" >"$T_TMP/stdin.json" 2>/dev/null
 if cmp -s "$T_TMP/file.json" "$T_TMP/stdin.json"; then
 	pass "read_stdin: $(wc -l <"$T_TMP/file.json") records, same as the file"
 else

@@ -4,7 +4,8 @@
 # message is the one of the JSON record's _path). Every
 # length-prefixed record in the file is decoded by Google's protoc against
 # proto/pano_record.proto (an independent decoder) and compared field by field with the JSON
-# record written for the same capture, in the same order: every field of each, _path included.
+# record written for the same capture, in the same order: every field of each, _path included
+# (uid too: both runs get one --uid-seed, so that they give the same uids).
 . "$(dirname "$0")/../lib/lib.sh"
 need_cmd record_formats protoc python3
 AN=$PANO_BUILD/pano-analyzer
@@ -54,8 +55,9 @@ print(f"{len(recs)} records")
 PY
 for cap in zeek/Traces/wikipedia.pcap zeek/Traces/dns-edns-ecs.pcap zeek/Traces/dnssec/rrsig.pcap; do
 	name=record_formats_$(basename "$cap" .pcap)
-	"$AN" --read "$PANO_CORPUS/$cap" --node n1 >"$T_TMP/r.json" 2>/dev/null &&
-		"$AN" --read "$PANO_CORPUS/$cap" --node n1 --format protobuf -o "$T_TMP/r.pb" 2>/dev/null ||
+	"$AN" --uid-seed 1 --read "$PANO_CORPUS/$cap" --node n1 >"$T_TMP/r.json" 2>/dev/null &&
+		"$AN" --uid-seed 1 --read "$PANO_CORPUS/$cap" --node n1 --format protobuf \
+			-o "$T_TMP/r.pb" 2>/dev/null ||
 		{ fail "$name: analyzer failed"; continue; }
 	if out=$(python3 "$T_TMP/cmp.py" "$T_TMP/r.pb" "$T_TMP/r.json" "$PANO_ROOT/proto" 2>&1); then
 		pass "$name: $out"

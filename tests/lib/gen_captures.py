@@ -27,6 +27,9 @@ KIND:
   lenshort      one query whose record says incl_len 74 > orig_len 60
   snaplen       a query and its 224-byte reply, the reply cut by the capture at 98 bytes
   corrupt-pcap  two query/reply pairs, then a record header with caplen 0xffffff00
+  reuse         one UDP 5-tuple (client port 40000) in three conversations: query/reply
+                pairs at 0 s and 10 s (one conversation), at 100 s (after 60 s idle: a new
+                one) and at 200 s; a pair on port 40001 at 150 s. Times from 1700002000 s.
 """
 import struct
 import sys
@@ -302,6 +305,16 @@ def gen_pairs(out, n):
     p.close()
 
 
+def gen_reuse(out):
+    p = Pcap(out)
+    for i, (t, sport) in enumerate(((0, 40000), (10, 40000), (100, 40000), (150, 40001),
+                                    (200, 40000))):
+        q, r = pair(100 + i, "r%d.pano.test" % i, bytes([198, 19, 0, i + 1]), sport)
+        p.rec(1700002000 + t, eth(q))
+        p.rec(1700002000 + t + 0.001, eth(r))
+    p.close()
+
+
 def main(argv):
     if len(argv) not in (3, 4):
         sys.stderr.write(__doc__)
@@ -318,6 +331,7 @@ def main(argv):
         "lenshort": lambda: gen_lenshort(out),
         "snaplen": lambda: gen_snaplen(out),
         "corrupt-pcap": lambda: gen_corrupt_pcap(out),
+        "reuse": lambda: gen_reuse(out),
     }
     if kind not in gens:
         sys.stderr.write("gen_captures.py: unknown kind %s\n" % kind)
