@@ -123,9 +123,9 @@ const uint8_t *input_buf_more(struct input_buf *b, size_t n, size_t *have)
 int input_buf_skip(struct input_buf *b, uint64_t n)
 {
 	while (n) {
-		size_t have = b->len - b->off;
+		size_t have;
 
-		if (!have && !input_buf_peek(b, 1, &have))
+		if (!input_buf_peek(b, 1, &have))
 			return -1;
 		have = b->len - b->off;
 		size_t k = n < have ? (size_t)n : have;
