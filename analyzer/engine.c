@@ -12,7 +12,10 @@
 
 #include "engine.h"
 #include "log.h"
+#include "sender.h"
 #include "uid.h"
+
+#define ENGINE_SENDERS 8192 /* senders (process, pod) that open records of any protocol name */
 
 void engine_config_default(struct engine_config *c)
 {
@@ -50,7 +53,15 @@ struct pano_engine *engine_new(const struct engine_config *c)
 	eng->sum = eng->out.sum = c->sum;
 	eng->env.emit = &eng->out.emit;
 	eng->env.uid_key = c->uid_seeded ? uid_key_of_seed(c->uid_seed) : engine_uid_key(eng);
+	eng->env.senders = sender_table_new(ENGINE_SENDERS);
+	if (!eng->env.senders) {
+		pr_err("engine_new: sender_table_new: out of memory");
+		rec_out_free(&eng->out);
+		free(eng);
+		return NULL;
+	}
 	if (c->l7_cfgs && l7_set_create(&eng->l7, c->l7_cfgs, &eng->env)) {
+		sender_table_free(eng->env.senders);
 		rec_out_free(&eng->out);
 		free(eng);
 		return NULL;
@@ -71,6 +82,7 @@ void engine_free(struct pano_engine *eng)
 	tcp_free(eng->tcp);
 	ipfrag_free(eng->frag);
 	l7_set_destroy(&eng->l7);
+	sender_table_free(eng->env.senders);
 	rec_out_free(&eng->out);
 	free(eng);
 }

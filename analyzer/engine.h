@@ -50,7 +50,8 @@ struct pano_engine {
 	struct ipfrag_table *frag;
 	struct tcp_table *tcp;
 	struct l7_set l7;
-	struct l7_env env; /* what each protocol state was created with (and the uid key) */
+	struct l7_env env; /* what each protocol state was created with: the uid key and the
+			    * sender table (the engine's) */
 	struct rec_out out;
 	struct summary *sum; /* packets go to it here, records in out (NULL: no summaries) */
 };

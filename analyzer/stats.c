@@ -10,6 +10,7 @@
 #include "counter.h"
 #include "engine.h"
 #include "prom.h"
+#include "sender.h"
 #include "sink.h"
 #include "stats.h"
 
@@ -65,11 +66,12 @@ void stats_print(FILE *out, const struct stats_src *src)
 	stats_kind(out, "drop", "drops", 1);
 	struct tcp_limits tl;
 	tcp_get_limits(eng->tcp, &tl);
+	unsigned nsend, used = sender_table_used(eng->env.senders, &nsend);
 	fprintf(out,
 		"state: ip fragments %u datagrams / %zu bytes, tcp %u connections (cap %u) / %zu "
-		"bytes buffered (cap %zu)\n",
+		"bytes buffered (cap %zu), senders %u (of %u)\n",
 		ipfrag_datagrams(eng->frag), ipfrag_bytes(eng->frag), tcp_conns(eng->tcp),
-		tl.max_conns, tcp_buffered(eng->tcp), tl.max_total_buf);
+		tl.max_conns, tcp_buffered(eng->tcp), tl.max_total_buf, used, nsend);
 	struct stats_line gl = {.out = out};
 	l7_gauges_all(&eng->l7, stats_gauge_line, &gl);
 	if (gl.n)
@@ -141,6 +143,11 @@ int stats_metrics(void *ctx, const char *query, struct wbuf *out)
 		 "IP datagrams in reassembly now", NULL, ipfrag_datagrams(eng->frag));
 	prom_one(out, "pano_analyzer_ip_frag_held_bytes", PROM_GAUGE,
 		 "fragment bytes held for reassembly now", NULL, ipfrag_bytes(eng->frag));
+	unsigned nsend, used = sender_table_used(eng->env.senders, &nsend);
+	prom_one(out, "pano_analyzer_senders", PROM_GAUGE,
+		 "sender table entries in use (process, pod, container), every protocol's", NULL,
+		 used);
+	prom_one(out, "pano_analyzer_senders_max", PROM_GAUGE, "sender table entries", NULL, nsend);
 	l7_gauges_all(&eng->l7, stats_gauge_prom, out);
 	/* Each sink's account: in = out + dropped (every reason) + pending. */
 	struct sink_tally tallies[STATS_MAX_SINKS];

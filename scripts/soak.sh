@@ -117,7 +117,7 @@ rss() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status" 2>/dev/null; }
 metric() { awk -v n="$2" '{ k = $1; sub(/\{.*/, "", k) } k == n { s += $NF }
 	END { printf "%d", s }' "$1"; }
 COLS="tcp_connections tcp_buffer_bytes ip_frag_held_datagrams ip_frag_held_bytes
-dns_open_transactions dns_udp_conversations dns_senders frames_total dns_records_total"
+dns_open_transactions dns_udp_conversations senders frames_total dns_records_total"
 GCOLS="agent_bpf_packets_captured_total agent_bpf_ring_full_drops_total proto_out_queue_full_total"
 {
 	printf 'seconds,agent_rss_kb,analyzer_rss_kb'

@@ -251,8 +251,10 @@ static void *dns_create(const void *cfgv, const struct l7_env *env)
 		return NULL;
 	}
 	struct dns_state *st = dns_txn_new(cfg, env->emit);
-	if (st)
+	if (st) {
 		st->uid_key = env->uid_key;
+		st->senders = env->senders;
+	}
 	return st;
 }
 
@@ -279,14 +281,11 @@ static void dns_flush(void *st)
 static void dns_gauges(void *stv, l7_gauge_fn out, void *arg)
 {
 	const struct dns_state *st = stv;
-	unsigned size, used = sender_table_used(st->senders, &size);
 
 	out(arg, "dns_open_transactions", "DNS transactions waiting for their other half",
 	    st->g_open);
 	out(arg, "dns_udp_conversations", "UDP client/server pairs the DNS module keeps state for",
 	    st->udp_nconns);
-	out(arg, "dns_senders", "sender table entries in use (process, pod, container)", used);
-	out(arg, "dns_senders_max", "sender table entries", size);
 }
 
 const struct l7_proto dns_proto = {

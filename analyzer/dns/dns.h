@@ -26,8 +26,7 @@ struct dns_config {
 
 void dns_config_default(struct dns_config *cfg);
 /* The DNS row of the protocol table (l7.h): its create() takes a struct dns_config and returns
- * a struct dns_state. Its gauges: dns_open_transactions, dns_udp_conversations, dns_senders,
- * dns_senders_max. */
+ * a struct dns_state. Its gauges: dns_open_transactions, dns_udp_conversations. */
 struct l7_proto;
 extern const struct l7_proto dns_proto;
 struct dns_state;

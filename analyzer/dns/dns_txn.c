@@ -64,7 +64,6 @@ PANO_COUNTER(c_dns_nat_reply_copy, "dns_nat_reply_copies", "event",
 #define DNS_ANSWERS_BYTES    (64 * 1024)
 #define DNS_PENDING_BYTES    (64u << 20)  /* answers held by all open records together */
 #define DNS_NAT_WINDOW_NS    200000000ull /* a NAT's two views of a query: microseconds apart */
-#define DNS_SENDERS	     8192	  /* senders (process, pod) that open records name */
 
 /*
  * Recently logged transactions (dns_state.done_recent) by the key of recent queries: a reply
@@ -86,12 +85,6 @@ struct dns_state *dns_txn_new(const struct dns_config *cfg, const struct rec_emi
 	if (!st->cfg.max_open)
 		st->cfg.max_open = 100000;
 	st->emit = emit;
-	st->senders = sender_table_new(DNS_SENDERS);
-	if (!st->senders) {
-		pr_err("dns_txn_new: sender_table_new: out of memory");
-		free(st);
-		return NULL;
-	}
 	return st;
 }
 
@@ -1100,6 +1093,5 @@ void dns_txn_free(struct dns_state *st)
 	}
 	info_pool_drain(st);
 	pool_drain(&st->conn_pool);
-	sender_table_free(st->senders);
 	free(st);
 }

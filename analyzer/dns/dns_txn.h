@@ -124,7 +124,7 @@ struct dns_state {
 	unsigned udp_nconns;
 	uint64_t uid_key;     /* the engine's (l7_env.uid_key) */
 	uint64_t uid_counter; /* UDP conversations made: each gets a uid of its own */
-	struct sender_table *senders;
+	struct sender_table *senders; /* the engine's (l7_env.senders) */
 	struct dns_pool info_pool, conn_pool, sb_pool;
 	struct dns_msg msg; /* parse scratch */
 	struct dns_conn *udp_hash[1u << DNS_HASH_BITS];

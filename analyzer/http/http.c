@@ -17,8 +17,6 @@
 #include "opt.h"
 #include "uid.h"
 
-#define HTTP_SENDERS 4096 /* senders (process, pod) open connections name */
-
 PANO_COUNTER(c_http_partial_close, "http_partial_at_close", "drop",
 	     "HTTP lines (start line or header) still incomplete when their connection closed");
 
@@ -118,23 +116,13 @@ static void *http_create(const void *cfg, const struct l7_env *env)
 	}
 	hs->cfg = *(const struct http_config *)cfg;
 	hs->emit = *env->emit;
-	hs->senders = sender_table_new(HTTP_SENDERS);
-	if (!hs->senders) {
-		pr_err("http_create: sender_table_new: out of memory");
-		free(hs);
-		return NULL;
-	}
+	hs->senders = env->senders;
 	return hs;
 }
 
 static void http_destroy(void *st)
 {
-	struct http_state *hs = st;
-
-	if (!hs)
-		return;
-	sender_table_free(hs->senders);
-	free(hs);
+	free(st);
 }
 
 static enum l7_verdict http_match(void *st, const struct pano_pkt *pkt)

@@ -160,7 +160,7 @@ void http_txn_tick(struct http_state *hs, uint64_t now_ns);
 struct http_state {
 	struct http_config cfg;
 	struct rec_emit emit;
-	struct sender_table *senders; /* who sent each side's frames, for the records */
+	struct sender_table *senders; /* who sent each side's frames (the engine's table) */
 	/* The requests of every connection that are whole and await their response, oldest
 	 * first (the order their messages ended in): what the timeout looks at. */
 	struct http_txn *wait_head, *wait_tail;

@@ -44,6 +44,9 @@ struct l7_tcp_ctx {
 struct l7_env {
 	const struct rec_emit *emit; /* finished records and summary events go here */
 	uint64_t uid_key;	     /* mixed into every uid seed (uid.h) */
+	/* The engine's table of frame senders (process, pod: sender.h), shared by every
+	 * protocol; NULL: records name nobody (harnesses that feed no senders). */
+	struct sender_table *senders;
 };
 
 /* The seed of TCP connection c's uid (uid_make): every protocol's records of c share it. */

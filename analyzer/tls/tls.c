@@ -33,7 +33,6 @@ PANO_COUNTER(c_tls_partial_close, "tls_partial_at_close", "event",
 	     "TLS connections that ended with a partial record or handshake message buffered");
 PANO_COUNTER(c_tls_nomem_conn, "tls_conn_nomem", "drop", "TLS connections not tracked: no memory");
 
-#define TLS_SENDERS 4096 /* senders (process, pod) open connections name */
 
 /* Resolvers of DNS over HTTPS: a connection with one of these SNIs is "doh". */
 static const char tls_doh_default[] =
@@ -164,22 +163,11 @@ static void *tls_create(const void *cfg, const struct l7_env *env)
 	}
 	st->cfg = *(const struct tls_config *)cfg;
 	st->env = *env;
-	st->senders = sender_table_new(TLS_SENDERS);
-	if (!st->senders) {
-		pr_err("tls_create: sender_table_new: out of memory");
-		free(st);
-		return NULL;
-	}
 	return st;
 }
 
-static void tls_destroy(void *stv)
+static void tls_destroy(void *st)
 {
-	struct tls_state *st = stv;
-
-	if (!st)
-		return;
-	sender_table_free(st->senders);
 	free(st);
 }
 
@@ -234,7 +222,7 @@ static void tls_on_tcp_data(void *stv, struct l7_tcp_ctx *c, int fc, const uint8
 		return;
 	if (t->done)
 		return;
-	sender_note(st->senders, t->who, fc, pkt);
+	sender_note(st->env.senders, t->who, fc, pkt);
 	tls_record_feed(st, c, t, fc, data, len, pkt);
 }
 

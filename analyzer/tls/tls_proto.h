@@ -53,8 +53,7 @@ void tls_config_default(struct tls_config *cfg);
 /* One engine's TLS state. */
 struct tls_state {
 	struct tls_config cfg;
-	struct l7_env env;
-	struct sender_table *senders;
+	struct l7_env env; /* its emit, uid key and sender table (the engine's) */
 	unsigned open; /* connections with state */
 };
 

@@ -330,7 +330,7 @@ void tls_txn_emit(struct tls_state *st, struct l7_tcp_ctx *c, struct tls_conn *t
 	REC_SET(&r, doh, t->has_sni && tls_doh(&st->cfg, t->sni, t->sni_len));
 	if (t->node)
 		REC_SET(&r, node, rec_cstr(t->node));
-	SENDER_REC_CONN(&r, st->senders, t->who);
+	SENDER_REC_CONN(&r, st->env.senders, t->who);
 	rec_emit(st->env.emit, &ssl_rec_type, &r);
 	counter_inc(&c_tls_records);
 	t->done = true;

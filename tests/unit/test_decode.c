@@ -14,9 +14,12 @@
 
 #include "check.h"
 #include "counter.h"
+#include "dns_txn.h"
 #include "engine.h"
+#include "http.h"
 #include "pano/pcap.h"
 #include "sink.h"
+#include "tls_proto.h"
 
 #define SEC 1000000000ull
 
@@ -1182,6 +1185,39 @@ static void test_uid_seed(void)
 	engine_free(c);
 }
 
+/* Every protocol names senders from the one table of its engine. */
+static void test_one_sender_table(void)
+{
+	const void *cfgs[L7_MAX] = {NULL};
+	void *mem[L7_MAX] = {NULL};
+	struct engine_config ec;
+
+	for (unsigned i = 0; i < l7_nall; i++) {
+		mem[i] = calloc(1, l7_all[i]->cfg_size);
+		if (mem[i])
+			l7_all[i]->cfg_default(mem[i]);
+		cfgs[i] = mem[i];
+	}
+	engine_config_default(&ec);
+	ec.l7_cfgs = cfgs;
+	struct pano_engine *e = engine_new(&ec);
+	CHECK(e && e->env.senders);
+	if (e) {
+		const struct dns_state *d = l7_set_state(&e->l7, "dns");
+		const struct tls_state *t = l7_set_state(&e->l7, "tls");
+		const struct http_state *h = l7_set_state(&e->l7, "http");
+		CHECK(d && t && h);
+		if (d && t && h) {
+			CHECK(d->senders == e->env.senders);
+			CHECK(t->env.senders == e->env.senders);
+			CHECK(h->senders == e->env.senders);
+		}
+	}
+	engine_free(e);
+	for (unsigned i = 0; i < l7_nall; i++)
+		free(mem[i]);
+}
+
 int main(void)
 {
 	static struct sink_set set;
@@ -1210,5 +1246,6 @@ int main(void)
 	engine_free(eng);
 	TEST_CASE("decode_two_engines", test_two_engines);
 	TEST_CASE("decode_uid_seed", test_uid_seed);
+	TEST_CASE("decode_one_sender_table", test_one_sender_table);
 	TEST_EXIT();
 }

@@ -52,6 +52,7 @@ static void h_open(struct h *h, void (*tune)(struct http_config *))
 	h->emit.fn = catch_rec;
 	h->emit.arg = &h->k;
 	h->env.emit = &h->emit;
+	h->env.senders = sender_table_new(64); /* the engine's, here the harness's */
 	http_config_default(&h->cfg);
 	if (tune)
 		tune(&h->cfg);
@@ -100,6 +101,7 @@ static void h_free(struct h *h)
 		cJSON_Delete(h->k.rec[i]);
 	wbuf_free(&h->k.b);
 	http_proto.destroy(h->st);
+	sender_table_free(h->env.senders);
 }
 
 static const char *s_of(struct h *h, int i, const char *f)
